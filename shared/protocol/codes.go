@@ -1,0 +1,59 @@
+package protocol
+
+// Error codes carried in error frames and in the JSON bodies of failed HTTP
+// API calls ({"error": {"code": …, "message": …}}). They are stable: clients
+// switch on them.
+const (
+	ErrBadRequest   = "bad_request"    // malformed or invalid input; fix it, do not retry as is
+	ErrUnauthorized = "unauthorized"   // missing, invalid or expired credentials
+	ErrForbidden    = "forbidden"      // authenticated but not allowed
+	ErrNotFound     = "not_found"      // unknown room or user
+	ErrConflict     = "conflict"       // name already taken
+	ErrRateLimited  = "rate_limited"   // too many requests; retry after the given delay
+	ErrTooLarge     = "too_large"      // body or name too long
+	ErrUnknownType  = "unknown_type"   // frame type not understood
+	ErrUnavailable  = "unavailable"    // a dependency is down; retry later
+	ErrInternal     = "internal_error" // a bug or an unexpected failure
+)
+
+// CloseCode is a WebSocket close status code a node uses. Codes in
+// 4000–4499 ask the client to reconnect (with backoff and jitter) and recover
+// from its last offsets; codes in 4500–4999 are terminal for the current
+// credentials. Standard codes a client may also see: 1001 (going away),
+// 1009 (frame larger than MaxFrameBytes), 1011 (internal error).
+type CloseCode int
+
+// Close codes.
+const (
+	// CloseGoingAway: the node is draining (shutdown or deploy); reconnect
+	// to another node after a random delay in [0, DrainJitter].
+	CloseGoingAway CloseCode = 4000
+	// CloseSlowConsumer: the client did not read fast enough and its queue
+	// overflowed; reconnect and recover from the last offsets.
+	CloseSlowConsumer CloseCode = 4001
+	// CloseIdle: nothing was received for IdleTimeout.
+	CloseIdle CloseCode = 4002
+	// CloseTokenExpired: the access token expired on a live connection;
+	// refresh it and reconnect.
+	CloseTokenExpired CloseCode = 4003
+	// CloseAuthTimeout: no auth frame arrived within AuthTimeout.
+	CloseAuthTimeout CloseCode = 4004
+	// CloseFlood: too many frames too fast; reconnect after a pause.
+	CloseFlood CloseCode = 4005
+
+	// CloseUnauthorized: the token is invalid (forged, malformed, wrong
+	// key); do not reconnect without signing in again.
+	CloseUnauthorized CloseCode = 4500
+	// CloseProtocolError: the client sent something that is not a Parley
+	// frame (bad JSON, wrong version, a frame before auth).
+	CloseProtocolError CloseCode = 4501
+)
+
+// Reconnect reports whether a client should reconnect after this close code.
+func (c CloseCode) Reconnect() bool {
+	return c < 4500
+}
+
+// DrainJitterSeconds is the window over which clients of a draining node
+// spread their reconnects.
+const DrainJitterSeconds = 5

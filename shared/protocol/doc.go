@@ -1,0 +1,63 @@
+// Package protocol defines Parley's wire protocol: the JSON frames a client
+// and a node exchange over a WebSocket, the limits both sides enforce, and the
+// error and close codes a client acts on. It is the single definition both
+// sides compile against; it uses only the standard library and builds for
+// js/wasm as well as native targets.
+//
+// # Transport
+//
+// A client opens a WebSocket to /ws on any node. The handshake's Origin must
+// be one the node allows (same origin by default). The access token never
+// travels in the URL: the first frame the client sends must be an auth frame,
+// within [AuthTimeout], or the node closes with [CloseAuthTimeout].
+//
+// Every WebSocket message carries exactly one text frame: a JSON object with a
+// protocol version "v" (currently [Version]) and a "type". Unknown fields are
+// ignored; unknown types are answered with an error frame. A message larger
+// than [MaxFrameBytes] closes that connection with WebSocket status 1009
+// (message too big); nothing else is affected.
+//
+// # Client → node
+//
+//	auth        {token}                        first frame; answered by welcome
+//	subscribe   {room, since}                  live messages of room after offset since
+//	unsubscribe {room}
+//	send        {room, cid, body}              answered by ack (or error with ref=cid)
+//	history     {id, room, before, limit}      a page of messages older than before
+//	typing      {room}                         ephemeral, never stored
+//	ping        {id}                           answered by pong; the heartbeat
+//	token       {token}                        a fresh access token for a live connection
+//
+// # Node → client
+//
+//	welcome     {user, node, heartbeat}        auth accepted
+//	subscribed  {room, epoch, head}            subscription live; backlog after since follows as msg frames
+//	msg         {msg}                          one room event, in offset order per room
+//	ack         {cid, room, offset, ts}        send stored; offset is the message's place in the room
+//	history     {id, room, messages, more}     reply to a history request, oldest first
+//	presence    {room, users}                  who is in the room now (full list)
+//	typing      {room, user}                   someone is typing
+//	pong        {id}
+//	resync      {room, epoch, head}            the node may have missed events: re-read from your last offset
+//	reauth      {}                             the access token is about to expire: send a token frame
+//	error       {code, message, ref}           a request failed; ref is the request's cid or id
+//
+// # Offsets and recovery
+//
+// Every room numbers its events 1, 2, 3… with no gaps. A client remembers the
+// last offset it saw per room and subscribes with since=that offset after a
+// reconnect; the node sends every stored message after it, then live ones,
+// with no gap and no duplicate. A client drops any msg whose offset is not
+// greater than the last it saw. A room's epoch changes only if its history is
+// reset; a client that sees a new epoch discards its cached history.
+//
+// Sending is idempotent: a message is keyed by (author, cid), so resending the
+// same cid (after a reconnect, or from an offline outbox) acknowledges the
+// original message instead of storing a second one.
+//
+// # Close codes
+//
+// WebSocket close status codes in 4000–4499 mean "reconnect (with backoff) and
+// recover"; 4500–4999 mean "do not reconnect with the same credentials". See
+// the Close* constants.
+package protocol
