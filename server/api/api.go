@@ -1,0 +1,149 @@
+// Package api serves Parley's HTTP JSON API: accounts and tokens (signup,
+// login, refresh, logout) and rooms (list, create), as listed in
+// shared/protocol/api.go.
+//
+// Every request body is limited to protocol.MaxAPIBodyBytes and must be a
+// JSON object sent as application/json. Every response is JSON (or empty,
+// for 204) with Cache-Control: no-store; a failure carries a
+// protocol.APIError with a stable code. Signup, login and refresh are rate
+// limited per client address, room creation per user.
+//
+// Mount the Handler at "/api/" (it answers every path below it, with a JSON
+// 404 for unknown ones).
+package api
+
+import (
+	"errors"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/parleychat/parley/server/auth"
+	"github.com/parleychat/parley/server/store"
+	"github.com/parleychat/parley/shared/protocol"
+	"golang.org/x/time/rate"
+)
+
+// Defaults for Config.
+const (
+	DefaultRateLimit  = rate.Limit(1) // requests per second, per key
+	DefaultRateBurst  = 10
+	DefaultMaxClients = 10000
+)
+
+// Config configures a Handler. Auth and Store are required.
+type Config struct {
+	Auth  *auth.Service
+	Store store.Store
+	// Logger receives internal errors (default slog.Default()).
+	Logger *slog.Logger
+
+	// RateLimit and RateBurst shape the token bucket each client address
+	// gets for signup, login and refresh together, and each user gets for
+	// creating rooms. Zero means DefaultRateLimit / DefaultRateBurst;
+	// rate.Inf disables limiting.
+	RateLimit rate.Limit
+	RateBurst int
+	// MaxClients bounds how many buckets are kept per limiter (default
+	// DefaultMaxClients); idle full buckets are dropped once a minute and,
+	// when still full, an arbitrary one makes room.
+	MaxClients int
+	// ClientIP names the client of a request for rate limiting; default
+	// ClientIP (the RemoteAddr host, IPv6 by /64). Behind a trusted
+	// reverse proxy, supply one that reads its forwarding header.
+	ClientIP func(*http.Request) string
+	// Now is the clock for rate limiting; default time.Now.
+	Now func() time.Time
+}
+
+// Handler is the API's http.Handler. It starts no goroutines and needs no
+// closing.
+type Handler struct {
+	auth      *auth.Service
+	store     store.Store
+	log       *slog.Logger
+	mux       *http.ServeMux
+	authLimit *limiterMap // per client address: signup, login, refresh
+	roomLimit *limiterMap // per user: room creation
+	clientIP  func(*http.Request) string
+}
+
+var _ http.Handler = (*Handler)(nil)
+
+// New returns a Handler serving the API routes.
+func New(cfg Config) (*Handler, error) {
+	if cfg.Auth == nil || cfg.Store == nil {
+		return nil, errors.New("new api handler: Auth and Store are required")
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.RateLimit == 0 {
+		cfg.RateLimit = DefaultRateLimit
+	}
+	if cfg.RateBurst <= 0 {
+		cfg.RateBurst = DefaultRateBurst
+	}
+	if cfg.MaxClients <= 0 {
+		cfg.MaxClients = DefaultMaxClients
+	}
+	if cfg.ClientIP == nil {
+		cfg.ClientIP = ClientIP
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	h := &Handler{
+		auth:      cfg.Auth,
+		store:     cfg.Store,
+		log:       cfg.Logger,
+		mux:       http.NewServeMux(),
+		authLimit: newLimiterMap(cfg.RateLimit, cfg.RateBurst, cfg.MaxClients, cfg.Now),
+		roomLimit: newLimiterMap(cfg.RateLimit, cfg.RateBurst, cfg.MaxClients, cfg.Now),
+		clientIP:  cfg.ClientIP,
+	}
+	h.routes()
+	return h, nil
+}
+
+func (h *Handler) routes() {
+	byIP := func(r *http.Request, _ string) string { return h.clientIP(r) }
+	byUser := func(_ *http.Request, user string) string { return user }
+
+	h.mux.Handle("POST "+protocol.PathSignup, h.limit(h.authLimit, byIP, h.handle(h.signup)))
+	h.mux.Handle("POST "+protocol.PathLogin, h.limit(h.authLimit, byIP, h.handle(h.login)))
+	h.mux.Handle("POST "+protocol.PathRefresh, h.limit(h.authLimit, byIP, h.handle(h.refresh)))
+	h.mux.Handle("POST "+protocol.PathLogout, h.handle(h.logout))
+	h.mux.Handle("GET "+protocol.PathRooms, h.handle(h.authed(h.listRooms)))
+	h.mux.Handle("POST "+protocol.PathRooms, h.handle(h.authed(h.limitUser(h.roomLimit, byUser, h.createRoom))))
+
+	for path, allow := range map[string]string{
+		protocol.PathSignup:  "POST",
+		protocol.PathLogin:   "POST",
+		protocol.PathRefresh: "POST",
+		protocol.PathLogout:  "POST",
+		protocol.PathRooms:   "GET, HEAD, POST",
+	} {
+		h.mux.Handle(path, methodNotAllowed(allow))
+	}
+	h.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		WriteError(w, http.StatusNotFound, protocol.ErrNotFound, "no such API endpoint")
+	})
+}
+
+// ServeHTTP limits the request body, sets the headers every response
+// shares and dispatches to the route.
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	hdr := w.Header()
+	hdr.Set("Cache-Control", "no-store")
+	hdr.Set("X-Content-Type-Options", "nosniff")
+	r.Body = http.MaxBytesReader(w, r.Body, protocol.MaxAPIBodyBytes)
+	h.mux.ServeHTTP(w, r)
+}
+
+func methodNotAllowed(allow string) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Allow", allow)
+		WriteError(w, http.StatusMethodNotAllowed, protocol.ErrBadRequest, r.Method+" is not allowed here; use "+allow)
+	})
+}

@@ -1,0 +1,85 @@
+package api
+
+import (
+	"errors"
+	"net/http"
+	"slices"
+	"strings"
+
+	"github.com/parleychat/parley/server/store"
+	"github.com/parleychat/parley/shared/protocol"
+)
+
+// userFunc is a route that needs an authenticated user.
+type userFunc func(w http.ResponseWriter, r *http.Request, user string) error
+
+// authed checks the request's bearer access token and passes its user on.
+func (h *Handler) authed(next userFunc) apiFunc {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		token, ok := BearerToken(r)
+		if !ok {
+			return errorf(http.StatusUnauthorized, protocol.ErrUnauthorized, "missing Authorization: Bearer access token")
+		}
+		user, _, err := h.auth.Verify(token)
+		if err != nil {
+			return err
+		}
+		return next(w, r, user)
+	}
+}
+
+// BearerToken returns the token of an "Authorization: Bearer <token>"
+// header (the scheme in any case).
+func BearerToken(r *http.Request) (string, bool) {
+	scheme, token, ok := strings.Cut(r.Header.Get("Authorization"), " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") {
+		return "", false
+	}
+	token = strings.TrimSpace(token)
+	return token, token != ""
+}
+
+// listRooms: GET /api/rooms → 200 RoomList, by name.
+func (h *Handler) listRooms(w http.ResponseWriter, r *http.Request, _ string) error {
+	rooms, err := h.store.Rooms(r.Context())
+	if err != nil {
+		return err
+	}
+	list := protocol.RoomList{Rooms: make([]protocol.Room, 0, len(rooms))}
+	for _, room := range rooms {
+		list.Rooms = append(list.Rooms, wireRoom(room))
+	}
+	slices.SortFunc(list.Rooms, func(a, b protocol.Room) int { return strings.Compare(a.Name, b.Name) })
+	writeJSON(w, http.StatusOK, list)
+	return nil
+}
+
+// createRoom: POST /api/rooms CreateRoom → 201 Room; 409 if it exists.
+func (h *Handler) createRoom(w http.ResponseWriter, r *http.Request, user string) error {
+	var req protocol.CreateRoom
+	if err := decodeBody(r, &req); err != nil {
+		return err
+	}
+	if err := protocol.CheckRoomName(req.Name); err != nil {
+		return err
+	}
+	room, err := h.store.CreateRoom(r.Context(), req.Name, user)
+	if errors.Is(err, store.ErrConflict) {
+		return errorf(http.StatusConflict, protocol.ErrConflict, "room %q already exists", req.Name)
+	}
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusCreated, wireRoom(room))
+	return nil
+}
+
+func wireRoom(r store.Room) protocol.Room {
+	return protocol.Room{
+		Name:      r.Name,
+		Epoch:     r.Epoch,
+		Head:      r.Head,
+		CreatedBy: r.CreatedBy,
+		CreatedAt: r.CreatedAt.UnixMilli(),
+	}
+}

@@ -1,0 +1,35 @@
+package auth
+
+import (
+	"errors"
+
+	"github.com/parleychat/parley/shared/protocol"
+)
+
+// Errors Service returns; test with errors.Is.
+var (
+	// ErrInvalidCredentials: unknown user or wrong password (one error for
+	// both, so a caller cannot tell which).
+	ErrInvalidCredentials = errors.New("wrong username or password")
+	// ErrUsernameTaken: signup with a name that exists (case-insensitively).
+	ErrUsernameTaken = errors.New("username is taken")
+	// ErrInvalidRefreshToken: a refresh token that is malformed, unknown,
+	// expired, already used or revoked.
+	ErrInvalidRefreshToken = errors.New("refresh token is invalid or expired")
+	// ErrTokenExpired: an access token that was valid but has expired;
+	// refresh and retry.
+	ErrTokenExpired = errors.New("access token expired")
+	// ErrTokenInvalid: an access token that is malformed, forged, signed
+	// with an unknown key or algorithm, or has wrong claims.
+	ErrTokenInvalid = errors.New("access token invalid")
+)
+
+// CloseCode returns the WebSocket close code for a Verify error:
+// CloseTokenExpired (refresh and reconnect) for an expired token,
+// CloseUnauthorized (sign in again) for any other.
+func CloseCode(err error) protocol.CloseCode {
+	if errors.Is(err, ErrTokenExpired) {
+		return protocol.CloseTokenExpired
+	}
+	return protocol.CloseUnauthorized
+}
