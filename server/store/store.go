@@ -54,7 +54,8 @@ type Message struct {
 
 // Page selects part of a room's history; results are always in ascending
 // offset order and hold at most Limit messages (Limit <= 0 means
-// protocol.HistoryPageDefault):
+// protocol.HistoryPageDefault; a Limit above protocol.MaxBacklog is capped
+// at protocol.MaxBacklog):
 //   - Before > 0: the newest messages with offset < Before (scrolling back);
 //   - otherwise, Newest: the newest messages of the room;
 //   - otherwise: the oldest messages with offset > After (replaying a backlog).
@@ -76,27 +77,30 @@ type Page struct {
 // stored.
 type Store interface {
 	CreateUser(ctx context.Context, name, passwordHash string) (User, error) // ErrConflict if taken (case-insensitive)
-	UserByName(ctx context.Context, name string) (User, error)              // ErrNotFound; case-insensitive lookup
+	UserByName(ctx context.Context, name string) (User, error)               // ErrNotFound; case-insensitive lookup
 
-	SaveRefreshToken(ctx context.Context, t RefreshToken) error
+	SaveRefreshToken(ctx context.Context, t RefreshToken) error // ErrNotFound for an unknown user, ErrConflict for a stored hash
 	// RotateRefreshToken atomically deletes the token with oldHash (which
 	// must exist and not be expired at now) and saves next for the same
-	// user; it returns that user. A missing or expired token is
+	// user (next.UserID is ignored); it returns that user. A token is
+	// expired once now >= ExpiresAt. A missing or expired token is
 	// ErrNotFound, and then nothing is saved.
 	RotateRefreshToken(ctx context.Context, oldHash string, next RefreshToken, now time.Time) (User, error)
 	DeleteRefreshToken(ctx context.Context, hash string) error // no error if missing
 
 	CreateRoom(ctx context.Context, name, createdBy string) (Room, error) // ErrConflict if it exists
-	EnsureRoom(ctx context.Context, name string) (Room, error)           // create if missing (system rooms)
-	Room(ctx context.Context, name string) (Room, error)                 // ErrNotFound
-	Rooms(ctx context.Context) ([]Room, error)                           // by name
+	EnsureRoom(ctx context.Context, name string) (Room, error)            // create if missing (system rooms)
+	Room(ctx context.Context, name string) (Room, error)                  // ErrNotFound
+	Rooms(ctx context.Context) ([]Room, error)                            // by name
 
-	Join(ctx context.Context, room, user string) error // idempotent; ErrNotFound for an unknown room
-	Members(ctx context.Context, room string) ([]string, error)
+	Join(ctx context.Context, room, user string) error          // idempotent; ErrNotFound for an unknown room
+	Members(ctx context.Context, room string) ([]string, error) // sorted; ErrNotFound for an unknown room
 
 	// Append stores m (Room, Author, Body, CID; TS is set by the store)
 	// and returns it with Offset and TS filled. ErrNotFound for an
-	// unknown room.
+	// unknown room. An empty CID is never a duplicate. The (author, cid)
+	// key spans rooms: a duplicate returns the original wherever it was
+	// stored. Times (TS, CreatedAt) are UTC with millisecond precision.
 	Append(ctx context.Context, m Message) (stored Message, dup bool, err error)
 	History(ctx context.Context, room string, p Page) ([]Message, error)
 

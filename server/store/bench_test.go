@@ -1,0 +1,143 @@
+package store_test
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+
+	"github.com/parleychat/parley/server/internal/testenv"
+	"github.com/parleychat/parley/server/store"
+)
+
+// benchStores opens each implementation on an empty database.
+var benchStores = []struct {
+	name string
+	open func(b *testing.B) store.Store
+}{
+	{"SQLite", func(b *testing.B) store.Store {
+		return openSQLiteAt(b, filepath.Join(b.TempDir(), "bench.db"))
+	}},
+	{"Postgres", func(b *testing.B) store.Store {
+		return openPostgresAt(b, testenv.Postgres(b))
+	}},
+}
+
+var benchBody = strings.Repeat("lorem ipsum ", 8) // ~100 bytes, a typical chat line
+
+func benchRooms(b *testing.B, s store.Store, n int) []string {
+	b.Helper()
+	rooms := make([]string, n)
+	for i := range rooms {
+		rooms[i] = fmt.Sprintf("room%d", i)
+		if _, err := s.CreateRoom(context.Background(), rooms[i], "bench"); err != nil {
+			b.Fatal(err)
+		}
+	}
+	return rooms
+}
+
+func BenchmarkAppend(b *testing.B) {
+	ctx := context.Background()
+	for _, impl := range benchStores {
+		b.Run(impl.name+"/Sequential", func(b *testing.B) {
+			s := impl.open(b)
+			room := benchRooms(b, s, 1)[0]
+			i := 0
+			for b.Loop() {
+				i++
+				m := store.Message{Room: room, Author: "alice", Body: benchBody, CID: fmt.Sprint(i)}
+				if _, _, err := s.Append(ctx, m); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+		for _, nRooms := range []int{1, 16} {
+			b.Run(fmt.Sprintf("%s/Parallel/%dRooms", impl.name, nRooms), func(b *testing.B) {
+				s := impl.open(b)
+				rooms := benchRooms(b, s, nRooms)
+				var seq atomic.Int64
+				b.SetParallelism(4) // 4×GOMAXPROCS senders
+				b.ResetTimer()
+				b.RunParallel(func(pb *testing.PB) {
+					for pb.Next() {
+						i := seq.Add(1)
+						m := store.Message{Room: rooms[i%int64(nRooms)], Author: "alice", Body: benchBody, CID: fmt.Sprint(i)}
+						if _, _, err := s.Append(ctx, m); err != nil {
+							b.Error(err)
+							return
+						}
+					}
+				})
+			})
+		}
+	}
+}
+
+func BenchmarkHistory(b *testing.B) {
+	const stored = 10_000
+	ctx := context.Background()
+	for _, impl := range benchStores {
+		s := impl.open(b)
+		room := benchRooms(b, s, 1)[0]
+		fillBench(b, s, room, stored)
+		b.Run(impl.name+"/Newest50", func(b *testing.B) {
+			for b.Loop() {
+				if msgs, err := s.History(ctx, room, store.Page{Newest: true, Limit: 50}); err != nil || len(msgs) != 50 {
+					b.Fatal(len(msgs), err)
+				}
+			}
+		})
+		b.Run(impl.name+"/Before50Random", func(b *testing.B) {
+			for b.Loop() {
+				before := 51 + rand.Int64N(stored-50)
+				if msgs, err := s.History(ctx, room, store.Page{Before: before, Limit: 50}); err != nil || len(msgs) != 50 {
+					b.Fatal(len(msgs), err)
+				}
+			}
+		})
+		b.Run(impl.name+"/After1000", func(b *testing.B) {
+			for b.Loop() {
+				if msgs, err := s.History(ctx, room, store.Page{After: stored / 2, Limit: 1000}); err != nil || len(msgs) != 1000 {
+					b.Fatal(len(msgs), err)
+				}
+			}
+		})
+		b.Run(impl.name+"/Parallel/Newest50", func(b *testing.B) {
+			b.RunParallel(func(pb *testing.PB) {
+				for pb.Next() {
+					if msgs, err := s.History(ctx, room, store.Page{Newest: true, Limit: 50}); err != nil || len(msgs) != 50 {
+						b.Error(len(msgs), err)
+						return
+					}
+				}
+			})
+		})
+	}
+}
+
+// fillBench appends n messages to room from a few goroutines.
+func fillBench(b *testing.B, s store.Store, room string, n int) {
+	b.Helper()
+	const workers = 8
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Go(func() {
+			for i := w; i < n; i += workers {
+				m := store.Message{Room: room, Author: "alice", Body: benchBody, CID: fmt.Sprint(i)}
+				if _, _, err := s.Append(context.Background(), m); err != nil {
+					b.Error(err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if b.Failed() {
+		b.FailNow()
+	}
+}

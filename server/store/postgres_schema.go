@@ -1,0 +1,93 @@
+package store
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// pgMigrationLock is the advisory lock key that serialises migrations of
+// one database across nodes.
+const pgMigrationLock int64 = 0x7061726c6579 // "parley"
+
+// pgMigrations is the PostgreSQL schema history, applied in order.
+var pgMigrations = []migration{
+	{version: 1, name: "initial schema", sql: `
+CREATE TABLE users (
+	id            BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+	name          TEXT        NOT NULL,
+	name_key      TEXT        NOT NULL UNIQUE,
+	password_hash TEXT        NOT NULL,
+	created_at    TIMESTAMPTZ NOT NULL
+);
+CREATE TABLE refresh_tokens (
+	hash       TEXT        PRIMARY KEY,
+	user_id    BIGINT      NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+	expires_at TIMESTAMPTZ NOT NULL
+);
+CREATE INDEX refresh_tokens_user ON refresh_tokens(user_id);
+CREATE TABLE rooms (
+	name       TEXT        PRIMARY KEY,
+	epoch      BIGINT      NOT NULL,
+	head       BIGINT      NOT NULL DEFAULT 0,
+	created_by TEXT        NOT NULL,
+	created_at TIMESTAMPTZ NOT NULL
+);
+CREATE TABLE memberships (
+	room      TEXT        NOT NULL REFERENCES rooms(name) ON DELETE CASCADE,
+	user_name TEXT        NOT NULL,
+	joined_at TIMESTAMPTZ NOT NULL,
+	PRIMARY KEY (room, user_name)
+);
+CREATE TABLE messages (
+	room   TEXT        NOT NULL REFERENCES rooms(name) ON DELETE CASCADE,
+	seq    BIGINT      NOT NULL,
+	author TEXT        NOT NULL,
+	body   TEXT        NOT NULL,
+	cid    TEXT        NOT NULL DEFAULT '',
+	ts     TIMESTAMPTZ NOT NULL,
+	PRIMARY KEY (room, seq)
+);
+CREATE UNIQUE INDEX messages_author_cid ON messages(author, cid) WHERE cid <> '';
+`},
+}
+
+// migrate applies the migrations the database lacks in one transaction,
+// holding an advisory lock so that nodes starting together take turns.
+func (p *Postgres) migrate(ctx context.Context) error {
+	err := p.tx(ctx, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, pgMigrationLock); err != nil {
+			return fmt.Errorf("lock: %w", err)
+		}
+		if _, err := tx.Exec(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
+			version    INTEGER     PRIMARY KEY,
+			name       TEXT        NOT NULL,
+			applied_at TIMESTAMPTZ NOT NULL DEFAULT now())`); err != nil {
+			return fmt.Errorf("create schema_migrations: %w", err)
+		}
+		var current int
+		if err := tx.QueryRow(ctx, `SELECT COALESCE(MAX(version), 0) FROM schema_migrations`).Scan(&current); err != nil {
+			return fmt.Errorf("read schema version: %w", err)
+		}
+		if latest := pgMigrations[len(pgMigrations)-1].version; current > latest {
+			return fmt.Errorf("database schema version %d is newer than this program's %d", current, latest)
+		}
+		for _, m := range pgMigrations {
+			if m.version <= current {
+				continue
+			}
+			if _, err := tx.Exec(ctx, m.sql); err != nil {
+				return fmt.Errorf("apply migration %d (%s): %w", m.version, m.name, err)
+			}
+			if _, err := tx.Exec(ctx, `INSERT INTO schema_migrations (version, name) VALUES ($1, $2)`, m.version, m.name); err != nil {
+				return fmt.Errorf("record migration %d: %w", m.version, err)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	return nil
+}

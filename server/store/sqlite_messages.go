@@ -1,0 +1,116 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+)
+
+const sqliteMessageColumns = `room, seq, author, body, cid, ts`
+
+func sqliteScanMessage(row sqliteRow) (Message, error) {
+	var m Message
+	var ts int64
+	if err := row.Scan(&m.Room, &m.Offset, &m.Author, &m.Body, &m.CID, &ts); err != nil {
+		return Message{}, sqliteErr(err)
+	}
+	m.TS = fromMillis(ts)
+	return m, nil
+}
+
+// Append stores m under the room's next offset, or returns the message
+// its author already stored with the same CID (dup=true, no offset used).
+func (s *SQLite) Append(ctx context.Context, m Message) (Message, bool, error) {
+	var stored Message
+	var dup bool
+	err := s.writeTx(ctx, func(tx *sql.Tx) error {
+		var err error
+		if m.CID != "" {
+			stored, err = sqliteScanMessage(tx.QueryRowContext(ctx,
+				`SELECT `+sqliteMessageColumns+` FROM messages WHERE author = ? AND cid = ? AND cid <> ''`, m.Author, m.CID))
+			if err == nil {
+				dup = true
+				return nil
+			}
+			if !errors.Is(err, ErrNotFound) {
+				return fmt.Errorf("look up cid: %w", err)
+			}
+		}
+		stored, err = sqliteInsertMessage(ctx, tx, m)
+		return err
+	})
+	if err != nil {
+		return Message{}, false, fmt.Errorf("append message to %q: %w", m.Room, err)
+	}
+	return stored, dup, nil
+}
+
+// sqliteInsertMessage advances the room's head and stores m under it.
+func sqliteInsertMessage(ctx context.Context, tx *sql.Tx, m Message) (Message, error) {
+	if err := tx.QueryRowContext(ctx,
+		`UPDATE rooms SET head = head + 1 WHERE name = ? RETURNING head`, m.Room).Scan(&m.Offset); err != nil {
+		return Message{}, fmt.Errorf("advance head: %w", sqliteErr(err))
+	}
+	m.TS = now()
+	_, err := tx.ExecContext(ctx,
+		`INSERT INTO messages (`+sqliteMessageColumns+`) VALUES (?, ?, ?, ?, ?, ?)`,
+		m.Room, m.Offset, m.Author, m.Body, m.CID, m.TS.UnixMilli())
+	if err != nil {
+		return Message{}, fmt.Errorf("insert: %w", sqliteErr(err))
+	}
+	return m, nil
+}
+
+// History returns the page p of room's history in ascending offset order;
+// ErrNotFound if the room does not exist.
+func (s *SQLite) History(ctx context.Context, room string, p Page) ([]Message, error) {
+	query, arg, newestFirst := sqliteHistoryQuery(p)
+	msgs, err := s.queryMessages(ctx, query, room, arg, p.limit())
+	if err != nil {
+		return nil, fmt.Errorf("read history of %q: %w", room, err)
+	}
+	if len(msgs) == 0 {
+		if err := s.roomExists(ctx, room); err != nil {
+			return nil, fmt.Errorf("read history of %q: %w", room, err)
+		}
+	}
+	if newestFirst {
+		reverse(msgs)
+	}
+	return msgs, nil
+}
+
+// sqliteHistoryQuery returns the query selecting page p (arguments: room,
+// offset bound, limit) and whether it yields rows newest first.
+func sqliteHistoryQuery(p Page) (query string, bound int64, newestFirst bool) {
+	const sel = `SELECT ` + sqliteMessageColumns + ` FROM messages WHERE room = ? `
+	switch {
+	case p.Before > 0:
+		return sel + `AND seq < ? ORDER BY seq DESC LIMIT ?`, p.Before, true
+	case p.Newest:
+		return sel + `AND seq > ? ORDER BY seq DESC LIMIT ?`, 0, true
+	default:
+		return sel + `AND seq > ? ORDER BY seq ASC LIMIT ?`, p.After, false
+	}
+}
+
+func (s *SQLite) queryMessages(ctx context.Context, query string, args ...any) ([]Message, error) {
+	rows, err := s.r.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, sqliteErr(err)
+	}
+	defer rows.Close()
+	var msgs []Message
+	for rows.Next() {
+		m, err := sqliteScanMessage(rows)
+		if err != nil {
+			return nil, err
+		}
+		msgs = append(msgs, m)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, sqliteErr(err)
+	}
+	return msgs, nil
+}

@@ -1,0 +1,88 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+)
+
+// sqliteMigrations is the SQLite schema history, applied in order.
+// Timestamps are unix milliseconds.
+var sqliteMigrations = []migration{
+	{version: 1, name: "initial schema", sql: `
+CREATE TABLE users (
+	id            INTEGER PRIMARY KEY AUTOINCREMENT,
+	name          TEXT    NOT NULL,
+	name_key      TEXT    NOT NULL UNIQUE,
+	password_hash TEXT    NOT NULL,
+	created_at    INTEGER NOT NULL
+);
+CREATE TABLE refresh_tokens (
+	hash       TEXT    PRIMARY KEY,
+	user_id    INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+	expires_at INTEGER NOT NULL
+);
+CREATE INDEX refresh_tokens_user ON refresh_tokens(user_id);
+CREATE TABLE rooms (
+	name       TEXT    PRIMARY KEY,
+	epoch      INTEGER NOT NULL,
+	head       INTEGER NOT NULL DEFAULT 0,
+	created_by TEXT    NOT NULL,
+	created_at INTEGER NOT NULL
+);
+CREATE TABLE memberships (
+	room      TEXT    NOT NULL REFERENCES rooms(name) ON DELETE CASCADE,
+	user_name TEXT    NOT NULL,
+	joined_at INTEGER NOT NULL,
+	PRIMARY KEY (room, user_name)
+);
+CREATE TABLE messages (
+	room   TEXT    NOT NULL REFERENCES rooms(name) ON DELETE CASCADE,
+	seq    INTEGER NOT NULL,
+	author TEXT    NOT NULL,
+	body   TEXT    NOT NULL,
+	cid    TEXT    NOT NULL DEFAULT '',
+	ts     INTEGER NOT NULL,
+	PRIMARY KEY (room, seq)
+) WITHOUT ROWID;
+CREATE UNIQUE INDEX messages_author_cid ON messages(author, cid) WHERE cid <> '';
+`},
+}
+
+// migrate applies the migrations the database lacks, all in one
+// transaction (which holds SQLite's write lock, so concurrent openers of
+// one file take turns).
+func (s *SQLite) migrate(ctx context.Context) error {
+	err := s.writeTx(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
+			version    INTEGER PRIMARY KEY,
+			name       TEXT    NOT NULL,
+			applied_at INTEGER NOT NULL)`); err != nil {
+			return fmt.Errorf("create schema_migrations: %w", err)
+		}
+		var current int
+		if err := tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(version), 0) FROM schema_migrations`).Scan(&current); err != nil {
+			return fmt.Errorf("read schema version: %w", err)
+		}
+		if latest := sqliteMigrations[len(sqliteMigrations)-1].version; current > latest {
+			return fmt.Errorf("database schema version %d is newer than this program's %d", current, latest)
+		}
+		for _, m := range sqliteMigrations {
+			if m.version <= current {
+				continue
+			}
+			if _, err := tx.ExecContext(ctx, m.sql); err != nil {
+				return fmt.Errorf("apply migration %d (%s): %w", m.version, m.name, err)
+			}
+			if _, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)`,
+				m.version, m.name, now().UnixMilli()); err != nil {
+				return fmt.Errorf("record migration %d: %w", m.version, err)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	return nil
+}
