@@ -11,7 +11,8 @@ var ErrClosed = errors.New("broker closed")
 
 // Memory is the in-process Broker of a single node: Publish hands the
 // payload straight to the handler when the room is subscribed. Delivery is
-// synchronous and in publish order per room.
+// synchronous, on the publisher's goroutine, so concurrent publishers to one
+// room may be delivered in either order (the hub sequences by offset).
 type Memory struct {
 	mu     sync.RWMutex
 	h      Handler
@@ -30,12 +31,15 @@ func NewMemory() *Memory {
 // Publish delivers payload to the handler if room is subscribed.
 func (m *Memory) Publish(_ context.Context, room string, payload []byte) error {
 	m.mu.RLock()
-	defer m.mu.RUnlock()
-	if m.closed {
+	closed, h, subscribed := m.closed, m.h, m.rooms[room]
+	m.mu.RUnlock()
+	if closed {
 		return ErrClosed
 	}
-	if m.h != nil && m.rooms[room] {
-		m.h.Deliver(room, payload)
+	// Deliver runs outside the lock: the handler may call Subscribe or
+	// Unsubscribe meanwhile.
+	if h != nil && subscribed {
+		h.Deliver(room, payload)
 	}
 	return nil
 }

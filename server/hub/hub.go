@@ -1,0 +1,325 @@
+// Package hub fans room events out to the subscribers connected to this
+// node. Every event travels through the broker, including those this node
+// publishes itself, so one node and many nodes behave the same.
+//
+// Each room with local subscribers has one goroutine (a room actor) that
+// owns its subscriber set and sequences its messages by offset: a message
+// arriving out of order or after a gap is backfilled from the store first,
+// so subscribers see every message exactly once, in offset order. The same
+// mechanism recovers from broker interruptions (Redis restarts) and from a
+// periodic reconcile against the store's head, which bounds how long any
+// missed message can stay missing.
+package hub
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/parleychat/parley/server/broker"
+	"github.com/parleychat/parley/server/presence"
+	"github.com/parleychat/parley/server/store"
+	"github.com/parleychat/parley/shared/protocol"
+)
+
+// Subscriber is one client connection as the hub sees it.
+type Subscriber interface {
+	// User is the authenticated username.
+	User() string
+	// Send offers an encoded frame without blocking. A droppable frame
+	// (typing, presence) may be dropped when the queue is filling up; a
+	// frame that does not fit makes the subscriber close itself as slow.
+	// Send reports whether the frame was queued.
+	Send(frame []byte, droppable bool) bool
+}
+
+// Config configures a Hub.
+type Config struct {
+	Store    store.Store
+	Broker   broker.Broker
+	Presence presence.Presence
+	Logger   *slog.Logger
+	// Reconcile is how often an active room compares its last delivered
+	// offset with the store's head (default 5s).
+	Reconcile time.Duration
+	// PresenceDebounce batches presence recomputation (default 100ms).
+	PresenceDebounce time.Duration
+}
+
+// Hub routes room events between the broker and local subscribers.
+type Hub struct {
+	cfg Config
+	log *slog.Logger
+
+	mu      sync.Mutex
+	rooms   map[string]*room
+	members map[memberKey]int // local subscriptions per (room, user)
+	ctx     context.Context   // set by Run; parent of room actors
+	wg      sync.WaitGroup    // room actors
+
+	stats Stats
+}
+
+type memberKey struct{ room, user string }
+
+// ErrNotRunning is returned before Run has started or after it stopped.
+var ErrNotRunning = errors.New("hub not running")
+
+// New returns a Hub; call Run before using it.
+func New(cfg Config) *Hub {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.Reconcile <= 0 {
+		cfg.Reconcile = 5 * time.Second
+	}
+	if cfg.PresenceDebounce <= 0 {
+		cfg.PresenceDebounce = 100 * time.Millisecond
+	}
+	return &Hub{
+		cfg:     cfg,
+		log:     cfg.Logger,
+		rooms:   make(map[string]*room),
+		members: make(map[memberKey]int),
+	}
+}
+
+// Run drives the broker and presence until ctx is cancelled, then stops
+// every room actor and returns.
+func (h *Hub) Run(ctx context.Context) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	h.mu.Lock()
+	h.ctx = ctx
+	h.mu.Unlock()
+
+	errc := make(chan error, 2)
+	go func() { errc <- h.cfg.Broker.Run(ctx, h) }()
+	go func() { errc <- h.cfg.Presence.Run(ctx, h.presenceExpired) }()
+
+	var first error
+	for i := 0; i < 2; i++ {
+		err := <-errc
+		if err != nil && first == nil && ctx.Err() == nil {
+			first = err
+		}
+		cancel()
+	}
+	h.mu.Lock()
+	h.ctx = nil
+	for name, r := range h.rooms {
+		r.stop()
+		delete(h.rooms, name)
+	}
+	h.mu.Unlock()
+	h.wg.Wait()
+	if first != nil {
+		return fmt.Errorf("run hub: %w", first)
+	}
+	return nil
+}
+
+// Subscribe adds sub to room and sends it, in order: a subscribed frame,
+// the stored messages after since (at most protocol.MaxBacklog, the newest
+// ones), the room's presence, then live events. The room must exist.
+func (h *Hub) Subscribe(ctx context.Context, sub Subscriber, roomName string, since int64) error {
+	r, first, err := h.acquire(ctx, roomName, sub.User())
+	if err != nil {
+		return err
+	}
+	if first {
+		h.presenceJoin(ctx, roomName, sub.User())
+	}
+	reply := make(chan error, 1)
+	select {
+	case r.cmds <- command{kind: cmdSubscribe, sub: sub, since: since, reply: reply}:
+	case <-r.done:
+		return ErrNotRunning
+	}
+	select {
+	case err = <-reply:
+	case <-r.done:
+		err = ErrNotRunning
+	}
+	if err != nil {
+		h.Unsubscribe(sub, roomName)
+		return fmt.Errorf("subscribe %s: %w", roomName, err)
+	}
+	return nil
+}
+
+// Unsubscribe removes sub from room; it is a no-op if sub is not in it.
+func (h *Hub) Unsubscribe(sub Subscriber, roomName string) {
+	h.mu.Lock()
+	r := h.rooms[roomName]
+	if r == nil {
+		h.mu.Unlock()
+		return
+	}
+	key := memberKey{roomName, sub.User()}
+	last := false
+	if n := h.members[key]; n <= 1 {
+		delete(h.members, key)
+		last = true
+	} else {
+		h.members[key] = n - 1
+	}
+	r.refs--
+	emptied := r.refs <= 0
+	if emptied {
+		delete(h.rooms, roomName)
+		r.stop()
+		if err := h.cfg.Broker.Unsubscribe(context.Background(), roomName); err != nil {
+			h.log.Warn("broker unsubscribe", "room", roomName, "err", err)
+		}
+	}
+	h.mu.Unlock()
+	if !emptied {
+		select {
+		case r.cmds <- command{kind: cmdUnsubscribe, sub: sub}:
+		case <-r.done:
+		}
+	}
+	if last {
+		h.presenceLeave(roomName, sub.User())
+	}
+}
+
+// acquire returns the room actor for name, starting it (and subscribing
+// the broker) if needed, and counts one more subscription of user.
+func (h *Hub) acquire(ctx context.Context, name, user string) (*room, bool, error) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.ctx == nil {
+		return nil, false, ErrNotRunning
+	}
+	r := h.rooms[name]
+	if r == nil {
+		if err := h.cfg.Broker.Subscribe(ctx, name); err != nil {
+			return nil, false, fmt.Errorf("subscribe broker to %s: %w", name, err)
+		}
+		r = newRoom(h, name)
+		h.rooms[name] = r
+		h.wg.Add(1)
+		go func() {
+			defer h.wg.Done()
+			r.run(h.ctx)
+		}()
+	}
+	r.refs++
+	key := memberKey{name, user}
+	h.members[key]++
+	return r, h.members[key] == 1, nil
+}
+
+// PublishMessage announces a stored message to every node. When the broker
+// fails, the message is still delivered to this node's subscribers; other
+// nodes pick it up from the store when they reconcile.
+func (h *Hub) PublishMessage(ctx context.Context, m store.Message) error {
+	payload, err := protocol.Encode(protocol.Frame{Type: protocol.TypeMsg, Msg: ToProtocol(&m)})
+	if err != nil {
+		return err
+	}
+	h.publish(ctx, m.Room, payload)
+	return nil
+}
+
+// PublishTyping announces that user is typing in room. Typing is never
+// stored and may be dropped anywhere along the way.
+func (h *Hub) PublishTyping(ctx context.Context, roomName, user string) {
+	payload, err := protocol.Encode(protocol.Frame{Type: protocol.TypeTyping, Room: roomName, User: user})
+	if err != nil {
+		return
+	}
+	h.publish(ctx, roomName, payload)
+}
+
+func (h *Hub) publish(ctx context.Context, roomName string, payload []byte) {
+	if err := h.cfg.Broker.Publish(ctx, roomName, payload); err != nil {
+		h.stats.publishFailures.Add(1)
+		h.log.Warn("broker publish failed; delivering locally", "room", roomName, "err", err)
+		h.Deliver(roomName, payload)
+	}
+}
+
+// Deliver implements broker.Handler.
+func (h *Hub) Deliver(roomName string, payload []byte) {
+	h.mu.Lock()
+	r := h.rooms[roomName]
+	h.mu.Unlock()
+	if r != nil {
+		r.offer(payload)
+	}
+}
+
+// Interrupted implements broker.Handler: every listed room catches up from
+// the store.
+func (h *Hub) Interrupted(rooms []string) {
+	h.stats.interruptions.Add(1)
+	h.log.Warn("broker delivery interrupted; backfilling from store", "rooms", len(rooms))
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for _, name := range rooms {
+		if r := h.rooms[name]; r != nil {
+			r.poke(pokeCatchUp)
+		}
+	}
+}
+
+func (h *Hub) presenceExpired(rooms []string) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for _, name := range rooms {
+		if r := h.rooms[name]; r != nil {
+			r.poke(pokePresence)
+		}
+	}
+}
+
+func (h *Hub) presenceJoin(ctx context.Context, roomName, user string) {
+	if err := h.cfg.Presence.Join(ctx, roomName, user); err != nil {
+		h.log.Warn("presence join", "room", roomName, "err", err)
+	}
+	h.announcePresence(ctx, roomName)
+}
+
+func (h *Hub) presenceLeave(roomName, user string) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	if err := h.cfg.Presence.Leave(ctx, roomName, user); err != nil {
+		h.log.Warn("presence leave", "room", roomName, "err", err)
+	}
+	h.announcePresence(ctx, roomName)
+}
+
+// announcePresence tells every node that room's presence changed; each
+// node's room actor re-reads the list and sends it to its subscribers.
+func (h *Hub) announcePresence(ctx context.Context, roomName string) {
+	payload, err := protocol.Encode(protocol.Frame{Type: protocol.TypePresence, Room: roomName})
+	if err != nil {
+		return
+	}
+	h.publish(ctx, roomName, payload)
+}
+
+// Rooms returns how many rooms have local subscribers.
+func (h *Hub) Rooms() int {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return len(h.rooms)
+}
+
+// ToProtocol converts a stored message to its wire form.
+func ToProtocol(m *store.Message) *protocol.Message {
+	return &protocol.Message{
+		Room:   m.Room,
+		Offset: m.Offset,
+		Author: m.Author,
+		Body:   m.Body,
+		TS:     m.TS.UnixMilli(),
+		CID:    m.CID,
+	}
+}

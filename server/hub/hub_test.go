@@ -1,0 +1,268 @@
+package hub_test
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/parleychat/parley/server/broker"
+	"github.com/parleychat/parley/server/hub"
+	"github.com/parleychat/parley/server/presence"
+	"github.com/parleychat/parley/server/store"
+	"github.com/parleychat/parley/shared/protocol"
+)
+
+// recorder is a Subscriber that keeps every frame it is sent.
+type recorder struct {
+	user string
+	mu   sync.Mutex
+	got  []protocol.Frame
+	full bool // refuse every frame, like a stuck client
+}
+
+func (r *recorder) User() string { return r.user }
+
+func (r *recorder) Send(frame []byte, droppable bool) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.full {
+		return false
+	}
+	f, err := protocol.Decode(frame)
+	if err != nil {
+		panic(fmt.Sprintf("hub sent an undecodable frame %q: %v", frame, err))
+	}
+	r.got = append(r.got, f)
+	return true
+}
+
+// offsets returns the offsets of the msg frames received so far.
+func (r *recorder) offsets() []int64 {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var out []int64
+	for _, f := range r.got {
+		if f.Type == protocol.TypeMsg {
+			out = append(out, f.Msg.Offset)
+		}
+	}
+	return out
+}
+
+func (r *recorder) frames(typ string) []protocol.Frame {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var out []protocol.Frame
+	for _, f := range r.got {
+		if f.Type == typ {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+type env struct {
+	hub    *hub.Hub
+	store  store.Store
+	broker *broker.Memory
+}
+
+func newEnv(t *testing.T, reconcile time.Duration) *env {
+	t.Helper()
+	ctx := context.Background()
+	st, err := store.OpenSQLite(ctx, filepath.Join(t.TempDir(), "hub.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	if _, err := st.EnsureRoom(ctx, "general"); err != nil {
+		t.Fatal(err)
+	}
+	b := broker.NewMemory()
+	h := hub.New(hub.Config{Store: st, Broker: b, Presence: presence.NewMemory(), Reconcile: reconcile, PresenceDebounce: 10 * time.Millisecond})
+	runCtx, cancel := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- h.Run(runCtx) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("hub run: %v", err)
+		}
+	})
+	waitFor(t, func() bool {
+		// Run has started once Subscribe stops answering ErrNotRunning.
+		r := &recorder{user: "probe"}
+		if err := h.Subscribe(ctx, r, "general", 0); err != nil {
+			return false
+		}
+		h.Unsubscribe(r, "general")
+		return true
+	})
+	return &env{hub: h, store: st, broker: b}
+}
+
+func waitFor(t *testing.T, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatal("condition not met in 5s")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+func (e *env) append(t *testing.T, n int) []store.Message {
+	t.Helper()
+	var out []store.Message
+	for i := 0; i < n; i++ {
+		m, _, err := e.store.Append(context.Background(), store.Message{Room: "general", Author: "ann", Body: fmt.Sprint("m", i), CID: fmt.Sprint(time.Now().UnixNano())})
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, m)
+	}
+	return out
+}
+
+func payload(t *testing.T, m store.Message) []byte {
+	b, err := protocol.Encode(protocol.Frame{Type: protocol.TypeMsg, Msg: hub.ToProtocol(&m)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func equal(a, b []int64) bool {
+	return fmt.Sprint(a) == fmt.Sprint(b)
+}
+
+func TestSubscribeReplaysBacklogThenLive(t *testing.T) {
+	e := newEnv(t, time.Hour)
+	e.append(t, 5)
+	r := &recorder{user: "bob"}
+	if err := e.hub.Subscribe(context.Background(), r, "general", 2); err != nil {
+		t.Fatal(err)
+	}
+	if got := r.offsets(); !equal(got, []int64{3, 4, 5}) {
+		t.Fatalf("backlog offsets = %v, want [3 4 5]", got)
+	}
+	sub := r.frames(protocol.TypeSubscribed)
+	if len(sub) != 1 || sub[0].Head != 5 || sub[0].Epoch == 0 {
+		t.Fatalf("subscribed frames = %+v", sub)
+	}
+	if r.got[0].Type != protocol.TypeSubscribed {
+		t.Fatalf("first frame is %s, want subscribed", r.got[0].Type)
+	}
+	m := e.append(t, 1)[0]
+	if err := e.hub.PublishMessage(context.Background(), m); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, func() bool { return equal(r.offsets(), []int64{3, 4, 5, 6}) })
+	waitFor(t, func() bool {
+		p := r.frames(protocol.TypePresence)
+		return len(p) > 0 && fmt.Sprint(p[len(p)-1].Users) == "[bob]"
+	})
+}
+
+func TestOutOfOrderDeliveryIsSequenced(t *testing.T) {
+	e := newEnv(t, time.Hour)
+	r := &recorder{user: "bob"}
+	if err := e.hub.Subscribe(context.Background(), r, "general", 0); err != nil {
+		t.Fatal(err)
+	}
+	msgs := e.append(t, 3)
+	// Offset 3 arrives first: the hub must fill 1 and 2 from the store.
+	e.hub.Deliver("general", payload(t, msgs[2]))
+	waitFor(t, func() bool { return equal(r.offsets(), []int64{1, 2, 3}) })
+	// The late ones are duplicates now.
+	e.hub.Deliver("general", payload(t, msgs[0]))
+	e.hub.Deliver("general", payload(t, msgs[1]))
+	more := e.append(t, 1)
+	e.hub.Deliver("general", payload(t, more[0]))
+	waitFor(t, func() bool { return len(r.offsets()) >= 4 })
+	if got := r.offsets(); !equal(got, []int64{1, 2, 3, 4}) {
+		t.Fatalf("offsets = %v, want [1 2 3 4]", got)
+	}
+}
+
+func TestInterruptedBackfillsFromStore(t *testing.T) {
+	e := newEnv(t, time.Hour)
+	r := &recorder{user: "bob"}
+	if err := e.hub.Subscribe(context.Background(), r, "general", 0); err != nil {
+		t.Fatal(err)
+	}
+	e.append(t, 2) // stored, never published: "lost" by the broker
+	e.hub.Interrupted([]string{"general"})
+	waitFor(t, func() bool { return equal(r.offsets(), []int64{1, 2}) })
+	if e.hub.Stats().Backfilled != 2 {
+		t.Fatalf("stats = %+v", e.hub.Stats())
+	}
+}
+
+func TestReconcileRecoversLostPublish(t *testing.T) {
+	e := newEnv(t, 20*time.Millisecond)
+	r := &recorder{user: "bob"}
+	if err := e.hub.Subscribe(context.Background(), r, "general", 0); err != nil {
+		t.Fatal(err)
+	}
+	e.append(t, 3)
+	waitFor(t, func() bool { return equal(r.offsets(), []int64{1, 2, 3}) })
+}
+
+func TestSlowSubscriberIsDroppedOthersContinue(t *testing.T) {
+	e := newEnv(t, time.Hour)
+	slow := &recorder{user: "slow"}
+	ok := &recorder{user: "ok"}
+	for _, r := range []*recorder{slow, ok} {
+		if err := e.hub.Subscribe(context.Background(), r, "general", 0); err != nil {
+			t.Fatal(err)
+		}
+	}
+	slow.mu.Lock()
+	slow.full = true
+	slow.mu.Unlock()
+	for _, m := range e.append(t, 3) {
+		if err := e.hub.PublishMessage(context.Background(), m); err != nil {
+			t.Fatal(err)
+		}
+	}
+	waitFor(t, func() bool { return equal(ok.offsets(), []int64{1, 2, 3}) })
+	if got := e.hub.Stats().SlowClosed; got != 1 {
+		t.Fatalf("SlowClosed = %d, want 1", got)
+	}
+}
+
+func TestLastUnsubscribeStopsRoom(t *testing.T) {
+	e := newEnv(t, time.Hour)
+	a, b := &recorder{user: "a"}, &recorder{user: "b"}
+	ctx := context.Background()
+	for _, r := range []*recorder{a, b} {
+		if err := e.hub.Subscribe(ctx, r, "general", 0); err != nil {
+			t.Fatal(err)
+		}
+	}
+	e.hub.Unsubscribe(a, "general")
+	if e.hub.Rooms() != 1 {
+		t.Fatal("room stopped while b is still in it")
+	}
+	e.hub.Unsubscribe(b, "general")
+	if e.hub.Rooms() != 0 {
+		t.Fatal("room still running after its last subscriber left")
+	}
+	e.hub.Unsubscribe(b, "general") // no-op
+}
+
+func TestSubscribeUnknownRoom(t *testing.T) {
+	e := newEnv(t, time.Hour)
+	err := e.hub.Subscribe(context.Background(), &recorder{user: "a"}, "nope", 0)
+	if err == nil {
+		t.Fatal("subscribe to unknown room succeeded")
+	}
+	if e.hub.Rooms() != 0 {
+		t.Fatal("failed subscribe left a room running")
+	}
+}

@@ -1,0 +1,32 @@
+package hub
+
+import "sync/atomic"
+
+// Stats counts events worth watching; all fields are cumulative.
+type Stats struct {
+	publishFailures atomic.Int64
+	interruptions   atomic.Int64
+	backfilled      atomic.Int64
+	overflows       atomic.Int64
+	slowClosed      atomic.Int64
+}
+
+// StatsSnapshot is a copy of the counters.
+type StatsSnapshot struct {
+	PublishFailures int64 // broker publishes that failed (delivered locally instead)
+	Interruptions   int64 // broker interruptions reported
+	Backfilled      int64 // messages read from the store to fill gaps
+	Overflows       int64 // room inbox overflows (recovered from the store)
+	SlowClosed      int64 // subscribers dropped for not keeping up
+}
+
+// Stats returns the hub's counters.
+func (h *Hub) Stats() StatsSnapshot {
+	return StatsSnapshot{
+		PublishFailures: h.stats.publishFailures.Load(),
+		Interruptions:   h.stats.interruptions.Load(),
+		Backfilled:      h.stats.backfilled.Load(),
+		Overflows:       h.stats.overflows.Load(),
+		SlowClosed:      h.stats.slowClosed.Load(),
+	}
+}

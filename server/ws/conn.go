@@ -1,0 +1,324 @@
+package ws
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/coder/websocket"
+	"github.com/parleychat/parley/shared/protocol"
+	"golang.org/x/time/rate"
+)
+
+// conn is one client connection.
+type conn struct {
+	s      *Server
+	ws     *websocket.Conn
+	remote string
+	q      *queue
+
+	// Set once by the reader before any other goroutine reads it.
+	user string
+
+	authed   atomic.Bool
+	lastRead atomic.Int64 // unix nanoseconds
+	expires  atomic.Int64 // token expiry, unix nanoseconds
+	reauthed atomic.Int64 // expiry for which a reauth frame was sent
+
+	killOnce   sync.Once
+	killed     chan struct{}
+	killCode   protocol.CloseCode
+	killReason string
+	aborted    chan struct{}
+	abortOnce  sync.Once
+
+	// Owned by the reader goroutine.
+	rooms     map[string]bool
+	sendLim   *rate.Limiter
+	frameLim  *rate.Limiter
+	typingLim map[string]time.Time
+}
+
+func newConn(s *Server, wsc *websocket.Conn, remote string) *conn {
+	c := &conn{
+		s:         s,
+		ws:        wsc,
+		remote:    remote,
+		q:         newQueue(s.cfg.QueueFrames, s.cfg.QueueBytes),
+		killed:    make(chan struct{}),
+		aborted:   make(chan struct{}),
+		rooms:     make(map[string]bool),
+		sendLim:   rate.NewLimiter(s.cfg.SendRate, s.cfg.SendBurst),
+		frameLim:  rate.NewLimiter(s.cfg.FrameRate, s.cfg.FrameBurst),
+		typingLim: make(map[string]time.Time),
+	}
+	c.lastRead.Store(time.Now().UnixNano())
+	return c
+}
+
+// User implements hub.Subscriber.
+func (c *conn) User() string { return c.user }
+
+// Send implements hub.Subscriber.
+func (c *conn) Send(frame []byte, droppable bool) bool {
+	if c.q.push(frame, droppable) {
+		return true
+	}
+	if !droppable {
+		c.kill(protocol.CloseSlowConsumer, "too slow; reconnect and recover")
+	}
+	return false
+}
+
+// kill asks the writer to close the connection with code. The first call
+// wins.
+func (c *conn) kill(code protocol.CloseCode, reason string) {
+	c.killOnce.Do(func() {
+		c.killCode, c.killReason = code, reason
+		c.q.close()
+		close(c.killed)
+	})
+}
+
+// abort cuts the connection without a close handshake.
+func (c *conn) abort() {
+	c.abortOnce.Do(func() { close(c.aborted) })
+}
+
+// serve runs the connection: the writer in its own goroutine, the reader
+// here. It returns when both have stopped and the hub has forgotten it.
+func (c *conn) serve(ctx context.Context) {
+	ctx, cancel := context.WithCancel(ctx)
+	writerDone := make(chan struct{})
+	go func() {
+		defer close(writerDone)
+		c.writeLoop(ctx)
+	}()
+	c.readLoop(ctx)
+	cancel()
+	<-writerDone
+	for room := range c.rooms {
+		c.s.cfg.Hub.Unsubscribe(c, room)
+	}
+}
+
+func (c *conn) writeLoop(ctx context.Context) {
+	timer := time.NewTimer(c.s.cfg.AuthTimeout)
+	defer timer.Stop()
+	var batch [][]byte
+	for {
+		select {
+		case <-ctx.Done():
+			_ = c.ws.CloseNow()
+			return
+		case <-c.aborted:
+			_ = c.ws.CloseNow()
+			return
+		case <-c.killed:
+			c.closeWith(c.killCode, c.killReason)
+			return
+		case <-c.q.ready:
+			batch = c.q.take(batch)
+			for i, f := range batch {
+				if err := c.write(ctx, f); err != nil {
+					c.s.log.Debug("websocket write", "user", c.user, "err", err)
+					_ = c.ws.CloseNow()
+					return
+				}
+				batch[i] = nil
+			}
+		case now := <-timer.C:
+			if code, reason, stop := c.checkDeadlines(now); stop {
+				c.closeWith(code, reason)
+				return
+			}
+			timer.Reset(c.nextDeadline(now))
+		}
+	}
+}
+
+func (c *conn) write(ctx context.Context, frame []byte) error {
+	ctx, cancel := context.WithTimeout(ctx, c.s.cfg.WriteTimeout)
+	defer cancel()
+	return c.ws.Write(ctx, websocket.MessageText, frame)
+}
+
+func (c *conn) closeWith(code protocol.CloseCode, reason string) {
+	if err := c.ws.Close(websocket.StatusCode(code), reason); err != nil {
+		c.s.log.Debug("websocket close", "user", c.user, "code", int(code), "err", err)
+	}
+}
+
+// checkDeadlines decides whether a timer firing at now ends the connection;
+// it also sends the reauth frame ahead of token expiry.
+func (c *conn) checkDeadlines(now time.Time) (protocol.CloseCode, string, bool) {
+	if !c.authed.Load() {
+		return protocol.CloseAuthTimeout, "no auth frame in time", true
+	}
+	if now.Sub(time.Unix(0, c.lastRead.Load())) >= c.s.cfg.IdleTimeout {
+		return protocol.CloseIdle, "idle", true
+	}
+	exp := c.expires.Load()
+	if now.UnixNano() >= exp {
+		return protocol.CloseTokenExpired, "token expired", true
+	}
+	if now.UnixNano() >= exp-int64(c.s.cfg.ReauthBefore) && c.reauthed.Swap(exp) != exp {
+		if f, err := protocol.Encode(protocol.Frame{Type: protocol.TypeReauth}); err == nil {
+			c.q.push(f, false)
+		}
+	}
+	return 0, "", false
+}
+
+// nextDeadline returns how long until the next timer check.
+func (c *conn) nextDeadline(now time.Time) time.Duration {
+	next := time.Unix(0, c.lastRead.Load()).Add(c.s.cfg.IdleTimeout)
+	exp := time.Unix(0, c.expires.Load())
+	if reauth := exp.Add(-c.s.cfg.ReauthBefore); c.reauthed.Load() != exp.UnixNano() && reauth.Before(next) {
+		next = reauth
+	}
+	if exp.Before(next) {
+		next = exp
+	}
+	d := next.Sub(now)
+	if d < 10*time.Millisecond {
+		d = 10 * time.Millisecond
+	}
+	return d
+}
+
+// readLoop authenticates the connection and then handles frames until the
+// connection ends.
+func (c *conn) readLoop(ctx context.Context) {
+	if !c.authenticate(ctx) {
+		c.drain(ctx)
+		return
+	}
+	for {
+		typ, data, err := c.ws.Read(ctx)
+		if err != nil {
+			c.logReadEnd(err)
+			return
+		}
+		c.lastRead.Store(time.Now().UnixNano())
+		if !c.frameLim.Allow() {
+			c.kill(protocol.CloseFlood, "too many frames")
+			c.drain(ctx)
+			return
+		}
+		if typ != websocket.MessageText {
+			c.kill(protocol.CloseProtocolError, "binary frames are not supported")
+			c.drain(ctx)
+			return
+		}
+		f, err := protocol.Decode(data)
+		if err == nil {
+			err = protocol.ValidateClient(f)
+		}
+		if err != nil {
+			c.reject(f, err)
+			continue
+		}
+		c.handle(ctx, f)
+	}
+}
+
+// drain keeps reading after a kill so the close handshake can complete.
+func (c *conn) drain(ctx context.Context) {
+	for {
+		if _, _, err := c.ws.Read(ctx); err != nil {
+			return
+		}
+	}
+}
+
+func (c *conn) logReadEnd(err error) {
+	switch websocket.CloseStatus(err) {
+	case websocket.StatusNormalClosure, websocket.StatusGoingAway:
+		return
+	case websocket.StatusMessageTooBig:
+		c.s.log.Info("closed connection: frame too large", "user", c.user, "remote", c.remote)
+		return
+	}
+	if !errors.Is(err, context.Canceled) {
+		c.s.log.Debug("websocket read", "user", c.user, "err", err)
+	}
+}
+
+// authenticate reads the first frame, which must be a valid auth frame.
+func (c *conn) authenticate(ctx context.Context) bool {
+	typ, data, err := c.ws.Read(ctx)
+	if err != nil {
+		c.logReadEnd(err)
+		return false
+	}
+	if typ != websocket.MessageText {
+		c.kill(protocol.CloseProtocolError, "binary frames are not supported")
+		return false
+	}
+	f, err := protocol.Decode(data)
+	if err != nil || f.Type != protocol.TypeAuth {
+		c.kill(protocol.CloseProtocolError, "first frame must be auth")
+		return false
+	}
+	if err := protocol.ValidateClient(f); err != nil {
+		c.kill(protocol.CloseUnauthorized, "invalid token")
+		return false
+	}
+	user, exp, err := c.s.cfg.Verify(f.Token)
+	if err != nil {
+		if c.s.cfg.Expired(err) {
+			c.kill(protocol.CloseTokenExpired, "token expired")
+		} else {
+			c.kill(protocol.CloseUnauthorized, "invalid token")
+		}
+		return false
+	}
+	c.user = user
+	c.expires.Store(exp.UnixNano())
+	c.lastRead.Store(time.Now().UnixNano())
+	c.authed.Store(true)
+	c.reply(protocol.Frame{Type: protocol.TypeWelcome, User: user, Node: c.s.cfg.NodeID, Heartbeat: protocol.PingInterval.Milliseconds()})
+	return true
+}
+
+// reply queues a frame for this connection.
+func (c *conn) reply(f protocol.Frame) {
+	b, err := protocol.Encode(f)
+	if err != nil {
+		c.s.log.Error("encode reply", "type", f.Type, "err", err)
+		return
+	}
+	c.Send(b, false)
+}
+
+func (c *conn) replyError(code, ref, msg string) {
+	c.reply(protocol.ErrorFrame(code, ref, msg))
+}
+
+// reject answers a frame that failed decoding or validation.
+func (c *conn) reject(f protocol.Frame, err error) {
+	var de *protocol.DecodeError
+	if errors.As(err, &de) {
+		c.replyError(de.Code, requestRef(f), de.Msg)
+		return
+	}
+	c.replyError(protocol.ErrBadRequest, requestRef(f), err.Error())
+}
+
+// requestRef is what an error about f refers to: its cid, id or room.
+func requestRef(f protocol.Frame) string {
+	ref := f.Room
+	switch {
+	case f.CID != "":
+		ref = f.CID
+	case f.ID != "":
+		ref = f.ID
+	}
+	if len(ref) > protocol.MaxCIDLen {
+		return ""
+	}
+	return ref
+}

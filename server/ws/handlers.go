@@ -1,0 +1,137 @@
+package ws
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/parleychat/parley/server/hub"
+	"github.com/parleychat/parley/server/store"
+	"github.com/parleychat/parley/shared/protocol"
+)
+
+// handle acts on one valid frame from an authenticated client.
+func (c *conn) handle(ctx context.Context, f protocol.Frame) {
+	switch f.Type {
+	case protocol.TypePing:
+		c.reply(protocol.Frame{Type: protocol.TypePong, ID: f.ID})
+	case protocol.TypeSubscribe:
+		c.subscribe(ctx, f)
+	case protocol.TypeUnsubscribe:
+		if c.rooms[f.Room] {
+			delete(c.rooms, f.Room)
+			c.s.cfg.Hub.Unsubscribe(c, f.Room)
+		}
+	case protocol.TypeSend:
+		c.send(ctx, f)
+	case protocol.TypeHistory:
+		c.history(ctx, f)
+	case protocol.TypeTyping:
+		c.typing(ctx, f)
+	case protocol.TypeToken:
+		c.refreshToken(f)
+	case protocol.TypeAuth:
+		c.replyError(protocol.ErrBadRequest, "", "already authenticated")
+	}
+}
+
+func (c *conn) subscribe(ctx context.Context, f protocol.Frame) {
+	if c.rooms[f.Room] {
+		// A resubscribe (after a resync) starts over from since.
+		delete(c.rooms, f.Room)
+		c.s.cfg.Hub.Unsubscribe(c, f.Room)
+	}
+	if len(c.rooms) >= protocol.MaxSubscriptions {
+		c.replyError(protocol.ErrBadRequest, f.Room, "too many subscriptions")
+		return
+	}
+	if err := c.s.cfg.Store.Join(ctx, f.Room, c.user); err != nil {
+		c.storeError(f.Room, "join room", err)
+		return
+	}
+	if err := c.s.cfg.Hub.Subscribe(ctx, c, f.Room, f.Since); err != nil {
+		c.storeError(f.Room, "subscribe", err)
+		return
+	}
+	c.rooms[f.Room] = true
+}
+
+func (c *conn) send(ctx context.Context, f protocol.Frame) {
+	if r := c.sendLim.Reserve(); r.Delay() > 0 {
+		r.Cancel()
+		c.reply(protocol.Frame{
+			Type: protocol.TypeError, Code: protocol.ErrRateLimited, Ref: f.CID,
+			Message: "sending too fast", RetryAfter: max(r.Delay().Milliseconds(), 1),
+		})
+		return
+	}
+	m, dup, err := c.s.cfg.Store.Append(ctx, store.Message{Room: f.Room, Author: c.user, Body: f.Body, CID: f.CID})
+	if err != nil {
+		c.storeError(f.CID, "append message", err)
+		return
+	}
+	if !dup {
+		if err := c.s.cfg.Hub.PublishMessage(ctx, m); err != nil {
+			c.s.log.Error("publish message", "room", m.Room, "err", err)
+		}
+	}
+	c.reply(protocol.Frame{Type: protocol.TypeAck, CID: m.CID, Room: m.Room, Offset: m.Offset, TS: m.TS.UnixMilli()})
+}
+
+func (c *conn) history(ctx context.Context, f protocol.Frame) {
+	limit := f.Limit
+	if limit == 0 {
+		limit = protocol.HistoryPageDefault
+	}
+	page := store.Page{Before: f.Before, Newest: f.Before == 0, Limit: limit}
+	msgs, err := c.s.cfg.Store.History(ctx, f.Room, page)
+	if err != nil {
+		c.storeError(f.ID, "read history", err)
+		return
+	}
+	out := make([]protocol.Message, len(msgs))
+	for i := range msgs {
+		out[i] = *hub.ToProtocol(&msgs[i])
+	}
+	more := len(msgs) == limit && msgs[0].Offset > 1
+	c.reply(protocol.Frame{Type: protocol.TypeHistory, ID: f.ID, Room: f.Room, Messages: out, More: more})
+}
+
+// typingEvery throttles typing frames per room per connection.
+const typingEvery = time.Second
+
+func (c *conn) typing(ctx context.Context, f protocol.Frame) {
+	if !c.rooms[f.Room] {
+		c.replyError(protocol.ErrForbidden, f.Room, "subscribe to the room first")
+		return
+	}
+	now := time.Now()
+	if now.Sub(c.typingLim[f.Room]) < typingEvery {
+		return
+	}
+	c.typingLim[f.Room] = now
+	c.s.cfg.Hub.PublishTyping(ctx, f.Room, c.user)
+}
+
+func (c *conn) refreshToken(f protocol.Frame) {
+	user, exp, err := c.s.cfg.Verify(f.Token)
+	if err != nil || user != c.user {
+		c.replyError(protocol.ErrUnauthorized, "", "token rejected")
+		return
+	}
+	if exp.UnixNano() > c.expires.Load() {
+		c.expires.Store(exp.UnixNano())
+	}
+}
+
+// storeError answers a failed store or hub call with the matching code.
+func (c *conn) storeError(ref, what string, err error) {
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		c.replyError(protocol.ErrNotFound, ref, "no such room")
+	case errors.Is(err, context.Canceled):
+	default:
+		c.s.log.Error(what, "user", c.user, "err", err)
+		c.replyError(protocol.ErrUnavailable, ref, what+" failed; try again")
+	}
+}
