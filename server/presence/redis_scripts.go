@@ -1,0 +1,54 @@
+package presence
+
+import "github.com/redis/go-redis/v9"
+
+// The scripts read the clock of the Redis server, so that nodes whose
+// clocks disagree still agree on who has expired. A room's entries are a
+// sorted set: member "<node>\x00<user>", score = expiry in Unix ms.
+
+// refreshScript writes entries with expiry now+TTL. KEYS are room keys;
+// ARGV[1] is the TTL in ms, followed, for each key, by a member count
+// and that many members. A key lives twice the TTL past its last
+// refresh, so the rooms of a cluster that died entirely go away. It
+// returns how many members were added rather than refreshed.
+var refreshScript = redis.NewScript(`
+local t = redis.call('TIME')
+local ttl = tonumber(ARGV[1])
+local expiry = t[1] * 1000 + math.floor(t[2] / 1000) + ttl
+local added, i = 0, 2
+for _, key in ipairs(KEYS) do
+  local n = tonumber(ARGV[i])
+  i = i + 1
+  for _ = 1, n do
+    added = added + redis.call('ZADD', key, expiry, ARGV[i])
+    i = i + 1
+  end
+  if redis.call('PTTL', key) < 2 * ttl then
+    redis.call('PEXPIRE', key, 2 * ttl)
+  end
+end
+return added
+`)
+
+// usersScript returns the unexpired members of KEYS[1].
+var usersScript = redis.NewScript(`
+local t = redis.call('TIME')
+local now = t[1] * 1000 + math.floor(t[2] / 1000)
+return redis.call('ZRANGEBYSCORE', KEYS[1], string.format('(%d', now), '+inf')
+`)
+
+// sweepScript returns, for each key of KEYS, its expired members, and
+// deletes those expired more than ARGV[1] ms ago. Keeping them that long
+// lets every node with users in the room see them expire (and tell its
+// clients) before one node deletes them.
+var sweepScript = redis.NewScript(`
+local t = redis.call('TIME')
+local now = t[1] * 1000 + math.floor(t[2] / 1000)
+local cutoff = string.format('(%d', now - tonumber(ARGV[1]))
+local out = {}
+for i, key in ipairs(KEYS) do
+  out[i] = redis.call('ZRANGEBYSCORE', key, '-inf', string.format('%d', now))
+  redis.call('ZREMRANGEBYSCORE', key, '-inf', cutoff)
+end
+return out
+`)
