@@ -20,7 +20,7 @@
 // # Client → node
 //
 //	auth        {token}                        first frame; answered by welcome
-//	subscribe   {room, since}                  live messages of room after offset since
+//	subscribe   {room, since}                  live messages of room; replay after offset since (0: none)
 //	unsubscribe {room}
 //	send        {room, cid, body}              answered by ack (or error with ref=cid)
 //	history     {id, room, before, limit}      a page of messages older than before
@@ -31,7 +31,7 @@
 // # Node → client
 //
 //	welcome     {user, node, heartbeat}        auth accepted
-//	subscribed  {room, epoch, head}            subscription live; backlog after since follows as msg frames
+//	subscribed  {room, epoch, head, since}     subscription live; backlog after since follows as msg frames
 //	msg         {msg}                          one room event, in offset order per room
 //	ack         {cid, room, offset, ts}        send stored; offset is the message's place in the room
 //	history     {id, room, messages, more}     reply to a history request, oldest first
@@ -46,10 +46,18 @@
 //
 // Every room numbers its events 1, 2, 3… with no gaps. A client remembers the
 // last offset it saw per room and subscribes with since=that offset after a
-// reconnect; the node sends every stored message after it, then live ones,
-// with no gap and no duplicate. A client drops any msg whose offset is not
-// greater than the last it saw. A room's epoch changes only if its history is
-// reset; a client that sees a new epoch discards its cached history.
+// reconnect; the node sends every stored message after it (the newest
+// MaxBacklog at most: a client further behind pages back with history), then
+// live ones, with no gap and no duplicate. since=0 means "nothing seen": the
+// node replays nothing and the client reads the latest page with a history
+// request; the subscribed frame's head tells it where live messages start.
+// A client drops any msg whose offset is not greater than the last it saw,
+// and fetches a gap (offset > last+1) with history. A room's epoch changes
+// only if its history is reset; a client that sees a new epoch discards its
+// cached history.
+//
+// A history reply holds up to HistoryPageMax messages and may be much larger
+// than MaxFrameBytes, which bounds only what a node reads.
 //
 // Sending is idempotent: a message is keyed by (author, cid), so resending the
 // same cid (after a reconnect, or from an offline outbox) acknowledges the

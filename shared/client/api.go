@@ -1,0 +1,222 @@
+package client
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/parleychat/parley/shared/protocol"
+)
+
+// maxResponseBytes bounds an API response body the client reads.
+const maxResponseBytes = 1 << 20
+
+// API calls a node's HTTP API. It is safe for concurrent use.
+type API struct {
+	base string
+	hc   *http.Client
+}
+
+// NewAPI returns an API client for the node at baseURL (http:// or
+// https://host[:port], no path). A nil hc means http.DefaultClient (in
+// the browser it uses fetch).
+func NewAPI(baseURL string, hc *http.Client) *API {
+	if hc == nil {
+		hc = http.DefaultClient
+	}
+	return &API{base: strings.TrimRight(baseURL, "/"), hc: hc}
+}
+
+// APIError is a failed API call: the HTTP status and the stable code and
+// message of the protocol.APIError body.
+type APIError struct {
+	Status  int
+	Code    string // one of the protocol.Err* codes
+	Message string
+	// RetryAfter comes from the Retry-After header of a 429 or 503.
+	RetryAfter time.Duration
+}
+
+func (e *APIError) Error() string {
+	return fmt.Sprintf("api: %d %s: %s", e.Status, e.Code, e.Message)
+}
+
+// Is makes errors.Is(err, ErrUnauthorized) hold for 401 answers.
+func (e *APIError) Is(target error) bool {
+	return target == ErrUnauthorized && (e.Status == http.StatusUnauthorized || e.Code == protocol.ErrUnauthorized)
+}
+
+// Signup creates an account and signs it in.
+func (a *API) Signup(ctx context.Context, cred protocol.Credentials) (protocol.Session, error) {
+	var s protocol.Session
+	err := a.do(ctx, http.MethodPost, protocol.PathSignup, "", cred, &s)
+	if err != nil {
+		return s, fmt.Errorf("sign up: %w", err)
+	}
+	return s, nil
+}
+
+// Login signs in with a username and password.
+func (a *API) Login(ctx context.Context, cred protocol.Credentials) (protocol.Session, error) {
+	var s protocol.Session
+	if err := a.do(ctx, http.MethodPost, protocol.PathLogin, "", cred, &s); err != nil {
+		return s, fmt.Errorf("log in: %w", err)
+	}
+	return s, nil
+}
+
+// Refresh trades a refresh token for a new session; the old refresh token
+// stops working.
+func (a *API) Refresh(ctx context.Context, req protocol.RefreshRequest) (protocol.Session, error) {
+	var s protocol.Session
+	if err := a.do(ctx, http.MethodPost, protocol.PathRefresh, "", req, &s); err != nil {
+		return s, fmt.Errorf("refresh session: %w", err)
+	}
+	return s, nil
+}
+
+// Logout revokes a refresh token.
+func (a *API) Logout(ctx context.Context, req protocol.RefreshRequest) error {
+	if err := a.do(ctx, http.MethodPost, protocol.PathLogout, "", req, nil); err != nil {
+		return fmt.Errorf("log out: %w", err)
+	}
+	return nil
+}
+
+// Rooms lists the rooms.
+func (a *API) Rooms(ctx context.Context, accessToken string) ([]protocol.Room, error) {
+	var list protocol.RoomList
+	if err := a.do(ctx, http.MethodGet, protocol.PathRooms, accessToken, nil, &list); err != nil {
+		return nil, fmt.Errorf("list rooms: %w", err)
+	}
+	return list.Rooms, nil
+}
+
+// CreateRoom creates a room; an *APIError with status 409 means it exists.
+func (a *API) CreateRoom(ctx context.Context, accessToken, name string) (protocol.Room, error) {
+	var r protocol.Room
+	if err := protocol.CheckRoomName(name); err != nil {
+		return r, fmt.Errorf("create room: %w", err)
+	}
+	err := a.do(ctx, http.MethodPost, protocol.PathRooms, accessToken, protocol.CreateRoom{Name: name}, &r)
+	if err != nil {
+		return r, fmt.Errorf("create room: %w", err)
+	}
+	return r, nil
+}
+
+// do sends one JSON request and decodes a 2xx answer into out (nil: no
+// body expected) or a failure into an *APIError.
+func (a *API) do(ctx context.Context, method, path, token string, in, out any) error {
+	var body io.Reader
+	if in != nil {
+		b, err := json.Marshal(in)
+		if err != nil {
+			return fmt.Errorf("encode request: %w", err)
+		}
+		body = bytes.NewReader(b)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, a.base+path, body)
+	if err != nil {
+		return fmt.Errorf("build request: %w", err)
+	}
+	req.Header.Set("Accept", "application/json")
+	if in != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	resp, err := a.hc.Do(req)
+	if err != nil {
+		return fmt.Errorf("%s %s: %w", method, path, err)
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(io.LimitReader(resp.Body, maxResponseBytes))
+	if err != nil {
+		return fmt.Errorf("read response: %w", err)
+	}
+	if resp.StatusCode >= 300 {
+		return apiError(resp, data)
+	}
+	if out == nil || len(bytes.TrimSpace(data)) == 0 && resp.StatusCode == http.StatusNoContent {
+		return nil
+	}
+	if err := json.Unmarshal(data, out); err != nil {
+		return fmt.Errorf("decode response: %w", err)
+	}
+	return nil
+}
+
+// apiError builds the *APIError of a failed call; a body that is not a
+// protocol.APIError still yields the status and a code derived from it.
+func apiError(resp *http.Response, data []byte) *APIError {
+	e := &APIError{Status: resp.StatusCode}
+	var body protocol.APIError
+	if json.Unmarshal(data, &body) == nil && body.Error.Code != "" {
+		e.Code, e.Message = body.Error.Code, body.Error.Message
+	} else {
+		e.Code = codeForStatus(resp.StatusCode)
+		e.Message = strings.TrimSpace(string(data))
+		if e.Message == "" || len(e.Message) > 200 {
+			e.Message = http.StatusText(resp.StatusCode)
+		}
+	}
+	if s, err := strconv.Atoi(resp.Header.Get("Retry-After")); err == nil && s > 0 {
+		e.RetryAfter = time.Duration(s) * time.Second
+	}
+	return e
+}
+
+func codeForStatus(status int) string {
+	switch status {
+	case http.StatusBadRequest:
+		return protocol.ErrBadRequest
+	case http.StatusUnauthorized:
+		return protocol.ErrUnauthorized
+	case http.StatusForbidden:
+		return protocol.ErrForbidden
+	case http.StatusNotFound:
+		return protocol.ErrNotFound
+	case http.StatusConflict:
+		return protocol.ErrConflict
+	case http.StatusTooManyRequests:
+		return protocol.ErrRateLimited
+	case http.StatusRequestEntityTooLarge:
+		return protocol.ErrTooLarge
+	case http.StatusServiceUnavailable, http.StatusBadGateway, http.StatusGatewayTimeout:
+		return protocol.ErrUnavailable
+	}
+	return protocol.ErrInternal
+}
+
+// WebSocketURL turns a node's base URL (http://host:8080, https://host)
+// into its WebSocket endpoint (ws://host:8080/ws, wss://host/ws).
+func WebSocketURL(baseURL string) (string, error) {
+	u, err := url.Parse(baseURL)
+	if err != nil {
+		return "", fmt.Errorf("parse base URL: %w", err)
+	}
+	switch u.Scheme {
+	case "http", "ws":
+		u.Scheme = "ws"
+	case "https", "wss":
+		u.Scheme = "wss"
+	default:
+		return "", fmt.Errorf("base URL %q: %w", baseURL, errors.New("scheme must be http or https"))
+	}
+	if u.Host == "" {
+		return "", fmt.Errorf("base URL %q has no host", baseURL)
+	}
+	u.Path = strings.TrimRight(u.Path, "/") + protocol.PathWS
+	u.RawQuery, u.Fragment = "", ""
+	return u.String(), nil
+}

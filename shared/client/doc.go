@@ -1,0 +1,40 @@
+// Package client is Parley's Go client: the one piece of client logic that
+// the browser app (js/wasm), the integration tests, the terminal client and
+// the load generator all run.
+//
+// It has two halves:
+//
+//   - [API] calls the HTTP API (sign-up, login, token refresh, rooms) and
+//     turns failures into [*APIError].
+//   - [Client] keeps one WebSocket to a node alive for as long as [Client.Run]
+//     runs: it authenticates with the first frame, sends heartbeats,
+//     reconnects with exponential backoff and full jitter, resubscribes every
+//     room from the last offset it delivered, resends unacknowledged messages
+//     from its outbox with their original client ids, and delivers each room
+//     event exactly once and in offset order through [Config.OnEvent].
+//
+// # Goroutines
+//
+// Run owns everything it starts. While connected there are exactly two
+// goroutines per connection: the goroutine that called Run reads frames and
+// calls OnEvent; one writer goroutine owns every write (queued frames, the
+// outbox, pings, token refreshes). Both have stopped when Run returns.
+//
+// # Invariants
+//
+//   - A room's events reach OnEvent once each, in offset order: a msg whose
+//     offset is not above the last delivered one is dropped; a jump is
+//     buffered and the gap fetched with history requests, or, when it is
+//     larger than [Config.MaxGap], reported with [EventGap] and skipped.
+//   - A subscription without an offset (since 0) starts live at the head
+//     the node reports. Nodes replay no backlog for since 0, so when a
+//     room still at offset 0 is renewed after a reconnect, whatever the
+//     subscribed frame's head shows beyond it is fetched with history
+//     requests (the same gap logic).
+//   - The outbox is bounded ([Config.OutboxSize]) and so is each
+//     connection's send queue ([Config.SendQueue]). When the send queue is
+//     full, droppable frames (typing) are dropped and anything else closes
+//     the connection, which reconnects and recovers from state.
+//   - Every message is keyed by its client id (cid); resending it never
+//     creates a second message on the node.
+package client

@@ -1,0 +1,87 @@
+package client
+
+import (
+	"time"
+
+	"github.com/parleychat/parley/shared/protocol"
+)
+
+// EventKind says what an Event reports.
+type EventKind int
+
+// Event kinds. The comment lists the Event fields each one sets.
+const (
+	// EventConnected: a connection was authenticated. User, Node.
+	EventConnected EventKind = iota + 1
+	// EventDisconnected: a connection attempt failed or a connection ended.
+	// Err says why; Code is the close code when the node sent one (else 0);
+	// Retry is the delay before the next attempt (0 when Run is returning).
+	EventDisconnected
+	// EventSubscribed: a subscription is live. Room, Epoch, Head; Reset is
+	// true when the epoch differs from the one known before, so cached
+	// history of the room must be discarded.
+	EventSubscribed
+	// EventMessage: a room event, delivered once, in offset order. Room,
+	// Msg, Offset, CID (the message's cid, if any).
+	EventMessage
+	// EventAck: the node stored a message this client sent. Room, CID,
+	// Offset, TS.
+	EventAck
+	// EventPresence: who is in a room now. Room, Users.
+	EventPresence
+	// EventTyping: someone else is typing. Room, User.
+	EventTyping
+	// EventError: an error frame, or a message the node refused for good
+	// (then CID names it and it has left the outbox). Err is a
+	// *ServerError; Ref is the request it answers; Room is set when the
+	// request named one (a failed subscribe answers with ref=room).
+	EventError
+	// EventResync: the node may have missed events; the client resubscribes
+	// from its last offset by itself. Room, Epoch, Head.
+	EventResync
+	// EventGap: events after Since and before Offset were skipped because
+	// the gap was too large (or could not be fetched); page back with
+	// Client.History(room, Offset, …) to show them. Room, Since, Offset.
+	EventGap
+)
+
+var kindNames = [...]string{
+	EventConnected:    "connected",
+	EventDisconnected: "disconnected",
+	EventSubscribed:   "subscribed",
+	EventMessage:      "message",
+	EventAck:          "ack",
+	EventPresence:     "presence",
+	EventTyping:       "typing",
+	EventError:        "error",
+	EventResync:       "resync",
+	EventGap:          "gap",
+}
+
+func (k EventKind) String() string {
+	if k > 0 && int(k) < len(kindNames) {
+		return kindNames[k]
+	}
+	return "unknown"
+}
+
+// Event is what Config.OnEvent receives. Kind says which fields are set.
+type Event struct {
+	Kind   EventKind
+	Room   string
+	Msg    *protocol.Message
+	CID    string
+	Offset int64
+	Since  int64
+	TS     int64
+	Epoch  int64
+	Head   int64
+	Reset  bool
+	Users  []string
+	User   string
+	Node   string
+	Ref    string
+	Err    error
+	Code   protocol.CloseCode
+	Retry  time.Duration
+}

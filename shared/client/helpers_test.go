@@ -1,0 +1,157 @@
+package client
+
+import (
+	"context"
+	"runtime"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/parleychat/parley/shared/client/internal/peer"
+)
+
+// recorder collects the events a Client emits.
+type recorder struct {
+	mu  sync.Mutex
+	evs []Event
+}
+
+func (r *recorder) on(ev Event) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.evs = append(r.evs, ev)
+}
+
+func (r *recorder) all() []Event {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]Event(nil), r.evs...)
+}
+
+func (r *recorder) kind(k EventKind) []Event {
+	var out []Event
+	for _, ev := range r.all() {
+		if ev.Kind == k {
+			out = append(out, ev)
+		}
+	}
+	return out
+}
+
+// offsets returns the offsets of the message events of room, in order.
+func (r *recorder) offsets(room string) []int64 {
+	var out []int64
+	for _, ev := range r.kind(EventMessage) {
+		if ev.Room == room {
+			out = append(out, ev.Offset)
+		}
+	}
+	return out
+}
+
+// waitFor polls cond until it holds or the deadline passes.
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// checkLeaks fails the test if goroutines started during it outlive it.
+// Register it first so its cleanup runs last.
+func checkLeaks(t *testing.T) {
+	t.Helper()
+	base := runtime.NumGoroutine()
+	t.Cleanup(func() {
+		deadline := time.Now().Add(5 * time.Second)
+		for runtime.NumGoroutine() > base {
+			if time.Now().After(deadline) {
+				buf := make([]byte, 1<<16)
+				n := runtime.Stack(buf, true)
+				t.Fatalf("goroutines leaked: %d > %d\n%s", runtime.NumGoroutine(), base, buf[:n])
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+	})
+}
+
+// testConfig is a fast configuration for tests against p.
+func testConfig(p *peer.Peer, rec *recorder) Config {
+	return Config{
+		URL:          p.WSURL(),
+		Token:        func(context.Context) (string, error) { return "tok", nil },
+		OnEvent:      rec.on,
+		MinBackoff:   5 * time.Millisecond,
+		MaxBackoff:   50 * time.Millisecond,
+		DrainJitter:  20 * time.Millisecond,
+		PingInterval: time.Minute,
+	}
+}
+
+// running is a Client whose Run goroutine the test owns.
+type running struct {
+	*Client
+	cancel context.CancelFunc
+	done   chan error
+}
+
+// start runs c until the test ends (or stop is called).
+func start(t *testing.T, c *Client) *running {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	r := &running{Client: c, cancel: cancel, done: make(chan error, 1)}
+	go func() { r.done <- c.Run(ctx) }()
+	t.Cleanup(func() { r.stop(t) })
+	return r
+}
+
+// stop cancels Run and waits for it to return.
+func (r *running) stop(t *testing.T) error {
+	t.Helper()
+	r.cancel()
+	select {
+	case err := <-r.done:
+		r.done <- err // keep it for a second call
+		return err
+	case <-time.After(10 * time.Second):
+		t.Fatal("Run did not return after cancel")
+		return nil
+	}
+}
+
+// wait waits for Run to return on its own.
+func (r *running) wait(t *testing.T) error {
+	t.Helper()
+	select {
+	case err := <-r.done:
+		r.done <- err
+		return err
+	case <-time.After(5 * time.Second):
+		t.Fatal("Run did not return")
+		return nil
+	}
+}
+
+func equalOffsets(a, b []int64) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+func seq(from, to int64) []int64 {
+	var out []int64
+	for i := from; i <= to; i++ {
+		out = append(out, i)
+	}
+	return out
+}

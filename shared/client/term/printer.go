@@ -1,0 +1,71 @@
+package term
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"sync"
+	"time"
+
+	"github.com/parleychat/parley/shared/client"
+	"github.com/parleychat/parley/shared/protocol"
+)
+
+// printer writes chat lines to stdout and status lines to stderr. Its
+// event method is the client's OnEvent.
+type printer struct {
+	mu     sync.Mutex
+	stdout io.Writer
+	stderr io.Writer
+	room   string
+}
+
+func (p *printer) setRoom(room string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.room = room
+}
+
+// status prints a line to stderr.
+func (p *printer) status(format string, args ...any) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	fmt.Fprintf(p.stderr, "* "+format+"\n", args...)
+}
+
+func (p *printer) event(ev client.Event) {
+	switch ev.Kind {
+	case client.EventMessage:
+		p.message(ev.Msg)
+	case client.EventConnected:
+		p.status("connected to %s as %s", ev.Node, ev.User)
+	case client.EventDisconnected:
+		if !errors.Is(ev.Err, context.Canceled) {
+			p.status("disconnected (%v); reconnecting in %v", ev.Err, ev.Retry.Round(time.Millisecond))
+		}
+	case client.EventError:
+		if ev.CID != "" {
+			p.status("message not sent: %v", ev.Err)
+		} else {
+			p.status("error: %v", ev.Err)
+		}
+	case client.EventGap:
+		p.status("#%s: older messages not shown", ev.Room)
+	case client.EventSubscribed:
+		if ev.Reset {
+			p.status("#%s: the room's history was reset", ev.Room)
+		}
+	}
+}
+
+// message prints "15:04 alice: text" if m is in the current room.
+func (p *printer) message(m *protocol.Message) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if m == nil || m.Room != p.room {
+		return
+	}
+	at := time.UnixMilli(m.TS).Format("15:04")
+	fmt.Fprintf(p.stdout, "%s %s: %s\n", at, m.Author, m.Body)
+}
