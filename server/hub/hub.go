@@ -198,10 +198,13 @@ func (h *Hub) acquire(ctx context.Context, name, user string) (*room, bool, erro
 	}
 	r := h.rooms[name]
 	if r == nil {
-		if err := h.cfg.Broker.Subscribe(ctx, name); err != nil {
-			return nil, false, fmt.Errorf("subscribe broker to %s: %w", name, err)
-		}
 		r = newRoom(h, name)
+		if err := h.cfg.Broker.Subscribe(ctx, name); err != nil {
+			// Serve the room locally anyway: its actor retries the
+			// broker and reconciles with the store meanwhile.
+			h.log.Warn("broker subscribe failed; serving room locally until it recovers", "room", name, "err", err)
+			r.unsynced = true
+		}
 		h.rooms[name] = r
 		h.wg.Add(1)
 		go func() {
@@ -213,6 +216,21 @@ func (h *Hub) acquire(ctx context.Context, name, user string) (*room, bool, erro
 	key := memberKey{name, user}
 	h.members[key]++
 	return r, h.members[key] == 1, nil
+}
+
+// resubscribe retries the broker subscription of a room that could not
+// subscribe when it started. It reports whether the room is now synced.
+func (h *Hub) resubscribe(ctx context.Context, r *room) bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.rooms[r.name] != r {
+		return true // stopped meanwhile; nothing to do
+	}
+	if err := h.cfg.Broker.Subscribe(ctx, r.name); err != nil {
+		return false
+	}
+	r.unsynced = false
+	return true
 }
 
 // PublishMessage announces a stored message to every node. When the broker

@@ -39,6 +39,8 @@ type room struct {
 	h    *Hub
 	name string
 	refs int // guarded by h.mu
+	// unsynced: the broker subscription failed; guarded by h.mu.
+	unsynced bool
 
 	cmds  chan command
 	inbox chan []byte
@@ -277,6 +279,12 @@ func (r *room) catchUp(ctx context.Context, upTo int64) {
 // reconcile compares the store's head with what was delivered, so a lost
 // publish is recovered within one reconcile period.
 func (r *room) reconcile(ctx context.Context) {
+	r.h.mu.Lock()
+	unsynced := r.unsynced
+	r.h.mu.Unlock()
+	if unsynced && r.h.resubscribe(ctx, r) {
+		r.h.log.Info("broker subscription recovered", "room", r.name)
+	}
 	rm, err := r.h.cfg.Store.Room(ctx, r.name)
 	if err != nil {
 		return
