@@ -33,6 +33,9 @@ type conn struct {
 	killReason string
 	aborted    chan struct{}
 	abortOnce  sync.Once
+	// rearm asks the writer to recompute its timer (after auth or a token
+	// refresh changed the deadlines).
+	rearm chan struct{}
 
 	// Owned by the reader goroutine.
 	rooms     map[string]bool
@@ -49,6 +52,7 @@ func newConn(s *Server, wsc *websocket.Conn, remote string) *conn {
 		q:         newQueue(s.cfg.QueueFrames, s.cfg.QueueBytes),
 		killed:    make(chan struct{}),
 		aborted:   make(chan struct{}),
+		rearm:     make(chan struct{}, 1),
 		rooms:     make(map[string]bool),
 		sendLim:   rate.NewLimiter(s.cfg.SendRate, s.cfg.SendBurst),
 		frameLim:  rate.NewLimiter(s.cfg.FrameRate, s.cfg.FrameBurst),
@@ -129,6 +133,8 @@ func (c *conn) writeLoop(ctx context.Context) {
 				}
 				batch[i] = nil
 			}
+		case <-c.rearm:
+			timer.Reset(c.nextDeadline(time.Now()))
 		case now := <-timer.C:
 			if code, reason, stop := c.checkDeadlines(now); stop {
 				c.closeWith(code, reason)
@@ -147,7 +153,8 @@ func (c *conn) write(ctx context.Context, frame []byte) error {
 
 func (c *conn) closeWith(code protocol.CloseCode, reason string) {
 	if err := c.ws.Close(websocket.StatusCode(code), reason); err != nil {
-		c.s.log.Debug("websocket close", "user", c.user, "code", int(code), "err", err)
+		// Not c.user: a close can race the reader's authentication.
+		c.s.log.Debug("websocket close", "remote", c.remote, "code", int(code), "err", err)
 	}
 }
 
@@ -280,8 +287,16 @@ func (c *conn) authenticate(ctx context.Context) bool {
 	c.expires.Store(exp.UnixNano())
 	c.lastRead.Store(time.Now().UnixNano())
 	c.authed.Store(true)
+	c.rearmTimer()
 	c.reply(protocol.Frame{Type: protocol.TypeWelcome, User: user, Node: c.s.cfg.NodeID, Heartbeat: protocol.PingInterval.Milliseconds()})
 	return true
+}
+
+func (c *conn) rearmTimer() {
+	select {
+	case c.rearm <- struct{}{}:
+	default:
+	}
 }
 
 // reply queues a frame for this connection.

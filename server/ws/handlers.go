@@ -121,6 +121,7 @@ func (c *conn) refreshToken(f protocol.Frame) {
 	}
 	if exp.UnixNano() > c.expires.Load() {
 		c.expires.Store(exp.UnixNano())
+		c.rearmTimer()
 	}
 }
 

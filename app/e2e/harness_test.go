@@ -1,0 +1,432 @@
+//go:build !(js && wasm)
+
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/emulation"
+	"github.com/chromedp/cdproto/input"
+	"github.com/chromedp/chromedp"
+
+	"github.com/parleychat/parley/shared/client"
+	"github.com/parleychat/parley/shared/protocol"
+)
+
+// Paths and timeouts.
+const (
+	defaultChromium = "/usr/bin/chromium"
+	// pollTimeout bounds one wait for the page to reach a state.
+	pollTimeout = 20 * time.Second
+	// appTimeout bounds the first load of the app (downloading and
+	// compiling app.wasm).
+	appTimeout = 90 * time.Second
+	password   = "correct horse battery"
+)
+
+var (
+	repoRoot  string
+	serverBin string
+	artifacts string
+)
+
+// TestMain builds the server once for every test; the server embeds the
+// web app built in build/web.
+func TestMain(m *testing.M) {
+	if err := setup(); err != nil {
+		fmt.Fprintln(os.Stderr, "e2e:", err)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(filepath.Dir(serverBin))
+	os.Exit(code)
+}
+
+func setup() error {
+	out, err := exec.Command("go", "env", "GOMOD").Output()
+	if err != nil {
+		return fmt.Errorf("find module root: %w", err)
+	}
+	repoRoot = filepath.Dir(strings.TrimSpace(string(out)))
+	wasm := filepath.Join(repoRoot, "build", "web", "app.wasm")
+	if fi, err := os.Stat(wasm); err != nil || fi.Size() == 0 {
+		return fmt.Errorf("%s is missing: run make wasm first", wasm)
+	}
+	artifacts = os.Getenv("PARLEY_TEST_ARTIFACTS")
+	if artifacts == "" {
+		artifacts = filepath.Join(repoRoot, "build", "test-artifacts", "e2e")
+	}
+	if err := os.MkdirAll(artifacts, 0o755); err != nil {
+		return fmt.Errorf("create artifact folder: %w", err)
+	}
+	dir, err := os.MkdirTemp("", "parley-e2e-")
+	if err != nil {
+		return fmt.Errorf("create temp folder: %w", err)
+	}
+	serverBin = filepath.Join(dir, "parley")
+	build := exec.Command("go", "build", "-o", serverBin, "./server/cmd/parley")
+	build.Dir = repoRoot
+	if out, err := build.CombinedOutput(); err != nil {
+		return fmt.Errorf("build server: %w\n%s", err, out)
+	}
+	return nil
+}
+
+// server is one running Parley node.
+type server struct {
+	base string
+	addr string
+	data string
+	cmd  *exec.Cmd
+	log  *bytes.Buffer
+	done chan struct{}
+}
+
+// startServer starts a node on a free port with a fresh data folder.
+func startServer(t *testing.T) *server {
+	t.Helper()
+	s := &server{data: t.TempDir(), addr: freeAddr(t)}
+	s.base = "http://" + s.addr
+	s.start(t)
+	t.Cleanup(func() {
+		s.stop(t)
+		if t.Failed() {
+			t.Logf("server log:\n%s", s.log.String())
+		}
+	})
+	return s
+}
+
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	return addr
+}
+
+// start runs the node (again, after stop: same address and data).
+func (s *server) start(t *testing.T) {
+	t.Helper()
+	if s.log == nil {
+		s.log = &bytes.Buffer{}
+	}
+	s.cmd = exec.Command(serverBin, "--addr", s.addr, "--data", s.data, "--log-level", "debug")
+	w := &syncWriter{w: s.log}
+	s.cmd.Stdout, s.cmd.Stderr = w, w
+	if err := s.cmd.Start(); err != nil {
+		t.Fatalf("start server: %v", err)
+	}
+	s.done = make(chan struct{})
+	go func(cmd *exec.Cmd, done chan struct{}) {
+		cmd.Wait()
+		close(done)
+	}(s.cmd, s.done)
+	waitUntil(t, 20*time.Second, "server ready", func() bool {
+		select {
+		case <-s.done:
+			t.Fatalf("server exited:\n%s", s.log.String())
+		default:
+		}
+		resp, err := http.Get(s.base + "/readyz")
+		if err != nil {
+			return false
+		}
+		resp.Body.Close()
+		return resp.StatusCode == http.StatusOK
+	})
+}
+
+// stop kills the node (a crash, as far as clients can tell) and waits.
+func (s *server) stop(t *testing.T) {
+	t.Helper()
+	if s.cmd == nil || s.cmd.Process == nil {
+		return
+	}
+	select {
+	case <-s.done:
+		return
+	default:
+	}
+	s.cmd.Process.Signal(syscall.SIGKILL)
+	select {
+	case <-s.done:
+	case <-time.After(10 * time.Second):
+		t.Errorf("server did not exit")
+	}
+}
+
+// signup creates an account through the API, as a seed for a browser.
+func (s *server) signup(t *testing.T, user string) protocol.Session {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	sess, err := client.NewAPI(s.base, nil).Signup(ctx, protocol.Credentials{Username: user, Password: password})
+	if err != nil {
+		t.Fatalf("sign up %s: %v", user, err)
+	}
+	return sess
+}
+
+type syncWriter struct {
+	mu sync.Mutex
+	w  *bytes.Buffer
+}
+
+func (w *syncWriter) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.w.Write(p)
+}
+
+// browser is one isolated Chromium (own process, own profile) on one tab.
+type browser struct {
+	t    *testing.T
+	name string
+	ctx  context.Context
+	mu   sync.Mutex
+	logs []string
+}
+
+// newBrowser starts Chromium with a fresh profile and a viewport of w×h.
+func newBrowser(t *testing.T, name string, w, h int64) *browser {
+	t.Helper()
+	path := os.Getenv("PARLEY_CHROMIUM")
+	if path == "" {
+		path = defaultChromium
+	}
+	if _, err := os.Stat(path); err != nil {
+		t.Fatalf("Chromium not found at %s (set PARLEY_CHROMIUM or install it: apt-get install chromium): %v", path, err)
+	}
+	alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(),
+		chromedp.ExecPath(path),
+		chromedp.Flag("headless", true),
+		chromedp.NoSandbox,
+		chromedp.DisableGPU,
+		chromedp.NoFirstRun,
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.Flag("disable-quic", true),
+		chromedp.Flag("hide-scrollbars", true),
+		chromedp.UserDataDir(t.TempDir()),
+	)
+	ctx, cancel := chromedp.NewContext(alloc)
+	b := &browser{t: t, name: name, ctx: ctx}
+	t.Cleanup(func() {
+		cancel()
+		cancelAlloc()
+		if t.Failed() {
+			b.mu.Lock()
+			t.Logf("%s console:\n%s", name, strings.Join(b.logs, "\n"))
+			b.mu.Unlock()
+		}
+	})
+	if err := chromedp.Do(ctx, chromedp.EmulateViewport(w, h)); err != nil {
+		t.Fatalf("start Chromium %s: %v", path, err)
+	}
+	messages := chromedp.Console(ctx)
+	go func() {
+		for m, err := range messages {
+			if err != nil {
+				return
+			}
+			b.mu.Lock()
+			b.logs = append(b.logs, m.String())
+			b.mu.Unlock()
+		}
+	}()
+	return b
+}
+
+// do runs actions with a timeout.
+func (b *browser) do(actions ...chromedp.Action[chromedp.Void]) {
+	b.t.Helper()
+	ctx, cancel := context.WithTimeout(b.ctx, pollTimeout)
+	defer cancel()
+	if err := chromedp.Do(ctx, actions...); err != nil {
+		b.fail("%s: %v", b.name, err)
+	}
+}
+
+// eval evaluates a JavaScript expression.
+func eval[T any](b *browser, expr string) T {
+	b.t.Helper()
+	ctx, cancel := context.WithTimeout(b.ctx, pollTimeout)
+	defer cancel()
+	v, err := chromedp.Run(ctx, chromedp.Evaluate[T](expr))
+	if err != nil {
+		b.fail("%s: evaluate %s: %v", b.name, expr, err)
+	}
+	return v
+}
+
+// waitFor polls a JavaScript condition until it holds.
+func (b *browser) waitFor(what, cond string) {
+	b.t.Helper()
+	b.waitForWithin(pollTimeout, what, cond)
+}
+
+func (b *browser) waitForWithin(d time.Duration, what, cond string) {
+	b.t.Helper()
+	deadline := time.Now().Add(d)
+	var lastErr error
+	for time.Now().Before(deadline) {
+		ctx, cancel := context.WithTimeout(b.ctx, 5*time.Second)
+		ok, err := chromedp.Run(ctx, chromedp.Evaluate[bool]("!!("+cond+")"))
+		cancel()
+		if err == nil && ok {
+			return
+		}
+		lastErr = err
+		time.Sleep(100 * time.Millisecond)
+	}
+	b.fail("%s: timed out after %v waiting for %s (%s); last error %v", b.name, d, what, cond, lastErr)
+}
+
+// fail takes a screenshot and the page text, then fails the test.
+func (b *browser) fail(format string, args ...any) {
+	b.t.Helper()
+	b.screenshot("failure")
+	ctx, cancel := context.WithTimeout(b.ctx, 5*time.Second)
+	defer cancel()
+	text, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.body ? document.body.innerText : ""`))
+	b.t.Fatalf(format+"\npage text:\n%s", append(args, text)...)
+}
+
+// screenshot saves the viewport as a PNG in the artifact folder.
+func (b *browser) screenshot(name string) string {
+	b.t.Helper()
+	ctx, cancel := context.WithTimeout(b.ctx, 10*time.Second)
+	defer cancel()
+	png, err := chromedp.Run(ctx, chromedp.CaptureScreenshot())
+	if err != nil {
+		b.t.Logf("%s: screenshot %s: %v", b.name, name, err)
+		return ""
+	}
+	file := filepath.Join(artifacts, fmt.Sprintf("%s-%s-%s.png", sanitize(b.t.Name()), b.name, name))
+	if err := os.WriteFile(file, png, 0o644); err != nil {
+		b.t.Logf("save screenshot: %v", err)
+		return ""
+	}
+	b.t.Logf("screenshot: %s", file)
+	return file
+}
+
+func sanitize(s string) string {
+	return strings.NewReplacer("/", "_", " ", "_").Replace(s)
+}
+
+// open loads a page of the app and waits until the app runs.
+func (b *browser) open(url string) {
+	b.t.Helper()
+	b.do(chromedp.Navigate(url))
+	b.waitForWithin(appTimeout, "the app to start", `!document.getElementById("app-wasm-loader") && document.querySelector(".auth-page, .layout")`)
+}
+
+// seed stores a session in the browser as the app does after sign-in, so
+// tests skip the sign-in form.
+func (b *browser) seed(base string, s protocol.Session) {
+	b.t.Helper()
+	// Any same-origin page gives access to the origin's localStorage.
+	b.do(chromedp.Navigate(base + "/manifest.webmanifest"))
+	session, err := json.Marshal(s)
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	eval[chromedp.Void](b, `localStorage.setItem("parley.session", `+jsString(string(session))+`)`)
+}
+
+// typeInto focuses an element and types text with real key events.
+func (b *browser) typeInto(id, text string) {
+	b.t.Helper()
+	b.do(chromedp.SendKeys(chromedp.ID(id), text))
+}
+
+func (b *browser) click(id string) {
+	b.t.Helper()
+	b.do(chromedp.Click(chromedp.ID(id)))
+}
+
+// bodies returns the texts of the message bodies shown, oldest first.
+func (b *browser) bodies() []string {
+	b.t.Helper()
+	return eval[[]string](b, `Array.from(document.querySelectorAll("#messages .msg .body")).map(e => e.textContent)`)
+}
+
+// waitUntil polls a Go condition.
+func waitUntil(t *testing.T, d time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(d)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out after %v waiting for %s", d, what)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// jsString quotes s as a JavaScript string literal.
+func jsString(s string) string {
+	b, err := json.Marshal(s)
+	if err != nil {
+		panic(err) // a string always marshals
+	}
+	return string(b)
+}
+
+// pressEnter presses Enter (with Shift when shift is set) in the focused
+// element the way a keyboard does: one keyDown that carries the text, so
+// that preventDefault on keydown stops the new line, as in a real browser.
+// (chromedp's KeyEvent sends a separate char event, which ignores it.)
+func pressEnter(shift bool) chromedp.Action[chromedp.Void] {
+	return chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+		down := input.DispatchKeyEventParams{
+			Type: input.DispatchKeyEventTypeKeyDown, Key: "Enter", Code: "Enter",
+			WindowsVirtualKeyCode: 13, NativeVirtualKeyCode: 13, Text: "\r", UnmodifiedText: "\r",
+		}
+		if shift {
+			down.Modifiers = int64(chromedp.ModifierShift)
+		}
+		up := down
+		up.Type, up.Text, up.UnmodifiedText = input.DispatchKeyEventTypeKeyUp, "", ""
+		for _, p := range []input.DispatchKeyEventParams{down, up} {
+			if _, err := cdp.Call(ctx, t, input.DispatchKeyEvent, p); err != nil {
+				return fmt.Errorf("dispatch key event: %w", err)
+			}
+		}
+		return nil
+	})
+}
+
+// clickSel clicks the first element matching a CSS selector.
+func clickSel(sel string) chromedp.Action[chromedp.Void] {
+	return chromedp.Click(chromedp.CSS(sel))
+}
+
+// darkMode makes the page see prefers-color-scheme: dark.
+func darkMode() chromedp.Action[chromedp.Void] {
+	return chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+		_, err := cdp.Call(ctx, t, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{
+			Features: []*emulation.MediaFeature{{Name: "prefers-color-scheme", Value: "dark"}},
+		})
+		return err
+	})
+}

@@ -1,0 +1,154 @@
+//go:build !(js && wasm)
+
+package e2e
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/parleychat/parley/shared/client"
+	"github.com/parleychat/parley/shared/protocol"
+)
+
+// TestRoomsAndNavigation creates a room from the form, moves between rooms
+// through the sidebar, and checks that presence follows the user.
+func TestRoomsAndNavigation(t *testing.T) {
+	srv := startServer(t)
+	alice, bob := newBrowser(t, "alice", 1280, 800), newBrowser(t, "bob", 1280, 800)
+	alice.seed(srv.base, srv.signup(t, "alice"))
+	bob.seed(srv.base, srv.signup(t, "bob"))
+	bob.open(srv.base + "/room/general")
+	bob.waitFor("the room", roomReady)
+	alice.open(srv.base + "/")
+	alice.waitFor("the welcome screen", `document.querySelector(".welcome")`)
+
+	// A bad name is refused before any request; a good one opens the room.
+	alice.typeInto("new-room-name", "Bad Name!")
+	alice.click("new-room-submit")
+	alice.waitFor("the room name error", `document.getElementById("new-room-error")?.textContent.startsWith("Room name")`)
+	alice.clearInput("new-room-name")
+	alice.typeInto("new-room-name", "random")
+	alice.click("new-room-submit")
+	alice.waitFor("the new room", `location.pathname === "/room/random" && document.querySelector('.room[data-room="random"]')`)
+	alice.waitFor("the new room in the list", `document.querySelector('.room-link.active[data-room="random"]')`)
+	alice.waitFor("the form cleared", `document.getElementById("new-room-name").value === ""`)
+	alice.waitFor("the room", roomReady)
+	alice.waitFor("an empty room", `document.querySelector("#messages .empty")`)
+	alice.typeInto("composer", "in random")
+	alice.do(pressEnter(false))
+	alice.waitFor("the message sent", rowOf("in random")+`?.matches(":not(.pending)")`)
+	alice.screenshot("random")
+
+	// Alice is not in #general while she is in #random.
+	bob.waitFor("only bob in general", present("bob")+" && !"+present("alice"))
+
+	// The sidebar link switches rooms: other messages, other presence.
+	alice.click(`general-link`)
+	alice.waitFor("general", `location.pathname === "/room/general" && document.querySelector('.room[data-room="general"]')`)
+	alice.waitFor("the room", roomReady)
+	bob.waitFor("alice in general", present("alice"))
+	if got := alice.bodies(); slices.Contains(got, "in random") {
+		t.Fatalf("#general shows a message of #random: %q", got)
+	}
+	bob.typeInto("composer", "hi alice")
+	bob.do(pressEnter(false))
+	alice.waitFor("bob's message in general", hasBody("hi alice"))
+
+	alice.click(`random-link`)
+	alice.waitFor("random again", `document.querySelector('.room[data-room="random"]')`)
+	alice.waitFor("random's history", hasBody("in random"))
+	bob.waitFor("alice gone from general", "!"+present("alice"))
+	if got := alice.bodies(); !slices.Equal(got, []string{"in random"}) {
+		t.Fatalf("#random shows %q", got)
+	}
+
+	// Browser history works like links.
+	eval[bool](alice, `(history.back(), true)`)
+	alice.waitFor("general after going back", `location.pathname === "/room/general" && document.querySelector('.room[data-room="general"]')`)
+	alice.waitFor("general's messages", hasBody("hi alice"))
+
+	// A room that does not exist says so.
+	alice.open(srv.base + "/room/nosuchroom")
+	alice.waitFor("the missing room", `document.querySelector(".missing h2")?.textContent === "#nosuchroom does not exist"`)
+	alice.screenshot("missing")
+	alice.click("create-missing")
+	alice.waitFor("the created room", `document.querySelector("#messages .empty") && document.querySelector('.room-link[data-room="nosuchroom"]')`)
+}
+
+// seedMessages posts n messages to room as user, through the Go client.
+func seedMessages(t *testing.T, srv *server, s protocol.Session, room string, n int) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	api := client.NewAPI(srv.base, nil)
+	if _, err := api.CreateRoom(ctx, s.AccessToken, room); err != nil {
+		t.Fatalf("create room: %v", err)
+	}
+	ws, err := client.WebSocketURL(srv.base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cl := client.New(client.Config{
+		URL:    ws,
+		Origin: srv.base,
+		Token:  func(context.Context) (string, error) { return s.AccessToken, nil },
+	})
+	runCtx, stop := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- cl.Run(runCtx) }()
+	defer func() {
+		stop()
+		<-done
+	}()
+	// One at a time: a burst would meet the node's rate limit, and the
+	// retried messages would be stored out of order.
+	for i := 1; i <= n; i++ {
+		if _, err := cl.Send(room, fmt.Sprintf("seed %d", i)); err != nil {
+			t.Fatalf("send: %v", err)
+		}
+		waitUntil(t, 10*time.Second, "seed message acknowledged", func() bool { return len(cl.Pending()) == 0 })
+	}
+}
+
+// TestHistoryPaging opens a room with more history than one page and
+// scrolls up until the start, checking order and that nothing repeats.
+func TestHistoryPaging(t *testing.T) {
+	const total = 130
+	srv := startServer(t)
+	seedMessages(t, srv, srv.signup(t, "dave"), "history", total)
+	alice := newBrowser(t, "alice", 1280, 800)
+	alice.seed(srv.base, srv.signup(t, "alice"))
+	alice.open(srv.base + "/room/history")
+	alice.waitFor("the room", roomReady)
+	alice.waitFor("the newest page", hasBody(fmt.Sprintf("seed %d", total)))
+	if n := len(alice.bodies()); n >= total {
+		t.Fatalf("the first screen holds all %d messages; paging was not exercised", n)
+	}
+	if top := eval[float64](alice, `(m => m.scrollHeight - m.scrollTop - m.clientHeight)(document.getElementById("messages"))`); top > 2 {
+		t.Errorf("the list does not start scrolled to the newest message (%v px from the end)", top)
+	}
+	alice.screenshot("newest")
+
+	for i := 0; i < 10 && !eval[bool](alice, hasBody("seed 1")); i++ {
+		eval[bool](alice, `(m => (m.scrollTop = 0, true))(document.getElementById("messages"))`)
+		time.Sleep(300 * time.Millisecond)
+	}
+	alice.waitFor("the start of the room", `document.querySelector("#messages .edge")?.textContent === "This is the start of #history."`)
+	var want []string
+	for i := 1; i <= total; i++ {
+		want = append(want, fmt.Sprintf("seed %d", i))
+	}
+	if got := alice.bodies(); !slices.Equal(got, want) {
+		t.Fatalf("after paging back: %d messages %q…, want seed 1..%d in order", len(got), got[:min(5, len(got))], total)
+	}
+	offsets := eval[[]int](alice, `Array.from(document.querySelectorAll("#messages .msg")).map(m => +m.dataset.offset)`)
+	for i := 1; i < len(offsets); i++ {
+		if offsets[i] != offsets[i-1]+1 {
+			t.Fatalf("offsets not consecutive at %d: %v", i, offsets[max(0, i-3):i+1])
+		}
+	}
+	alice.screenshot("start")
+}

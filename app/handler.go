@@ -1,0 +1,141 @@
+// Package app is the server side of Parley's browser app: it builds the
+// go-app HTTP handler that serves the app shell (prerendered pages, the
+// service worker, the manifest) and the web assets embedded in the server
+// binary (app.wasm from build/web, precompressed when available; style sheet
+// and icons from app/web).
+//
+// The browser app itself lives in app/ui (components and routes), app/state
+// (the pure state it renders) and app/cmd/wasm (its main). This package is
+// never compiled into the WebAssembly binary.
+//
+// A server calls Routes once before serving, then mounts NewHandler for every
+// path its API, WebSocket and health endpoints do not take:
+//
+//	h, err := app.NewHandler(app.HandlerOptions{})
+//	if err != nil { ... }
+//	mux.Handle("/", h)
+package app
+
+import (
+	"fmt"
+	"io/fs"
+	"net/http"
+	"strconv"
+	"sync"
+
+	goapp "github.com/maxence-charriere/go-app/v10/pkg/app"
+
+	"github.com/parleychat/parley/app/ui"
+	"github.com/parleychat/parley/build"
+)
+
+// Colors shared by the manifest and the page.
+const (
+	themeColor      = "#4c5fd5"
+	backgroundColor = "#f6f7fb"
+)
+
+// HandlerOptions configures NewHandler. The zero value is what production
+// wants.
+type HandlerOptions struct {
+	// Version overrides the app version, which defaults to a content hash
+	// of the embedded assets (identical on every node running the same
+	// build). Browsers treat a new version as an update.
+	Version string
+}
+
+// BuildInfo describes the web assets a handler serves.
+type BuildInfo struct {
+	// Version is the app version given to go-app.
+	Version string
+	// WasmBytes is the raw size of app.wasm; 0 means it was not built and
+	// the app cannot start in a browser (run the build first).
+	WasmBytes int
+	// Encodings lists the precompressed copies of app.wasm being served
+	// ("br", "gzip").
+	Encodings []string
+}
+
+// Handler serves Parley's app shell and web assets.
+type Handler struct {
+	app  *goapp.Handler
+	info BuildInfo
+}
+
+var routesOnce sync.Once
+
+// Routes registers every page of the app with go-app. NewHandler calls it;
+// it is safe to call more than once.
+func Routes() {
+	routesOnce.Do(ui.Routes)
+}
+
+// NewHandler returns the handler for every path the server does not serve
+// itself. It registers the routes (see Routes).
+func NewHandler(opts HandlerOptions) (*Handler, error) {
+	staticFS, err := fs.Sub(static, "web")
+	if err != nil {
+		return nil, fmt.Errorf("open static assets: %w", err)
+	}
+	return newHandler(opts, staticFS, build.Web())
+}
+
+func newHandler(opts HandlerOptions, staticFS, buildFS fs.FS) (*Handler, error) {
+	Routes()
+	res, err := loadAssets(staticFS, buildFS)
+	if err != nil {
+		return nil, err
+	}
+	worker, err := workerTemplate()
+	if err != nil {
+		return nil, err
+	}
+	version := res.version
+	if opts.Version != "" {
+		version = opts.Version
+	}
+	h := &Handler{
+		app: &goapp.Handler{
+			Name:            "Parley",
+			ShortName:       "Parley",
+			Title:           "Parley",
+			Description:     "Realtime chat rooms.",
+			Lang:            "en",
+			LoadingLabel:    "Loading Parley… {progress}%",
+			BackgroundColor: backgroundColor,
+			ThemeColor:      themeColor,
+			Icon: goapp.Icon{
+				Default:  "/web/icon-192.png",
+				Large:    "/web/icon-512.png",
+				Maskable: "/web/icon-maskable-512.png",
+				SVG:      "/web/icon.svg",
+			},
+			Styles:                []string{"/web/parley.css"},
+			CacheableResources:    []string{"/web/icon.svg"},
+			RawHeaders:            []string{`<meta name="color-scheme" content="light dark">`},
+			Resources:             res,
+			Version:               version,
+			ServiceWorkerTemplate: worker,
+		},
+		info: BuildInfo{Version: version, WasmBytes: res.wasmSize},
+	}
+	if res.wasmSize > 0 {
+		h.app.WasmContentLength = strconv.Itoa(res.wasmSize)
+		wasm := res.files["/web/"+wasmName]
+		if wasm.br != nil {
+			h.info.Encodings = append(h.info.Encodings, "br")
+		}
+		if wasm.gz != nil {
+			h.info.Encodings = append(h.info.Encodings, "gzip")
+		}
+	}
+	return h, nil
+}
+
+// Info describes the assets h serves; servers log it at start.
+func (h *Handler) Info() BuildInfo { return h.info }
+
+// ServeHTTP serves pages, the service worker, the manifest and /web/ assets.
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	h.app.ServeHTTP(w, r)
+}

@@ -1,0 +1,194 @@
+//go:build js && wasm
+
+package ui
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"syscall/js"
+	"time"
+
+	"github.com/parleychat/parley/shared/client"
+	"github.com/parleychat/parley/shared/protocol"
+)
+
+// fetchAPI calls the HTTP API with the browser's fetch. It decodes answers
+// exactly as client.API does.
+type fetchAPI struct{ base string }
+
+var _ accountAPI = fetchAPI{}
+
+// newAccountAPI returns the API client for the node at base.
+func newAccountAPI(base string) accountAPI { return fetchAPI{base: strings.TrimRight(base, "/")} }
+
+func (f fetchAPI) Signup(ctx context.Context, cred protocol.Credentials) (protocol.Session, error) {
+	var s protocol.Session
+	if err := f.do(ctx, http.MethodPost, protocol.PathSignup, "", cred, &s); err != nil {
+		return s, fmt.Errorf("sign up: %w", err)
+	}
+	return s, nil
+}
+
+func (f fetchAPI) Login(ctx context.Context, cred protocol.Credentials) (protocol.Session, error) {
+	var s protocol.Session
+	if err := f.do(ctx, http.MethodPost, protocol.PathLogin, "", cred, &s); err != nil {
+		return s, fmt.Errorf("log in: %w", err)
+	}
+	return s, nil
+}
+
+func (f fetchAPI) Refresh(ctx context.Context, req protocol.RefreshRequest) (protocol.Session, error) {
+	var s protocol.Session
+	if err := f.do(ctx, http.MethodPost, protocol.PathRefresh, "", req, &s); err != nil {
+		return s, fmt.Errorf("refresh session: %w", err)
+	}
+	return s, nil
+}
+
+func (f fetchAPI) Logout(ctx context.Context, req protocol.RefreshRequest) error {
+	if err := f.do(ctx, http.MethodPost, protocol.PathLogout, "", req, nil); err != nil {
+		return fmt.Errorf("log out: %w", err)
+	}
+	return nil
+}
+
+func (f fetchAPI) Rooms(ctx context.Context, accessToken string) ([]protocol.Room, error) {
+	var list protocol.RoomList
+	if err := f.do(ctx, http.MethodGet, protocol.PathRooms, accessToken, nil, &list); err != nil {
+		return nil, fmt.Errorf("list rooms: %w", err)
+	}
+	return list.Rooms, nil
+}
+
+func (f fetchAPI) CreateRoom(ctx context.Context, accessToken, name string) (protocol.Room, error) {
+	var r protocol.Room
+	if err := protocol.CheckRoomName(name); err != nil {
+		return r, fmt.Errorf("create room: %w", err)
+	}
+	if err := f.do(ctx, http.MethodPost, protocol.PathRooms, accessToken, protocol.CreateRoom{Name: name}, &r); err != nil {
+		return r, fmt.Errorf("create room: %w", err)
+	}
+	return r, nil
+}
+
+// do sends one JSON request and decodes a 2xx answer into out (nil: no body
+// expected) or a failure into a *client.APIError.
+func (f fetchAPI) do(ctx context.Context, method, path, token string, in, out any) error {
+	headers := map[string]any{"Accept": "application/json"}
+	init := map[string]any{"method": method, "credentials": "same-origin", "cache": "no-store"}
+	if in != nil {
+		b, err := json.Marshal(in)
+		if err != nil {
+			return fmt.Errorf("encode request: %w", err)
+		}
+		headers["Content-Type"] = "application/json"
+		init["body"] = string(b)
+	}
+	if token != "" {
+		headers["Authorization"] = "Bearer " + token
+	}
+	init["headers"] = headers
+	abort := js.Global().Get("AbortController").New()
+	init["signal"] = abort.Get("signal")
+	stop := context.AfterFunc(ctx, func() { abort.Call("abort") })
+	defer stop()
+
+	resp, err := await(ctx, js.Global().Call("fetch", f.base+path, init))
+	if err != nil {
+		return fmt.Errorf("%s %s: %w", method, path, err)
+	}
+	text, err := await(ctx, resp.Call("text"))
+	if err != nil {
+		return fmt.Errorf("read response: %w", err)
+	}
+	status, data := resp.Get("status").Int(), []byte(text.String())
+	if status >= 300 {
+		return apiError(status, resp.Get("headers").Call("get", "Retry-After"), data)
+	}
+	if out == nil || status == http.StatusNoContent {
+		return nil
+	}
+	if err := json.Unmarshal(data, out); err != nil {
+		return fmt.Errorf("decode response: %w", err)
+	}
+	return nil
+}
+
+// await waits for a JavaScript promise.
+func await(ctx context.Context, promise js.Value) (js.Value, error) {
+	type result struct {
+		v   js.Value
+		err error
+	}
+	done := make(chan result, 1)
+	then := js.FuncOf(func(this js.Value, args []js.Value) any {
+		done <- result{v: args[0]}
+		return nil
+	})
+	defer then.Release()
+	catch := js.FuncOf(func(this js.Value, args []js.Value) any {
+		msg := "fetch failed"
+		if len(args) > 0 && args[0].Truthy() {
+			msg = args[0].Call("toString").String()
+		}
+		done <- result{err: errors.New(msg)}
+		return nil
+	})
+	defer catch.Release()
+	promise.Call("then", then, catch)
+	select {
+	case r := <-done:
+		return r.v, r.err
+	case <-ctx.Done():
+		return js.Undefined(), ctx.Err()
+	}
+}
+
+// apiError builds the *client.APIError of a failed call, as client.API
+// does: the body's code and message, else ones derived from the status.
+func apiError(status int, retryAfter js.Value, data []byte) *client.APIError {
+	e := &client.APIError{Status: status}
+	var body protocol.APIError
+	if json.Unmarshal(data, &body) == nil && body.Error.Code != "" {
+		e.Code, e.Message = body.Error.Code, body.Error.Message
+	} else {
+		e.Code = codeForStatus(status)
+		e.Message = strings.TrimSpace(string(data))
+		if e.Message == "" || len(e.Message) > 200 {
+			e.Message = http.StatusText(status)
+		}
+	}
+	if retryAfter.Type() == js.TypeString {
+		if s, err := strconv.Atoi(retryAfter.String()); err == nil && s > 0 {
+			e.RetryAfter = time.Duration(s) * time.Second
+		}
+	}
+	return e
+}
+
+func codeForStatus(status int) string {
+	switch status {
+	case http.StatusBadRequest:
+		return protocol.ErrBadRequest
+	case http.StatusUnauthorized:
+		return protocol.ErrUnauthorized
+	case http.StatusForbidden:
+		return protocol.ErrForbidden
+	case http.StatusNotFound:
+		return protocol.ErrNotFound
+	case http.StatusConflict:
+		return protocol.ErrConflict
+	case http.StatusTooManyRequests:
+		return protocol.ErrRateLimited
+	case http.StatusRequestEntityTooLarge:
+		return protocol.ErrTooLarge
+	case http.StatusServiceUnavailable, http.StatusBadGateway, http.StatusGatewayTimeout:
+		return protocol.ErrUnavailable
+	}
+	return protocol.ErrInternal
+}

@@ -1,0 +1,196 @@
+package ui
+
+import (
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/maxence-charriere/go-app/v10/pkg/app"
+
+	"github.com/parleychat/parley/app/state"
+	"github.com/parleychat/parley/shared/client"
+	"github.com/parleychat/parley/shared/protocol"
+)
+
+// Tuning of the app-level client.
+const (
+	// pageSize is how many messages one history request asks for.
+	pageSize = 50
+	// refreshAhead is how long before its expiry the access token is
+	// refreshed. Nodes send reauth a minute ahead; a little more margin
+	// makes that frame always find a token that needs refreshing.
+	refreshAhead = 90 * time.Second
+	// requestTimeout bounds one API or history request.
+	requestTimeout = 20 * time.Second
+	// updateCheckEvery is how often the app asks go-app to look for a new
+	// version (go-app v10 does not poll by itself).
+	updateCheckEvery = 15 * time.Minute
+)
+
+// ConnState is the state of the WebSocket connection, for the status banner.
+type ConnState int
+
+// Connection states.
+const (
+	// ConnIdle: signed out, no client runs.
+	ConnIdle ConnState = iota
+	// ConnConnecting: the first connection attempt is under way.
+	ConnConnecting
+	// ConnOnline: authenticated and live.
+	ConnOnline
+	// ConnReconnecting: the connection was lost; the client retries with
+	// backoff.
+	ConnReconnecting
+)
+
+// Conn describes the connection for the status banner.
+type Conn struct {
+	State ConnState
+	// Err is why the last attempt failed, when it did.
+	Err string
+	// RetryAt is when the next attempt starts (ConnReconnecting).
+	RetryAt time.Time
+}
+
+// roomData is everything the app holds about one room. Guarded by App.mu.
+type roomData struct {
+	tl      state.Timeline
+	present []string
+	typing  state.Typing
+	// loading: a history request for this room is in flight.
+	loading bool
+	// ready: the newest page arrived (or a cached timeline was restored),
+	// so the room can subscribe from its newest offset.
+	ready bool
+	// subscribed: the client was asked to subscribe.
+	subscribed bool
+	// missing: the node says the room does not exist.
+	missing bool
+	// err is the last failure to show in the room.
+	err string
+}
+
+// App is the app-level client: one per browser tab, shared by every
+// component. Create it with newApp; components reach it through current().
+type App struct {
+	kv    app.BrowserStorage
+	api   accountAPI
+	wsURL string
+
+	// refreshMu serializes token refreshes: refresh tokens rotate, so two
+	// concurrent refreshes would end the session.
+	refreshMu sync.Mutex
+
+	mu sync.Mutex
+	// gen counts sessions; work started under an older one is dropped.
+	gen       uint64
+	sess      protocol.Session
+	notice    string
+	cl        *client.Client
+	cancelRun func()
+	conn      Conn
+	// connectedOnce: the session had a connection before.
+	connectedOnce bool
+	roomList      []protocol.Room
+	roomsLoaded   bool
+	roomsErr      string
+	rooms         map[string]*roomData
+	current       string
+	dirty         map[string]bool
+	flushTimer    *time.Timer
+	watchers      map[int]func()
+	nextWatcher   int
+	updater       *time.Ticker
+}
+
+var (
+	theApp   *App
+	initOnce sync.Once
+)
+
+// current returns the app-level client, creating it on first use. It must
+// only be called in the browser (OnMount and event handlers), never during
+// the server's prerender.
+func current(kv app.BrowserStorage) *App {
+	initOnce.Do(func() {
+		u := app.Window().URL()
+		base := u.Scheme + "://" + u.Host
+		installGuards()
+		theApp = newApp(kv, base)
+		theApp.restore()
+	})
+	return theApp
+}
+
+func newApp(kv app.BrowserStorage, base string) *App {
+	return &App{
+		kv:       kv,
+		api:      newAccountAPI(base),
+		wsURL:    webSocketURL(base),
+		rooms:    make(map[string]*roomData),
+		dirty:    make(map[string]bool),
+		watchers: make(map[int]func()),
+	}
+}
+
+// webSocketURL returns the /ws endpoint of the page's origin base.
+func webSocketURL(base string) string {
+	u, err := client.WebSocketURL(base)
+	if err != nil {
+		// The page's own origin is always http(s) with a host.
+		panic(err)
+	}
+	return u
+}
+
+// Watch registers fn to be called after every change; the returned func
+// removes it. fn runs on whatever goroutine made the change: it must only
+// schedule work (ctx.Dispatch), not render.
+func (a *App) Watch(fn func()) (stop func()) {
+	a.mu.Lock()
+	id := a.nextWatcher
+	a.nextWatcher++
+	a.watchers[id] = fn
+	a.mu.Unlock()
+	return func() {
+		a.mu.Lock()
+		delete(a.watchers, id)
+		a.mu.Unlock()
+	}
+}
+
+// notify calls every watcher. It must be called without a.mu held.
+func (a *App) notify() {
+	a.mu.Lock()
+	fns := make([]func(), 0, len(a.watchers))
+	for _, fn := range a.watchers {
+		fns = append(fns, fn)
+	}
+	a.mu.Unlock()
+	for _, fn := range fns {
+		fn()
+	}
+}
+
+// room returns the data of name, creating it. a.mu must be held.
+func (a *App) room(name string) *roomData {
+	rd := a.rooms[name]
+	if rd == nil {
+		rd = &roomData{typing: state.Typing{}}
+		a.rooms[name] = rd
+	}
+	return rd
+}
+
+// coalescer turns many notifications into one pending UI update.
+type coalescer struct{ queued atomic.Bool }
+
+// trigger calls dispatch unless an earlier call is still queued; the
+// dispatched work must call done first.
+func (c *coalescer) trigger(dispatch func()) {
+	if c.queued.CompareAndSwap(false, true) {
+		dispatch()
+	}
+}
+
+func (c *coalescer) done() { c.queued.Store(false) }

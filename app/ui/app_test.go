@@ -1,0 +1,272 @@
+package ui
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/parleychat/parley/app/state"
+	"github.com/parleychat/parley/shared/client"
+	"github.com/parleychat/parley/shared/protocol"
+)
+
+// memKV is an in-memory app.BrowserStorage, as localStorage behaves.
+type memKV struct {
+	mu   sync.Mutex
+	data map[string][]byte
+}
+
+func newMemKV() *memKV { return &memKV{data: make(map[string][]byte)} }
+
+func (m *memKV) Set(k string, v any) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.data[k] = b
+	return nil
+}
+
+func (m *memKV) Get(k string, v any) error {
+	m.mu.Lock()
+	b, ok := m.data[k]
+	m.mu.Unlock()
+	if !ok {
+		return nil
+	}
+	return json.Unmarshal(b, v)
+}
+
+func (m *memKV) Del(k string) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	delete(m.data, k)
+}
+
+func (m *memKV) Len() int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return len(m.data)
+}
+
+func (m *memKV) Clear() {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.data = make(map[string][]byte)
+}
+
+func (m *memKV) ForEach(f func(k string)) {
+	m.mu.Lock()
+	keys := make([]string, 0, len(m.data))
+	for k := range m.data {
+		keys = append(keys, k)
+	}
+	m.mu.Unlock()
+	for _, k := range keys {
+		f(k)
+	}
+}
+
+func (m *memKV) Contains(k string) bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	_, ok := m.data[k]
+	return ok
+}
+
+// signedIn returns an App for user "me" whose client is never run: events
+// are fed by hand, as the client would deliver them.
+func signedIn(t *testing.T, kv *memKV) *App {
+	t.Helper()
+	a := newApp(kv, "http://127.0.0.1:1")
+	a.sess = protocol.Session{User: "me", AccessToken: "a", RefreshToken: "r", ExpiresAt: time.Now().Add(time.Hour).UnixMilli()}
+	a.cl = client.New(client.Config{URL: a.wsURL, Token: func(context.Context) (string, error) { return "a", nil }})
+	a.conn = Conn{State: ConnOnline}
+	return a
+}
+
+func message(off int64, author, body string) client.Event {
+	return client.Event{Kind: client.EventMessage, Room: "general", Offset: off,
+		Msg: &protocol.Message{Room: "general", Offset: off, Author: author, Body: body, TS: time.Now().UnixMilli()}}
+}
+
+// msgRows returns the message rows of a view, without day separators.
+func msgRows(v RoomView) []state.Row {
+	var rows []state.Row
+	for _, r := range v.Rows {
+		if r.Kind == state.RowMessage {
+			rows = append(rows, r)
+		}
+	}
+	return rows
+}
+
+func waitIdle(t *testing.T, a *App, room string) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for a.View(room, time.Now(), time.UTC).Loading {
+		if time.Now().After(deadline) {
+			t.Fatal("history request never ended")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+func TestAppEvents(t *testing.T) {
+	kv := newMemKV()
+	a := signedIn(t, kv)
+	var notified atomic.Int32
+	stop := a.Watch(func() { notified.Add(1) })
+	defer stop()
+
+	a.Select("general")
+	waitIdle(t, a, "general") // not connected: the first page waits for a connection
+	a.onEvent(message(1, "ann", "hi"))
+	a.onEvent(message(1, "ann", "hi")) // a repeat shows once
+	if err := a.Send("general", "hello"); err != nil {
+		t.Fatal(err)
+	}
+	v := a.View("general", time.Now(), time.UTC)
+	rows := msgRows(v)
+	if len(rows) != 2 || !rows[1].Pending || v.Pending != 1 {
+		t.Fatalf("rows after send: %+v", rows)
+	}
+	// The outbox is saved at once, before any timer.
+	if !savedPending(t, kv, "general", rows[1].CID) {
+		t.Fatal("the pending message was not saved right away")
+	}
+
+	cid := rows[1].CID
+	a.onEvent(client.Event{Kind: client.EventAck, Room: "general", CID: cid, Offset: 2, TS: 2000})
+	a.onEvent(client.Event{Kind: client.EventPresence, Room: "general", Users: []string{"zed", "me", "ann"}})
+	a.onEvent(client.Event{Kind: client.EventTyping, Room: "general", User: "ann"})
+	v = a.View("general", time.Now(), time.UTC)
+	if r := msgRows(v)[1]; r.Pending || !r.Own || r.Offset != 2 || v.Pending != 0 {
+		t.Fatalf("acked row: %+v", r)
+	}
+	if len(v.Present) != 3 || v.Present[0] != "me" || v.Present[1] != "ann" {
+		t.Fatalf("presence %v", v.Present)
+	}
+	if v.Typing != "ann is typing…" {
+		t.Fatalf("typing %q", v.Typing)
+	}
+	a.onEvent(message(3, "ann", "done typing"))
+	if v = a.View("general", time.Now(), time.UTC); v.Typing != "" {
+		t.Fatalf("typing after ann's message: %q", v.Typing)
+	}
+
+	// A message the node refuses for good is marked, and can be dropped.
+	if err := a.Send("general", "too fast"); err != nil {
+		t.Fatal(err)
+	}
+	v = a.View("general", time.Now(), time.UTC)
+	bad := v.Rows[len(v.Rows)-1].CID
+	a.onEvent(client.Event{Kind: client.EventError, CID: bad, Err: &client.ServerError{Code: protocol.ErrTooLarge, Message: "message longer than 4000 characters"}})
+	v = a.View("general", time.Now(), time.UTC)
+	if last := v.Rows[len(v.Rows)-1]; last.Failed != "Message longer than 4000 characters." {
+		t.Fatalf("failed row: %+v", last)
+	}
+	a.Discard("general", bad)
+	if v = a.View("general", time.Now(), time.UTC); v.Rows[len(v.Rows)-1].CID == bad {
+		t.Fatal("Discard kept the message")
+	}
+
+	// A skipped gap leaves only the newer messages; older ones page back.
+	a.onEvent(client.Event{Kind: client.EventGap, Room: "general", Since: 3, Offset: 900})
+	a.onEvent(message(900, "ann", "far ahead"))
+	if v = a.View("general", time.Now(), time.UTC); v.Oldest != 900 || !v.HasOlder {
+		t.Fatalf("after a gap: oldest %d hasOlder %v", v.Oldest, v.HasOlder)
+	}
+
+	// The connection drops: presence is unknown.
+	a.onEvent(client.Event{Kind: client.EventDisconnected, Err: errors.New("gone"), Retry: time.Second})
+	if c := a.Conn(); c.State != ConnReconnecting || c.Err != "gone" {
+		t.Fatalf("conn %+v", c)
+	}
+	if v = a.View("general", time.Now(), time.UTC); len(v.Present) != 0 || v.Online {
+		t.Fatalf("presence while offline: %v", v.Present)
+	}
+	if notified.Load() == 0 {
+		t.Fatal("watchers were never notified")
+	}
+}
+
+func TestAppMissingRoom(t *testing.T) {
+	a := signedIn(t, newMemKV())
+	a.Select("nope")
+	waitIdle(t, a, "nope")
+	a.onEvent(client.Event{Kind: client.EventError, Ref: "nope", Err: &client.ServerError{Code: protocol.ErrNotFound, Message: "no such room"}})
+	if v := a.View("nope", time.Now(), time.UTC); !v.Missing {
+		t.Fatalf("view %+v", v)
+	}
+}
+
+func TestAppRestoresOutbox(t *testing.T) {
+	kv := newMemKV()
+	a := signedIn(t, kv)
+	a.Select("general")
+	waitIdle(t, a, "general")
+	a.onEvent(message(1, "ann", "hi"))
+	if err := a.Send("general", "survive a reload"); err != nil {
+		t.Fatal(err)
+	}
+	a.mu.Lock()
+	a.saveRoomLocked("general")
+	a.mu.Unlock()
+
+	b := newApp(kv, "http://127.0.0.1:1")
+	b.mu.Lock()
+	b.loadRoomLocked("general")
+	b.mu.Unlock()
+	v := b.View("general", time.Now(), time.UTC)
+	rows := msgRows(v)
+	if len(rows) != 2 || rows[0].Body != "hi" || rows[1].Body != "survive a reload" || !rows[1].Pending || !v.Ready {
+		t.Fatalf("restored rows %+v ready %v", rows, v.Ready)
+	}
+}
+
+func TestSignOutClearsStorage(t *testing.T) {
+	kv := newMemKV()
+	kv.Set("other.app", 1)
+	a := signedIn(t, kv)
+	a.saveSession(a.sess)
+	a.Select("general")
+	waitIdle(t, a, "general")
+	if err := a.Send("general", "x"); err != nil {
+		t.Fatal(err)
+	}
+	a.SignOut()
+	if a.User() != "" {
+		t.Fatal("still signed in")
+	}
+	kv.ForEach(func(k string) {
+		if k != "other.app" {
+			t.Errorf("key %q left after sign-out", k)
+		}
+	})
+	if !kv.Contains("other.app") {
+		t.Error("sign-out removed another app's key")
+	}
+}
+
+func savedPending(t *testing.T, kv *memKV, room, cid string) bool {
+	t.Helper()
+	var tl struct {
+		Pending []struct{ CID string }
+	}
+	if err := kv.Get(keyRoomPrefix+room, &tl); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range tl.Pending {
+		if p.CID == cid {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,15 @@
+// Package ui is Parley's browser app: go-app components (sign-in, room
+// list, room view, composer, presence) and the one app-level client they
+// observe.
+//
+// The app-level client ([App]) lives outside the components: it owns the
+// WebSocket client (shared/client), the session, the room list and each
+// room's timeline, and persists the session, recent history and unsent
+// messages in localStorage. It is created in the browser only, on the first
+// component mount — never during the server's prerender. Components register
+// a watcher in OnMount and re-render through ctx.Dispatch when it fires; all
+// mutation happens in App under its mutex.
+//
+// Routes registers the pages; both the WebAssembly main and the server call
+// it before serving.
+package ui

@@ -1,0 +1,158 @@
+package ui
+
+import (
+	"errors"
+	"time"
+
+	"github.com/maxence-charriere/go-app/v10/pkg/app"
+
+	"github.com/parleychat/parley/app/state"
+	"github.com/parleychat/parley/shared/client"
+	"github.com/parleychat/parley/shared/protocol"
+)
+
+// onEvent applies one client event. It runs on the client's Run goroutine,
+// so it never blocks: requests it causes (history) run on new goroutines.
+func (a *App) onEvent(ev client.Event) {
+	switch ev.Kind {
+	case client.EventConnected:
+		a.connected()
+		return
+	case client.EventDisconnected:
+		a.disconnected(ev)
+	case client.EventSubscribed:
+		a.subscribed(ev)
+	case client.EventMessage:
+		a.message(ev)
+	case client.EventAck:
+		a.withRoom(ev.Room, true, func(rd *roomData, me string) {
+			rd.tl.Ack(me, ev.Room, ev.CID, ev.Offset, ev.TS)
+		})
+	case client.EventPresence:
+		a.withRoom(ev.Room, false, func(rd *roomData, me string) {
+			rd.present = state.Presence(ev.Users, me)
+		})
+	case client.EventTyping:
+		a.withRoom(ev.Room, false, func(rd *roomData, _ string) {
+			rd.typing.Saw(ev.User, time.Now())
+		})
+		// Re-render when the indicator expires.
+		time.AfterFunc(protocol.TypingTTL+50*time.Millisecond, a.notify)
+	case client.EventError:
+		a.serverError(ev)
+	case client.EventGap:
+		a.withRoom(ev.Room, true, func(rd *roomData, _ string) {
+			rd.tl.DropBefore(ev.Offset)
+		})
+	default:
+		return
+	}
+	a.notify()
+}
+
+// withRoom runs f on the data of room under the lock, and schedules the
+// room's timeline to be saved when persist is set.
+func (a *App) withRoom(room string, persist bool, f func(rd *roomData, me string)) {
+	a.mu.Lock()
+	f(a.room(room), a.sess.User)
+	if persist {
+		a.persistSoonLocked(room)
+	}
+	a.mu.Unlock()
+}
+
+func (a *App) connected() {
+	a.mu.Lock()
+	a.conn = Conn{State: ConnOnline}
+	room := a.current
+	again := a.connectedOnce
+	a.connectedOnce = true
+	a.mu.Unlock()
+	if again {
+		// A reconnect may follow a deploy: look for a new version.
+		app.TryUpdate()
+	}
+	// Rooms may have changed while the connection was down.
+	go func() {
+		if room != "" {
+			a.open(room)
+		}
+		a.RefreshRooms()
+	}()
+	a.notify()
+}
+
+func (a *App) disconnected(ev client.Event) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	c := Conn{State: ConnReconnecting}
+	// Who is where is unknown until the node says again.
+	for _, rd := range a.rooms {
+		rd.present = nil
+	}
+	if ev.Err != nil {
+		c.Err = ev.Err.Error()
+	}
+	if ev.Retry > 0 {
+		c.RetryAt = time.Now().Add(ev.Retry)
+	}
+	a.conn = c
+}
+
+func (a *App) subscribed(ev client.Event) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	rd := a.room(ev.Room)
+	rd.missing, rd.err = false, ""
+	if ev.Reset {
+		rd.tl.Reset(ev.Epoch)
+		a.persistSoonLocked(ev.Room)
+		return
+	}
+	if rd.tl.Epoch != ev.Epoch {
+		rd.tl.Epoch = ev.Epoch
+		a.persistSoonLocked(ev.Room)
+	}
+}
+
+func (a *App) message(ev client.Event) {
+	if ev.Msg == nil {
+		return
+	}
+	a.withRoom(ev.Room, true, func(rd *roomData, me string) {
+		rd.tl.Add(me, *ev.Msg)
+		rd.typing.Stop(ev.Msg.Author)
+	})
+}
+
+// serverError routes an error frame: to the message it refused, to the
+// room it concerns, or to the connection.
+func (a *App) serverError(ev client.Event) {
+	var se *client.ServerError
+	code, msg := protocol.ErrInternal, ""
+	if errors.As(ev.Err, &se) {
+		code, msg = se.Code, se.Message
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if ev.CID != "" {
+		for name, rd := range a.rooms {
+			if rd.tl.Fail(ev.CID, state.RoomErrorText(code, msg)) {
+				a.persistSoonLocked(name)
+				return
+			}
+		}
+		return
+	}
+	if rd := a.rooms[ev.Ref]; rd != nil && protocol.ValidRoomName(ev.Ref) {
+		rd.subscribed = false
+		if code == protocol.ErrNotFound {
+			rd.missing = true
+			if cl := a.cl; cl != nil {
+				go cl.Unsubscribe(ev.Ref)
+			}
+			return
+		}
+		rd.err = state.RoomErrorText(code, msg)
+	}
+}

@@ -1,0 +1,77 @@
+package ui
+
+import (
+	"strings"
+
+	"github.com/maxence-charriere/go-app/v10/pkg/app"
+
+	"github.com/parleychat/parley/app/state"
+	"github.com/parleychat/parley/shared/protocol"
+)
+
+// newRoom is the "create a room" form in the sidebar.
+type newRoom struct {
+	app.Compo
+
+	name string
+	err  string
+	busy bool
+}
+
+func (n *newRoom) Render() app.UI {
+	label := "Create"
+	if n.busy {
+		label = "Creating…"
+	}
+	return app.Form().ID("new-room").Class("new-room").OnSubmit(n.submit).Body(
+		app.Label().For("new-room-name").Class("section-title").Text("New room"),
+		app.Div().Class("new-room-row").Body(
+			app.Input().ID("new-room-name").Type("text").Placeholder("room-name").
+				MaxLength(protocol.MaxRoomNameLen).Attr("autocapitalize", "none").
+				Attr("autocomplete", "off").Spellcheck(false).
+				Value(n.name).OnInput(n.ValueTo(&n.name)),
+			app.Button().ID("new-room-submit").Class("button small").Type("submit").
+				Disabled(n.busy).Text(label),
+		),
+		app.If(n.err != "", func() app.UI {
+			return app.P().ID("new-room-error").Class("error small").Role("alert").Text(n.err)
+		}),
+	)
+}
+
+func (n *newRoom) submit(ctx app.Context, e app.Event) {
+	if n.busy {
+		return
+	}
+	name := strings.ToLower(strings.TrimSpace(n.name))
+	if err := protocol.CheckRoomName(name); err != nil {
+		n.err = sentence(err)
+		return
+	}
+	n.busy, n.err = true, ""
+	a := current(ctx.LocalStorage())
+	ctx.Async(func() {
+		err := a.CreateRoom(ctx, name)
+		code, msg := "", ""
+		if err != nil {
+			code, msg = apiCode(err)
+		}
+		ctx.Dispatch(func(ctx app.Context) {
+			n.busy = false
+			switch {
+			case err == nil, code == protocol.ErrConflict:
+				// A room that exists already is where the user wants to go.
+				n.name = ""
+				// go-app drops an empty value attribute instead of
+				// clearing the field: clear it directly.
+				app.Window().GetElementByID("new-room-name").Set("value", "")
+				if code == protocol.ErrConflict {
+					go a.RefreshRooms()
+				}
+				ctx.Navigate(RoomPath(name))
+			default:
+				n.err = state.RoomErrorText(code, msg)
+			}
+		})
+	})
+}

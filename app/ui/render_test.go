@@ -1,0 +1,182 @@
+package ui
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/maxence-charriere/go-app/v10/pkg/app"
+
+	"github.com/parleychat/parley/app/state"
+	"github.com/parleychat/parley/shared/protocol"
+)
+
+const xss = `<img src=x onerror="alert(1)">`
+
+func TestRowBodyIsText(t *testing.T) {
+	r := &roomView{Room: "general"}
+	row := state.Row{Kind: state.RowMessage, Offset: 7, Author: "bob", Body: xss, Clock: "10:00", Title: "t"}
+	ui := r.row(row)
+	// msg › bubble (after the avatar) › body (after the meta line) › text.
+	if err := app.Match(app.Text(xss), ui, 1, 1, 0); err != nil {
+		t.Fatalf("the body is not a text node holding the message: %v\n%s", err, app.HTMLString(ui))
+	}
+	html := app.HTMLString(ui)
+	if strings.Contains(html, "<img") || !strings.Contains(html, "&lt;img src=x") {
+		t.Fatalf("markup of a message reached the HTML:\n%s", html)
+	}
+	for _, want := range []string{`data-offset="7"`, `data-author="bob"`, `class="msg"`, ">bob<", ">10:00<"} {
+		if !strings.Contains(html, want) {
+			t.Errorf("row lacks %s:\n%s", want, html)
+		}
+	}
+}
+
+func TestRowStates(t *testing.T) {
+	r := &roomView{Room: "general"}
+	cases := []struct {
+		row  state.Row
+		want []string
+		not  []string
+	}{
+		{
+			row:  state.Row{Kind: state.RowMessage, Author: "me", Body: "hi", Own: true, Pending: true, CID: "c1"},
+			want: []string{`class="msg own pending"`, "Sending…"},
+			not:  []string{`class="avatar"`, `class="author"`},
+		},
+		{
+			row:  state.Row{Kind: state.RowMessage, Author: "me", Body: "hi", Own: true, Failed: "Slow down.", CID: "c2"},
+			want: []string{`class="msg own failed"`, "Not sent: Slow down.", ">Retry<", ">Discard<"},
+		},
+		{
+			row:  state.Row{Kind: state.RowMessage, Author: "ann", Body: "again", Continued: true},
+			want: []string{`class="msg cont"`, `class="avatar-space"`},
+			not:  []string{`class="meta"`},
+		},
+		{
+			row:  state.Row{Kind: state.RowDay, Day: "Today"},
+			want: []string{`class="day"`, ">Today<"},
+		},
+	}
+	for _, c := range cases {
+		html := app.HTMLString(r.row(c.row))
+		for _, w := range c.want {
+			if !strings.Contains(html, w) {
+				t.Errorf("row %+v lacks %s:\n%s", c.row, w, html)
+			}
+		}
+		for _, n := range c.not {
+			if strings.Contains(html, n) {
+				t.Errorf("row %+v has %s:\n%s", c.row, n, html)
+			}
+		}
+	}
+}
+
+// TestShellPrerendersSplash checks what the server renders: it knows no
+// session and must not start a client.
+func TestShellPrerendersSplash(t *testing.T) {
+	e := app.NewTestEngine()
+	s := &shell{}
+	if err := e.Load(s); err != nil {
+		t.Fatal(err)
+	}
+	e.ConsumeAll()
+	if err := app.Match(app.Div().Class("splash"), s, 0); err != nil {
+		t.Fatalf("prerender is not the splash: %v", err)
+	}
+	if theApp != nil {
+		t.Fatal("the prerender created the app-level client")
+	}
+}
+
+func TestAuthPageModes(t *testing.T) {
+	p := &authPage{}
+	p.OnInit()
+	html := app.HTMLString(p.Render())
+	for _, want := range []string{`id="auth-username"`, `autocomplete="current-password"`, `id="auth-submit"`, ">Sign in</button>"} {
+		if !strings.Contains(html, want) {
+			t.Errorf("sign-in form lacks %s", want)
+		}
+	}
+	p.mode, p.err, p.Notice = state.SignUp, "That username is taken.", "Your session has ended."
+	html = app.HTMLString(p.Render())
+	for _, want := range []string{`autocomplete="new-password"`, ">Create account</button>", `role="alert"`, "That username is taken.", "at least 8 characters"} {
+		if !strings.Contains(html, want) {
+			t.Errorf("sign-up form lacks %s:\n%s", want, html)
+		}
+	}
+	if strings.Contains(html, "Your session has ended.") {
+		t.Error("the notice stays while an error shows")
+	}
+	p.busy = true
+	if html := app.HTMLString(p.Render()); !strings.Contains(html, "Creating account…") || !strings.Contains(html, "disabled") {
+		t.Errorf("busy form:\n%s", html)
+	}
+}
+
+func TestCheckCredentials(t *testing.T) {
+	cases := []struct {
+		mode     state.AuthAction
+		user, pw string
+		want     string
+	}{
+		{state.SignIn, "", "x", "Enter a username and a password."},
+		{state.SignIn, "ab", "x", ""}, // sign-in leaves the rules to the server
+		{state.SignUp, "ab", "long enough", "Username must be 3–32 letters, digits, '.', '-' or '_', starting with a letter or digit."},
+		{state.SignUp, "alice", "short", "Password must be at least 8 characters."},
+		{state.SignUp, "alice", "long enough", ""},
+	}
+	for _, c := range cases {
+		if got := checkCredentials(c.mode, c.user, c.pw); got != c.want {
+			t.Errorf("checkCredentials(%v, %q, %q) = %q, want %q", c.mode, c.user, c.pw, got, c.want)
+		}
+	}
+}
+
+func TestRoomPaths(t *testing.T) {
+	for path, want := range map[string]string{
+		"/room/general": "general",
+		"/room/a-b_9":   "a-b_9",
+		"/room/Bad":     "",
+		"/room/":        "",
+		"/":             "",
+		"/rooms/x":      "",
+	} {
+		if got := roomFromPath(path); got != want {
+			t.Errorf("roomFromPath(%q) = %q, want %q", path, got, want)
+		}
+	}
+	if RoomPath(protocol.DefaultRoom) != "/room/general" {
+		t.Fatal(RoomPath(protocol.DefaultRoom))
+	}
+}
+
+func TestConnBanner(t *testing.T) {
+	if connBanner(Conn{State: ConnOnline}) != nil {
+		t.Error("a banner while online")
+	}
+	for state, want := range map[ConnState]string{ConnConnecting: "Connecting…", ConnReconnecting: "Offline. Reconnecting…"} {
+		html := app.HTMLString(connBanner(Conn{State: state}))
+		if !strings.Contains(html, want) || !strings.Contains(html, `id="conn-status"`) {
+			t.Errorf("banner for %v: %s", state, html)
+		}
+	}
+}
+
+func TestSortRooms(t *testing.T) {
+	rooms := []protocol.Room{{Name: "zeta"}, {Name: "alpha"}, {Name: "general"}, {Name: "beta"}}
+	sortRooms(rooms)
+	var names []string
+	for _, r := range rooms {
+		names = append(names, r.Name)
+	}
+	if strings.Join(names, ",") != "general,alpha,beta,zeta" {
+		t.Fatalf("order %v", names)
+	}
+}
+
+func TestSentence(t *testing.T) {
+	if got := sentence(protocol.CheckRoomName("")); got != "Room name is empty." {
+		t.Fatalf("sentence = %q", got)
+	}
+}

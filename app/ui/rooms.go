@@ -1,0 +1,317 @@
+package ui
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/parleychat/parley/app/state"
+	"github.com/parleychat/parley/shared/client"
+	"github.com/parleychat/parley/shared/protocol"
+)
+
+// Rooms returns the room list, whether it was loaded (from the node or the
+// cache) and the last error loading it.
+func (a *App) Rooms() (rooms []protocol.Room, loaded bool, errText string) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return slices.Clone(a.roomList), a.roomsLoaded, a.roomsErr
+}
+
+// RefreshRooms reloads the room list from the API. It blocks: call it on
+// its own goroutine.
+func (a *App) RefreshRooms() {
+	a.mu.Lock()
+	gen := a.gen
+	a.mu.Unlock()
+	ctx, cancel := context.WithTimeout(context.Background(), requestTimeout)
+	defer cancel()
+	tok, err := a.token(ctx)
+	var rooms []protocol.Room
+	if err == nil {
+		rooms, err = a.api.Rooms(ctx, tok)
+	}
+	a.mu.Lock()
+	if a.gen != gen {
+		a.mu.Unlock()
+		return
+	}
+	if err != nil {
+		a.roomsErr = state.RoomErrorText(apiCode(err))
+		a.mu.Unlock()
+		a.notify()
+		return
+	}
+	sortRooms(rooms)
+	a.roomList, a.roomsLoaded, a.roomsErr = rooms, true, ""
+	a.mu.Unlock()
+	a.saveRooms(rooms)
+	a.notify()
+}
+
+// sortRooms puts the default room first, then the rest by name.
+func sortRooms(rooms []protocol.Room) {
+	slices.SortFunc(rooms, func(x, y protocol.Room) int {
+		switch {
+		case x.Name == y.Name:
+			return 0
+		case x.Name == protocol.DefaultRoom:
+			return -1
+		case y.Name == protocol.DefaultRoom:
+			return 1
+		}
+		return strings.Compare(x.Name, y.Name)
+	})
+}
+
+// CreateRoom creates a room through the API and adds it to the list. It
+// blocks: run it from ctx.Async.
+func (a *App) CreateRoom(ctx context.Context, name string) error {
+	ctx, cancel := context.WithTimeout(ctx, requestTimeout)
+	defer cancel()
+	tok, err := a.token(ctx)
+	if err != nil {
+		return err
+	}
+	room, err := a.api.CreateRoom(ctx, tok, name)
+	if err != nil {
+		return err
+	}
+	a.mu.Lock()
+	if !slices.ContainsFunc(a.roomList, func(r protocol.Room) bool { return r.Name == room.Name }) {
+		a.roomList = append(a.roomList, room)
+		sortRooms(a.roomList)
+	}
+	rooms := slices.Clone(a.roomList)
+	a.mu.Unlock()
+	a.saveRooms(rooms)
+	a.notify()
+	return nil
+}
+
+// Select makes room the one on screen ("" for none): the previous room is
+// unsubscribed (so the user leaves its presence list) and room is opened.
+func (a *App) Select(room string) {
+	a.mu.Lock()
+	if room == a.current {
+		a.mu.Unlock()
+		return
+	}
+	prev, cl := a.current, a.cl
+	a.current = room
+	if room != "" {
+		a.loadRoomLocked(room)
+	}
+	if rd := a.rooms[prev]; rd != nil && prev != "" {
+		rd.subscribed, rd.present = false, nil
+	}
+	a.mu.Unlock()
+	if cl != nil && prev != "" {
+		cl.Unsubscribe(prev)
+	}
+	if room != "" {
+		a.open(room)
+	}
+	a.notify()
+}
+
+// open subscribes the current room: from its newest offset when its
+// timeline is ready, else after fetching the newest page (a subscription
+// from 0 would replay up to a whole backlog). It is called again on every
+// connect, so a fetch that failed offline is retried.
+func (a *App) open(room string) {
+	a.mu.Lock()
+	if room == "" || room != a.current || a.cl == nil {
+		a.mu.Unlock()
+		return
+	}
+	a.loadRoomLocked(room)
+	rd, cl := a.rooms[room], a.cl
+	if rd.subscribed || rd.missing {
+		a.mu.Unlock()
+		return
+	}
+	if rd.ready {
+		rd.subscribed = true
+		epoch, since := rd.tl.Epoch, rd.tl.Newest()
+		a.mu.Unlock()
+		if err := cl.SubscribeEpoch(room, epoch, since); err != nil {
+			a.withRoom(room, false, func(rd *roomData, _ string) { rd.err = err.Error() })
+		}
+		return
+	}
+	if rd.loading {
+		a.mu.Unlock()
+		return
+	}
+	rd.loading = true
+	gen := a.gen
+	a.mu.Unlock()
+	go a.fetchPage(gen, cl, room, 0)
+}
+
+// Reopen opens room again after it was missing or failed (it was just
+// created, say).
+func (a *App) Reopen(room string) {
+	a.withRoom(room, false, func(rd *roomData, _ string) {
+		rd.missing, rd.err, rd.subscribed = false, "", false
+	})
+	a.open(room)
+	a.notify()
+}
+
+// setRoomError shows err in room.
+func (a *App) setRoomError(room, err string) {
+	a.withRoom(room, false, func(rd *roomData, _ string) { rd.err = err })
+	a.notify()
+}
+
+// LoadOlder fetches the page before the oldest message held for room.
+func (a *App) LoadOlder(room string) {
+	a.mu.Lock()
+	rd, cl := a.rooms[room], a.cl
+	if cl == nil || rd == nil || rd.loading || !rd.ready || !rd.tl.HasOlder() || rd.tl.Oldest() == 0 {
+		a.mu.Unlock()
+		return
+	}
+	rd.loading = true
+	gen, before := a.gen, rd.tl.Oldest()
+	a.mu.Unlock()
+	a.notify()
+	go a.fetchPage(gen, cl, room, before)
+}
+
+// fetchPage requests the page of room before offset before (0: newest)
+// and merges it. The newest page makes the room ready and subscribes it.
+func (a *App) fetchPage(gen uint64, cl *client.Client, room string, before int64) {
+	ctx, cancel := context.WithTimeout(context.Background(), requestTimeout)
+	defer cancel()
+	msgs, more, err := cl.History(ctx, room, before, pageSize)
+	a.mu.Lock()
+	if a.gen != gen {
+		a.mu.Unlock()
+		return
+	}
+	rd := a.room(room)
+	rd.loading = false
+	switch {
+	case err == nil:
+		rd.tl.AddPage(a.sess.User, msgs, more)
+		rd.err = ""
+		if before == 0 {
+			rd.ready = true
+		}
+		a.persistSoonLocked(room)
+	case errors.Is(err, client.ErrNotConnected):
+		// Retried on the next connect.
+	default:
+		code, msg := apiCode(err)
+		if code == protocol.ErrNotFound {
+			rd.missing = true
+		} else {
+			rd.err = state.RoomErrorText(code, msg)
+		}
+	}
+	a.mu.Unlock()
+	if err == nil && before == 0 {
+		a.open(room)
+	}
+	a.notify()
+}
+
+// Send queues body for room: it shows at once as pending, is saved so it
+// survives a reload, and is sent whenever a connection is up.
+func (a *App) Send(room, body string) error {
+	if err := protocol.CheckBody(body); err != nil {
+		return err
+	}
+	cid := client.NewCID()
+	a.mu.Lock()
+	cl := a.cl
+	if cl == nil {
+		a.mu.Unlock()
+		return client.ErrUnauthorized
+	}
+	a.room(room).tl.Queue(cid, body, time.Now().UnixMilli())
+	a.saveRoomLocked(room)
+	a.mu.Unlock()
+	if err := cl.SendWithCID(room, cid, body); err != nil {
+		a.failSend(room, cid, err)
+	}
+	a.notify()
+	return nil
+}
+
+// Retry sends a failed message again under its original cid.
+func (a *App) Retry(room, cid string) {
+	a.mu.Lock()
+	cl := a.cl
+	rd := a.rooms[room]
+	var body string
+	if rd != nil {
+		for i := range rd.tl.Pending {
+			if p := &rd.tl.Pending[i]; p.CID == cid {
+				p.Failed, body = "", p.Body
+			}
+		}
+	}
+	a.mu.Unlock()
+	if cl == nil || body == "" {
+		return
+	}
+	if err := cl.SendWithCID(room, cid, body); err != nil {
+		a.failSend(room, cid, err)
+	}
+	a.notify()
+}
+
+// Discard drops a failed message.
+func (a *App) Discard(room, cid string) {
+	a.withRoom(room, true, func(rd *roomData, _ string) { rd.tl.Discard(cid) })
+	a.notify()
+}
+
+// Typing tells the room that the user is typing (throttled by the client).
+func (a *App) Typing(room string) {
+	a.mu.Lock()
+	cl := a.cl
+	a.mu.Unlock()
+	if cl != nil {
+		cl.Typing(room)
+	}
+}
+
+func (a *App) failSend(room, cid string, err error) {
+	a.withRoom(room, true, func(rd *roomData, _ string) {
+		rd.tl.Fail(cid, sendErrorText(err))
+	})
+}
+
+func sendErrorText(err error) string {
+	switch {
+	case errors.Is(err, client.ErrOutboxFull):
+		return "Too many messages wait to be sent."
+	default:
+		return state.RoomErrorText(apiCode(err))
+	}
+}
+
+// apiCode extracts the protocol error code and message of an API or node
+// error; the code is "" for a network failure.
+func apiCode(err error) (code, message string) {
+	var ae *client.APIError
+	if errors.As(err, &ae) {
+		return ae.Code, ae.Message
+	}
+	var se *client.ServerError
+	if errors.As(err, &se) {
+		return se.Code, se.Message
+	}
+	var de *protocol.DecodeError
+	if errors.As(err, &de) {
+		return de.Code, de.Msg
+	}
+	return "", err.Error()
+}

@@ -1,0 +1,283 @@
+package ui
+
+import (
+	"time"
+
+	"github.com/maxence-charriere/go-app/v10/pkg/app"
+
+	"github.com/parleychat/parley/app/state"
+	"github.com/parleychat/parley/shared/protocol"
+)
+
+// Scrolling thresholds, in CSS pixels.
+const (
+	// stickySlack: a list scrolled to within this of its end follows new
+	// messages.
+	stickySlack = 48
+	// loadOlderAt: scrolling within this of the top loads the older page.
+	loadOlderAt = 120
+)
+
+// messagesID is the element id of the scrolling message list.
+const messagesID = "messages"
+
+// roomView shows one room: messages, presence, typing and the composer.
+// CompoID makes a new room mount a new view.
+type roomView struct {
+	app.Compo
+
+	Room string
+
+	a          *App
+	stop       func()
+	watch      coalescer
+	view       RoomView
+	showPeople bool
+	// stick keeps the list scrolled to the newest message.
+	stick bool
+	// height and top are the list's scroll metrics before an update.
+	height, top float64
+}
+
+// CompoID makes /room/a → /room/b replace the view instead of reusing it.
+func (r *roomView) CompoID() string { return r.Room }
+
+func (r *roomView) OnMount(ctx app.Context) {
+	r.a = current(ctx.LocalStorage())
+	r.stick = true
+	r.stop = r.a.Watch(func() {
+		r.watch.trigger(func() {
+			ctx.Dispatch(func(ctx app.Context) {
+				r.watch.done()
+				r.refresh(ctx)
+			})
+		})
+	})
+	r.refresh(ctx)
+}
+
+func (r *roomView) OnDismount() {
+	if r.stop != nil {
+		r.stop()
+	}
+}
+
+// refresh takes a new snapshot and, after rendering, restores the scroll
+// position: pinned to the end, or kept in place when older messages were
+// prepended.
+func (r *roomView) refresh(ctx app.Context) {
+	if el := app.Window().GetElementByID(messagesID); el.Truthy() {
+		r.height, r.top = el.Get("scrollHeight").Float(), el.Get("scrollTop").Float()
+	}
+	old := r.view
+	r.view = r.a.View(r.Room, time.Now(), time.Local)
+	ctx.Defer(func(ctx app.Context) { r.afterRender(old) })
+}
+
+func (r *roomView) afterRender(old RoomView) {
+	el := app.Window().GetElementByID(messagesID)
+	if !el.Truthy() {
+		return
+	}
+	height := el.Get("scrollHeight").Float()
+	switch {
+	case r.view.Pending > old.Pending:
+		// The user just sent something: show it.
+		r.stick = true
+		el.Set("scrollTop", height)
+	case old.Oldest != 0 && r.view.Oldest < old.Oldest && !r.stick:
+		el.Set("scrollTop", height-r.height+r.top)
+	case r.stick:
+		el.Set("scrollTop", height)
+	}
+	// A short first page leaves nothing to scroll: keep loading.
+	if height <= el.Get("clientHeight").Float()+1 && r.view.Ready && r.view.HasOlder && !r.view.Loading {
+		r.a.LoadOlder(r.Room)
+	}
+}
+
+func (r *roomView) onScroll(ctx app.Context, e app.Event) {
+	el := ctx.JSSrc()
+	top := el.Get("scrollTop").Float()
+	r.stick = el.Get("scrollHeight").Float()-top-el.Get("clientHeight").Float() < stickySlack
+	if top < loadOlderAt && r.view.Ready && r.view.HasOlder && !r.view.Loading {
+		r.a.LoadOlder(r.Room)
+	}
+	ctx.PreventUpdate()
+}
+
+func (r *roomView) Render() app.UI {
+	v := r.view
+	peopleCls := "people"
+	if r.showPeople {
+		peopleCls += " open"
+	}
+	return app.Section().Class("room").DataSet("room", r.Room).Body(
+		app.Header().Class("room-header").Body(
+			app.A().Class("back").Href("/").Aria("label", "All rooms").Text("‹"),
+			app.H1().Class("room-title").Body(
+				app.Span().Class("hash").Text("#"),
+				app.Span().Text(r.Room),
+			),
+			app.Button().ID("people-toggle").Class("people-toggle").Type("button").
+				Aria("expanded", r.showPeople).Aria("controls", "people").
+				Title("Who is here").
+				OnClick(func(ctx app.Context, e app.Event) { r.showPeople = !r.showPeople }).
+				Body(
+					app.Span().Class("dot online").Aria("hidden", "true"),
+					app.Span().ID("people-count").Text(len(v.Present)),
+					app.Span().Class("people-toggle-label").Text(" here"),
+				),
+		),
+		app.If(v.Missing, func() app.UI {
+			return r.missingRoom()
+		}).Else(func() app.UI {
+			return app.Div().Class("room-body").Body(
+				app.Div().Class("timeline").Body(
+					app.Div().ID(messagesID).Class("messages").Role("log").
+						Aria("live", "polite").Aria("label", "Messages in #"+r.Room).
+						OnScroll(r.onScroll).Body(
+						r.historyEdge(),
+						app.Range(v.Rows).Slice(func(i int) app.UI {
+							return r.row(v.Rows[i])
+						}),
+						app.If(v.Ready && len(v.Rows) == 0, func() app.UI {
+							return app.P().Class("empty muted").Text("No messages yet. Say hello!")
+						}),
+					),
+					app.Div().ID("typing").Class("typing").Aria("live", "polite").Text(v.Typing),
+					app.If(v.Err != "", func() app.UI {
+						return app.P().ID("room-error").Class("error room-error").Role("alert").Text(v.Err)
+					}),
+					&composer{Room: r.Room},
+				),
+				app.Aside().ID("people").Class(peopleCls).Aria("label", "People in this room").Body(
+					app.H2().Class("section-title").Text("In this room"),
+					app.Ul().Class("people-list").Body(
+						app.Range(v.Present).Slice(func(i int) app.UI {
+							u := v.Present[i]
+							return app.Li().Class("person").DataSet("user", u).Body(
+								avatar(u),
+								app.Span().Class("person-name").Text(u),
+								app.If(u == v.Me, func() app.UI {
+									return app.Span().Class("muted small").Text(" (you)")
+								}),
+							)
+						}),
+					),
+					app.If(len(v.Present) == 0 && v.Online, func() app.UI {
+						return app.P().Class("muted small").Text("Nobody yet.")
+					}).ElseIf(len(v.Present) == 0, func() app.UI {
+						return app.P().Class("muted small").Text("Unknown while offline.")
+					}),
+				),
+			)
+		}),
+	)
+}
+
+// historyEdge is the top of the list: a loader, a button for older
+// messages, or the start of the room.
+func (r *roomView) historyEdge() app.UI {
+	v := r.view
+	switch {
+	case v.Loading:
+		return app.P().Class("edge muted").Text("Loading messages…")
+	case !v.Ready:
+		return app.P().Class("edge muted").Text("Waiting for the connection…")
+	case v.HasOlder:
+		return app.Button().ID("load-older").Class("edge button subtle small").Type("button").
+			Text("Load older messages").
+			OnClick(func(ctx app.Context, e app.Event) { r.a.LoadOlder(r.Room) })
+	default:
+		return app.P().Class("edge muted").Text("This is the start of #" + r.Room + ".")
+	}
+}
+
+func (r *roomView) row(row state.Row) app.UI {
+	if row.Kind == state.RowDay {
+		return app.Div().Class("day").Role("separator").Body(app.Span().Text(row.Day))
+	}
+	cls := "msg"
+	if row.Own {
+		cls += " own"
+	}
+	if row.Continued {
+		cls += " cont"
+	}
+	if row.Pending {
+		cls += " pending"
+	}
+	if row.Failed != "" {
+		cls += " failed"
+	}
+	return app.Div().Class(cls).DataSet("offset", row.Offset).DataSet("author", row.Author).Body(
+		app.If(!row.Own && !row.Continued, func() app.UI {
+			return avatar(row.Author)
+		}).ElseIf(!row.Own, func() app.UI {
+			return app.Span().Class("avatar-space")
+		}),
+		app.Div().Class("bubble").Title(row.Title).Body(
+			app.If(!row.Continued, func() app.UI {
+				return app.Div().Class("meta").Body(
+					app.If(!row.Own, func() app.UI {
+						return app.Span().Class("author").Text(row.Author)
+					}),
+					app.Time().Class("time").DateTime(time.UnixMilli(row.TS).UTC().Format(time.RFC3339)).Text(row.Clock),
+				)
+			}),
+			// Bodies are text nodes: markup in a message is shown, never run.
+			app.Div().Class("body").Text(row.Body),
+			app.If(row.Pending, func() app.UI {
+				return app.Div().Class("status").Text("Sending…")
+			}),
+			app.If(row.Failed != "", func() app.UI {
+				return r.failed(row)
+			}),
+		),
+	)
+}
+
+func (r *roomView) failed(row state.Row) app.UI {
+	cid := row.CID
+	return app.Div().Class("status failed").Body(
+		app.Span().Text("Not sent: "+row.Failed+" "),
+		app.Button().Class("link").Type("button").Text("Retry").
+			OnClick(func(ctx app.Context, e app.Event) { r.a.Retry(r.Room, cid) }),
+		app.Text(" · "),
+		app.Button().Class("link").Type("button").Text("Discard").
+			OnClick(func(ctx app.Context, e app.Event) { r.a.Discard(r.Room, cid) }),
+	)
+}
+
+// missingRoom offers to create a room that does not exist.
+func (r *roomView) missingRoom() app.UI {
+	return app.Div().Class("missing").Body(
+		app.H2().Text("#"+r.Room+" does not exist"),
+		app.P().Class("muted").Text("Create it, or pick another room."),
+		app.If(r.view.Err != "", func() app.UI {
+			return app.P().Class("error").Role("alert").Text(r.view.Err)
+		}),
+		app.Div().Class("actions").Body(
+			app.Button().ID("create-missing").Class("button primary").Type("button").
+				Text("Create #"+r.Room).OnClick(r.createMissing),
+			app.A().Class("button").Href("/").Text("All rooms"),
+		),
+	)
+}
+
+func (r *roomView) createMissing(ctx app.Context, e app.Event) {
+	a, room := r.a, r.Room
+	ctx.Async(func() {
+		err := a.CreateRoom(ctx, room)
+		code, msg := "", ""
+		if err != nil {
+			code, msg = apiCode(err)
+		}
+		if err == nil || code == protocol.ErrConflict {
+			a.Reopen(room)
+			return
+		}
+		a.setRoomError(room, state.RoomErrorText(code, msg))
+	})
+}

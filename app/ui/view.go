@@ -1,0 +1,54 @@
+package ui
+
+import (
+	"time"
+
+	"github.com/parleychat/parley/app/state"
+)
+
+// RoomView is what the room page shows, copied out of the App.
+type RoomView struct {
+	Name string
+	Me   string
+	Rows []state.Row
+	// Present lists who is in the room, the user first.
+	Present []string
+	// Typing describes who is typing, "" for nobody.
+	Typing string
+	// Ready: the newest messages are shown. Loading: a page is being
+	// fetched. HasOlder: scrolling up can load more.
+	Ready, Loading, HasOlder bool
+	// Oldest is the lowest offset shown; Newest the highest.
+	Oldest, Newest int64
+	// Missing: the room does not exist.
+	Missing bool
+	// Err is the last failure in this room.
+	Err string
+	// Pending counts messages waiting for their ack.
+	Pending int
+	// Online: the connection is up.
+	Online bool
+}
+
+// View returns a snapshot of room for rendering.
+func (a *App) View(room string, now time.Time, loc *time.Location) RoomView {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	v := RoomView{Name: room, Me: a.sess.User, Online: a.conn.State == ConnOnline}
+	rd := a.rooms[room]
+	if rd == nil {
+		return v
+	}
+	v.Rows = state.Rows(&rd.tl, v.Me, now, loc)
+	v.Present = append([]string(nil), rd.present...)
+	v.Typing = state.TypingLabel(rd.typing.Active(now, v.Me))
+	v.Ready, v.Loading, v.HasOlder = rd.ready, rd.loading, rd.tl.HasOlder()
+	v.Oldest, v.Newest = rd.tl.Oldest(), rd.tl.Newest()
+	v.Missing, v.Err = rd.missing, rd.err
+	for _, p := range rd.tl.Pending {
+		if p.Failed == "" {
+			v.Pending++
+		}
+	}
+	return v
+}

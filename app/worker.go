@@ -1,0 +1,96 @@
+package app
+
+import (
+	"fmt"
+	"strings"
+
+	goapp "github.com/maxence-charriere/go-app/v10/pkg/app"
+)
+
+// stockFetch is the fetch handling of go-app's service worker: answer from
+// the precache, else from the network.
+const stockFetch = `self.addEventListener("fetch", (event) => {
+  event.respondWith(fetchWithCache(event.request));
+});
+
+async function fetchWithCache(request) {
+  const cachedResponse = await caches.match(request);
+  if (cachedResponse) {
+    return cachedResponse;
+  }
+  return await fetch(request);
+}`
+
+// parleyFetch replaces it. It leaves API calls and non-GET requests to the
+// browser (they are never cached), and when a page navigation fails because
+// the network is gone it answers with the cached app shell ("/"), so a deep
+// link such as /room/general opens offline too; the app routes on the URL.
+const parleyFetch = `self.addEventListener("fetch", (event) => {
+  const request = event.request;
+  if (request.method !== "GET") {
+    return;
+  }
+  const url = new URL(request.url);
+  if (url.origin === self.location.origin && url.pathname.startsWith("/api/")) {
+    return;
+  }
+  event.respondWith(fetchWithCache(request));
+});
+
+async function fetchWithCache(request) {
+  const cachedResponse = await caches.match(request);
+  if (cachedResponse) {
+    return cachedResponse;
+  }
+  try {
+    return await fetch(request);
+  } catch (err) {
+    if (request.mode === "navigate") {
+      const shell = await caches.match("/");
+      if (shell) {
+        return shell;
+      }
+    }
+    throw err;
+  }
+}`
+
+// stockLifecycle is go-app's install and activate handling: async listeners
+// that never call waitUntil, so the browser may activate the worker (or stop
+// it) before the precache is complete.
+const stockLifecycle = `self.addEventListener("install", async (event) => {
+  try {
+    console.log("installing app worker {{.Version}}");
+    await installWorker();
+    await self.skipWaiting();
+  } catch (error) {
+    console.error("error during installation:", error);
+  }
+});`
+
+// parleyLifecycle makes installation wait for the precache: a worker whose
+// precache failed is not installed, and the previous one keeps serving.
+const parleyLifecycle = `self.addEventListener("install", (event) => {
+  console.log("installing app worker {{.Version}}");
+  event.waitUntil(installWorker().then(() => self.skipWaiting()));
+});`
+
+// workerTemplate returns go-app's service worker with Parley's install and
+// fetch handling. (Activation stays as it is: go-app's page script takes a
+// worker activated while a controller exists for an update, and awaiting
+// clients.claim() there would announce an update on the first visit.) It fails if go-app's template no longer
+// contains a part it replaces, so an upgrade cannot silently drop offline
+// deep links.
+func workerTemplate() (string, error) {
+	js := goapp.DefaultAppWorkerJS
+	for _, p := range [][2]string{
+		{stockLifecycle, parleyLifecycle},
+		{stockFetch, parleyFetch},
+	} {
+		if strings.Count(js, p[0]) != 1 {
+			return "", fmt.Errorf("patch service worker: go-app's template changed near %.40q", p[0])
+		}
+		js = strings.Replace(js, p[0], p[1], 1)
+	}
+	return js, nil
+}

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Installs what Parley's tests need from Debian's packages when it is missing:
+# redis-server, PostgreSQL server binaries, Chromium and nginx. Running as
+# root it installs with apt-get; otherwise it names what is missing and fails.
+set -euo pipefail
+
+need=()
+have() { command -v "$1" >/dev/null 2>&1; }
+pg_bin() {
+	have initdb && return 0
+	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1
+}
+
+have redis-server || need+=(redis-server)
+pg_bin || need+=(postgresql)
+have chromium || [ -x /usr/bin/chromium ] || need+=(chromium)
+have nginx || [ -x /usr/sbin/nginx ] || need+=(nginx-light)
+
+if [ ${#need[@]} -eq 0 ]; then
+	exit 0
+fi
+if [ "$(id -u)" -ne 0 ]; then
+	echo "deps: missing ${need[*]}; install them (as root: apt-get install -y ${need[*]}) and run again" >&2
+	exit 1
+fi
+echo "deps: installing ${need[*]}"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+# The postgresql package starts a cluster of its own; the tests start theirs.
+echo "deps: installed ${need[*]}"

@@ -1,0 +1,137 @@
+package node
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/parleychat/parley/server/auth"
+)
+
+// Config is everything a node needs. Every field has a flag and a
+// PARLEY_* environment variable; flags win over the environment.
+type Config struct {
+	Addr           string
+	DataDir        string
+	RedisURL       string
+	PostgresURL    string
+	PGMaxConns     int
+	JWTKeys        string
+	AllowedOrigins []string
+	NodeID         string
+	LogLevel       string
+	LogFormat      string
+	DrainTimeout   time.Duration
+	DrainDelay     time.Duration
+	AccessTTL      time.Duration
+	PresenceTTL    time.Duration
+
+	// PasswordParams overrides the argon2id cost (zero: auth.DefaultParams).
+	// Not a flag: tests lower it so sign-ups are cheap.
+	PasswordParams auth.Params
+}
+
+// envVar documents one flag's environment variable.
+type envVar struct{ flag, env string }
+
+var envVars = []envVar{
+	{"addr", "PARLEY_ADDR"},
+	{"data", "PARLEY_DATA"},
+	{"redis", "PARLEY_REDIS_URL"},
+	{"postgres", "PARLEY_POSTGRES_URL"},
+	{"pg-max-conns", "PARLEY_PG_MAX_CONNS"},
+	{"jwt-keys", "PARLEY_JWT_KEYS"},
+	{"allowed-origins", "PARLEY_ALLOWED_ORIGINS"},
+	{"node-id", "PARLEY_NODE_ID"},
+	{"log-level", "PARLEY_LOG_LEVEL"},
+	{"log-format", "PARLEY_LOG_FORMAT"},
+	{"drain-timeout", "PARLEY_DRAIN_TIMEOUT"},
+	{"drain-delay", "PARLEY_DRAIN_DELAY"},
+	{"access-ttl", "PARLEY_ACCESS_TTL"},
+	{"presence-ttl", "PARLEY_PRESENCE_TTL"},
+}
+
+// ParseFlags reads a Config from command-line arguments, falling back to the
+// environment (getenv) and then to defaults. Usage goes to out.
+func ParseFlags(name string, args []string, getenv func(string) string, out io.Writer) (Config, error) {
+	var c Config
+	var origins string
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(out)
+	fs.StringVar(&c.Addr, "addr", ":8080", "listen address (host:port)")
+	fs.StringVar(&c.DataDir, "data", "./data", "data directory: SQLite database and generated JWT key")
+	fs.StringVar(&c.RedisURL, "redis", "", "Redis URL for cluster sync (redis://host:6379/0); empty: single node, in-process broker")
+	fs.StringVar(&c.PostgresURL, "postgres", "", "PostgreSQL URL for history and accounts; empty: embedded SQLite in --data")
+	fs.IntVar(&c.PGMaxConns, "pg-max-conns", 20, "PostgreSQL connection pool size")
+	fs.StringVar(&c.JWTKeys, "jwt-keys", "", "JWT HS256 keys as kid:base64secret[,kid:base64secret…], first one signs; empty: generate one in --data (single node only)")
+	fs.StringVar(&origins, "allowed-origins", "", "extra allowed WebSocket Origin host patterns, comma-separated (same origin is always allowed)")
+	fs.StringVar(&c.NodeID, "node-id", "", "node name in logs and welcome frames (default: host name + random suffix)")
+	fs.StringVar(&c.LogLevel, "log-level", "info", "log level: debug, info, warn, error")
+	fs.StringVar(&c.LogFormat, "log-format", "text", "log format: text or json")
+	fs.DurationVar(&c.DrainTimeout, "drain-timeout", 15*time.Second, "on SIGTERM, how long clients get to move to other nodes before the rest are cut")
+	fs.DurationVar(&c.DrainDelay, "drain-delay", time.Second, "on SIGTERM, how long /readyz reports unready before clients are asked to leave")
+	fs.DurationVar(&c.AccessTTL, "access-ttl", 15*time.Minute, "access token lifetime")
+	fs.DurationVar(&c.PresenceTTL, "presence-ttl", 15*time.Second, "with --redis: how long a crashed node's users stay listed at most")
+	fs.Usage = func() {
+		fmt.Fprintf(out, "Usage: %s [flags]\n\nServes Parley: the web app, the HTTP API and the WebSocket endpoint.\n\nFlags (each also read from its environment variable):\n", name)
+		fs.PrintDefaults()
+		fmt.Fprintln(out, "\nEnvironment variables:")
+		for _, e := range envVars {
+			fmt.Fprintf(out, "  %-24s --%s\n", e.env, e.flag)
+		}
+	}
+	if err := applyEnv(fs, getenv); err != nil {
+		return c, err
+	}
+	if err := fs.Parse(args); err != nil {
+		return c, err
+	}
+	if fs.NArg() > 0 {
+		return c, fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	for _, o := range strings.Split(origins, ",") {
+		if o = strings.TrimSpace(o); o != "" {
+			c.AllowedOrigins = append(c.AllowedOrigins, o)
+		}
+	}
+	if c.NodeID == "" {
+		host, _ := os.Hostname()
+		c.NodeID = host + "-" + strconv.FormatInt(time.Now().UnixNano()%100000, 36)
+	}
+	return c, c.validate()
+}
+
+// applyEnv sets flag defaults from the environment.
+func applyEnv(fs *flag.FlagSet, getenv func(string) string) error {
+	for _, e := range envVars {
+		v := getenv(e.env)
+		if v == "" {
+			continue
+		}
+		if err := fs.Set(e.flag, v); err != nil {
+			return fmt.Errorf("environment %s: %w", e.env, err)
+		}
+	}
+	return nil
+}
+
+func (c Config) validate() error {
+	if c.Addr == "" {
+		return errors.New("--addr must not be empty")
+	}
+	if c.PostgresURL == "" && c.DataDir == "" {
+		return errors.New("--data must not be empty without --postgres")
+	}
+	if c.RedisURL != "" && c.JWTKeys == "" {
+		return errors.New("--redis (a cluster) needs --jwt-keys shared by every node")
+	}
+	if c.PGMaxConns < 1 {
+		return errors.New("--pg-max-conns must be at least 1")
+	}
+	return nil
+}

@@ -1,0 +1,279 @@
+package node_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/coder/websocket"
+	"github.com/parleychat/parley/server/auth"
+	"github.com/parleychat/parley/server/node"
+	"github.com/parleychat/parley/shared/client"
+	"github.com/parleychat/parley/shared/protocol"
+)
+
+// testNode is a real node serving on a free loopback port.
+type testNode struct {
+	URL    string
+	Keys   *auth.Keyring
+	cancel context.CancelFunc
+	done   chan error
+	once   sync.Once
+}
+
+// startNode runs a single node (SQLite in a temp dir, in-process broker)
+// with a known JWT key, so tests can forge and expire tokens.
+func startNode(t *testing.T, mutate ...func(*node.Config)) *testNode {
+	t.Helper()
+	key, err := auth.GenerateKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := node.ParseFlags("test", []string{"--data", t.TempDir(), "--drain-delay", "0", "--drain-timeout", "5s", "--jwt-keys", auth.FormatKey(key)}, func(string) string { return "" }, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.PasswordParams = auth.Params{Memory: 64, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32}
+	for _, m := range mutate {
+		m(&cfg)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.Addr = ln.Addr().String()
+	logLevel := slog.LevelWarn
+	if os.Getenv("PARLEY_TEST_LOG") != "" {
+		logLevel = slog.LevelDebug
+	}
+	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: logLevel}))
+	ctx, cancel := context.WithCancel(context.Background())
+	n, err := node.New(ctx, cfg, log)
+	if err != nil {
+		cancel()
+		t.Fatal(err)
+	}
+	tn := &testNode{URL: "http://" + cfg.Addr, cancel: cancel, done: make(chan error, 1)}
+	tn.Keys, _ = auth.NewKeyring(key)
+	go func() { tn.done <- n.Serve(ctx, ln) }()
+	t.Cleanup(func() { tn.stop(t) })
+	waitFor(t, 5*time.Second, func() bool {
+		resp, err := http.Get(tn.URL + "/readyz")
+		if err != nil {
+			return false
+		}
+		resp.Body.Close()
+		return resp.StatusCode == http.StatusOK
+	})
+	return tn
+}
+
+// stop drains the node and waits for Serve to return.
+func (tn *testNode) stop(t *testing.T) {
+	tn.once.Do(func() {
+		tn.cancel()
+		select {
+		case err := <-tn.done:
+			if err != nil {
+				t.Errorf("node serve: %v", err)
+			}
+		case <-time.After(20 * time.Second):
+			t.Error("node did not stop within 20s")
+		}
+	})
+}
+
+func waitFor(t *testing.T, d time.Duration, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(d)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("condition not met within %v", d)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+func signup(t *testing.T, base, user string) protocol.Session {
+	t.Helper()
+	s, err := client.NewAPI(base, nil).Signup(context.Background(), protocol.Credentials{Username: user, Password: "correct horse battery"})
+	if err != nil {
+		t.Fatalf("signup %s: %v", user, err)
+	}
+	return s
+}
+
+// chatter is a shared/client.Client with everything it receives recorded.
+type chatter struct {
+	*client.Client
+	mu     sync.Mutex
+	msgs   map[string][]protocol.Message
+	acks   map[string]int64
+	users  map[string][]string
+	typing map[string][]string
+	events []client.Event
+	runErr chan error
+}
+
+func newChatter(t *testing.T, base string, s protocol.Session) *chatter {
+	t.Helper()
+	wsURL, err := client.WebSocketURL(base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ch := &chatter{msgs: map[string][]protocol.Message{}, acks: map[string]int64{}, users: map[string][]string{}, typing: map[string][]string{}, runErr: make(chan error, 1)}
+	ch.Client = client.New(client.Config{
+		URL:        wsURL,
+		Origin:     base,
+		Token:      func(context.Context) (string, error) { return s.AccessToken, nil },
+		MinBackoff: 20 * time.Millisecond,
+		MaxBackoff: 200 * time.Millisecond,
+		OnEvent:    ch.record,
+	})
+	ctx, cancel := context.WithCancel(context.Background())
+	go func() { ch.runErr <- ch.Run(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case <-ch.runErr:
+		case <-time.After(10 * time.Second):
+			t.Error("client Run did not return")
+		}
+	})
+	return ch
+}
+
+func (ch *chatter) record(ev client.Event) {
+	ch.mu.Lock()
+	defer ch.mu.Unlock()
+	ch.events = append(ch.events, ev)
+	switch ev.Kind {
+	case client.EventMessage:
+		ch.msgs[ev.Room] = append(ch.msgs[ev.Room], *ev.Msg)
+	case client.EventAck:
+		ch.acks[ev.CID] = ev.Offset
+	case client.EventPresence:
+		ch.users[ev.Room] = ev.Users
+	case client.EventTyping:
+		ch.typing[ev.Room] = append(ch.typing[ev.Room], ev.User)
+	}
+}
+
+func (ch *chatter) bodies(room string) []string {
+	ch.mu.Lock()
+	defer ch.mu.Unlock()
+	var out []string
+	for _, m := range ch.msgs[room] {
+		out = append(out, m.Author+": "+m.Body)
+	}
+	return out
+}
+
+func (ch *chatter) presence(room string) string {
+	ch.mu.Lock()
+	defer ch.mu.Unlock()
+	return strings.Join(ch.users[room], ",")
+}
+
+// rawConn is a bare WebSocket speaking protocol frames, for bad input.
+type rawConn struct {
+	*websocket.Conn
+	t *testing.T
+}
+
+func dialRaw(t *testing.T, base string, origin string) *rawConn {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	h := http.Header{}
+	h.Set("Origin", origin)
+	c, resp, err := websocket.Dial(ctx, strings.Replace(base, "http", "ws", 1)+protocol.PathWS, &websocket.DialOptions{HTTPHeader: h})
+	if err != nil {
+		t.Fatalf("dial: %v", err)
+	}
+	if resp.Body != nil {
+		resp.Body.Close()
+	}
+	c.SetReadLimit(1 << 20)
+	t.Cleanup(func() { c.CloseNow() })
+	return &rawConn{Conn: c, t: t}
+}
+
+func (c *rawConn) send(f protocol.Frame) {
+	c.t.Helper()
+	b, err := protocol.Encode(f)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	c.sendRaw(b)
+}
+
+func (c *rawConn) sendRaw(b []byte) {
+	c.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := c.Write(ctx, websocket.MessageText, b); err != nil {
+		c.t.Fatalf("write: %v", err)
+	}
+}
+
+// next reads the next frame, skipping presence and typing noise.
+func (c *rawConn) next() protocol.Frame {
+	c.t.Helper()
+	for {
+		f, err := c.read(5 * time.Second)
+		if err != nil {
+			c.t.Fatalf("read: %v", err)
+		}
+		if f.Type != protocol.TypePresence && f.Type != protocol.TypeTyping {
+			return f
+		}
+	}
+}
+
+func (c *rawConn) read(d time.Duration) (protocol.Frame, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), d)
+	defer cancel()
+	_, b, err := c.Read(ctx)
+	if err != nil {
+		return protocol.Frame{}, err
+	}
+	var f protocol.Frame
+	if err := json.Unmarshal(b, &f); err != nil {
+		return f, err
+	}
+	return f, nil
+}
+
+// closeCode reads until the connection ends and returns its close code.
+func (c *rawConn) closeCode(d time.Duration) websocket.StatusCode {
+	c.t.Helper()
+	deadline := time.Now().Add(d)
+	for time.Now().Before(deadline) {
+		_, err := c.read(time.Until(deadline))
+		if err != nil {
+			var ce websocket.CloseError
+			if errors.As(err, &ce) {
+				return ce.Code
+			}
+			return -1
+		}
+	}
+	c.t.Fatal("connection still open")
+	return 0
+}
+
+func (c *rawConn) auth(token string) protocol.Frame {
+	c.t.Helper()
+	c.send(protocol.Frame{Type: protocol.TypeAuth, Token: token})
+	return c.next()
+}

@@ -1,0 +1,105 @@
+package node
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/parleychat/parley/app"
+	"github.com/parleychat/parley/server/api"
+	"github.com/parleychat/parley/server/auth"
+	"github.com/parleychat/parley/server/ws"
+	"github.com/parleychat/parley/shared/protocol"
+)
+
+// buildHTTP creates the auth service, the API, the WebSocket server and the
+// web app, and routes them.
+func (n *Node) buildHTTP() error {
+	keys, err := n.keyring()
+	if err != nil {
+		return err
+	}
+	svc, err := auth.New(auth.Config{Store: n.store, Keys: keys, AccessTTL: n.cfg.AccessTTL, Params: n.cfg.PasswordParams})
+	if err != nil {
+		return fmt.Errorf("create auth service: %w", err)
+	}
+	apiHandler, err := api.New(api.Config{Auth: svc, Store: n.store, Logger: n.log})
+	if err != nil {
+		return fmt.Errorf("create api: %w", err)
+	}
+	n.ws = ws.New(ws.Config{
+		Hub:            n.hub,
+		Store:          n.store,
+		Verify:         svc.Verify,
+		Expired:        func(err error) bool { return errors.Is(err, auth.ErrTokenExpired) },
+		OriginPatterns: n.cfg.AllowedOrigins,
+		NodeID:         n.cfg.NodeID,
+		Logger:         n.log,
+	})
+	web, err := app.NewHandler(app.HandlerOptions{})
+	if err != nil {
+		return fmt.Errorf("create web app handler: %w", err)
+	}
+	info := web.Info()
+	if info.WasmBytes == 0 {
+		n.log.Warn("app.wasm is not built into this binary: browsers get no app (build with make build)")
+	} else {
+		n.log.Info("web app", "version", info.Version, "wasm_bytes", info.WasmBytes, "encodings", info.Encodings)
+	}
+
+	mux := http.NewServeMux()
+	mux.Handle("/api/", apiHandler)
+	mux.Handle("GET "+protocol.PathWS, n.ws)
+	mux.HandleFunc("GET /healthz", n.healthz)
+	mux.HandleFunc("GET /readyz", n.readyz)
+	mux.Handle("GET /metrics", n.metricsHandler())
+	mux.Handle("/", web)
+	n.handler = mux
+	return nil
+}
+
+// keyring returns the configured JWT keys, or the embedded default's key
+// kept in the data directory.
+func (n *Node) keyring() (*auth.Keyring, error) {
+	if n.cfg.JWTKeys != "" {
+		kr, err := auth.ParseKeys(n.cfg.JWTKeys)
+		if err != nil {
+			return nil, fmt.Errorf("--jwt-keys: %w", err)
+		}
+		return kr, nil
+	}
+	kr, err := auth.LoadOrCreateKeyFile(n.cfg.DataDir)
+	if err != nil {
+		return nil, fmt.Errorf("load jwt key: %w", err)
+	}
+	return kr, nil
+}
+
+func (n *Node) healthz(w http.ResponseWriter, _ *http.Request) {
+	writeStatus(w, http.StatusOK, map[string]any{"status": "alive", "node": n.cfg.NodeID})
+}
+
+// readyz answers 200 while the node accepts clients and its store answers.
+func (n *Node) readyz(w http.ResponseWriter, r *http.Request) {
+	if !n.ready.Load() {
+		writeStatus(w, http.StatusServiceUnavailable, map[string]any{"status": "draining", "node": n.cfg.NodeID})
+		return
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	defer cancel()
+	if err := n.store.Ping(ctx); err != nil {
+		writeStatus(w, http.StatusServiceUnavailable, map[string]any{"status": "store unreachable", "error": err.Error(), "node": n.cfg.NodeID})
+		return
+	}
+	writeStatus(w, http.StatusOK, map[string]any{"status": "ready", "node": n.cfg.NodeID, "clients": n.ws.Count()})
+}
+
+func writeStatus(w http.ResponseWriter, code int, body any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(code)
+	_ = json.NewEncoder(w).Encode(body)
+}
