@@ -8,10 +8,8 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"strconv"
 	"strings"
 	"syscall/js"
-	"time"
 
 	"github.com/parleychat/parley/shared/client"
 	"github.com/parleychat/parley/shared/protocol"
@@ -149,46 +147,12 @@ func await(ctx context.Context, promise js.Value) (js.Value, error) {
 	}
 }
 
-// apiError builds the *client.APIError of a failed call, as client.API
-// does: the body's code and message, else ones derived from the status.
+// apiError builds the *client.APIError of a failed call, exactly as
+// client.API does.
 func apiError(status int, retryAfter js.Value, data []byte) *client.APIError {
-	e := &client.APIError{Status: status}
-	var body protocol.APIError
-	if json.Unmarshal(data, &body) == nil && body.Error.Code != "" {
-		e.Code, e.Message = body.Error.Code, body.Error.Message
-	} else {
-		e.Code = codeForStatus(status)
-		e.Message = strings.TrimSpace(string(data))
-		if e.Message == "" || len(e.Message) > 200 {
-			e.Message = http.StatusText(status)
-		}
-	}
+	ra := ""
 	if retryAfter.Type() == js.TypeString {
-		if s, err := strconv.Atoi(retryAfter.String()); err == nil && s > 0 {
-			e.RetryAfter = time.Duration(s) * time.Second
-		}
+		ra = retryAfter.String()
 	}
-	return e
-}
-
-func codeForStatus(status int) string {
-	switch status {
-	case http.StatusBadRequest:
-		return protocol.ErrBadRequest
-	case http.StatusUnauthorized:
-		return protocol.ErrUnauthorized
-	case http.StatusForbidden:
-		return protocol.ErrForbidden
-	case http.StatusNotFound:
-		return protocol.ErrNotFound
-	case http.StatusConflict:
-		return protocol.ErrConflict
-	case http.StatusTooManyRequests:
-		return protocol.ErrRateLimited
-	case http.StatusRequestEntityTooLarge:
-		return protocol.ErrTooLarge
-	case http.StatusServiceUnavailable, http.StatusBadGateway, http.StatusGatewayTimeout:
-		return protocol.ErrUnavailable
-	}
-	return protocol.ErrInternal
+	return client.NewAPIError(status, ra, data)
 }

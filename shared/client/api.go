@@ -156,21 +156,28 @@ func (a *API) do(ctx context.Context, method, path, token string, in, out any) e
 	return nil
 }
 
-// apiError builds the *APIError of a failed call; a body that is not a
-// protocol.APIError still yields the status and a code derived from it.
+// apiError builds the *APIError of a failed call.
 func apiError(resp *http.Response, data []byte) *APIError {
-	e := &APIError{Status: resp.StatusCode}
-	var body protocol.APIError
-	if json.Unmarshal(data, &body) == nil && body.Error.Code != "" {
-		e.Code, e.Message = body.Error.Code, body.Error.Message
+	return NewAPIError(resp.StatusCode, resp.Header.Get("Retry-After"), data)
+}
+
+// NewAPIError builds the *APIError of a failed API call from its status,
+// Retry-After header and body; a body that is not a protocol.APIError
+// still yields the status and a code derived from it. Transports other than
+// API (the browser app's fetch) use it so errors look the same everywhere.
+func NewAPIError(status int, retryAfter string, body []byte) *APIError {
+	e := &APIError{Status: status}
+	var ae protocol.APIError
+	if json.Unmarshal(body, &ae) == nil && ae.Error.Code != "" {
+		e.Code, e.Message = ae.Error.Code, ae.Error.Message
 	} else {
-		e.Code = codeForStatus(resp.StatusCode)
-		e.Message = strings.TrimSpace(string(data))
+		e.Code = codeForStatus(status)
+		e.Message = strings.TrimSpace(string(body))
 		if e.Message == "" || len(e.Message) > 200 {
-			e.Message = http.StatusText(resp.StatusCode)
+			e.Message = http.StatusText(status)
 		}
 	}
-	if s, err := strconv.Atoi(resp.Header.Get("Retry-After")); err == nil && s > 0 {
+	if s, err := strconv.Atoi(retryAfter); err == nil && s > 0 {
 		e.RetryAfter = time.Duration(s) * time.Second
 	}
 	return e
