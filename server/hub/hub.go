@@ -60,6 +60,12 @@ type Hub struct {
 	ctx     context.Context   // set by Run; parent of room actors
 	wg      sync.WaitGroup    // room actors
 
+	// brokerMu serialises broker Subscribe/Unsubscribe calls. It is never
+	// taken while holding mu, and Deliver never takes it: a broker may
+	// wait for its reader (which calls Deliver) to confirm a
+	// subscription, so holding mu across that wait would deadlock.
+	brokerMu sync.Mutex
+
 	stats Stats
 }
 
@@ -172,12 +178,11 @@ func (h *Hub) Unsubscribe(sub Subscriber, roomName string) {
 	if emptied {
 		delete(h.rooms, roomName)
 		r.stop()
-		if err := h.cfg.Broker.Unsubscribe(context.Background(), roomName); err != nil {
-			h.log.Warn("broker unsubscribe", "room", roomName, "err", err)
-		}
 	}
 	h.mu.Unlock()
-	if !emptied {
+	if emptied {
+		h.unsubscribeBroker(roomName)
+	} else {
 		select {
 		case r.cmds <- command{kind: cmdUnsubscribe, sub: sub}:
 		case <-r.done:
@@ -188,49 +193,80 @@ func (h *Hub) Unsubscribe(sub Subscriber, roomName string) {
 	}
 }
 
-// acquire returns the room actor for name, starting it (and subscribing
+// acquire returns the room actor for name, starting it (after subscribing
 // the broker) if needed, and counts one more subscription of user.
 func (h *Hub) acquire(ctx context.Context, name, user string) (*room, bool, error) {
 	h.mu.Lock()
-	defer h.mu.Unlock()
 	if h.ctx == nil {
+		h.mu.Unlock()
 		return nil, false, ErrNotRunning
 	}
 	r := h.rooms[name]
-	if r == nil {
+	created := r == nil
+	runCtx := h.ctx
+	if created {
 		r = newRoom(h, name)
-		if err := h.cfg.Broker.Subscribe(ctx, name); err != nil {
-			// Serve the room locally anyway: its actor retries the
-			// broker and reconciles with the store meanwhile.
-			h.log.Warn("broker subscribe failed; serving room locally until it recovers", "room", name, "err", err)
-			r.unsynced = true
-		}
 		h.rooms[name] = r
 		h.wg.Add(1)
-		go func() {
-			defer h.wg.Done()
-			r.run(h.ctx)
-		}()
 	}
 	r.refs++
 	key := memberKey{name, user}
 	h.members[key]++
-	return r, h.members[key] == 1, nil
+	first := h.members[key] == 1
+	h.mu.Unlock()
+
+	if created {
+		// Subscribe before the actor reads the store's head, so no
+		// message can fall between the two. Other subscribers of the
+		// room queue their commands meanwhile.
+		h.syncBroker(ctx, r)
+		go func() {
+			defer h.wg.Done()
+			r.run(runCtx)
+		}()
+	}
+	return r, first, nil
 }
 
-// resubscribe retries the broker subscription of a room that could not
-// subscribe when it started. It reports whether the room is now synced.
-func (h *Hub) resubscribe(ctx context.Context, r *room) bool {
+// syncBroker subscribes the broker to r's room if r is still the room's
+// actor. On failure the room is served locally and marked unsynced; its
+// actor retries on every reconcile tick.
+func (h *Hub) syncBroker(ctx context.Context, r *room) {
+	h.brokerMu.Lock()
+	defer h.brokerMu.Unlock()
 	h.mu.Lock()
-	defer h.mu.Unlock()
-	if h.rooms[r.name] != r {
-		return true // stopped meanwhile; nothing to do
+	current := h.rooms[r.name] == r
+	h.mu.Unlock()
+	if !current {
+		return
 	}
-	if err := h.cfg.Broker.Subscribe(ctx, r.name); err != nil {
-		return false
+	err := h.cfg.Broker.Subscribe(ctx, r.name)
+	h.mu.Lock()
+	wasUnsynced := r.unsynced
+	r.unsynced = err != nil
+	h.mu.Unlock()
+	switch {
+	case err != nil && !wasUnsynced:
+		h.log.Warn("broker subscribe failed; serving room locally until it recovers", "room", r.name, "err", err)
+	case err == nil && wasUnsynced:
+		h.log.Info("broker subscription recovered", "room", r.name)
 	}
-	r.unsynced = false
-	return true
+}
+
+// unsubscribeBroker unsubscribes the broker from a room whose last local
+// subscriber left, unless a new actor for it started meanwhile.
+func (h *Hub) unsubscribeBroker(name string) {
+	h.brokerMu.Lock()
+	defer h.brokerMu.Unlock()
+	h.mu.Lock()
+	restarted := h.rooms[name] != nil
+	h.mu.Unlock()
+	if restarted {
+		return
+	}
+	if err := h.cfg.Broker.Unsubscribe(context.Background(), name); err != nil {
+		h.log.Warn("broker unsubscribe", "room", name, "err", err)
+	}
 }
 
 // PublishMessage announces a stored message to every node. When the broker

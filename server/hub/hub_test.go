@@ -328,3 +328,87 @@ func TestRedisDownServesLocally(t *testing.T) {
 	waitFor(t, func() bool { return equal(local.offsets(), []int64{1, 2}) })
 	waitFor(t, func() bool { return equal(remote.offsets(), []int64{2}) })
 }
+
+// TestNewRoomsSubscribeWhileMessagesFlow: a node joining many rooms at once
+// while the broker is busy delivering must not stall (the broker confirms
+// subscriptions on the same reader that delivers). Reconcile is off, so
+// only live broker delivery can pass this test.
+func TestNewRoomsSubscribeWhileMessagesFlow(t *testing.T) {
+	ctx := context.Background()
+	rs := testenv.StartRedis(t)
+	st, err := store.OpenSQLite(ctx, filepath.Join(t.TempDir(), "hub.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	const rooms = 20
+	for i := 0; i < rooms; i++ {
+		if _, err := st.EnsureRoom(ctx, fmt.Sprint("r", i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	newHub := func() *hub.Hub {
+		b, err := broker.NewRedis(broker.RedisOptions{URL: rs.URL(), Prefix: t.Name() + ":"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { b.Close() })
+		h := hub.New(hub.Config{Store: st, Broker: b, Presence: presence.NewMemory(), Reconcile: time.Hour})
+		runCtx, cancel := context.WithCancel(ctx)
+		done := make(chan error, 1)
+		go func() { done <- h.Run(runCtx) }()
+		t.Cleanup(func() { cancel(); <-done })
+		return h
+	}
+	a, b := newHub(), newHub()
+	// Keep a's broker reader busy: b publishes typing frames to r0 non-stop.
+	busy := &recorder{user: "busy"}
+	waitFor(t, func() bool { return a.Subscribe(ctx, busy, "r0", 0) == nil })
+	stop := make(chan struct{})
+	flood := make(chan struct{})
+	go func() {
+		defer close(flood)
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+				b.PublishTyping(ctx, "r0", "someone")
+			}
+		}
+	}()
+	defer func() { close(stop); <-flood }()
+
+	subs := make([]*recorder, rooms)
+	errs := make(chan error, rooms)
+	start := time.Now()
+	for i := 1; i < rooms; i++ {
+		subs[i] = &recorder{user: fmt.Sprint("u", i)}
+		go func(i int) { errs <- a.Subscribe(ctx, subs[i], fmt.Sprint("r", i), 0) }(i)
+	}
+	for i := 1; i < rooms; i++ {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	t.Logf("%d rooms subscribed in %v", rooms-1, time.Since(start))
+	var bsub []*recorder
+	for i := 1; i < rooms; i++ {
+		room := fmt.Sprint("r", i)
+		r := &recorder{user: "b"}
+		bsub = append(bsub, r)
+		if err := b.Subscribe(ctx, r, room, 0); err != nil {
+			t.Fatal(err)
+		}
+		m, _, err := st.Append(ctx, store.Message{Room: room, Author: "b", Body: "hello", CID: room})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := b.PublishMessage(ctx, m); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i := 1; i < rooms; i++ {
+		waitFor(t, func() bool { return equal(subs[i].offsets(), []int64{1}) })
+	}
+}

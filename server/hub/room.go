@@ -282,8 +282,8 @@ func (r *room) reconcile(ctx context.Context) {
 	r.h.mu.Lock()
 	unsynced := r.unsynced
 	r.h.mu.Unlock()
-	if unsynced && r.h.resubscribe(ctx, r) {
-		r.h.log.Info("broker subscription recovered", "room", r.name)
+	if unsynced {
+		r.h.syncBroker(ctx, r)
 	}
 	rm, err := r.h.cfg.Store.Room(ctx, r.name)
 	if err != nil {

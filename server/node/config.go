@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net/netip"
 	"os"
 	"strconv"
 	"strings"
@@ -23,6 +24,7 @@ type Config struct {
 	PGMaxConns     int
 	JWTKeys        string
 	AllowedOrigins []string
+	TrustedProxies []netip.Prefix
 	NodeID         string
 	LogLevel       string
 	LogFormat      string
@@ -54,13 +56,14 @@ var envVars = []envVar{
 	{"drain-delay", "PARLEY_DRAIN_DELAY"},
 	{"access-ttl", "PARLEY_ACCESS_TTL"},
 	{"presence-ttl", "PARLEY_PRESENCE_TTL"},
+	{"trusted-proxies", "PARLEY_TRUSTED_PROXIES"},
 }
 
 // ParseFlags reads a Config from command-line arguments, falling back to the
 // environment (getenv) and then to defaults. Usage goes to out.
 func ParseFlags(name string, args []string, getenv func(string) string, out io.Writer) (Config, error) {
 	var c Config
-	var origins string
+	var origins, proxies string
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(out)
 	fs.StringVar(&c.Addr, "addr", ":8080", "listen address (host:port)")
@@ -76,7 +79,8 @@ func ParseFlags(name string, args []string, getenv func(string) string, out io.W
 	fs.DurationVar(&c.DrainTimeout, "drain-timeout", 15*time.Second, "on SIGTERM, how long clients get to move to other nodes before the rest are cut")
 	fs.DurationVar(&c.DrainDelay, "drain-delay", time.Second, "on SIGTERM, how long /readyz reports unready before clients are asked to leave")
 	fs.DurationVar(&c.AccessTTL, "access-ttl", 15*time.Minute, "access token lifetime")
-	fs.DurationVar(&c.PresenceTTL, "presence-ttl", 15*time.Second, "with --redis: how long a crashed node's users stay listed at most")
+	fs.DurationVar(&c.PresenceTTL, "presence-ttl", 15*time.Second, "with --redis: presence entry lifetime; a crashed node's users vanish within 4/3 of it")
+	fs.StringVar(&proxies, "trusted-proxies", "", "comma-separated CIDRs of reverse proxies whose X-Forwarded-For names the client (for rate limits and logs)")
 	fs.Usage = func() {
 		fmt.Fprintf(out, "Usage: %s [flags]\n\nServes Parley: the web app, the HTTP API and the WebSocket endpoint.\n\nFlags (each also read from its environment variable):\n", name)
 		fs.PrintDefaults()
@@ -98,6 +102,16 @@ func ParseFlags(name string, args []string, getenv func(string) string, out io.W
 		if o = strings.TrimSpace(o); o != "" {
 			c.AllowedOrigins = append(c.AllowedOrigins, o)
 		}
+	}
+	for _, p := range strings.Split(proxies, ",") {
+		if p = strings.TrimSpace(p); p == "" {
+			continue
+		}
+		prefix, err := netip.ParsePrefix(p)
+		if err != nil {
+			return c, fmt.Errorf("--trusted-proxies: %w", err)
+		}
+		c.TrustedProxies = append(c.TrustedProxies, prefix.Masked())
 	}
 	if c.NodeID == "" {
 		host, _ := os.Hostname()
@@ -129,6 +143,9 @@ func (c Config) validate() error {
 	}
 	if c.RedisURL != "" && c.JWTKeys == "" {
 		return errors.New("--redis (a cluster) needs --jwt-keys shared by every node")
+	}
+	if c.PresenceTTL < 3*time.Second {
+		return errors.New("--presence-ttl must be at least 3s")
 	}
 	if c.PGMaxConns < 1 {
 		return errors.New("--pg-max-conns must be at least 1")

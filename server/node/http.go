@@ -26,7 +26,7 @@ func (n *Node) buildHTTP() error {
 	if err != nil {
 		return fmt.Errorf("create auth service: %w", err)
 	}
-	apiHandler, err := api.New(api.Config{Auth: svc, Store: n.store, Logger: n.log})
+	apiHandler, err := api.New(api.Config{Auth: svc, Store: n.store, Logger: n.log, ClientIP: n.clientIP})
 	if err != nil {
 		return fmt.Errorf("create api: %w", err)
 	}

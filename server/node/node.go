@@ -40,8 +40,8 @@ type Node struct {
 
 // New opens the node's dependencies. Close releases them if Run is never
 // called.
-func New(ctx context.Context, cfg Config, log *slog.Logger) (n *Node, err error) {
-	n = &Node{cfg: cfg, log: log}
+func New(ctx context.Context, cfg Config, log *slog.Logger) (_ *Node, err error) {
+	n := &Node{cfg: cfg, log: log}
 	defer func() {
 		if err != nil {
 			n.Close()
@@ -101,7 +101,10 @@ func (n *Node) openSync(ctx context.Context) error {
 	}
 	n.broker = rb
 	n.closers = append(n.closers, rb.Close)
-	rp, err := presence.NewRedis(presence.RedisOptions{URL: n.cfg.RedisURL, NodeID: n.cfg.NodeID, TTL: n.cfg.PresenceTTL, Logger: n.log})
+	// Heartbeat and sweep at a third of the TTL: a crashed node's users
+	// vanish within TTL + TTL/3 (20s with the default 15s).
+	beat := n.cfg.PresenceTTL / 3
+	rp, err := presence.NewRedis(presence.RedisOptions{URL: n.cfg.RedisURL, NodeID: n.cfg.NodeID, TTL: n.cfg.PresenceTTL, Heartbeat: beat, Sweep: beat, Logger: n.log})
 	if err != nil {
 		return fmt.Errorf("open redis presence: %w", err)
 	}
