@@ -1,0 +1,84 @@
+package cluster_test
+
+import (
+	"fmt"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/parleychat/parley/server/presence"
+)
+
+// presenceSweepSlack is what the presence bound allows beyond the TTL: the
+// server/presence documents that a crashed node's users are reported gone
+// within TTL + Sweep; announcing the new list to clients takes a moment
+// more.
+const presenceSweepSlack = presence.DefaultSweep + 4*time.Second
+
+// TestPresenceAcrossNodes: two users on each of three nodes in one room.
+// Every client's presence list names all six; typing on one node shows on
+// another; after one node is killed (SIGKILL, no goodbye) its users vanish
+// from the other nodes' lists within the presence bound.
+func TestPresenceAcrossNodes(t *testing.T) {
+	c := startCluster(t, options{nodes: 3})
+	const room = "lobby"
+	names := userNames("pres", 6)
+	sessions := signupAll(t, c.baseURLs(), names)
+	createRooms(t, c.nodes[0].url, sessions[0].AccessToken, room)
+
+	chatters := make([]*chatter, len(names))
+	for i, name := range names {
+		chatters[i] = connect(t, c.nodes[i%3].wsURL(), name, sessions[i].AccessToken, chatOptions{})
+		chatters[i].subscribe(room)
+	}
+	everyone := slices.Sorted(slices.Values(names))
+	eventually(t, 15*time.Second, "presence lists agree on every node", func() error {
+		return samePresence(chatters, room, everyone)
+	})
+
+	// Typing on node1 (user 0) shows on node2 (user 1). Typing is
+	// best-effort, so it is repeated until seen.
+	eventually(t, 15*time.Second, "typing crosses nodes", func() error {
+		chatters[0].c.Typing(room)
+		if !chatters[1].sawTyping(room, names[0]) {
+			return fmt.Errorf("%s did not see %s typing", names[1], names[0])
+		}
+		return nil
+	})
+
+	// Kill node3: users 2 and 5 must vanish from the others' lists.
+	killed := c.nodes[2]
+	var survivors []*chatter
+	var remaining []string
+	for i, ch := range chatters {
+		if i%3 == 2 {
+			continue
+		}
+		survivors = append(survivors, ch)
+		remaining = append(remaining, names[i])
+	}
+	slices.Sort(remaining)
+	start := time.Now()
+	killed.kill()
+	for i, ch := range chatters {
+		if i%3 == 2 {
+			ch.disconnect() // nowhere to reconnect to
+		}
+	}
+	bound := c.opts.presenceTTL + presenceSweepSlack
+	eventually(t, bound, "killed node's users leave every presence list", func() error {
+		return samePresence(survivors, room, remaining)
+	})
+	t.Logf("presence: killed node's users gone after %v (TTL %v)", time.Since(start).Round(10*time.Millisecond), c.opts.presenceTTL)
+}
+
+// samePresence reports an error unless every chatter's latest presence
+// list of room equals want.
+func samePresence(chatters []*chatter, room string, want []string) error {
+	for _, ch := range chatters {
+		if got := ch.presenceOf(room); !slices.Equal(got, want) {
+			return fmt.Errorf("%s sees %v, want %v", ch.name, got, want)
+		}
+	}
+	return nil
+}
