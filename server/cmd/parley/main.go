@@ -28,6 +28,7 @@ const usage = `Parley: realtime chat.
 Usage:
   parley [serve] [flags]   serve the web app, API and WebSocket endpoint (see parley serve --help)
   parley chat [flags]      chat from the terminal (see parley chat --help)
+  parley health [flags]    exit 0 when a node answers its health check (for container health checks)
   parley help              this text
 `
 
@@ -45,6 +46,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		err = serve(ctx, args, stderr)
 	case "chat":
 		err = term.Run(ctx, args, stdin, stdout, stderr)
+	case "health":
+		err = health(ctx, args, stdout, stderr)
 	case "help":
 		fmt.Fprint(stdout, usage)
 		return 0
@@ -57,16 +60,26 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return 0
 	case errors.Is(err, flag.ErrHelp):
 		return 0
+	case errors.Is(err, errUsage):
+		fmt.Fprintf(stderr, "parley %s: %v\n", cmd, err)
+		return 2
 	default:
 		fmt.Fprintf(stderr, "parley %s: %v\n", cmd, err)
 		return 1
 	}
 }
 
+// errUsage marks command-line mistakes (exit status 2).
+var errUsage = errors.New("usage")
+
 func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	cfg, err := node.ParseFlags("parley serve", args, os.Getenv, stderr)
-	if err != nil {
+	if errors.Is(err, flag.ErrHelp) {
+		fmt.Fprint(stderr, "\n"+usage)
 		return err
+	}
+	if err != nil {
+		return fmt.Errorf("%w: %w", errUsage, err)
 	}
 	log, err := newLogger(cfg.LogLevel, cfg.LogFormat, stderr)
 	if err != nil {
