@@ -273,29 +273,7 @@ func TestSubscribeUnknownRoom(t *testing.T) {
 // room subscribes again and hears other nodes.
 func TestRedisDownServesLocally(t *testing.T) {
 	ctx := context.Background()
-	rs := testenv.StartRedis(t)
-	st, err := store.OpenSQLite(ctx, filepath.Join(t.TempDir(), "hub.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	if _, err := st.EnsureRoom(ctx, "general"); err != nil {
-		t.Fatal(err)
-	}
-	newHub := func() *hub.Hub {
-		b, err := broker.NewRedis(broker.RedisOptions{URL: rs.URL(), Prefix: t.Name() + ":"})
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { b.Close() })
-		h := hub.New(hub.Config{Store: st, Broker: b, Presence: presence.NewMemory(), Reconcile: 50 * time.Millisecond})
-		runCtx, cancel := context.WithCancel(ctx)
-		done := make(chan error, 1)
-		go func() { done <- h.Run(runCtx) }()
-		t.Cleanup(func() { cancel(); <-done })
-		return h
-	}
-	a, b := newHub(), newHub()
+	a, b, st, rs := redisPair(t, 50*time.Millisecond, "general")
 	time.Sleep(100 * time.Millisecond) // let both Run loops start
 	rs.Stop()
 
@@ -335,32 +313,12 @@ func TestRedisDownServesLocally(t *testing.T) {
 // only live broker delivery can pass this test.
 func TestNewRoomsSubscribeWhileMessagesFlow(t *testing.T) {
 	ctx := context.Background()
-	rs := testenv.StartRedis(t)
-	st, err := store.OpenSQLite(ctx, filepath.Join(t.TempDir(), "hub.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
 	const rooms = 20
-	for i := 0; i < rooms; i++ {
-		if _, err := st.EnsureRoom(ctx, fmt.Sprint("r", i)); err != nil {
-			t.Fatal(err)
-		}
+	names := make([]string, rooms)
+	for i := range names {
+		names[i] = fmt.Sprint("r", i)
 	}
-	newHub := func() *hub.Hub {
-		b, err := broker.NewRedis(broker.RedisOptions{URL: rs.URL(), Prefix: t.Name() + ":"})
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { b.Close() })
-		h := hub.New(hub.Config{Store: st, Broker: b, Presence: presence.NewMemory(), Reconcile: time.Hour})
-		runCtx, cancel := context.WithCancel(ctx)
-		done := make(chan error, 1)
-		go func() { done <- h.Run(runCtx) }()
-		t.Cleanup(func() { cancel(); <-done })
-		return h
-	}
-	a, b := newHub(), newHub()
+	a, b, st, _ := redisPair(t, time.Hour, names...)
 	// Keep a's broker reader busy: b publishes typing frames to r0 non-stop.
 	busy := &recorder{user: "busy"}
 	waitFor(t, func() bool { return a.Subscribe(ctx, busy, "r0", 0) == nil })
@@ -411,4 +369,36 @@ func TestNewRoomsSubscribeWhileMessagesFlow(t *testing.T) {
 	for i := 1; i < rooms; i++ {
 		waitFor(t, func() bool { return equal(subs[i].offsets(), []int64{1}) })
 	}
+}
+
+// redisPair runs two hubs (two "nodes") on one SQLite store and a real
+// redis-server, with the given rooms created.
+func redisPair(t *testing.T, reconcile time.Duration, rooms ...string) (a, b *hub.Hub, st store.Store, rs *testenv.RedisServer) {
+	t.Helper()
+	ctx := context.Background()
+	rs = testenv.StartRedis(t)
+	db, err := store.OpenSQLite(ctx, filepath.Join(t.TempDir(), "hub.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	for _, room := range rooms {
+		if _, err := db.EnsureRoom(ctx, room); err != nil {
+			t.Fatal(err)
+		}
+	}
+	newHub := func() *hub.Hub {
+		br, err := broker.NewRedis(broker.RedisOptions{URL: rs.URL(), Prefix: t.Name() + ":"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { br.Close() })
+		h := hub.New(hub.Config{Store: db, Broker: br, Presence: presence.NewMemory(), Reconcile: reconcile})
+		runCtx, cancel := context.WithCancel(ctx)
+		done := make(chan error, 1)
+		go func() { done <- h.Run(runCtx) }()
+		t.Cleanup(func() { cancel(); <-done })
+		return h
+	}
+	return newHub(), newHub(), db, rs
 }
