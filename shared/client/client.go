@@ -23,14 +23,13 @@ type Client struct {
 	running atomic.Bool
 	nextID  atomic.Uint64
 
-	mu          sync.Mutex
-	rooms       map[string]*roomState
-	outbox      []*outEntry
-	pausedUntil time.Time // sending paused after a rate limit
-	cur         *conn     // nil while not connected
-	gen         uint64    // generation of the last connection
-	user        string
-	typed       map[string]time.Time
+	mu     sync.Mutex
+	rooms  map[string]*roomState
+	outbox []*outEntry
+	cur    *conn  // nil while not connected
+	gen    uint64 // generation of the last connection
+	user   string
+	typed  map[string]time.Time
 
 	evbuf []Event // events being emitted; used only by the Run goroutine
 }

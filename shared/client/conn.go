@@ -40,8 +40,10 @@ type conn struct {
 	failMu  sync.Mutex
 	failErr error
 
-	// pending maps request ids to waiters. Guarded by Client.mu.
+	// pending maps request ids to waiters and flow paces the outbox.
+	// Guarded by Client.mu.
 	pending map[string]*request
+	flow    flow
 }
 
 // request waits for the answer to a history request: reply for History

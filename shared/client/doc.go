@@ -37,4 +37,34 @@
 //     the connection, which reconnects and recovers from state.
 //   - Every message is keyed by its client id (cid); resending it never
 //     creates a second message on the node.
+//
+// # Outbox
+//
+// A message stays in the outbox until a node acknowledges it. A node's
+// rate limit (rate_limited) or a dependency it lacks (unavailable) never
+// drops a message: it is resent, however often, on the same connection or
+// the next. Only a permanent refusal drops one (bad_request, too_large,
+// not_found, forbidden…, or internal_error five times), reported with
+// [EventError] naming its cid.
+//
+// The outbox is written in order, with at most 8 messages awaiting their
+// answer at a time; each answer lets the next one go. When the node refuses
+// one with rate_limited or unavailable, the client stops writing for the
+// delay the node asks for (retry_after, else a growing backoff), then
+// resends from the refused message on, in order, one at a time: each after
+// the previous one's answer and spaced by the interval learned from
+// retry_after, so a long outbox drains at the node's rate instead of
+// provoking a refusal per message. It goes back to the window of 8 once the
+// outbox is empty, and on each new connection (the node's limit is per
+// connection).
+//
+// Ordering guarantee: messages are stored in outbox order, with one
+// exception. A node handles a connection's frames in order, but when it
+// refuses a message while up to 7 later ones are already on their way, it
+// may store some of those before the refused one is resent (its limit
+// refilled in between, or its store came back). That can only happen at
+// the first refusal after the client went back to the window of 8: while
+// throttled only one message is in flight. On a fast link the later ones
+// arrive within a fraction of the node's refill interval and are refused
+// too; the slower the link, the likelier the exception.
 package client

@@ -85,6 +85,7 @@ func (e *ServerError) Is(target error) bool {
 }
 
 // retryable reports whether resending the same request later may succeed.
+// Every other code is a permanent refusal.
 func (e *ServerError) retryable() bool {
 	switch e.Code {
 	case protocol.ErrRateLimited, protocol.ErrUnavailable, protocol.ErrInternal:

@@ -19,7 +19,7 @@ func (c *Client) handle(cn *conn, data []byte) {
 	case protocol.TypeMsg:
 		c.onMsg(cn, f.Msg)
 	case protocol.TypeAck:
-		c.onAck(f)
+		c.onAck(cn, f)
 	case protocol.TypeSubscribed:
 		c.onSubscribed(cn, f)
 	case protocol.TypeHistory:
@@ -47,20 +47,23 @@ func (c *Client) onMsg(cn *conn, m *protocol.Message) {
 		c.mu.Unlock()
 		return
 	}
-	if m.CID != "" && m.Author == cn.user {
-		c.removeOutgoing(m.CID)
-	}
+	ours := m.CID != "" && m.Author == cn.user && c.stored(cn, m.CID)
 	evs, fetch := rs.accept(m, c.cfg.MaxGap, c.evbuf[:0])
 	if fetch {
 		c.fetchGap(cn, rs)
 	}
 	c.mu.Unlock()
+	if ours {
+		cn.signal(cn.kick) // the send window has room again
+	}
 	c.emitAll(evs)
 }
 
-func (c *Client) onAck(f protocol.Frame) {
+func (c *Client) onAck(cn *conn, f protocol.Frame) {
 	c.mu.Lock()
-	c.removeOutgoing(f.CID)
+	if c.stored(cn, f.CID) {
+		cn.signal(cn.kick) // the send window has room again
+	}
 	c.mu.Unlock()
 	c.emit(Event{Kind: EventAck, Room: f.Room, CID: f.CID, Offset: f.Offset, TS: f.TS})
 }
@@ -144,7 +147,7 @@ func (c *Client) onError(cn *conn, f protocol.Frame) {
 			return
 		}
 		c.mu.Unlock()
-		ev, emit, handled := c.sendFailed(f.Ref, se)
+		ev, emit, handled := c.sendFailed(cn, f.Ref, se)
 		if handled {
 			cn.signal(cn.kick)
 			if emit {

@@ -7,11 +7,6 @@ import (
 	"github.com/parleychat/parley/shared/protocol"
 )
 
-// maxSendAttempts bounds how often a message is resent after the node
-// answered it with a retryable error (rate_limited, unavailable,
-// internal_error). Resends after a reconnect do not count.
-const maxSendAttempts = 5
-
 // Outgoing is a message in the outbox: accepted by Send, not yet
 // acknowledged by a node.
 type Outgoing struct {
@@ -22,13 +17,19 @@ type Outgoing struct {
 	Written int
 }
 
-// outEntry is an outbox slot. gen is the connection generation it was last
-// written on (0: not yet, or to be resent); failures counts retryable error
-// answers. Guarded by Client.mu.
+// outEntry is an outbox slot. gen is the generation of the connection it
+// is in flight on (0: not yet written, or to be resent); gap is the time
+// between its last write and the outbox write before it; internal counts
+// internal_error answers. Guarded by Client.mu.
+//
+// Entries are written in outbox order and an entry is only ever unmarked
+// together with every later one, so the entries in flight on the current
+// connection are always a prefix of the outbox.
 type outEntry struct {
 	Outgoing
 	gen      uint64
-	failures int
+	gap      time.Duration
+	internal int
 }
 
 // Pending returns a copy of the outbox, oldest first: the messages that
@@ -45,9 +46,13 @@ func (c *Client) Pending() []Outgoing {
 
 // Send queues body for room under a new client id and returns the id. The
 // message is written as soon as a connection is up and resent with the
-// same id after every reconnect until a node acknowledges it, so it is
-// stored once. It fails when the room name or body is invalid or the
-// outbox is full.
+// same id after every reconnect, and after every rate_limited or
+// unavailable answer, until a node acknowledges it, so it is stored once
+// and never lost to a rate limit. Only a permanent refusal (bad_request,
+// too_large, not_found, forbidden…, or repeated internal_error) drops it,
+// with an EventError that names its cid. See the package doc for the order
+// in which messages are stored. Send fails when the room name or body is
+// invalid or the outbox is full.
 func (c *Client) Send(room, body string) (cid string, err error) {
 	cid = NewCID()
 	if err := c.SendWithCID(room, cid, body); err != nil {
@@ -109,30 +114,53 @@ func (c *Client) removeOutgoing(cid string) bool {
 	return true
 }
 
+// stored drops cid from the outbox after the node stored it (its ack, or
+// its own msg seen first) and reports whether it was there. Callers hold
+// mu.
+func (c *Client) stored(cn *conn, cid string) bool {
+	if !c.removeOutgoing(cid) {
+		return false
+	}
+	cn.flow.acked(len(c.outbox) == 0)
+	return true
+}
+
 // nextOutgoing returns the send frame of the oldest entry not yet written
-// on cn and marks it written, or the time to wait while sending is paused
-// after a rate limit.
+// on cn and marks it in flight. It returns no frame when the outbox has
+// nothing to write or the window is full (an answer opens it), and the
+// time to wait when writing is paused after a refusal.
 func (c *Client) nextOutgoing(cn *conn) (frame []byte, wait time.Duration) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if d := time.Until(c.pausedUntil); d > 0 {
+	next := 0 // the entries in flight are a prefix: next counts them
+	for next < len(c.outbox) && c.outbox[next].gen == cn.gen {
+		next++
+	}
+	if next == len(c.outbox) || next >= cn.flow.window() {
+		return nil, 0
+	}
+	now := time.Now()
+	if d := cn.flow.resume.Sub(now); d > 0 {
 		return nil, d
 	}
-	for _, e := range c.outbox {
-		if e.gen == cn.gen {
-			continue
-		}
-		e.gen = cn.gen
-		e.Written++
-		return encode(protocol.Frame{Type: protocol.TypeSend, Room: e.Room, CID: e.CID, Body: e.Body}), 0
-	}
-	return nil, 0
+	e := c.outbox[next]
+	e.gen = cn.gen
+	e.Written++
+	e.gap = cn.flow.wrote(now)
+	return encode(protocol.Frame{Type: protocol.TypeSend, Room: e.Room, CID: e.CID, Body: e.Body}), 0
 }
 
-// sendFailed handles an error frame that answers the outbox entry cid. It
-// returns the event to emit, if any, and whether the error was about an
-// outbox entry at all.
-func (c *Client) sendFailed(cid string, se *ServerError) (ev Event, emit, handled bool) {
+// sendFailed handles an error frame on cn that answers the outbox entry
+// cid. It returns the event to emit, if any, and whether the error was
+// about an outbox entry at all.
+//
+// A permanent error drops the entry. A retryable one (rate_limited,
+// unavailable, internal_error) unmarks it and every later entry in flight
+// (the node refuses those too, or takes them out of order: nothing can be
+// done about that) and throttles cn, so they are all resent from the
+// refused one, in order, when the pause is over. A refusal of an entry
+// already unmarked is the echo of an earlier one and changes nothing.
+func (c *Client) sendFailed(cn *conn, cid string, se *ServerError) (ev Event, emit, handled bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	i := c.outboxIndex(cid)
@@ -140,16 +168,23 @@ func (c *Client) sendFailed(cid string, se *ServerError) (ev Event, emit, handle
 		return Event{}, false, false
 	}
 	e := c.outbox[i]
-	e.failures++
-	if se.retryable() && e.failures < maxSendAttempts {
-		e.gen = 0
-		pause := se.RetryAfter
-		if pause < c.cfg.MinBackoff {
-			pause = c.cfg.MinBackoff
-		}
-		c.pausedUntil = time.Now().Add(pause)
+	drop := !se.retryable()
+	if !drop && e.gen != cn.gen {
 		return Event{}, false, true
 	}
-	c.removeOutgoing(cid)
-	return Event{Kind: EventError, Room: e.Room, CID: cid, Ref: cid, Err: se}, true, true
+	if se.Code == protocol.ErrInternal {
+		e.internal++
+		drop = e.internal >= maxInternalFailures
+	}
+	if drop {
+		c.removeOutgoing(cid)
+		return Event{Kind: EventError, Room: e.Room, CID: cid, Ref: cid, Err: se}, true, true
+	}
+	for _, next := range c.outbox[i:] {
+		if next.gen == cn.gen {
+			next.gen = 0
+		}
+	}
+	cn.flow.refused(se, e.gap, time.Now(), c.cfg.MinBackoff, c.cfg.MaxBackoff)
+	return Event{}, false, true
 }

@@ -1,10 +1,11 @@
 // Package peer is a small in-memory Parley node for the client's own tests:
 // a real WebSocket and HTTP endpoint that speaks shared/protocol
 // (authenticate, subscribe with backlog replay, idempotent send by
-// (user, cid), history, ping, fan-out, sign-up, login, rooms). Tests steer
-// it with hooks and inspect the frames it received. It is a protocol peer
-// for unit tests of reconnect, backoff and dedupe logic, not the node:
-// integration tests run the real server.
+// (user, cid), history, ping, fan-out, sign-up, login, rooms, and the
+// node's per-connection token buckets for send frames and for all frames).
+// Tests steer it with hooks and inspect the frames it received. It is a
+// protocol peer for unit tests of reconnect, backoff, dedupe and pacing
+// logic, not the node: integration tests run the real server.
 package peer
 
 import (
@@ -17,6 +18,7 @@ import (
 	"time"
 
 	"github.com/coder/websocket"
+	"golang.org/x/time/rate"
 
 	"github.com/parleychat/parley/shared/protocol"
 )
@@ -35,6 +37,18 @@ type Hooks struct {
 	// OnFrame sees every client frame after auth; returning true skips the
 	// default answer.
 	OnFrame func(*Conn, protocol.Frame) bool
+	// SendRate and SendBurst, when set, limit the send frames of each
+	// connection like the node does (a token bucket): a send beyond them
+	// is answered with a rate_limited error whose retry_after is the time
+	// until the next token. The default answer applies it, so a test that
+	// handles a send in OnFrame bypasses it.
+	SendRate  rate.Limit
+	SendBurst int
+	// FrameRate and FrameBurst, when set, limit all frames of each
+	// connection: beyond them the peer closes it with CloseFlood, like the
+	// node.
+	FrameRate  rate.Limit
+	FrameBurst int
 }
 
 // Peer is the node. Create it with New; the test's cleanup closes it.
@@ -55,6 +69,8 @@ type Peer struct {
 	epoch   int64
 	users   map[string]string
 	issued  int
+	limited int
+	floods  int
 }
 
 // Conn is one authenticated WebSocket connection on the peer.
@@ -65,6 +81,10 @@ type Conn struct {
 	n    int
 	wmu  sync.Mutex
 	subs map[string]bool // guarded by Peer.mu
+
+	// sendLim and frameLim are nil when the hooks set no limit; only the
+	// connection's handler uses them.
+	sendLim, frameLim *rate.Limiter
 }
 
 // New starts a peer on a free port; t's cleanup closes it.
@@ -145,6 +165,13 @@ func (p *Peer) serveWS(w http.ResponseWriter, r *http.Request) {
 		if err != nil {
 			continue
 		}
+		if c.frameLim != nil && !c.frameLim.Allow() {
+			p.mu.Lock()
+			p.floods++
+			p.mu.Unlock()
+			_ = ws.Close(websocket.StatusCode(protocol.CloseFlood), "too many frames")
+			return
+		}
 		p.mu.Lock()
 		p.got = append(p.got, f)
 		silent, hook := p.hooks.Silent, p.hooks.OnFrame
@@ -173,6 +200,12 @@ func (p *Peer) auth(ws *websocket.Conn) (*Conn, bool) {
 	p.accepts++
 	p.tokens = append(p.tokens, f.Token)
 	c := &Conn{p: p, ws: ws, user: tokenUser(f.Token), n: p.accepts, subs: map[string]bool{}}
+	if p.hooks.SendRate > 0 {
+		c.sendLim = rate.NewLimiter(p.hooks.SendRate, p.hooks.SendBurst)
+	}
+	if p.hooks.FrameRate > 0 {
+		c.frameLim = rate.NewLimiter(p.hooks.FrameRate, p.hooks.FrameBurst)
+	}
 	refuse := p.hooks.AuthClose
 	if refuse == 0 {
 		p.conns[c] = true
@@ -262,6 +295,9 @@ func (c *Conn) Answer(f protocol.Frame) {
 		delete(c.subs, f.Room)
 		p.mu.Unlock()
 	case protocol.TypeSend:
+		if c.limited(f.CID) {
+			return
+		}
 		m, fresh := p.Store(c.user, f.Room, f.CID, f.Body)
 		c.Send(protocol.Frame{Type: protocol.TypeAck, Room: m.Room, CID: m.CID, Offset: m.Offset, TS: m.TS})
 		if fresh {
@@ -273,6 +309,27 @@ func (c *Conn) Answer(f protocol.Frame) {
 	case protocol.TypePing:
 		c.Send(protocol.Frame{Type: protocol.TypePong, ID: f.ID})
 	}
+}
+
+// limited answers a send over the connection's send limit with
+// rate_limited, as the node does, and reports whether it did.
+func (c *Conn) limited(cid string) bool {
+	if c.sendLim == nil {
+		return false
+	}
+	r := c.sendLim.Reserve()
+	if r.Delay() == 0 {
+		return false
+	}
+	r.Cancel()
+	c.p.mu.Lock()
+	c.p.limited++
+	c.p.mu.Unlock()
+	c.Send(protocol.Frame{
+		Type: protocol.TypeError, Code: protocol.ErrRateLimited, Ref: cid,
+		Message: "sending too fast", RetryAfter: max(r.Delay().Milliseconds(), 1),
+	})
+	return true
 }
 
 // CreateRoom makes room exist (general always does; Store creates the
@@ -380,6 +437,20 @@ func (p *Peer) Accepts() int {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	return p.accepts
+}
+
+// RateLimited counts the sends answered with rate_limited.
+func (p *Peer) RateLimited() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.limited
+}
+
+// Floods counts the connections closed with CloseFlood.
+func (p *Peer) Floods() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.floods
 }
 
 // Tokens returns the tokens of the auth frames, in order.
