@@ -350,12 +350,9 @@ func TestNewRoomsSubscribeWhileMessagesFlow(t *testing.T) {
 		}
 	}
 	t.Logf("%d rooms subscribed in %v", rooms-1, time.Since(start))
-	var bsub []*recorder
 	for i := 1; i < rooms; i++ {
 		room := fmt.Sprint("r", i)
-		r := &recorder{user: "b"}
-		bsub = append(bsub, r)
-		if err := b.Subscribe(ctx, r, room, 0); err != nil {
+		if err := b.Subscribe(ctx, &recorder{user: "b"}, room, 0); err != nil {
 			t.Fatal(err)
 		}
 		m, _, err := st.Append(ctx, store.Message{Room: room, Author: "b", Body: "hello", CID: room})
