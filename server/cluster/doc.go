@@ -9,10 +9,13 @@
 //
 //	go test -race -count=1 ./server/cluster/...
 //
-// and the benchmark (cross-node latency and throughput with 1000 clients)
-// with
+// and the benchmarks with
 //
 //	go test -run '^$' -bench . -count=1 ./server/cluster/...
+//
+// BenchmarkClusterFanout reports cross-node latency and throughput with 1000
+// clients over 3 nodes; BenchmarkIdleConnections reports one node's memory
+// per idle, subscribed connection (5000 of them), read from its /metrics.
 //
 // When the tests run with -race, the nodes are built with -race too and a
 // data race reported by any node fails the test that ran it.

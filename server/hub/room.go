@@ -31,8 +31,9 @@ const (
 )
 
 // inboxSize bounds the payloads waiting for a room actor. Overflow is not
-// loss: the actor catches up from the store.
-const inboxSize = 4096
+// loss: the actor catches up from the store. It is allocated per active
+// room (24 bytes a slot), so it stays small.
+const inboxSize = 512
 
 // room is the actor owning one room's local subscribers.
 type room struct {
