@@ -272,6 +272,14 @@ func (c *rawConn) closeCode(d time.Duration) websocket.StatusCode {
 	return 0
 }
 
+// expectClose fails the test unless the connection ends within d with code.
+func (c *rawConn) expectClose(d time.Duration, code websocket.StatusCode) {
+	c.t.Helper()
+	if got := c.closeCode(d); got != code {
+		c.t.Fatalf("close code = %d, want %d", got, code)
+	}
+}
+
 func (c *rawConn) auth(token string) protocol.Frame {
 	c.t.Helper()
 	c.send(protocol.Frame{Type: protocol.TypeAuth, Token: token})

@@ -139,17 +139,13 @@ func TestTokensRefused(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			c := dialRaw(t, n.URL, n.URL)
 			c.send(protocol.Frame{Type: protocol.TypeAuth, Token: tc.token})
-			if got := c.closeCode(5 * time.Second); got != websocket.StatusCode(tc.code) {
-				t.Fatalf("close code = %d, want %d", got, tc.code)
-			}
+			c.expectClose(5*time.Second, websocket.StatusCode(tc.code))
 		})
 	}
 	t.Run("frame before auth", func(t *testing.T) {
 		c := dialRaw(t, n.URL, n.URL)
 		c.send(protocol.Frame{Type: protocol.TypeSubscribe, Room: "general"})
-		if got := c.closeCode(5 * time.Second); got != websocket.StatusCode(protocol.CloseProtocolError) {
-			t.Fatalf("close code = %d, want %d", got, protocol.CloseProtocolError)
-		}
+		c.expectClose(5*time.Second, websocket.StatusCode(protocol.CloseProtocolError))
 	})
 }
 
@@ -157,9 +153,7 @@ func TestAuthTimeoutCloses(t *testing.T) {
 	t.Parallel()
 	n := startNode(t)
 	c := dialRaw(t, n.URL, n.URL)
-	if got := c.closeCode(protocol.AuthTimeout + 3*time.Second); got != websocket.StatusCode(protocol.CloseAuthTimeout) {
-		t.Fatalf("close code = %d, want %d", got, protocol.CloseAuthTimeout)
-	}
+	c.expectClose(protocol.AuthTimeout+3*time.Second, websocket.StatusCode(protocol.CloseAuthTimeout))
 }
 
 func TestCrossOriginRefused(t *testing.T) {
@@ -189,9 +183,7 @@ func TestOversizedFrameClosesOnlyThatConnection(t *testing.T) {
 	mallory := dialRaw(t, n.URL, n.URL)
 	mallory.auth(signup(t, n.URL, "mallory").AccessToken)
 	mallory.sendRaw([]byte(`{"v":1,"type":"send","room":"general","cid":"x","body":"` + strings.Repeat("A", protocol.MaxFrameBytes) + `"}`))
-	if got := mallory.closeCode(5 * time.Second); got != websocket.StatusMessageTooBig {
-		t.Fatalf("close code = %d, want %d", got, websocket.StatusMessageTooBig)
-	}
+	mallory.expectClose(5*time.Second, websocket.StatusMessageTooBig)
 	if _, err := alice.Send("general", "still here"); err != nil {
 		t.Fatal(err)
 	}
@@ -246,9 +238,7 @@ func TestFloodCloses(t *testing.T) {
 			}
 		}
 	}()
-	if got := c.closeCode(10 * time.Second); got != websocket.StatusCode(protocol.CloseFlood) {
-		t.Fatalf("close code = %d, want %d", got, protocol.CloseFlood)
-	}
+	c.expectClose(10*time.Second, websocket.StatusCode(protocol.CloseFlood))
 }
 
 func TestSendRateLimited(t *testing.T) {
@@ -368,9 +358,7 @@ func TestDrainClosesWithGoingAwayAndLeaksNothing(t *testing.T) {
 	c.send(protocol.Frame{Type: protocol.TypeSubscribe, Room: "general"})
 	c.next()
 	go n.stop(t)
-	if got := c.closeCode(10 * time.Second); got != websocket.StatusCode(protocol.CloseGoingAway) {
-		t.Fatalf("close code = %d, want %d", got, protocol.CloseGoingAway)
-	}
+	c.expectClose(10*time.Second, websocket.StatusCode(protocol.CloseGoingAway))
 	n.stop(t)
 	http.DefaultClient.CloseIdleConnections()
 	waitFor(t, 10*time.Second, func() bool { return runtime.NumGoroutine() <= before+2 })
@@ -403,9 +391,7 @@ func TestExpiringTokenAsksForReauthThenCloses(t *testing.T) {
 	if f := c.next(); f.Type != protocol.TypeReauth {
 		t.Fatalf("got %+v, want reauth", f)
 	}
-	if got := c.closeCode(5 * time.Second); got != websocket.StatusCode(protocol.CloseTokenExpired) {
-		t.Fatalf("close code = %d, want %d", got, protocol.CloseTokenExpired)
-	}
+	c.expectClose(5*time.Second, websocket.StatusCode(protocol.CloseTokenExpired))
 
 	// A client that answers reauth with a fresh token stays connected.
 	c2 := dialRaw(t, n.URL, n.URL)
