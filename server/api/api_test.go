@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/parleychat/parley/server/auth"
+	"github.com/parleychat/parley/server/internal/testenv"
 	"github.com/parleychat/parley/server/store"
 	"github.com/parleychat/parley/shared/protocol"
 	"golang.org/x/time/rate"
@@ -25,22 +26,7 @@ var testParams = auth.Params{Memory: 1 << 10, Time: 1, Threads: 1, SaltLen: 16, 
 
 // clock is a settable time source shared by the auth service and the
 // rate limiter.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
+type clock = testenv.Clock
 
 // syncBuffer collects log output from handler goroutines.
 type syncBuffer struct {
@@ -85,7 +71,7 @@ func newEnv(t testing.TB, edit func(*Config)) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	clk := &clock{t: time.Now()}
+	clk := testenv.NewClock(time.Now())
 	svc, err := auth.New(auth.Config{Store: st, Keys: keys, Params: testParams, Now: clk.Now})
 	if err != nil {
 		t.Fatal(err)

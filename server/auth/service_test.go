@@ -4,31 +4,16 @@ import (
 	"context"
 	"errors"
 	"path/filepath"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/parleychat/parley/server/internal/testenv"
 	"github.com/parleychat/parley/server/store"
 	"github.com/parleychat/parley/shared/protocol"
 )
 
 // clock is a settable time source.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
+type clock = testenv.Clock
 
 func openStore(t *testing.T) *store.SQLite {
 	t.Helper()
@@ -43,7 +28,7 @@ func openStore(t *testing.T) *store.SQLite {
 func newTestService(t *testing.T) (*Service, *store.SQLite, *clock) {
 	t.Helper()
 	st := openStore(t)
-	clk := &clock{t: time.Now()}
+	clk := testenv.NewClock(time.Now())
 	s, err := New(Config{Store: st, Keys: testRing(t, testKey(t, "k1")), Params: testParams, Now: clk.Now})
 	if err != nil {
 		t.Fatal(err)

@@ -184,6 +184,19 @@ func (ch *chatter) presence(room string) string {
 	return strings.Join(ch.users[room], ",")
 }
 
+// twoInGeneral signs up alice and bob and subscribes both to general.
+func twoInGeneral(t *testing.T, n *testNode) (alice, bob *chatter) {
+	t.Helper()
+	alice = newChatter(t, n.URL, signup(t, n.URL, "alice"))
+	bob = newChatter(t, n.URL, signup(t, n.URL, "bob"))
+	for _, c := range []*chatter{alice, bob} {
+		if err := c.Subscribe(protocol.DefaultRoom, 0); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return alice, bob
+}
+
 // rawConn is a bare WebSocket speaking protocol frames, for bad input.
 type rawConn struct {
 	*websocket.Conn

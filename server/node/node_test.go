@@ -18,13 +18,7 @@ import (
 func TestTwoUsersChatBothWays(t *testing.T) {
 	t.Parallel()
 	n := startNode(t)
-	alice := newChatter(t, n.URL, signup(t, n.URL, "alice"))
-	bob := newChatter(t, n.URL, signup(t, n.URL, "bob"))
-	for _, c := range []*chatter{alice, bob} {
-		if err := c.Subscribe(protocol.DefaultRoom, 0); err != nil {
-			t.Fatal(err)
-		}
-	}
+	alice, bob := twoInGeneral(t, n)
 	waitFor(t, 5*time.Second, func() bool {
 		return alice.presence("general") == "alice,bob" && bob.presence("general") == "alice,bob"
 	})
@@ -173,13 +167,7 @@ func TestCrossOriginRefused(t *testing.T) {
 func TestOversizedFrameClosesOnlyThatConnection(t *testing.T) {
 	t.Parallel()
 	n := startNode(t)
-	alice := newChatter(t, n.URL, signup(t, n.URL, "alice"))
-	bob := newChatter(t, n.URL, signup(t, n.URL, "bob"))
-	for _, c := range []*chatter{alice, bob} {
-		if err := c.Subscribe("general", 0); err != nil {
-			t.Fatal(err)
-		}
-	}
+	alice, bob := twoInGeneral(t, n)
 	mallory := dialRaw(t, n.URL, n.URL)
 	mallory.auth(signup(t, n.URL, "mallory").AccessToken)
 	mallory.sendRaw([]byte(`{"v":1,"type":"send","room":"general","cid":"x","body":"` + strings.Repeat("A", protocol.MaxFrameBytes) + `"}`))
@@ -308,13 +296,7 @@ func TestReconnectRecoversMissedMessages(t *testing.T) {
 func TestTypingReachesOthers(t *testing.T) {
 	t.Parallel()
 	n := startNode(t)
-	alice := newChatter(t, n.URL, signup(t, n.URL, "alice"))
-	bob := newChatter(t, n.URL, signup(t, n.URL, "bob"))
-	for _, c := range []*chatter{alice, bob} {
-		if err := c.Subscribe("general", 0); err != nil {
-			t.Fatal(err)
-		}
-	}
+	alice, bob := twoInGeneral(t, n)
 	waitFor(t, 5*time.Second, func() bool { return bob.presence("general") == "alice,bob" })
 	alice.Typing("general")
 	waitFor(t, 5*time.Second, func() bool {
