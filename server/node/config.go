@@ -32,6 +32,10 @@ type Config struct {
 	DrainDelay     time.Duration
 	AccessTTL      time.Duration
 	PresenceTTL    time.Duration
+	// SendRate and SendBurst bound the messages one connection may send
+	// (per second, and at once).
+	SendRate  float64
+	SendBurst int
 
 	// PasswordParams overrides the argon2id cost (zero: auth.DefaultParams).
 	// Not a flag: tests lower it so sign-ups are cheap.
@@ -57,6 +61,8 @@ var envVars = []envVar{
 	{"access-ttl", "PARLEY_ACCESS_TTL"},
 	{"presence-ttl", "PARLEY_PRESENCE_TTL"},
 	{"trusted-proxies", "PARLEY_TRUSTED_PROXIES"},
+	{"send-rate", "PARLEY_SEND_RATE"},
+	{"send-burst", "PARLEY_SEND_BURST"},
 }
 
 // ParseFlags reads a Config from command-line arguments, falling back to the
@@ -80,6 +86,8 @@ func ParseFlags(name string, args []string, getenv func(string) string, out io.W
 	fs.DurationVar(&c.DrainDelay, "drain-delay", time.Second, "on SIGTERM, how long /readyz reports unready before clients are asked to leave")
 	fs.DurationVar(&c.AccessTTL, "access-ttl", 15*time.Minute, "access token lifetime")
 	fs.DurationVar(&c.PresenceTTL, "presence-ttl", 15*time.Second, "with --redis: presence entry lifetime; a crashed node's users vanish within 4/3 of it")
+	fs.Float64Var(&c.SendRate, "send-rate", 20, "messages per second one connection may send; more are answered rate_limited with retry_after")
+	fs.IntVar(&c.SendBurst, "send-burst", 40, "messages one connection may send at once before --send-rate applies")
 	fs.StringVar(&proxies, "trusted-proxies", "", "comma-separated CIDRs of reverse proxies whose X-Forwarded-For names the client (for rate limits and logs)")
 	fs.Usage = func() {
 		fmt.Fprintf(out, "Usage: %s [flags]\n\nServes Parley: the web app, the HTTP API and the WebSocket endpoint.\n\nFlags (each also read from its environment variable):\n", name)
@@ -146,6 +154,9 @@ func (c Config) validate() error {
 	}
 	if c.PresenceTTL < 3*time.Second {
 		return errors.New("--presence-ttl must be at least 3s")
+	}
+	if c.SendRate <= 0 || c.SendBurst < 1 {
+		return errors.New("--send-rate must be above 0 and --send-burst at least 1")
 	}
 	if c.PGMaxConns < 1 {
 		return errors.New("--pg-max-conns must be at least 1")

@@ -8,6 +8,8 @@ import (
 	"net/http"
 	"time"
 
+	"golang.org/x/time/rate"
+
 	"github.com/parleychat/parley/app"
 	"github.com/parleychat/parley/server/api"
 	"github.com/parleychat/parley/server/auth"
@@ -38,6 +40,8 @@ func (n *Node) buildHTTP() error {
 		OriginPatterns: n.cfg.AllowedOrigins,
 		NodeID:         n.cfg.NodeID,
 		Logger:         n.log,
+		SendRate:       rate.Limit(n.cfg.SendRate),
+		SendBurst:      n.cfg.SendBurst,
 	})
 	web, err := app.NewHandler(app.HandlerOptions{})
 	if err != nil {
