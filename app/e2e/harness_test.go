@@ -3,18 +3,14 @@
 package e2e
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
-	"net"
-	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -23,6 +19,7 @@ import (
 	"github.com/chromedp/cdproto/input"
 	"github.com/chromedp/chromedp"
 
+	"github.com/parleychat/parley/internal/testenv"
 	"github.com/parleychat/parley/shared/client"
 	"github.com/parleychat/parley/shared/protocol"
 )
@@ -30,170 +27,79 @@ import (
 // Paths and timeouts.
 const (
 	defaultChromium = "/usr/bin/chromium"
-	// pollTimeout bounds one wait for the page to reach a state.
-	pollTimeout = 20 * time.Second
+	// pollTimeout bounds one wait for the page to reach a state. The
+	// bounds are generous: a busy machine is slow, and a state that is
+	// reached ends the wait at once.
+	pollTimeout = time.Minute
 	// appTimeout bounds the first load of the app (downloading and
 	// compiling app.wasm).
-	appTimeout = 90 * time.Second
+	appTimeout = 3 * time.Minute
 	password   = "correct horse battery"
 )
 
-var (
-	repoRoot  string
-	serverBin string
-	artifacts string
-)
+var artifacts string
 
-// TestMain builds the server once for every test; the server embeds the
-// web app built in build/web.
+// TestMain checks that the web app is built (the node embeds build/web),
+// runs the tests and then checks for leaked goroutines.
 func TestMain(m *testing.M) {
 	if err := setup(); err != nil {
 		fmt.Fprintln(os.Stderr, "e2e:", err)
 		os.Exit(1)
 	}
-	code := m.Run()
-	os.RemoveAll(filepath.Dir(serverBin))
-	os.Exit(code)
+	testenv.Main(m)
 }
 
 func setup() error {
-	out, err := exec.Command("go", "env", "GOMOD").Output()
+	root, err := testenv.ModuleRoot()
 	if err != nil {
-		return fmt.Errorf("find module root: %w", err)
+		return err
 	}
-	repoRoot = filepath.Dir(strings.TrimSpace(string(out)))
-	wasm := filepath.Join(repoRoot, "build", "web", "app.wasm")
+	wasm := filepath.Join(root, "build", "web", "app.wasm")
 	if fi, err := os.Stat(wasm); err != nil || fi.Size() == 0 {
 		return fmt.Errorf("%s is missing: run make wasm first", wasm)
 	}
 	artifacts = os.Getenv("PARLEY_TEST_ARTIFACTS")
 	if artifacts == "" {
-		artifacts = filepath.Join(repoRoot, "build", "test-artifacts", "e2e")
+		artifacts = filepath.Join(root, "build", "test-artifacts", "e2e")
 	}
 	if err := os.MkdirAll(artifacts, 0o755); err != nil {
 		return fmt.Errorf("create artifact folder: %w", err)
 	}
-	dir, err := os.MkdirTemp("", "parley-e2e-")
-	if err != nil {
-		return fmt.Errorf("create temp folder: %w", err)
-	}
-	serverBin = filepath.Join(dir, "parley")
-	build := exec.Command("go", "build", "-o", serverBin, "./server/cmd/parley")
-	build.Dir = repoRoot
-	if out, err := build.CombinedOutput(); err != nil {
-		return fmt.Errorf("build server: %w\n%s", err, out)
-	}
 	return nil
 }
 
-// server is one running Parley node.
+// server is one running Parley node (SQLite, in-process broker).
 type server struct {
+	*testenv.Node
 	base string
-	addr string
-	data string
-	cmd  *exec.Cmd
-	log  *bytes.Buffer
-	done chan struct{}
 }
 
 // startServer starts a node on a free port with a fresh data folder.
 func startServer(t *testing.T) *server {
 	t.Helper()
-	s := &server{data: t.TempDir(), addr: freeAddr(t)}
-	s.base = "http://" + s.addr
-	s.start(t)
-	t.Cleanup(func() {
-		s.stop(t)
-		if t.Failed() {
-			t.Logf("server log:\n%s", s.log.String())
-		}
-	})
-	return s
+	n := testenv.StartNode(t, testenv.NodeConfig{ID: "parley", Args: []string{"--log-level", "debug"}})
+	return &server{Node: n, base: n.URL}
 }
 
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
-	return addr
-}
-
-// start runs the node (again, after stop: same address and data).
+// start runs the node again after stop, on the same address and data.
 func (s *server) start(t *testing.T) {
 	t.Helper()
-	if s.log == nil {
-		s.log = &bytes.Buffer{}
-	}
-	s.cmd = exec.Command(serverBin, "--addr", s.addr, "--data", s.data, "--log-level", "debug")
-	w := &syncWriter{w: s.log}
-	s.cmd.Stdout, s.cmd.Stderr = w, w
-	if err := s.cmd.Start(); err != nil {
-		t.Fatalf("start server: %v", err)
-	}
-	s.done = make(chan struct{})
-	go func(cmd *exec.Cmd, done chan struct{}) {
-		cmd.Wait()
-		close(done)
-	}(s.cmd, s.done)
-	waitUntil(t, 20*time.Second, "server ready", func() bool {
-		select {
-		case <-s.done:
-			t.Fatalf("server exited:\n%s", s.log.String())
-		default:
-		}
-		resp, err := http.Get(s.base + "/readyz")
-		if err != nil {
-			return false
-		}
-		resp.Body.Close()
-		return resp.StatusCode == http.StatusOK
-	})
+	s.Start()
 }
 
 // stop kills the node (a crash, as far as clients can tell) and waits.
-func (s *server) stop(t *testing.T) {
-	t.Helper()
-	if s.cmd == nil || s.cmd.Process == nil {
-		return
-	}
-	select {
-	case <-s.done:
-		return
-	default:
-	}
-	s.cmd.Process.Signal(syscall.SIGKILL)
-	select {
-	case <-s.done:
-	case <-time.After(10 * time.Second):
-		t.Errorf("server did not exit")
-	}
-}
+func (s *server) stop(*testing.T) { s.Kill() }
 
 // signup creates an account through the API, as a seed for a browser.
 func (s *server) signup(t *testing.T, user string) protocol.Session {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	sess, err := client.NewAPI(s.base, nil).Signup(ctx, protocol.Credentials{Username: user, Password: password})
 	if err != nil {
 		t.Fatalf("sign up %s: %v", user, err)
 	}
 	return sess
-}
-
-type syncWriter struct {
-	mu sync.Mutex
-	w  *bytes.Buffer
-}
-
-func (w *syncWriter) Write(p []byte) (int, error) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.w.Write(p)
 }
 
 // browser is one isolated Chromium (own process, own profile) on one tab.
@@ -286,19 +192,18 @@ func (b *browser) waitFor(what, cond string) {
 
 func (b *browser) waitForWithin(d time.Duration, what, cond string) {
 	b.t.Helper()
-	deadline := time.Now().Add(d)
-	var lastErr error
-	for time.Now().Before(deadline) {
+	err := testenv.Poll(b.ctx, d, func() error {
 		ctx, cancel := context.WithTimeout(b.ctx, 5*time.Second)
+		defer cancel()
 		ok, err := chromedp.Run(ctx, chromedp.Evaluate[bool]("!!("+cond+")"))
-		cancel()
-		if err == nil && ok {
-			return
+		if err == nil && !ok {
+			err = errors.New("still false")
 		}
-		lastErr = err
-		time.Sleep(100 * time.Millisecond)
+		return err
+	})
+	if err != nil {
+		b.fail("%s: waiting for %s (%s): %v", b.name, what, cond, err)
 	}
-	b.fail("%s: timed out after %v waiting for %s (%s); last error %v", b.name, d, what, cond, lastErr)
 }
 
 // fail takes a screenshot and the page text, then fails the test.
@@ -321,17 +226,13 @@ func (b *browser) screenshot(name string) string {
 		b.t.Logf("%s: screenshot %s: %v", b.name, name, err)
 		return ""
 	}
-	file := filepath.Join(artifacts, fmt.Sprintf("%s-%s-%s.png", sanitize(b.t.Name()), b.name, name))
+	file := filepath.Join(artifacts, fmt.Sprintf("%s-%s-%s.png", testenv.Sanitize(b.t.Name()), b.name, name))
 	if err := os.WriteFile(file, png, 0o644); err != nil {
 		b.t.Logf("save screenshot: %v", err)
 		return ""
 	}
 	b.t.Logf("screenshot: %s", file)
 	return file
-}
-
-func sanitize(s string) string {
-	return strings.NewReplacer("/", "_", " ", "_").Replace(s)
 }
 
 // open loads a page of the app and waits until the app runs.
@@ -369,18 +270,6 @@ func (b *browser) click(id string) {
 func (b *browser) bodies() []string {
 	b.t.Helper()
 	return eval[[]string](b, `Array.from(document.querySelectorAll("#messages .msg .body")).map(e => e.textContent)`)
-}
-
-// waitUntil polls a Go condition.
-func waitUntil(t *testing.T, d time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(d)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %v waiting for %s", d, what)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
 }
 
 // jsString quotes s as a JavaScript string literal.

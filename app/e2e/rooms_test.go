@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/parleychat/parley/internal/testenv"
 	"github.com/parleychat/parley/shared/client"
 	"github.com/parleychat/parley/shared/protocol"
 )
@@ -109,7 +110,7 @@ func seedMessages(t *testing.T, srv *server, s protocol.Session, room string, n 
 		if _, err := cl.Send(room, fmt.Sprintf("seed %d", i)); err != nil {
 			t.Fatalf("send: %v", err)
 		}
-		waitUntil(t, 10*time.Second, "seed message acknowledged", func() bool { return len(cl.Pending()) == 0 })
+		testenv.Eventually(t, 30*time.Second, "seed message acknowledged", testenv.Cond(func() bool { return len(cl.Pending()) == 0 }))
 	}
 }
 
@@ -132,9 +133,15 @@ func TestHistoryPaging(t *testing.T) {
 	}
 	alice.screenshot("newest")
 
-	for i := 0; i < 10 && !eval[bool](alice, hasBody("seed 1")); i++ {
+	// Each scroll to the top loads one older page; wait for it before the
+	// next scroll. The pages are few, so the loop is bounded.
+	for pages := 0; !eval[bool](alice, hasBody("seed 1")); pages++ {
+		if pages > total/protocol.HistoryPageDefault+2 {
+			t.Fatalf("still no \"seed 1\" after %d pages back", pages)
+		}
+		shown := len(alice.bodies())
 		eval[bool](alice, `(m => (m.scrollTop = 0, true))(document.getElementById("messages"))`)
-		time.Sleep(300 * time.Millisecond)
+		alice.waitFor("an older page", fmt.Sprintf(`document.querySelectorAll("#messages .msg .body").length > %d`, shown))
 	}
 	alice.waitFor("the start of the room", `document.querySelector("#messages .edge")?.textContent === "This is the start of #history."`)
 	var want []string

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/parleychat/parley/app/state"
+	"github.com/parleychat/parley/internal/testenv"
 	"github.com/parleychat/parley/shared/client"
 	"github.com/parleychat/parley/shared/protocol"
 )
@@ -109,13 +110,9 @@ func msgRows(v RoomView) []state.Row {
 
 func waitIdle(t *testing.T, a *App, room string) {
 	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for a.View(room, time.Now(), time.UTC).Loading {
-		if time.Now().After(deadline) {
-			t.Fatal("history request never ended")
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	testenv.Eventually(t, 30*time.Second, "the history request to end", testenv.Cond(func() bool {
+		return !a.View(room, time.Now(), time.UTC).Loading
+	}))
 }
 
 func TestAppEvents(t *testing.T) {

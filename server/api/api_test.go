@@ -14,11 +14,12 @@ import (
 	"testing"
 	"time"
 
+	"golang.org/x/time/rate"
+
+	"github.com/parleychat/parley/internal/testenv"
 	"github.com/parleychat/parley/server/auth"
-	"github.com/parleychat/parley/server/internal/testenv"
 	"github.com/parleychat/parley/server/store"
 	"github.com/parleychat/parley/shared/protocol"
-	"golang.org/x/time/rate"
 )
 
 // testParams are cheap argon2id costs for tests.

@@ -4,8 +4,8 @@ import (
 	"fmt"
 	"slices"
 	"testing"
-	"time"
 
+	"github.com/parleychat/parley/internal/testenv"
 	"github.com/parleychat/parley/shared/protocol"
 )
 
@@ -18,18 +18,18 @@ func TestConcurrentAppendsOneRoom(t *testing.T) {
 	const perNode, perUser, room = 4, 25, "hot"
 	names := userNames("app", perNode*len(c.nodes))
 	sessions := signupAll(t, c.baseURLs(), names)
-	createRooms(t, c.nodes[0].url, sessions[0].AccessToken, room)
+	createRooms(t, c.nodes[0].URL, sessions[0].AccessToken, room)
 
 	members := make([]*member, len(names))
 	for i, name := range names {
 		n := c.nodes[i%len(c.nodes)]
-		ch := connect(t, n.wsURL(), name, sessions[i].AccessToken, chatOptions{})
+		ch := connect(t, n.WSURL(), name, sessions[i].AccessToken, chatOptions{})
 		ch.subscribe(room)
 		members[i] = &member{user: name, rooms: []string{room}, ch: ch}
 	}
 	want := sendAll(t, members, perUser)
 	total := len(names) * perUser
-	eventually(t, 60*time.Second, "every message acknowledged and delivered", func() error {
+	testenv.Eventually(t, waitTimeout, "every message acknowledged and delivered", func() error {
 		for _, m := range members {
 			if err := m.allAcked(); err != nil {
 				return err
@@ -73,7 +73,7 @@ func TestConcurrentAppendsOneRoom(t *testing.T) {
 	checkBodies(t, room, ref[0], want)
 	for i := 1; i < len(ref); i++ {
 		if !slices.Equal(ref[i], ref[0]) {
-			t.Errorf("history differs between %s and %s", c.nodes[0].id, c.nodes[i].id)
+			t.Errorf("history differs between %s and %s", c.nodes[0].ID, c.nodes[i].ID)
 		}
 	}
 	for _, m := range members {

@@ -114,10 +114,10 @@ func (b *balancer) dialReady() (net.Conn, error) {
 	b.mu.Unlock()
 	for i := range b.nodes {
 		n := b.nodes[(start+i)%len(b.nodes)]
-		if code, err := n.readyz(); err != nil || code != http.StatusOK {
+		if code, err := n.Readyz(); err != nil || code != http.StatusOK {
 			continue
 		}
-		up, err := net.DialTimeout("tcp", n.addr, 2*time.Second)
+		up, err := net.DialTimeout("tcp", n.Addr, 2*time.Second)
 		if err == nil {
 			return up, nil
 		}

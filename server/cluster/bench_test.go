@@ -90,7 +90,7 @@ func newFanout(b *testing.B, c *cluster, clients, rooms int) *fanout {
 	}
 	// Room creation is rate limited per user (burst 10): one creator per 10.
 	for i := 0; i < rooms; i += 10 {
-		createRooms(b, c.nodes[0].url, c.token(fmt.Sprintf("benchadmin%d", i/10)), f.rooms[i:min(i+10, rooms)]...)
+		createRooms(b, c.nodes[0].URL, c.token(fmt.Sprintf("benchadmin%d", i/10)), f.rooms[i:min(i+10, rooms)]...)
 	}
 
 	start := time.Now()
@@ -107,7 +107,7 @@ func newFanout(b *testing.B, c *cluster, clients, rooms int) *fanout {
 			sem <- struct{}{}
 			defer func() { <-sem }()
 			n := c.nodes[i%len(c.nodes)]
-			rc, err := dialRaw(ctx, n.wsURL(), c.token(fmt.Sprintf("bench%04d", i)), nil)
+			rc, err := dialRaw(ctx, n.WSURL(), c.token(fmt.Sprintf("bench%04d", i)), nil)
 			if err != nil {
 				errs[i] = err
 				return

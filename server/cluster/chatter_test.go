@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/parleychat/parley/internal/testenv"
 	"github.com/parleychat/parley/shared/client"
 	"github.com/parleychat/parley/shared/protocol"
 )
@@ -147,7 +148,7 @@ func (ch *chatter) subscribe(rooms ...string) {
 			ch.t.Fatalf("%s: subscribe %s: %v", ch.name, r, err)
 		}
 	}
-	eventually(ch.t, 30*time.Second, ch.name+" subscribed", func() error {
+	testenv.Eventually(ch.t, waitTimeout, ch.name+" subscribed", func() error {
 		ch.mu.Lock()
 		defer ch.mu.Unlock()
 		for _, r := range rooms {
@@ -173,7 +174,7 @@ func (ch *chatter) send(room, body string) string {
 func (ch *chatter) waitConnected() string {
 	ch.t.Helper()
 	var node string
-	eventually(ch.t, 30*time.Second, ch.name+" connected", func() error {
+	testenv.Eventually(ch.t, waitTimeout, ch.name+" connected", func() error {
 		ch.mu.Lock()
 		defer ch.mu.Unlock()
 		if !ch.c.Connected() || len(ch.nodes) == 0 {

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/parleychat/parley/internal/testenv"
 	"github.com/parleychat/parley/shared/protocol"
 )
 
@@ -84,14 +85,20 @@ func watchReadyz(n *node) *readyzWatch {
 	w := &readyzWatch{done: make(chan struct{}), codes: make(map[int]int)}
 	go func() {
 		defer close(w.done)
-		for !n.hasExited() {
-			code, err := n.readyz()
+		tick := time.NewTicker(10 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			code, err := n.Readyz()
 			if err == nil {
 				w.mu.Lock()
 				w.codes[code]++
 				w.mu.Unlock()
 			}
-			time.Sleep(10 * time.Millisecond)
+			select {
+			case <-n.Done():
+				return
+			case <-tick.C:
+			}
 		}
 	}()
 	return w
@@ -109,14 +116,14 @@ func TestDrainMovesClients(t *testing.T) {
 	drained := c.nodes[0]
 	names := userNames("drain", 8)
 	sessions := signupAll(t, c.baseURLs(), names)
-	createRooms(t, c.nodes[0].url, sessions[0].AccessToken, room)
+	createRooms(t, c.nodes[0].URL, sessions[0].AccessToken, room)
 
 	lb := startBalancer(t, c.nodes)
 	var movers []*chatter
 	for i := range 6 {
 		ch := connect(t, lb.wsURL(), names[i], sessions[i].AccessToken, chatOptions{})
-		if got := ch.waitConnected(); got != drained.id {
-			t.Fatalf("%s connected to %s through the balancer, want %s", names[i], got, drained.id)
+		if got := ch.waitConnected(); got != drained.ID {
+			t.Fatalf("%s connected to %s through the balancer, want %s", names[i], got, drained.ID)
 		}
 		ch.subscribe(room)
 		movers = append(movers, ch)
@@ -125,12 +132,12 @@ func TestDrainMovesClients(t *testing.T) {
 	var loaders []*loader
 	everyone := slices.Clone(movers)
 	for i, n := range c.nodes[1:] {
-		ch := connect(t, n.wsURL(), names[6+i], sessions[6+i].AccessToken, chatOptions{})
+		ch := connect(t, n.WSURL(), names[6+i], sessions[6+i].AccessToken, chatOptions{})
 		ch.subscribe(room)
 		everyone = append(everyone, ch)
 		loaders = append(loaders, startLoader(t, ch, room, 70*time.Millisecond))
 	}
-	eventually(t, 30*time.Second, "load flowing", func() error { return allHave(everyone, room, 20) })
+	testenv.Eventually(t, waitTimeout, "load flowing", func() error { return allHave(everyone, room, 20) })
 
 	// Messages the movers send just before the drain may be caught in
 	// flight: their outbox must resend them on the new node, once.
@@ -142,29 +149,29 @@ func TestDrainMovesClients(t *testing.T) {
 		}
 	}
 	rw := watchReadyz(drained)
-	code, took, err := drained.term(c.opts.drainDelay + c.opts.drainTimeout + 5*time.Second)
+	code, took, err := drained.Term(c.opts.drainDelay + c.opts.drainTimeout + 5*time.Second)
 	if err != nil {
 		t.Fatal(err)
 	}
 	<-rw.done
-	t.Logf("drain: %s exited with %d after %v; readyz statuses seen: %v", drained.id, code, took.Round(time.Millisecond), rw.codes)
+	t.Logf("drain: %s exited with %d after %v; readyz statuses seen: %v", drained.ID, code, took.Round(time.Millisecond), rw.codes)
 	if code != 0 {
-		t.Errorf("%s exit code %d, want 0", drained.id, code)
+		t.Errorf("%s exit code %d, want 0", drained.ID, code)
 	}
 	if limit := c.opts.drainDelay + c.opts.drainTimeout; took > limit+2*time.Second {
-		t.Errorf("%s took %v to drain, over its delay+timeout %v", drained.id, took, limit)
+		t.Errorf("%s took %v to drain, over its delay+timeout %v", drained.ID, took, limit)
 	}
 	if rw.codes[http.StatusServiceUnavailable] == 0 {
-		t.Errorf("%s /readyz never answered 503 while draining (saw %v)", drained.id, rw.codes)
+		t.Errorf("%s /readyz never answered 503 while draining (saw %v)", drained.ID, rw.codes)
 	}
 
 	for _, ch := range movers {
-		eventually(t, 30*time.Second, ch.name+" moved", func() error {
+		testenv.Eventually(t, waitTimeout, ch.name+" moved", func() error {
 			nodes, closes := ch.connections()
 			if !slices.Contains(closes, protocol.CloseGoingAway) {
 				return fmt.Errorf("no close %d yet (closes %v)", protocol.CloseGoingAway, closes)
 			}
-			if last := nodes[len(nodes)-1]; last == drained.id || !ch.c.Connected() {
+			if last := nodes[len(nodes)-1]; last == drained.ID || !ch.c.Connected() {
 				return fmt.Errorf("still not on another node (connections: %v)", nodes)
 			}
 			return nil
@@ -172,7 +179,7 @@ func TestDrainMovesClients(t *testing.T) {
 	}
 	// Keep the load on a little after the move, then stop it.
 	before := loaders[0].count()
-	eventually(t, 30*time.Second, "load continues after the drain", func() error {
+	testenv.Eventually(t, waitTimeout, "load continues after the drain", func() error {
 		if loaders[0].count() < before+10 {
 			return fmt.Errorf("only %d messages since the move", loaders[0].count()-before)
 		}
@@ -209,7 +216,7 @@ func allHave(chatters []*chatter, room string, n int) error {
 // reader) is dense and equals what each chatter received.
 func checkComplete(t testing.TB, chatters []*chatter, room string, total int, reader *chatter) {
 	t.Helper()
-	eventually(t, 60*time.Second, "every client has every message", func() error {
+	testenv.Eventually(t, waitTimeout, "every client has every message", func() error {
 		for _, ch := range chatters {
 			if err := ch.outboxEmpty(); err != nil {
 				return err

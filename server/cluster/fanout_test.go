@@ -9,17 +9,15 @@ import (
 	"testing"
 	"time"
 
+	"github.com/parleychat/parley/internal/testenv"
 	"github.com/parleychat/parley/shared/protocol"
 )
-
-// wsURL is the WebSocket endpoint of a node.
-func (n *node) wsURL() string { return "ws://" + n.addr + protocol.PathWS }
 
 // baseURLs lists every node's http:// base URL.
 func (c *cluster) baseURLs() []string {
 	out := make([]string, len(c.nodes))
 	for i, n := range c.nodes {
-		out[i] = n.url
+		out[i] = n.URL
 	}
 	return out
 }
@@ -67,7 +65,7 @@ func TestFanoutAcrossNodes(t *testing.T) {
 	// User i signs up on node i%3 and chats on node (i+1)%3: the token of
 	// one node must be good on another.
 	sessions := signupAll(t, c.baseURLs(), names)
-	createRooms(t, c.nodes[0].url, sessions[0].AccessToken, rooms...)
+	createRooms(t, c.nodes[0].URL, sessions[0].AccessToken, rooms...)
 
 	members := make([]*member, users)
 	for i, name := range names {
@@ -79,7 +77,7 @@ func TestFanoutAcrossNodes(t *testing.T) {
 		if i%5 == 0 {
 			m.w = rawMember(t, n, sessions[i].AccessToken, m.rooms)
 		} else {
-			m.ch = connect(t, n.wsURL(), name, sessions[i].AccessToken, chatOptions{})
+			m.ch = connect(t, n.WSURL(), name, sessions[i].AccessToken, chatOptions{})
 			m.ch.subscribe(m.rooms...)
 		}
 		members[i] = m
@@ -90,7 +88,7 @@ func TestFanoutAcrossNodes(t *testing.T) {
 	for _, s := range want {
 		total[s.room]++
 	}
-	eventually(t, 90*time.Second, "every member has every message of its rooms", func() error {
+	testenv.Eventually(t, waitTimeout, "every member has every message of its rooms", func() error {
 		for _, m := range members {
 			if err := m.allAcked(); err != nil {
 				return err
@@ -111,7 +109,7 @@ func TestFanoutAcrossNodes(t *testing.T) {
 			continue
 		}
 		for i, n := range c.nodes {
-			if readers[i] == nil && m.ch.waitConnected() == n.id {
+			if readers[i] == nil && m.ch.waitConnected() == n.ID {
 				readers[i] = m.ch
 			}
 		}
@@ -120,7 +118,7 @@ func TestFanoutAcrossNodes(t *testing.T) {
 		var ref []protocol.Message
 		for i, rd := range readers {
 			if rd == nil {
-				t.Fatalf("no reader on %s", c.nodes[i].id)
+				t.Fatalf("no reader on %s", c.nodes[i].ID)
 			}
 			h, err := rd.fetchHistory(r)
 			if err != nil {
@@ -133,7 +131,7 @@ func TestFanoutAcrossNodes(t *testing.T) {
 				continue
 			}
 			if !slices.Equal(h, ref) {
-				t.Errorf("history of %s differs between %s and %s", r, c.nodes[0].id, c.nodes[i].id)
+				t.Errorf("history of %s differs between %s and %s", r, c.nodes[0].ID, c.nodes[i].ID)
 			}
 		}
 		for _, m := range members {
@@ -157,7 +155,7 @@ func rawMember(t testing.TB, n *node, token string, rooms []string) *wireWatcher
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	rc, err := dialRaw(ctx, n.wsURL(), token, nil)
+	rc, err := dialRaw(ctx, n.WSURL(), token, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -168,7 +166,7 @@ func rawMember(t testing.TB, n *node, token string, rooms []string) *wireWatcher
 			t.Fatal(err)
 		}
 	}
-	eventually(t, 30*time.Second, rc.user+" subscribed", func() error { return w.isSubscribed(rooms...) })
+	testenv.Eventually(t, waitTimeout, rc.user+" subscribed", func() error { return w.isSubscribed(rooms...) })
 	return w
 }
 

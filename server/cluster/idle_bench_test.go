@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/parleychat/parley/internal/testenv"
 	"github.com/parleychat/parley/shared/protocol"
 )
 
@@ -159,14 +160,14 @@ func newIdleBench(b *testing.B, c *cluster, rooms int) *idleBench {
 	all := append([]string{churnRoom}, ib.rooms...)
 	// Room creation is rate limited per user (burst 10): one creator per 10.
 	for i := 0; i < len(all); i += 10 {
-		createRooms(b, ib.n.url, c.token(fmt.Sprintf("idleadmin%d", i/10)), all[i:min(i+10, len(all))]...)
+		createRooms(b, ib.n.URL, c.token(fmt.Sprintf("idleadmin%d", i/10)), all[i:min(i+10, len(all))]...)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	if err := ib.fillChurnRoom(ctx); err != nil {
 		b.Fatal(err)
 	}
-	rc, err := dialRaw(ctx, ib.n.wsURL(), c.token("idlechurn"), nil)
+	rc, err := dialRaw(ctx, ib.n.WSURL(), c.token("idlechurn"), nil)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -186,7 +187,7 @@ func newIdleBench(b *testing.B, c *cluster, rooms int) *idleBench {
 func (ib *idleBench) close() {
 	ib.stopPing()
 	<-ib.pingDone
-	ib.n.kill()
+	ib.n.Kill()
 	ib.mu.Lock()
 	defer ib.mu.Unlock()
 	var wg sync.WaitGroup
@@ -220,7 +221,7 @@ func (ib *idleBench) fillChurnRoom(ctx context.Context) error {
 
 // writeChurn sends churnPerUser messages as user and waits for their acks.
 func (ib *idleBench) writeChurn(ctx context.Context, user, body string) error {
-	rc, err := dialRaw(ctx, ib.n.wsURL(), ib.c.token(user), nil)
+	rc, err := dialRaw(ctx, ib.n.WSURL(), ib.c.token(user), nil)
 	if err != nil {
 		return err
 	}
@@ -255,20 +256,20 @@ func (ib *idleBench) warmUp(b *testing.B) {
 	defer cancel()
 	var warm []*idleConn
 	for i, room := range ib.rooms {
-		ic, err := dialIdle(ctx, ib.n.wsURL(), ib.c.token(fmt.Sprintf("idlewarm%d", i)), room, nil)
+		ic, err := dialIdle(ctx, ib.n.WSURL(), ib.c.token(fmt.Sprintf("idlewarm%d", i)), room, nil)
 		if err != nil {
 			b.Fatal(err)
 		}
 		warm = append(warm, ic)
 	}
-	eventually(b, 30*time.Second, "warm-up connections subscribed", func() error {
+	testenv.Eventually(b, waitTimeout, "warm-up connections subscribed", func() error {
 		return allSubscribed(warm)
 	})
 	for _, ic := range warm {
 		ic.stop()
 	}
-	eventually(b, 30*time.Second, "warm-up connections gone", func() error {
-		m, err := scrapeMemory(ctx, ib.n.url)
+	testenv.Eventually(b, waitTimeout, "warm-up connections gone", func() error {
+		m, err := scrapeMemory(ctx, ib.n.URL)
 		if err != nil {
 			return err
 		}
@@ -306,7 +307,7 @@ func (ib *idleBench) connect(b *testing.B, n int) {
 			defer wg.Done()
 			sem <- struct{}{}
 			defer func() { <-sem }()
-			conns[i], errs[i] = dialIdle(ctx, ib.n.wsURL(), tokens[i], ib.rooms[i%len(ib.rooms)], clients[i/idlePerSource])
+			conns[i], errs[i] = dialIdle(ctx, ib.n.WSURL(), tokens[i], ib.rooms[i%len(ib.rooms)], clients[i/idlePerSource])
 		}()
 	}
 	wg.Wait()
@@ -320,7 +321,7 @@ func (ib *idleBench) connect(b *testing.B, n int) {
 	if err := errors.Join(errs...); err != nil {
 		b.Fatal(err)
 	}
-	eventually(b, time.Minute, "every connection subscribed", func() error {
+	testenv.Eventually(b, waitTimeout, "every connection subscribed", func() error {
 		return allSubscribed(conns)
 	})
 }
@@ -381,7 +382,7 @@ func (ib *idleBench) scrape(b *testing.B) nodeMemory {
 	b.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	m, err := scrapeMemory(ctx, ib.n.url)
+	m, err := scrapeMemory(ctx, ib.n.URL)
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -19,7 +19,7 @@ import (
 
 	"github.com/coder/websocket"
 
-	"github.com/parleychat/parley/server/internal/testenv"
+	"github.com/parleychat/parley/internal/testenv"
 	"github.com/parleychat/parley/shared/client"
 	"github.com/parleychat/parley/shared/protocol"
 )
@@ -59,7 +59,7 @@ func nginxBinary(t testing.TB) string {
 func startNginx(t testing.TB, nodes []*node) *nginxProc {
 	t.Helper()
 	bin := nginxBinary(t)
-	root, err := moduleRoot()
+	root, err := testenv.ModuleRoot()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -73,7 +73,7 @@ func startNginx(t testing.TB, nodes []*node) *nginxProc {
 	}
 	addrs := make([]string, len(nodes))
 	for i, n := range nodes {
-		addrs[i] = n.addr
+		addrs[i] = n.Addr
 	}
 	rendered, err := renderNginxConf(string(conf), "127.0.0.1:"+strconv.Itoa(port), addrs)
 	if err != nil {
@@ -205,25 +205,31 @@ func renderNginxConf(conf, listen string, addrs []string) (string, error) {
 
 // waitUp polls /healthz through nginx until a node answers.
 func (ng *nginxProc) waitUp(timeout time.Duration) error {
-	deadline := time.Now().Add(timeout)
-	for {
-		resp, err := http.Get(ng.url + "/healthz")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return nil
-			}
-		}
+	var exited bool
+	err := testenv.Poll(context.Background(), timeout, func() error {
 		select {
 		case <-ng.exited:
-			return fmt.Errorf("nginx exited: %s\n%s", ng.cmd.ProcessState, ng.logTail())
+			exited = true
+			return nil
 		default:
 		}
-		if time.Now().After(deadline) {
-			return fmt.Errorf("nginx not serving after %v: %v\n%s", timeout, err, ng.logTail())
+		resp, err := http.Get(ng.url + "/healthz")
+		if err != nil {
+			return err
 		}
-		time.Sleep(50 * time.Millisecond)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			return fmt.Errorf("/healthz answered %d", resp.StatusCode)
+		}
+		return nil
+	})
+	switch {
+	case exited:
+		return fmt.Errorf("nginx exited: %s\n%s", ng.cmd.ProcessState, ng.logTail())
+	case err != nil:
+		return fmt.Errorf("nginx not serving: %w\n%s", err, ng.logTail())
 	}
+	return nil
 }
 
 func (ng *nginxProc) stop(t testing.TB) {
@@ -325,11 +331,11 @@ func TestNginxFrontsCluster(t *testing.T) {
 
 	// Failover: node2 dies; its clients reconnect through nginx to node1.
 	dead := c.nodes[1]
-	dead.kill()
+	dead.Kill()
 	for _, ch := range chatters {
-		eventually(t, 30*time.Second, ch.name+" back through nginx", func() error {
+		testenv.Eventually(t, waitTimeout, ch.name+" back through nginx", func() error {
 			nodes, _ := ch.connections()
-			if last := nodes[len(nodes)-1]; last == dead.id || !ch.c.Connected() {
+			if last := nodes[len(nodes)-1]; last == dead.ID || !ch.c.Connected() {
 				return fmt.Errorf("not reconnected to a live node (connections %v)", nodes)
 			}
 			return nil

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/parleychat/parley/internal/testenv"
 	"github.com/parleychat/parley/server/presence"
 )
 
@@ -24,21 +25,21 @@ func TestPresenceAcrossNodes(t *testing.T) {
 	const room = "lobby"
 	names := userNames("pres", 6)
 	sessions := signupAll(t, c.baseURLs(), names)
-	createRooms(t, c.nodes[0].url, sessions[0].AccessToken, room)
+	createRooms(t, c.nodes[0].URL, sessions[0].AccessToken, room)
 
 	chatters := make([]*chatter, len(names))
 	for i, name := range names {
-		chatters[i] = connect(t, c.nodes[i%3].wsURL(), name, sessions[i].AccessToken, chatOptions{})
+		chatters[i] = connect(t, c.nodes[i%3].WSURL(), name, sessions[i].AccessToken, chatOptions{})
 		chatters[i].subscribe(room)
 	}
 	everyone := slices.Sorted(slices.Values(names))
-	eventually(t, 15*time.Second, "presence lists agree on every node", func() error {
+	testenv.Eventually(t, waitTimeout, "presence lists agree on every node", func() error {
 		return samePresence(chatters, room, everyone)
 	})
 
 	// Typing on node1 (user 0) shows on node2 (user 1). Typing is
 	// best-effort, so it is repeated until seen.
-	eventually(t, 15*time.Second, "typing crosses nodes", func() error {
+	testenv.Eventually(t, waitTimeout, "typing crosses nodes", func() error {
 		chatters[0].c.Typing(room)
 		if !chatters[1].sawTyping(room, names[0]) {
 			return fmt.Errorf("%s did not see %s typing", names[1], names[0])
@@ -59,14 +60,15 @@ func TestPresenceAcrossNodes(t *testing.T) {
 	}
 	slices.Sort(remaining)
 	start := time.Now()
-	killed.kill()
+	killed.Kill()
 	for i, ch := range chatters {
 		if i%3 == 2 {
 			ch.disconnect() // nowhere to reconnect to
 		}
 	}
-	bound := c.opts.presenceTTL + presenceSweepSlack
-	eventually(t, bound, "killed node's users leave every presence list", func() error {
+	// The documented bound is TTL + sweep; the deadline is generous so a
+	// busy machine does not fail the test, and the time it took is logged.
+	testenv.Eventually(t, 4*(c.opts.presenceTTL+presenceSweepSlack), "killed node's users leave every presence list", func() error {
 		return samePresence(survivors, room, remaining)
 	})
 	t.Logf("presence: killed node's users gone after %v (TTL %v)", time.Since(start).Round(10*time.Millisecond), c.opts.presenceTTL)

@@ -5,6 +5,8 @@ import (
 	"slices"
 	"testing"
 	"time"
+
+	"github.com/parleychat/parley/internal/testenv"
 )
 
 // TestRedisRestart: users on two nodes chat while Redis is killed and,
@@ -17,30 +19,30 @@ func TestRedisRestart(t *testing.T) {
 	const room = "relay"
 	names := userNames("relay", 4)
 	sessions := signupAll(t, c.baseURLs(), names)
-	createRooms(t, c.nodes[0].url, sessions[0].AccessToken, room)
+	createRooms(t, c.nodes[0].URL, sessions[0].AccessToken, room)
 
 	chatters := make([]*chatter, len(names))
 	loaders := make([]*loader, len(names))
 	for i, name := range names {
-		chatters[i] = connect(t, c.nodes[i%2].wsURL(), name, sessions[i].AccessToken, chatOptions{})
+		chatters[i] = connect(t, c.nodes[i%2].WSURL(), name, sessions[i].AccessToken, chatOptions{})
 		chatters[i].subscribe(room)
 	}
 	for i, ch := range chatters {
 		loaders[i] = startLoader(t, ch, room, 100*time.Millisecond)
 	}
-	eventually(t, 30*time.Second, "chat flowing", func() error { return allHave(chatters, room, 20) })
+	testenv.Eventually(t, waitTimeout, "chat flowing", func() error { return allHave(chatters, room, 20) })
 
 	c.redis.Stop()
 	t.Log("redis stopped")
 	// Sends are still stored and acknowledged on both nodes meanwhile.
 	acked := ackCounts(chatters)
-	eventually(t, 30*time.Second, "sends acknowledged while redis is down", func() error {
+	testenv.Eventually(t, waitTimeout, "sends acknowledged while redis is down", func() error {
 		return ackedMore(chatters, acked, 10)
 	})
 	c.redis.Start()
 	t.Log("redis started again")
 	acked = ackCounts(chatters)
-	eventually(t, 30*time.Second, "sends acknowledged after redis returned", func() error {
+	testenv.Eventually(t, waitTimeout, "sends acknowledged after redis returned", func() error {
 		return ackedMore(chatters, acked, 10)
 	})
 
@@ -54,7 +56,7 @@ func TestRedisRestart(t *testing.T) {
 	}
 	checkComplete(t, chatters, room, total, chatters[0])
 	everyone := slices.Sorted(slices.Values(names))
-	eventually(t, c.opts.presenceTTL+presenceSweepSlack+5*time.Second, "presence restored after the redis restart", func() error {
+	testenv.Eventually(t, 4*(c.opts.presenceTTL+presenceSweepSlack), "presence restored after the redis restart", func() error {
 		return samePresence(chatters, room, everyone)
 	})
 }

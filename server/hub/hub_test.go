@@ -2,15 +2,16 @@ package hub_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"path/filepath"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/parleychat/parley/internal/testenv"
 	"github.com/parleychat/parley/server/broker"
 	"github.com/parleychat/parley/server/hub"
-	"github.com/parleychat/parley/server/internal/testenv"
 	"github.com/parleychat/parley/server/presence"
 	"github.com/parleychat/parley/server/store"
 	"github.com/parleychat/parley/shared/protocol"
@@ -53,6 +54,17 @@ func (r *recorder) offsets() []int64 {
 	return out
 }
 
+// hasOffsets is a check for testenv.Eventually: r has received exactly
+// the msg frames want, in order.
+func (r *recorder) hasOffsets(want ...int64) func() error {
+	return func() error {
+		if got := r.offsets(); !equal(got, want) {
+			return fmt.Errorf("offsets %v, want %v", got, want)
+		}
+		return nil
+	}
+}
+
 func (r *recorder) frames(typ string) []protocol.Frame {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -93,7 +105,7 @@ func newEnv(t *testing.T, reconcile time.Duration) *env {
 			t.Errorf("hub run: %v", err)
 		}
 	})
-	waitFor(t, func() bool {
+	testenv.Eventually(t, waitTimeout, "hub running", testenv.Cond(func() bool {
 		// Run has started once Subscribe stops answering ErrNotRunning.
 		r := &recorder{user: "probe"}
 		if err := h.Subscribe(ctx, r, "general", 0); err != nil {
@@ -101,19 +113,8 @@ func newEnv(t *testing.T, reconcile time.Duration) *env {
 		}
 		h.Unsubscribe(r, "general")
 		return true
-	})
+	}))
 	return &env{hub: h, store: st, broker: b}
-}
-
-func waitFor(t *testing.T, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatal("condition not met in 5s")
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
 }
 
 func (e *env) append(t *testing.T, n int) []store.Message {
@@ -162,11 +163,11 @@ func TestSubscribeReplaysBacklogThenLive(t *testing.T) {
 	if err := e.hub.PublishMessage(context.Background(), m); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, func() bool { return equal(r.offsets(), []int64{3, 4, 5, 6}) })
-	waitFor(t, func() bool {
+	testenv.Eventually(t, waitTimeout, "r gets offsets 3,4,5,6", r.hasOffsets(3, 4, 5, 6))
+	testenv.Eventually(t, waitTimeout, "presence lists bob", testenv.Cond(func() bool {
 		p := r.frames(protocol.TypePresence)
 		return len(p) > 0 && fmt.Sprint(p[len(p)-1].Users) == "[bob]"
-	})
+	}))
 }
 
 func TestOutOfOrderDeliveryIsSequenced(t *testing.T) {
@@ -178,13 +179,13 @@ func TestOutOfOrderDeliveryIsSequenced(t *testing.T) {
 	msgs := e.append(t, 3)
 	// Offset 3 arrives first: the hub must fill 1 and 2 from the store.
 	e.hub.Deliver("general", payload(t, msgs[2]))
-	waitFor(t, func() bool { return equal(r.offsets(), []int64{1, 2, 3}) })
+	testenv.Eventually(t, waitTimeout, "r gets offsets 1,2,3", r.hasOffsets(1, 2, 3))
 	// The late ones are duplicates now.
 	e.hub.Deliver("general", payload(t, msgs[0]))
 	e.hub.Deliver("general", payload(t, msgs[1]))
 	more := e.append(t, 1)
 	e.hub.Deliver("general", payload(t, more[0]))
-	waitFor(t, func() bool { return len(r.offsets()) >= 4 })
+	testenv.Eventually(t, waitTimeout, "four offsets delivered", testenv.Cond(func() bool { return len(r.offsets()) >= 4 }))
 	if got := r.offsets(); !equal(got, []int64{1, 2, 3, 4}) {
 		t.Fatalf("offsets = %v, want [1 2 3 4]", got)
 	}
@@ -198,7 +199,7 @@ func TestInterruptedBackfillsFromStore(t *testing.T) {
 	}
 	e.append(t, 2) // stored, never published: "lost" by the broker
 	e.hub.Interrupted([]string{"general"})
-	waitFor(t, func() bool { return equal(r.offsets(), []int64{1, 2}) })
+	testenv.Eventually(t, waitTimeout, "r gets offsets 1,2", r.hasOffsets(1, 2))
 	if e.hub.Stats().Backfilled != 2 {
 		t.Fatalf("stats = %+v", e.hub.Stats())
 	}
@@ -211,7 +212,7 @@ func TestReconcileRecoversLostPublish(t *testing.T) {
 		t.Fatal(err)
 	}
 	e.append(t, 3)
-	waitFor(t, func() bool { return equal(r.offsets(), []int64{1, 2, 3}) })
+	testenv.Eventually(t, waitTimeout, "r gets offsets 1,2,3", r.hasOffsets(1, 2, 3))
 }
 
 func TestSlowSubscriberIsDroppedOthersContinue(t *testing.T) {
@@ -231,7 +232,7 @@ func TestSlowSubscriberIsDroppedOthersContinue(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	waitFor(t, func() bool { return equal(ok.offsets(), []int64{1, 2, 3}) })
+	testenv.Eventually(t, waitTimeout, "ok gets offsets 1,2,3", ok.hasOffsets(1, 2, 3))
 	if got := e.hub.Stats().SlowClosed; got != 1 {
 		t.Fatalf("SlowClosed = %d, want 1", got)
 	}
@@ -274,11 +275,10 @@ func TestSubscribeUnknownRoom(t *testing.T) {
 func TestRedisDownServesLocally(t *testing.T) {
 	ctx := context.Background()
 	a, b, st, rs := redisPair(t, 50*time.Millisecond, "general")
-	time.Sleep(100 * time.Millisecond) // let both Run loops start
 	rs.Stop()
 
 	local := &recorder{user: "local"}
-	waitFor(t, func() bool { return a.Subscribe(ctx, local, "general", 0) == nil })
+	testenv.Eventually(t, waitTimeout, "a.Subscribe(ctx, local, \"general\", 0) == nil", testenv.Cond(func() bool { return a.Subscribe(ctx, local, "general", 0) == nil }))
 	m, _, err := st.Append(ctx, store.Message{Room: "general", Author: "ann", Body: "while redis is down", CID: "c1"})
 	if err != nil {
 		t.Fatal(err)
@@ -286,14 +286,14 @@ func TestRedisDownServesLocally(t *testing.T) {
 	if err := a.PublishMessage(ctx, m); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, func() bool { return equal(local.offsets(), []int64{1}) })
+	testenv.Eventually(t, waitTimeout, "local gets offsets 1", local.hasOffsets(1))
 	if a.Stats().PublishFailures == 0 {
 		t.Fatal("publish with Redis down did not count a failure")
 	}
 
 	rs.Start()
 	remote := &recorder{user: "remote"}
-	waitFor(t, func() bool { return b.Subscribe(ctx, remote, "general", 0) == nil })
+	testenv.Eventually(t, waitTimeout, "b.Subscribe(ctx, remote, \"general\", 0) == nil", testenv.Cond(func() bool { return b.Subscribe(ctx, remote, "general", 0) == nil }))
 	// Wait until a's room has resubscribed: a message published by b
 	// reaches a's subscriber through Redis (or, at worst, reconcile).
 	m2, _, err := st.Append(ctx, store.Message{Room: "general", Author: "bo", Body: "redis is back", CID: "c2"})
@@ -303,8 +303,8 @@ func TestRedisDownServesLocally(t *testing.T) {
 	if err := b.PublishMessage(ctx, m2); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, func() bool { return equal(local.offsets(), []int64{1, 2}) })
-	waitFor(t, func() bool { return equal(remote.offsets(), []int64{2}) })
+	testenv.Eventually(t, waitTimeout, "local gets offsets 1,2", local.hasOffsets(1, 2))
+	testenv.Eventually(t, waitTimeout, "remote gets offsets 2", remote.hasOffsets(2))
 }
 
 // TestNewRoomsSubscribeWhileMessagesFlow: a node joining many rooms at once
@@ -321,7 +321,7 @@ func TestNewRoomsSubscribeWhileMessagesFlow(t *testing.T) {
 	a, b, st, _ := redisPair(t, time.Hour, names...)
 	// Keep a's broker reader busy: b publishes typing frames to r0 non-stop.
 	busy := &recorder{user: "busy"}
-	waitFor(t, func() bool { return a.Subscribe(ctx, busy, "r0", 0) == nil })
+	testenv.Eventually(t, waitTimeout, "a.Subscribe(ctx, busy, \"r0\", 0) == nil", testenv.Cond(func() bool { return a.Subscribe(ctx, busy, "r0", 0) == nil }))
 	stop := make(chan struct{})
 	flood := make(chan struct{})
 	go func() {
@@ -364,7 +364,7 @@ func TestNewRoomsSubscribeWhileMessagesFlow(t *testing.T) {
 		}
 	}
 	for i := 1; i < rooms; i++ {
-		waitFor(t, func() bool { return equal(subs[i].offsets(), []int64{1}) })
+		testenv.Eventually(t, waitTimeout, "subs[i] gets offsets 1", subs[i].hasOffsets(1))
 	}
 }
 
@@ -379,7 +379,7 @@ func redisPair(t *testing.T, reconcile time.Duration, rooms ...string) (a, b *hu
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	for _, room := range rooms {
+	for _, room := range append(rooms, probeRoom) {
 		if _, err := db.EnsureRoom(ctx, room); err != nil {
 			t.Fatal(err)
 		}
@@ -397,5 +397,30 @@ func redisPair(t *testing.T, reconcile time.Duration, rooms ...string) (a, b *hu
 		t.Cleanup(func() { cancel(); <-done })
 		return h
 	}
-	return newHub(), newHub(), db, rs
+	a, b = newHub(), newHub()
+	linked(t, a, b)
+	return a, b, db, rs
 }
+
+// linked waits until a and b hear each other through the broker: typing
+// published on one reaches a subscriber on the other.
+func linked(t *testing.T, a, b *hub.Hub) {
+	t.Helper()
+	ctx := context.Background()
+	for _, pair := range [][2]*hub.Hub{{a, b}, {b, a}} {
+		from, to := pair[0], pair[1]
+		probe := &recorder{user: "probe"}
+		testenv.Eventually(t, waitTimeout, "probe subscribed", func() error { return to.Subscribe(ctx, probe, probeRoom, 0) })
+		testenv.Eventually(t, waitTimeout, "typing crosses the broker", func() error {
+			from.PublishTyping(ctx, probeRoom, "prober")
+			if len(probe.frames(protocol.TypeTyping)) == 0 {
+				return errors.New("no typing frame yet")
+			}
+			return nil
+		})
+		to.Unsubscribe(probe, probeRoom)
+	}
+}
+
+// probeRoom is the room linked uses; redisPair creates it.
+const probeRoom = "probe"

@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"github.com/coder/websocket"
+
+	"github.com/parleychat/parley/internal/testenv"
 	"github.com/parleychat/parley/server/auth"
 	"github.com/parleychat/parley/server/node"
 	"github.com/parleychat/parley/shared/client"
@@ -66,14 +68,14 @@ func startNode(t *testing.T, mutate ...func(*node.Config)) *testNode {
 	tn.Keys, _ = auth.NewKeyring(key)
 	go func() { tn.done <- n.Serve(ctx, ln) }()
 	t.Cleanup(func() { tn.stop(t) })
-	waitFor(t, 5*time.Second, func() bool {
+	testenv.Eventually(t, waitTimeout, "node ready", testenv.Cond(func() bool {
 		resp, err := http.Get(tn.URL + "/readyz")
 		if err != nil {
 			return false
 		}
 		resp.Body.Close()
 		return resp.StatusCode == http.StatusOK
-	})
+	}))
 	return tn
 }
 
@@ -90,17 +92,6 @@ func (tn *testNode) stop(t *testing.T) {
 			t.Error("node did not stop within 20s")
 		}
 	})
-}
-
-func waitFor(t *testing.T, d time.Duration, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(d)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("condition not met within %v", d)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
 }
 
 func signup(t *testing.T, base, user string) protocol.Session {

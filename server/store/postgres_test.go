@@ -7,7 +7,8 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/parleychat/parley/server/internal/testenv"
+
+	"github.com/parleychat/parley/internal/testenv"
 	"github.com/parleychat/parley/server/store"
 	"github.com/parleychat/parley/server/store/storetest"
 )
@@ -105,18 +106,13 @@ func TestPostgresServerRestart(t *testing.T) {
 	if err := srv.Start(); err != nil {
 		t.Fatal(err)
 	}
-	deadline := time.Now().Add(15 * time.Second)
-	for {
-		m, _, err := s.Append(ctx, store.Message{Room: "r", Author: "alice", Body: "after"})
-		if err == nil {
-			if m.Offset != 2 {
-				t.Fatalf("offset after restart = %d, want 2", m.Offset)
-			}
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("Append after restart: %v", err)
-		}
-		time.Sleep(100 * time.Millisecond)
+	var m store.Message
+	testenv.Eventually(t, 60*time.Second, "Append after restart", func() error {
+		var err error
+		m, _, err = s.Append(ctx, store.Message{Room: "r", Author: "alice", Body: "after"})
+		return err
+	})
+	if m.Offset != 2 {
+		t.Fatalf("offset after restart = %d, want 2", m.Offset)
 	}
 }

@@ -10,12 +10,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/parleychat/parley/internal/testenv"
 	"github.com/parleychat/parley/shared/client/internal/peer"
 	"github.com/parleychat/parley/shared/protocol"
 )
 
 func TestSubscribeReplaysBacklogAndDeliversLive(t *testing.T) {
-	checkLeaks(t)
 	p := peer.New(t)
 	for i := 0; i < 3; i++ {
 		p.Post("general", "bob", fmt.Sprint("old ", i))
@@ -28,11 +28,11 @@ func TestSubscribeReplaysBacklogAndDeliversLive(t *testing.T) {
 	}
 	_ = c.Subscribe("random", 0) // no offset: the node starts it live
 	start(t, c)
-	waitFor(t, "backlog", func() bool { return len(rec.offsets("general")) == 2 })
-	waitFor(t, "subscribed", func() bool { return len(rec.kind(EventSubscribed)) == 2 })
+	testenv.Eventually(t, waitTimeout, "backlog", testenv.Cond(func() bool { return len(rec.offsets("general")) == 2 }))
+	testenv.Eventually(t, waitTimeout, "subscribed", testenv.Cond(func() bool { return len(rec.kind(EventSubscribed)) == 2 }))
 	p.Post("general", "bob", "live")
 	p.Post("random", "bob", "live")
-	waitFor(t, "live messages", func() bool { return len(rec.offsets("general")) == 3 && len(rec.offsets("random")) == 1 })
+	testenv.Eventually(t, waitTimeout, "live messages", testenv.Cond(func() bool { return len(rec.offsets("general")) == 3 && len(rec.offsets("random")) == 1 }))
 	evs := rec.all()
 	if evs[0].Kind != EventConnected || evs[0].User != "alice" || evs[0].Node != "peer" {
 		t.Fatalf("first event %+v, want connected as alice", evs[0])
@@ -59,21 +59,20 @@ func TestSubscribeReplaysBacklogAndDeliversLive(t *testing.T) {
 // A room subscribed while empty has offset 0, and a node replays nothing
 // for since 0: what was posted while the client was away must be fetched.
 func TestResumeRecoversRoomThatWasEmpty(t *testing.T) {
-	checkLeaks(t)
 	p := peer.New(t)
 	rec := &recorder{}
 	c := New(testConfig(p, rec))
 	_ = c.Subscribe("general", 0)
 	r := start(t, c)
-	waitFor(t, "subscribed", func() bool { return len(rec.kind(EventSubscribed)) == 1 })
+	testenv.Eventually(t, waitTimeout, "subscribed", testenv.Cond(func() bool { return len(rec.kind(EventSubscribed)) == 1 }))
 	r.stop(t)
 	for i := 0; i < 3; i++ {
 		p.Post("general", "bob", "while away")
 	}
 	start(t, c) // the same client: subscriptions and offsets persist
-	waitFor(t, "missed messages", func() bool { return len(rec.offsets("general")) == 3 })
+	testenv.Eventually(t, waitTimeout, "missed messages", testenv.Cond(func() bool { return len(rec.offsets("general")) == 3 }))
 	p.Post("general", "bob", "live")
-	waitFor(t, "live", func() bool { return len(rec.offsets("general")) == 4 })
+	testenv.Eventually(t, waitTimeout, "live", testenv.Cond(func() bool { return len(rec.offsets("general")) == 4 }))
 	if got := rec.offsets("general"); !equalOffsets(got, seq(1, 4)) {
 		t.Fatalf("offsets %v, want 1..4", got)
 	}
@@ -83,23 +82,22 @@ func TestResumeRecoversRoomThatWasEmpty(t *testing.T) {
 }
 
 func TestReconnectAfterSlowConsumerResubscribesFromLastOffset(t *testing.T) {
-	checkLeaks(t)
 	p := peer.New(t)
 	rec := &recorder{}
 	c := New(testConfig(p, rec))
 	_ = c.Subscribe("general", 0)
 	r := start(t, c)
-	waitFor(t, "subscribed", func() bool { return len(rec.kind(EventSubscribed)) == 1 })
+	testenv.Eventually(t, waitTimeout, "subscribed", testenv.Cond(func() bool { return len(rec.kind(EventSubscribed)) == 1 }))
 	for i := 0; i < 3; i++ {
 		p.Post("general", "bob", "m")
 	}
-	waitFor(t, "three", func() bool { return len(rec.offsets("general")) == 3 })
+	testenv.Eventually(t, waitTimeout, "three", testenv.Cond(func() bool { return len(rec.offsets("general")) == 3 }))
 
 	p.CloseAll(protocol.CloseSlowConsumer, "slow")
 	p.Post("general", "bob", "while away") // may land before or after the reconnect
-	waitFor(t, "reconnect", func() bool { return len(rec.kind(EventConnected)) == 2 })
+	testenv.Eventually(t, waitTimeout, "reconnect", testenv.Cond(func() bool { return len(rec.kind(EventConnected)) == 2 }))
 	p.Post("general", "bob", "after")
-	waitFor(t, "all messages", func() bool { return len(rec.offsets("general")) == 5 })
+	testenv.Eventually(t, waitTimeout, "all messages", testenv.Cond(func() bool { return len(rec.offsets("general")) == 5 }))
 
 	subs := p.Frames(protocol.TypeSubscribe)
 	if len(subs) != 2 || subs[0].Since != 0 || subs[1].Since != 3 {
@@ -118,7 +116,6 @@ func TestReconnectAfterSlowConsumerResubscribesFromLastOffset(t *testing.T) {
 }
 
 func TestTerminalCloseStopsRun(t *testing.T) {
-	checkLeaks(t)
 	p := peer.New(t)
 	p.Configure(func(h *peer.Hooks) { h.AuthClose = protocol.CloseUnauthorized })
 	rec := &recorder{}
@@ -137,11 +134,10 @@ func TestTerminalCloseStopsRun(t *testing.T) {
 }
 
 func TestTerminalCloseOnLiveConnection(t *testing.T) {
-	checkLeaks(t)
 	p := peer.New(t)
 	rec := &recorder{}
 	r := start(t, New(testConfig(p, rec)))
-	waitFor(t, "connect", func() bool { return len(rec.kind(EventConnected)) == 1 })
+	testenv.Eventually(t, waitTimeout, "connect", testenv.Cond(func() bool { return len(rec.kind(EventConnected)) == 1 }))
 	p.CloseAll(protocol.CloseProtocolError, "bad frame")
 	if err := r.wait(t); !errors.Is(err, ErrProtocol) {
 		t.Fatalf("Run = %v, want ErrProtocol", err)
@@ -149,7 +145,6 @@ func TestTerminalCloseOnLiveConnection(t *testing.T) {
 }
 
 func TestTokenUnauthorizedStopsRun(t *testing.T) {
-	checkLeaks(t)
 	p := peer.New(t)
 	cfg := testConfig(p, &recorder{})
 	cfg.Token = func(context.Context) (string, error) {
@@ -164,7 +159,6 @@ func TestTokenUnauthorizedStopsRun(t *testing.T) {
 }
 
 func TestGoingAwayReconnectsWithinDrainJitter(t *testing.T) {
-	checkLeaks(t)
 	p := peer.New(t)
 	rec := &recorder{}
 	cfg := testConfig(p, rec)
@@ -172,9 +166,9 @@ func TestGoingAwayReconnectsWithinDrainJitter(t *testing.T) {
 	cfg.MinBackoff, cfg.MaxBackoff = time.Hour, time.Hour
 	cfg.DrainJitter = 30 * time.Millisecond
 	start(t, New(cfg))
-	waitFor(t, "connect", func() bool { return len(rec.kind(EventConnected)) == 1 })
+	testenv.Eventually(t, waitTimeout, "connect", testenv.Cond(func() bool { return len(rec.kind(EventConnected)) == 1 }))
 	p.CloseAll(protocol.CloseGoingAway, "draining")
-	waitFor(t, "reconnect", func() bool { return len(rec.kind(EventConnected)) == 2 })
+	testenv.Eventually(t, waitTimeout, "reconnect", testenv.Cond(func() bool { return len(rec.kind(EventConnected)) == 2 }))
 	dis := rec.kind(EventDisconnected)
 	if len(dis) != 1 || dis[0].Code != protocol.CloseGoingAway || dis[0].Retry < 0 || dis[0].Retry > cfg.DrainJitter {
 		t.Fatalf("disconnected events %+v, want code 4000 with retry in [0, %v]", dis, cfg.DrainJitter)
@@ -182,7 +176,6 @@ func TestGoingAwayReconnectsWithinDrainJitter(t *testing.T) {
 }
 
 func TestOutboxResentInOrderWithSameCIDs(t *testing.T) {
-	checkLeaks(t)
 	p := peer.New(t)
 	// First connection: store the first message but lose its ack, ignore
 	// the others. Later connections behave.
@@ -207,7 +200,7 @@ func TestOutboxResentInOrderWithSameCIDs(t *testing.T) {
 		t.Fatal(err)
 	}
 	start(t, c)
-	waitFor(t, "connect", func() bool { return len(rec.kind(EventConnected)) == 1 })
+	testenv.Eventually(t, waitTimeout, "connect", testenv.Cond(func() bool { return len(rec.kind(EventConnected)) == 1 }))
 	var cids = []string{offline}
 	for _, body := range []string{"two", "three"} {
 		cid, err := c.Send("general", body)
@@ -216,13 +209,13 @@ func TestOutboxResentInOrderWithSameCIDs(t *testing.T) {
 		}
 		cids = append(cids, cid)
 	}
-	waitFor(t, "three sends", func() bool { return len(p.Frames(protocol.TypeSend)) == 3 })
+	testenv.Eventually(t, waitTimeout, "three sends", testenv.Cond(func() bool { return len(p.Frames(protocol.TypeSend)) == 3 }))
 	if pend := c.Pending(); len(pend) != 3 || pend[0].CID != offline || pend[0].Written != 1 {
 		t.Fatalf("pending %+v", pend)
 	}
 
 	p.CloseAll(protocol.CloseSlowConsumer, "")
-	waitFor(t, "outbox drained", func() bool { return len(c.Pending()) == 0 && len(rec.offsets("general")) == 3 })
+	testenv.Eventually(t, waitTimeout, "outbox drained", testenv.Cond(func() bool { return len(c.Pending()) == 0 && len(rec.offsets("general")) == 3 }))
 
 	// The first message was stored on the first connection: after the
 	// reconnect it is either resent (and acked as the original) or seen
@@ -289,7 +282,6 @@ func TestSendQueueBound(t *testing.T) {
 }
 
 func TestGapInBacklogFetchedWithHistory(t *testing.T) {
-	checkLeaks(t)
 	p := peer.New(t)
 	for i := 0; i < 7; i++ {
 		p.Post("general", "bob", "m")
@@ -313,7 +305,7 @@ func TestGapInBacklogFetchedWithHistory(t *testing.T) {
 	c := New(testConfig(p, rec))
 	_ = c.Subscribe("general", 1)
 	start(t, c)
-	waitFor(t, "2..7", func() bool { return len(rec.offsets("general")) == 6 })
+	testenv.Eventually(t, waitTimeout, "2..7", testenv.Cond(func() bool { return len(rec.offsets("general")) == 6 }))
 	if got := rec.offsets("general"); !equalOffsets(got, seq(2, 7)) {
 		t.Fatalf("offsets %v, want 2..7", got)
 	}
@@ -322,20 +314,19 @@ func TestGapInBacklogFetchedWithHistory(t *testing.T) {
 		t.Fatalf("history requests %+v, want one before=6 limit=2", h)
 	}
 	p.Post("general", "bob", "live")
-	waitFor(t, "live", func() bool { return len(rec.offsets("general")) == 7 })
+	testenv.Eventually(t, waitTimeout, "live", testenv.Cond(func() bool { return len(rec.offsets("general")) == 7 }))
 	if len(rec.kind(EventGap)) != 0 {
 		t.Fatal("a fetchable gap was reported as skipped")
 	}
 }
 
 func TestOutOfOrderLiveMessagesDeliveredInOrder(t *testing.T) {
-	checkLeaks(t)
 	p := peer.New(t)
 	rec := &recorder{}
 	c := New(testConfig(p, rec))
 	_ = c.Subscribe("general", 0)
 	start(t, c)
-	waitFor(t, "subscribed", func() bool { return len(rec.kind(EventSubscribed)) == 1 })
+	testenv.Eventually(t, waitTimeout, "subscribed", testenv.Cond(func() bool { return len(rec.kind(EventSubscribed)) == 1 }))
 	// Stored in order, sent out of order: whichever comes first, the live
 	// 2 or the history reply that fetches it, each is delivered once.
 	var stored []protocol.Message
@@ -346,15 +337,14 @@ func TestOutOfOrderLiveMessagesDeliveredInOrder(t *testing.T) {
 	for _, o := range []int{1, 3, 2, 3, 4} {
 		p.Inject(protocol.Frame{Type: protocol.TypeMsg, Msg: &stored[o-1]})
 	}
-	waitFor(t, "four", func() bool { return len(rec.offsets("general")) == 4 })
-	time.Sleep(20 * time.Millisecond) // let a wrong extra delivery show up
+	testenv.Eventually(t, waitTimeout, "four", testenv.Cond(func() bool { return len(rec.offsets("general")) == 4 }))
+	roundTrip(t, c) // a wrong extra delivery would have come first
 	if got := rec.offsets("general"); !equalOffsets(got, seq(1, 4)) {
 		t.Fatalf("offsets %v, want 1..4 once each", got)
 	}
 }
 
 func TestHistoryCorrelatesConcurrentRequests(t *testing.T) {
-	checkLeaks(t)
 	p := peer.New(t)
 	for i := 0; i < 30; i++ {
 		p.Post("general", "bob", fmt.Sprint(i+1))
@@ -384,7 +374,7 @@ func TestHistoryCorrelatesConcurrentRequests(t *testing.T) {
 		t.Fatalf("History offline = %v, want ErrNotConnected", err)
 	}
 	start(t, c)
-	waitFor(t, "connect", func() bool { return c.Connected() })
+	testenv.Eventually(t, waitTimeout, "connect", testenv.Cond(func() bool { return c.Connected() }))
 	var wg sync.WaitGroup
 	for _, before := range []int64{0, 21, 11} {
 		wg.Add(1)
@@ -410,7 +400,6 @@ func TestHistoryCorrelatesConcurrentRequests(t *testing.T) {
 }
 
 func TestHistoryErrorAndLostConnection(t *testing.T) {
-	checkLeaks(t)
 	p := peer.New(t)
 	p.Configure(func(h *peer.Hooks) {
 		h.OnFrame = func(pc *peer.Conn, f protocol.Frame) bool {
@@ -427,7 +416,7 @@ func TestHistoryErrorAndLostConnection(t *testing.T) {
 	rec := &recorder{}
 	c := New(testConfig(p, rec))
 	start(t, c)
-	waitFor(t, "connect", func() bool { return c.Connected() })
+	testenv.Eventually(t, waitTimeout, "connect", testenv.Cond(func() bool { return c.Connected() }))
 	_, _, err := c.History(context.Background(), "secret", 0, 5)
 	var se *ServerError
 	if !errors.As(err, &se) || se.Code != protocol.ErrForbidden {
@@ -438,14 +427,14 @@ func TestHistoryErrorAndLostConnection(t *testing.T) {
 		_, _, err := c.History(context.Background(), "void", 0, 5)
 		done <- err
 	}()
-	waitFor(t, "request sent", func() bool {
+	testenv.Eventually(t, waitTimeout, "request sent", testenv.Cond(func() bool {
 		for _, f := range p.Frames(protocol.TypeHistory) {
 			if f.Room == "void" {
 				return true
 			}
 		}
 		return false
-	})
+	}))
 	p.CloseAll(protocol.CloseIdle, "")
 	select {
 	case err := <-done:
@@ -461,68 +450,64 @@ func TestHistoryErrorAndLostConnection(t *testing.T) {
 }
 
 func TestHeartbeatDetectsDeadConnection(t *testing.T) {
-	checkLeaks(t)
 	p := peer.New(t)
 	p.Configure(func(h *peer.Hooks) { h.Silent = true })
 	rec := &recorder{}
 	cfg := testConfig(p, rec)
 	cfg.PingInterval = 20 * time.Millisecond
 	start(t, New(cfg))
-	waitFor(t, "dead connection detected", func() bool {
+	testenv.Eventually(t, waitTimeout, "dead connection detected", testenv.Cond(func() bool {
 		for _, ev := range rec.kind(EventDisconnected) {
 			if errors.Is(ev.Err, ErrHeartbeatTimeout) {
 				return true
 			}
 		}
 		return false
-	})
-	waitFor(t, "reconnect", func() bool { return p.Accepts() >= 2 })
+	}))
+	testenv.Eventually(t, waitTimeout, "reconnect", testenv.Cond(func() bool { return p.Accepts() >= 2 }))
 	if len(p.Frames(protocol.TypePing)) == 0 {
 		t.Fatal("no ping sent")
 	}
 }
 
 func TestHeartbeatKeepsLiveConnection(t *testing.T) {
-	checkLeaks(t)
 	p := peer.New(t)
 	p.Configure(func(h *peer.Hooks) { h.Heartbeat = 20 }) // the node asks for 20ms pings
 	rec := &recorder{}
 	start(t, New(testConfig(p, rec)))
-	waitFor(t, "pings", func() bool { return len(p.Frames(protocol.TypePing)) >= 8 })
+	testenv.Eventually(t, waitTimeout, "pings", testenv.Cond(func() bool { return len(p.Frames(protocol.TypePing)) >= 8 }))
 	if n := p.Accepts(); n != 1 {
 		t.Fatalf("%d connections: a connection answering pings was dropped", n)
 	}
 }
 
 func TestReauthSendsFreshToken(t *testing.T) {
-	checkLeaks(t)
 	p := peer.New(t)
 	rec := &recorder{}
 	cfg := testConfig(p, rec)
 	var calls atomic.Int32
 	cfg.Token = func(context.Context) (string, error) { return fmt.Sprint("tok", calls.Add(1)), nil }
 	start(t, New(cfg))
-	waitFor(t, "connect", func() bool { return len(rec.kind(EventConnected)) == 1 })
+	testenv.Eventually(t, waitTimeout, "connect", testenv.Cond(func() bool { return len(rec.kind(EventConnected)) == 1 }))
 	p.Inject(protocol.Frame{Type: protocol.TypeReauth})
-	waitFor(t, "token frame", func() bool { return len(p.Frames(protocol.TypeToken)) == 1 })
+	testenv.Eventually(t, waitTimeout, "token frame", testenv.Cond(func() bool { return len(p.Frames(protocol.TypeToken)) == 1 }))
 	if tok := p.Frames(protocol.TypeToken)[0].Token; tok != "tok2" || p.Tokens()[0] != "tok1" {
 		t.Fatalf("auth token %q, reauth token %q", p.Tokens()[0], tok)
 	}
 }
 
 func TestResyncResubscribesFromLastOffset(t *testing.T) {
-	checkLeaks(t)
 	p := peer.New(t)
 	rec := &recorder{}
 	c := New(testConfig(p, rec))
 	_ = c.Subscribe("general", 0)
 	start(t, c)
-	waitFor(t, "subscribed", func() bool { return len(rec.kind(EventSubscribed)) == 1 })
+	testenv.Eventually(t, waitTimeout, "subscribed", testenv.Cond(func() bool { return len(rec.kind(EventSubscribed)) == 1 }))
 	p.Post("general", "bob", "a")
 	p.Post("general", "bob", "b")
-	waitFor(t, "two", func() bool { return len(rec.offsets("general")) == 2 })
+	testenv.Eventually(t, waitTimeout, "two", testenv.Cond(func() bool { return len(rec.offsets("general")) == 2 }))
 	p.Inject(protocol.Frame{Type: protocol.TypeResync, Room: "general", Epoch: 1, Head: 2})
-	waitFor(t, "resubscribe", func() bool { return len(p.Frames(protocol.TypeSubscribe)) == 2 })
+	testenv.Eventually(t, waitTimeout, "resubscribe", testenv.Cond(func() bool { return len(p.Frames(protocol.TypeSubscribe)) == 2 }))
 	if s := p.Frames(protocol.TypeSubscribe)[1]; s.Since != 2 {
 		t.Fatalf("resubscribe since %d, want 2", s.Since)
 	}
@@ -532,7 +517,6 @@ func TestResyncResubscribesFromLastOffset(t *testing.T) {
 }
 
 func TestRefusedMessageLeavesOutbox(t *testing.T) {
-	checkLeaks(t)
 	p := peer.New(t)
 	p.Configure(func(h *peer.Hooks) {
 		h.OnFrame = func(pc *peer.Conn, f protocol.Frame) bool {
@@ -547,7 +531,7 @@ func TestRefusedMessageLeavesOutbox(t *testing.T) {
 	c := New(testConfig(p, rec))
 	start(t, c)
 	cid, _ := c.Send("general", "forbidden")
-	waitFor(t, "error event", func() bool { return len(rec.kind(EventError)) == 1 })
+	testenv.Eventually(t, waitTimeout, "error event", testenv.Cond(func() bool { return len(rec.kind(EventError)) == 1 }))
 	ev := rec.kind(EventError)[0]
 	if ev.CID != cid || len(c.Pending()) != 0 {
 		t.Fatalf("error event %+v, pending %d", ev, len(c.Pending()))
@@ -555,7 +539,6 @@ func TestRefusedMessageLeavesOutbox(t *testing.T) {
 }
 
 func TestRateLimitedMessageIsRetried(t *testing.T) {
-	checkLeaks(t)
 	p := peer.New(t)
 	var refused atomic.Bool
 	p.Configure(func(h *peer.Hooks) {
@@ -573,7 +556,7 @@ func TestRateLimitedMessageIsRetried(t *testing.T) {
 	c := New(testConfig(p, rec))
 	start(t, c)
 	cid, _ := c.Send("general", "hello")
-	waitFor(t, "ack after retry", func() bool { return len(rec.kind(EventAck)) == 1 })
+	testenv.Eventually(t, waitTimeout, "ack after retry", testenv.Cond(func() bool { return len(rec.kind(EventAck)) == 1 }))
 	if sends := p.Frames(protocol.TypeSend); len(sends) != 2 || sends[1].CID != cid {
 		t.Fatalf("send frames %+v, want the same cid twice", sends)
 	}
@@ -583,15 +566,14 @@ func TestRateLimitedMessageIsRetried(t *testing.T) {
 }
 
 func TestTypingThrottled(t *testing.T) {
-	checkLeaks(t)
 	p := peer.New(t)
 	rec := &recorder{}
 	c := New(testConfig(p, rec))
 	c.Typing("general") // offline: dropped
 	start(t, c)
-	waitFor(t, "connect", func() bool { return c.Connected() })
+	testenv.Eventually(t, waitTimeout, "connect", testenv.Cond(func() bool { return c.Connected() }))
 	_ = c.Subscribe("general", 0)
-	waitFor(t, "subscribed", func() bool { return len(rec.kind(EventSubscribed)) == 1 })
+	testenv.Eventually(t, waitTimeout, "subscribed", testenv.Cond(func() bool { return len(rec.kind(EventSubscribed)) == 1 }))
 	for i := 0; i < 5; i++ {
 		c.Typing("general")
 		c.Typing("random") // not subscribed: dropped
@@ -599,23 +581,22 @@ func TestTypingThrottled(t *testing.T) {
 	c.Unsubscribe("nothing") // a frame after the typing ones
 	p.CreateRoom("later")
 	_ = c.Subscribe("later", 0)
-	waitFor(t, "later subscribe", func() bool { return len(p.Frames(protocol.TypeSubscribe)) == 2 })
+	testenv.Eventually(t, waitTimeout, "later subscribe", testenv.Cond(func() bool { return len(p.Frames(protocol.TypeSubscribe)) == 2 }))
 	if ty := p.Frames(protocol.TypeTyping); len(ty) != 1 || ty[0].Room != "general" {
 		t.Fatalf("typing frames %+v, want one for general", ty)
 	}
 	p.Inject(protocol.Frame{Type: protocol.TypeTyping, Room: "general", User: "alice"})
 	p.Inject(protocol.Frame{Type: protocol.TypeTyping, Room: "general", User: "bob"})
 	p.Inject(protocol.Frame{Type: protocol.TypeTyping, Room: "random", User: "bob"})
-	waitFor(t, "typing event", func() bool { return len(rec.kind(EventTyping)) >= 1 })
+	testenv.Eventually(t, waitTimeout, "typing event", testenv.Cond(func() bool { return len(rec.kind(EventTyping)) >= 1 }))
 	p.Post("general", "bob", "sync") // frames arrive in order: after this all typing is in
-	waitFor(t, "sync message", func() bool { return len(rec.offsets("general")) == 1 })
+	testenv.Eventually(t, waitTimeout, "sync message", testenv.Cond(func() bool { return len(rec.offsets("general")) == 1 }))
 	if ty := rec.kind(EventTyping); len(ty) != 1 || ty[0].User != "bob" || ty[0].Room != "general" {
 		t.Fatalf("typing events %+v, want only bob in general (own and unsubscribed dropped)", ty)
 	}
 }
 
 func TestUnsubscribeStopsDelivery(t *testing.T) {
-	checkLeaks(t)
 	p := peer.New(t)
 	rec := &recorder{}
 	c := New(testConfig(p, rec))
@@ -623,12 +604,12 @@ func TestUnsubscribeStopsDelivery(t *testing.T) {
 	_ = c.Subscribe("general", 0)
 	_ = c.Subscribe("random", 0)
 	start(t, c)
-	waitFor(t, "subscribed", func() bool { return len(rec.kind(EventSubscribed)) == 2 })
+	testenv.Eventually(t, waitTimeout, "subscribed", testenv.Cond(func() bool { return len(rec.kind(EventSubscribed)) == 2 }))
 	c.Unsubscribe("random")
-	waitFor(t, "unsubscribe frame", func() bool { return len(p.Frames(protocol.TypeUnsubscribe)) == 1 })
+	testenv.Eventually(t, waitTimeout, "unsubscribe frame", testenv.Cond(func() bool { return len(p.Frames(protocol.TypeUnsubscribe)) == 1 }))
 	p.Inject(protocol.Frame{Type: protocol.TypeMsg, Msg: &protocol.Message{Room: "random", Offset: 1, Author: "bob", Body: "x"}})
 	p.Post("general", "bob", "sync")
-	waitFor(t, "general message", func() bool { return len(rec.offsets("general")) == 1 })
+	testenv.Eventually(t, waitTimeout, "general message", testenv.Cond(func() bool { return len(rec.offsets("general")) == 1 }))
 	if len(rec.offsets("random")) != 0 {
 		t.Fatal("message of an unsubscribed room delivered")
 	}
@@ -638,12 +619,11 @@ func TestUnsubscribeStopsDelivery(t *testing.T) {
 }
 
 func TestRunRejectsSecondRunAndMissingConfig(t *testing.T) {
-	checkLeaks(t)
 	p := peer.New(t)
 	rec := &recorder{}
 	c := New(testConfig(p, rec))
 	start(t, c)
-	waitFor(t, "connect", func() bool { return c.Connected() })
+	testenv.Eventually(t, waitTimeout, "connect", testenv.Cond(func() bool { return c.Connected() }))
 	if err := c.Run(context.Background()); !errors.Is(err, ErrAlreadyRunning) {
 		t.Fatalf("second Run = %v, want ErrAlreadyRunning", err)
 	}
@@ -653,13 +633,12 @@ func TestRunRejectsSecondRunAndMissingConfig(t *testing.T) {
 }
 
 func TestReconnectsWhenNodeIsDown(t *testing.T) {
-	checkLeaks(t)
 	p := peer.New(t)
 	rec := &recorder{}
 	cfg := testConfig(p, rec)
 	p.Close() // nothing listens: every dial fails
 	r := start(t, New(cfg))
-	waitFor(t, "several failed attempts", func() bool { return len(rec.kind(EventDisconnected)) >= 3 })
+	testenv.Eventually(t, waitTimeout, "several failed attempts", testenv.Cond(func() bool { return len(rec.kind(EventDisconnected)) >= 3 }))
 	for _, ev := range rec.kind(EventDisconnected) {
 		if ev.Err == nil || ev.Retry > cfg.MaxBackoff {
 			t.Fatalf("disconnected event %+v", ev)
@@ -671,7 +650,6 @@ func TestReconnectsWhenNodeIsDown(t *testing.T) {
 }
 
 func TestHistoryPageLargerThanMaxFrameBytes(t *testing.T) {
-	checkLeaks(t)
 	p := peer.New(t)
 	// A longest body is 20 KB once escaped: 50 make a 1 MB frame (a full
 	// page of 200, 4 MB).
@@ -682,7 +660,7 @@ func TestHistoryPageLargerThanMaxFrameBytes(t *testing.T) {
 	}
 	c := New(testConfig(p, &recorder{}))
 	start(t, c)
-	waitFor(t, "connect", func() bool { return c.Connected() })
+	testenv.Eventually(t, waitTimeout, "connect", testenv.Cond(func() bool { return c.Connected() }))
 	msgs, more, err := c.History(context.Background(), "general", 0, n)
 	if err != nil || len(msgs) != n || more || msgs[0].Body != body {
 		t.Fatalf("History = %d msgs, more %v, err %v", len(msgs), more, err)
@@ -693,7 +671,6 @@ func TestHistoryPageLargerThanMaxFrameBytes(t *testing.T) {
 }
 
 func TestEpochChangeRestartsRoom(t *testing.T) {
-	checkLeaks(t)
 	p := peer.New(t)
 	p.Post("general", "bob", "one")
 	p.Post("general", "bob", "two")
@@ -702,25 +679,24 @@ func TestEpochChangeRestartsRoom(t *testing.T) {
 	// Cached under epoch 5 up to offset 3; the node is at epoch 1, head 2.
 	_ = c.SubscribeEpoch("general", 5, 3)
 	start(t, c)
-	waitFor(t, "subscribed", func() bool { return len(rec.kind(EventSubscribed)) == 1 })
+	testenv.Eventually(t, waitTimeout, "subscribed", testenv.Cond(func() bool { return len(rec.kind(EventSubscribed)) == 1 }))
 	if ev := rec.kind(EventSubscribed)[0]; !ev.Reset || ev.Epoch != 1 {
 		t.Fatalf("subscribed event %+v, want a reset to epoch 1", ev)
 	}
 	p.Post("general", "bob", "three")
-	waitFor(t, "message of the new epoch", func() bool { return len(rec.offsets("general")) == 1 })
+	testenv.Eventually(t, waitTimeout, "message of the new epoch", testenv.Cond(func() bool { return len(rec.offsets("general")) == 1 }))
 	if got := rec.offsets("general"); !equalOffsets(got, []int64{3}) {
 		t.Fatalf("offsets %v, want [3]", got)
 	}
 }
 
 func TestSubscribeUnknownRoomReportsError(t *testing.T) {
-	checkLeaks(t)
 	p := peer.New(t)
 	rec := &recorder{}
 	c := New(testConfig(p, rec))
 	_ = c.Subscribe("nowhere", 0)
 	start(t, c)
-	waitFor(t, "error", func() bool { return len(rec.kind(EventError)) == 1 })
+	testenv.Eventually(t, waitTimeout, "error", testenv.Cond(func() bool { return len(rec.kind(EventError)) == 1 }))
 	ev := rec.kind(EventError)[0]
 	var se *ServerError
 	if ev.Room != "nowhere" || !errors.As(ev.Err, &se) || se.Code != protocol.ErrNotFound {

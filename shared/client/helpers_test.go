@@ -2,7 +2,7 @@ package client
 
 import (
 	"context"
-	"runtime"
+	"errors"
 	"sync"
 	"testing"
 	"time"
@@ -49,40 +49,21 @@ func (r *recorder) offsets(room string) []int64 {
 	return out
 }
 
-// waitFor polls cond until it holds or 5 seconds pass.
-func waitFor(t *testing.T, what string, cond func() bool) {
+// roundTrip is a barrier: it asks for a history page and waits for the
+// answer (an error frame will do). The peer reads a connection's frames in
+// order and answers each before the next, so when roundTrip returns, the
+// peer has seen every frame the client wrote before, and the client has
+// handled every frame the peer sent before the answer. Tests use it to
+// check that something did not happen, instead of sleeping.
+func roundTrip(t *testing.T, c *Client) {
 	t.Helper()
-	waitForWithin(t, 5*time.Second, what, cond)
-}
-
-// waitForWithin polls cond until it holds or d passes.
-func waitForWithin(t *testing.T, d time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(d)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(5 * time.Millisecond)
+	ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
+	defer cancel()
+	_, _, err := c.History(ctx, "general", 0, 1)
+	var se *ServerError
+	if err != nil && !errors.As(err, &se) {
+		t.Fatalf("round trip: %v", err)
 	}
-}
-
-// checkLeaks fails the test if goroutines started during it outlive it.
-// Register it first so its cleanup runs last.
-func checkLeaks(t *testing.T) {
-	t.Helper()
-	base := runtime.NumGoroutine()
-	t.Cleanup(func() {
-		deadline := time.Now().Add(5 * time.Second)
-		for runtime.NumGoroutine() > base {
-			if time.Now().After(deadline) {
-				buf := make([]byte, 1<<16)
-				n := runtime.Stack(buf, true)
-				t.Fatalf("goroutines leaked: %d > %d\n%s", runtime.NumGoroutine(), base, buf[:n])
-			}
-			time.Sleep(10 * time.Millisecond)
-		}
-	})
 }
 
 // testConfig is a fast configuration for tests against p.

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/parleychat/parley/internal/testenv"
 	"github.com/parleychat/parley/shared/client/internal/peer"
 	"github.com/parleychat/parley/shared/protocol"
 )
@@ -65,16 +66,15 @@ func ackedCIDs(rec *recorder) map[string]bool {
 }
 
 func TestBurstOverRateLimitAllStoredInSendOrder(t *testing.T) {
-	checkLeaks(t)
 	p := limitedPeer(t)
 	rec := &recorder{}
 	c := New(testConfig(p, rec))
 	start(t, c)
-	waitFor(t, "connect", func() bool { return c.Connected() })
+	testenv.Eventually(t, waitTimeout, "connect", testenv.Cond(func() bool { return c.Connected() }))
 
 	began := time.Now()
 	cids := sendMany(t, c, 200)
-	waitForWithin(t, 30*time.Second, "200 acks", func() bool { return len(ackedCIDs(rec)) == 200 })
+	testenv.Eventually(t, 30*time.Second, "200 acks", testenv.Cond(func() bool { return len(ackedCIDs(rec)) == 200 }))
 	took := time.Since(began)
 
 	if errs := rec.kind(EventError); len(errs) != 0 {
@@ -97,7 +97,6 @@ func TestBurstOverRateLimitAllStoredInSendOrder(t *testing.T) {
 }
 
 func TestOfflineOutboxDrainsAfterConnect(t *testing.T) {
-	checkLeaks(t)
 	p := limitedPeer(t)
 	rec := &recorder{}
 	c := New(testConfig(p, rec))
@@ -107,7 +106,7 @@ func TestOfflineOutboxDrainsAfterConnect(t *testing.T) {
 		t.Fatalf("%d pending before connecting, want 100", n)
 	}
 	start(t, c)
-	waitForWithin(t, 30*time.Second, "outbox drained", func() bool { return len(c.Pending()) == 0 })
+	testenv.Eventually(t, 30*time.Second, "outbox drained", testenv.Cond(func() bool { return len(c.Pending()) == 0 }))
 
 	if errs := rec.kind(EventError); len(errs) != 0 {
 		t.Fatalf("%d error events, first %+v", len(errs), errs[0])
@@ -116,7 +115,7 @@ func TestOfflineOutboxDrainsAfterConnect(t *testing.T) {
 		t.Fatalf("%d messages acked, want 100", n)
 	}
 	checkStoredInOrder(t, p, "general", cids)
-	waitFor(t, "own messages delivered", func() bool { return len(rec.offsets("general")) == 100 })
+	testenv.Eventually(t, waitTimeout, "own messages delivered", testenv.Cond(func() bool { return len(rec.offsets("general")) == 100 }))
 	if got := rec.offsets("general"); !equalOffsets(got, seq(1, 100)) {
 		t.Fatalf("delivered offsets %v, want 1..100", got)
 	}
@@ -127,7 +126,6 @@ func TestOfflineOutboxDrainsAfterConnect(t *testing.T) {
 }
 
 func TestPermanentErrorDropsOnlyThatMessage(t *testing.T) {
-	checkLeaks(t)
 	p := limitedPeer(t)
 	p.Configure(func(h *peer.Hooks) {
 		h.OnFrame = func(pc *peer.Conn, f protocol.Frame) bool {
@@ -141,9 +139,9 @@ func TestPermanentErrorDropsOnlyThatMessage(t *testing.T) {
 	rec := &recorder{}
 	c := New(testConfig(p, rec))
 	start(t, c)
-	waitFor(t, "connect", func() bool { return c.Connected() })
+	testenv.Eventually(t, waitTimeout, "connect", testenv.Cond(func() bool { return c.Connected() }))
 	cids := sendMany(t, c, 60)
-	waitForWithin(t, 30*time.Second, "outbox drained", func() bool { return len(c.Pending()) == 0 })
+	testenv.Eventually(t, 30*time.Second, "outbox drained", testenv.Cond(func() bool { return len(c.Pending()) == 0 }))
 
 	errs := rec.kind(EventError)
 	if len(errs) != 1 || errs[0].CID != cids[30] {
@@ -164,7 +162,6 @@ func TestPermanentErrorDropsOnlyThatMessage(t *testing.T) {
 // with rate_limited and unavailable (no retry_after: the client backs
 // off), is still stored.
 func TestRetryableRefusalsNeverDrop(t *testing.T) {
-	checkLeaks(t)
 	p := peer.New(t)
 	var refusals atomic.Int32
 	p.Configure(func(h *peer.Hooks) {
@@ -185,7 +182,7 @@ func TestRetryableRefusalsNeverDrop(t *testing.T) {
 	c := New(testConfig(p, rec))
 	start(t, c)
 	cid, _ := c.Send("general", "persistent")
-	waitForWithin(t, 10*time.Second, "ack", func() bool { return len(rec.kind(EventAck)) == 1 })
+	testenv.Eventually(t, 10*time.Second, "ack", testenv.Cond(func() bool { return len(rec.kind(EventAck)) == 1 }))
 	if errs := rec.kind(EventError); len(errs) != 0 {
 		t.Fatalf("error events %+v: rate_limited and unavailable must never drop", errs)
 	}
@@ -206,7 +203,6 @@ func TestRetryableRefusalsNeverDrop(t *testing.T) {
 // internal_error is retried, but a bounded number of times: a message that
 // keeps hitting a node bug must not block the outbox for good.
 func TestInternalErrorDropsAfterBound(t *testing.T) {
-	checkLeaks(t)
 	p := peer.New(t)
 	p.Configure(func(h *peer.Hooks) {
 		h.OnFrame = func(pc *peer.Conn, f protocol.Frame) bool {
@@ -222,7 +218,7 @@ func TestInternalErrorDropsAfterBound(t *testing.T) {
 	start(t, c)
 	poison, _ := c.Send("general", "poison")
 	fine, _ := c.Send("general", "fine")
-	waitForWithin(t, 10*time.Second, "outbox drained", func() bool { return len(c.Pending()) == 0 })
+	testenv.Eventually(t, 10*time.Second, "outbox drained", testenv.Cond(func() bool { return len(c.Pending()) == 0 }))
 	errs := rec.kind(EventError)
 	if len(errs) != 1 || errs[0].CID != poison {
 		t.Fatalf("error events %+v, want one for the poison message", errs)
@@ -242,7 +238,6 @@ func TestInternalErrorDropsAfterBound(t *testing.T) {
 // At most sendWindow messages await their answer; each answer lets one
 // more go.
 func TestSendWindowBoundsMessagesInFlight(t *testing.T) {
-	checkLeaks(t)
 	p := peer.New(t)
 	var mu sync.Mutex
 	var held []protocol.Frame
@@ -261,10 +256,10 @@ func TestSendWindowBoundsMessagesInFlight(t *testing.T) {
 	rec := &recorder{}
 	c := New(testConfig(p, rec))
 	start(t, c)
-	waitFor(t, "connect", func() bool { return c.Connected() })
+	testenv.Eventually(t, waitTimeout, "connect", testenv.Cond(func() bool { return c.Connected() }))
 	cids := sendMany(t, c, 3*sendWindow)
-	waitFor(t, "a full window", func() bool { return len(p.Frames(protocol.TypeSend)) == sendWindow })
-	time.Sleep(50 * time.Millisecond) // room for a write that must not happen
+	testenv.Eventually(t, waitTimeout, "a full window", testenv.Cond(func() bool { return len(p.Frames(protocol.TypeSend)) == sendWindow }))
+	roundTrip(t, c) // a send beyond the window would have arrived first
 	if n := len(p.Frames(protocol.TypeSend)); n != sendWindow {
 		t.Fatalf("%d sends in flight, want the window of %d", n, sendWindow)
 	}
@@ -274,8 +269,8 @@ func TestSendWindowBoundsMessagesInFlight(t *testing.T) {
 	mu.Unlock()
 	m, _ := p.Store(pc.User(), first.Room, first.CID, first.Body)
 	pc.Send(protocol.Frame{Type: protocol.TypeAck, Room: m.Room, CID: m.CID, Offset: m.Offset, TS: m.TS})
-	waitFor(t, "one more send after the ack", func() bool { return len(p.Frames(protocol.TypeSend)) == sendWindow+1 })
-	time.Sleep(50 * time.Millisecond)
+	testenv.Eventually(t, waitTimeout, "one more send after the ack", testenv.Cond(func() bool { return len(p.Frames(protocol.TypeSend)) == sendWindow+1 }))
+	roundTrip(t, c)
 	sends := p.Frames(protocol.TypeSend)
 	if len(sends) != sendWindow+1 {
 		t.Fatalf("%d sends after one ack, want %d", len(sends), sendWindow+1)
@@ -292,7 +287,6 @@ func TestSendWindowBoundsMessagesInFlight(t *testing.T) {
 // in order, once each, and their own refusals do not pause the outbox
 // again.
 func TestRefusalResendsFromRefusedMessageInOrder(t *testing.T) {
-	checkLeaks(t)
 	p := peer.New(t)
 	var gate atomic.Bool // refuse every send while set
 	gate.Store(true)
@@ -314,9 +308,9 @@ func TestRefusalResendsFromRefusedMessageInOrder(t *testing.T) {
 	rec := &recorder{}
 	c := New(testConfig(p, rec))
 	start(t, c)
-	waitFor(t, "connect", func() bool { return c.Connected() })
+	testenv.Eventually(t, waitTimeout, "connect", testenv.Cond(func() bool { return c.Connected() }))
 	cids := sendMany(t, c, 3*sendWindow)
-	waitForWithin(t, 10*time.Second, "outbox drained", func() bool { return len(c.Pending()) == 0 })
+	testenv.Eventually(t, 10*time.Second, "outbox drained", testenv.Cond(func() bool { return len(c.Pending()) == 0 }))
 	checkStoredInOrder(t, p, "general", cids)
 	sends := p.Frames(protocol.TypeSend)
 	if len(sends) != len(cids)+sendWindow {

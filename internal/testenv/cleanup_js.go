@@ -1,0 +1,7 @@
+//go:build js
+
+package testenv
+
+// cleanupProcess has nothing to remove in the browser: no process is
+// started there.
+func cleanupProcess() {}
