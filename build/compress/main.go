@@ -4,12 +4,18 @@
 // run time.
 //
 //	go run ./build/compress build/web/app.wasm
-//	go run ./build/compress -quality 5 build/web/app.wasm   # faster, for development
+//	go run ./build/compress -quality 5 build/web/app.wasm   # faster, for tests
+//
+// FILE.br.sum records the raw file's SHA-256 and the brotli quality of the
+// copies. When it shows the same content at the requested quality or
+// better, the copies are kept as they are: q11 takes minutes on a busy
+// machine, and make runs compress on every build.
 package main
 
 import (
 	"bytes"
 	"compress/gzip"
+	"crypto/sha256"
 	"flag"
 	"fmt"
 	"io"
@@ -48,6 +54,11 @@ func compressFile(name string, quality int) error {
 	if err != nil {
 		return fmt.Errorf("read input: %w", err)
 	}
+	sum := sha256.Sum256(raw)
+	if have, ok := upToDate(name, sum); ok && have >= quality {
+		log.Printf("%s: copies at quality %d are up to date", name, have)
+		return nil
+	}
 	start := time.Now()
 	br, err := encode(raw, func(w io.Writer) io.WriteCloser {
 		return brotli.NewWriterOptions(w, brotli.WriterOptions{Quality: quality, LGWin: 24})
@@ -56,7 +67,11 @@ func compressFile(name string, quality int) error {
 		return fmt.Errorf("brotli %s: %w", name, err)
 	}
 	gz, err := encode(raw, func(w io.Writer) io.WriteCloser {
-		zw, _ := gzip.NewWriterLevel(w, gzip.BestCompression) // the level is valid
+		level := gzip.DefaultCompression
+		if quality == brotli.BestCompression {
+			level = gzip.BestCompression
+		}
+		zw, _ := gzip.NewWriterLevel(w, level) // the level is valid
 		return zw
 	})
 	if err != nil {
@@ -68,8 +83,30 @@ func compressFile(name string, quality int) error {
 	if err := writeAtomic(name+".gz", gz); err != nil {
 		return err
 	}
-	log.Printf("%s: %d bytes raw, %d brotli, %d gzip (%v)", name, len(raw), len(br), len(gz), time.Since(start).Round(time.Millisecond))
+	if err := writeAtomic(name+".br.sum", fmt.Appendf(nil, "%x %d\n", sum, quality)); err != nil {
+		return err
+	}
+	log.Printf("%s: %d bytes raw, %d brotli (quality %d), %d gzip (%v)", name, len(raw), len(br), quality, len(gz), time.Since(start).Round(time.Millisecond))
 	return nil
+}
+
+// upToDate reads FILE.br.sum and returns the quality of the copies when
+// they were made from content with this sum and both still exist.
+func upToDate(name string, sum [sha256.Size]byte) (quality int, ok bool) {
+	b, err := os.ReadFile(name + ".br.sum")
+	if err != nil {
+		return 0, false
+	}
+	var hexSum string
+	if _, err := fmt.Sscanf(string(b), "%s %d", &hexSum, &quality); err != nil || hexSum != fmt.Sprintf("%x", sum) {
+		return 0, false
+	}
+	for _, ext := range []string{".br", ".gz"} {
+		if fi, err := os.Stat(name + ext); err != nil || fi.Size() == 0 {
+			return 0, false
+		}
+	}
+	return quality, true
 }
 
 func encode(raw []byte, newWriter func(io.Writer) io.WriteCloser) ([]byte, error) {
