@@ -78,9 +78,12 @@ type App struct {
 	wsURL string
 
 	// refreshMu serializes token refreshes: refresh tokens rotate, so two
-	// concurrent refreshes would end the session.
+	// concurrent refreshes would end the session. Lock order: refreshMu →
+	// mu.
 	refreshMu sync.Mutex
 
+	// mu guards the fields below (and every roomData). Watchers are
+	// called after it is released.
 	mu sync.Mutex
 	// gen counts sessions; work started under an older one is dropped.
 	gen       uint64

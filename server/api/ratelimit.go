@@ -21,7 +21,7 @@ type limiterMap struct {
 	max   int
 	now   func() time.Time
 
-	mu        sync.Mutex
+	mu        sync.Mutex // guards buckets and lastSweep; a leaf lock
 	buckets   map[string]*rate.Limiter
 	lastSweep time.Time
 }

@@ -14,6 +14,8 @@ var ErrClosed = errors.New("broker closed")
 // synchronous, on the publisher's goroutine, so concurrent publishers to one
 // room may be delivered in either order (the hub sequences by offset).
 type Memory struct {
+	// mu guards the fields below. It is a leaf lock: the handler is
+	// called after it is released.
 	mu     sync.RWMutex
 	h      Handler
 	rooms  map[string]bool

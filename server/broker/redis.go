@@ -64,6 +64,8 @@ type Redis struct {
 	dialTimeout      time.Duration
 	log              *slog.Logger
 
+	// mu guards the fields below. It is a leaf lock: the handler
+	// (Deliver, Interrupted) is called after it is released.
 	mu      sync.RWMutex
 	rooms   map[string]*subscription // wanted rooms
 	closed  bool

@@ -54,6 +54,9 @@ type Hub struct {
 	cfg Config
 	log *slog.Logger
 
+	// mu guards rooms, members, ctx and each room's refs and unsynced.
+	// It is never held while calling the broker, presence, the store or a
+	// subscriber. Lock order: brokerMu → mu.
 	mu      sync.Mutex
 	rooms   map[string]*room
 	members map[memberKey]int // local subscriptions per (room, user)

@@ -8,7 +8,7 @@ import (
 
 // Memory is the single-node Presence.
 type Memory struct {
-	mu    sync.Mutex
+	mu    sync.Mutex                // guards rooms; a leaf lock
 	rooms map[string]map[string]int // room → user → joins
 }
 

@@ -5,7 +5,7 @@ import "sync"
 // queue is a connection's bounded outgoing queue. It grows only while
 // frames wait, so an idle connection holds no buffer.
 type queue struct {
-	mu        sync.Mutex
+	mu        sync.Mutex // guards frames, bytes and closed; a leaf lock
 	frames    [][]byte
 	bytes     int
 	maxFrames int

@@ -98,6 +98,8 @@ type Server struct {
 	cfg Config
 	log *slog.Logger
 
+	// mu guards conns and draining. Lock order: Server.mu → queue.mu
+	// (Drain kills connections, which closes their queues, under mu).
 	mu       sync.Mutex
 	conns    map[*conn]struct{}
 	draining bool

@@ -23,6 +23,9 @@ type Client struct {
 	running atomic.Bool
 	nextID  atomic.Uint64
 
+	// mu guards the fields below, every roomState and each conn's pending
+	// and flow. OnEvent is called with it released. Lock order: mu →
+	// conn.failMu (server/README.md lists every lock).
 	mu     sync.Mutex
 	rooms  map[string]*roomState
 	outbox []*outEntry

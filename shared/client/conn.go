@@ -37,7 +37,7 @@ type conn struct {
 	// 0 while it handles one; the writer uses it to detect a dead peer.
 	readStart atomic.Int64
 
-	failMu  sync.Mutex
+	failMu  sync.Mutex // guards failErr; a leaf lock, taken under Client.mu
 	failErr error
 
 	// pending maps request ids to waiters and flow paces the outbox.

@@ -15,7 +15,7 @@ import (
 // printer writes chat lines to stdout and status lines to stderr. Its
 // event method is the client's OnEvent.
 type printer struct {
-	mu     sync.Mutex
+	mu     sync.Mutex // guards the fields below and serialises output; a leaf lock
 	stdout io.Writer
 	stderr io.Writer
 	room   string

@@ -19,7 +19,7 @@ type session struct {
 	api  *client.API
 	cred protocol.Credentials
 
-	mu   sync.Mutex
+	mu   sync.Mutex // guards sess; a leaf lock
 	sess protocol.Session
 }
 
