@@ -66,6 +66,9 @@ type roomData struct {
 	subscribed bool
 	// missing: the node says the room does not exist.
 	missing bool
+	// retrying: the node cannot serve the room right now; the client
+	// retries by itself (EventRoomRetry) until it is subscribed again.
+	retrying bool
 	// err is the last failure to show in the room.
 	err string
 }

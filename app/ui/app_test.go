@@ -174,6 +174,17 @@ func TestAppEvents(t *testing.T) {
 		t.Fatal("Discard kept the message")
 	}
 
+	// The node cannot serve the room for now: the room says it is
+	// reconnecting until it is subscribed again.
+	a.onEvent(client.Event{Kind: client.EventRoomRetry, Room: "general", Err: &client.ServerError{Code: protocol.ErrUnavailable}, Retry: time.Second})
+	if v = a.View("general", time.Now(), time.UTC); !v.Retrying {
+		t.Fatal("a refused room does not say it is reconnecting")
+	}
+	a.onEvent(client.Event{Kind: client.EventSubscribed, Room: "general", Head: 3})
+	if v = a.View("general", time.Now(), time.UTC); v.Retrying {
+		t.Fatal("the room still says it is reconnecting after it was subscribed")
+	}
+
 	// A skipped gap leaves only the newer messages; older ones page back.
 	a.onEvent(client.Event{Kind: client.EventGap, Room: "general", Since: 3, Offset: 900})
 	a.onEvent(message(900, "ann", "far ahead"))

@@ -40,6 +40,10 @@ func (a *App) onEvent(ev client.Event) {
 		time.AfterFunc(protocol.TypingTTL+50*time.Millisecond, a.notify)
 	case client.EventError:
 		a.serverError(ev)
+	case client.EventRoomRetry:
+		a.withRoom(ev.Room, false, func(rd *roomData, _ string) {
+			rd.retrying = true
+		})
 	case client.EventGap:
 		a.withRoom(ev.Room, true, func(rd *roomData, _ string) {
 			rd.tl.DropBefore(ev.Offset)
@@ -103,7 +107,7 @@ func (a *App) subscribed(ev client.Event) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	rd := a.room(ev.Room)
-	rd.missing, rd.err = false, ""
+	rd.missing, rd.err, rd.retrying = false, "", false
 	if ev.Reset {
 		rd.tl.Reset(ev.Epoch)
 		a.persistSoonLocked(ev.Room)
@@ -122,6 +126,7 @@ func (a *App) message(ev client.Event) {
 	a.withRoom(ev.Room, true, func(rd *roomData, me string) {
 		rd.tl.Add(me, *ev.Msg)
 		rd.typing.Stop(ev.Msg.Author)
+		rd.retrying = false // a gap that was refused has been filled
 	})
 }
 

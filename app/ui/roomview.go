@@ -146,6 +146,10 @@ func (r *roomView) Render() app.UI {
 						}),
 					),
 					app.Div().ID("typing").Class("typing").Aria("live", "polite").Text(v.Typing),
+					app.If(v.Retrying && v.Online, func() app.UI {
+						return app.P().ID("room-retrying").Class("notice room-retrying").Role("status").
+							Text("Reconnecting this room… Messages will appear as soon as the server can send them.")
+					}),
 					app.If(v.Err != "", func() app.UI {
 						return app.P().ID("room-error").Class("error room-error").Role("alert").Text(v.Err)
 					}),

@@ -24,6 +24,9 @@ type RoomView struct {
 	Missing bool
 	// Err is the last failure in this room.
 	Err string
+	// Retrying: the node cannot serve the room right now and the client
+	// is trying again (its database may be down).
+	Retrying bool
 	// Pending counts messages waiting for their ack.
 	Pending int
 	// Online: the connection is up.
@@ -44,7 +47,7 @@ func (a *App) View(room string, now time.Time, loc *time.Location) RoomView {
 	v.Typing = state.TypingLabel(rd.typing.Active(now, v.Me))
 	v.Ready, v.Loading, v.HasOlder = rd.ready, rd.loading, rd.tl.HasOlder()
 	v.Oldest, v.Newest = rd.tl.Oldest(), rd.tl.Newest()
-	v.Missing, v.Err = rd.missing, rd.err
+	v.Missing, v.Err, v.Retrying = rd.missing, rd.err, rd.retrying
 	for _, p := range rd.tl.Pending {
 		if p.Failed == "" {
 			v.Pending++

@@ -33,6 +33,9 @@ type Client struct {
 	gen    uint64 // generation of the last connection
 	user   string
 	typed  map[string]time.Time
+	// retrying names the rooms with a refused subscribe or gap fetch
+	// waiting for its retry (see retry.go).
+	retrying map[string]struct{}
 
 	evbuf []Event // events being emitted; used only by the Run goroutine
 }
@@ -40,9 +43,10 @@ type Client struct {
 // New returns a Client for cfg; zero fields take their defaults.
 func New(cfg Config) *Client {
 	return &Client{
-		cfg:   cfg.withDefaults(),
-		rooms: make(map[string]*roomState),
-		typed: make(map[string]time.Time),
+		cfg:      cfg.withDefaults(),
+		rooms:    make(map[string]*roomState),
+		typed:    make(map[string]time.Time),
+		retrying: make(map[string]struct{}),
 	}
 }
 
@@ -78,8 +82,12 @@ func (c *Client) SubscribeEpoch(room string, epoch, since int64) error {
 		c.mu.Unlock()
 		return fmt.Errorf("subscribe %s: %w", room, ErrTooManyRooms)
 	}
-	c.rooms[room] = newRoomState(room, epoch, since)
+	rs := newRoomState(room, epoch, since)
+	c.rooms[room] = rs
 	cn := c.cur
+	if cn != nil {
+		rs.subscribing = true
+	}
 	c.mu.Unlock()
 	if cn != nil {
 		cn.enqueue(subscribeFrame(room, since), false)
@@ -92,6 +100,7 @@ func (c *Client) Unsubscribe(room string) {
 	c.mu.Lock()
 	_, ok := c.rooms[room]
 	delete(c.rooms, room)
+	delete(c.retrying, room)
 	cn := c.cur
 	c.mu.Unlock()
 	if ok && cn != nil {

@@ -17,6 +17,7 @@ const (
 	DefaultSendQueue   = 256
 	DefaultOutboxSize  = 500
 	DefaultMaxGap      = protocol.MaxBacklog
+	DefaultRoomRetry   = 5 * time.Second
 )
 
 // Timeouts of one connection.
@@ -72,6 +73,10 @@ type Config struct {
 	// (default protocol.MaxBacklog); larger gaps are skipped and reported
 	// with EventGap.
 	MaxGap int64
+	// RoomRetry is the longest wait between two tries of a room's subscribe
+	// or gap fetch that the node refused for now (default 5s; the first
+	// retries come sooner, from MinBackoff up, with full jitter).
+	RoomRetry time.Duration
 
 	// HTTPClient is used to dial on native platforms (default
 	// http.DefaultClient); the browser dials by itself.
@@ -111,6 +116,9 @@ func (cfg Config) withDefaults() Config {
 	}
 	if cfg.MaxGap <= 0 {
 		cfg.MaxGap = DefaultMaxGap
+	}
+	if cfg.RoomRetry <= 0 {
+		cfg.RoomRetry = DefaultRoomRetry
 	}
 	if cfg.OnEvent == nil {
 		cfg.OnEvent = func(Event) {}

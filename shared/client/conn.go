@@ -132,8 +132,9 @@ func (cn *conn) dead(now time.Time) bool {
 }
 
 // writeLoop owns every write on cn: first the subscriptions, then queued
-// frames before outbox messages, pings every ping interval and token
-// frames on reauth. When ctx ends it closes the connection cleanly; when
+// frames before outbox messages, retries of refused subscribes and gap
+// fetches when they are due, pings every ping interval and token frames on
+// reauth. When ctx ends it closes the connection cleanly; when
 // the reader stops it returns.
 func (c *Client) writeLoop(ctx context.Context, cn *conn, subs [][]byte) {
 	err := c.writeFrames(ctx, cn, subs)
@@ -155,6 +156,10 @@ func (c *Client) writeFrames(ctx context.Context, cn *conn, subs [][]byte) error
 	tick := time.NewTicker(cn.ping / 2)
 	defer tick.Stop()
 	var retry <-chan time.Time
+	// rooms fires when a refused subscribe or gap fetch is due again.
+	rooms := time.NewTimer(time.Hour)
+	rooms.Stop()
+	defer rooms.Stop()
 	ticks, pings := 0, 0
 	for {
 		select {
@@ -175,6 +180,14 @@ func (c *Client) writeFrames(ctx context.Context, cn *conn, subs [][]byte) error
 		if wait > 0 && retry == nil {
 			retry = time.After(wait)
 		}
+		if d := c.dueRooms(cn, time.Now()); d > 0 {
+			rooms.Reset(d)
+		} else {
+			rooms.Stop()
+		}
+		if len(cn.out) > 0 {
+			continue // dueRooms queued retries
+		}
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
@@ -185,6 +198,7 @@ func (c *Client) writeFrames(ctx context.Context, cn *conn, subs [][]byte) error
 				return err
 			}
 		case <-cn.kick:
+		case <-rooms.C:
 		case <-retry:
 			retry = nil
 		case <-cn.reauth:

@@ -25,7 +25,18 @@
 //   - A room's events reach OnEvent once each, in offset order: a msg whose
 //     offset is not above the last delivered one is dropped; a jump is
 //     buffered and the gap fetched with history requests, or, when it is
-//     larger than [Config.MaxGap], reported with [EventGap] and skipped.
+//     larger than [Config.MaxGap] or the node refuses it for good
+//     (forbidden, not_found…), reported with [EventGap] and skipped.
+//   - What a node cannot do right now is retried, never dropped: a
+//     subscribe or a gap fetch answered with unavailable, rate_limited or
+//     internal_error is sent again on the same connection after a backoff
+//     with full jitter (from MinBackoff up to [Config.RoomRetry], or the
+//     node's retry_after), until it works or the room is unsubscribed;
+//     [EventRoomRetry] reports each refusal. A connection that ends (any
+//     close code from 4000 to 4499, or none) is redialled with Backoff and
+//     every room renewed from its last offset. The node keeps the other
+//     half of the rule (server/README.md): it never delivers past a gap it
+//     has not filled, so a retried room misses nothing.
 //   - A subscription without an offset (since 0) starts live at the head
 //     the node reports. Nodes replay no backlog for since 0, so when a
 //     room still at offset 0 is renewed after a reconnect, whatever the

@@ -40,9 +40,17 @@ const (
 	// from its last offset by itself. Room, Epoch, Head.
 	EventResync
 	// EventGap: events after Since and before Offset were skipped because
-	// the gap was too large (or could not be fetched); page back with
-	// Client.History(room, Offset, …) to show them. Room, Since, Offset.
+	// the gap was too large (more than Config.MaxGap) or the node answered
+	// that it cannot be fetched; page back with Client.History(room,
+	// Offset, …) to show them. Room, Since, Offset.
 	EventGap
+	// EventRoomRetry: the node could not serve a room's subscribe or gap
+	// fetch right now (unavailable, rate_limited or internal_error: its
+	// database may be down). The client tries again by itself after Retry,
+	// with backoff and jitter, until it succeeds or the room is
+	// unsubscribed; nothing is skipped meanwhile. EventSubscribed (or the
+	// next message of the room) says it is served again. Room, Err, Retry.
+	EventRoomRetry
 )
 
 var kindNames = [...]string{
@@ -56,6 +64,7 @@ var kindNames = [...]string{
 	EventError:        "error",
 	EventResync:       "resync",
 	EventGap:          "gap",
+	EventRoomRetry:    "room retry",
 }
 
 func (k EventKind) String() string {

@@ -1,6 +1,8 @@
 package client
 
 import (
+	"time"
+
 	"github.com/parleychat/parley/shared/protocol"
 )
 
@@ -91,6 +93,7 @@ func (c *Client) onResync(cn *conn, f protocol.Frame) {
 		return
 	}
 	rs.disconnected()
+	rs.subscribing = true
 	since := rs.last
 	c.mu.Unlock()
 	cn.enqueue(subscribeFrame(f.Room, since), false)
@@ -140,7 +143,12 @@ func (c *Client) onError(cn *conn, f protocol.Frame) {
 			delete(cn.pending, f.Ref)
 			var evs []Event
 			if rs := c.rooms[req.room]; rs != nil {
-				evs = rs.fetchFailed(f.Ref, c.evbuf[:0])
+				if se.retryable() && f.Ref == rs.gapID {
+					evs = append(c.evbuf[:0], c.gapRefused(rs, se, time.Now()))
+					cn.signal(cn.kick)
+				} else {
+					evs = rs.fetchFailed(f.Ref, c.evbuf[:0])
+				}
 			}
 			c.mu.Unlock()
 			c.emitAll(evs)
@@ -155,12 +163,36 @@ func (c *Client) onError(cn *conn, f protocol.Frame) {
 			}
 			return
 		}
+		if ev, ok := c.roomRefused(cn, f.Ref, se); ok {
+			c.emit(ev)
+			return
+		}
 	}
 	ev := Event{Kind: EventError, Room: f.Room, Ref: f.Ref, Err: se}
 	if ev.Room == "" && protocol.ValidRoomName(f.Ref) {
 		ev.Room = f.Ref // a failed subscribe or typing names its room
 	}
 	c.emit(ev)
+}
+
+// roomRefused handles an error frame that answers the subscribe in flight
+// for room ref: a retryable one schedules the retry (EventRoomRetry); a
+// permanent one ends the attempt and is reported as EventError by the
+// caller.
+func (c *Client) roomRefused(cn *conn, ref string, se *ServerError) (Event, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	rs := c.rooms[ref]
+	if rs == nil || !rs.subscribing || c.cur != cn {
+		return Event{}, false
+	}
+	if !se.retryable() {
+		rs.subscribing = false
+		return Event{}, false
+	}
+	ev := c.subscribeRefused(rs, se, time.Now())
+	cn.signal(cn.kick)
+	return ev, true
 }
 
 // fetchGap asks for the newest part of rs's open gap. Callers hold mu. If

@@ -2,6 +2,7 @@ package client
 
 import (
 	"slices"
+	"time"
 
 	"github.com/parleychat/parley/shared/protocol"
 )
@@ -30,6 +31,16 @@ type roomState struct {
 	buf []protocol.Message
 	// gapID is the id of the history request fetching the gap, if any.
 	gapID string
+
+	// subscribing: a subscribe frame went out on the current connection
+	// and nothing has answered it yet.
+	subscribing bool
+	// retries counts the node's refusals in a row (of a subscribe or a gap
+	// fetch) for the retry backoff; an answer that works resets it.
+	retries int
+	// resubAt and gapAt: when to try the refused subscribe or gap fetch
+	// again (zero: nothing waits). While gapAt waits, no gap fetch goes out.
+	resubAt, gapAt time.Time
 }
 
 func newRoomState(name string, epoch, since int64) *roomState {
@@ -71,6 +82,9 @@ func (rs *roomState) fill(id string, msgs []protocol.Message, maxGap int64, out 
 		rs.insert(m)
 	}
 	out = rs.drain(out)
+	if progress {
+		rs.retries = 0
+	}
 	if id != "" && id == rs.gapID {
 		rs.gapID = ""
 		if !progress && rs.gapTop() > rs.last+1 {
@@ -80,7 +94,7 @@ func (rs *roomState) fill(id string, msgs []protocol.Message, maxGap int64, out 
 	return rs.settle(maxGap, out)
 }
 
-// fetchFailed closes the gap whose request id failed.
+// fetchFailed closes the gap whose request id the node refused for good.
 func (rs *roomState) fetchFailed(id string, out []Event) []Event {
 	if id == "" || id != rs.gapID {
 		return out
@@ -102,7 +116,7 @@ func (rs *roomState) settle(maxGap int64, out []Event) ([]Event, bool) {
 		rs.gapID = ""
 		return rs.skip(out), false
 	}
-	return out, rs.gapID == ""
+	return out, rs.gapID == "" && rs.gapAt.IsZero()
 }
 
 // gapTop is the offset just above the open gap (the first buffered one,
@@ -130,6 +144,7 @@ func (rs *roomState) gapRequest() (before int64, limit int) {
 
 // skip gives up on the open gap: it reports it and delivers what follows.
 func (rs *roomState) skip(out []Event) []Event {
+	rs.gapAt = time.Time{}
 	top := rs.gapTop()
 	out = append(out, Event{Kind: EventGap, Room: rs.name, Since: rs.last, Offset: top})
 	rs.last = top - 1
@@ -192,8 +207,9 @@ func (rs *roomState) insert(m protocol.Message) {
 func (rs *roomState) subscribed(epoch, since, head int64) (reset, needFetch bool) {
 	reset = rs.epoch != 0 && epoch != rs.epoch
 	rs.epoch = epoch
+	rs.subscribing, rs.resubAt = false, time.Time{}
 	if reset {
-		rs.last, rs.fresh, rs.buf, rs.gapID, rs.target = 0, true, nil, "", 0
+		rs.last, rs.fresh, rs.buf, rs.gapID, rs.target, rs.gapAt = 0, true, nil, "", 0, time.Time{}
 	}
 	if rs.fresh {
 		rs.last, rs.fresh = max(rs.last, head), false
@@ -201,13 +217,29 @@ func (rs *roomState) subscribed(epoch, since, head int64) (reset, needFetch bool
 	}
 	if head > rs.last && (since == 0 || since > head) {
 		rs.target = max(rs.target, head)
-		return reset, rs.gapID == ""
+		return reset, rs.gapID == "" && rs.gapAt.IsZero()
+	}
+	if rs.gapAt.IsZero() {
+		rs.retries = 0
 	}
 	return reset, false
 }
 
-// disconnected forgets what a connection had in flight: the resubscribe
-// after the next connect replays everything after last.
+// disconnected forgets what a connection had in flight, retries included:
+// the resubscribe after the next connect replays everything after last.
 func (rs *roomState) disconnected() {
 	rs.buf, rs.gapID, rs.target = nil, "", 0
+	rs.subscribing, rs.resubAt, rs.gapAt = false, time.Time{}, time.Time{}
+}
+
+// retryDue reports whether a refused subscribe or gap fetch waits for a
+// retry, and when the first is due.
+func (rs *roomState) retryDue() (time.Time, bool) {
+	switch {
+	case rs.resubAt.IsZero():
+		return rs.gapAt, !rs.gapAt.IsZero()
+	case rs.gapAt.IsZero() || rs.resubAt.Before(rs.gapAt):
+		return rs.resubAt, true
+	}
+	return rs.gapAt, true
 }

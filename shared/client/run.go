@@ -195,6 +195,7 @@ func (c *Client) attach(ws *websocket.Conn, welcome protocol.Frame) (*conn, [][]
 	c.user = cn.user
 	subs := make([][]byte, 0, len(c.rooms))
 	for name, rs := range c.rooms {
+		rs.subscribing = true
 		subs = append(subs, subscribeFrame(name, rs.last))
 	}
 	return cn, subs
@@ -211,6 +212,7 @@ func (c *Client) detach(cn *conn) {
 	for _, rs := range c.rooms {
 		rs.disconnected()
 	}
+	clear(c.retrying)
 	close(cn.done)
 }
 
