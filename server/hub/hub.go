@@ -8,7 +8,10 @@
 // so subscribers see every message exactly once, in offset order. The same
 // mechanism recovers from broker interruptions (Redis restarts) and from a
 // periodic reconcile against the store's head, which bounds how long any
-// missed message can stay missing.
+// missed message can stay missing. When the store cannot be read, the room
+// holds: it delivers nothing past the gap and retries with backoff until
+// the store answers (it never skips the gap, and never asks its clients to
+// resubscribe into the outage).
 package hub
 
 import (
@@ -168,14 +171,7 @@ func (h *Hub) Unsubscribe(sub Subscriber, roomName string) {
 		h.mu.Unlock()
 		return
 	}
-	key := memberKey{roomName, sub.User()}
-	last := false
-	if n := h.members[key]; n <= 1 {
-		delete(h.members, key)
-		last = true
-	} else {
-		h.members[key] = n - 1
-	}
+	last := h.dropMemberLocked(memberKey{roomName, sub.User()})
 	r.refs--
 	emptied := r.refs <= 0
 	if emptied {
@@ -193,6 +189,72 @@ func (h *Hub) Unsubscribe(sub Subscriber, roomName string) {
 	}
 	if last {
 		h.presenceLeave(roomName, sub.User())
+	}
+}
+
+// dropMemberLocked counts one subscription (or hold) of key less and
+// reports whether it was the last. Callers hold mu.
+func (h *Hub) dropMemberLocked(key memberKey) (last bool) {
+	if n := h.members[key]; n > 1 {
+		h.members[key] = n - 1
+		return false
+	}
+	delete(h.members, key)
+	return true
+}
+
+// Resubscribe restarts sub's subscription to room from since (after a
+// resync, or a retry by the client): the subscribed frame, the backlog
+// after since, then live. sub never leaves the room meanwhile, so
+// presence does not change; if the restart fails (the store is
+// unreachable), sub keeps the subscription it had and nothing was sent.
+func (h *Hub) Resubscribe(ctx context.Context, sub Subscriber, roomName string, since int64) error {
+	h.mu.Lock()
+	r := h.rooms[roomName]
+	h.mu.Unlock()
+	if r == nil {
+		return fmt.Errorf("resubscribe %s: %w", roomName, ErrNotRunning)
+	}
+	reply := make(chan error, 1)
+	select {
+	case r.cmds <- command{kind: cmdSubscribe, sub: sub, since: since, reply: reply}:
+	case <-r.done:
+		return fmt.Errorf("resubscribe %s: %w", roomName, ErrNotRunning)
+	}
+	select {
+	case err := <-reply:
+		if err != nil {
+			return fmt.Errorf("resubscribe %s: %w", roomName, err)
+		}
+		return nil
+	case <-r.done:
+		return fmt.Errorf("resubscribe %s: %w", roomName, ErrNotRunning)
+	}
+}
+
+// Hold counts user as present in room without a subscription: a client
+// whose subscribe this node could not serve (its store is unreachable)
+// retries it, and is present meanwhile, because it is connected and
+// trying. Release ends one Hold; a Hold and a subscription of the same
+// user count alike, so moving from one to the other changes nothing.
+func (h *Hub) Hold(ctx context.Context, roomName, user string) {
+	h.mu.Lock()
+	key := memberKey{roomName, user}
+	h.members[key]++
+	first := h.members[key] == 1
+	h.mu.Unlock()
+	if first {
+		h.presenceJoin(ctx, roomName, user)
+	}
+}
+
+// Release ends one Hold of user in room.
+func (h *Hub) Release(roomName, user string) {
+	h.mu.Lock()
+	last := h.dropMemberLocked(memberKey{roomName, user})
+	h.mu.Unlock()
+	if last {
+		h.presenceLeave(roomName, user)
 	}
 }
 

@@ -78,24 +78,33 @@ func (r *recorder) frames(typ string) []protocol.Frame {
 }
 
 type env struct {
-	hub    *hub.Hub
-	store  store.Store
-	broker *broker.Memory
+	hub      *hub.Hub
+	store    store.Store
+	broker   *broker.Memory
+	presence *presence.Memory
 }
 
+// newEnv runs a hub on a fresh SQLite store with the in-process broker.
 func newEnv(t *testing.T, reconcile time.Duration) *env {
 	t.Helper()
-	ctx := context.Background()
-	st, err := store.OpenSQLite(ctx, filepath.Join(t.TempDir(), "hub.db"))
+	st, err := store.OpenSQLite(context.Background(), filepath.Join(t.TempDir(), "hub.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
+	return newEnvOn(t, st, reconcile)
+}
+
+// newEnvOn runs a hub on st (which gets the room "general") with the
+// in-process broker and presence.
+func newEnvOn(t *testing.T, st store.Store, reconcile time.Duration) *env {
+	t.Helper()
+	ctx := context.Background()
 	if _, err := st.EnsureRoom(ctx, "general"); err != nil {
 		t.Fatal(err)
 	}
-	b := broker.NewMemory()
-	h := hub.New(hub.Config{Store: st, Broker: b, Presence: presence.NewMemory(), Reconcile: reconcile, PresenceDebounce: 10 * time.Millisecond})
+	b, pr := broker.NewMemory(), presence.NewMemory()
+	h := hub.New(hub.Config{Store: st, Broker: b, Presence: pr, Reconcile: reconcile, PresenceDebounce: 10 * time.Millisecond})
 	runCtx, cancel := context.WithCancel(ctx)
 	done := make(chan error, 1)
 	go func() { done <- h.Run(runCtx) }()
@@ -114,7 +123,7 @@ func newEnv(t *testing.T, reconcile time.Duration) *env {
 		h.Unsubscribe(r, "general")
 		return true
 	}))
-	return &env{hub: h, store: st, broker: b}
+	return &env{hub: h, store: st, broker: b, presence: pr}
 }
 
 func (e *env) append(t *testing.T, n int) []store.Message {

@@ -3,6 +3,8 @@ package hub
 import (
 	"context"
 	"errors"
+	"fmt"
+	"math/rand/v2"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -56,6 +58,12 @@ type room struct {
 	last          int64 // highest offset delivered in sequence; -1 unknown
 	epoch         int64
 	presenceTimer *time.Timer
+	// stalled: a backfill failed (the store is unreachable), so the room
+	// delivers nothing past last until a retry fills the gap; stalls counts
+	// the failed tries for the backoff, and retryTimer fires the next one.
+	stalled    bool
+	stalls     int
+	retryTimer *time.Timer
 }
 
 type subState struct {
@@ -98,7 +106,9 @@ func (r *room) poke(flags uint32) {
 
 func (r *room) run(ctx context.Context) {
 	defer close(r.done)
-	r.init(ctx)
+	if err := r.init(ctx); err != nil {
+		r.h.log.Warn("room head", "room", r.name, "err", err)
+	}
 	reconcile := time.NewTicker(r.h.cfg.Reconcile)
 	defer reconcile.Stop()
 	presence := make(chan struct{}, 1)
@@ -110,6 +120,15 @@ func (r *room) run(ctx context.Context) {
 	})
 	r.presenceTimer.Stop()
 	defer r.presenceTimer.Stop()
+	retry := make(chan struct{}, 1)
+	r.retryTimer = time.AfterFunc(time.Hour, func() {
+		select {
+		case retry <- struct{}{}:
+		default:
+		}
+	})
+	r.retryTimer.Stop()
+	defer r.retryTimer.Stop()
 
 	for {
 		select {
@@ -123,12 +142,14 @@ func (r *room) run(ctx context.Context) {
 			r.payload(ctx, p)
 		case <-r.wake:
 			flags := r.pokes.Swap(0)
-			if flags&pokeCatchUp != 0 {
-				r.catchUp(ctx, 0)
+			if flags&pokeCatchUp != 0 && !r.stalled {
+				r.backfill(ctx)
 			}
 			if flags&pokePresence != 0 {
 				r.schedulePresence()
 			}
+		case <-retry:
+			r.backfill(ctx)
 		case <-reconcile.C:
 			r.reconcile(ctx)
 		case <-presence:
@@ -137,13 +158,15 @@ func (r *room) run(ctx context.Context) {
 	}
 }
 
-func (r *room) init(ctx context.Context) {
+// init reads the room's head and epoch: the actor starts delivering live
+// from there.
+func (r *room) init(ctx context.Context) error {
 	rm, err := r.h.cfg.Store.Room(ctx, r.name)
 	if err != nil {
-		r.h.log.Warn("room head", "room", r.name, "err", err)
-		return
+		return fmt.Errorf("read head of %s: %w", r.name, err)
 	}
 	r.last, r.epoch = rm.Head, rm.Epoch
+	return nil
 }
 
 func (r *room) command(ctx context.Context, c command) {
@@ -158,10 +181,26 @@ func (r *room) command(ctx context.Context, c command) {
 // subscribe sends sub the subscribed frame, its backlog and the presence
 // list, then adds it to the live set. Because the actor handles one thing at
 // a time, no live message can slip between the backlog and the live set.
+//
+// Everything it needs from the store is read before the first frame is
+// sent, so a store failure leaves sub with nothing half sent: a new
+// subscriber is not added, and one already in the room (a resubscribe)
+// keeps the state it had.
 func (r *room) subscribe(ctx context.Context, sub Subscriber, since int64) error {
 	rm, err := r.h.cfg.Store.Room(ctx, r.name)
 	if err != nil {
 		return err
+	}
+	st := &subState{last: since}
+	var backlog []store.Message
+	if since == 0 || since > rm.Head {
+		// A new client (or one from another epoch) starts live and reads
+		// history with history requests.
+		st.last = rm.Head
+	} else if since < rm.Head {
+		if backlog, err = r.readBacklog(ctx, since, rm.Head); err != nil {
+			return err
+		}
 	}
 	if r.last < 0 {
 		r.last, r.epoch = rm.Head, rm.Epoch
@@ -173,15 +212,8 @@ func (r *room) subscribe(ctx context.Context, sub Subscriber, since int64) error
 	if !sub.Send(frame, false) {
 		return errSlow
 	}
-	st := &subState{last: since}
-	if since == 0 || since > rm.Head {
-		// A new client (or one from another epoch) starts live and reads
-		// history with history requests.
-		st.last = rm.Head
-	} else if since < rm.Head {
-		if err := r.sendBacklog(ctx, sub, st, rm.Head); err != nil {
-			return err
-		}
+	if err := r.sendBacklog(sub, st, backlog); err != nil {
+		return err
 	}
 	r.subs[sub] = st
 	r.sendPresence(ctx, sub)
@@ -190,15 +222,17 @@ func (r *room) subscribe(ctx context.Context, sub Subscriber, since int64) error
 
 var errSlow = errors.New("subscriber too slow")
 
-func (r *room) sendBacklog(ctx context.Context, sub Subscriber, st *subState, head int64) error {
-	page := store.Page{After: st.last, Limit: protocol.MaxBacklog}
-	if head-st.last > protocol.MaxBacklog {
+// readBacklog reads the messages after since, at most protocol.MaxBacklog
+// (the newest ones when there are more).
+func (r *room) readBacklog(ctx context.Context, since, head int64) ([]store.Message, error) {
+	page := store.Page{After: since, Limit: protocol.MaxBacklog}
+	if head-since > protocol.MaxBacklog {
 		page = store.Page{Newest: true, Limit: protocol.MaxBacklog}
 	}
-	msgs, err := r.h.cfg.Store.History(ctx, r.name, page)
-	if err != nil {
-		return err
-	}
+	return r.h.cfg.Store.History(ctx, r.name, page)
+}
+
+func (r *room) sendBacklog(sub Subscriber, st *subState, msgs []store.Message) error {
 	for i := range msgs {
 		frame, err := protocol.Encode(protocol.Frame{Type: protocol.TypeMsg, Msg: ToProtocol(&msgs[i])})
 		if err != nil {
@@ -233,13 +267,21 @@ func (r *room) payload(ctx context.Context, p []byte) {
 }
 
 // message delivers the message at offset o in sequence: stale offsets are
-// dropped, and a gap before o is filled from the store first.
+// dropped, and a gap before o is filled from the store first. Nothing past
+// a gap that could not be filled is delivered: a stalled room drops o (it
+// is in the store) and its retry delivers it in order later.
 func (r *room) message(ctx context.Context, o int64, p []byte) {
 	switch {
 	case r.last >= 0 && o <= r.last:
 		return
 	case r.last >= 0 && o > r.last+1:
-		r.catchUp(ctx, o)
+		if r.stalled {
+			return
+		}
+		if err := r.catchUp(ctx, o); err != nil {
+			r.stall(ctx, err)
+			return
+		}
 		if o <= r.last {
 			return
 		}
@@ -248,19 +290,59 @@ func (r *room) message(ctx context.Context, o int64, p []byte) {
 	r.last = o
 }
 
-// catchUp delivers stored messages after the last delivered offset, up to
-// upTo (0: everything stored).
-func (r *room) catchUp(ctx context.Context, upTo int64) {
-	if r.last < 0 {
-		r.init(ctx)
+// backfill delivers everything stored after last; a failure stalls the
+// room (or keeps it stalled) and schedules the next try.
+func (r *room) backfill(ctx context.Context) {
+	if err := r.catchUp(ctx, 0); err != nil {
+		r.stall(ctx, err)
 		return
+	}
+	if r.stalled {
+		r.h.log.Info("backfill recovered; room delivering again", "room", r.name, "failed_tries", r.stalls)
+		r.stalled, r.stalls = false, 0
+	}
+}
+
+// Stall retry bounds: the first retry after stallRetryMin, doubling up to
+// stallRetryMax, each with jitter so the rooms of many nodes do not all
+// query a recovering database at once.
+const (
+	stallRetryMin = 100 * time.Millisecond
+	stallRetryMax = 5 * time.Second
+)
+
+// stall holds the room after a failed backfill: it keeps its state and
+// subscribers (no resync: resubscribing into a store outage fails too)
+// and retries with backoff until the store answers.
+func (r *room) stall(ctx context.Context, err error) {
+	if ctx.Err() != nil {
+		return // the hub is stopping
+	}
+	r.h.stats.backfillFailures.Add(1)
+	if !r.stalled {
+		r.h.log.Warn("backfill from store failed; holding the room until it answers", "room", r.name, "last", r.last, "err", err)
+	} else {
+		r.h.log.Debug("backfill from store failed again", "room", r.name, "tries", r.stalls+1, "err", err)
+	}
+	r.stalled = true
+	d := stallRetryMin << min(r.stalls, 6)
+	d = min(d, stallRetryMax)
+	d = d/2 + time.Duration(rand.Int64N(int64(d/2)+1))
+	r.stalls++
+	r.retryTimer.Reset(d)
+}
+
+// catchUp delivers stored messages after the last delivered offset, up to
+// upTo (0: everything stored). It returns the store's error, leaving last
+// at the last offset delivered.
+func (r *room) catchUp(ctx context.Context, upTo int64) error {
+	if r.last < 0 {
+		return r.init(ctx)
 	}
 	for upTo == 0 || r.last < upTo {
 		msgs, err := r.h.cfg.Store.History(ctx, r.name, store.Page{After: r.last, Limit: protocol.HistoryPageMax})
 		if err != nil {
-			r.h.log.Warn("backfill from store", "room", r.name, "err", err)
-			r.resyncAll()
-			return
+			return fmt.Errorf("backfill %s after %d: %w", r.name, r.last, err)
 		}
 		for i := range msgs {
 			frame, err := protocol.Encode(protocol.Frame{Type: protocol.TypeMsg, Msg: ToProtocol(&msgs[i])})
@@ -272,9 +354,10 @@ func (r *room) catchUp(ctx context.Context, upTo int64) {
 			r.h.stats.backfilled.Add(1)
 		}
 		if len(msgs) < protocol.HistoryPageMax {
-			return
+			return nil
 		}
 	}
+	return nil
 }
 
 // reconcile compares the store's head with what was delivered, so a lost
@@ -286,9 +369,12 @@ func (r *room) reconcile(ctx context.Context) {
 	if unsynced {
 		r.h.syncBroker(ctx, r)
 	}
+	if r.stalled {
+		return // the stall retry is already asking the store
+	}
 	rm, err := r.h.cfg.Store.Room(ctx, r.name)
 	if err != nil {
-		return
+		return // not caught up: unknown; the next tick asks again
 	}
 	if r.epoch != 0 && rm.Epoch != r.epoch {
 		r.epoch, r.last = rm.Epoch, rm.Head
@@ -296,11 +382,13 @@ func (r *room) reconcile(ctx context.Context) {
 		return
 	}
 	if rm.Head > r.last {
-		r.catchUp(ctx, 0)
+		r.backfill(ctx)
 	}
 }
 
-// resyncAll tells every subscriber to resubscribe from its last offset.
+// resyncAll tells every subscriber to resubscribe from its last offset. It
+// is for a new epoch (the history was reset), never for a store failure:
+// a resubscribe would meet the same failure.
 func (r *room) resyncAll() {
 	frame, err := protocol.Encode(protocol.Frame{Type: protocol.TypeResync, Room: r.name, Epoch: r.epoch})
 	if err != nil {

@@ -4,11 +4,12 @@ import "sync/atomic"
 
 // Stats counts events worth watching; all fields are cumulative.
 type Stats struct {
-	publishFailures atomic.Int64
-	interruptions   atomic.Int64
-	backfilled      atomic.Int64
-	overflows       atomic.Int64
-	slowClosed      atomic.Int64
+	publishFailures  atomic.Int64
+	interruptions    atomic.Int64
+	backfilled       atomic.Int64
+	overflows        atomic.Int64
+	slowClosed       atomic.Int64
+	backfillFailures atomic.Int64
 }
 
 // StatsSnapshot is a copy of the counters.
@@ -18,15 +19,19 @@ type StatsSnapshot struct {
 	Backfilled      int64 // messages read from the store to fill gaps
 	Overflows       int64 // room inbox overflows (recovered from the store)
 	SlowClosed      int64 // subscribers dropped for not keeping up
+	// BackfillFailures counts store reads for a gap that failed; each
+	// stalls its room until a retry succeeds.
+	BackfillFailures int64
 }
 
 // Stats returns the hub's counters.
 func (h *Hub) Stats() StatsSnapshot {
 	return StatsSnapshot{
-		PublishFailures: h.stats.publishFailures.Load(),
-		Interruptions:   h.stats.interruptions.Load(),
-		Backfilled:      h.stats.backfilled.Load(),
-		Overflows:       h.stats.overflows.Load(),
-		SlowClosed:      h.stats.slowClosed.Load(),
+		PublishFailures:  h.stats.publishFailures.Load(),
+		Interruptions:    h.stats.interruptions.Load(),
+		Backfilled:       h.stats.backfilled.Load(),
+		Overflows:        h.stats.overflows.Load(),
+		SlowClosed:       h.stats.slowClosed.Load(),
+		BackfillFailures: h.stats.backfillFailures.Load(),
 	}
 }

@@ -39,6 +39,7 @@ type conn struct {
 
 	// Owned by the reader goroutine.
 	rooms     map[string]bool
+	held      map[string]bool // rooms whose subscribe failed for now: Hub.Hold
 	sendLim   *rate.Limiter
 	frameLim  *rate.Limiter
 	typingLim map[string]time.Time
@@ -54,6 +55,7 @@ func newConn(s *Server, wsc *websocket.Conn, remote string) *conn {
 		aborted:   make(chan struct{}),
 		rearm:     make(chan struct{}, 1),
 		rooms:     make(map[string]bool),
+		held:      make(map[string]bool),
 		sendLim:   rate.NewLimiter(s.cfg.SendRate, s.cfg.SendBurst),
 		frameLim:  rate.NewLimiter(s.cfg.FrameRate, s.cfg.FrameBurst),
 		typingLim: make(map[string]time.Time),
@@ -105,6 +107,9 @@ func (c *conn) serve(ctx context.Context) {
 	<-writerDone
 	for room := range c.rooms {
 		c.s.cfg.Hub.Unsubscribe(c, room)
+	}
+	for room := range c.held {
+		c.s.cfg.Hub.Release(room, c.user)
 	}
 }
 

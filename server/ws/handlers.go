@@ -22,6 +22,7 @@ func (c *conn) handle(ctx context.Context, f protocol.Frame) {
 			delete(c.rooms, f.Room)
 			c.s.cfg.Hub.Unsubscribe(c, f.Room)
 		}
+		c.release(f.Room)
 	case protocol.TypeSend:
 		c.send(ctx, f)
 	case protocol.TypeHistory:
@@ -35,25 +36,49 @@ func (c *conn) handle(ctx context.Context, f protocol.Frame) {
 	}
 }
 
+// subscribe subscribes the connection to a room, or restarts a
+// subscription it has from since. When the node cannot serve it now (the
+// store is unreachable), the client is told unavailable and retries; the
+// user is held present in the room meanwhile (Hub.Hold), because it is
+// connected and trying.
 func (c *conn) subscribe(ctx context.Context, f protocol.Frame) {
 	if c.rooms[f.Room] {
-		// A resubscribe (after a resync) starts over from since.
-		delete(c.rooms, f.Room)
-		c.s.cfg.Hub.Unsubscribe(c, f.Room)
+		// Already in the room (a resync, or a retry): restart from since
+		// without leaving it, so presence does not flicker and membership
+		// is not written again. A failure keeps the subscription as it was.
+		if err := c.s.cfg.Hub.Resubscribe(ctx, c, f.Room, f.Since); err != nil {
+			c.storeError(f.Room, "subscribe", err)
+		}
+		return
 	}
-	if len(c.rooms) >= protocol.MaxSubscriptions {
+	if len(c.rooms)+len(c.held) >= protocol.MaxSubscriptions && !c.held[f.Room] {
 		c.replyError(protocol.ErrBadRequest, f.Room, "too many subscriptions")
 		return
 	}
-	if err := c.s.cfg.Store.Join(ctx, f.Room, c.user); err != nil {
-		c.storeError(f.Room, "join room", err)
-		return
+	err := c.s.cfg.Store.Join(ctx, f.Room, c.user)
+	if err == nil {
+		err = c.s.cfg.Hub.Subscribe(ctx, c, f.Room, f.Since)
 	}
-	if err := c.s.cfg.Hub.Subscribe(ctx, c, f.Room, f.Since); err != nil {
+	if err != nil {
+		if retryable(err) && !c.held[f.Room] {
+			c.held[f.Room] = true
+			c.s.cfg.Hub.Hold(ctx, f.Room, c.user)
+		} else if !retryable(err) {
+			c.release(f.Room)
+		}
 		c.storeError(f.Room, "subscribe", err)
 		return
 	}
 	c.rooms[f.Room] = true
+	c.release(f.Room) // the subscription now keeps the user present
+}
+
+// release ends the presence hold of a room the client no longer retries.
+func (c *conn) release(room string) {
+	if c.held[room] {
+		delete(c.held, room)
+		c.s.cfg.Hub.Release(room, c.user)
+	}
 }
 
 func (c *conn) send(ctx context.Context, f protocol.Frame) {
@@ -125,14 +150,21 @@ func (c *conn) refreshToken(f protocol.Frame) {
 	}
 }
 
-// storeError answers a failed store or hub call with the matching code.
+// storeError answers a failed store or hub call with the matching code:
+// not_found for a room that does not exist, else unavailable (the client
+// retries).
 func (c *conn) storeError(ref, what string, err error) {
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 		c.replyError(protocol.ErrNotFound, ref, "no such room")
 	case errors.Is(err, context.Canceled):
 	default:
-		c.s.log.Error(what, "user", c.user, "err", err)
+		c.s.log.Warn(what+" failed; the client will retry", "user", c.user, "ref", ref, "err", err)
 		c.replyError(protocol.ErrUnavailable, ref, what+" failed; try again")
 	}
+}
+
+// retryable reports whether storeError answers err with unavailable.
+func retryable(err error) bool {
+	return !errors.Is(err, store.ErrNotFound) && !errors.Is(err, context.Canceled)
 }
