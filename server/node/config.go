@@ -32,6 +32,12 @@ type Config struct {
 	DrainDelay     time.Duration
 	AccessTTL      time.Duration
 	PresenceTTL    time.Duration
+	// Reconcile is how often each active room compares what it delivered
+	// with the store's head.
+	Reconcile time.Duration
+	// StoreWait is how long a starting node waits for PostgreSQL to answer
+	// before it gives up.
+	StoreWait time.Duration
 	// SendRate and SendBurst bound the messages one connection may send
 	// (per second, and at once).
 	SendRate  float64
@@ -61,6 +67,8 @@ var envVars = []envVar{
 	{"access-ttl", "PARLEY_ACCESS_TTL"},
 	{"presence-ttl", "PARLEY_PRESENCE_TTL"},
 	{"trusted-proxies", "PARLEY_TRUSTED_PROXIES"},
+	{"store-wait", "PARLEY_STORE_WAIT"},
+	{"reconcile", "PARLEY_RECONCILE"},
 	{"send-rate", "PARLEY_SEND_RATE"},
 	{"send-burst", "PARLEY_SEND_BURST"},
 }
@@ -86,6 +94,8 @@ func ParseFlags(name string, args []string, getenv func(string) string, out io.W
 	fs.DurationVar(&c.DrainDelay, "drain-delay", time.Second, "on SIGTERM, how long /readyz reports unready before clients are asked to leave")
 	fs.DurationVar(&c.AccessTTL, "access-ttl", 15*time.Minute, "access token lifetime")
 	fs.DurationVar(&c.PresenceTTL, "presence-ttl", 15*time.Second, "with --redis: presence entry lifetime; a crashed node's users vanish within 4/3 of it")
+	fs.DurationVar(&c.StoreWait, "store-wait", 5*time.Minute, "with --postgres: how long a starting node waits for the database to answer (meanwhile /healthz answers and /readyz says 503); 0: give up at once")
+	fs.DurationVar(&c.Reconcile, "reconcile", 5*time.Second, "how often each active room checks the store for messages the broker lost (the longest a lost publish stays unseen)")
 	fs.Float64Var(&c.SendRate, "send-rate", 20, "messages per second one connection may send; more are answered rate_limited with retry_after")
 	fs.IntVar(&c.SendBurst, "send-burst", 40, "messages one connection may send at once before --send-rate applies")
 	fs.StringVar(&proxies, "trusted-proxies", "", "comma-separated CIDRs of reverse proxies whose X-Forwarded-For names the client (for rate limits and logs)")
@@ -154,6 +164,12 @@ func (c Config) validate() error {
 	}
 	if c.PresenceTTL < 3*time.Second {
 		return errors.New("--presence-ttl must be at least 3s")
+	}
+	if c.Reconcile < 100*time.Millisecond {
+		return errors.New("--reconcile must be at least 100ms")
+	}
+	if c.StoreWait < 0 {
+		return errors.New("--store-wait must not be negative")
 	}
 	if c.SendRate <= 0 || c.SendBurst < 1 {
 		return errors.New("--send-rate must be above 0 and --send-burst at least 1")

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
@@ -33,8 +34,32 @@ type testNode struct {
 }
 
 // startNode runs a single node (SQLite in a temp dir, in-process broker)
-// with a known JWT key, so tests can forge and expire tokens.
+// with a known JWT key, so tests can forge and expire tokens, and waits
+// until it is ready.
 func startNode(t *testing.T, mutate ...func(*node.Config)) *testNode {
+	t.Helper()
+	tn := launchNode(t, mutate...)
+	testenv.Eventually(t, waitTimeout, "node ready", tn.status("/readyz", http.StatusOK))
+	return tn
+}
+
+// status is a check for Eventually: GET path answers code.
+func (tn *testNode) status(path string, code int) func() error {
+	return func() error {
+		resp, err := http.Get(tn.URL + path)
+		if err != nil {
+			return err
+		}
+		resp.Body.Close()
+		if resp.StatusCode != code {
+			return fmt.Errorf("GET %s: %d, want %d", path, resp.StatusCode, code)
+		}
+		return nil
+	}
+}
+
+// launchNode is startNode without waiting for the node to be ready.
+func launchNode(t *testing.T, mutate ...func(*node.Config)) *testNode {
 	t.Helper()
 	key, err := auth.GenerateKey()
 	if err != nil {
@@ -68,14 +93,6 @@ func startNode(t *testing.T, mutate ...func(*node.Config)) *testNode {
 	tn.Keys, _ = auth.NewKeyring(key)
 	go func() { tn.done <- n.Serve(ctx, ln) }()
 	t.Cleanup(func() { tn.stop(t) })
-	testenv.Eventually(t, waitTimeout, "node ready", testenv.Cond(func() bool {
-		resp, err := http.Get(tn.URL + "/readyz")
-		if err != nil {
-			return false
-		}
-		resp.Body.Close()
-		return resp.StatusCode == http.StatusOK
-	}))
 	return tn
 }
 

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/time/rate"
@@ -20,11 +21,7 @@ import (
 // buildHTTP creates the auth service, the API, the WebSocket server and the
 // web app, and routes them.
 func (n *Node) buildHTTP() error {
-	keys, err := n.keyring()
-	if err != nil {
-		return err
-	}
-	svc, err := auth.New(auth.Config{Store: n.store, Keys: keys, AccessTTL: n.cfg.AccessTTL, Params: n.cfg.PasswordParams})
+	svc, err := auth.New(auth.Config{Store: n.store, Keys: n.keys, AccessTTL: n.cfg.AccessTTL, Params: n.cfg.PasswordParams})
 	if err != nil {
 		return fmt.Errorf("create auth service: %w", err)
 	}
@@ -61,8 +58,32 @@ func (n *Node) buildHTTP() error {
 	mux.HandleFunc("GET /readyz", n.readyz)
 	mux.Handle("GET /metrics", n.metricsHandler())
 	mux.Handle("/", web)
-	n.handler = mux
+	n.root.set(mux)
 	return nil
+}
+
+// switchHandler serves through the handler set last; the node swaps the
+// starting handler for the full mux once the store answers.
+type switchHandler struct{ h atomic.Pointer[http.Handler] }
+
+func (s *switchHandler) set(h http.Handler) { s.h.Store(&h) }
+
+func (s *switchHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	(*s.h.Load()).ServeHTTP(w, r)
+}
+
+// starting answers while the node waits for its store: alive, not ready.
+func (n *Node) starting(w http.ResponseWriter, r *http.Request) {
+	switch r.URL.Path {
+	case "/healthz":
+		n.healthz(w, r)
+		return
+	case "/readyz":
+		writeStatus(w, http.StatusServiceUnavailable, map[string]any{"status": "starting", "node": n.cfg.NodeID})
+		return
+	}
+	w.Header().Set("Retry-After", "1")
+	writeStatus(w, http.StatusServiceUnavailable, protocol.APIError{Error: protocol.APIErrorBody{Code: protocol.ErrUnavailable, Message: "the node is starting; try again"}})
 }
 
 // keyring returns the configured JWT keys, or the embedded default's key

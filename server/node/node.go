@@ -16,6 +16,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/parleychat/parley/server/auth"
 	"github.com/parleychat/parley/server/broker"
 	"github.com/parleychat/parley/server/hub"
 	"github.com/parleychat/parley/server/presence"
@@ -28,52 +29,100 @@ import (
 type Node struct {
 	cfg      Config
 	log      *slog.Logger
+	keys     *auth.Keyring
 	store    store.Store
 	broker   broker.Broker
 	presence presence.Presence
 	hub      *hub.Hub
 	ws       *ws.Server
-	handler  http.Handler
-	ready    atomic.Bool
-	closers  []func() error
+	// root serves every request: the starting handler until the store
+	// answers, then the full mux.
+	root    switchHandler
+	ready   atomic.Bool
+	closers []func() error
 }
 
-// New opens the node's dependencies. Close releases them if Run is never
-// called.
-func New(ctx context.Context, cfg Config, log *slog.Logger) (_ *Node, err error) {
+// New checks what can be checked without the network (flags, the JWT
+// keys) and returns a Node; Run or Serve opens the store and the rest.
+func New(ctx context.Context, cfg Config, log *slog.Logger) (*Node, error) {
 	n := &Node{cfg: cfg, log: log}
-	defer func() {
-		if err != nil {
-			n.Close()
-		}
-	}()
-	if err := n.openStore(ctx); err != nil {
+	keys, err := n.keyring()
+	if err != nil {
 		return nil, err
 	}
-	if err := n.openSync(ctx); err != nil {
-		return nil, err
-	}
-	if _, err := n.store.EnsureRoom(ctx, protocol.DefaultRoom); err != nil {
-		return nil, fmt.Errorf("create default room: %w", err)
-	}
-	n.hub = hub.New(hub.Config{Store: n.store, Broker: n.broker, Presence: n.presence, Logger: log})
-	if err := n.buildHTTP(); err != nil {
-		return nil, err
-	}
+	n.keys = keys
+	n.root.set(http.HandlerFunc(n.starting))
 	return n, nil
 }
 
-func (n *Node) openStore(ctx context.Context) error {
-	if n.cfg.PostgresURL != "" {
-		pg, err := store.OpenPostgres(ctx, n.cfg.PostgresURL, n.cfg.PGMaxConns)
-		if err != nil {
-			return fmt.Errorf("open postgres: %w", err)
-		}
-		n.store = pg
-		n.closers = append(n.closers, pg.Close)
-		n.log.Info("store: postgresql")
-		return nil
+// open opens the store (waiting for it, see openStore), the broker and
+// presence, and builds the hub and the HTTP handlers.
+func (n *Node) open(ctx context.Context) error {
+	if err := n.openStore(ctx); err != nil {
+		return err
 	}
+	if err := n.openSync(ctx); err != nil {
+		return err
+	}
+	n.hub = hub.New(hub.Config{Store: n.store, Broker: n.broker, Presence: n.presence, Logger: n.log, Reconcile: n.cfg.Reconcile})
+	return n.buildHTTP()
+}
+
+// openStore opens SQLite, or PostgreSQL and creates the default room. A
+// PostgreSQL that does not answer is waited for, with backoff, for up to
+// --store-wait: a node may start before its database, or during an outage.
+// SQLite errors are not waited for (they do not go away by themselves).
+func (n *Node) openStore(ctx context.Context) error {
+	if n.cfg.PostgresURL == "" {
+		return n.openSQLite(ctx)
+	}
+	start := time.Now()
+	for attempt := 0; ; attempt++ {
+		err := n.openPostgres(ctx)
+		if err == nil {
+			if attempt > 0 {
+				n.log.Info("store: postgresql answers", "waited", time.Since(start).Round(time.Millisecond))
+			}
+			return nil
+		}
+		waited := time.Since(start)
+		if waited >= n.cfg.StoreWait || ctx.Err() != nil {
+			return fmt.Errorf("postgres did not answer within --store-wait (waited %v): %w", waited.Round(time.Millisecond), err)
+		}
+		d := storeRetry(attempt)
+		n.log.Warn("store: postgresql does not answer yet; waiting", "retry_in", d.Round(time.Millisecond), "waited", waited.Round(time.Second), "give_up_after", n.cfg.StoreWait, "err", err)
+		t := time.NewTimer(min(d, n.cfg.StoreWait-waited))
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return fmt.Errorf("open postgres: %w", ctx.Err())
+		case <-t.C:
+		}
+	}
+}
+
+// storeRetry is the wait before the next attempt to open the store:
+// 200 ms doubling up to 5 s.
+func storeRetry(attempt int) time.Duration {
+	return min(200*time.Millisecond<<min(attempt, 5), 5*time.Second)
+}
+
+func (n *Node) openPostgres(ctx context.Context) error {
+	pg, err := store.OpenPostgres(ctx, n.cfg.PostgresURL, n.cfg.PGMaxConns)
+	if err != nil {
+		return err
+	}
+	if _, err := pg.EnsureRoom(ctx, protocol.DefaultRoom); err != nil {
+		pg.Close()
+		return fmt.Errorf("create default room: %w", err)
+	}
+	n.store = pg
+	n.closers = append(n.closers, pg.Close)
+	n.log.Info("store: postgresql")
+	return nil
+}
+
+func (n *Node) openSQLite(ctx context.Context) error {
 	if err := os.MkdirAll(n.cfg.DataDir, 0o700); err != nil {
 		return fmt.Errorf("create data dir: %w", err)
 	}
@@ -84,6 +133,9 @@ func (n *Node) openStore(ctx context.Context) error {
 	}
 	n.store = db
 	n.closers = append(n.closers, db.Close)
+	if _, err := db.EnsureRoom(ctx, protocol.DefaultRoom); err != nil {
+		return fmt.Errorf("create default room: %w", err)
+	}
 	n.log.Info("store: sqlite", "path", path)
 	return nil
 }
@@ -116,7 +168,7 @@ func (n *Node) openSync(ctx context.Context) error {
 
 // Handler returns the node's HTTP handler (for tests that serve it
 // themselves).
-func (n *Node) Handler() http.Handler { return n.handler }
+func (n *Node) Handler() http.Handler { return &n.root }
 
 // Ready reports whether the node accepts new clients.
 func (n *Node) Ready() bool { return n.ready.Load() }
@@ -131,20 +183,36 @@ func (n *Node) Run(ctx context.Context) error {
 	return n.Serve(ctx, ln)
 }
 
-// Serve is Run on an existing listener.
+// Serve is Run on an existing listener. It answers HTTP at once: while
+// the store is being opened (and waited for), /healthz says alive,
+// /readyz 503 and everything else 503 with Retry-After. Once the store
+// answers it serves everything and /readyz turns 200. If the store cannot
+// be opened within --store-wait, Serve returns the error.
 func (n *Node) Serve(ctx context.Context, ln net.Listener) error {
-	hubCtx, stopHub := context.WithCancel(context.Background())
-	hubDone := make(chan error, 1)
-	go func() { hubDone <- n.hub.Run(hubCtx) }()
-
 	srv := &http.Server{
-		Handler:           n.handler,
+		Handler:           &n.root,
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(n.log.Handler(), slog.LevelWarn),
 	}
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(ln) }()
+	n.log.Info("listening", "addr", ln.Addr().String(), "node", n.cfg.NodeID)
+
+	if err := n.open(ctx); err != nil {
+		shutCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = srv.Shutdown(shutCtx)
+		<-serveErr
+		n.Close()
+		if ctx.Err() != nil {
+			return nil // stopped while starting
+		}
+		return err
+	}
+	hubCtx, stopHub := context.WithCancel(context.Background())
+	hubDone := make(chan error, 1)
+	go func() { hubDone <- n.hub.Run(hubCtx) }()
 	n.ready.Store(true)
 	n.log.Info("serving", "addr", ln.Addr().String(), "node", n.cfg.NodeID)
 
