@@ -24,6 +24,9 @@ type balancer struct {
 	mu    sync.Mutex
 	next  int  // where the round-robin starts next
 	first bool // always start at nodes[0] instead of round-robin
+	// blind: no health check; every connection goes to the next node that
+	// accepts TCP, as an L4 balancer without health checks does.
+	blind bool
 	conns map[net.Conn]struct{}
 
 	wg sync.WaitGroup
@@ -46,6 +49,30 @@ func startBalancer(t testing.TB, nodes []*node) *balancer {
 
 // wsURL is the balancer's WebSocket endpoint.
 func (b *balancer) wsURL() string { return "ws://" + b.ln.Addr().String() + "/ws" }
+
+// noHealthChecks makes the balancer send connections to nodes whatever
+// their /readyz says.
+func (b *balancer) noHealthChecks() {
+	b.mu.Lock()
+	b.blind = true
+	b.mu.Unlock()
+}
+
+func (b *balancer) isBlind() bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.blind
+}
+
+// cut closes every connection through the balancer (as a network blip
+// would); new ones are forwarded as before.
+func (b *balancer) cut() {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for c := range b.conns {
+		_ = c.Close()
+	}
+}
 
 // roundRobin makes the balancer spread new connections over ready nodes.
 func (b *balancer) roundRobin() {
@@ -114,8 +141,10 @@ func (b *balancer) dialReady() (net.Conn, error) {
 	b.mu.Unlock()
 	for i := range b.nodes {
 		n := b.nodes[(start+i)%len(b.nodes)]
-		if code, err := n.Readyz(); err != nil || code != http.StatusOK {
-			continue
+		if !b.isBlind() {
+			if code, err := n.Readyz(); err != nil || code != http.StatusOK {
+				continue
+			}
 		}
 		up, err := net.DialTimeout("tcp", n.Addr, 2*time.Second)
 		if err == nil {

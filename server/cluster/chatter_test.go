@@ -33,6 +33,7 @@ type chatter struct {
 	presence   map[string][]string           // latest presence list per room
 	typing     map[string]map[string]bool    // users seen typing per room
 	acks       map[string]int64              // cid → offset
+	retries    map[string]int                // room retry events per room
 	lastErr    error                         // why the last connection ended
 	problems   []string
 }
@@ -56,6 +57,7 @@ func connect(t testing.TB, wsURL, user, token string, opts chatOptions) *chatter
 		presence:   make(map[string][]string),
 		typing:     make(map[string]map[string]bool),
 		acks:       make(map[string]int64),
+		retries:    make(map[string]int),
 	}
 	ch.c = client.New(client.Config{
 		URL:         wsURL,
@@ -115,6 +117,8 @@ func (ch *chatter) onEvent(ev client.Event) {
 			ch.typing[ev.Room] = make(map[string]bool)
 		}
 		ch.typing[ev.Room][ev.User] = true
+	case client.EventRoomRetry:
+		ch.retries[ev.Room]++
 	case client.EventGap:
 		ch.problem("gap in %s: offsets %d..%d skipped", ev.Room, ev.Since+1, ev.Offset-1)
 	case client.EventError:
@@ -197,6 +201,23 @@ func (ch *chatter) count(room string) int {
 	ch.mu.Lock()
 	defer ch.mu.Unlock()
 	return len(ch.msgs[room])
+}
+
+// lastOffset is the offset of the last message delivered for room.
+func (ch *chatter) lastOffset(room string) int64 {
+	ch.mu.Lock()
+	defer ch.mu.Unlock()
+	if list := ch.msgs[room]; len(list) > 0 {
+		return list[len(list)-1].Offset
+	}
+	return 0
+}
+
+// retryCount is how many times the node refused room for now.
+func (ch *chatter) retryCount(room string) int {
+	ch.mu.Lock()
+	defer ch.mu.Unlock()
+	return ch.retries[room]
 }
 
 // presenceOf returns the latest presence list of room.

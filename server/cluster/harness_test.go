@@ -28,6 +28,12 @@ type options struct {
 	drainDelay   time.Duration
 	drainTimeout time.Duration
 	logLevel     string
+	// ownPostgres: the cluster gets a PostgreSQL server of its own, which
+	// the test may stop and start (cluster.pg); else a fresh database on
+	// the test process's shared server.
+	ownPostgres bool
+	// args are extra flags for every node.
+	args []string
 }
 
 func (o options) withDefaults() options {
@@ -55,6 +61,7 @@ type cluster struct {
 	t       testing.TB
 	opts    options
 	redis   *testenv.RedisServer
+	pg      *testenv.PGServer // set with options.ownPostgres
 	pgURL   string
 	keys    string        // the --jwt-keys value every node gets
 	keyring *auth.Keyring // the same key, for minting tokens
@@ -72,7 +79,12 @@ func startCluster(t testing.TB, opts options) *cluster {
 	opts = opts.withDefaults()
 	c := &cluster{t: t, opts: opts}
 	c.redis = testenv.StartRedis(t)
-	c.pgURL = testenv.Postgres(t)
+	if opts.ownPostgres {
+		c.pg = testenv.NewPostgres(t)
+		c.pgURL = c.pg.FreshDatabase(t)
+	} else {
+		c.pgURL = testenv.Postgres(t)
+	}
 	key, err := auth.GenerateKey()
 	if err != nil {
 		t.Fatal(err)
@@ -102,7 +114,7 @@ func startCluster(t testing.TB, opts options) *cluster {
 // args are the flags every node shares.
 func (c *cluster) args() []string {
 	o := c.opts
-	return []string{
+	return append([]string{
 		"--redis", c.redis.URL(),
 		"--postgres", c.pgURL,
 		"--jwt-keys", c.keys,
@@ -111,7 +123,7 @@ func (c *cluster) args() []string {
 		"--drain-timeout", o.drainTimeout.String(),
 		"--log-level", o.logLevel,
 		"--pg-max-conns", "10",
-	}
+	}, o.args...)
 }
 
 // token mints an access token for user with the cluster's key, as the

@@ -91,6 +91,7 @@ func (r *rawClient) close() { _ = r.ws.Close(websocket.StatusNormalClosure, "bye
 type wireWatcher struct {
 	rc   *rawClient
 	done chan struct{}
+	quit chan struct{} // stops the pinger
 
 	mu         sync.Mutex
 	msgs       map[string][]protocol.Message
@@ -105,11 +106,13 @@ func watch(rc *rawClient) *wireWatcher {
 	w := &wireWatcher{
 		rc:         rc,
 		done:       make(chan struct{}),
+		quit:       make(chan struct{}),
 		msgs:       make(map[string][]protocol.Message),
 		subscribed: make(map[string]bool),
 		acks:       make(map[string]int64),
 	}
 	go w.loop()
+	go w.ping()
 	return w
 }
 
@@ -118,8 +121,26 @@ func (w *wireWatcher) stop() {
 	w.mu.Lock()
 	w.stopping = true
 	w.mu.Unlock()
+	close(w.quit)
 	w.rc.close()
 	<-w.done
+}
+
+// ping keeps the connection from being closed as idle while the test
+// watches it, as every client does.
+func (w *wireWatcher) ping() {
+	t := time.NewTicker(protocol.PingInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-w.quit:
+			return
+		case <-t.C:
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			_ = w.rc.write(ctx, protocol.Frame{Type: protocol.TypePing, ID: "keepalive"})
+			cancel()
+		}
+	}
 }
 
 func (w *wireWatcher) loop() {
