@@ -60,7 +60,7 @@ func newConn(s *Server, wsc *websocket.Conn, remote string) *conn {
 		frameLim:  rate.NewLimiter(s.cfg.FrameRate, s.cfg.FrameBurst),
 		typingLim: make(map[string]time.Time),
 	}
-	c.lastRead.Store(time.Now().UnixNano())
+	c.lastRead.Store(c.s.cfg.Now().UnixNano())
 	return c
 }
 
@@ -139,8 +139,9 @@ func (c *conn) writeLoop(ctx context.Context) {
 				batch[i] = nil
 			}
 		case <-c.rearm:
-			timer.Reset(c.nextDeadline(time.Now()))
-		case now := <-timer.C:
+			timer.Reset(c.nextDeadline(c.s.cfg.Now()))
+		case <-timer.C:
+			now := c.s.cfg.Now()
 			if code, reason, stop := c.checkDeadlines(now); stop {
 				c.closeWith(code, reason)
 				return
@@ -214,7 +215,7 @@ func (c *conn) readLoop(ctx context.Context) {
 			c.logReadEnd(err)
 			return
 		}
-		c.lastRead.Store(time.Now().UnixNano())
+		c.lastRead.Store(c.s.cfg.Now().UnixNano())
 		if !c.frameLim.Allow() {
 			c.kill(protocol.CloseFlood, "too many frames")
 			c.drain(ctx)
@@ -290,7 +291,7 @@ func (c *conn) authenticate(ctx context.Context) bool {
 	}
 	c.user = user
 	c.expires.Store(exp.UnixNano())
-	c.lastRead.Store(time.Now().UnixNano())
+	c.lastRead.Store(c.s.cfg.Now().UnixNano())
 	c.authed.Store(true)
 	c.rearmTimer()
 	c.reply(protocol.Frame{Type: protocol.TypeWelcome, User: user, Node: c.s.cfg.NodeID, Heartbeat: protocol.PingInterval.Milliseconds()})

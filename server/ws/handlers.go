@@ -130,7 +130,7 @@ func (c *conn) typing(ctx context.Context, f protocol.Frame) {
 		c.replyError(protocol.ErrForbidden, f.Room, "subscribe to the room first")
 		return
 	}
-	now := time.Now()
+	now := c.s.cfg.Now()
 	if now.Sub(c.typingLim[f.Room]) < typingEvery {
 		return
 	}

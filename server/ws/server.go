@@ -57,6 +57,12 @@ type Config struct {
 	SendBurst  int
 	FrameRate  rate.Limit
 	FrameBurst int
+
+	// Now is the clock that deadlines (auth, idle, token expiry) and the
+	// typing throttle are measured with; default time.Now. The writer's
+	// timers still wait real time: unit tests call the deadline logic with
+	// a settable clock, and run the writer under testing/synctest.
+	Now func() time.Time
 }
 
 func (c *Config) defaults() {
@@ -86,6 +92,9 @@ func (c *Config) defaults() {
 	}
 	if c.FrameRate == 0 {
 		c.FrameRate, c.FrameBurst = 100, 200
+	}
+	if c.Now == nil {
+		c.Now = time.Now
 	}
 	if c.Expired == nil {
 		c.Expired = func(error) bool { return false }
