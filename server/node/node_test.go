@@ -376,16 +376,28 @@ func TestExpiringTokenAsksForReauthThenCloses(t *testing.T) {
 	}
 	c.expectClose(5*time.Second, websocket.StatusCode(protocol.CloseTokenExpired))
 
-	// A client that answers reauth with a fresh token stays connected.
+	// A token frame answering reauth moves the connection's expiry: the
+	// node asks again, now for the new token, which also expires within
+	// ReauthBefore. That the moved expiry keeps the connection open past
+	// the first one is server/ws's TestConnTokenRefreshOutlivesFirstExpiry,
+	// on a fake clock.
 	c2 := dialRaw(t, n.URL, n.URL)
-	short2, _, _ := n.Keys.Sign("judy", time.Now(), 2*time.Second)
+	short2, _, err := n.Keys.Sign("judy", time.Now(), 2*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
 	c2.auth(short2)
 	if f := c2.next(); f.Type != protocol.TypeReauth {
 		t.Fatalf("got %+v, want reauth", f)
 	}
-	fresh, _, _ := n.Keys.Sign("judy", time.Now(), time.Hour)
+	fresh, _, err := n.Keys.Sign("judy", time.Now(), 30*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
 	c2.send(protocol.Frame{Type: protocol.TypeToken, Token: fresh})
-	time.Sleep(3 * time.Second) // past the first token's expiry
+	if f := c2.next(); f.Type != protocol.TypeReauth {
+		t.Fatalf("after refresh: %+v, want reauth for the new token", f)
+	}
 	c2.send(protocol.Frame{Type: protocol.TypePing, ID: "still"})
 	if f := c2.next(); f.Type != protocol.TypePong {
 		t.Fatalf("after refresh: %+v, want pong", f)
