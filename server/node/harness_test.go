@@ -192,17 +192,36 @@ func (ch *chatter) presence(room string) string {
 	return strings.Join(ch.users[room], ",")
 }
 
-// twoInGeneral signs up alice and bob and subscribes both to general.
+// twoInGeneral signs up alice and bob and subscribes both to general,
+// waiting until the node has confirmed both subscriptions.
 func twoInGeneral(t *testing.T, n *testNode) (alice, bob *chatter) {
 	t.Helper()
 	alice = newChatter(t, n.URL, signup(t, n.URL, "alice"))
 	bob = newChatter(t, n.URL, signup(t, n.URL, "bob"))
 	for _, c := range []*chatter{alice, bob} {
-		if err := c.Subscribe(protocol.DefaultRoom, 0); err != nil {
-			t.Fatal(err)
-		}
+		c.subscribe(t, protocol.DefaultRoom)
 	}
 	return alice, bob
+}
+
+// subscribe subscribes to room (live, since 0) and waits until the node
+// confirmed it: Client.Subscribe only queues the request, and a message
+// sent before the node handles it is not delivered live.
+func (ch *chatter) subscribe(t *testing.T, room string) {
+	t.Helper()
+	if err := ch.Subscribe(room, 0); err != nil {
+		t.Fatal(err)
+	}
+	testenv.Eventually(t, waitTimeout, "subscribed to "+room, func() error {
+		ch.mu.Lock()
+		defer ch.mu.Unlock()
+		for _, ev := range ch.events {
+			if ev.Kind == client.EventSubscribed && ev.Room == room {
+				return nil
+			}
+		}
+		return fmt.Errorf("no subscribed event for %s", room)
+	})
 }
 
 // rawConn is a bare WebSocket speaking protocol frames, for bad input.
