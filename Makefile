@@ -47,6 +47,12 @@ test: ## every test with -race, in phases (unit, integration, browser), then eac
 test-bin: ## build/.test/parley: the race-enabled binary the tests run
 	$(GO) build -race -o $(TEST_BIN) ./server/cmd/parley
 
+.PHONY: soak
+soak: deps ## the seeded fault run, long: STEPS=60 (default), SEED=N replays a schedule
+	$(MAKE) --no-print-directory wasm test-bin BROTLI=5
+	PARLEY_TEST_BINARY=$(CURDIR)/$(TEST_BIN) PARLEY_FAULT_STEPS=$(or $(STEPS),60) $(if $(SEED),PARLEY_FAULT_SEED=$(SEED)) \
+		$(GO) test -race -count=1 -timeout 90m -run '^TestFaults$$' -v ./server/cluster
+
 .PHONY: bench
 bench: deps wasm ## benchmarks with real numbers
 	$(GO) test -run '^$$' -bench . -benchmem -count=1 ./...

@@ -225,15 +225,21 @@ func (s *PGServer) start() error {
 }
 
 // Stop kills the server at once, as a crash would (committed data
-// survives); Start brings it back.
-func (s *PGServer) Stop() error {
+// survives, and the next Start runs crash recovery); Start brings it back.
+func (s *PGServer) Stop() error { return s.stop("immediate") }
+
+// StopFast shuts the server down as an operator would (pg_ctl stop -m
+// fast): open sessions are terminated (SQLSTATE 57P01), then it exits.
+func (s *PGServer) StopFast() error { return s.stop("fast") }
+
+func (s *PGServer) stop(mode string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed {
 		return errors.New("stop postgres: server closed")
 	}
-	if _, err := s.run(s.bin.pgCtl, "stop", "-D", s.dataDir(), "-m", "immediate", "-w", "-s"); err != nil {
-		return fmt.Errorf("stop postgres: %w", err)
+	if _, err := s.run(s.bin.pgCtl, "stop", "-D", s.dataDir(), "-m", mode, "-w", "-s"); err != nil {
+		return fmt.Errorf("stop postgres (%s): %w", mode, err)
 	}
 	return nil
 }
