@@ -74,10 +74,11 @@ type server struct {
 	base string
 }
 
-// startServer starts a node on a free port with a fresh data folder.
-func startServer(t *testing.T) *server {
+// startServer starts a node on a free port with a fresh data folder;
+// args are extra flags (--postgres URL, say).
+func startServer(t *testing.T, args ...string) *server {
 	t.Helper()
-	n := testenv.StartNode(t, testenv.NodeConfig{ID: "parley", Args: []string{"--log-level", "debug"}})
+	n := testenv.StartNode(t, testenv.NodeConfig{ID: "parley", Args: append([]string{"--log-level", "debug"}, args...)})
 	return &server{Node: n, base: n.URL}
 }
 

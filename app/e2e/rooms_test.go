@@ -79,15 +79,27 @@ func TestRoomsAndNavigation(t *testing.T) {
 	alice.waitFor("the created room", `document.querySelector("#messages .empty") && document.querySelector('.room-link[data-room="nosuchroom"]')`)
 }
 
-// seedMessages posts n messages to room as user, through the Go client.
+// seedMessages creates room and posts n messages to it ("seed 1"…) as
+// user, through the Go client.
 func seedMessages(t *testing.T, srv *server, s protocol.Session, room string, n int) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	api := client.NewAPI(srv.base, nil)
-	if _, err := api.CreateRoom(ctx, s.AccessToken, room); err != nil {
+	if _, err := client.NewAPI(srv.base, nil).CreateRoom(ctx, s.AccessToken, room); err != nil {
 		t.Fatalf("create room: %v", err)
 	}
+	bodies := make([]string, n)
+	for i := range bodies {
+		bodies[i] = fmt.Sprintf("seed %d", i+1)
+	}
+	postMessages(t, srv, s, room, bodies...)
+}
+
+// postMessages posts bodies to room as user, through the Go client, one
+// at a time: a burst would meet the node's rate limit, and the retried
+// messages would be stored out of order.
+func postMessages(t *testing.T, srv *server, s protocol.Session, room string, bodies ...string) {
+	t.Helper()
 	ws, err := client.WebSocketURL(srv.base)
 	if err != nil {
 		t.Fatal(err)
@@ -97,20 +109,18 @@ func seedMessages(t *testing.T, srv *server, s protocol.Session, room string, n 
 		Origin: srv.base,
 		Token:  func(context.Context) (string, error) { return s.AccessToken, nil },
 	})
-	runCtx, stop := context.WithCancel(ctx)
+	runCtx, stop := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- cl.Run(runCtx) }()
 	defer func() {
 		stop()
 		<-done
 	}()
-	// One at a time: a burst would meet the node's rate limit, and the
-	// retried messages would be stored out of order.
-	for i := 1; i <= n; i++ {
-		if _, err := cl.Send(room, fmt.Sprintf("seed %d", i)); err != nil {
+	for _, body := range bodies {
+		if _, err := cl.Send(room, body); err != nil {
 			t.Fatalf("send: %v", err)
 		}
-		testenv.Eventually(t, 30*time.Second, "seed message acknowledged", testenv.Cond(func() bool { return len(cl.Pending()) == 0 }))
+		testenv.Eventually(t, time.Minute, "message acknowledged", testenv.Cond(func() bool { return len(cl.Pending()) == 0 }))
 	}
 }
 

@@ -22,6 +22,10 @@ const (
 	refreshAhead = 90 * time.Second
 	// requestTimeout bounds one API or history request.
 	requestTimeout = 20 * time.Second
+	// pageRetryMin and pageRetryMax bound the wait before fetching again
+	// a history page the node could not serve (its database is down).
+	pageRetryMin = 500 * time.Millisecond
+	pageRetryMax = 5 * time.Second
 	// updateCheckEvery is how often the app asks go-app to look for a new
 	// version (go-app v10 does not poll by itself).
 	updateCheckEvery = 15 * time.Minute
@@ -67,8 +71,11 @@ type roomData struct {
 	// missing: the node says the room does not exist.
 	missing bool
 	// retrying: the node cannot serve the room right now; the client
-	// retries by itself (EventRoomRetry) until it is subscribed again.
-	retrying bool
+	// retries by itself (EventRoomRetry) until it is subscribed again, or
+	// the app retries the history page it needs first (pageRetries counts
+	// those tries for the backoff).
+	retrying    bool
+	pageRetries int
 	// err is the last failure to show in the room.
 	err string
 }

@@ -199,7 +199,7 @@ func (a *App) fetchPage(gen uint64, cl *client.Client, room string, before int64
 	switch {
 	case err == nil:
 		rd.tl.AddPage(a.sess.User, msgs, more)
-		rd.err = ""
+		rd.err, rd.retrying, rd.pageRetries = "", false, 0
 		if before == 0 {
 			rd.ready = true
 		}
@@ -208,9 +208,18 @@ func (a *App) fetchPage(gen uint64, cl *client.Client, room string, before int64
 		// Retried on the next connect.
 	default:
 		code, msg := apiCode(err)
-		if code == protocol.ErrNotFound {
+		switch {
+		case code == protocol.ErrNotFound:
 			rd.missing = true
-		} else {
+		case retryable(code, err):
+			// The node cannot serve it now (its database may be down):
+			// the room says it is reconnecting and asks again later.
+			rd.retrying = true
+			rd.loading = true
+			d := client.Backoff(rd.pageRetries, pageRetryMin, pageRetryMax)
+			rd.pageRetries++
+			time.AfterFunc(d, func() { a.retryPage(gen, cl, room, before) })
+		default:
 			rd.err = state.RoomErrorText(code, msg)
 		}
 	}
@@ -219,6 +228,21 @@ func (a *App) fetchPage(gen uint64, cl *client.Client, room string, before int64
 		a.open(room)
 	}
 	a.notify()
+}
+
+// retryPage fetches again a page the node could not serve, unless the
+// user has left the room meanwhile (opening it again starts over).
+func (a *App) retryPage(gen uint64, cl *client.Client, room string, before int64) {
+	a.mu.Lock()
+	if a.gen != gen || room != a.current {
+		if rd := a.rooms[room]; rd != nil && a.gen == gen {
+			rd.loading, rd.retrying, rd.pageRetries = false, false, 0
+		}
+		a.mu.Unlock()
+		return
+	}
+	a.mu.Unlock()
+	a.fetchPage(gen, cl, room, before)
 }
 
 // Send queues body for room: it shows at once as pending, is saved so it
@@ -300,6 +324,17 @@ func sendErrorText(err error) string {
 
 // apiCode extracts the protocol error code and message of an API or node
 // error; the code is "" for a network failure.
+// retryable reports whether a failed request may work when asked again:
+// the node said so (unavailable, rate_limited, internal_error) or it did
+// not answer in time.
+func retryable(code string, err error) bool {
+	switch code {
+	case protocol.ErrUnavailable, protocol.ErrRateLimited, protocol.ErrInternal:
+		return true
+	}
+	return errors.Is(err, context.DeadlineExceeded)
+}
+
 func apiCode(err error) (code, message string) {
 	var ae *client.APIError
 	if errors.As(err, &ae) {
