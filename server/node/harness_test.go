@@ -105,7 +105,7 @@ func (tn *testNode) stop(t *testing.T) {
 			if err != nil {
 				t.Errorf("node serve: %v", err)
 			}
-		case <-time.After(20 * time.Second):
+		case <-time.After(waitTimeout):
 			t.Error("node did not stop within 20s")
 		}
 	})
@@ -153,7 +153,7 @@ func newChatter(t *testing.T, base string, s protocol.Session) *chatter {
 		cancel()
 		select {
 		case <-ch.runErr:
-		case <-time.After(10 * time.Second):
+		case <-time.After(waitTimeout):
 			t.Error("client Run did not return")
 		}
 	})
@@ -232,7 +232,7 @@ type rawConn struct {
 
 func dialRaw(t *testing.T, base string, origin string) *rawConn {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
 	defer cancel()
 	h := http.Header{}
 	h.Set("Origin", origin)
@@ -259,7 +259,7 @@ func (c *rawConn) send(f protocol.Frame) {
 
 func (c *rawConn) sendRaw(b []byte) {
 	c.t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
 	defer cancel()
 	if err := c.Write(ctx, websocket.MessageText, b); err != nil {
 		c.t.Fatalf("write: %v", err)
@@ -270,7 +270,7 @@ func (c *rawConn) sendRaw(b []byte) {
 func (c *rawConn) next() protocol.Frame {
 	c.t.Helper()
 	for {
-		f, err := c.read(5 * time.Second)
+		f, err := c.read(waitTimeout)
 		if err != nil {
 			c.t.Fatalf("read: %v", err)
 		}
@@ -312,10 +312,11 @@ func (c *rawConn) closeCode(d time.Duration) websocket.StatusCode {
 	return 0
 }
 
-// expectClose fails the test unless the connection ends within d with code.
-func (c *rawConn) expectClose(d time.Duration, code websocket.StatusCode) {
+// expectClose fails the test unless the connection ends with code (within
+// waitTimeout, a bound against hangs).
+func (c *rawConn) expectClose(code websocket.StatusCode) {
 	c.t.Helper()
-	if got := c.closeCode(d); got != code {
+	if got := c.closeCode(waitTimeout); got != code {
 		c.t.Fatalf("close code = %d, want %d", got, code)
 	}
 }

@@ -134,13 +134,13 @@ func TestTokensRefused(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			c := dialRaw(t, n.URL, n.URL)
 			c.send(protocol.Frame{Type: protocol.TypeAuth, Token: tc.token})
-			c.expectClose(5*time.Second, websocket.StatusCode(tc.code))
+			c.expectClose(websocket.StatusCode(tc.code))
 		})
 	}
 	t.Run("frame before auth", func(t *testing.T) {
 		c := dialRaw(t, n.URL, n.URL)
 		c.send(protocol.Frame{Type: protocol.TypeSubscribe, Room: "general"})
-		c.expectClose(5*time.Second, websocket.StatusCode(protocol.CloseProtocolError))
+		c.expectClose(websocket.StatusCode(protocol.CloseProtocolError))
 	})
 }
 
@@ -148,7 +148,7 @@ func TestAuthTimeoutCloses(t *testing.T) {
 	t.Parallel()
 	n := startNode(t)
 	c := dialRaw(t, n.URL, n.URL)
-	c.expectClose(protocol.AuthTimeout+3*time.Second, websocket.StatusCode(protocol.CloseAuthTimeout))
+	c.expectClose(websocket.StatusCode(protocol.CloseAuthTimeout))
 }
 
 func TestCrossOriginRefused(t *testing.T) {
@@ -172,7 +172,7 @@ func TestOversizedFrameClosesOnlyThatConnection(t *testing.T) {
 	mallory := dialRaw(t, n.URL, n.URL)
 	mallory.auth(signup(t, n.URL, "mallory").AccessToken)
 	mallory.sendRaw([]byte(`{"v":1,"type":"send","room":"general","cid":"x","body":"` + strings.Repeat("A", protocol.MaxFrameBytes) + `"}`))
-	mallory.expectClose(5*time.Second, websocket.StatusMessageTooBig)
+	mallory.expectClose(websocket.StatusMessageTooBig)
 	if _, err := alice.Send("general", "still here"); err != nil {
 		t.Fatal(err)
 	}
@@ -227,7 +227,7 @@ func TestFloodCloses(t *testing.T) {
 			}
 		}
 	}()
-	c.expectClose(10*time.Second, websocket.StatusCode(protocol.CloseFlood))
+	c.expectClose(websocket.StatusCode(protocol.CloseFlood))
 }
 
 func TestSendRateLimited(t *testing.T) {
@@ -341,7 +341,7 @@ func TestDrainClosesWithGoingAway(t *testing.T) {
 	c.send(protocol.Frame{Type: protocol.TypeSubscribe, Room: "general"})
 	c.next()
 	go n.stop(t)
-	c.expectClose(10*time.Second, websocket.StatusCode(protocol.CloseGoingAway))
+	c.expectClose(websocket.StatusCode(protocol.CloseGoingAway))
 	n.stop(t)
 }
 
@@ -350,7 +350,7 @@ func TestClientStopsOnUnauthorized(t *testing.T) {
 	n := startNode(t)
 	wsURL, _ := client.WebSocketURL(n.URL)
 	c := client.New(client.Config{URL: wsURL, Origin: n.URL, Token: func(context.Context) (string, error) { return "bogus", nil }})
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
 	defer cancel()
 	if err := c.Run(ctx); err == nil || ctx.Err() != nil {
 		t.Fatalf("Run = %v, want an unauthorized error before the timeout", err)
@@ -372,7 +372,7 @@ func TestExpiringTokenAsksForReauthThenCloses(t *testing.T) {
 	if f := c.next(); f.Type != protocol.TypeReauth {
 		t.Fatalf("got %+v, want reauth", f)
 	}
-	c.expectClose(5*time.Second, websocket.StatusCode(protocol.CloseTokenExpired))
+	c.expectClose(websocket.StatusCode(protocol.CloseTokenExpired))
 
 	// A token frame answering reauth moves the connection's expiry: the
 	// node asks again, now for the new token, which also expires within

@@ -380,7 +380,7 @@ func TestHistoryCorrelatesConcurrentRequests(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
 			defer cancel()
 			msgs, more, err := c.History(ctx, "general", before, 10)
 			if err != nil {
@@ -441,7 +441,7 @@ func TestHistoryErrorAndLostConnection(t *testing.T) {
 		if !errors.Is(err, ErrNotConnected) {
 			t.Fatalf("History across a lost connection = %v, want ErrNotConnected", err)
 		}
-	case <-time.After(5 * time.Second):
+	case <-time.After(waitTimeout):
 		t.Fatal("History did not return when its connection was lost")
 	}
 	if len(rec.kind(EventError)) != 0 {

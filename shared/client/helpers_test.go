@@ -104,7 +104,7 @@ func (r *running) stop(t *testing.T) error {
 	case err := <-r.done:
 		r.done <- err // keep it for a second call
 		return err
-	case <-time.After(10 * time.Second):
+	case <-time.After(waitTimeout):
 		t.Fatal("Run did not return after cancel")
 		return nil
 	}
@@ -117,7 +117,7 @@ func (r *running) wait(t *testing.T) error {
 	case err := <-r.done:
 		r.done <- err
 		return err
-	case <-time.After(5 * time.Second):
+	case <-time.After(waitTimeout):
 		t.Fatal("Run did not return")
 		return nil
 	}

@@ -74,7 +74,7 @@ func (r *termRun) result(t *testing.T) error {
 	case err := <-r.done:
 		r.done <- err
 		return err
-	case <-time.After(10 * time.Second):
+	case <-time.After(waitTimeout):
 		t.Fatalf("Run did not return; stderr:\n%s", r.err.String())
 		return nil
 	}
