@@ -20,7 +20,8 @@ import (
 // balancer, keeps them all sending into two rooms, and then runs a random
 // schedule of faults drawn from a seed: PostgreSQL crashes and fast
 // shutdowns (alone, or while a node is killed and restarted, so it starts
-// during the outage), node kills, node freezes (SIGSTOP), Redis restarts.
+// during the outage, or while a node is frozen), node kills, node freezes
+// (SIGSTOP), Redis restarts.
 // Afterwards every client must hold every message of both rooms exactly
 // once and in order, every node must serve the same history, and presence
 // must name every client.
@@ -100,7 +101,7 @@ func (f *faulter) hold() {
 // step runs one fault drawn from the schedule and returns its name.
 func (f *faulter) step() string {
 	t := f.t
-	switch k := f.rng.IntN(6); k {
+	switch k := f.rng.IntN(7); k {
 	case 0, 1:
 		stop, how := f.c.pg.Stop, "crash"
 		if k == 1 {
@@ -154,6 +155,23 @@ func (f *faulter) step() string {
 			t.Fatal(err)
 		}
 		return n.ID + " frozen"
+	case 5:
+		// A frozen node thaws while the database is in crash recovery.
+		n := f.node()
+		if err := n.Signal(syscall.SIGSTOP); err != nil {
+			t.Fatal(err)
+		}
+		if err := f.c.pg.Stop(); err != nil {
+			t.Fatal(err)
+		}
+		f.hold()
+		if err := n.Signal(syscall.SIGCONT); err != nil {
+			t.Fatal(err)
+		}
+		if err := f.c.pg.Start(); err != nil {
+			t.Fatal(err)
+		}
+		return n.ID + " frozen through a postgresql crash"
 	default:
 		f.c.redis.Stop()
 		f.hold()
