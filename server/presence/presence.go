@@ -4,7 +4,13 @@
 // Redis's expiry bound.
 package presence
 
-import "context"
+import (
+	"context"
+	"errors"
+)
+
+// ErrClosed is returned by a closed Presence.
+var ErrClosed = errors.New("presence closed")
 
 // Presence records room membership of live connections. The hub calls Join
 // when a user's first local connection subscribes to a room and Leave when
@@ -16,8 +22,10 @@ type Presence interface {
 	// duplicates.
 	Users(ctx context.Context, room string) ([]string, error)
 	// Run keeps this node's entries alive (heartbeats) until ctx is
-	// cancelled, and calls expired with rooms whose lists changed because
-	// another node's entries timed out. Memory's Run just waits.
+	// cancelled or Close is called, and calls expired with rooms whose
+	// lists changed because another node's entries timed out. Memory's
+	// Run just waits. After Close, Run returns ErrClosed at once.
 	Run(ctx context.Context, expired func(rooms []string)) error
+	// Close ends Run; later calls to Join and Leave return ErrClosed.
 	Close() error
 }

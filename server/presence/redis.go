@@ -27,9 +27,6 @@ const (
 // never blocks Redis for long.
 const scriptChunk = 256
 
-// ErrClosed is returned by a closed Presence.
-var ErrClosed = errors.New("presence closed")
-
 // RedisOptions configure a Redis Presence.
 type RedisOptions struct {
 	// URL is a redis:// or rediss:// URL.
