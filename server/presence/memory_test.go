@@ -1,36 +1,28 @@
 package presence_test
 
 import (
-	"context"
-	"errors"
 	"testing"
-	"time"
 
 	"github.com/parleychat/parley/server/presence"
+	"github.com/parleychat/parley/server/presence/presencetest"
 )
 
-// TestMemoryCloseEndsRun: Close ends Run, as it does for Redis, and a
-// closed Memory refuses Join and Leave.
-func TestMemoryCloseEndsRun(t *testing.T) {
+func TestMemory(t *testing.T) {
+	presencetest.Run(t, func(t *testing.T) presence.Presence {
+		m := presence.NewMemory()
+		t.Cleanup(func() { _ = m.Close() })
+		return m
+	})
+}
+
+// TestMemoryCountsJoins: Memory counts Joins, so a user joined twice stays
+// until the second Leave (Redis keeps one entry per node instead).
+func TestMemoryCountsJoins(t *testing.T) {
 	m := presence.NewMemory()
-	done := make(chan error, 1)
-	go func() { done <- m.Run(context.Background(), func([]string) {}) }()
-	if err := m.Close(); err != nil {
-		t.Fatalf("close: %v", err)
-	}
-	select {
-	case err := <-done:
-		// ErrClosed: Close came before Run's goroutine started.
-		if err != nil && !errors.Is(err, presence.ErrClosed) {
-			t.Fatalf("run: %v", err)
-		}
-	case <-time.After(30 * time.Second):
-		t.Fatal("Run did not return after Close")
-	}
-	if err := m.Join(context.Background(), "room", "zoe"); !errors.Is(err, presence.ErrClosed) {
-		t.Fatalf("join after close: %v, want ErrClosed", err)
-	}
-	if err := m.Leave(context.Background(), "room", "zoe"); !errors.Is(err, presence.ErrClosed) {
-		t.Fatalf("leave after close: %v, want ErrClosed", err)
-	}
+	defer m.Close()
+	presencetest.Join(t, m, "room", "zoe", "zoe")
+	presencetest.Leave(t, m, "room", "zoe")
+	presencetest.WantUsers(t, m, "room", "zoe")
+	presencetest.Leave(t, m, "room", "zoe")
+	presencetest.WantUsers(t, m, "room")
 }
