@@ -3,10 +3,10 @@ package presence_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"slices"
 	"strconv"
-	"sync"
 	"testing"
 	"time"
 
@@ -17,128 +17,27 @@ import (
 	"github.com/parleychat/parley/server/presence/presencetest"
 )
 
-// Short timings for tests: a dead node's users vanish within 400ms and
-// are reported within 500ms.
+// Short timings for tests: heartbeat and sweep every 100ms, and a crashed
+// node's entries expire after a second. A live node's entries expire only
+// if its heartbeat comes 900ms late.
 const (
 	testHeartbeat = 100 * time.Millisecond
-	testTTL       = 400 * time.Millisecond
+	testTTL       = time.Second
 	testSweep     = 100 * time.Millisecond
-	waitTimeout   = 10 * time.Second
+	// waitTimeout bounds every wait: a guard against hangs on a busy
+	// machine, not a performance budget.
+	waitTimeout = 30 * time.Second
 )
 
 var quiet = slog.New(slog.DiscardHandler)
 
-// node is one Presence with its Run and what Run reported.
-type node struct {
-	*presence.Redis
-	cancel context.CancelFunc
-	done   chan error
-
-	mu      sync.Mutex
-	changed [][]string
-}
-
-// newNode returns a running Presence on url with keys private to the
-// test; it is closed when the test ends.
-func newNode(t *testing.T, url, id string) *node {
-	t.Helper()
-	p, err := presence.NewRedis(presence.RedisOptions{
-		URL: url, Prefix: "test:" + t.Name() + ":", NodeID: id,
-		Heartbeat: testHeartbeat, TTL: testTTL, Sweep: testSweep, Logger: quiet,
-	})
-	if err != nil {
-		t.Fatalf("new redis presence: %v", err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	n := &node{Redis: p, cancel: cancel, done: make(chan error, 1)}
-	go func() { n.done <- p.Run(ctx, n.record) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := p.Close(); err != nil {
-			t.Errorf("close: %v", err)
-		}
-		// ErrClosed: the test ended before Run's goroutine started.
-		if err := <-n.done; err != nil && !errors.Is(err, presence.ErrClosed) {
-			t.Errorf("run: %v", err)
-		}
-	})
-	return n
-}
-
-func (n *node) record(rooms []string) {
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	n.changed = append(n.changed, slices.Clone(rooms))
-}
-
-func (n *node) reported(room string) bool {
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	return slices.ContainsFunc(n.changed, func(rooms []string) bool { return slices.Contains(rooms, room) })
-}
-
-// crash stops n's Run without leaving: its entries are no longer renewed.
-func (n *node) crash(t *testing.T) {
-	t.Helper()
-	n.cancel()
-	if err := <-n.done; err != nil {
-		t.Fatalf("run: %v", err)
-	}
-	n.done <- nil // for the cleanup
-}
-
-func join(t *testing.T, p presence.Presence, room, user string) {
-	t.Helper()
-	if err := p.Join(context.Background(), room, user); err != nil {
-		t.Fatalf("join %s to %s: %v", user, room, err)
-	}
-}
-
-func leave(t *testing.T, p presence.Presence, room, user string) {
-	t.Helper()
-	if err := p.Leave(context.Background(), room, user); err != nil {
-		t.Fatalf("leave %s from %s: %v", user, room, err)
-	}
-}
-
-func users(t *testing.T, p presence.Presence, room string) []string {
-	t.Helper()
-	got, err := p.Users(context.Background(), room)
-	if err != nil {
-		t.Fatalf("users of %s: %v", room, err)
-	}
-	return got
-}
-
-func wantUsers(t *testing.T, p presence.Presence, room string, want ...string) {
-	t.Helper()
-	if want == nil {
-		want = []string{}
-	}
-	if got := users(t, p, room); !slices.Equal(got, want) {
-		t.Fatalf("users of %s = %q, want %q", room, got, want)
-	}
-}
-
-// eventually polls cond until it holds or fails after waitTimeout.
-func eventually(t *testing.T, what string, cond func() bool) time.Duration {
-	t.Helper()
-	start := time.Now()
-	for !cond() {
-		if time.Since(start) > waitTimeout {
-			t.Fatalf("timed out after %v waiting for %s", waitTimeout, what)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-	return time.Since(start)
-}
-
 // newRedis returns a Redis Presence on url whose keys are private to the
-// calling test (subtests included); it is closed when the test ends.
+// calling test (subtests included), with the test timings unless opts
+// sets its own; it is closed when the test ends.
 func newRedis(t *testing.T, url string, opts presence.RedisOptions) *presence.Redis {
 	t.Helper()
 	opts.URL = url
-	opts.Prefix = "test:" + t.Name() + ":"
+	opts.Prefix = testPrefix(t)
 	if opts.Heartbeat == 0 {
 		opts.Heartbeat, opts.TTL, opts.Sweep = testHeartbeat, testTTL, testSweep
 	}
@@ -154,6 +53,8 @@ func newRedis(t *testing.T, url string, opts presence.RedisOptions) *presence.Re
 	})
 	return p
 }
+
+func testPrefix(t *testing.T) string { return "test:" + t.Name() + ":" }
 
 // TestRedis runs the single-node suite. Entries live long (10 s) next to
 // the 100 ms heartbeat, so a busy machine cannot expire a live node's
@@ -174,81 +75,107 @@ func TestRedisCluster(t *testing.T) {
 	})
 }
 
-func usersAre(t *testing.T, p presence.Presence, room string, want ...string) func() bool {
-	return func() bool { return slices.Equal(users(t, p, room), want) }
-}
-
-// TestRedisJoinLeaveIdempotent: the hub calls each once per (node, room,
-// user), but a repeat must not double-count.
-func TestRedisJoinLeaveIdempotent(t *testing.T) {
+// TestRedisJoinTwiceLeaveOnce: Redis keeps one entry per (node, room,
+// user), so a repeated Join is one Join and one Leave removes it.
+func TestRedisJoinTwiceLeaveOnce(t *testing.T) {
 	srv := testenv.StartRedis(t)
-	a := newNode(t, srv.URL(), "a")
-	join(t, a, "room", "zoe")
-	join(t, a, "room", "zoe")
-	wantUsers(t, a, "room", "zoe")
-	leave(t, a, "room", "zoe")
-	wantUsers(t, a, "room")
-	leave(t, a, "room", "zoe")
-	leave(t, a, "never", "zoe")
-	wantUsers(t, a, "room")
+	p := presencetest.Start(t, newRedis(t, srv.URL(), presence.RedisOptions{}))
+	presencetest.Join(t, p, "room", "zoe", "zoe")
+	presencetest.WantUsers(t, p, "room", "zoe")
+	presencetest.Leave(t, p, "room", "zoe")
+	presencetest.WantUsers(t, p, "room")
 }
 
-// TestRedisHeartbeatKeepsEntries: entries outlive many TTLs while their
-// node runs.
+// TestRedisHeartbeatKeepsEntries: while their nodes run, entries are
+// renewed and never drop out of the list, for many TTLs.
 func TestRedisHeartbeatKeepsEntries(t *testing.T) {
 	srv := testenv.StartRedis(t)
-	a, b := newNode(t, srv.URL(), "a"), newNode(t, srv.URL(), "b")
-	join(t, a, "room", "zoe")
-	join(t, b, "room", "bo")
-	deadline := time.Now().Add(4 * testTTL)
-	for time.Now().Before(deadline) {
-		wantUsers(t, b, "room", "bo", "zoe")
-		time.Sleep(testHeartbeat / 2)
+	a := presencetest.Start(t, newRedis(t, srv.URL(), presence.RedisOptions{NodeID: "a"}))
+	b := presencetest.Start(t, newRedis(t, srv.URL(), presence.RedisOptions{NodeID: "b"}))
+	presencetest.Join(t, a, "room", "zoe")
+	presencetest.Join(t, b, "room", "bo")
+	admin := adminClient(t, srv.URL())
+	key := testPrefix(t) + "presence:room"
+	members := []string{"a\x00zoe", "b\x00bo"}
+	first := make([]time.Time, len(members))
+	for i, m := range members {
+		first[i] = expiry(t, admin, key, m)
 	}
-	if a.reported("room") || b.reported("room") {
-		t.Fatal("room reported changed although nobody expired")
+	start := time.Now()
+	testenv.Eventually(t, waitTimeout, "both entries to outlive three TTLs", func() error {
+		presencetest.WantUsers(t, b, "room", "bo", "zoe")
+		for i, m := range members {
+			if e, want := expiry(t, admin, key, m), first[i].Add(3*testTTL); e.Before(want) {
+				return fmt.Errorf("entry %q expires at %v, want after %v", m, e, want)
+			}
+		}
+		return nil
+	})
+	t.Logf("entries renewed past three TTLs (%v) after %v", 3*testTTL, time.Since(start))
+	if a.Reported("room") || b.Reported("room") {
+		t.Fatalf("room reported changed although nobody expired: a %q, b %q", a.Reports(), b.Reports())
 	}
 }
 
-// TestRedisCrashedNodeExpires: a node stops without leaving; within TTL
-// its users vanish, and every node with users in the room is told.
-func TestRedisCrashedNodeExpires(t *testing.T) {
+// TestRedisUsersHidesExpiredEntries: Users leaves out an entry as soon as
+// it expires, before any sweep deletes it. No node runs here, so nothing
+// renews or sweeps, and the key is made persistent so that only a sweep
+// could remove the entry.
+func TestRedisUsersHidesExpiredEntries(t *testing.T) {
 	srv := testenv.StartRedis(t)
-	a := newNode(t, srv.URL(), "a")
-	b, c := newNode(t, srv.URL(), "b"), newNode(t, srv.URL(), "c")
-	join(t, a, "room", "zoe")
-	join(t, a, "room", "bo") // also on b: stays
-	join(t, b, "room", "bo")
-	join(t, c, "room", "cy")
-	join(t, c, "elsewhere", "cy")
-	wantUsers(t, b, "room", "bo", "cy", "zoe")
-
-	a.crash(t)
-	took := eventually(t, "zoe to expire", usersAre(t, b, "room", "bo", "cy"))
-	t.Logf("crashed node's user gone after %v (TTL %v)", took, testTTL)
-	took = eventually(t, "b and c to report the room", func() bool {
-		return b.reported("room") && c.reported("room")
-	})
-	t.Logf("reported %v later (sweep %v)", took, testSweep)
-	if c.reported("elsewhere") {
-		t.Fatal("room without expiries reported")
-	}
-	// The expired entries are deleted after the grace period.
+	a := newRedis(t, srv.URL(), presence.RedisOptions{NodeID: "a"})
+	b := newRedis(t, srv.URL(), presence.RedisOptions{NodeID: "b"})
+	presencetest.Join(t, a, "room", "zoe")
 	admin := adminClient(t, srv.URL())
-	key := "test:" + t.Name() + ":presence:room"
-	eventually(t, "expired entries to be deleted", func() bool {
-		n, err := admin.ZCard(context.Background(), key).Result()
-		return err == nil && n == 2
+	key := testPrefix(t) + "presence:room"
+	if err := admin.Persist(context.Background(), key).Err(); err != nil {
+		t.Fatalf("persist %s: %v", key, err)
+	}
+	start := time.Now()
+	testenv.Eventually(t, waitTimeout, "zoe to expire", presencetest.UsersAre(b, "room"))
+	t.Logf("entry hidden %v after the join (TTL %v)", time.Since(start), testTTL)
+	// The entry is still there (expiry fails the test if not), expired.
+	if e := expiry(t, admin, key, "a\x00zoe"); e.After(time.Now()) {
+		t.Fatalf("Users hid an entry that expires at %v, in the future", e)
+	}
+}
+
+// TestRedisSweepDeletesExpired: after a crash, the sweep of a live node
+// deletes the dead node's entries (once every node had time to see them
+// expire) and keeps its own.
+func TestRedisSweepDeletesExpired(t *testing.T) {
+	srv := testenv.StartRedis(t)
+	a := presencetest.Start(t, newRedis(t, srv.URL(), presence.RedisOptions{NodeID: "a"}))
+	b := presencetest.Start(t, newRedis(t, srv.URL(), presence.RedisOptions{NodeID: "b"}))
+	presencetest.Join(t, a, "room", "zoe", "bo")
+	presencetest.Join(t, b, "room", "bo")
+	admin := adminClient(t, srv.URL())
+	key := testPrefix(t) + "presence:room"
+	a.Crash(t)
+	start := time.Now()
+	testenv.Eventually(t, waitTimeout, "the dead node's entries to be deleted", func() error {
+		got, err := admin.ZRange(context.Background(), key, 0, -1).Result()
+		if err != nil {
+			return err
+		}
+		if len(got) != 1 || got[0] != "b\x00bo" {
+			return fmt.Errorf("entries %q, want only b's", got)
+		}
+		return nil
 	})
+	t.Logf("deleted %v after the crash (TTL %v, sweep %v)", time.Since(start), testTTL, testSweep)
+	presencetest.WantUsers(t, b, "room", "bo")
 }
 
 // TestRedisRestart: Redis loses everything; the next heartbeats write the
-// entries again and the nodes report their rooms.
+// entries again, including a Join made while Redis was down, and the
+// nodes report their rooms.
 func TestRedisRestart(t *testing.T) {
 	srv := testenv.StartRedis(t)
-	a, b := newNode(t, srv.URL(), "a"), newNode(t, srv.URL(), "b")
-	join(t, a, "room", "zoe")
-	join(t, b, "room", "bo")
+	a := presencetest.Start(t, newRedis(t, srv.URL(), presence.RedisOptions{}))
+	b := presencetest.Start(t, newRedis(t, srv.URL(), presence.RedisOptions{}))
+	presencetest.Join(t, a, "room", "zoe")
+	presencetest.Join(t, b, "room", "bo")
 	srv.Stop()
 	if _, err := b.Users(context.Background(), "room"); err == nil {
 		t.Fatal("users with redis down succeeded")
@@ -258,35 +185,86 @@ func TestRedisRestart(t *testing.T) {
 		t.Fatal("join with redis down succeeded")
 	}
 	srv.Start()
-	took := eventually(t, "entries to come back", func() bool {
-		got, err := b.Users(context.Background(), "room")
-		return err == nil && slices.Equal(got, []string{"al", "bo", "zoe"})
-	})
-	t.Logf("entries back %v after the restart (heartbeat %v)", took, testHeartbeat)
-	eventually(t, "both nodes to report the room", func() bool {
-		return a.reported("room") && b.reported("room")
-	})
+	start := time.Now()
+	testenv.Eventually(t, waitTimeout, "entries to come back", presencetest.UsersAre(b, "room", "al", "bo", "zoe"))
+	t.Logf("entries back %v after the restart (heartbeat %v)", time.Since(start), testHeartbeat)
+	testenv.Eventually(t, waitTimeout, "both nodes to report the room", testenv.Cond(func() bool {
+		return a.Reported("room") && b.Reported("room")
+	}))
 }
 
+// TestRedisManyRooms: a node in more rooms than one script call takes
+// renews all of them at every heartbeat, and all of them expire when it
+// crashes.
 func TestRedisManyRooms(t *testing.T) {
 	srv := testenv.StartRedis(t)
-	a, b := newNode(t, srv.URL(), "a"), newNode(t, srv.URL(), "b")
-	const rooms = 600 // more than one script chunk
+	a := presencetest.Start(t, newRedis(t, srv.URL(), presence.RedisOptions{NodeID: "a"}))
+	b := presencetest.Start(t, newRedis(t, srv.URL(), presence.RedisOptions{NodeID: "b"}))
+	const rooms = 600 // more than two script chunks
+	keys := make([]string, rooms)
 	for i := range rooms {
-		join(t, a, "room-"+strconv.Itoa(i), "zoe")
+		presencetest.Join(t, a, "room-"+strconv.Itoa(i), "zoe")
+		keys[i] = testPrefix(t) + "presence:room-" + strconv.Itoa(i)
 	}
-	join(t, b, "room-0", "bo")
-	time.Sleep(2 * testHeartbeat) // heartbeats over several chunks
+	presencetest.Join(t, b, "room-0", "bo")
+	admin := adminClient(t, srv.URL())
+	joined := expiries(t, admin, keys, "a\x00zoe")
+	// Every room renewed since the join, all by one heartbeat: their
+	// expiries lie within one heartbeat period of each other.
+	testenv.Eventually(t, waitTimeout, "one heartbeat to renew every room", func() error {
+		renewed := expiries(t, admin, keys, "a\x00zoe")
+		for i, e := range renewed {
+			if !e.After(joined[i]) {
+				return fmt.Errorf("room-%d not renewed since the join", i)
+			}
+		}
+		first, last := slices.MinFunc(renewed, time.Time.Compare), slices.MaxFunc(renewed, time.Time.Compare)
+		if spread := last.Sub(first); spread >= testHeartbeat {
+			return fmt.Errorf("expiries %v apart: rooms renewed by different heartbeats", spread)
+		}
+		return nil
+	})
 	for _, i := range []int{0, 255, 256, 599} {
 		want := []string{"zoe"}
 		if i == 0 {
 			want = []string{"bo", "zoe"}
 		}
-		wantUsers(t, b, "room-"+strconv.Itoa(i), want...)
+		presencetest.WantUsers(t, b, "room-"+strconv.Itoa(i), want...)
 	}
-	a.crash(t)
-	eventually(t, "the last room to empty", usersAre(t, b, "room-599"))
-	eventually(t, "b to report room-0", func() bool { return b.reported("room-0") })
+	a.Crash(t)
+	testenv.Eventually(t, waitTimeout, "the last room to empty", presencetest.UsersAre(b, "room-599"))
+	testenv.Eventually(t, waitTimeout, "b to report room-0", testenv.Cond(func() bool { return b.Reported("room-0") }))
+}
+
+// expiry returns when member of key expires: its score, in Unix ms by the
+// Redis server's clock.
+func expiry(t *testing.T, admin *redis.Client, key, member string) time.Time {
+	t.Helper()
+	return expiries(t, admin, []string{key}, member)[0]
+}
+
+// expiries returns when member expires in each of keys.
+func expiries(t *testing.T, admin *redis.Client, keys []string, member string) []time.Time {
+	t.Helper()
+	ctx := context.Background()
+	pipe := admin.Pipeline()
+	cmds := make([]*redis.FloatCmd, len(keys))
+	for i, key := range keys {
+		cmds[i] = pipe.ZScore(ctx, key, member)
+	}
+	_, _ = pipe.Exec(ctx) // each command keeps its error
+	out := make([]time.Time, len(keys))
+	for i, cmd := range cmds {
+		score, err := cmd.Result()
+		if errors.Is(err, redis.Nil) {
+			t.Fatalf("%s has no entry %q", keys[i], member)
+		}
+		if err != nil {
+			t.Fatalf("zscore %s %q: %v", keys[i], member, err)
+		}
+		out[i] = time.UnixMilli(int64(score))
+	}
+	return out
 }
 
 func TestNewRedisOptions(t *testing.T) {
