@@ -18,6 +18,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"log/slog"
 	"sync"
 	"time"
@@ -65,6 +66,11 @@ type Hub struct {
 	members map[memberKey]int // local subscriptions per (room, user)
 	ctx     context.Context   // set by Run; parent of room actors
 	wg      sync.WaitGroup    // room actors
+
+	// memberLocks order each (room, user)'s presence Join and Leave; a
+	// stripe is held across the members count and the presence call.
+	// Lock order: memberLocks → mu.
+	memberLocks [64]sync.Mutex
 
 	// brokerMu serialises broker Subscribe/Unsubscribe calls. It is never
 	// taken while holding mu, and Deliver never takes it: a broker may
@@ -138,21 +144,19 @@ func (h *Hub) Run(ctx context.Context) error {
 // the stored messages after since (at most protocol.MaxBacklog, the newest
 // ones), the room's presence, then live events. The room must exist.
 func (h *Hub) Subscribe(ctx context.Context, sub Subscriber, roomName string, since int64) error {
-	r, first, err := h.acquire(ctx, roomName, sub.User())
+	r, err := h.acquire(ctx, roomName)
 	if err != nil {
 		return err
 	}
-	if first {
-		h.presenceJoin(ctx, roomName, sub.User())
-	}
+	h.memberJoin(ctx, roomName, sub.User())
 	reply := make(chan error, 1)
 	select {
 	case r.cmds <- command{kind: cmdSubscribe, sub: sub, since: since, reply: reply}:
-	case <-r.done:
-		return ErrNotRunning
-	}
-	select {
-	case err = <-reply:
+		select {
+		case err = <-reply:
+		case <-r.done:
+			err = ErrNotRunning
+		}
 	case <-r.done:
 		err = ErrNotRunning
 	}
@@ -171,7 +175,6 @@ func (h *Hub) Unsubscribe(sub Subscriber, roomName string) {
 		h.mu.Unlock()
 		return
 	}
-	last := h.dropMemberLocked(memberKey{roomName, sub.User()})
 	r.refs--
 	emptied := r.refs <= 0
 	if emptied {
@@ -187,9 +190,50 @@ func (h *Hub) Unsubscribe(sub Subscriber, roomName string) {
 		case <-r.done:
 		}
 	}
-	if last {
-		h.presenceLeave(roomName, sub.User())
+	h.memberLeave(roomName, sub.User())
+}
+
+// memberJoin counts one more subscription (or hold) of user in room; the
+// first one joins the room's presence. memberJoin and memberLeave of one
+// (room, user) are serialised by its member lock, decision and presence
+// call together, so presence sees them in the order the counts changed:
+// a Leave can never overtake the Join that follows it.
+func (h *Hub) memberJoin(ctx context.Context, roomName, user string) {
+	key := memberKey{roomName, user}
+	l := h.memberLock(key)
+	l.Lock()
+	defer l.Unlock()
+	h.mu.Lock()
+	h.members[key]++
+	first := h.members[key] == 1
+	h.mu.Unlock()
+	if first {
+		h.presenceJoin(ctx, roomName, user)
 	}
+}
+
+// memberLeave counts one subscription (or hold) of user in room less; the
+// last one leaves the room's presence.
+func (h *Hub) memberLeave(roomName, user string) {
+	key := memberKey{roomName, user}
+	l := h.memberLock(key)
+	l.Lock()
+	defer l.Unlock()
+	h.mu.Lock()
+	last := h.dropMemberLocked(key)
+	h.mu.Unlock()
+	if last {
+		h.presenceLeave(roomName, user)
+	}
+}
+
+// memberLock returns the lock of key's stripe.
+func (h *Hub) memberLock(key memberKey) *sync.Mutex {
+	f := fnv.New32a()
+	f.Write([]byte(key.room))
+	f.Write([]byte{0})
+	f.Write([]byte(key.user))
+	return &h.memberLocks[f.Sum32()%uint32(len(h.memberLocks))]
 }
 
 // dropMemberLocked counts one subscription (or hold) of key less and
@@ -238,33 +282,21 @@ func (h *Hub) Resubscribe(ctx context.Context, sub Subscriber, roomName string, 
 // trying. Release ends one Hold; a Hold and a subscription of the same
 // user count alike, so moving from one to the other changes nothing.
 func (h *Hub) Hold(ctx context.Context, roomName, user string) {
-	h.mu.Lock()
-	key := memberKey{roomName, user}
-	h.members[key]++
-	first := h.members[key] == 1
-	h.mu.Unlock()
-	if first {
-		h.presenceJoin(ctx, roomName, user)
-	}
+	h.memberJoin(ctx, roomName, user)
 }
 
 // Release ends one Hold of user in room.
 func (h *Hub) Release(roomName, user string) {
-	h.mu.Lock()
-	last := h.dropMemberLocked(memberKey{roomName, user})
-	h.mu.Unlock()
-	if last {
-		h.presenceLeave(roomName, user)
-	}
+	h.memberLeave(roomName, user)
 }
 
 // acquire returns the room actor for name, starting it (after subscribing
-// the broker) if needed, and counts one more subscription of user.
-func (h *Hub) acquire(ctx context.Context, name, user string) (*room, bool, error) {
+// the broker) if needed, and counts one more reference to it.
+func (h *Hub) acquire(ctx context.Context, name string) (*room, error) {
 	h.mu.Lock()
 	if h.ctx == nil {
 		h.mu.Unlock()
-		return nil, false, ErrNotRunning
+		return nil, ErrNotRunning
 	}
 	r := h.rooms[name]
 	created := r == nil
@@ -275,9 +307,6 @@ func (h *Hub) acquire(ctx context.Context, name, user string) (*room, bool, erro
 		h.wg.Add(1)
 	}
 	r.refs++
-	key := memberKey{name, user}
-	h.members[key]++
-	first := h.members[key] == 1
 	h.mu.Unlock()
 
 	if created {
@@ -290,7 +319,7 @@ func (h *Hub) acquire(ctx context.Context, name, user string) (*room, bool, erro
 			r.run(runCtx)
 		}()
 	}
-	return r, first, nil
+	return r, nil
 }
 
 // syncBroker subscribes the broker to r's room if r is still the room's
@@ -388,13 +417,16 @@ func (h *Hub) Interrupted(rooms []string) {
 	}
 }
 
+// presenceExpired announces to every node that the presence of rooms
+// changed without a Join or Leave: another node's users expired, or this
+// node's entries came back after Redis lost them. Every node's room actor
+// re-reads the list (an announcement reaches this node too, or is
+// delivered locally when the broker fails).
 func (h *Hub) presenceExpired(rooms []string) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
 	for _, name := range rooms {
-		if r := h.rooms[name]; r != nil {
-			r.poke(pokePresence)
-		}
+		h.announcePresence(ctx, name)
 	}
 }
 

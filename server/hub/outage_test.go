@@ -4,11 +4,18 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"path/filepath"
+	"runtime"
 	"slices"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/parleychat/parley/internal/testenv"
+	"github.com/parleychat/parley/server/broker"
+	"github.com/parleychat/parley/server/hub"
+	"github.com/parleychat/parley/server/presence"
 	"github.com/parleychat/parley/server/store"
 	"github.com/parleychat/parley/shared/protocol"
 )
@@ -159,5 +166,114 @@ func TestHoldKeepsUserPresent(t *testing.T) {
 	e.hub.Release("general", "bob")
 	if got := users(); len(got) != 0 {
 		t.Fatalf("present after a released hold: %v", got)
+	}
+}
+
+// setPresence is a Presence with Redis's semantics (Join sets, Leave
+// deletes, no counting) that records Join and Leave calls for one user
+// overlapping: the hub must never let them race.
+type setPresence struct {
+	*presence.Memory // for Run and Close
+	mu               sync.Mutex
+	present          map[string]bool
+	inflight         map[string]int
+	overlaps         int
+}
+
+func (p *setPresence) enter(key string) {
+	p.mu.Lock()
+	p.inflight[key]++
+	if p.inflight[key] > 1 {
+		p.overlaps++
+	}
+	p.mu.Unlock()
+	for range 20 {
+		runtime.Gosched() // widen the window a racing call would use
+	}
+}
+
+func (p *setPresence) exit(key string, present bool) {
+	p.mu.Lock()
+	p.inflight[key]--
+	p.present[key] = present
+	p.mu.Unlock()
+}
+
+func (p *setPresence) Join(_ context.Context, room, user string) error {
+	p.enter(room + "/" + user)
+	p.exit(room+"/"+user, true)
+	return nil
+}
+
+func (p *setPresence) Leave(_ context.Context, room, user string) error {
+	p.enter(room + "/" + user)
+	p.exit(room+"/"+user, false)
+	return nil
+}
+
+func (p *setPresence) Users(_ context.Context, room string) ([]string, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	var out []string
+	for k, ok := range p.present {
+		if r, u, _ := strings.Cut(k, "/"); ok && r == room {
+			out = append(out, u)
+		}
+	}
+	slices.Sort(out)
+	return out, nil
+}
+
+// TestPresenceJoinAndLeaveNeverRace: one user subscribing and leaving on
+// several connections at once (tabs, a reconnect racing the old socket's
+// teardown) gets its presence Join and Leave in the order its count
+// changed, so a user who stays subscribed stays present.
+func TestPresenceJoinAndLeaveNeverRace(t *testing.T) {
+	ctx := context.Background()
+	st, err := store.OpenSQLite(ctx, filepath.Join(t.TempDir(), "hub.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	if _, err := st.EnsureRoom(ctx, "general"); err != nil {
+		t.Fatal(err)
+	}
+	pr := &setPresence{Memory: presence.NewMemory(), present: map[string]bool{}, inflight: map[string]int{}}
+	h := hub.New(hub.Config{Store: st, Broker: broker.NewMemory(), Presence: pr})
+	runCtx, cancel := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- h.Run(runCtx) }()
+	t.Cleanup(func() { cancel(); <-done })
+	stay := &recorder{user: "ann"}
+	testenv.Eventually(t, waitTimeout, "hub running", func() error { return h.Subscribe(ctx, stay, "general", 0) })
+	h.Unsubscribe(stay, "general")
+
+	var wg sync.WaitGroup
+	for g := range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range 300 {
+				tab := &recorder{user: "ann"}
+				if err := h.Subscribe(ctx, tab, "general", 0); err != nil {
+					t.Errorf("goroutine %d, round %d: %v", g, i, err)
+					return
+				}
+				h.Unsubscribe(tab, "general")
+			}
+		}()
+	}
+	wg.Wait()
+	if err := h.Subscribe(ctx, stay, "general", 0); err != nil {
+		t.Fatal(err)
+	}
+	pr.mu.Lock()
+	overlaps := pr.overlaps
+	pr.mu.Unlock()
+	if overlaps != 0 {
+		t.Errorf("%d presence calls for ann overlapped", overlaps)
+	}
+	if users, _ := pr.Users(ctx, "general"); !slices.Equal(users, []string{"ann"}) {
+		t.Fatalf("ann is subscribed but presence lists %v", users)
 	}
 }
