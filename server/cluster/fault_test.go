@@ -101,7 +101,7 @@ func (f *faulter) hold() {
 // step runs one fault drawn from the schedule and returns its name.
 func (f *faulter) step() string {
 	t := f.t
-	switch k := f.rng.IntN(7); k {
+	switch k := f.rng.IntN(8); k {
 	case 0, 1:
 		stop, how := f.c.pg.Stop, "crash"
 		if k == 1 {
@@ -155,6 +155,20 @@ func (f *faulter) step() string {
 			t.Fatal(err)
 		}
 		return n.ID + " frozen"
+	case 6:
+		// Frozen past the presence TTL: the other nodes drop its users;
+		// once it thaws, its heartbeat writes them back and every node
+		// must hear of it.
+		n := f.node()
+		if err := n.Signal(syscall.SIGSTOP); err != nil {
+			t.Fatal(err)
+		}
+		timer := time.NewTimer(f.c.opts.presenceTTL + 2*time.Second)
+		<-timer.C
+		if err := n.Signal(syscall.SIGCONT); err != nil {
+			t.Fatal(err)
+		}
+		return n.ID + " frozen past the presence TTL"
 	case 5:
 		// A frozen node thaws while the database is in crash recovery.
 		n := f.node()

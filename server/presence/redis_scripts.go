@@ -10,17 +10,24 @@ import "github.com/redis/go-redis/v9"
 // ARGV[1] is the TTL in ms, followed, for each key, by a member count
 // and that many members. A key lives twice the TTL past its last
 // refresh, so the rooms of a cluster that died entirely go away. It
-// returns how many members were added rather than refreshed.
+// returns how many members it brought back: missing, or already expired
+// (other nodes have reported them gone, though no sweep has deleted them
+// yet: a node frozen just past the TTL).
 var refreshScript = redis.NewScript(`
 local t = redis.call('TIME')
 local ttl = tonumber(ARGV[1])
-local expiry = t[1] * 1000 + math.floor(t[2] / 1000) + ttl
+local now = t[1] * 1000 + math.floor(t[2] / 1000)
+local expiry = now + ttl
 local added, i = 0, 2
 for _, key in ipairs(KEYS) do
   local n = tonumber(ARGV[i])
   i = i + 1
   for _ = 1, n do
-    added = added + redis.call('ZADD', key, expiry, ARGV[i])
+    local old = redis.call('ZSCORE', key, ARGV[i])
+    if (not old) or tonumber(old) <= now then
+      added = added + 1
+    end
+    redis.call('ZADD', key, expiry, ARGV[i])
     i = i + 1
   end
   if redis.call('PTTL', key) < 2 * ttl then

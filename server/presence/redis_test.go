@@ -140,6 +140,27 @@ func TestRedisUsersHidesExpiredEntries(t *testing.T) {
 	}
 }
 
+// TestRedisExpiredEntriesComeBackReported: a node that stopped
+// heartbeating just past the TTL (frozen) finds its entries expired but
+// not yet deleted. Its heartbeat brings them back, and it must report its
+// rooms, because the other nodes already told their clients those users
+// left.
+func TestRedisExpiredEntriesComeBackReported(t *testing.T) {
+	srv := testenv.StartRedis(t)
+	// No sweeps on a: a report can only come from the heartbeat.
+	a := newRedis(t, srv.URL(), presence.RedisOptions{NodeID: "a", Heartbeat: testHeartbeat, TTL: testTTL, Sweep: time.Hour})
+	b := newRedis(t, srv.URL(), presence.RedisOptions{NodeID: "b"})
+	presencetest.Join(t, a, "room", "zoe")
+	admin := adminClient(t, srv.URL())
+	if err := admin.Persist(context.Background(), testPrefix(t)+"presence:room").Err(); err != nil {
+		t.Fatal(err)
+	}
+	testenv.Eventually(t, waitTimeout, "zoe to expire while a is stopped", presencetest.UsersAre(b, "room"))
+	ra := presencetest.Start(t, a) // a thaws: its heartbeat rewrites zoe
+	testenv.Eventually(t, waitTimeout, "zoe back", presencetest.UsersAre(b, "room", "zoe"))
+	testenv.Eventually(t, waitTimeout, "a to report the room", testenv.Cond(func() bool { return ra.Reported("room") }))
+}
+
 // TestRedisSweepDeletesExpired: after a crash, the sweep of a live node
 // deletes the dead node's entries (once every node had time to see them
 // expire) and keeps its own.
