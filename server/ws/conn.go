@@ -40,6 +40,7 @@ type conn struct {
 	// Owned by the reader goroutine.
 	rooms     map[string]bool
 	held      map[string]bool // rooms whose subscribe failed for now: Hub.Hold
+	gate      sendGate        // the last send refused for now
 	sendLim   *rate.Limiter
 	frameLim  *rate.Limiter
 	typingLim map[string]time.Time

@@ -81,17 +81,48 @@ func (c *conn) release(room string) {
 	}
 }
 
+// sendGateGrace is how long, beyond its retry_after, a refused send holds
+// the connection's later sends back: long enough for every send that was
+// already on its way to arrive, however slow the link.
+const sendGateGrace = 5 * time.Second
+
+// sendGate remembers the last send refused for now: until the client sends
+// that cid again (or the gate lapses), every other send of the connection
+// is refused the same way, so a client that resends from the refused
+// message keeps its order even when later messages were already on their
+// way. Owned by the reader goroutine.
+type sendGate struct {
+	cid   string
+	code  string
+	until time.Time
+}
+
 func (c *conn) send(ctx context.Context, f protocol.Frame) {
-	if r := c.sendLim.Reserve(); r.Delay() > 0 {
-		r.Cancel()
-		c.reply(protocol.Frame{
-			Type: protocol.TypeError, Code: protocol.ErrRateLimited, Ref: f.CID,
-			Message: "sending too fast", RetryAfter: max(r.Delay().Milliseconds(), 1),
-		})
+	now := c.s.cfg.Now()
+	if g := c.gate; g.cid != "" {
+		if f.CID != g.cid && now.Before(g.until) {
+			// retry_after: when the limit has a token again.
+			retry := time.Duration(0)
+			if tokens := c.sendLim.TokensAt(now); tokens < 1 {
+				retry = time.Duration((1 - tokens) / float64(c.sendLim.Limit()) * float64(time.Second))
+			}
+			c.refuseSend(f.CID, g.code, "an earlier message was refused; send it again first", retry)
+			return
+		}
+		c.gate = sendGate{}
+	}
+	if r := c.sendLim.ReserveN(now, 1); r.DelayFrom(now) > 0 {
+		d := r.DelayFrom(now)
+		r.CancelAt(now)
+		c.gate = sendGate{cid: f.CID, code: protocol.ErrRateLimited, until: now.Add(d + sendGateGrace)}
+		c.refuseSend(f.CID, protocol.ErrRateLimited, "sending too fast", d)
 		return
 	}
 	m, dup, err := c.s.cfg.Store.Append(ctx, store.Message{Room: f.Room, Author: c.user, Body: f.Body, CID: f.CID})
 	if err != nil {
+		if retryable(err) {
+			c.gate = sendGate{cid: f.CID, code: protocol.ErrUnavailable, until: now.Add(sendGateGrace)}
+		}
 		c.storeError(f.CID, "append message", err)
 		return
 	}
@@ -101,6 +132,16 @@ func (c *conn) send(ctx context.Context, f protocol.Frame) {
 		}
 	}
 	c.reply(protocol.Frame{Type: protocol.TypeAck, CID: m.CID, Room: m.Room, Offset: m.Offset, TS: m.TS.UnixMilli()})
+}
+
+// refuseSend answers a send the node cannot take now (the client resends
+// it): rate_limited with retry_after, or unavailable.
+func (c *conn) refuseSend(cid, code, msg string, retry time.Duration) {
+	f := protocol.Frame{Type: protocol.TypeError, Code: code, Ref: cid, Message: msg}
+	if code == protocol.ErrRateLimited {
+		f.RetryAfter = max(retry.Milliseconds(), 1)
+	}
+	c.reply(f)
 }
 
 func (c *conn) history(ctx context.Context, f protocol.Frame) {

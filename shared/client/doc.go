@@ -69,13 +69,10 @@
 // outbox is empty, and on each new connection (the node's limit is per
 // connection).
 //
-// Ordering guarantee: messages are stored in outbox order, with one
-// exception. A node handles a connection's frames in order, but when it
-// refuses a message while up to 7 later ones are already on their way, it
-// may store some of those before the refused one is resent (its limit
-// refilled in between, or its store came back). That can only happen at
-// the first refusal after the client went back to the window of 8: while
-// throttled only one message is in flight. On a fast link the later ones
-// arrive within a fraction of the node's refill interval and are refused
-// too; the slower the link, the likelier the exception.
+// Ordering guarantee: messages are stored in outbox order. A node handles
+// a connection's frames in order, and once it refuses a message for now it
+// refuses the connection's later sends too until that message comes again
+// (see package protocol), so the up to 7 later messages already on their
+// way when a refusal is written are refused as well, however slow the link,
+// and all of them are resent from the refused one on.
 package client

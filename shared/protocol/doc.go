@@ -63,6 +63,15 @@
 // same cid (after a reconnect, or from an offline outbox) acknowledges the
 // original message instead of storing a second one.
 //
+// A node stores a connection's sends in the order it reads them. When it
+// refuses one for now (rate_limited with retry_after, or unavailable), it
+// refuses every other send of that connection the same way until that cid
+// is sent again, or until 5 s past its retry_after: a client that resends
+// from the refused message on, in order, keeps its order even when later
+// messages were already on their way. A client retries unavailable and
+// rate_limited answers (subscribe and history too); every other error code
+// is final for that request.
+//
 // # Close codes
 //
 // WebSocket close status codes in 4000–4499 mean "reconnect (with backoff) and

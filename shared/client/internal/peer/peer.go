@@ -83,8 +83,10 @@ type Conn struct {
 	subs map[string]bool // guarded by Peer.mu
 
 	// sendLim and frameLim are nil when the hooks set no limit; only the
-	// connection's handler uses them.
+	// connection's handler uses them, and the gate (like the node's).
 	sendLim, frameLim *rate.Limiter
+	gateCID           string
+	gateUntil         time.Time
 }
 
 // New starts a peer on a free port; t's cleanup closes it.
@@ -312,24 +314,45 @@ func (c *Conn) Answer(f protocol.Frame) {
 }
 
 // limited answers a send over the connection's send limit with
-// rate_limited, as the node does, and reports whether it did.
+// rate_limited, as the node does, and reports whether it did. Like the
+// node, after refusing a cid it refuses every other send until that cid
+// comes again (or the gate lapses, 5 s past retry_after), so a client that
+// resends from the refused message keeps its order.
 func (c *Conn) limited(cid string) bool {
 	if c.sendLim == nil {
 		return false
 	}
-	r := c.sendLim.Reserve()
-	if r.Delay() == 0 {
+	now := time.Now()
+	if c.gateCID != "" {
+		if cid != c.gateCID && now.Before(c.gateUntil) {
+			retry := time.Duration(0)
+			if tokens := c.sendLim.TokensAt(now); tokens < 1 {
+				retry = time.Duration((1 - tokens) / float64(c.sendLim.Limit()) * float64(time.Second))
+			}
+			c.refuse(cid, retry)
+			return true
+		}
+		c.gateCID = ""
+	}
+	r := c.sendLim.ReserveN(now, 1)
+	d := r.DelayFrom(now)
+	if d == 0 {
 		return false
 	}
-	r.Cancel()
+	r.CancelAt(now)
+	c.gateCID, c.gateUntil = cid, now.Add(d+5*time.Second)
+	c.refuse(cid, d)
+	return true
+}
+
+func (c *Conn) refuse(cid string, retry time.Duration) {
 	c.p.mu.Lock()
 	c.p.limited++
 	c.p.mu.Unlock()
 	c.Send(protocol.Frame{
 		Type: protocol.TypeError, Code: protocol.ErrRateLimited, Ref: cid,
-		Message: "sending too fast", RetryAfter: max(r.Delay().Milliseconds(), 1),
+		Message: "sending too fast", RetryAfter: max(retry.Milliseconds(), 1),
 	})
-	return true
 }
 
 // CreateRoom makes room exist (general always does; Store creates the
