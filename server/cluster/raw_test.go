@@ -92,6 +92,7 @@ type wireWatcher struct {
 	rc   *rawClient
 	done chan struct{}
 	quit chan struct{} // stops the pinger
+	once sync.Once     // stop may be called twice (by the test and its cleanup)
 
 	mu         sync.Mutex
 	msgs       map[string][]protocol.Message
@@ -118,11 +119,13 @@ func watch(rc *rawClient) *wireWatcher {
 
 // stop closes the connection and waits for the reader.
 func (w *wireWatcher) stop() {
-	w.mu.Lock()
-	w.stopping = true
-	w.mu.Unlock()
-	close(w.quit)
-	w.rc.close()
+	w.once.Do(func() {
+		w.mu.Lock()
+		w.stopping = true
+		w.mu.Unlock()
+		close(w.quit)
+		w.rc.close()
+	})
 	<-w.done
 }
 
