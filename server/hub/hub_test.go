@@ -65,6 +65,16 @@ func (r *recorder) hasOffsets(want ...int64) func() error {
 	}
 }
 
+// first returns the first frame received.
+func (r *recorder) first() protocol.Frame {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if len(r.got) == 0 {
+		return protocol.Frame{}
+	}
+	return r.got[0]
+}
+
 func (r *recorder) frames(typ string) []protocol.Frame {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -165,8 +175,8 @@ func TestSubscribeReplaysBacklogThenLive(t *testing.T) {
 	if len(sub) != 1 || sub[0].Head != 5 || sub[0].Epoch == 0 {
 		t.Fatalf("subscribed frames = %+v", sub)
 	}
-	if r.got[0].Type != protocol.TypeSubscribed {
-		t.Fatalf("first frame is %s, want subscribed", r.got[0].Type)
+	if first := r.first(); first.Type != protocol.TypeSubscribed {
+		t.Fatalf("first frame is %s, want subscribed", first.Type)
 	}
 	m := e.append(t, 1)[0]
 	if err := e.hub.PublishMessage(context.Background(), m); err != nil {
