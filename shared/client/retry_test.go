@@ -1,6 +1,7 @@
 package client
 
 import (
+	"fmt"
 	"sync"
 	"testing"
 
@@ -83,24 +84,33 @@ func TestSubscribeRetriedAfterUnavailable(t *testing.T) {
 	}
 }
 
-// A gap fetch refused with unavailable is fetched again, never skipped:
-// the messages after the gap wait for it and arrive in order.
-func TestGapFetchRetriedAfterUnavailable(t *testing.T) {
+// openGap runs a client subscribed to general at offset 1, with the
+// peer's first refusals history requests answered with code; it then
+// stores gap+1 more messages and sends only the last, so the ones before
+// it are a gap the client must fetch.
+func openGap(t *testing.T, code string, refusals, gap int) (*peer.Peer, *recorder, *refuser) {
+	t.Helper()
 	p := peer.New(t)
 	p.Post("general", "bob", "1")
-	ref := &refuser{typ: protocol.TypeHistory, code: protocol.ErrUnavailable, left: 2}
+	ref := &refuser{typ: protocol.TypeHistory, code: code, left: refusals}
 	p.Configure(func(h *peer.Hooks) { h.OnFrame = ref.onFrame })
 	rec := &recorder{}
 	c := New(testConfig(p, rec))
 	_ = c.Subscribe("general", 1)
 	start(t, c)
 	testenv.Eventually(t, waitTimeout, "subscribed", testenv.Cond(func() bool { return len(rec.kind(EventSubscribed)) == 1 }))
-	var stored []protocol.Message
-	for _, body := range []string{"2", "3", "4"} {
-		m, _ := p.Store("bob", "general", "", body)
-		stored = append(stored, m)
+	var last protocol.Message
+	for i := range gap + 1 {
+		last, _ = p.Store("bob", "general", "", fmt.Sprint(i+2))
 	}
-	p.Inject(protocol.Frame{Type: protocol.TypeMsg, Msg: &stored[2]}) // 4 first: 2 and 3 are a gap
+	p.Inject(protocol.Frame{Type: protocol.TypeMsg, Msg: &last})
+	return p, rec, ref
+}
+
+// A gap fetch refused with unavailable is fetched again, never skipped:
+// the messages after the gap wait for it and arrive in order.
+func TestGapFetchRetriedAfterUnavailable(t *testing.T) {
+	p, rec, ref := openGap(t, protocol.ErrUnavailable, 2, 2)
 	testenv.Eventually(t, waitTimeout, "2, 3 and 4", testenv.Cond(func() bool { return len(rec.offsets("general")) == 3 }))
 	if got := rec.offsets("general"); !equalOffsets(got, seq(2, 4)) {
 		t.Fatalf("offsets %v, want 2..4", got)
@@ -119,18 +129,7 @@ func TestGapFetchRetriedAfterUnavailable(t *testing.T) {
 // A gap fetch the node refuses for good (forbidden) is skipped and
 // reported, not retried.
 func TestGapFetchRefusedForGoodIsSkipped(t *testing.T) {
-	p := peer.New(t)
-	p.Post("general", "bob", "1")
-	ref := &refuser{typ: protocol.TypeHistory, code: protocol.ErrForbidden, left: 1}
-	p.Configure(func(h *peer.Hooks) { h.OnFrame = ref.onFrame })
-	rec := &recorder{}
-	c := New(testConfig(p, rec))
-	_ = c.Subscribe("general", 1)
-	start(t, c)
-	testenv.Eventually(t, waitTimeout, "subscribed", testenv.Cond(func() bool { return len(rec.kind(EventSubscribed)) == 1 }))
-	p.Store("bob", "general", "", "2")
-	m, _ := p.Store("bob", "general", "", "3")
-	p.Inject(protocol.Frame{Type: protocol.TypeMsg, Msg: &m})
+	p, rec, _ := openGap(t, protocol.ErrForbidden, 1, 1)
 	testenv.Eventually(t, waitTimeout, "the gap skipped", testenv.Cond(func() bool { return len(rec.kind(EventGap)) == 1 }))
 	if got := rec.offsets("general"); !equalOffsets(got, []int64{3}) {
 		t.Fatalf("offsets %v, want [3]", got)
