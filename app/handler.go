@@ -21,6 +21,7 @@ import (
 	"io/fs"
 	"net/http"
 	"strconv"
+	"strings"
 	"sync"
 
 	goapp "github.com/maxence-charriere/go-app/v10/pkg/app"
@@ -60,6 +61,8 @@ type BuildInfo struct {
 type Handler struct {
 	app  *goapp.Handler
 	info BuildInfo
+	gen  generated
+	etag string
 }
 
 var routesOnce sync.Once
@@ -102,6 +105,7 @@ func newHandler(opts HandlerOptions, staticFS, buildFS fs.FS) (*Handler, error) 
 			Description:     "Realtime chat rooms.",
 			Lang:            "en",
 			LoadingLabel:    "Loading Parley… {progress}%",
+			Image:           shareImage,
 			BackgroundColor: backgroundColor,
 			ThemeColor:      themeColor,
 			Icon: goapp.Icon{
@@ -129,6 +133,10 @@ func newHandler(opts HandlerOptions, staticFS, buildFS fs.FS) (*Handler, error) 
 			h.info.Encodings = append(h.info.Encodings, "gzip")
 		}
 	}
+	if h.gen, err = generate(h.app); err != nil {
+		return nil, err
+	}
+	h.etag = `"parley-` + version + `"`
 	return h, nil
 }
 
@@ -136,6 +144,48 @@ func newHandler(opts HandlerOptions, staticFS, buildFS fs.FS) (*Handler, error) 
 func (h *Handler) Info() BuildInfo { return h.info }
 
 // ServeHTTP serves pages, the service worker, the manifest and /web/ assets.
+// app.js and the manifest are go-app's, fixed once (generate); pages are
+// go-app's, fixed on the way out (fixPage).
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	h.app.ServeHTTP(w, r)
+	switch path := r.URL.Path; {
+	case path == "/app.js" || path == "/goapp.js":
+		h.serveGenerated(w, r, h.gen.appJS, "application/javascript")
+	case path == "/manifest.webmanifest" || path == "/manifest.json":
+		h.serveGenerated(w, r, h.gen.manifest, "application/manifest+json")
+	case strings.HasPrefix(path, "/web/") || path == "/app-worker.js" || path == "/wasm_exec.js" ||
+		(r.Method != http.MethodGet && r.Method != http.MethodHead):
+		h.app.ServeHTTP(w, r)
+	default:
+		h.servePage(w, r)
+	}
+}
+
+func (h *Handler) serveGenerated(w http.ResponseWriter, r *http.Request, body []byte, contentType string) {
+	w.Header().Set("Cache-Control", "no-cache")
+	w.Header().Set("ETag", h.etag)
+	if r.Header.Get("If-None-Match") == h.etag {
+		w.WriteHeader(http.StatusNotModified)
+		return
+	}
+	w.Header().Set("Content-Type", contentType)
+	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+	if r.Method != http.MethodHead {
+		_, _ = w.Write(body)
+	}
+}
+
+// servePage serves what go-app answers, with fixPage applied to pages.
+func (h *Handler) servePage(w http.ResponseWriter, r *http.Request) {
+	rec := &pageRecorder{header: w.Header()}
+	h.app.ServeHTTP(rec, r)
+	b := rec.body.Bytes()
+	if rec.code == http.StatusOK && strings.HasPrefix(rec.header.Get("Content-Type"), "text/html") {
+		b = fixPage(b, origin(r), r.URL.Path)
+		rec.header.Set("Content-Length", strconv.Itoa(len(b)))
+	}
+	if rec.code == 0 {
+		rec.code = http.StatusOK
+	}
+	w.WriteHeader(rec.code)
+	_, _ = w.Write(b)
 }

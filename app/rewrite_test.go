@@ -1,0 +1,99 @@
+package app
+
+import (
+	"encoding/json"
+	"net/http"
+	"strings"
+	"testing"
+	"testing/fstest"
+)
+
+// TestPageTags: the share tags name the page's own absolute URL and a local
+// image, and Apple's home screen gets the plain icon, not the maskable one.
+func TestPageTags(t *testing.T) {
+	h := newTestHandler(t, fstest.MapFS{"app.wasm": {Data: fakeWasm}})
+	for _, tc := range []struct{ header, origin string }{
+		{"", "http://example.com"},
+		{"https", "https://example.com"},
+	} {
+		page := parsePage(t, body(t, get(t, h, "/room/general", "X-Forwarded-Proto", tc.header)))
+		for prop, want := range map[string]string{
+			"og:url":   tc.origin + "/room/general",
+			"og:image": tc.origin + shareImage,
+		} {
+			metas := page.find("meta", "property", prop)
+			if len(metas) != 1 {
+				t.Fatalf("%d <meta property=%s>", len(metas), prop)
+			}
+			if got := attrOf(metas[0], "content"); got != want {
+				t.Errorf("%s = %q, want %q", prop, got, want)
+			}
+		}
+		if len(page.find("link", "rel", "apple-touch-icon", "href", appleTouchIcon)) != 1 {
+			t.Errorf("no <link rel=apple-touch-icon href=%s>", appleTouchIcon)
+		}
+	}
+	if !strings.Contains(parsePage(t, body(t, get(t, h, "/"))).text(), "Loading Parley") {
+		t.Error("the rewritten page lost its body")
+	}
+}
+
+func attrOf(n node, key string) string {
+	for _, a := range n.Attr {
+		if a.Key == key {
+			return a.Val
+		}
+	}
+	return ""
+}
+
+// TestManifestIconPurposes: every icon says what it is for; only one is
+// maskable.
+func TestManifestIconPurposes(t *testing.T) {
+	h := newTestHandler(t, fstest.MapFS{"app.wasm": {Data: fakeWasm}})
+	var manifest struct {
+		Icons []struct{ Src, Purpose string }
+	}
+	if err := json.Unmarshal(body(t, get(t, h, "/manifest.webmanifest")), &manifest); err != nil {
+		t.Fatal(err)
+	}
+	maskable := 0
+	for _, icon := range manifest.Icons {
+		switch icon.Purpose {
+		case "any":
+		case "maskable":
+			maskable++
+		default:
+			t.Errorf("icon %s has purpose %q", icon.Src, icon.Purpose)
+		}
+	}
+	if maskable != 1 {
+		t.Errorf("%d maskable icons", maskable)
+	}
+}
+
+// TestAppJS: the page script streams app.wasm from its own Response (so V8
+// can cache the compiled code), paints the saved view first, and is
+// revalidated like go-app's files.
+func TestAppJS(t *testing.T) {
+	h := newTestHandler(t, fstest.MapFS{"app.wasm": {Data: fakeWasm}})
+	resp := get(t, h, "/app.js")
+	js := string(body(t, resp))
+	if resp.StatusCode != http.StatusOK || resp.Header.Get("Content-Type") != "application/javascript" {
+		t.Fatalf("app.js: %d %q", resp.StatusCode, resp.Header.Get("Content-Type"))
+	}
+	for _, want := range []string{"instantiateStreaming(\n      parleyFetchWasm(", "parleyPaintSnapshot();\ngoappInitServiceWorker();", "function parleySnapshotSoon("} {
+		if !strings.Contains(js, want) {
+			t.Errorf("app.js lacks %q", want)
+		}
+	}
+	if strings.Contains(js, "fetchWithProgress(\"") {
+		t.Error("app.js still loads app.wasm through go-app's re-wrapped stream")
+	}
+	if etag := resp.Header.Get("ETag"); etag == "" || get(t, h, "/app.js", "If-None-Match", etag).StatusCode != http.StatusNotModified {
+		t.Errorf("app.js is not revalidated by its ETag %q", etag)
+	}
+	if _, err := patchAppJS("nothing to patch"); err == nil {
+		t.Error("patchAppJS accepts a script without the parts it replaces")
+	}
+}
