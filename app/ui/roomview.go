@@ -42,6 +42,15 @@ type roomView struct {
 // CompoID makes /room/a → /room/b replace the view instead of reusing it.
 func (r *roomView) CompoID() string { return r.Room }
 
+// OnInit takes the room's first snapshot before the first render in the
+// browser, so cached messages are in the first frame.
+func (r *roomView) OnInit() {
+	if app.IsClient {
+		r.a = current(localStorage{})
+		r.view = r.a.View(r.Room, time.Now(), time.Local)
+	}
+}
+
 func (r *roomView) OnMount(ctx app.Context) {
 	r.a = current(ctx.LocalStorage())
 	r.stick = true
@@ -89,6 +98,10 @@ func (r *roomView) afterRender(old RoomView) {
 		el.Set("scrollTop", height-r.height+r.top)
 	case r.stick:
 		el.Set("scrollTop", height)
+	}
+	// The page paints this view from a snapshot on the next visit.
+	if save := app.Window().Get("parleySnapshotSoon"); save.Truthy() {
+		app.Window().Call("parleySnapshotSoon")
 	}
 	// A short first page leaves nothing to scroll: keep loading.
 	if height <= el.Get("clientHeight").Float()+1 && r.view.Ready && r.view.HasOlder && !r.view.Loading {

@@ -27,8 +27,20 @@ type shell struct {
 	installable, apple, installHelp bool
 }
 
-// OnMount starts (or joins) the app-level client. It runs only in the
-// browser: the server's prerender never opens a connection.
+// OnInit joins the app-level client in the browser before the first
+// render, so the first frame is the real view (the page may be showing a
+// snapshot of it that the splash would replace). The server's prerender
+// never opens a connection: it renders the splash.
+func (s *shell) OnInit() {
+	if app.IsClient {
+		s.a = current(localStorage{})
+		s.room = roomFromPath(app.Window().URL().Path)
+		s.a.Select(s.room)
+		s.sync()
+	}
+}
+
+// OnMount starts (or joins) the app-level client and follows its changes.
 func (s *shell) OnMount(ctx app.Context) {
 	s.a = current(ctx.LocalStorage())
 	s.stop = s.a.Watch(func() {
