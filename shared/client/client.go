@@ -22,6 +22,8 @@ type Client struct {
 	cfg     Config
 	running atomic.Bool
 	nextID  atomic.Uint64
+	// wake cuts Run's wait before the next connection attempt (RetryNow).
+	wake chan struct{}
 
 	// mu guards the fields below, every roomState and each conn's pending
 	// and flow. OnEvent is called with it released. Lock order: mu →
@@ -47,6 +49,18 @@ func New(cfg Config) *Client {
 		rooms:    make(map[string]*roomState),
 		typed:    make(map[string]time.Time),
 		retrying: make(map[string]struct{}),
+		wake:     make(chan struct{}, 1),
+	}
+}
+
+// RetryNow ends Run's wait before its next connection attempt, if it is
+// waiting: the user asked to retry, or the browser says the network is
+// back. The backoff goes on growing from where it was, so a node that is
+// still down is not hammered. It never blocks.
+func (c *Client) RetryNow() {
+	select {
+	case c.wake <- struct{}{}:
+	default:
 	}
 }
 

@@ -649,6 +649,26 @@ func TestReconnectsWhenNodeIsDown(t *testing.T) {
 	}
 }
 
+// TestRetryNowCutsTheWait: with a backoff of an hour, only RetryNow makes
+// the client try again.
+func TestRetryNowCutsTheWait(t *testing.T) {
+	p := peer.New(t)
+	rec := &recorder{}
+	cfg := testConfig(p, rec)
+	cfg.MinBackoff, cfg.MaxBackoff = time.Hour, time.Hour
+	p.Close() // nothing listens: every dial fails
+	c := New(cfg)
+	r := start(t, c)
+	testenv.Eventually(t, waitTimeout, "the first failed attempt", testenv.Cond(func() bool { return len(rec.kind(EventDisconnected)) == 1 }))
+	for want := 2; want <= 3; want++ {
+		c.RetryNow()
+		testenv.Eventually(t, waitTimeout, "another attempt after RetryNow", testenv.Cond(func() bool { return len(rec.kind(EventDisconnected)) >= want }))
+	}
+	if err := r.stop(t); !errors.Is(err, context.Canceled) {
+		t.Fatalf("Run = %v", err)
+	}
+}
+
 func TestHistoryPageLargerThanMaxFrameBytes(t *testing.T) {
 	p := peer.New(t)
 	// A longest body is 20 KB once escaped: 50 make a 1 MB frame (a full

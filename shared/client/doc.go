@@ -34,7 +34,8 @@
 //     node's retry_after), until it works or the room is unsubscribed;
 //     [EventRoomRetry] reports each refusal. A connection that ends (any
 //     close code from 4000 to 4499, or none) is redialled with Backoff and
-//     every room renewed from its last offset. The node keeps the other
+//     every room renewed from its last offset; [Client.RetryNow] cuts the
+//     wait short (a "Retry now" button, the browser's online event). The node keeps the other
 //     half of the rule (server/README.md): it never delivers past a gap it
 //     has not filled, so a retried room misses nothing.
 //   - A subscription without an offset (since 0) starts live at the head

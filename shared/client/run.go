@@ -56,20 +56,20 @@ func (c *Client) Run(ctx context.Context) error {
 			ev.Retry = jitter(c.cfg.DrainJitter)
 		}
 		c.cfg.Logger.Debug("disconnected", "err", res.err, "code", int(res.code), "retry", ev.Retry)
+		// A RetryNow from before this event was meant for an earlier wait.
+		select {
+		case <-c.wake:
+		default:
+		}
 		c.emit(ev)
-		if err := sleep(ctx, ev.Retry); err != nil {
+		if err := c.wait(ctx, ev.Retry); err != nil {
 			return err
 		}
 	}
 }
 
-// terminal reports whether err means: do not reconnect.
-func terminal(err error) bool {
-	var ce *CloseError
-	return errors.As(err, &ce) || errors.Is(err, ErrUnauthorized)
-}
-
-func sleep(ctx context.Context, d time.Duration) error {
+// wait sleeps d, or less when RetryNow is called.
+func (c *Client) wait(ctx context.Context, d time.Duration) error {
 	t := time.NewTimer(d)
 	defer t.Stop()
 	select {
@@ -77,7 +77,15 @@ func sleep(ctx context.Context, d time.Duration) error {
 		return ctx.Err()
 	case <-t.C:
 		return nil
+	case <-c.wake:
+		return nil
 	}
+}
+
+// terminal reports whether err means: do not reconnect.
+func terminal(err error) bool {
+	var ce *CloseError
+	return errors.As(err, &ce) || errors.Is(err, ErrUnauthorized)
 }
 
 // result is how one connection attempt ended. lived is how long it was
