@@ -35,9 +35,9 @@ func (p *authPage) Render() app.UI {
 	if p.busy {
 		submit = busy
 	}
-	return app.Div().Class("auth-page").Body(
+	return app.Main().Class("auth-page").Body(
 		app.Div().Class("auth-card").Body(
-			app.Img().Class("auth-icon").Src("/web/icon.svg").Alt(""),
+			logo("auth-icon"),
 			app.H1().Text("Parley"),
 			app.P().Class("muted tagline").Text("Realtime chat rooms."),
 			app.Div().Class("tabs").Role("tablist").Body(

@@ -36,7 +36,7 @@ func (c *composer) Render() app.UI {
 	return app.Form().ID("composer-form").Class("composer").OnSubmit(c.onSubmit).Body(
 		app.Div().Class("composer-row").Body(
 			app.Textarea().ID(composerID).Class("composer-input").Rows(1).
-				Placeholder("Message #"+c.Room).Aria("label", "Message #"+c.Room).
+				Placeholder("Message #"+c.Room).Aria("label", "Message #"+c.Room).Dir("auto").
 				OnInput(c.onInput).OnKeyDown(c.onKeyDown),
 			app.Button().ID("send").Class("button primary send").Type("submit").
 				Disabled(c.runes == 0 || left < 0).Text("Send"),

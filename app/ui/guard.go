@@ -32,9 +32,25 @@ func installGuards() {
 		}
 		return nil
 	})
+	// The network is back: connect now rather than at the end of the
+	// backoff. Offline and online also change the banner's words.
+	online := app.FuncOf(func(this app.Value, args []app.Value) any {
+		if theApp != nil {
+			go theApp.RetryNow()
+		}
+		return nil
+	})
+	offline := app.FuncOf(func(this app.Value, args []app.Value) any {
+		if theApp != nil {
+			go theApp.notify()
+		}
+		return nil
+	})
 	doc.Call("addEventListener", "submit", submit, true)
 	doc.Call("addEventListener", "keydown", keydown, true)
-	guardListeners = append(guardListeners, submit, keydown)
+	app.Window().Call("addEventListener", "online", online)
+	app.Window().Call("addEventListener", "offline", offline)
+	guardListeners = append(guardListeners, submit, keydown, online, offline)
 }
 
 // isSendKey reports whether a keydown event is a plain Enter: send, rather

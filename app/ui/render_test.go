@@ -3,6 +3,7 @@ package ui
 import (
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/maxence-charriere/go-app/v10/pkg/app"
 
@@ -152,13 +153,33 @@ func TestRoomPaths(t *testing.T) {
 }
 
 func TestConnBanner(t *testing.T) {
-	if connBanner(Conn{State: ConnOnline}) != nil {
+	now := time.Unix(1000, 0)
+	if connBanner(Conn{State: ConnOnline}, true, now, nil) != nil {
 		t.Error("a banner while online")
 	}
-	for state, want := range map[ConnState]string{ConnConnecting: "Connecting…", ConnReconnecting: "Offline. Reconnecting…"} {
-		html := app.HTMLString(connBanner(Conn{State: state}))
-		if !strings.Contains(html, want) || !strings.Contains(html, `id="conn-status"`) {
-			t.Errorf("banner for %v: %s", state, html)
+	for _, c := range []struct {
+		conn   Conn
+		online bool
+		state  string
+		text   string
+		retry  bool
+	}{
+		{Conn{State: ConnConnecting}, true, bannerConnecting, "Connecting…", false},
+		{Conn{State: ConnReconnecting, RetryAt: now.Add(11500 * time.Millisecond)}, false, bannerOffline, "You are offline.", false},
+		{Conn{State: ConnReconnecting, RetryAt: now.Add(11500 * time.Millisecond)}, true, bannerUnreachable, "Can’t reach the server. Reconnecting in 12 s.", true},
+		{Conn{State: ConnReconnecting, RetryAt: now.Add(-time.Second)}, true, bannerUnreachable, "Can’t reach the server. Reconnecting…", false},
+	} {
+		doc := parse(t, app.HTMLString(connBanner(c.conn, c.online, now, nil)))
+		banner := doc.byID("conn-status")
+		if banner == nil || attr(banner, "data-state") != c.state || attr(banner, "role") != "status" {
+			t.Errorf("%+v online=%v: banner %s", c.conn, c.online, app.HTMLString(connBanner(c.conn, c.online, now, nil)))
+			continue
+		}
+		if text := textOf(banner); !strings.HasPrefix(text, c.text) {
+			t.Errorf("%+v online=%v: text %q, want %q…", c.conn, c.online, text, c.text)
+		}
+		if got := doc.byID("retry-now") != nil; got != c.retry {
+			t.Errorf("%+v online=%v: Retry now shown %v, want %v", c.conn, c.online, got, c.retry)
 		}
 	}
 }

@@ -18,8 +18,11 @@ const (
 	loadOlderAt = 120
 )
 
-// messagesID is the element id of the scrolling message list.
-const messagesID = "messages"
+// Element ids: the scrolling message list, and the room's title.
+const (
+	messagesID  = "messages"
+	roomTitleID = "room-title"
+)
 
 // roomView shows one room: messages, presence, typing and the composer.
 // CompoID makes a new room mount a new view.
@@ -37,6 +40,10 @@ type roomView struct {
 	stick bool
 	// height and top are the list's scroll metrics before an update.
 	height, top float64
+	// clientHeight is the list's visible height when last seen: when it
+	// changes (a resized or rotated window, a phone keyboard), a list that
+	// was pinned to the end stays pinned.
+	clientHeight float64
 }
 
 // CompoID makes /room/a → /room/b replace the view instead of reusing it.
@@ -63,6 +70,47 @@ func (r *roomView) OnMount(ctx app.Context) {
 		})
 	})
 	r.refresh(ctx)
+	ctx.Defer(func(app.Context) { r.focusIn() })
+}
+
+// focusIn moves the focus into the room when it opens from the sidebar,
+// a link or a sign-in (else it stays on the link, six Tabs away): on the
+// composer, except on touch screens (a coarse pointer), where that would
+// open the on-screen keyboard: there on the room's title.
+// Focus the user put elsewhere in the room view stays.
+func (r *roomView) focusIn() {
+	doc := app.Window().Get("document")
+	active := doc.Get("activeElement")
+	if active.Truthy() && !active.Equal(doc.Get("body")) && !active.Call("closest", ".sidebar, .welcome, .missing, .auth-page").Truthy() {
+		return
+	}
+	if app.Window().Call("matchMedia", "(pointer: coarse)").Get("matches").Bool() {
+		focusID(roomTitleID)
+		return
+	}
+	focusID(composerID)
+}
+
+// OnResize keeps a list pinned to its end pinned when the window changes.
+func (r *roomView) OnResize(ctx app.Context) {
+	r.keepPinned()
+	ctx.PreventUpdate()
+}
+
+// keepPinned scrolls a pinned list back to its end after its visible height
+// changed, and reports whether it had changed.
+func (r *roomView) keepPinned() bool {
+	el := app.Window().GetElementByID(messagesID)
+	if !el.Truthy() {
+		return false
+	}
+	h := el.Get("clientHeight").Float()
+	changed := r.clientHeight != 0 && h != r.clientHeight
+	r.clientHeight = h
+	if changed && r.stick {
+		el.Set("scrollTop", el.Get("scrollHeight").Float())
+	}
+	return changed
 }
 
 func (r *roomView) OnDismount() {
@@ -99,6 +147,7 @@ func (r *roomView) afterRender(old RoomView) {
 	case r.stick:
 		el.Set("scrollTop", height)
 	}
+	r.clientHeight = el.Get("clientHeight").Float()
 	// The page paints this view from a snapshot on the next visit.
 	if save := app.Window().Get("parleySnapshotSoon"); save.Truthy() {
 		app.Window().Call("parleySnapshotSoon")
@@ -110,13 +159,17 @@ func (r *roomView) afterRender(old RoomView) {
 }
 
 func (r *roomView) onScroll(ctx app.Context, e app.Event) {
+	ctx.PreventUpdate()
+	if r.keepPinned() {
+		// The list was resized, not scrolled by the user.
+		return
+	}
 	el := ctx.JSSrc()
 	top := el.Get("scrollTop").Float()
 	r.stick = el.Get("scrollHeight").Float()-top-el.Get("clientHeight").Float() < stickySlack
 	if top < loadOlderAt && r.view.Ready && r.view.HasOlder && !r.view.Loading {
 		r.a.LoadOlder(r.Room)
 	}
-	ctx.PreventUpdate()
 }
 
 func (r *roomView) Render() app.UI {
@@ -128,7 +181,7 @@ func (r *roomView) Render() app.UI {
 	return app.Section().Class("room").DataSet("room", r.Room).Body(
 		app.Header().Class("room-header").Body(
 			app.A().Class("back").Href("/").Aria("label", "All rooms").Text("‹"),
-			app.H1().Class("room-title").Body(
+			app.H1().ID(roomTitleID).Class("room-title").TabIndex(-1).Body(
 				app.Span().Class("hash").Text("#"),
 				app.Span().Text(r.Room),
 			),
@@ -136,11 +189,7 @@ func (r *roomView) Render() app.UI {
 				Aria("expanded", r.showPeople).Aria("controls", "people").
 				Title("Who is here").
 				OnClick(func(ctx app.Context, e app.Event) { r.showPeople = !r.showPeople }).
-				Body(
-					app.Span().Class("dot online").Aria("hidden", "true"),
-					app.Span().ID("people-count").Text(len(v.Present)),
-					app.Span().Class("people-toggle-label").Text(" here"),
-				),
+				Body(r.peopleCount()...),
 		),
 		app.If(v.Missing, func() app.UI {
 			return r.missingRoom()
@@ -154,8 +203,8 @@ func (r *roomView) Render() app.UI {
 						app.Range(v.Rows).Slice(func(i int) app.UI {
 							return r.row(v.Rows[i])
 						}),
-						app.If(v.Ready && len(v.Rows) == 0, func() app.UI {
-							return app.P().Class("empty muted").Text("No messages yet. Say hello!")
+						app.If(v.Ready && !v.HasOlder && len(v.Rows) == 0, func() app.UI {
+							return app.P().Class("empty muted").Text("No messages in #" + r.Room + " yet. Say hello!")
 						}),
 					),
 					app.Div().ID("typing").Class("typing").Aria("live", "polite").Text(v.Typing),
@@ -175,7 +224,7 @@ func (r *roomView) Render() app.UI {
 							u := v.Present[i]
 							return app.Li().Class("person").DataSet("user", u).Body(
 								avatar(u),
-								app.Span().Class("person-name").Text(u),
+								app.Bdi().Class("person-name").Text(u),
 								app.If(u == v.Me, func() app.UI {
 									return app.Span().Class("muted small").Text(" (you)")
 								}),
@@ -206,6 +255,9 @@ func (r *roomView) historyEdge() app.UI {
 		return app.Button().ID("load-older").Class("edge button subtle small").Type("button").
 			Text("Load older messages").
 			OnClick(func(ctx app.Context, e app.Event) { r.a.LoadOlder(r.Room) })
+	case len(v.Rows) == 0:
+		// The empty room says so once, below.
+		return nil
 	default:
 		return app.P().Class("edge muted").Text("This is the start of #" + r.Room + ".")
 	}
@@ -238,13 +290,18 @@ func (r *roomView) row(row state.Row) app.UI {
 			app.If(!row.Continued, func() app.UI {
 				return app.Div().Class("meta").Body(
 					app.If(!row.Own, func() app.UI {
-						return app.Span().Class("author").Text(row.Author)
+						return app.Bdi().Class("author").Text(row.Author)
 					}),
-					app.Time().Class("time").DateTime(time.UnixMilli(row.TS).UTC().Format(time.RFC3339)).Text(row.Clock),
+					msgTime(row),
 				)
 			}),
 			// Bodies are text nodes: markup in a message is shown, never run.
-			app.Div().Class("body").Text(row.Body),
+			// dir=auto lays out each in its own script's direction.
+			app.Div().Class("body").Dir("auto").Text(row.Body),
+			app.If(row.Continued, func() app.UI {
+				// A continued message keeps its time, at its end.
+				return msgTime(row)
+			}),
 			app.If(row.Pending, func() app.UI {
 				return app.Div().Class("status").Text("Sending…")
 			}),
@@ -253,6 +310,28 @@ func (r *roomView) row(row state.Row) app.UI {
 			}),
 		),
 	)
+}
+
+func msgTime(row state.Row) app.UI {
+	return app.Time().Class("time").DateTime(time.UnixMilli(row.TS).UTC().Format(time.RFC3339)).Text(row.Clock)
+}
+
+// peopleCount is the header's presence button: how many are here, or that
+// it is unknown while offline (not a green dot and "0").
+func (r *roomView) peopleCount() []app.UI {
+	v := r.view
+	if !v.Online {
+		return []app.UI{
+			app.Span().Class("dot offline").Aria("hidden", "true"),
+			app.Span().ID("people-count").Aria("hidden", "true").Text("–"),
+			app.Span().Class("people-toggle-label").Text(" offline"),
+		}
+	}
+	return []app.UI{
+		app.Span().Class("dot online").Aria("hidden", "true"),
+		app.Span().ID("people-count").Text(len(v.Present)),
+		app.Span().Class("people-toggle-label").Text(" here"),
+	}
 }
 
 func (r *roomView) failed(row state.Row) app.UI {

@@ -180,6 +180,18 @@ func (a *App) runEnded(gen uint64, err error) {
 	a.notify()
 }
 
+// RetryNow makes the client try to connect at once instead of waiting out
+// its backoff (the banner's "Retry now", the browser's online event).
+func (a *App) RetryNow() {
+	a.mu.Lock()
+	cl := a.cl
+	a.mu.Unlock()
+	if cl != nil {
+		cl.RetryNow()
+	}
+	a.notify()
+}
+
 // checkUpdates asks go-app to look for a new app version periodically,
 // until ctx ends.
 func (a *App) checkUpdates(ctx context.Context, tick <-chan time.Time) {

@@ -1,6 +1,9 @@
 package ui
 
 import (
+	"strconv"
+	"time"
+
 	"github.com/maxence-charriere/go-app/v10/pkg/app"
 
 	"github.com/parleychat/parley/app/state"
@@ -21,7 +24,10 @@ type shell struct {
 	loaded  bool
 	roomErr string
 	conn    Conn
-	update  bool
+	updated bool
+	// ticking: a re-render is scheduled to count down to the next
+	// connection attempt.
+	ticking bool
 	// installable: the browser can install the app; apple: it is an
 	// Apple browser, which has no prompt (Share → Add to Home Screen).
 	installable, apple, installHelp bool
@@ -47,13 +53,26 @@ func (s *shell) OnMount(ctx app.Context) {
 		s.watch.trigger(func() {
 			ctx.Dispatch(func(ctx app.Context) {
 				s.watch.done()
-				s.sync()
+				s.update(ctx)
 			})
 		})
 	})
 	s.nav(ctx)
-	s.sync()
+	s.update(ctx)
 	s.OnAppInstallChange(ctx)
+}
+
+// update takes a new snapshot of the app. While the connection waits to
+// retry, it re-renders every second for the countdown.
+func (s *shell) update(ctx app.Context) {
+	s.sync()
+	if s.conn.State == ConnReconnecting && !s.ticking {
+		s.ticking = true
+		ctx.After(time.Second, func(ctx app.Context) {
+			s.ticking = false
+			s.update(ctx)
+		})
+	}
 }
 
 // OnAppInstallChange shows or hides the install button.
@@ -84,7 +103,7 @@ func (s *shell) OnDismount() {
 }
 
 // OnAppUpdate shows the "new version" banner.
-func (s *shell) OnAppUpdate(ctx app.Context) { s.update = ctx.AppUpdateAvailable() }
+func (s *shell) OnAppUpdate(ctx app.Context) { s.updated = ctx.AppUpdateAvailable() }
 
 func (s *shell) sync() {
 	s.user = s.a.User()
@@ -106,12 +125,12 @@ func (s *shell) Render() app.UI {
 	return app.Div().Class(layout).Body(
 		s.sidebar(),
 		app.Main().Class("main").Body(
-			updateBanner(s.update),
-			connBanner(s.conn),
+			updateBanner(s.updated),
+			connBanner(s.conn, browserOnline(), time.Now(), s.retryNow),
 			app.If(s.room != "", func() app.UI {
 				return &roomView{Room: s.room}
 			}).Else(func() app.UI {
-				return welcome(s.user)
+				return &welcomeView{User: s.user}
 			}),
 		),
 	)
@@ -120,7 +139,7 @@ func (s *shell) Render() app.UI {
 func (s *shell) sidebar() app.UI {
 	return app.Aside().Class("sidebar").Body(
 		app.Header().Class("brand").Body(
-			app.Img().Class("brand-icon").Src("/web/icon.svg").Alt(""),
+			logo("brand-icon"),
 			app.Span().Class("brand-name").Text("Parley"),
 			app.If(s.installable, func() app.UI {
 				return app.Button().ID("install").Class("button subtle small").Type("button").
@@ -144,7 +163,8 @@ func (s *shell) sidebar() app.UI {
 						cls += " active"
 					}
 					return app.Li().Body(
-						app.A().ID(name+"-link").Class(cls).Href(RoomPath(name)).DataSet("room", name).Body(
+						app.A().ID(name+"-link").Class(cls).Href(RoomPath(name)).DataSet("room", name).
+							Aria("current", ariaCurrent(name == s.room)).Body(
 							app.Span().Class("hash").Text("#"),
 							app.Span().Class("room-name").Text(name),
 						),
@@ -158,7 +178,7 @@ func (s *shell) sidebar() app.UI {
 		&newRoom{},
 		app.Footer().Class("me").Body(
 			avatar(s.user),
-			app.Span().Class("me-name").Title(s.user).Text(s.user),
+			app.Bdi().Class("me-name").Title(s.user).Text(s.user),
 			app.Button().ID("sign-out").Class("button subtle").Type("button").Text("Sign out").
 				OnClick(s.signOut),
 		),
@@ -173,6 +193,8 @@ func (s *shell) install(ctx app.Context, e app.Event) {
 	ctx.ShowAppInstallPrompt()
 }
 
+func (s *shell) retryNow(ctx app.Context, e app.Event) { s.a.RetryNow() }
+
 func (s *shell) signOut(ctx app.Context, e app.Event) {
 	s.a.SignOut()
 	ctx.Navigate("/")
@@ -181,44 +203,124 @@ func (s *shell) signOut(ctx app.Context, e app.Event) {
 // splash is what the server prerenders: no session is known there.
 func splash() app.UI {
 	return app.Div().Class("splash").Body(
-		app.Img().Class("splash-icon").Src("/web/icon.svg").Alt(""),
+		logo("splash-icon"),
 		app.P().Text("Loading Parley…"),
 	)
 }
 
+// welcomeView is the signed-in screen without a room. When it appears
+// with the focus nowhere (after a sign-in the form it was in is gone), it
+// takes the focus on its heading instead of leaving it on the page body.
+type welcomeView struct {
+	app.Compo
+	User string
+}
+
+func (w *welcomeView) OnMount(ctx app.Context) {
+	ctx.Defer(func(app.Context) {
+		doc := app.Window().Get("document")
+		if active := doc.Get("activeElement"); !active.Truthy() || active.Equal(doc.Get("body")) {
+			focusID(welcomeTitleID)
+		}
+	})
+}
+
+func (w *welcomeView) Render() app.UI { return welcome(w.User) }
+
 func welcome(user string) app.UI {
 	return app.Section().Class("welcome").Body(
-		app.Img().Class("welcome-icon").Src("/web/icon.svg").Alt(""),
-		app.H1().Text("Hi "+user+"!"),
+		logo("welcome-icon"),
+		app.H1().ID(welcomeTitleID).TabIndex(-1).Body(app.Text("Hi "), app.Bdi().Text(user), app.Text("!")),
 		app.P().Class("muted").Text("Pick a room on the left, or create one."),
 		app.A().Class("button primary").Href(RoomPath(protocol.DefaultRoom)).Text("Open #"+protocol.DefaultRoom),
 	)
 }
 
+// welcomeTitleID is the heading of the welcome screen, focused after a
+// sign-in that does not open a room.
+const welcomeTitleID = "welcome-title"
+
+// updateBanner offers to reload into a new version. The running page keeps
+// the version it loaded until the user reloads: never half of each.
 func updateBanner(show bool) app.UI {
 	return app.If(show, func() app.UI {
-		return app.Div().Class("banner info").Role("status").Body(
+		return app.Div().ID("update-banner").Class("banner info").Role("status").Body(
 			app.Span().Text("A new version of Parley is ready."),
-			app.Button().Class("button small").Type("button").Text("Reload").
+			app.Button().ID("update-reload").Class("button small").Type("button").Text("Reload to update").
 				OnClick(func(ctx app.Context, e app.Event) { ctx.Reload() }),
 		)
 	})
 }
 
-func connBanner(c Conn) app.UI {
-	var text, cls string
+// Banner states (data-state of #conn-status).
+const (
+	bannerConnecting  = "connecting"
+	bannerOffline     = "offline"
+	bannerUnreachable = "unreachable"
+)
+
+// connBanner says why there is no connection: the device is offline
+// (nothing to do but wait), or the network is fine but the server does
+// not answer (a countdown to the next attempt and a "Retry now" button).
+func connBanner(c Conn, online bool, now time.Time, retry app.EventHandler) app.UI {
+	state, cls, text := "", "banner warn", ""
+	var wait time.Duration
 	switch c.State {
 	case ConnConnecting:
-		text, cls = "Connecting…", "banner muted"
+		state, cls, text = bannerConnecting, "banner muted", "Connecting…"
 	case ConnReconnecting:
-		text, cls = "Offline. Reconnecting…", "banner warn"
-		if online := app.Window().Get("navigator").Get("onLine"); !online.IsUndefined() && !online.Truthy() {
-			text = "You are offline. Messages will be sent when you are back online."
+		wait = c.RetryAt.Sub(now)
+		switch {
+		case !online:
+			state, text = bannerOffline, "You are offline. Messages will be sent when you are back online."
+		case wait >= time.Second:
+			state, text = bannerUnreachable, "Can’t reach the server. Reconnecting in "+seconds(wait)+"."
+		default:
+			state, text = bannerUnreachable, "Can’t reach the server. Reconnecting…"
 		}
 	default:
 		return nil
 	}
-	return app.Div().ID("conn-status").Class(cls).Role("status").DataSet("state", int(c.State)).Text(text)
+	return app.Div().ID("conn-status").Class(cls).Role("status").DataSet("state", state).Body(
+		app.Span().ID("conn-text").Text(text),
+		app.If(state == bannerUnreachable && wait >= time.Second, func() app.UI {
+			return app.Button().ID("retry-now").Class("button small").Type("button").Text("Retry now").OnClick(retry)
+		}),
+	)
+}
+
+// browserOnline reports what the browser says of the network.
+func browserOnline() bool {
+	online := app.Window().Get("navigator").Get("onLine")
+	return online.IsUndefined() || online.Truthy()
+}
+
+// focusID focuses the element with id, if it is on the page.
+func focusID(id string) {
+	if el := app.Window().GetElementByID(id); el.Truthy() {
+		el.Call("focus")
+	}
+}
+
+// ariaCurrent is aria-current for the link of the page on screen, ""
+// (attribute left out) for the others.
+func ariaCurrent(current bool) string {
+	if current {
+		return "page"
+	}
+	return ""
+}
+
+// logo is the app icon as decoration: a CSS image hidden from assistive
+// technology (go-app drops an empty alt, so an <img> cannot say that it is
+// decorative).
+func logo(cls string) app.UI {
+	return app.Span().Class("logo "+cls).Aria("hidden", "true")
+}
+
+// seconds says d in whole seconds, rounded up: "12 s".
+func seconds(d time.Duration) string {
+	return strconv.Itoa(int((d+time.Second-1)/time.Second)) + " s"
 }
 
 // avatar is a colored circle with a user's initials.
