@@ -281,7 +281,8 @@ func connBanner(c Conn, online bool, now time.Time, retry app.EventHandler) app.
 	default:
 		return nil
 	}
-	return app.Div().ID("conn-status").Class(cls).Role("status").DataSet("state", state).Body(
+	return app.Div().ID("conn-status").Class(cls).Role("status").DataSet("state", state).
+		DataSet("retry-at", c.RetryAt.UnixMilli()).Body(
 		app.Span().ID("conn-text").Text(text),
 		app.If(state == bannerUnreachable && wait >= time.Second, func() app.UI {
 			return app.Button().ID("retry-now").Class("button small").Type("button").Text("Retry now").OnClick(retry)
