@@ -42,6 +42,9 @@ type Config struct {
 	// (per second, and at once).
 	SendRate  float64
 	SendBurst int
+	// PprofAddr, when set, serves net/http/pprof on its own listener
+	// (keep it on loopback); empty: no profiling endpoint.
+	PprofAddr string
 
 	// PasswordParams overrides the argon2id cost (zero: auth.DefaultParams).
 	// Not a flag: tests lower it so sign-ups are cheap.
@@ -71,6 +74,7 @@ var envVars = []envVar{
 	{"reconcile", "PARLEY_RECONCILE"},
 	{"send-rate", "PARLEY_SEND_RATE"},
 	{"send-burst", "PARLEY_SEND_BURST"},
+	{"pprof-addr", "PARLEY_PPROF_ADDR"},
 }
 
 // ParseFlags reads a Config from command-line arguments, falling back to the
@@ -98,6 +102,7 @@ func ParseFlags(name string, args []string, getenv func(string) string, out io.W
 	fs.DurationVar(&c.Reconcile, "reconcile", 5*time.Second, "how often each active room checks the store for messages the broker lost (the longest a lost publish stays unseen)")
 	fs.Float64Var(&c.SendRate, "send-rate", 20, "messages per second one connection may send; more are answered rate_limited with retry_after")
 	fs.IntVar(&c.SendBurst, "send-burst", 40, "messages one connection may send at once before --send-rate applies")
+	fs.StringVar(&c.PprofAddr, "pprof-addr", "", "serve net/http/pprof on this address (e.g. 127.0.0.1:6060), on its own listener; empty: off")
 	fs.StringVar(&proxies, "trusted-proxies", "", "comma-separated CIDRs of reverse proxies whose X-Forwarded-For names the client (for rate limits and logs)")
 	fs.Usage = func() {
 		fmt.Fprintf(out, "Usage: %s [flags]\n\nServes Parley: the web app, the HTTP API and the WebSocket endpoint.\n\nFlags (each also read from its environment variable):\n", name)

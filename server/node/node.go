@@ -189,6 +189,23 @@ func (n *Node) Run(ctx context.Context) error {
 // answers it serves everything and /readyz turns 200. If the store cannot
 // be opened within --store-wait, Serve returns the error.
 func (n *Node) Serve(ctx context.Context, ln net.Listener) error {
+	pln, err := n.listenPprof()
+	if err != nil {
+		_ = ln.Close()
+		return err
+	}
+	if pln != nil {
+		pctx, stopPprof := context.WithCancel(context.Background())
+		pprofDone := make(chan struct{})
+		go func() {
+			defer close(pprofDone)
+			n.servePprof(pctx, pln)
+		}()
+		defer func() {
+			stopPprof()
+			<-pprofDone
+		}()
+	}
 	srv := &http.Server{
 		Handler:           &n.root,
 		ReadHeaderTimeout: 10 * time.Second,
@@ -216,7 +233,6 @@ func (n *Node) Serve(ctx context.Context, ln net.Listener) error {
 	n.ready.Store(true)
 	n.log.Info("serving", "addr", ln.Addr().String(), "node", n.cfg.NodeID)
 
-	var err error
 	select {
 	case <-ctx.Done():
 	case err = <-serveErr:
