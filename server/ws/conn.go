@@ -3,6 +3,7 @@ package ws
 import (
 	"context"
 	"errors"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -228,15 +229,36 @@ func (c *conn) readLoop(ctx context.Context) {
 			return
 		}
 		f, err := protocol.Decode(data)
-		if err == nil {
-			err = protocol.ValidateClient(f)
-		}
 		if err != nil {
+			// Not a Parley frame of this version: the client speaks
+			// something else and could not read an error frame either.
+			c.kill(protocol.CloseProtocolError, closeReason(err))
+			c.drain(ctx)
+			return
+		}
+		if err := protocol.ValidateClient(f); err != nil {
 			c.reject(f, err)
 			continue
 		}
 		c.handle(ctx, f)
 	}
+}
+
+// maxCloseReason is the most a WebSocket close reason may hold (125
+// bytes of payload less the 2-byte code).
+const maxCloseReason = 123
+
+// closeReason is err's message cut to fit a close frame.
+func closeReason(err error) string {
+	msg := err.Error()
+	var de *protocol.DecodeError
+	if errors.As(err, &de) {
+		msg = de.Msg
+	}
+	if len(msg) > maxCloseReason {
+		msg = strings.ToValidUTF8(msg[:maxCloseReason], "")
+	}
+	return msg
 }
 
 // drain keeps reading after a kill so the close handshake can complete.

@@ -3,11 +3,13 @@ package ws
 import (
 	"context"
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/parleychat/parley/server/hub"
 	"github.com/parleychat/parley/server/store"
 	"github.com/parleychat/parley/shared/protocol"
+	"golang.org/x/text/unicode/norm"
 )
 
 // handle acts on one valid frame from an authenticated client.
@@ -118,7 +120,18 @@ func (c *conn) send(ctx context.Context, f protocol.Frame) {
 		c.refuseSend(f.CID, protocol.ErrRateLimited, "sending too fast", d)
 		return
 	}
-	m, dup, err := c.s.cfg.Store.Append(ctx, store.Message{Room: f.Room, Author: c.user, Body: f.Body, CID: f.CID})
+	body := norm.NFC.String(f.Body)
+	if err := protocol.CheckBody(body); err != nil {
+		c.reject(f, err) // NFC can lengthen a body past the limit
+		return
+	}
+	m, dup, err := c.s.cfg.Store.Append(ctx, store.Message{Room: f.Room, Author: c.user, Body: body, CID: f.CID})
+	if err == nil && dup && m.Room != f.Room {
+		// The cid names a message in another room: acknowledging that one
+		// would tell the client its message for f.Room is stored.
+		c.replyError(protocol.ErrConflict, f.CID, fmt.Sprintf("cid already names a message in room %q; use a fresh cid", m.Room))
+		return
+	}
 	if err != nil {
 		if retryable(err) {
 			c.gate = sendGate{cid: f.CID, code: protocol.ErrUnavailable, until: now.Add(sendGateGrace)}

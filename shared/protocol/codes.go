@@ -45,7 +45,8 @@ const (
 	// key); do not reconnect without signing in again.
 	CloseUnauthorized CloseCode = 4500
 	// CloseProtocolError: the client sent something that is not a Parley
-	// frame (bad JSON, wrong version, a frame before auth).
+	// frame (not a JSON object, bad JSON, wrong version, no type, a frame
+	// before auth). Valid frames with bad fields get an error frame.
 	CloseProtocolError CloseCode = 4501
 )
 

@@ -13,9 +13,16 @@
 //
 // Every WebSocket message carries exactly one text frame: a JSON object with a
 // protocol version "v" (currently [Version]) and a "type". Unknown fields are
-// ignored; unknown types are answered with an error frame. A message larger
-// than [MaxFrameBytes] closes that connection with WebSocket status 1009
-// (message too big); nothing else is affected.
+// ignored; unknown types and invalid fields (a bad room name, a missing cid)
+// are answered with an error frame and the connection stays open. A message
+// that is not a frame of this version at all (not a JSON object, invalid
+// JSON or a field of the wrong JSON type, a "v" other than [Version], no
+// "type") closes the connection with [CloseProtocolError] (4501), before and
+// after auth alike: a client that speaks another protocol could not read an
+// error frame either, and 4501 is terminal, so it does not reconnect into
+// the same failure. A message larger than [MaxFrameBytes] closes that
+// connection with WebSocket status 1009 (message too big); nothing else is
+// affected.
 //
 // # Client → node
 //
@@ -61,7 +68,18 @@
 //
 // Sending is idempotent: a message is keyed by (author, cid), so resending the
 // same cid (after a reconnect, or from an offline outbox) acknowledges the
-// original message instead of storing a second one.
+// original message instead of storing a second one. A cid names one message:
+// sending a cid already used in another room is refused with conflict (the
+// node never acknowledges one room's message for a send to another).
+//
+// A body is stored in Unicode Normalization Form C (the node normalises it;
+// what it stores and sends back may differ in bytes from what was sent).
+// Bodies may not hold bidirectional embedding, override or isolate controls
+// (U+202A–U+202E, U+2066–U+2069: bad_request), which could make a message
+// display in another order than it reads; clients isolate each message's
+// direction instead (HTML dir=auto). Direction marks (U+200E, U+200F) and
+// zero-width joiners (U+200C, U+200D), which scripts and emoji need, are
+// allowed.
 //
 // A node stores a connection's sends in the order it reads them. When it
 // refuses one for now (rate_limited with retry_after, or unavailable), it

@@ -94,8 +94,21 @@ func CheckBody(body string) error {
 		if r != '\n' && r != '\t' && unicode.IsControl(r) {
 			return badRequest("message contains control character %U", r)
 		}
+		if IsBidiControl(r) {
+			return badRequest("message contains bidirectional formatting character %U", r)
+		}
 	}
 	return nil
+}
+
+// IsBidiControl reports whether r is a bidirectional embedding, override or
+// isolate control (U+202A–U+202E, U+2066–U+2069). Message bodies may not
+// hold them: they can make a message display in an order other than the
+// one it is stored in (a "Trojan source" spoof). Apps isolate each message
+// (dir=auto) instead; the marks U+200E/U+200F and the joiners U+200C/U+200D
+// that scripts and emoji need are allowed.
+func IsBidiControl(r rune) bool {
+	return (r >= 0x202A && r <= 0x202E) || (r >= 0x2066 && r <= 0x2069)
 }
 
 func checkID(kind, id string, max int, required bool) error {
