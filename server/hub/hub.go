@@ -24,6 +24,7 @@ import (
 	"time"
 
 	"github.com/parleychat/parley/server/broker"
+	"github.com/parleychat/parley/server/faultlog"
 	"github.com/parleychat/parley/server/presence"
 	"github.com/parleychat/parley/server/store"
 	"github.com/parleychat/parley/shared/protocol"
@@ -51,6 +52,9 @@ type Config struct {
 	Reconcile time.Duration
 	// PresenceDebounce batches presence recomputation (default 100ms).
 	PresenceDebounce time.Duration
+	// FaultLogEvery is how often a failing broker or presence backend is
+	// summarised in the log after its first failure (default 1m).
+	FaultLogEvery time.Duration
 }
 
 // Hub routes room events between the broker and local subscribers.
@@ -79,6 +83,11 @@ type Hub struct {
 	brokerMu sync.Mutex
 
 	stats Stats
+
+	// publishFaults and presenceFaults log a failing broker or presence
+	// backend once, then a summary a minute, not a line per message.
+	publishFaults  *faultlog.Log
+	presenceFaults *faultlog.Log
 }
 
 type memberKey struct{ room, user string }
@@ -98,10 +107,12 @@ func New(cfg Config) *Hub {
 		cfg.PresenceDebounce = 100 * time.Millisecond
 	}
 	return &Hub{
-		cfg:     cfg,
-		log:     cfg.Logger,
-		rooms:   make(map[string]*room),
-		members: make(map[memberKey]int),
+		cfg:            cfg,
+		log:            cfg.Logger,
+		rooms:          make(map[string]*room),
+		members:        make(map[memberKey]int),
+		publishFaults:  faultlog.New(cfg.Logger, "broker publish (delivering locally)", cfg.FaultLogEvery, nil),
+		presenceFaults: faultlog.New(cfg.Logger, "presence update", cfg.FaultLogEvery, nil),
 	}
 }
 
@@ -388,9 +399,11 @@ func (h *Hub) PublishTyping(ctx context.Context, roomName, user string) {
 func (h *Hub) publish(ctx context.Context, roomName string, payload []byte) {
 	if err := h.cfg.Broker.Publish(ctx, roomName, payload); err != nil {
 		h.stats.publishFailures.Add(1)
-		h.log.Warn("broker publish failed; delivering locally", "room", roomName, "err", err)
+		h.publishFaults.Fail(err, "room", roomName)
 		h.Deliver(roomName, payload)
+		return
 	}
+	h.publishFaults.OK()
 }
 
 // Deliver implements broker.Handler.
@@ -432,7 +445,9 @@ func (h *Hub) presenceExpired(rooms []string) {
 
 func (h *Hub) presenceJoin(ctx context.Context, roomName, user string) {
 	if err := h.cfg.Presence.Join(ctx, roomName, user); err != nil {
-		h.log.Warn("presence join", "room", roomName, "err", err)
+		h.presenceFaults.Fail(err, "room", roomName, "op", "join")
+	} else {
+		h.presenceFaults.OK()
 	}
 	h.announcePresence(ctx, roomName)
 }
@@ -441,7 +456,9 @@ func (h *Hub) presenceLeave(roomName, user string) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
 	if err := h.cfg.Presence.Leave(ctx, roomName, user); err != nil {
-		h.log.Warn("presence leave", "room", roomName, "err", err)
+		h.presenceFaults.Fail(err, "room", roomName, "op", "leave")
+	} else {
+		h.presenceFaults.OK()
 	}
 	h.announcePresence(ctx, roomName)
 }
