@@ -86,8 +86,9 @@ type Hub struct {
 
 	// publishFaults and presenceFaults log a failing broker or presence
 	// backend once, then a summary a minute, not a line per message.
-	publishFaults  *faultlog.Log
-	presenceFaults *faultlog.Log
+	publishFaults    *faultlog.Log
+	presenceFaults   *faultlog.Log
+	beyondHeadFaults *faultlog.Log
 }
 
 type memberKey struct{ room, user string }
@@ -107,12 +108,13 @@ func New(cfg Config) *Hub {
 		cfg.PresenceDebounce = 100 * time.Millisecond
 	}
 	return &Hub{
-		cfg:            cfg,
-		log:            cfg.Logger,
-		rooms:          make(map[string]*room),
-		members:        make(map[memberKey]int),
-		publishFaults:  faultlog.New(cfg.Logger, "broker publish (delivering locally)", cfg.FaultLogEvery, nil),
-		presenceFaults: faultlog.New(cfg.Logger, "presence update", cfg.FaultLogEvery, nil),
+		cfg:              cfg,
+		log:              cfg.Logger,
+		rooms:            make(map[string]*room),
+		members:          make(map[memberKey]int),
+		publishFaults:    faultlog.New(cfg.Logger, "broker publish (delivering locally)", cfg.FaultLogEvery, nil),
+		presenceFaults:   faultlog.New(cfg.Logger, "presence update", cfg.FaultLogEvery, nil),
+		beyondHeadFaults: faultlog.New(cfg.Logger, "broker message beyond the store's head", cfg.FaultLogEvery, nil),
 	}
 }
 

@@ -285,10 +285,19 @@ func (r *room) message(ctx context.Context, o int64, p []byte) {
 		if o <= r.last {
 			return
 		}
+		// The store, read after the payload arrived, ends before o:
+		// nobody stored o (a node appends before it publishes), so the
+		// payload is forged or corrupt. Delivering it would move every
+		// client's last offset past messages still to come.
+		r.h.stats.beyondHead.Add(1)
+		r.h.beyondHeadFaults.Fail(errBeyondHead, "room", r.name, "offset", o, "head", r.last)
+		return
 	}
 	r.fanout(o, p, false)
 	r.last = o
 }
+
+var errBeyondHead = errors.New("broker payload's offset is above the store's head; dropped")
 
 // backfill delivers everything stored after last; a failure stalls the
 // room (or keeps it stalled) and schedules the next try.

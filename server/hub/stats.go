@@ -10,6 +10,7 @@ type Stats struct {
 	overflows        atomic.Int64
 	slowClosed       atomic.Int64
 	backfillFailures atomic.Int64
+	beyondHead       atomic.Int64
 }
 
 // StatsSnapshot is a copy of the counters.
@@ -22,6 +23,9 @@ type StatsSnapshot struct {
 	// BackfillFailures counts store reads for a gap that failed; each
 	// stalls its room until a retry succeeds.
 	BackfillFailures int64
+	// BeyondHead counts broker messages dropped because their offset was
+	// above the store's head (forged or corrupt payloads).
+	BeyondHead int64
 }
 
 // Stats returns the hub's counters.
@@ -33,5 +37,6 @@ func (h *Hub) Stats() StatsSnapshot {
 		Overflows:        h.stats.overflows.Load(),
 		SlowClosed:       h.stats.slowClosed.Load(),
 		BackfillFailures: h.stats.backfillFailures.Load(),
+		BeyondHead:       h.stats.beyondHead.Load(),
 	}
 }

@@ -34,6 +34,7 @@ func (n *Node) metricsHandler() http.Handler {
 	counter("broker_interruptions_total", "Broker interruptions reported to the hub.", func() float64 { return float64(n.hub.Stats().Interruptions) })
 	counter("backfilled_messages_total", "Messages read from the store to fill delivery gaps.", func() float64 { return float64(n.hub.Stats().Backfilled) })
 	counter("backfill_failures_total", "Store reads for a delivery gap that failed; the room holds back newer messages until a retry fills the gap.", func() float64 { return float64(n.hub.Stats().BackfillFailures) })
+	counter("broker_beyond_head_total", "Broker messages dropped because their offset was above the store's head (forged or corrupt).", func() float64 { return float64(n.hub.Stats().BeyondHead) })
 	counter("room_inbox_overflows_total", "Room inbox overflows (recovered from the store).", func() float64 { return float64(n.hub.Stats().Overflows) })
 	counter("slow_clients_closed_total", "Clients closed for not keeping up.", func() float64 { return float64(n.hub.Stats().SlowClosed) })
 	if rb, ok := n.broker.(*broker.Redis); ok {
