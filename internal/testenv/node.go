@@ -344,3 +344,12 @@ func (n *Node) cleanup() {
 		}
 	}
 }
+
+// PID is the process id of the running node (0 when it is not running).
+func (n *Node) PID() int {
+	cmd, _ := n.current()
+	if cmd == nil || cmd.Process == nil {
+		return 0
+	}
+	return cmd.Process.Pid
+}

@@ -15,6 +15,7 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/parleychat/parley/server/loadgen"
 	"github.com/parleychat/parley/server/node"
 	"github.com/parleychat/parley/shared/client/term"
 )
@@ -28,6 +29,7 @@ const usage = `Parley: realtime chat.
 Usage:
   parley [serve] [flags]   serve the web app, API and WebSocket endpoint (see parley serve --help)
   parley chat [flags]      chat from the terminal (see parley chat --help)
+  parley bench [flags]     load-test running nodes over loopback (see parley bench --help)
   parley health [flags]    exit 0 when a node answers its health check (for container health checks)
   parley help              this text
 `
@@ -46,6 +48,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		err = serve(ctx, args, stderr)
 	case "chat":
 		err = term.Run(ctx, args, stdin, stdout, stderr)
+	case "bench":
+		err = loadgen.Main(ctx, args, stdin, stdout, stderr)
 	case "health":
 		err = health(ctx, args, stdout, stderr)
 	case "help":

@@ -34,6 +34,7 @@ func TestCommands(t *testing.T) {
 		{[]string{"health", "--url", ok.URL}, 0, "ready"},
 		{[]string{"health", "--url", draining.URL}, 1, "503"},
 		{[]string{"chat", "--help"}, 0, "--url"},
+		{[]string{"bench", "--help"}, 0, "-shape string"},
 	}
 	for _, c := range cases {
 		var out bytes.Buffer
