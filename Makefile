@@ -57,6 +57,10 @@ soak: deps ## the seeded fault run, long: STEPS=60 (default), SEED=N replays a s
 bench: deps wasm ## benchmarks with real numbers
 	$(GO) test -run '^$$' -bench . -benchmem -count=1 ./...
 
+.PHONY: bench-cluster
+bench-cluster: ## load-test this tree against BASE (default main) side by side: fanout 200/2000, idle; DURATION, IDLE, JSON
+	@GO=$(GO) build/scripts/bench-cluster.sh
+
 .PHONY: fuzz
 fuzz: ## fuzz the frame decoder for 60s
 	$(GO) test -run '^$$' -fuzz FuzzDecode -fuzztime 60s ./shared/protocol

@@ -1,0 +1,297 @@
+// Command benchcluster runs Parley's load generator against two builds of
+// the node side by side in one run, so that their numbers share the same
+// machine and the same moment: each build gets two nodes and its own
+// Redis and PostgreSQL on loopback, the shapes alternate between builds,
+// and the nodes are restarted before every shape so each starts fresh.
+// `make bench-cluster` builds both binaries and calls it; see
+// build/scripts/bench-cluster.sh.
+package main
+
+import (
+	"bufio"
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"net/http"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/parleychat/parley/internal/testenv"
+	"github.com/parleychat/parley/server/loadgen"
+)
+
+type shape struct {
+	name string
+	args []string
+	// oneNode puts every client on the first node.
+	oneNode bool
+}
+
+func main() {
+	base := flag.String("base", "", "parley binary of the base revision")
+	head := flag.String("head", "", "parley binary of the tree under test (its `bench` is the load generator)")
+	labels := flag.String("labels", "base,head", "names of the two builds")
+	duration := flag.Duration("duration", 10*time.Second, "how long senders send in each fanout shape")
+	idle := flag.Int("idle", 5000, "idle connections on one node")
+	out := flag.String("json", "", "write every result as JSON to this file")
+	flag.Parse()
+	if *base == "" || *head == "" {
+		fmt.Fprintln(os.Stderr, "benchcluster: -base and -head are required")
+		os.Exit(2)
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	d := duration.String()
+	shapes := []shape{
+		{name: "fanout-200", args: []string{"--shape", "fanout", "--clients", "200", "--senders", "25", "--rate", "20", "--duration", d}},
+		{name: "fanout-2000", args: []string{"--shape", "fanout", "--clients", "2000", "--senders", "25", "--rate", "20", "--duration", d}},
+		{name: "idle", args: []string{"--shape", "idle", "--clients", strconv.Itoa(*idle), "--rooms", "10", "--workers", strconv.Itoa(max(1, *idle/12000+1)), "--settle", "5s"}, oneNode: true},
+	}
+	if err := run(ctx, strings.Split(*labels, ","), []string{*base, *head}, *head, shapes, *out); err != nil {
+		fmt.Fprintln(os.Stderr, "benchcluster:", err)
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context, labels, bins []string, loadgenBin string, shapes []shape, out string) error {
+	keys, err := jwtKeys()
+	if err != nil {
+		return err
+	}
+	var stacks []*stack
+	defer func() {
+		for _, s := range stacks {
+			s.close()
+		}
+	}()
+	for i, bin := range bins {
+		s, err := newStack(ctx, labels[i], bin, keys)
+		if err != nil {
+			return err
+		}
+		stacks = append(stacks, s)
+	}
+	var all []*loadgen.Result
+	idleRSS := map[string]int64{}
+	for _, s := range stacks {
+		if err := s.restart(ctx); err != nil {
+			return err
+		}
+		time.Sleep(3 * time.Second) // let start-up garbage be collected
+		idleRSS[s.label] = s.rss()
+	}
+	for _, sh := range shapes {
+		var rs []*loadgen.Result
+		for _, s := range stacks {
+			if err := s.restart(ctx); err != nil {
+				return err
+			}
+			r, err := s.bench(ctx, loadgenBin, sh, keys)
+			if err != nil {
+				return fmt.Errorf("%s %s: %w", s.label, sh.name, err)
+			}
+			rs = append(rs, r)
+		}
+		fmt.Printf("\n== %s\n", sh.name)
+		loadgen.WriteTable(os.Stdout, rs)
+		all = append(all, rs...)
+	}
+	fmt.Printf("\n== idle node RSS before any client (first node)\n")
+	for _, s := range stacks {
+		fmt.Printf("  %-8s %.1f MB\n", s.label, float64(idleRSS[s.label])/(1<<20))
+	}
+	if out != "" {
+		b, err := json.MarshalIndent(map[string]any{"results": all, "idle_rss_bytes": idleRSS}, "", "  ")
+		if err != nil {
+			return fmt.Errorf("encode results: %w", err)
+		}
+		if err := os.WriteFile(out, b, 0o644); err != nil {
+			return fmt.Errorf("write results: %w", err)
+		}
+	}
+	return nil
+}
+
+func jwtKeys() (string, error) {
+	b := make([]byte, 32)
+	if _, err := rand.Read(b); err != nil {
+		return "", fmt.Errorf("generate jwt key: %w", err)
+	}
+	return "bench:" + base64.RawURLEncoding.EncodeToString(b), nil
+}
+
+// stack is one build's two nodes, Redis and PostgreSQL.
+type stack struct {
+	label, bin, keys string
+	dir              string
+	pg               *testenv.PGServer
+	pgURL            string
+	redis            *exec.Cmd
+	redisURL         string
+	nodes            []*exec.Cmd
+	ports            []int
+}
+
+func newStack(ctx context.Context, label, bin, keys string) (*stack, error) {
+	s := &stack{label: label, bin: bin, keys: keys}
+	dir, err := os.MkdirTemp("", "parley-bench-"+label+"-")
+	if err != nil {
+		return nil, fmt.Errorf("temp dir: %w", err)
+	}
+	s.dir = dir
+	if s.pg, err = testenv.StartPostgres(); err != nil {
+		return s, fmt.Errorf("%s: %w", label, err)
+	}
+	if _, s.pgURL, err = s.pg.CreateDatabase(ctx); err != nil {
+		return s, fmt.Errorf("%s: create database: %w", label, err)
+	}
+	port, err := testenv.FreePort()
+	if err != nil {
+		return s, err
+	}
+	s.redis = exec.Command("redis-server", "--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", dir)
+	s.redis.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	if err := s.redis.Start(); err != nil {
+		return s, fmt.Errorf("start redis: %w", err)
+	}
+	s.redisURL = fmt.Sprintf("redis://127.0.0.1:%d/0", port)
+	for range 2 {
+		p, err := testenv.FreePort()
+		if err != nil {
+			return s, err
+		}
+		s.ports = append(s.ports, p)
+	}
+	return s, nil
+}
+
+// restart (re)starts both nodes and waits until they are ready.
+func (s *stack) restart(ctx context.Context) error {
+	s.stopNodes()
+	for i, port := range s.ports {
+		logf, err := os.OpenFile(filepath.Join(s.dir, fmt.Sprintf("node%d.log", i)), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+		if err != nil {
+			return fmt.Errorf("node log: %w", err)
+		}
+		cmd := exec.Command(s.bin, "serve", "--addr", fmt.Sprintf("127.0.0.1:%d", port), "--node-id", fmt.Sprintf("%s%d", s.label, i),
+			"--data", filepath.Join(s.dir, "data"), "--redis", s.redisURL, "--postgres", s.pgURL, "--jwt-keys", s.keys,
+			"--send-rate", "1000", "--send-burst", "1000", "--log-level", "warn", "--drain-delay", "0", "--drain-timeout", "2s")
+		cmd.Stdout, cmd.Stderr = logf, logf
+		cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+		err = cmd.Start()
+		logf.Close()
+		if err != nil {
+			return fmt.Errorf("start %s node: %w", s.label, err)
+		}
+		s.nodes = append(s.nodes, cmd)
+	}
+	for i := range s.ports {
+		if err := waitReady(ctx, s.url(i)); err != nil {
+			return fmt.Errorf("%s node %d: %w", s.label, i, err)
+		}
+	}
+	return nil
+}
+
+func (s *stack) url(i int) string { return fmt.Sprintf("http://127.0.0.1:%d", s.ports[i]) }
+
+func (s *stack) rss() int64 {
+	st, err := loadgen.ReadProcStat(s.nodes[0].Process.Pid)
+	if err != nil {
+		return 0
+	}
+	return st.RSSBytes
+}
+
+func waitReady(ctx context.Context, url string) error {
+	return testenv.Poll(ctx, time.Minute, func() error {
+		resp, err := http.Get(url + "/readyz")
+		if err != nil {
+			return err
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			return fmt.Errorf("readyz: %d", resp.StatusCode)
+		}
+		return nil
+	})
+}
+
+func (s *stack) bench(ctx context.Context, loadgenBin string, sh shape, keys string) (*loadgen.Result, error) {
+	n := len(s.nodes)
+	if sh.oneNode {
+		n = 1
+	}
+	var urls, pids []string
+	for i := range n {
+		urls = append(urls, s.url(i))
+		pids = append(pids, strconv.Itoa(s.nodes[i].Process.Pid))
+	}
+	out := filepath.Join(s.dir, sh.name+".json")
+	args := append([]string{"bench", "--label", s.label, "--nodes", strings.Join(urls, ","), "--pids", strings.Join(pids, ","), "--jwt-keys", keys, "--json", out}, sh.args...)
+	cmd := exec.CommandContext(ctx, loadgenBin, args...)
+	cmd.Stderr = os.Stderr
+	stdout, err := cmd.Output()
+	if err != nil {
+		return nil, fmt.Errorf("parley bench: %w\n%s", err, lastLines(string(stdout), 20))
+	}
+	b, err := os.ReadFile(out)
+	if err != nil {
+		return nil, fmt.Errorf("read result: %w", err)
+	}
+	var r loadgen.Result
+	if err := json.Unmarshal(b, &r); err != nil {
+		return nil, fmt.Errorf("decode result: %w", err)
+	}
+	r.P50, r.P90, r.P99, r.Max = r.Latency["p50"], r.Latency["p90"], r.Latency["p99"], r.Latency["max"]
+	r.Label = s.label + " " + sh.name
+	return &r, nil
+}
+
+func lastLines(s string, n int) string {
+	var lines []string
+	sc := bufio.NewScanner(strings.NewReader(s))
+	for sc.Scan() {
+		lines = append(lines, sc.Text())
+	}
+	return strings.Join(lines[max(0, len(lines)-n):], "\n")
+}
+
+func (s *stack) stopNodes() {
+	for _, cmd := range s.nodes {
+		_ = cmd.Process.Signal(syscall.SIGTERM)
+		done := make(chan error, 1)
+		go func() { done <- cmd.Wait() }()
+		select {
+		case <-done:
+		case <-time.After(10 * time.Second):
+			_ = cmd.Process.Kill()
+			<-done
+		}
+	}
+	s.nodes = nil
+}
+
+func (s *stack) close() {
+	s.stopNodes()
+	if s.redis != nil && s.redis.Process != nil {
+		_ = s.redis.Process.Kill()
+		_ = s.redis.Wait()
+	}
+	if s.pg != nil {
+		if err := s.pg.Close(); err != nil && !errors.Is(err, os.ErrNotExist) {
+			fmt.Fprintln(os.Stderr, "close postgres:", err)
+		}
+	}
+	_ = os.RemoveAll(s.dir)
+}

@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# make bench-cluster: builds the current tree and a BASE revision (default
+# main) and runs the load generator against both side by side in one run
+# (build/benchcluster): two nodes plus their own Redis and PostgreSQL per
+# build, shapes fanout-200 (25 senders × 20 msg/s), fanout-2000 and idle
+# connections, and the idle node's RSS before any client. Both binaries
+# embed the same web app (built here with make wasm if missing), so their
+# memory compares. The base is checked out with `git worktree add` into a
+# temporary directory, which is removed afterwards.
+#
+#   BASE=<rev> DURATION=10s IDLE=5000 JSON=out.json build/scripts/bench-cluster.sh
+#
+# Numbers from a shared machine vary from run to run: compare the two
+# columns of one run, not runs with each other.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+GO=${GO:-go}
+BASE=${BASE:-main}
+tmp=$(mktemp -d)
+cleanup() {
+	git worktree remove --force "$tmp/base" >/dev/null 2>&1 || true
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+
+for tool in redis-server; do
+	command -v "$tool" >/dev/null || { echo "bench-cluster: $tool is missing (make deps)" >&2; exit 1; }
+done
+[ -s build/web/app.wasm ] || make --no-print-directory wasm BROTLI=5
+
+echo "bench-cluster: building $BASE and the current tree"
+git worktree add --detach --quiet "$tmp/base" "$BASE"
+cp build/web/app.wasm* "$tmp/base/build/web/"
+(cd "$tmp/base" && CGO_ENABLED=0 $GO build -trimpath -o "$tmp/parley-base" ./server/cmd/parley)
+git worktree remove --force "$tmp/base"
+CGO_ENABLED=0 $GO build -trimpath -o "$tmp/parley-head" ./server/cmd/parley
+
+$GO run ./build/benchcluster -base "$tmp/parley-base" -head "$tmp/parley-head" \
+	-labels "base,head" -duration "${DURATION:-10s}" -idle "${IDLE:-5000}" ${JSON:+-json "$JSON"}
