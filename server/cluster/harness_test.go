@@ -111,6 +111,10 @@ func startCluster(t testing.TB, opts options) *cluster {
 	return c
 }
 
+// testClusterKey is the --cluster-key every node of a test cluster gets
+// (32 bytes, base64).
+const testClusterKey = "dGVzdC1jbHVzdGVyLWtleS10ZXN0LWNsdXN0ZXIta2V5"
+
 // args are the flags every node shares.
 func (c *cluster) args() []string {
 	o := c.opts
@@ -118,6 +122,7 @@ func (c *cluster) args() []string {
 		"--redis", c.redis.URL(),
 		"--postgres", c.pgURL,
 		"--jwt-keys", c.keys,
+		"--cluster-key", testClusterKey,
 		"--presence-ttl", o.presenceTTL.String(),
 		"--drain-delay", o.drainDelay.String(),
 		"--drain-timeout", o.drainTimeout.String(),

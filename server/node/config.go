@@ -12,17 +12,21 @@ import (
 	"time"
 
 	"github.com/parleychat/parley/server/auth"
+	"github.com/parleychat/parley/server/broker"
 )
 
 // Config is everything a node needs. Every field has a flag and a
 // PARLEY_* environment variable; flags win over the environment.
 type Config struct {
-	Addr           string
-	DataDir        string
-	RedisURL       string
-	PostgresURL    string
-	PGMaxConns     int
-	JWTKeys        string
+	Addr        string
+	DataDir     string
+	RedisURL    string
+	PostgresURL string
+	PGMaxConns  int
+	JWTKeys     string
+	// ClusterKeys authenticate broker payloads (--cluster-key, required
+	// with Redis); the first signs, all verify.
+	ClusterKeys    [][]byte
 	AllowedOrigins []string
 	TrustedProxies []netip.Prefix
 	NodeID         string
@@ -61,6 +65,7 @@ var envVars = []envVar{
 	{"postgres", "PARLEY_POSTGRES_URL"},
 	{"pg-max-conns", "PARLEY_PG_MAX_CONNS"},
 	{"jwt-keys", "PARLEY_JWT_KEYS"},
+	{"cluster-key", "PARLEY_CLUSTER_KEY"},
 	{"allowed-origins", "PARLEY_ALLOWED_ORIGINS"},
 	{"node-id", "PARLEY_NODE_ID"},
 	{"log-level", "PARLEY_LOG_LEVEL"},
@@ -81,7 +86,7 @@ var envVars = []envVar{
 // environment (getenv) and then to defaults. Usage goes to out.
 func ParseFlags(name string, args []string, getenv func(string) string, out io.Writer) (Config, error) {
 	var c Config
-	var origins, proxies string
+	var origins, proxies, clusterKeys string
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(out)
 	fs.StringVar(&c.Addr, "addr", ":8080", "listen address (host:port)")
@@ -90,6 +95,7 @@ func ParseFlags(name string, args []string, getenv func(string) string, out io.W
 	fs.StringVar(&c.PostgresURL, "postgres", "", "PostgreSQL URL for history and accounts; empty: embedded SQLite in --data")
 	fs.IntVar(&c.PGMaxConns, "pg-max-conns", 20, "PostgreSQL connection pool size")
 	fs.StringVar(&c.JWTKeys, "jwt-keys", "", "JWT HS256 keys as kid:base64secret[,kid:base64secret…], first one signs; empty: generate one in --data (single node only)")
+	fs.StringVar(&clusterKeys, "cluster-key", "", "with --redis: base64 key(s) of at least 32 bytes, comma-separated, identical on every node; the first signs broker payloads (HMAC-SHA256), all verify (rotation)")
 	fs.StringVar(&origins, "allowed-origins", "", "extra allowed WebSocket Origin host patterns, comma-separated (same origin is always allowed)")
 	fs.StringVar(&c.NodeID, "node-id", "", "node name in logs and welcome frames (default: host name + random suffix)")
 	fs.StringVar(&c.LogLevel, "log-level", "info", "log level: debug, info, warn, error")
@@ -136,6 +142,13 @@ func ParseFlags(name string, args []string, getenv func(string) string, out io.W
 		}
 		c.TrustedProxies = append(c.TrustedProxies, prefix.Masked())
 	}
+	if clusterKeys != "" {
+		keys, err := broker.ParseClusterKeys(clusterKeys)
+		if err != nil {
+			return c, fmt.Errorf("--cluster-key: %w", err)
+		}
+		c.ClusterKeys = keys
+	}
 	if c.NodeID == "" {
 		host, _ := os.Hostname()
 		c.NodeID = host + "-" + strconv.FormatInt(time.Now().UnixNano()%100000, 36)
@@ -166,6 +179,9 @@ func (c Config) validate() error {
 	}
 	if c.RedisURL != "" && c.JWTKeys == "" {
 		return errors.New("--redis (a cluster) needs --jwt-keys shared by every node")
+	}
+	if c.RedisURL != "" && len(c.ClusterKeys) == 0 {
+		return errors.New("--redis (a cluster) needs --cluster-key shared by every node (head -c 32 /dev/urandom | base64)")
 	}
 	if c.PresenceTTL < 3*time.Second {
 		return errors.New("--presence-ttl must be at least 3s")

@@ -37,7 +37,12 @@ func (n *Node) metricsHandler() http.Handler {
 	counter("broker_beyond_head_total", "Broker messages dropped because their offset was above the store's head (forged or corrupt).", func() float64 { return float64(n.hub.Stats().BeyondHead) })
 	counter("room_inbox_overflows_total", "Room inbox overflows (recovered from the store).", func() float64 { return float64(n.hub.Stats().Overflows) })
 	counter("slow_clients_closed_total", "Clients closed for not keeping up.", func() float64 { return float64(n.hub.Stats().SlowClosed) })
-	if rb, ok := n.broker.(*broker.Redis); ok {
+	b := n.broker
+	if sb, ok := b.(*broker.Signed); ok {
+		counter("broker_unauthenticated_total", "Broker payloads dropped because their cluster MAC did not verify (forged, or a node with another --cluster-key).", func() float64 { return float64(sb.Dropped()) })
+		b = sb.Unwrap()
+	}
+	if rb, ok := b.(*broker.Redis); ok {
 		counter("redis_published_total", "Payloads published to Redis.", func() float64 { return float64(rb.Stats().Published) })
 		counter("redis_publish_errors_total", "Failed Redis publishes.", func() float64 { return float64(rb.Stats().PublishErrors) })
 		counter("redis_delivered_total", "Payloads received from Redis.", func() float64 { return float64(rb.Stats().Delivered) })

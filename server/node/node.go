@@ -151,8 +151,10 @@ func (n *Node) openSync(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("open redis broker: %w", err)
 	}
-	n.broker = rb
 	n.closers = append(n.closers, rb.Close)
+	if n.broker, err = broker.NewSigned(rb, n.cfg.ClusterKeys, n.log); err != nil {
+		return fmt.Errorf("cluster key: %w", err)
+	}
 	// Heartbeat and sweep at a third of the TTL: a crashed node's users
 	// vanish within TTL + TTL/3 (20s with the default 15s).
 	beat := n.cfg.PresenceTTL / 3

@@ -31,6 +31,8 @@ func TestCommands(t *testing.T) {
 		{[]string{"launch"}, 2, "unknown command"},
 		{[]string{"--no-such-flag"}, 2, "flag provided but not defined"},
 		{[]string{"--redis", "redis://x"}, 2, "needs --jwt-keys"},
+		{[]string{"--redis", "redis://x", "--jwt-keys", "k1:AAAA"}, 2, "needs --cluster-key"},
+		{[]string{"--redis", "redis://x", "--jwt-keys", "k1:AAAA", "--cluster-key", "c2hvcnQ="}, 2, "want at least 32"},
 		{[]string{"health", "--url", ok.URL}, 0, "ready"},
 		{[]string{"health", "--url", draining.URL}, 1, "503"},
 		{[]string{"chat", "--help"}, 0, "--url"},
