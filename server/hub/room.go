@@ -68,6 +68,9 @@ type room struct {
 
 type subState struct {
 	last int64 // highest offset sent to this subscriber
+	// since is the lowest since this subscription was (re)started from:
+	// a resubscribe replays a backlog only when its since is below it.
+	since int64
 }
 
 func newRoom(h *Hub, name string) *room {
@@ -191,14 +194,22 @@ func (r *room) subscribe(ctx context.Context, sub Subscriber, since int64) error
 	if err != nil {
 		return err
 	}
-	st := &subState{last: since}
+	old := r.subs[sub]
+	st := &subState{last: since, since: since}
+	if old != nil && since >= old.since && rm.Epoch == r.epoch {
+		// A resubscribe whose since did not move back: replay only what
+		// this subscriber has not been sent, so repeating a subscribe
+		// costs one frame, not a backlog.
+		st.last = max(since, old.last)
+		st.since = old.since
+	}
 	var backlog []store.Message
-	if since == 0 || since > rm.Head {
+	if st.last == 0 || st.last > rm.Head {
 		// A new client (or one from another epoch) starts live and reads
 		// history with history requests.
 		st.last = rm.Head
-	} else if since < rm.Head {
-		if backlog, err = r.readBacklog(ctx, since, rm.Head); err != nil {
+	} else if st.last < rm.Head {
+		if backlog, err = r.readBacklog(ctx, st.last, rm.Head); err != nil {
 			return err
 		}
 	}
@@ -216,20 +227,27 @@ func (r *room) subscribe(ctx context.Context, sub Subscriber, since int64) error
 		return err
 	}
 	r.subs[sub] = st
-	r.sendPresence(ctx, sub)
+	if old == nil {
+		r.sendPresence(ctx, sub) // a resubscriber has the list already
+	}
 	return nil
 }
 
 var errSlow = errors.New("subscriber too slow")
 
 // readBacklog reads the messages after since, at most protocol.MaxBacklog
-// (the newest ones when there are more).
+// and protocol.MaxBacklogBytes (the newest ones when there are more).
 func (r *room) readBacklog(ctx context.Context, since, head int64) ([]store.Message, error) {
 	page := store.Page{After: since, Limit: protocol.MaxBacklog}
 	if head-since > protocol.MaxBacklog {
 		page = store.Page{Newest: true, Limit: protocol.MaxBacklog}
 	}
-	return r.h.cfg.Store.History(ctx, r.name, page)
+	msgs, err := r.h.cfg.Store.History(ctx, r.name, page)
+	if err != nil {
+		return nil, err
+	}
+	msgs, _ = NewestWithin(msgs, protocol.MaxBacklogBytes)
+	return msgs, nil
 }
 
 func (r *room) sendBacklog(sub Subscriber, st *subState, msgs []store.Message) error {

@@ -168,11 +168,13 @@ func (c *conn) history(ctx context.Context, f protocol.Frame) {
 		c.storeError(f.ID, "read history", err)
 		return
 	}
+	more := len(msgs) == limit && msgs[0].Offset > 1
+	msgs, trimmed := hub.NewestWithin(msgs, protocol.HistoryPageMaxBytes)
+	more = more || (trimmed && msgs[0].Offset > 1)
 	out := make([]protocol.Message, len(msgs))
 	for i := range msgs {
 		out[i] = *hub.ToProtocol(&msgs[i])
 	}
-	more := len(msgs) == limit && msgs[0].Offset > 1
 	c.reply(protocol.Frame{Type: protocol.TypeHistory, ID: f.ID, Room: f.Room, Messages: out, More: more})
 }
 

@@ -63,8 +63,18 @@
 // only if its history is reset; a client that sees a new epoch discards its
 // cached history.
 //
-// A history reply holds up to HistoryPageMax messages and may be much larger
-// than MaxFrameBytes, which bounds only what a node reads.
+// A history reply holds up to HistoryPageMax messages and about
+// HistoryPageMaxBytes (the newest of the page that fit, at least one; more
+// is true when older ones were held back, and before=its first offset
+// continues); it may be larger than MaxFrameBytes, which bounds only what a
+// node reads. A subscribe backlog is bounded the same way (MaxBacklog,
+// MaxBacklogBytes): a client further behind gets the newest messages, sees
+// the gap before them and pages back with history.
+//
+// A subscribe for a room the connection is already in does not leave the
+// room: it answers subscribed and replays only what this connection has not
+// been sent yet, unless since is below the since it subscribed from before
+// (it moved back), in which case it replays after the new since.
 //
 // Sending is idempotent: a message is keyed by (author, cid), so resending the
 // same cid (after a reconnect, or from an offline outbox) acknowledges the

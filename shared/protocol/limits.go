@@ -45,6 +45,16 @@ const (
 	// can page back with history requests.
 	MaxBacklog = 1000
 
+	// HistoryPageMaxBytes bounds a history reply in bytes as well: it
+	// holds the newest messages of the page whose encoded size adds up to
+	// about this much (always at least one), with more=true when it held
+	// back older ones.
+	HistoryPageMaxBytes = 256 << 10
+	// MaxBacklogBytes bounds a subscribe backlog in bytes the same way: a
+	// client whose missed messages are larger gets the newest ones, sees
+	// the gap before them and pages back with history.
+	MaxBacklogBytes = 512 << 10
+
 	// MaxSubscriptions bounds the rooms one connection may subscribe to.
 	MaxSubscriptions = 100
 )
