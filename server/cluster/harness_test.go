@@ -128,6 +128,10 @@ func (c *cluster) args() []string {
 		"--drain-timeout", o.drainTimeout.String(),
 		"--log-level", o.logLevel,
 		"--pg-max-conns", "10",
+		// Every test client connects from loopback: the per-address
+		// caps would count them all as one client.
+		"--max-conns-per-addr", "1000000",
+		"--max-unauth-per-addr", "1000000",
 	}, o.args...)
 }
 

@@ -13,6 +13,7 @@ import (
 
 	"github.com/parleychat/parley/server/auth"
 	"github.com/parleychat/parley/server/broker"
+	"github.com/parleychat/parley/server/ws"
 )
 
 // Config is everything a node needs. Every field has a flag and a
@@ -49,6 +50,10 @@ type Config struct {
 	// PprofAddr, when set, serves net/http/pprof on its own listener
 	// (keep it on loopback); empty: no profiling endpoint.
 	PprofAddr string
+	// Connection caps (ws.Config).
+	MaxConnsPerUser  int
+	MaxConnsPerAddr  int
+	MaxUnauthPerAddr int
 
 	// PasswordParams overrides the argon2id cost (zero: auth.DefaultParams).
 	// Not a flag: tests lower it so sign-ups are cheap.
@@ -80,6 +85,9 @@ var envVars = []envVar{
 	{"send-rate", "PARLEY_SEND_RATE"},
 	{"send-burst", "PARLEY_SEND_BURST"},
 	{"pprof-addr", "PARLEY_PPROF_ADDR"},
+	{"max-conns-per-user", "PARLEY_MAX_CONNS_PER_USER"},
+	{"max-conns-per-addr", "PARLEY_MAX_CONNS_PER_ADDR"},
+	{"max-unauth-per-addr", "PARLEY_MAX_UNAUTH_PER_ADDR"},
 }
 
 // ParseFlags reads a Config from command-line arguments, falling back to the
@@ -109,6 +117,9 @@ func ParseFlags(name string, args []string, getenv func(string) string, out io.W
 	fs.Float64Var(&c.SendRate, "send-rate", 20, "messages per second one connection may send; more are answered rate_limited with retry_after")
 	fs.IntVar(&c.SendBurst, "send-burst", 40, "messages one connection may send at once before --send-rate applies")
 	fs.StringVar(&c.PprofAddr, "pprof-addr", "", "serve net/http/pprof on this address (e.g. 127.0.0.1:6060), on its own listener; empty: off")
+	fs.IntVar(&c.MaxConnsPerUser, "max-conns-per-user", ws.DefaultMaxConnsPerUser, "open WebSockets one account may hold on this node; more are closed after auth with 4006")
+	fs.IntVar(&c.MaxConnsPerAddr, "max-conns-per-addr", ws.DefaultMaxConnsPerAddr, "open WebSockets from one client address (IPv6: one /64) on this node; more get HTTP 429")
+	fs.IntVar(&c.MaxUnauthPerAddr, "max-unauth-per-addr", ws.DefaultMaxUnauthPerAddr, "WebSockets from one client address (IPv6: one /64) that have not sent auth yet; more get HTTP 429")
 	fs.StringVar(&proxies, "trusted-proxies", "", "comma-separated CIDRs of reverse proxies whose X-Forwarded-For names the client (for rate limits and logs)")
 	fs.Usage = func() {
 		fmt.Fprintf(out, "Usage: %s [flags]\n\nServes Parley: the web app, the HTTP API and the WebSocket endpoint.\n\nFlags (each also read from its environment variable):\n", name)
@@ -194,6 +205,9 @@ func (c Config) validate() error {
 	}
 	if c.SendRate <= 0 || c.SendBurst < 1 {
 		return errors.New("--send-rate must be above 0 and --send-burst at least 1")
+	}
+	if c.MaxConnsPerUser < 1 || c.MaxConnsPerAddr < 1 || c.MaxUnauthPerAddr < 1 {
+		return errors.New("--max-conns-per-user, --max-conns-per-addr and --max-unauth-per-addr must be at least 1")
 	}
 	if c.PGMaxConns < 1 {
 		return errors.New("--pg-max-conns must be at least 1")

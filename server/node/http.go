@@ -39,6 +39,11 @@ func (n *Node) buildHTTP() error {
 		Logger:         n.log,
 		SendRate:       rate.Limit(n.cfg.SendRate),
 		SendBurst:      n.cfg.SendBurst,
+
+		MaxConnsPerUser:  n.cfg.MaxConnsPerUser,
+		MaxConnsPerAddr:  n.cfg.MaxConnsPerAddr,
+		MaxUnauthPerAddr: n.cfg.MaxUnauthPerAddr,
+		ClientIP:         n.clientIP,
 	})
 	web, err := app.NewHandler(app.HandlerOptions{})
 	if err != nil {

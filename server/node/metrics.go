@@ -4,6 +4,7 @@ import (
 	"net/http"
 
 	"github.com/parleychat/parley/server/broker"
+	"github.com/parleychat/parley/server/ws"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -30,6 +31,13 @@ func (n *Node) metricsHandler() http.Handler {
 		}
 		return 0
 	})
+	for kind, name := range map[int]string{ws.RefusedPerAddr: "per_addr", ws.RefusedUnauthPerAddr: "unauth_per_addr", ws.RefusedPerUser: "per_user"} {
+		reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Namespace: "parley", Name: "connections_refused_total",
+			Help:        "WebSocket connections refused by a connection cap.",
+			ConstLabels: prometheus.Labels{"cap": name},
+		}, func() float64 { return float64(n.ws.Refused()[kind]) }))
+	}
 	counter("publish_failures_total", "Broker publishes that failed (delivered locally instead).", func() float64 { return float64(n.hub.Stats().PublishFailures) })
 	counter("broker_interruptions_total", "Broker interruptions reported to the hub.", func() float64 { return float64(n.hub.Stats().Interruptions) })
 	counter("backfilled_messages_total", "Messages read from the store to fill delivery gaps.", func() float64 { return float64(n.hub.Stats().Backfilled) })

@@ -22,6 +22,12 @@ type conn struct {
 
 	// Set once by the reader before any other goroutine reads it.
 	user string
+	// addrKey is the client address the connection counts against.
+	addrKey string
+	// Guarded by Server.mu: whether the connection still counts as
+	// unauthenticated for its address, and whether it counts for user.
+	unauthCounted bool
+	userCounted   bool
 
 	authed   atomic.Bool
 	lastRead atomic.Int64 // unix nanoseconds
@@ -313,6 +319,10 @@ func (c *conn) authenticate(ctx context.Context) bool {
 		return false
 	}
 	c.user = user
+	if !c.s.authed(c) {
+		c.kill(protocol.CloseTooManyConnections, "too many connections for this account")
+		return false
+	}
 	c.expires.Store(exp.UnixNano())
 	c.lastRead.Store(c.s.cfg.Now().UnixNano())
 	c.authed.Store(true)

@@ -14,7 +14,9 @@ package ws
 import (
 	"context"
 	"log/slog"
+	"net"
 	"net/http"
+	"net/netip"
 	"sync"
 	"time"
 
@@ -58,6 +60,20 @@ type Config struct {
 	FrameRate  rate.Limit
 	FrameBurst int
 
+	// MaxConnsPerUser bounds one account's open connections on this node
+	// (default 20); beyond it a new connection is closed after auth with
+	// protocol.CloseTooManyConnections.
+	MaxConnsPerUser int
+	// MaxConnsPerAddr bounds the open connections from one client address
+	// (an IPv6 /64 counts as one address; default 200), and
+	// MaxUnauthPerAddr those of them that have not authenticated yet
+	// (default 32). Beyond either, the handshake is answered 429.
+	MaxConnsPerAddr  int
+	MaxUnauthPerAddr int
+	// ClientIP names the client of a request (default: the host of
+	// RemoteAddr); the node passes its trusted-proxy logic.
+	ClientIP func(*http.Request) string
+
 	// Now is the clock that deadlines (auth, idle, token expiry) and the
 	// typing throttle are measured with; default time.Now. The writer's
 	// timers still wait real time: unit tests call the deadline logic with
@@ -96,6 +112,24 @@ func (c *Config) defaults() {
 	if c.Now == nil {
 		c.Now = time.Now
 	}
+	if c.MaxConnsPerUser <= 0 {
+		c.MaxConnsPerUser = DefaultMaxConnsPerUser
+	}
+	if c.MaxConnsPerAddr <= 0 {
+		c.MaxConnsPerAddr = DefaultMaxConnsPerAddr
+	}
+	if c.MaxUnauthPerAddr <= 0 {
+		c.MaxUnauthPerAddr = DefaultMaxUnauthPerAddr
+	}
+	if c.ClientIP == nil {
+		c.ClientIP = func(r *http.Request) string {
+			host, _, err := net.SplitHostPort(r.RemoteAddr)
+			if err != nil {
+				return r.RemoteAddr
+			}
+			return host
+		}
+	}
 	if c.Expired == nil {
 		c.Expired = func(error) bool { return false }
 	}
@@ -113,12 +147,114 @@ type Server struct {
 	conns    map[*conn]struct{}
 	draining bool
 	wg       sync.WaitGroup
+	// Open connections per client address key, unauthenticated ones per
+	// address key, and authenticated ones per user; guarded by mu.
+	perAddr   map[string]int
+	unauthed  map[string]int
+	perUser   map[string]int
+	refusedBy [refusalKinds]int64 // guarded by mu
 }
+
+// Defaults of the connection caps.
+const (
+	DefaultMaxConnsPerUser  = 20
+	DefaultMaxConnsPerAddr  = 200
+	DefaultMaxUnauthPerAddr = 32
+)
+
+// Kinds of refused connections, for Refused.
+const (
+	RefusedPerAddr = iota
+	RefusedUnauthPerAddr
+	RefusedPerUser
+	refusalKinds
+)
 
 // New returns a Server.
 func New(cfg Config) *Server {
 	cfg.defaults()
-	return &Server{cfg: cfg, log: cfg.Logger, conns: make(map[*conn]struct{})}
+	return &Server{
+		cfg: cfg, log: cfg.Logger, conns: make(map[*conn]struct{}),
+		perAddr: make(map[string]int), unauthed: make(map[string]int), perUser: make(map[string]int),
+	}
+}
+
+// AddrKey is the key connections from ip are counted under: the address
+// itself, or its /64 for IPv6 (one subscriber's network).
+func AddrKey(ip string) string {
+	a, err := netip.ParseAddr(ip)
+	if err != nil {
+		return ip
+	}
+	a = a.Unmap()
+	if a.Is6() {
+		p, _ := a.Prefix(64)
+		return p.String()
+	}
+	return a.String()
+}
+
+// admit counts a new connection from key, or reports which cap refuses it.
+func (s *Server) admit(key string) (refused int, ok bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	switch {
+	case s.perAddr[key] >= s.cfg.MaxConnsPerAddr:
+		s.refusedBy[RefusedPerAddr]++
+		return RefusedPerAddr, false
+	case s.unauthed[key] >= s.cfg.MaxUnauthPerAddr:
+		s.refusedBy[RefusedUnauthPerAddr]++
+		return RefusedUnauthPerAddr, false
+	}
+	s.perAddr[key]++
+	s.unauthed[key]++
+	return 0, true
+}
+
+// authed moves c from its address's unauthenticated count to its user's
+// count; false when the user already has MaxConnsPerUser connections.
+func (s *Server) authed(c *conn) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	decr(s.unauthed, c.addrKey)
+	c.unauthCounted = false
+	if s.perUser[c.user] >= s.cfg.MaxConnsPerUser {
+		s.refusedBy[RefusedPerUser]++
+		return false
+	}
+	s.perUser[c.user]++
+	c.userCounted = true
+	return true
+}
+
+// forget uncounts an ended connection.
+func (s *Server) forget(c *conn) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.conns, c)
+	decr(s.perAddr, c.addrKey)
+	if c.unauthCounted {
+		decr(s.unauthed, c.addrKey)
+	}
+	if c.userCounted {
+		decr(s.perUser, c.user)
+	}
+}
+
+func decr(m map[string]int, k string) {
+	if m[k] <= 1 {
+		delete(m, k)
+		return
+	}
+	m[k]--
+}
+
+// Refused returns how many connections each cap refused (indexed by the
+// Refused* kinds).
+func (s *Server) Refused() [refusalKinds]int64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.refusedBy
 }
 
 // ServeHTTP upgrades the request and hands the connection to a goroutine
@@ -134,17 +270,34 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "node is draining", http.StatusServiceUnavailable)
 		return
 	}
+	s.mu.Unlock()
+	key := AddrKey(s.cfg.ClientIP(r))
+	if kind, ok := s.admit(key); !ok {
+		msg := "too many connections from your address"
+		if kind == RefusedUnauthPerAddr {
+			msg = "too many unauthenticated connections from your address"
+		}
+		w.Header().Set("Retry-After", "5")
+		http.Error(w, msg, http.StatusTooManyRequests)
+		return
+	}
+	s.mu.Lock()
 	s.wg.Add(1)
 	s.mu.Unlock()
 
 	wsc, err := websocket.Accept(w, r, &websocket.AcceptOptions{OriginPatterns: s.cfg.OriginPatterns})
 	if err != nil {
+		s.mu.Lock()
+		decr(s.perAddr, key)
+		decr(s.unauthed, key)
+		s.mu.Unlock()
 		s.wg.Done()
 		s.log.Debug("websocket accept", "remote", r.RemoteAddr, "err", err)
 		return
 	}
 	wsc.SetReadLimit(protocol.MaxFrameBytes)
 	c := newConn(s, wsc, r.RemoteAddr)
+	c.addrKey, c.unauthCounted = key, true
 	s.mu.Lock()
 	s.conns[c] = struct{}{}
 	draining := s.draining
@@ -158,9 +311,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	go func() {
 		defer s.wg.Done()
 		c.serve(ctx)
-		s.mu.Lock()
-		delete(s.conns, c)
-		s.mu.Unlock()
+		s.forget(c)
 	}()
 }
 

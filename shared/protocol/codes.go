@@ -40,6 +40,10 @@ const (
 	CloseAuthTimeout CloseCode = 4004
 	// CloseFlood: too many frames too fast; reconnect after a pause.
 	CloseFlood CloseCode = 4005
+	// CloseTooManyConnections: the account already has as many open
+	// connections on this node as it may (the node's --max-conns-per-user);
+	// close another one, or reconnect with backoff.
+	CloseTooManyConnections CloseCode = 4006
 
 	// CloseUnauthorized: the token is invalid (forged, malformed, wrong
 	// key); do not reconnect without signing in again.

@@ -11,6 +11,14 @@
 // travels in the URL: the first frame the client sends must be an auth frame,
 // within [AuthTimeout], or the node closes with [CloseAuthTimeout].
 //
+// A node caps connections: from one client address (an IPv6 /64 counts as
+// one) it admits only so many open sockets, and fewer that have not sent
+// auth yet; beyond either, the handshake is answered with HTTP 429 and
+// Retry-After (a browser sees only a failed connection; retry with
+// backoff). One account may hold only so many sockets on a node: one more
+// is closed after auth with [CloseTooManyConnections] (4006). The caps are
+// node settings (README.md lists them and their defaults).
+//
 // Every WebSocket message carries exactly one text frame: a JSON object with a
 // protocol version "v" (currently [Version]) and a "type". Unknown fields are
 // ignored; unknown types and invalid fields (a bad room name, a missing cid)
