@@ -31,9 +31,9 @@ done
 echo "bench-cluster: building $BASE and the current tree"
 git worktree add --detach --quiet "$tmp/base" "$BASE"
 cp build/web/app.wasm* "$tmp/base/build/web/"
-(cd "$tmp/base" && CGO_ENABLED=0 $GO build -trimpath -o "$tmp/parley-base" ./server/cmd/parley)
+(cd "$tmp/base" && CGO_ENABLED=0 $GO build -o "$tmp/parley-base" ./server/cmd/parley)
 git worktree remove --force "$tmp/base"
-CGO_ENABLED=0 $GO build -trimpath -o "$tmp/parley-head" ./server/cmd/parley
+CGO_ENABLED=0 $GO build -o "$tmp/parley-head" ./server/cmd/parley
 
 $GO run ./build/benchcluster -base "$tmp/parley-base" -head "$tmp/parley-head" \
 	-labels "base,head" -duration "${DURATION:-10s}" -idle "${IDLE:-5000}" ${JSON:+-json "$JSON"}

@@ -30,6 +30,7 @@ type conn struct {
 	userCounted   bool
 
 	authed   atomic.Bool
+	batch    atomic.Bool // the client asked for protocol.FeatureBatch
 	lastRead atomic.Int64 // unix nanoseconds
 	expires  atomic.Int64 // token expiry, unix nanoseconds
 	reauthed atomic.Int64 // expiry for which a reauth frame was sent
@@ -138,13 +139,10 @@ func (c *conn) writeLoop(ctx context.Context) {
 			return
 		case <-c.q.ready:
 			batch = c.q.take(batch)
-			for i, f := range batch {
-				if err := c.write(ctx, f); err != nil {
-					c.s.log.Debug("websocket write", "user", c.user, "err", err)
-					_ = c.ws.CloseNow()
-					return
-				}
-				batch[i] = nil
+			if err := c.writeQueued(ctx, batch); err != nil {
+				c.s.log.Debug("websocket write", "user", c.user, "err", err)
+				_ = c.ws.CloseNow()
+				return
 			}
 		case <-c.rearm:
 			timer.Reset(c.nextDeadline(c.s.cfg.Now()))
@@ -157,6 +155,49 @@ func (c *conn) writeLoop(ctx context.Context) {
 			timer.Reset(c.nextDeadline(now))
 		}
 	}
+}
+
+// batchBufs holds the buffers batches are built in, shared by every
+// connection: an idle connection holds none.
+var batchBufs = sync.Pool{New: func() any {
+	b := make([]byte, 0, protocol.MaxBatchBytes)
+	return &b
+}}
+
+// writeQueued writes the frames taken from the queue and clears them:
+// to a client with the batch feature as few messages (and write calls)
+// as protocol.MaxBatchBytes allows, else one message per frame.
+func (c *conn) writeQueued(ctx context.Context, frames [][]byte) error {
+	if len(frames) == 1 || !c.batch.Load() {
+		for i, f := range frames {
+			if err := c.write(ctx, f); err != nil {
+				return err
+			}
+			frames[i] = nil
+		}
+		return nil
+	}
+	buf := batchBufs.Get().(*[]byte)
+	b := (*buf)[:0]
+	var err error
+	for i, f := range frames {
+		if len(b) > 0 && len(b)+1+len(f) > protocol.MaxBatchBytes {
+			if err = c.write(ctx, b); err != nil {
+				break
+			}
+			b = b[:0]
+		}
+		b = protocol.AppendBatch(b, f)
+		frames[i] = nil
+	}
+	if err == nil && len(b) > 0 {
+		err = c.write(ctx, b)
+	}
+	if cap(b) <= 2*protocol.MaxBatchBytes {
+		*buf = b[:0]
+		batchBufs.Put(buf)
+	}
+	return err
 }
 
 func (c *conn) write(ctx context.Context, frame []byte) error {
@@ -323,11 +364,16 @@ func (c *conn) authenticate(ctx context.Context) bool {
 		c.kill(protocol.CloseTooManyConnections, "too many connections for this account")
 		return false
 	}
+	var features []string
+	if protocol.HasFeature(f.Features, protocol.FeatureBatch) {
+		c.batch.Store(true)
+		features = append(features, protocol.FeatureBatch)
+	}
 	c.expires.Store(exp.UnixNano())
 	c.lastRead.Store(c.s.cfg.Now().UnixNano())
 	c.authed.Store(true)
 	c.rearmTimer()
-	c.reply(protocol.Frame{Type: protocol.TypeWelcome, User: user, Node: c.s.cfg.NodeID, Heartbeat: protocol.PingInterval.Milliseconds()})
+	c.reply(protocol.Frame{Type: protocol.TypeWelcome, User: user, Node: c.s.cfg.NodeID, Heartbeat: protocol.PingInterval.Milliseconds(), Features: features})
 	return true
 }
 

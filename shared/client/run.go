@@ -98,7 +98,7 @@ type result struct {
 
 // session runs one connection from dial to teardown.
 func (c *Client) session(ctx context.Context) result {
-	ws, welcome, err := c.connect(ctx)
+	ws, welcome, rest, err := c.connect(ctx)
 	if err != nil {
 		return closeResult(err, 0)
 	}
@@ -111,6 +111,7 @@ func (c *Client) session(ctx context.Context) result {
 		c.writeLoop(ctx, cn, subs)
 	}()
 	c.emit(Event{Kind: EventConnected, User: cn.user, Node: cn.node})
+	c.handleMessage(cn, rest)
 
 	err = c.readLoop(cn)
 	close(cn.stop)
@@ -138,34 +139,40 @@ func closeResult(err error, lived time.Duration) result {
 	return res
 }
 
-// connect dials, authenticates and waits for the welcome frame.
-func (c *Client) connect(ctx context.Context) (*websocket.Conn, protocol.Frame, error) {
+// connect dials, authenticates and waits for the welcome frame; it also
+// returns what followed the welcome in its message.
+func (c *Client) connect(ctx context.Context) (*websocket.Conn, protocol.Frame, []byte, error) {
 	tok, err := c.cfg.Token(ctx)
 	if err != nil {
-		return nil, protocol.Frame{}, fmt.Errorf("get token: %w", err)
+		return nil, protocol.Frame{}, nil, fmt.Errorf("get token: %w", err)
 	}
 	dctx, cancel := context.WithTimeout(ctx, dialTimeout)
 	defer cancel()
 	ws, _, err := websocket.Dial(dctx, c.cfg.URL, c.dialOptions())
 	if err != nil {
-		return nil, protocol.Frame{}, fmt.Errorf("dial: %w", err)
+		return nil, protocol.Frame{}, nil, fmt.Errorf("dial: %w", err)
 	}
 	ws.SetReadLimit(readLimit)
-	welcome, err := c.handshake(ctx, ws, tok)
+	welcome, rest, err := c.handshake(ctx, ws, tok)
 	if err != nil {
 		_ = ws.CloseNow()
-		return nil, protocol.Frame{}, err
+		return nil, protocol.Frame{}, nil, err
 	}
-	return ws, welcome, nil
+	return ws, welcome, rest, nil
 }
+
+// features are the optional protocol features this client asks for.
+var features = []string{protocol.FeatureBatch}
 
 // handshake sends the auth frame and reads until welcome. An error frame
 // before it is kept, so a failure says why when the node then closes.
-func (c *Client) handshake(ctx context.Context, ws *websocket.Conn, tok string) (protocol.Frame, error) {
+// Frames that came in the same message after the welcome are returned, to
+// be handled once the connection is attached.
+func (c *Client) handshake(ctx context.Context, ws *websocket.Conn, tok string) (protocol.Frame, []byte, error) {
 	hctx, cancel := context.WithTimeout(ctx, welcomeTimeout)
 	defer cancel()
-	if err := ws.Write(hctx, websocket.MessageText, encode(protocol.Frame{Type: protocol.TypeAuth, Token: tok})); err != nil {
-		return protocol.Frame{}, fmt.Errorf("send auth: %w", err)
+	if err := ws.Write(hctx, websocket.MessageText, encode(protocol.Frame{Type: protocol.TypeAuth, Token: tok, Features: features})); err != nil {
+		return protocol.Frame{}, nil, fmt.Errorf("send auth: %w", err)
 	}
 	var refused error
 	for {
@@ -174,19 +181,21 @@ func (c *Client) handshake(ctx context.Context, ws *websocket.Conn, tok string) 
 			if refused != nil {
 				err = fmt.Errorf("%w (after %v)", err, refused)
 			}
-			return protocol.Frame{}, fmt.Errorf("wait for welcome: %w", err)
+			return protocol.Frame{}, nil, fmt.Errorf("wait for welcome: %w", err)
 		}
-		f, err := decodeNodeFrame(data)
-		if err == nil {
-			err = protocol.ValidateServer(f)
-		}
-		switch {
-		case err != nil:
-			c.cfg.Logger.Warn("invalid frame before welcome", "err", err)
-		case f.Type == protocol.TypeWelcome:
-			return f, nil
-		case f.Type == protocol.TypeError:
-			refused = serverError(f)
+		for frame, rest := protocol.NextFrame(data); frame != nil; frame, rest = protocol.NextFrame(rest) {
+			f, err := decodeNodeFrame(frame)
+			if err == nil {
+				err = protocol.ValidateServer(f)
+			}
+			switch {
+			case err != nil:
+				c.cfg.Logger.Warn("invalid frame before welcome", "err", err)
+			case f.Type == protocol.TypeWelcome:
+				return f, rest, nil
+			case f.Type == protocol.TypeError:
+				refused = serverError(f)
+			}
 		}
 	}
 }
@@ -239,6 +248,15 @@ func (c *Client) readLoop(cn *conn) error {
 			c.cfg.Logger.Warn("ignoring binary frame")
 			continue
 		}
-		c.handle(cn, data)
+		c.handleMessage(cn, data)
+	}
+}
+
+// handleMessage handles every frame of one WebSocket message: a node that
+// confirmed protocol.FeatureBatch may send several, separated by
+// newlines; others send one, which splitting leaves whole.
+func (c *Client) handleMessage(cn *conn, data []byte) {
+	for frame, rest := protocol.NextFrame(data); frame != nil; frame, rest = protocol.NextFrame(rest) {
+		c.handle(cn, frame)
 	}
 }

@@ -19,8 +19,10 @@
 // is closed after auth with [CloseTooManyConnections] (4006). The caps are
 // node settings (README.md lists them and their defaults).
 //
-// Every WebSocket message carries exactly one text frame: a JSON object with a
-// protocol version "v" (currently [Version]) and a "type". Unknown fields are
+// A frame is a JSON object with a protocol version "v" (currently
+// [Version]) and a "type". Every WebSocket message a client sends carries
+// exactly one frame; a node sends one frame per message too unless the
+// client negotiated [FeatureBatch] (see Features). Unknown fields are
 // ignored; unknown types and invalid fields (a bad room name, a missing cid)
 // are answered with an error frame and the connection stays open. A message
 // that is not a frame of this version at all (not a JSON object, invalid
@@ -32,9 +34,24 @@
 // connection with WebSocket status 1009 (message too big); nothing else is
 // affected.
 //
+// # Features
+//
+// Optional features are negotiated: the auth frame lists those the client
+// understands ("features"), and the welcome frame lists those the node
+// will use with this connection; a node ignores names it does not know,
+// and a client that asks for nothing gets the behaviour described here
+// without features.
+//
+//   - [FeatureBatch] ("batch"): a WebSocket message from the node may carry
+//     several frames separated by "\n" (encoded JSON never holds a raw
+//     newline), in the order they were sent; [NextFrame] splits one. A
+//     node keeps a batch under [MaxBatchBytes] unless a single frame is
+//     larger. Without it, every message from the node carries one frame.
+//   - [FeaturePresenceDelta] ("presence_delta"): see presence below.
+//
 // # Client → node
 //
-//	auth        {token}                        first frame; answered by welcome
+//	auth        {token, features}              first frame; answered by welcome
 //	subscribe   {room, since}                  live messages of room; replay after offset since (0: none)
 //	unsubscribe {room}
 //	send        {room, cid, body}              answered by ack (or error with ref=cid)
@@ -45,7 +62,7 @@
 //
 // # Node → client
 //
-//	welcome     {user, node, heartbeat}        auth accepted
+//	welcome     {user, node, heartbeat, features}  auth accepted; features: those confirmed
 //	subscribed  {room, epoch, head, since}     subscription live; backlog after since follows as msg frames
 //	msg         {msg}                          one room event, in offset order per room
 //	ack         {cid, room, offset, ts}        send stored; offset is the message's place in the room

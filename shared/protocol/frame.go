@@ -70,6 +70,9 @@ type Frame struct {
 	Node  string   `json:"node,omitempty"`
 	// Heartbeat is the ping interval the node expects, in milliseconds.
 	Heartbeat int64 `json:"heartbeat,omitempty"`
+	// Features lists optional protocol features: those a client asks for
+	// (auth) and those the node confirms (welcome). See FeatureBatch.
+	Features []string `json:"features,omitempty"`
 
 	Code    string `json:"code,omitempty"`
 	Message string `json:"message,omitempty"`

@@ -1,6 +1,7 @@
 package protocol
 
 import (
+	"bytes"
 	"testing"
 )
 
@@ -46,6 +47,55 @@ func FuzzDecode(f *testing.F) {
 		}
 		if (ValidateClient(again) == nil) != verdict {
 			t.Fatalf("validation verdict changed after round trip: %q", b)
+		}
+	})
+}
+
+// FuzzNextFrame splits arbitrary messages into frames: the frames it
+// returns hold no newline and are not blank, splitting always ends, and
+// the frames of a batch built with AppendBatch come back unchanged.
+func FuzzNextFrame(f *testing.F) {
+	for _, s := range []string{
+		`{"v":1,"type":"pong","id":"1"}`,
+		"{\"v\":1,\"type\":\"pong\"}\n{\"v\":1,\"type\":\"msg\"}",
+		"\n\n{}\n \n",
+		"a\r\nb",
+		"",
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		var frames [][]byte
+		rest := data
+		for n := 0; ; n++ {
+			if n > len(data) {
+				t.Fatalf("more frames than bytes in %q", data)
+			}
+			var fr []byte
+			fr, rest = NextFrame(rest)
+			if fr == nil {
+				break
+			}
+			if bytes.IndexByte(fr, '\n') >= 0 || len(bytes.TrimSpace(fr)) == 0 {
+				t.Fatalf("frame %q from %q", fr, data)
+			}
+			_, _ = Decode(fr)
+			frames = append(frames, fr)
+		}
+		var batch []byte
+		for _, fr := range frames {
+			batch = AppendBatch(batch, fr)
+		}
+		rest = batch
+		for i := range frames {
+			var fr []byte
+			fr, rest = NextFrame(rest)
+			if !bytes.Equal(fr, frames[i]) {
+				t.Fatalf("frame %d of rebuilt batch = %q, want %q", i, fr, frames[i])
+			}
+		}
+		if fr, _ := NextFrame(rest); fr != nil {
+			t.Fatalf("rebuilt batch has an extra frame %q", fr)
 		}
 	})
 }

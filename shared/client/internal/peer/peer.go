@@ -49,6 +49,9 @@ type Hooks struct {
 	// node.
 	FrameRate  rate.Limit
 	FrameBurst int
+	// AfterWelcome are sent in the welcome's own message, after it, as a
+	// node that confirmed protocol.FeatureBatch may.
+	AfterWelcome []protocol.Frame
 }
 
 // Peer is the node. Create it with New; the test's cleanup closes it.
@@ -65,6 +68,7 @@ type Peer struct {
 	conns   map[*Conn]bool
 	got     []protocol.Frame
 	tokens  []string
+	feats   [][]string
 	accepts int
 	epoch   int64
 	users   map[string]string
@@ -155,9 +159,9 @@ func (p *Peer) serveWS(w http.ResponseWriter, r *http.Request) {
 		p.mu.Unlock()
 	}()
 	p.mu.Lock()
-	hb := p.hooks.Heartbeat
+	hb, after := p.hooks.Heartbeat, p.hooks.AfterWelcome
 	p.mu.Unlock()
-	c.Send(protocol.Frame{Type: protocol.TypeWelcome, User: c.user, Node: "peer", Heartbeat: hb})
+	c.SendBatch(append([]protocol.Frame{{Type: protocol.TypeWelcome, User: c.user, Node: "peer", Heartbeat: hb}}, after...)...)
 	for {
 		_, data, err := ws.Read(context.Background())
 		if err != nil {
@@ -201,6 +205,7 @@ func (p *Peer) auth(ws *websocket.Conn) (*Conn, bool) {
 	p.mu.Lock()
 	p.accepts++
 	p.tokens = append(p.tokens, f.Token)
+	p.feats = append(p.feats, f.Features)
 	c := &Conn{p: p, ws: ws, user: tokenUser(f.Token), n: p.accepts, subs: map[string]bool{}}
 	if p.hooks.SendRate > 0 {
 		c.sendLim = rate.NewLimiter(p.hooks.SendRate, p.hooks.SendBurst)
@@ -250,6 +255,31 @@ func (c *Conn) Send(f protocol.Frame) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	_ = c.ws.Write(ctx, websocket.MessageText, b)
+}
+
+// SendBatch writes frames as one message, separated by newlines.
+func (c *Conn) SendBatch(frames ...protocol.Frame) {
+	var msg []byte
+	for _, f := range frames {
+		b, err := protocol.Encode(f)
+		if err != nil {
+			c.p.t.Errorf("peer: encode: %v", err)
+			return
+		}
+		msg = protocol.AppendBatch(msg, b)
+	}
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	_ = c.ws.Write(ctx, websocket.MessageText, msg)
+}
+
+// Features returns the features each auth frame asked for, in order.
+func (p *Peer) Features() [][]string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return append([][]string(nil), p.feats...)
 }
 
 // Subscribe marks room as subscribed on c without answering.
