@@ -30,7 +30,7 @@ type conn struct {
 	userCounted   bool
 
 	authed   atomic.Bool
-	batch    atomic.Bool // the client asked for protocol.FeatureBatch
+	batch    atomic.Bool  // the client asked for protocol.FeatureBatch
 	lastRead atomic.Int64 // unix nanoseconds
 	expires  atomic.Int64 // token expiry, unix nanoseconds
 	reauthed atomic.Int64 // expiry for which a reauth frame was sent
