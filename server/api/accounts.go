@@ -12,7 +12,7 @@ func (h *Handler) signup(w http.ResponseWriter, r *http.Request) error {
 	if err := decodeBody(r, &c); err != nil {
 		return err
 	}
-	s, err := h.auth.Signup(r.Context(), c.Username, c.Password)
+	s, err := h.auth.Signup(r.Context(), c.Username, c.Password, r.UserAgent())
 	if err != nil {
 		return err
 	}
@@ -26,7 +26,7 @@ func (h *Handler) login(w http.ResponseWriter, r *http.Request) error {
 	if err := decodeBody(r, &c); err != nil {
 		return err
 	}
-	s, err := h.auth.Login(r.Context(), c.Username, c.Password)
+	s, err := h.auth.Login(r.Context(), c.Username, c.Password, r.UserAgent())
 	if err != nil {
 		return err
 	}

@@ -3,6 +3,7 @@ package api
 import (
 	"bytes"
 	"encoding/json"
+	"github.com/parleychat/parley/server/auth"
 	"net/http"
 	"strings"
 	"sync"
@@ -135,9 +136,15 @@ func TestRefreshRotates(t *testing.T) {
 	if r := e.do("GET", protocol.PathRooms, "", bearer(second)...); r.status != http.StatusOK {
 		t.Fatalf("rooms with refreshed token: %d", r.status)
 	}
+	// Past the grace window, the old token is a replay: refused, and the
+	// session it belongs to ends.
+	e.clock.Advance(auth.DefaultReuseGrace)
 	again := e.do("POST", protocol.PathRefresh, refreshBody(first.RefreshToken))
 	if again.status != http.StatusUnauthorized || again.apiError(t).Code != protocol.ErrUnauthorized {
 		t.Fatalf("old refresh token reused: %d %s", again.status, again.body)
+	}
+	if r := e.do("GET", protocol.PathRooms, "", bearer(second)...); r.status != http.StatusUnauthorized {
+		t.Fatalf("rooms with the replayed session's token: %d", r.status)
 	}
 	garbage := e.do("POST", protocol.PathRefresh, refreshBody("not-a-token"))
 	if garbage.status != http.StatusUnauthorized {

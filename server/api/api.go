@@ -1,12 +1,14 @@
 // Package api serves Parley's HTTP JSON API: accounts and tokens (signup,
-// login, refresh, logout) and rooms (list, create), as listed in
-// shared/protocol/api.go.
+// login, refresh, logout), the account's sessions (list, end one, sign out
+// everywhere), password change, account deletion, and rooms (list,
+// create), as listed in shared/protocol/api.go.
 //
 // Every request body is limited to protocol.MaxAPIBodyBytes and must be a
 // JSON object sent as application/json. Every response is JSON (or empty,
 // for 204) with Cache-Control: no-store; a failure carries a
 // protocol.APIError with a stable code. Signup, login and refresh are rate
-// limited per client address, room creation per user.
+// limited per client address (with password change and account deletion,
+// which cost a password hash too), room creation per user.
 //
 // Mount the Handler at "/api/" (it answers every path below it, with a JSON
 // 404 for unknown ones).
@@ -114,15 +116,23 @@ func (h *Handler) routes() {
 	h.mux.Handle("POST "+protocol.PathLogin, h.limit(h.authLimit, byIP, h.handle(h.login)))
 	h.mux.Handle("POST "+protocol.PathRefresh, h.limit(h.authLimit, byIP, h.handle(h.refresh)))
 	h.mux.Handle("POST "+protocol.PathLogout, h.handle(h.logout))
+	h.mux.Handle("GET "+protocol.PathSessions, h.handle(h.withClaims(h.listSessions)))
+	h.mux.Handle("DELETE "+protocol.PathSessions, h.handle(h.withClaims(h.endAllSessions)))
+	h.mux.Handle("DELETE "+protocol.PathSessions+"/{id}", h.handle(h.withClaims(h.endSession)))
+	h.mux.Handle("POST "+protocol.PathPassword, h.limit(h.authLimit, byIP, h.handle(h.withClaims(h.changePassword))))
+	h.mux.Handle("DELETE "+protocol.PathAccount, h.limit(h.authLimit, byIP, h.handle(h.withClaims(h.deleteAccount))))
 	h.mux.Handle("GET "+protocol.PathRooms, h.handle(h.authed(h.listRooms)))
 	h.mux.Handle("POST "+protocol.PathRooms, h.handle(h.authed(h.limitUser(h.roomLimit, byUser, h.createRoom))))
 
 	for path, allow := range map[string]string{
-		protocol.PathSignup:  "POST",
-		protocol.PathLogin:   "POST",
-		protocol.PathRefresh: "POST",
-		protocol.PathLogout:  "POST",
-		protocol.PathRooms:   "GET, HEAD, POST",
+		protocol.PathSignup:   "POST",
+		protocol.PathLogin:    "POST",
+		protocol.PathRefresh:  "POST",
+		protocol.PathLogout:   "POST",
+		protocol.PathRooms:    "GET, HEAD, POST",
+		protocol.PathSessions: "GET, HEAD, DELETE",
+		protocol.PathPassword: "POST",
+		protocol.PathAccount:  "DELETE",
 	} {
 		h.mux.Handle(path, methodNotAllowed(allow))
 	}

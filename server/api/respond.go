@@ -63,6 +63,7 @@ var sentinels = []struct {
 	{auth.ErrInvalidRefreshToken, http.StatusUnauthorized, protocol.ErrUnauthorized},
 	{auth.ErrTokenExpired, http.StatusUnauthorized, protocol.ErrUnauthorized},
 	{auth.ErrTokenInvalid, http.StatusUnauthorized, protocol.ErrUnauthorized},
+	{auth.ErrSessionEnded, http.StatusUnauthorized, protocol.ErrUnauthorized},
 	{auth.ErrUsernameTaken, http.StatusConflict, protocol.ErrConflict},
 }
 

@@ -2,6 +2,7 @@ package api
 
 import (
 	"errors"
+	"github.com/parleychat/parley/server/auth"
 	"net/http"
 	"slices"
 	"strings"
@@ -15,16 +16,27 @@ type userFunc func(w http.ResponseWriter, r *http.Request, user string) error
 
 // authed checks the request's bearer access token and passes its user on.
 func (h *Handler) authed(next userFunc) apiFunc {
+	return h.withClaims(func(w http.ResponseWriter, r *http.Request, c auth.Claims) error {
+		return next(w, r, c.User)
+	})
+}
+
+// claimsFunc is a route that needs the caller's verified token.
+type claimsFunc func(w http.ResponseWriter, r *http.Request, c auth.Claims) error
+
+// withClaims verifies the bearer token (and that its session has not
+// ended) before next.
+func (h *Handler) withClaims(next claimsFunc) apiFunc {
 	return func(w http.ResponseWriter, r *http.Request) error {
 		token, ok := BearerToken(r)
 		if !ok {
 			return errorf(http.StatusUnauthorized, protocol.ErrUnauthorized, "missing Authorization: Bearer access token")
 		}
-		user, _, err := h.auth.Verify(token)
+		c, err := h.auth.Verify(r.Context(), token)
 		if err != nil {
 			return err
 		}
-		return next(w, r, user)
+		return next(w, r, c)
 	}
 }
 

@@ -22,14 +22,22 @@ var (
 	// ErrTokenInvalid: an access token that is malformed, forged, signed
 	// with an unknown key or algorithm, or has wrong claims.
 	ErrTokenInvalid = errors.New("access token invalid")
+	// ErrSessionEnded: a genuine access token of a session that was ended
+	// (logout, sign out everywhere, password change, account deletion,
+	// a replayed refresh token); sign in again.
+	ErrSessionEnded = errors.New("session ended")
 )
 
 // CloseCode returns the WebSocket close code for a Verify error:
 // CloseTokenExpired (refresh and reconnect) for an expired token,
-// CloseUnauthorized (sign in again) for any other.
+// CloseSessionEnded for an ended session, CloseUnauthorized (sign in
+// again) for any other.
 func CloseCode(err error) protocol.CloseCode {
-	if errors.Is(err, ErrTokenExpired) {
+	switch {
+	case errors.Is(err, ErrTokenExpired):
 		return protocol.CloseTokenExpired
+	case errors.Is(err, ErrSessionEnded):
+		return protocol.CloseSessionEnded
 	}
 	return protocol.CloseUnauthorized
 }

@@ -35,14 +35,18 @@ var t0 = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 
 func TestSignVerifyRoundTrip(t *testing.T) {
 	kr := testRing(t, testKey(t, "k1"))
-	tok, exp, err := kr.Sign("alice", t0, DefaultAccessTTL)
+	tok, exp, err := kr.Sign("alice", "s1", t0, DefaultAccessTTL)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if !exp.Equal(t0.Add(DefaultAccessTTL)) {
 		t.Errorf("exp = %v, want %v", exp, t0.Add(DefaultAccessTTL))
 	}
-	user, gotExp, err := kr.Verify(tok, t0.Add(time.Minute))
+	c, err := kr.Verify(tok, t0.Add(time.Minute))
+	user, gotExp := c.User, c.ExpiresAt
+	if c.Session != "s1" {
+		t.Errorf("sid = %q, want s1", c.Session)
+	}
 	if err != nil || user != "alice" || !gotExp.Equal(exp) {
 		t.Fatalf("Verify = %q, %v, %v", user, gotExp, err)
 	}
@@ -58,11 +62,11 @@ func TestSignVerifyRoundTrip(t *testing.T) {
 
 func TestVerifyExpired(t *testing.T) {
 	kr := testRing(t, testKey(t, "k1"))
-	tok, exp, err := kr.Sign("alice", t0, time.Minute)
+	tok, exp, err := kr.Sign("alice", "s1", t0, time.Minute)
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, _, err = kr.Verify(tok, exp.Add(time.Second))
+	_, err = kr.Verify(tok, exp.Add(time.Second))
 	if !errors.Is(err, ErrTokenExpired) || errors.Is(err, ErrTokenInvalid) {
 		t.Fatalf("err = %v, want ErrTokenExpired only", err)
 	}
@@ -98,7 +102,7 @@ func goodClaims() jwt.RegisteredClaims {
 func TestVerifyRejects(t *testing.T) {
 	k1 := testKey(t, "k1")
 	kr := testRing(t, k1)
-	good, _, err := kr.Sign("alice", t0, time.Hour)
+	good, _, err := kr.Sign("alice", "s1", t0, time.Hour)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -141,7 +145,7 @@ func TestVerifyRejects(t *testing.T) {
 		"too long":         good + strings.Repeat("A", protocol.MaxTokenLen),
 	}
 	for name, tok := range cases {
-		_, _, err := kr.Verify(tok, t0)
+		_, err := kr.Verify(tok, t0)
 		if !errors.Is(err, ErrTokenInvalid) {
 			t.Errorf("%s: err = %v, want ErrTokenInvalid", name, err)
 			continue
@@ -164,40 +168,40 @@ func swapPayload(token string, claims jwt.RegisteredClaims) string {
 func TestKeyRotation(t *testing.T) {
 	oldKey, newKey := testKey(t, "old"), testKey(t, "new")
 	before := testRing(t, oldKey)
-	tokOld, _, err := before.Sign("alice", t0, time.Hour)
+	tokOld, _, err := before.Sign("alice", "s1", t0, time.Hour)
 	if err != nil {
 		t.Fatal(err)
 	}
 	during := testRing(t, newKey, oldKey)
-	if _, _, err := during.Verify(tokOld, t0); err != nil {
+	if _, err := during.Verify(tokOld, t0); err != nil {
 		t.Fatalf("old-key token during rotation: %v", err)
 	}
-	tokNew, _, err := during.Sign("bob", t0, time.Hour)
+	tokNew, _, err := during.Sign("bob", "s1", t0, time.Hour)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if user, _, err := during.Verify(tokNew, t0); err != nil || user != "bob" {
-		t.Fatalf("new-key token: %q, %v", user, err)
+	if c, err := during.Verify(tokNew, t0); err != nil || c.User != "bob" {
+		t.Fatalf("new-key token: %+v, %v", c, err)
 	}
 	// A node not yet rotated still accepts nothing signed by the new key.
-	if _, _, err := before.Verify(tokNew, t0); !errors.Is(err, ErrTokenInvalid) {
+	if _, err := before.Verify(tokNew, t0); !errors.Is(err, ErrTokenInvalid) {
 		t.Fatalf("new token on old ring: %v", err)
 	}
 	after := testRing(t, newKey)
-	if _, _, err := after.Verify(tokOld, t0); !errors.Is(err, ErrTokenInvalid) {
+	if _, err := after.Verify(tokOld, t0); !errors.Is(err, ErrTokenInvalid) {
 		t.Fatalf("old-key token after rotation: %v", err)
 	}
 }
 
 func BenchmarkVerify(b *testing.B) {
 	kr := testRing(b, testKey(b, "k1"), testKey(b, "k0"))
-	tok, _, err := kr.Sign("alice", t0, time.Hour)
+	tok, _, err := kr.Sign("alice", "s1", t0, time.Hour)
 	if err != nil {
 		b.Fatal(err)
 	}
 	b.ReportAllocs()
 	for b.Loop() {
-		if _, _, err := kr.Verify(tok, t0); err != nil {
+		if _, err := kr.Verify(tok, t0); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -207,7 +211,7 @@ func BenchmarkSign(b *testing.B) {
 	kr := testRing(b, testKey(b, "k1"))
 	b.ReportAllocs()
 	for b.Loop() {
-		if _, _, err := kr.Sign("alice", t0, time.Hour); err != nil {
+		if _, _, err := kr.Sign("alice", "s1", t0, time.Hour); err != nil {
 			b.Fatal(err)
 		}
 	}

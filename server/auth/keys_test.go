@@ -86,11 +86,11 @@ func TestLoadOrCreateKeyFile(t *testing.T) {
 	if again.CurrentID() != kr.CurrentID() {
 		t.Fatalf("restart changed the key: %q → %q", kr.CurrentID(), again.CurrentID())
 	}
-	tok, _, err := kr.Sign("alice", t0, DefaultAccessTTL)
+	tok, _, err := kr.Sign("alice", "s1", t0, DefaultAccessTTL)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := again.Verify(tok, t0); err != nil {
+	if _, err := again.Verify(tok, t0); err != nil {
 		t.Fatalf("token from before the restart: %v", err)
 	}
 

@@ -6,11 +6,45 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"fmt"
+	"strings"
 	"time"
+	"unicode/utf8"
 )
 
-// DefaultRefreshTTL is how long a refresh token is valid by default.
-const DefaultRefreshTTL = 30 * 24 * time.Hour
+// Session defaults: see Config.
+const (
+	DefaultRefreshTTL = 30 * 24 * time.Hour
+	DefaultSessionTTL = 90 * 24 * time.Hour
+	DefaultReuseGrace = 20 * time.Second
+	DefaultCheckCache = 10 * time.Second
+)
+
+// maxAgentLen bounds the user agent kept with a session.
+const maxAgentLen = 256
+
+// newSessionID returns a random session id (128 bits, base64url).
+func newSessionID() (string, error) {
+	b := make([]byte, 16)
+	if _, err := rand.Read(b); err != nil {
+		return "", fmt.Errorf("generate session id: %w", err)
+	}
+	return base64.RawURLEncoding.EncodeToString(b), nil
+}
+
+// clipAgent keeps a user agent printable and short.
+func clipAgent(ua string) string {
+	ua = strings.Map(func(r rune) rune {
+		if r < 0x20 || r == 0x7f || !utf8.ValidRune(r) {
+			return -1
+		}
+		return r
+	}, ua)
+	for len(ua) > maxAgentLen {
+		_, size := utf8.DecodeLastRuneInString(ua)
+		ua = ua[:len(ua)-size]
+	}
+	return ua
+}
 
 const refreshBytes = 32
 

@@ -15,10 +15,22 @@ import (
 type Config struct {
 	Store store.Store
 	Keys  *Keyring
-	// AccessTTL defaults to DefaultAccessTTL, RefreshTTL to
-	// DefaultRefreshTTL.
+	// AccessTTL defaults to DefaultAccessTTL, RefreshTTL (how long an
+	// unused refresh token lives) to DefaultRefreshTTL, SessionTTL (the
+	// absolute lifetime of a sign-in, however often it refreshes) to
+	// DefaultSessionTTL, ReuseGrace (how long a rotated refresh token
+	// still rotates, for two tabs racing on it) to DefaultReuseGrace and
+	// CheckCache (how long a node trusts what it learned about a session)
+	// to DefaultCheckCache.
 	AccessTTL  time.Duration
 	RefreshTTL time.Duration
+	SessionTTL time.Duration
+	ReuseGrace time.Duration
+	CheckCache time.Duration
+	// Ended is told the ids of sessions this service ended, after the
+	// store has recorded it: the node broadcasts them so that every node
+	// closes their sockets. May be nil.
+	Ended func(ids []string)
 	// Params are the argon2id costs for new hashes; zero means
 	// DefaultParams. Existing hashes are checked with their own.
 	Params Params
@@ -37,6 +49,10 @@ type Service struct {
 	keys       *Keyring
 	accessTTL  time.Duration
 	refreshTTL time.Duration
+	sessionTTL time.Duration
+	reuseGrace time.Duration
+	ended      func(ids []string)
+	checks     *checkCache
 	params     Params
 	now        func() time.Time
 	hashSlots  chan struct{}
@@ -56,8 +72,14 @@ func New(cfg Config) (*Service, error) {
 		keys:       cfg.Keys,
 		accessTTL:  orDefault(cfg.AccessTTL, DefaultAccessTTL),
 		refreshTTL: orDefault(cfg.RefreshTTL, DefaultRefreshTTL),
+		sessionTTL: orDefault(cfg.SessionTTL, DefaultSessionTTL),
+		reuseGrace: orDefault(cfg.ReuseGrace, DefaultReuseGrace),
+		ended:      cfg.Ended,
 		params:     cfg.Params,
 		now:        cfg.Now,
+	}
+	if s.ended == nil {
+		s.ended = func([]string) {}
 	}
 	if s.params == (Params{}) {
 		s.params = DefaultParams
@@ -65,6 +87,7 @@ func New(cfg Config) (*Service, error) {
 	if s.now == nil {
 		s.now = time.Now
 	}
+	s.checks = newCheckCache(orDefault(cfg.CheckCache, DefaultCheckCache), s.now)
 	n := cfg.MaxConcurrentHashes
 	if n <= 0 {
 		n = runtime.GOMAXPROCS(0)
@@ -88,9 +111,12 @@ func orDefault(d, def time.Duration) time.Duration {
 // AccessTTL returns how long the access tokens it issues are valid.
 func (s *Service) AccessTTL() time.Duration { return s.accessTTL }
 
+// RefreshTTL returns how long an unused refresh token stays valid.
+func (s *Service) RefreshTTL() time.Duration { return s.refreshTTL }
+
 // Signup creates an account and returns its first session. Invalid input is
 // a *protocol.DecodeError; a taken name (in any case) is ErrUsernameTaken.
-func (s *Service) Signup(ctx context.Context, username, password string) (protocol.Session, error) {
+func (s *Service) Signup(ctx context.Context, username, password, userAgent string) (protocol.Session, error) {
 	if err := protocol.CheckUsername(username); err != nil {
 		return protocol.Session{}, err
 	}
@@ -112,13 +138,14 @@ func (s *Service) Signup(ctx context.Context, username, password string) (protoc
 	if err != nil {
 		return protocol.Session{}, fmt.Errorf("signup: %w", err)
 	}
-	return s.newSession(ctx, u)
+	return s.newSession(ctx, u, userAgent)
 }
 
 // Login checks a username (case-insensitively) and password and returns a
 // new session. Unknown user and wrong password are both
-// ErrInvalidCredentials and take the same time.
-func (s *Service) Login(ctx context.Context, username, password string) (protocol.Session, error) {
+// ErrInvalidCredentials and take the same time. userAgent is kept to
+// name the session in the user's session list.
+func (s *Service) Login(ctx context.Context, username, password, userAgent string) (protocol.Session, error) {
 	if err := protocol.CheckUsername(username); err != nil {
 		return protocol.Session{}, err
 	}
@@ -147,12 +174,15 @@ func (s *Service) Login(ctx context.Context, username, password string) (protoco
 	if !ok || u.Name == "" {
 		return protocol.Session{}, ErrInvalidCredentials
 	}
-	return s.newSession(ctx, u)
+	return s.newSession(ctx, u, userAgent)
 }
 
-// Refresh exchanges a refresh token for a new session; the old refresh
-// token stops working. A bad, expired or used token is
-// ErrInvalidRefreshToken.
+// Refresh exchanges a refresh token for a new one in the same session,
+// and a new access token. A bad, expired or ended token is
+// ErrInvalidRefreshToken. A token that was already rotated more than
+// ReuseGrace ago is a replay (one of the two holders is a thief): the
+// whole session ends, on every node, and the answer is
+// ErrInvalidRefreshToken too.
 func (s *Service) Refresh(ctx context.Context, refreshToken string) (protocol.Session, error) {
 	if !wellFormedRefresh(refreshToken) {
 		return protocol.Session{}, ErrInvalidRefreshToken
@@ -163,51 +193,76 @@ func (s *Service) Refresh(ctx context.Context, refreshToken string) (protocol.Se
 	}
 	now := s.now()
 	rt := store.RefreshToken{Hash: nextHash, ExpiresAt: now.Add(s.refreshTTL)}
-	u, err := s.store.RotateRefreshToken(ctx, hashRefreshToken(refreshToken), rt, now)
-	if errors.Is(err, store.ErrNotFound) {
+	rot, err := s.store.RotateRefreshToken(ctx, hashRefreshToken(refreshToken), rt, now, s.reuseGrace)
+	switch {
+	case errors.Is(err, store.ErrReplayed):
+		s.endedIDs([]string{rot.Session.ID})
+		return protocol.Session{}, fmt.Errorf("%w: replayed; session ended", ErrInvalidRefreshToken)
+	case errors.Is(err, store.ErrNotFound):
 		return protocol.Session{}, ErrInvalidRefreshToken
-	}
-	if err != nil {
+	case err != nil:
 		return protocol.Session{}, fmt.Errorf("refresh: %w", err)
 	}
-	return s.session(u.Name, next, now)
+	return s.session(rot.User.Name, rot.Session, next, now)
 }
 
-// Logout revokes a refresh token. Revoking an unknown or malformed token is
-// not an error, so logging out twice is harmless. Access tokens already
-// issued stay valid until they expire (at most the access TTL).
+// Logout ends the session a refresh token belongs to, on every node.
+// Ending an unknown, malformed or ended token's session is not an error,
+// so logging out twice is harmless.
 func (s *Service) Logout(ctx context.Context, refreshToken string) error {
 	if !wellFormedRefresh(refreshToken) {
 		return nil
 	}
-	if err := s.store.DeleteRefreshToken(ctx, hashRefreshToken(refreshToken)); err != nil {
+	sess, err := s.store.SessionByToken(ctx, hashRefreshToken(refreshToken))
+	if errors.Is(err, store.ErrNotFound) {
+		return nil
+	}
+	if err != nil {
 		return fmt.Errorf("logout: %w", err)
 	}
-	return nil
+	return s.endOne(ctx, sess.UserID, sess.ID)
 }
 
-// Verify checks an access token and returns its user and expiry. Errors
-// wrap ErrTokenExpired or ErrTokenInvalid; see CloseCode.
-func (s *Service) Verify(token string) (user string, expiresAt time.Time, err error) {
-	return s.keys.Verify(token, s.now())
+// Verify checks an access token and that its session has not ended, and
+// returns its claims. Errors wrap ErrTokenExpired, ErrTokenInvalid or
+// ErrSessionEnded (see CloseCode), or are a store failure. What a node
+// learned about a session is cached for CheckCache, or until Forget.
+func (s *Service) Verify(ctx context.Context, token string) (Claims, error) {
+	c, err := s.keys.Verify(token, s.now())
+	if err != nil {
+		return Claims{}, err
+	}
+	if err := s.checkSession(ctx, c.Session); err != nil {
+		return Claims{}, err
+	}
+	return c, nil
 }
 
-// newSession stores a fresh refresh token for u and signs an access token.
-func (s *Service) newSession(ctx context.Context, u store.User) (protocol.Session, error) {
+// newSession starts a session for u and signs its first tokens.
+func (s *Service) newSession(ctx context.Context, u store.User, userAgent string) (protocol.Session, error) {
 	token, hash, err := newRefreshToken()
 	if err != nil {
 		return protocol.Session{}, err
 	}
-	now := s.now()
-	rt := store.RefreshToken{Hash: hash, UserID: u.ID, ExpiresAt: now.Add(s.refreshTTL)}
-	if err := s.store.SaveRefreshToken(ctx, rt); err != nil {
-		return protocol.Session{}, fmt.Errorf("save refresh token: %w", err)
+	sid, err := newSessionID()
+	if err != nil {
+		return protocol.Session{}, err
 	}
-	return s.session(u.Name, token, now)
+	now := s.now()
+	sess := store.Session{ID: sid, UserID: u.ID, UserAgent: clipAgent(userAgent), CreatedAt: now, LastSeen: now, ExpiresAt: now.Add(s.sessionTTL)}
+	rt := store.RefreshToken{Hash: hash, ExpiresAt: now.Add(s.refreshTTL)}
+	if err := s.store.CreateSession(ctx, sess, rt); err != nil {
+		return protocol.Session{}, fmt.Errorf("save session: %w", err)
+	}
+	return s.session(u.Name, sess, token, now)
 }
 
-func (s *Service) session(user, refreshToken string, now time.Time) (protocol.Session, error) {
-	access, exp, err := s.keys.Sign(user, now, s.accessTTL)
+// session signs an access token for user in sess. Neither token outlives
+// the session: the stored refresh token is capped by the store's check of
+// the session's expiry, the access token here.
+func (s *Service) session(user string, sess store.Session, refreshToken string, now time.Time) (protocol.Session, error) {
+	ttl := min(s.accessTTL, sess.ExpiresAt.Sub(now))
+	access, exp, err := s.keys.Sign(user, sess.ID, now, ttl)
 	if err != nil {
 		return protocol.Session{}, err
 	}

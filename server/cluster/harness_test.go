@@ -140,7 +140,7 @@ func (c *cluster) args() []string {
 // real signup costs an argon2id hash (tens of milliseconds of CPU) by design.
 func (c *cluster) token(user string) string {
 	c.t.Helper()
-	tok, _, err := c.keyring.Sign(user, time.Now(), time.Hour)
+	tok, _, err := c.keyring.Sign(user, "minted-"+user, time.Now(), time.Hour)
 	if err != nil {
 		c.t.Fatal(err)
 	}

@@ -152,7 +152,7 @@ func (o *Options) check() error {
 }
 
 func (o *Options) token(user string) (string, error) {
-	tok, _, err := o.Keys.Sign(user, time.Now(), 24*time.Hour)
+	tok, _, err := o.Keys.Sign(user, "", time.Now(), 24*time.Hour)
 	if err != nil {
 		return "", fmt.Errorf("sign token for %s: %w", user, err)
 	}

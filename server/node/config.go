@@ -37,6 +37,13 @@ type Config struct {
 	DrainDelay     time.Duration
 	AccessTTL      time.Duration
 	PresenceTTL    time.Duration
+	// Sessions: see auth.Config. SessionSweep is how often expired
+	// refresh tokens and sessions are deleted.
+	RefreshTTL   time.Duration
+	SessionTTL   time.Duration
+	RefreshGrace time.Duration
+	SessionCache time.Duration
+	SessionSweep time.Duration
 	// Reconcile is how often each active room compares what it delivered
 	// with the store's head.
 	Reconcile time.Duration
@@ -88,6 +95,11 @@ var envVars = []envVar{
 	{"max-conns-per-user", "PARLEY_MAX_CONNS_PER_USER"},
 	{"max-conns-per-addr", "PARLEY_MAX_CONNS_PER_ADDR"},
 	{"max-unauth-per-addr", "PARLEY_MAX_UNAUTH_PER_ADDR"},
+	{"refresh-ttl", "PARLEY_REFRESH_TTL"},
+	{"session-ttl", "PARLEY_SESSION_TTL"},
+	{"refresh-grace", "PARLEY_REFRESH_GRACE"},
+	{"session-cache", "PARLEY_SESSION_CACHE"},
+	{"session-sweep", "PARLEY_SESSION_SWEEP"},
 }
 
 // ParseFlags reads a Config from command-line arguments, falling back to the
@@ -120,6 +132,11 @@ func ParseFlags(name string, args []string, getenv func(string) string, out io.W
 	fs.IntVar(&c.MaxConnsPerUser, "max-conns-per-user", ws.DefaultMaxConnsPerUser, "open WebSockets one account may hold on this node; more are closed after auth with 4006")
 	fs.IntVar(&c.MaxConnsPerAddr, "max-conns-per-addr", ws.DefaultMaxConnsPerAddr, "open WebSockets from one client address (IPv6: one /64) on this node; more get HTTP 429")
 	fs.IntVar(&c.MaxUnauthPerAddr, "max-unauth-per-addr", ws.DefaultMaxUnauthPerAddr, "WebSockets from one client address (IPv6: one /64) that have not sent auth yet; more get HTTP 429")
+	fs.DurationVar(&c.RefreshTTL, "refresh-ttl", auth.DefaultRefreshTTL, "how long an unused refresh token stays valid (each refresh starts it again)")
+	fs.DurationVar(&c.SessionTTL, "session-ttl", auth.DefaultSessionTTL, "absolute session lifetime: after it, sign in again however often the session refreshed")
+	fs.DurationVar(&c.RefreshGrace, "refresh-grace", auth.DefaultReuseGrace, "how long a rotated refresh token still works (two tabs racing); presented later, it ends its whole session")
+	fs.DurationVar(&c.SessionCache, "session-cache", auth.DefaultCheckCache, "how long a node trusts what it read about a session without a broadcast (the longest an ended session's token still works on a node that missed the broadcast)")
+	fs.DurationVar(&c.SessionSweep, "session-sweep", time.Hour, "how often expired refresh tokens and sessions are deleted")
 	fs.StringVar(&proxies, "trusted-proxies", "", "comma-separated CIDRs of reverse proxies whose X-Forwarded-For names the client (for rate limits and logs)")
 	fs.Usage = func() {
 		fmt.Fprintf(out, "Usage: %s [flags]\n\nServes Parley: the web app, the HTTP API and the WebSocket endpoint.\n\nFlags (each also read from its environment variable):\n", name)
@@ -208,6 +225,15 @@ func (c Config) validate() error {
 	}
 	if c.MaxConnsPerUser < 1 || c.MaxConnsPerAddr < 1 || c.MaxUnauthPerAddr < 1 {
 		return errors.New("--max-conns-per-user, --max-conns-per-addr and --max-unauth-per-addr must be at least 1")
+	}
+	if c.RefreshTTL <= 0 || c.SessionTTL <= 0 || c.SessionSweep <= 0 {
+		return errors.New("--refresh-ttl, --session-ttl and --session-sweep must be positive")
+	}
+	if c.RefreshGrace <= 0 || c.RefreshGrace > time.Minute {
+		return errors.New("--refresh-grace must be above 0 and at most 1m")
+	}
+	if c.SessionCache <= 0 || c.SessionCache > time.Minute {
+		return errors.New("--session-cache must be above 0 and at most 1m")
 	}
 	if c.PGMaxConns < 1 {
 		return errors.New("--pg-max-conns must be at least 1")

@@ -21,19 +21,35 @@ import (
 // buildHTTP creates the auth service, the API, the WebSocket server and the
 // web app, and routes them.
 func (n *Node) buildHTTP() error {
-	svc, err := auth.New(auth.Config{Store: n.store, Keys: n.keys, AccessTTL: n.cfg.AccessTTL, Params: n.cfg.PasswordParams})
+	svc, err := auth.New(auth.Config{
+		Store:      n.store,
+		Keys:       n.keys,
+		AccessTTL:  n.cfg.AccessTTL,
+		RefreshTTL: n.cfg.RefreshTTL,
+		SessionTTL: n.cfg.SessionTTL,
+		ReuseGrace: n.cfg.RefreshGrace,
+		CheckCache: n.cfg.SessionCache,
+		Ended:      n.sessions.endedHere,
+		Params:     n.cfg.PasswordParams,
+	})
 	if err != nil {
 		return fmt.Errorf("create auth service: %w", err)
 	}
+	n.auth = svc
 	apiHandler, err := api.New(api.Config{Auth: svc, Store: n.store, Logger: n.log, ClientIP: n.clientIP})
 	if err != nil {
 		return fmt.Errorf("create api: %w", err)
 	}
 	n.ws = ws.New(ws.Config{
-		Hub:            n.hub,
-		Store:          n.store,
-		Verify:         svc.Verify,
+		Hub:   n.hub,
+		Store: n.store,
+		Verify: func(ctx context.Context, token string) (ws.Identity, error) {
+			c, err := svc.Verify(ctx, token)
+			return ws.Identity{User: c.User, Session: c.Session, Expires: c.ExpiresAt}, err
+		},
 		Expired:        func(err error) bool { return errors.Is(err, auth.ErrTokenExpired) },
+		Ended:          func(err error) bool { return errors.Is(err, auth.ErrSessionEnded) },
+		Invalid:        func(err error) bool { return errors.Is(err, auth.ErrTokenInvalid) },
 		OriginPatterns: n.cfg.AllowedOrigins,
 		NodeID:         n.cfg.NodeID,
 		Logger:         n.log,

@@ -35,6 +35,8 @@ type Node struct {
 	presence presence.Presence
 	hub      *hub.Hub
 	ws       *ws.Server
+	auth     *auth.Service
+	sessions *sessionEvents
 	// root serves every request: the starting handler until the store
 	// answers, then the full mux.
 	root    switchHandler
@@ -62,6 +64,9 @@ func (n *Node) open(ctx context.Context) error {
 		return err
 	}
 	if err := n.openSync(ctx); err != nil {
+		return err
+	}
+	if err := n.openSessionEvents(); err != nil {
 		return err
 	}
 	n.hub = hub.New(hub.Config{Store: n.store, Broker: n.broker, Presence: n.presence, Logger: n.log, Reconcile: n.cfg.Reconcile})
@@ -232,6 +237,13 @@ func (n *Node) Serve(ctx context.Context, ln net.Listener) error {
 	hubCtx, stopHub := context.WithCancel(context.Background())
 	hubDone := make(chan error, 1)
 	go func() { hubDone <- n.hub.Run(hubCtx) }()
+	sessDone := make(chan error, 1)
+	go func() { sessDone <- n.sessions.run(hubCtx) }()
+	sweepDone := make(chan struct{})
+	go func() {
+		defer close(sweepDone)
+		sweep(hubCtx, n.auth, n.cfg.SessionSweep, n)
+	}()
 	n.ready.Store(true)
 	n.log.Info("serving", "addr", ln.Addr().String(), "node", n.cfg.NodeID)
 
@@ -245,6 +257,10 @@ func (n *Node) Serve(ctx context.Context, ln net.Listener) error {
 	if herr := <-hubDone; herr != nil && err == nil {
 		err = herr
 	}
+	if serr := <-sessDone; serr != nil && err == nil {
+		err = serr
+	}
+	<-sweepDone
 	n.Close()
 	return err
 }

@@ -112,11 +112,11 @@ func TestTokensRefused(t *testing.T) {
 	t.Parallel()
 	n := startNode(t)
 	signup(t, n.URL, "erin")
-	expired, _, err := n.Keys.Sign("erin", time.Now().Add(-time.Hour), time.Minute)
+	expired, _, err := n.Keys.Sign("erin", "minted", time.Now().Add(-time.Hour), time.Minute)
 	if err != nil {
 		t.Fatal(err)
 	}
-	good, _, err := n.Keys.Sign("erin", time.Now(), time.Minute)
+	good, _, err := n.Keys.Sign("erin", "minted", time.Now(), time.Minute)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -387,7 +387,7 @@ func TestExpiringTokenAsksForReauthThenCloses(t *testing.T) {
 	t.Parallel()
 	n := startNode(t)
 	signup(t, n.URL, "judy")
-	short, _, err := n.Keys.Sign("judy", time.Now(), 2*time.Second)
+	short, _, err := n.Keys.Sign("judy", "minted", time.Now(), 2*time.Second)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -406,7 +406,7 @@ func TestExpiringTokenAsksForReauthThenCloses(t *testing.T) {
 	// the first one is server/ws's TestConnTokenRefreshOutlivesFirstExpiry,
 	// on a fake clock.
 	c2 := dialRaw(t, n.URL, n.URL)
-	short2, _, err := n.Keys.Sign("judy", time.Now(), 2*time.Second)
+	short2, _, err := n.Keys.Sign("judy", "minted", time.Now(), 2*time.Second)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -414,7 +414,7 @@ func TestExpiringTokenAsksForReauthThenCloses(t *testing.T) {
 	if f := c2.next(); f.Type != protocol.TypeReauth {
 		t.Fatalf("got %+v, want reauth", f)
 	}
-	fresh, _, err := n.Keys.Sign("judy", time.Now(), 30*time.Second)
+	fresh, _, err := n.Keys.Sign("judy", "minted", time.Now(), 30*time.Second)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -51,6 +51,31 @@ CREATE TABLE messages (
 );
 CREATE UNIQUE INDEX messages_author_cid ON messages(author, cid) WHERE cid <> '';
 `},
+	// Sessions: see the SQLite migration of the same version.
+	{version: 2, name: "sessions and token families", sql: `
+CREATE TABLE sessions (
+	id         TEXT        PRIMARY KEY,
+	user_id    BIGINT      NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+	user_agent TEXT        NOT NULL DEFAULT '',
+	created_at TIMESTAMPTZ NOT NULL,
+	last_seen  TIMESTAMPTZ NOT NULL,
+	expires_at TIMESTAMPTZ NOT NULL,
+	ended_at   TIMESTAMPTZ
+);
+CREATE INDEX sessions_user ON sessions(user_id);
+CREATE INDEX sessions_expires ON sessions(expires_at);
+INSERT INTO sessions (id, user_id, created_at, last_seen, expires_at)
+	SELECT 'legacy-' || left(hash, 32), user_id, expires_at - interval '30 days', expires_at - interval '30 days', expires_at
+	FROM refresh_tokens;
+ALTER TABLE refresh_tokens ADD COLUMN session_id TEXT REFERENCES sessions(id) ON DELETE CASCADE;
+UPDATE refresh_tokens SET session_id = 'legacy-' || left(hash, 32);
+ALTER TABLE refresh_tokens ALTER COLUMN session_id SET NOT NULL;
+ALTER TABLE refresh_tokens DROP COLUMN user_id;
+ALTER TABLE refresh_tokens ADD COLUMN rotated_at TIMESTAMPTZ;
+CREATE INDEX refresh_tokens_session ON refresh_tokens(session_id);
+CREATE INDEX refresh_tokens_expires ON refresh_tokens(expires_at);
+ALTER TABLE users ADD COLUMN deleted_at TIMESTAMPTZ;
+`},
 }
 
 // migrate applies the migrations the database lacks in one transaction,

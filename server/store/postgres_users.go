@@ -3,10 +3,8 @@ package store
 import (
 	"context"
 	"fmt"
-	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgconn"
 )
 
 // CreateUser stores a new account; ErrConflict if the name is taken in any
@@ -22,10 +20,10 @@ func (p *Postgres) CreateUser(ctx context.Context, name, passwordHash string) (U
 	return u, nil
 }
 
-// UserByName finds an account by name, in any letter case.
+// UserByName finds a live account by name, in any letter case.
 func (p *Postgres) UserByName(ctx context.Context, name string) (User, error) {
 	u, err := pgScanUser(p.pool.QueryRow(ctx,
-		`SELECT id, name, password_hash, created_at FROM users WHERE name_key = $1`, nameKey(name)))
+		`SELECT id, name, password_hash, created_at FROM users WHERE name_key = $1 AND deleted_at IS NULL`, nameKey(name)))
 	if err != nil {
 		return User{}, fmt.Errorf("find user %q: %w", name, err)
 	}
@@ -41,56 +39,37 @@ func pgScanUser(row pgx.Row) (User, error) {
 	return u, nil
 }
 
-// SaveRefreshToken stores t; ErrNotFound if its user does not exist,
-// ErrConflict if its hash is already stored.
-func (p *Postgres) SaveRefreshToken(ctx context.Context, t RefreshToken) error {
-	if err := pgInsertToken(ctx, p.pool, t); err != nil {
-		return fmt.Errorf("save refresh token: %w", err)
+// SetPasswordHash replaces a live account's password hash.
+func (p *Postgres) SetPasswordHash(ctx context.Context, userID int64, hash string) error {
+	tag, err := p.pool.Exec(ctx, `UPDATE users SET password_hash = $1 WHERE id = $2 AND deleted_at IS NULL`, hash, userID)
+	if err != nil {
+		return fmt.Errorf("set password of user %d: %w", userID, pgErr(err))
+	}
+	if tag.RowsAffected() == 0 {
+		return fmt.Errorf("set password of user %d: %w", userID, ErrNotFound)
 	}
 	return nil
 }
 
-// pgExecer is what a pool and a transaction share.
-type pgExecer interface {
-	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
-}
-
-func pgInsertToken(ctx context.Context, db pgExecer, t RefreshToken) error {
-	_, err := db.Exec(ctx, `INSERT INTO refresh_tokens (hash, user_id, expires_at) VALUES ($1, $2, $3)`,
-		t.Hash, t.UserID, t.ExpiresAt.UTC().Truncate(time.Millisecond))
-	return pgErr(err)
-}
-
-// RotateRefreshToken atomically replaces the live token oldHash by next,
-// saved for the old token's user, and returns that user.
-func (p *Postgres) RotateRefreshToken(ctx context.Context, oldHash string, next RefreshToken, at time.Time) (User, error) {
-	var u User
+// DeleteUser turns an account into a tombstone: see Store.DeleteUser.
+func (p *Postgres) DeleteUser(ctx context.Context, userID int64) ([]string, error) {
+	var ended []string
 	err := p.tx(ctx, func(tx pgx.Tx) error {
-		var userID int64
+		var name string
 		err := tx.QueryRow(ctx,
-			`DELETE FROM refresh_tokens WHERE hash = $1 AND expires_at > $2 RETURNING user_id`,
-			oldHash, at.UTC().Truncate(time.Millisecond)).Scan(&userID)
+			`UPDATE users SET password_hash = '', deleted_at = $1 WHERE id = $2 AND deleted_at IS NULL RETURNING name`,
+			now(), userID).Scan(&name)
 		if err != nil {
 			return pgErr(err)
 		}
-		next.UserID = userID
-		if err := pgInsertToken(ctx, tx, next); err != nil {
+		if ended, err = pgEndSessions(ctx, tx, userID, ""); err != nil {
 			return err
 		}
-		u, err = pgScanUser(tx.QueryRow(ctx,
-			`SELECT id, name, password_hash, created_at FROM users WHERE id = $1`, userID))
-		return err
+		_, err = tx.Exec(ctx, `DELETE FROM memberships WHERE user_name = $1`, name)
+		return pgErr(err)
 	})
 	if err != nil {
-		return User{}, fmt.Errorf("rotate refresh token: %w", err)
+		return nil, fmt.Errorf("delete user %d: %w", userID, err)
 	}
-	return u, nil
-}
-
-// DeleteRefreshToken revokes a token; revoking a missing one is no error.
-func (p *Postgres) DeleteRefreshToken(ctx context.Context, hash string) error {
-	if _, err := p.pool.Exec(ctx, `DELETE FROM refresh_tokens WHERE hash = $1`, hash); err != nil {
-		return fmt.Errorf("delete refresh token: %w", pgErr(err))
-	}
-	return nil
+	return ended, nil
 }

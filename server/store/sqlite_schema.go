@@ -47,6 +47,39 @@ CREATE TABLE messages (
 ) WITHOUT ROWID;
 CREATE UNIQUE INDEX messages_author_cid ON messages(author, cid) WHERE cid <> '';
 `},
+	// Sessions: every refresh token belongs to one (its family); a
+	// rotated token is kept (rotated_at) to detect replay. Each token
+	// from before becomes a session of its own. Deleted accounts keep
+	// their row as a tombstone (deleted_at) so the name stays reserved.
+	{version: 2, name: "sessions and token families", sql: `
+CREATE TABLE sessions (
+	id         TEXT    PRIMARY KEY,
+	user_id    INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+	user_agent TEXT    NOT NULL DEFAULT '',
+	created_at INTEGER NOT NULL,
+	last_seen  INTEGER NOT NULL,
+	expires_at INTEGER NOT NULL,
+	ended_at   INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX sessions_user ON sessions(user_id);
+CREATE INDEX sessions_expires ON sessions(expires_at);
+INSERT INTO sessions (id, user_id, created_at, last_seen, expires_at)
+	SELECT 'legacy-' || substr(hash, 1, 32), user_id, expires_at - 2592000000, expires_at - 2592000000, expires_at
+	FROM refresh_tokens;
+CREATE TABLE refresh_tokens_v2 (
+	hash       TEXT    PRIMARY KEY,
+	session_id TEXT    NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
+	expires_at INTEGER NOT NULL,
+	rotated_at INTEGER NOT NULL DEFAULT 0
+);
+INSERT INTO refresh_tokens_v2 (hash, session_id, expires_at)
+	SELECT hash, 'legacy-' || substr(hash, 1, 32), expires_at FROM refresh_tokens;
+DROP TABLE refresh_tokens;
+ALTER TABLE refresh_tokens_v2 RENAME TO refresh_tokens;
+CREATE INDEX refresh_tokens_session ON refresh_tokens(session_id);
+CREATE INDEX refresh_tokens_expires ON refresh_tokens(expires_at);
+ALTER TABLE users ADD COLUMN deleted_at INTEGER NOT NULL DEFAULT 0;
+`},
 }
 
 // migrate applies the migrations the database lacks, all in one

@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"time"
 )
 
 // CreateUser stores a new account; ErrConflict if the name is taken in any
@@ -20,10 +19,10 @@ func (s *SQLite) CreateUser(ctx context.Context, name, passwordHash string) (Use
 	return u, nil
 }
 
-// UserByName finds an account by name, in any letter case.
+// UserByName finds a live account by name, in any letter case.
 func (s *SQLite) UserByName(ctx context.Context, name string) (User, error) {
 	u, err := sqliteScanUser(s.r.QueryRowContext(ctx,
-		`SELECT id, name, password_hash, created_at FROM users WHERE name_key = ?`, nameKey(name)))
+		`SELECT id, name, password_hash, created_at FROM users WHERE name_key = ? AND deleted_at = 0`, nameKey(name)))
 	if err != nil {
 		return User{}, fmt.Errorf("find user %q: %w", name, err)
 	}
@@ -40,56 +39,37 @@ func sqliteScanUser(row *sql.Row) (User, error) {
 	return u, nil
 }
 
-// SaveRefreshToken stores t; ErrNotFound if its user does not exist,
-// ErrConflict if its hash is already stored.
-func (s *SQLite) SaveRefreshToken(ctx context.Context, t RefreshToken) error {
-	if err := sqliteInsertToken(ctx, s.w, t); err != nil {
-		return fmt.Errorf("save refresh token: %w", err)
+// SetPasswordHash replaces a live account's password hash.
+func (s *SQLite) SetPasswordHash(ctx context.Context, userID int64, hash string) error {
+	res, err := s.w.ExecContext(ctx, `UPDATE users SET password_hash = ? WHERE id = ? AND deleted_at = 0`, hash, userID)
+	if err != nil {
+		return fmt.Errorf("set password of user %d: %w", userID, sqliteErr(err))
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return fmt.Errorf("set password of user %d: %w", userID, ErrNotFound)
 	}
 	return nil
 }
 
-// sqliteExecer is what *sql.DB and *sql.Tx share.
-type sqliteExecer interface {
-	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
-}
-
-func sqliteInsertToken(ctx context.Context, db sqliteExecer, t RefreshToken) error {
-	_, err := db.ExecContext(ctx, `INSERT INTO refresh_tokens (hash, user_id, expires_at) VALUES (?, ?, ?)`,
-		t.Hash, t.UserID, t.ExpiresAt.UnixMilli())
-	return sqliteErr(err)
-}
-
-// RotateRefreshToken atomically replaces the live token oldHash by next,
-// saved for the old token's user, and returns that user.
-func (s *SQLite) RotateRefreshToken(ctx context.Context, oldHash string, next RefreshToken, at time.Time) (User, error) {
-	var u User
+// DeleteUser turns an account into a tombstone: see Store.DeleteUser.
+func (s *SQLite) DeleteUser(ctx context.Context, userID int64) ([]string, error) {
+	var ended []string
 	err := s.writeTx(ctx, func(tx *sql.Tx) error {
-		var userID int64
+		var name string
 		err := tx.QueryRowContext(ctx,
-			`DELETE FROM refresh_tokens WHERE hash = ? AND expires_at > ? RETURNING user_id`,
-			oldHash, at.UnixMilli()).Scan(&userID)
+			`UPDATE users SET password_hash = '', deleted_at = ? WHERE id = ? AND deleted_at = 0 RETURNING name`,
+			now().UnixMilli(), userID).Scan(&name)
 		if err != nil {
 			return sqliteErr(err)
 		}
-		next.UserID = userID
-		if err := sqliteInsertToken(ctx, tx, next); err != nil {
+		if ended, err = sqliteEndSessions(ctx, tx, userID, ""); err != nil {
 			return err
 		}
-		u, err = sqliteScanUser(tx.QueryRowContext(ctx,
-			`SELECT id, name, password_hash, created_at FROM users WHERE id = ?`, userID))
-		return err
+		_, err = tx.ExecContext(ctx, `DELETE FROM memberships WHERE user_name = ?`, name)
+		return sqliteErr(err)
 	})
 	if err != nil {
-		return User{}, fmt.Errorf("rotate refresh token: %w", err)
+		return nil, fmt.Errorf("delete user %d: %w", userID, err)
 	}
-	return u, nil
-}
-
-// DeleteRefreshToken revokes a token; revoking a missing one is no error.
-func (s *SQLite) DeleteRefreshToken(ctx context.Context, hash string) error {
-	if _, err := s.w.ExecContext(ctx, `DELETE FROM refresh_tokens WHERE hash = ?`, hash); err != nil {
-		return fmt.Errorf("delete refresh token: %w", sqliteErr(err))
-	}
-	return nil
+	return ended, nil
 }

@@ -14,6 +14,10 @@ import (
 var (
 	ErrNotFound = errors.New("not found")
 	ErrConflict = errors.New("already exists")
+	// ErrReplayed: a refresh token that was already rotated, longer ago
+	// than the grace window, was presented again. The store has ended
+	// its session (the whole token family) by the time it returns this.
+	ErrReplayed = errors.New("refresh token replayed")
 )
 
 // User is an account.
@@ -24,11 +28,36 @@ type User struct {
 	CreatedAt    time.Time
 }
 
-// RefreshToken is a stored refresh token. Only its hash is kept.
+// RefreshToken is a stored refresh token. Only its hash is kept. Every
+// token belongs to a session: the tokens of one session are its family.
 type RefreshToken struct {
 	Hash      string
-	UserID    int64
+	SessionID string
 	ExpiresAt time.Time
+}
+
+// Session is one sign-in: the refresh tokens rotated from one login share
+// it, and access tokens name it in their sid claim. It lives until
+// ExpiresAt (the absolute lifetime) unless it is ended first. An ended
+// session keeps its row (EndedAt set, its refresh tokens gone) until
+// PurgeExpired, so that a node can tell its access tokens are revoked.
+type Session struct {
+	ID        string
+	UserID    int64
+	UserAgent string
+	CreatedAt time.Time
+	LastSeen  time.Time // the last login or refresh
+	ExpiresAt time.Time
+	EndedAt   time.Time // zero while the session is live
+}
+
+// Ended reports whether the session was ended (signed out, revoked).
+func (s Session) Ended() bool { return !s.EndedAt.IsZero() }
+
+// Rotation is what a successful RotateRefreshToken returns.
+type Rotation struct {
+	User    User
+	Session Session
 }
 
 // Room is a chat room. Epoch is set once when the room is created (a random
@@ -77,16 +106,40 @@ type Page struct {
 // stored.
 type Store interface {
 	CreateUser(ctx context.Context, name, passwordHash string) (User, error) // ErrConflict if taken (case-insensitive)
-	UserByName(ctx context.Context, name string) (User, error)               // ErrNotFound; case-insensitive lookup
+	UserByName(ctx context.Context, name string) (User, error)               // ErrNotFound (also for a deleted account); case-insensitive lookup
+	SetPasswordHash(ctx context.Context, userID int64, hash string) error    // ErrNotFound for an unknown or deleted user
+	// DeleteUser deletes an account: its sessions end, its memberships
+	// go, its name stays reserved (a tombstone:
+	// UserByName no longer finds it, CreateUser of the name is still
+	// ErrConflict) and its messages stay, under that name. It returns the
+	// ids of the sessions it ended. ErrNotFound for an unknown user.
+	DeleteUser(ctx context.Context, userID int64) (sessions []string, err error)
 
-	SaveRefreshToken(ctx context.Context, t RefreshToken) error // ErrNotFound for an unknown user, ErrConflict for a stored hash
-	// RotateRefreshToken atomically deletes the token with oldHash (which
-	// must exist and not be expired at now) and saves next for the same
-	// user (next.UserID is ignored); it returns that user. A token is
-	// expired once now >= ExpiresAt. A missing or expired token is
-	// ErrNotFound, and then nothing is saved.
-	RotateRefreshToken(ctx context.Context, oldHash string, next RefreshToken, now time.Time) (User, error)
-	DeleteRefreshToken(ctx context.Context, hash string) error // no error if missing
+	// CreateSession stores s and its first refresh token (first.SessionID
+	// is ignored). ErrNotFound for an unknown user, ErrConflict for a
+	// stored id or hash.
+	CreateSession(ctx context.Context, s Session, first RefreshToken) error
+	// RotateRefreshToken exchanges the token with oldHash for next, in the
+	// same session (next.SessionID is ignored), and sets the session's
+	// LastSeen to now. The old token must exist, not be expired at now (a
+	// token or session is expired once now >= ExpiresAt), its session
+	// must not have ended and, if the token was rotated before, that must
+	// be less than grace ago (two tabs racing on one token both get a new
+	// one). A missing or expired token is ErrNotFound and nothing
+	// changes. A token rotated grace or longer ago is ErrReplayed: its
+	// whole session is ended, and the returned Rotation names it.
+	RotateRefreshToken(ctx context.Context, oldHash string, next RefreshToken, now time.Time, grace time.Duration) (Rotation, error)
+	SessionByToken(ctx context.Context, hash string) (Session, error)             // ErrNotFound; the token may be rotated, or expired until purged
+	Session(ctx context.Context, id string) (Session, error)                      // ErrNotFound when unknown or purged; ended ones too until purged
+	Sessions(ctx context.Context, userID int64, now time.Time) ([]Session, error) // the live ones (not ended, not expired), oldest first
+	EndSession(ctx context.Context, userID int64, id string) error                // ErrNotFound unless it is a live session of the user
+	// EndSessions ends every live session of the user except the one with
+	// id except (none when empty) and returns the ids it ended.
+	EndSessions(ctx context.Context, userID int64, except string) ([]string, error)
+	// PurgeExpired deletes refresh tokens expired at now, and sessions
+	// that expired or ended keep or longer before now; it returns how
+	// many rows went. keep must outlive the access tokens of a session.
+	PurgeExpired(ctx context.Context, now time.Time, keep time.Duration) (int64, error)
 
 	CreateRoom(ctx context.Context, name, createdBy string) (Room, error) // ErrConflict if it exists
 	EnsureRoom(ctx context.Context, name string) (Room, error)            // create if missing (system rooms)

@@ -29,6 +29,7 @@ type conn struct {
 	unauthCounted bool
 	userCounted   bool
 
+	sid      atomic.Pointer[string] // the session of the token last accepted
 	authed   atomic.Bool
 	batch    atomic.Bool  // the client asked for protocol.FeatureBatch
 	lastRead atomic.Int64 // unix nanoseconds
@@ -350,15 +351,12 @@ func (c *conn) authenticate(ctx context.Context) bool {
 		c.kill(protocol.CloseUnauthorized, "invalid token")
 		return false
 	}
-	user, exp, err := c.s.cfg.Verify(f.Token)
+	id, err := c.s.cfg.Verify(ctx, f.Token)
 	if err != nil {
-		if c.s.cfg.Expired(err) {
-			c.kill(protocol.CloseTokenExpired, "token expired")
-		} else {
-			c.kill(protocol.CloseUnauthorized, "invalid token")
-		}
+		c.refuse(err)
 		return false
 	}
+	user, exp := id.User, id.Expires
 	c.user = user
 	if !c.s.authed(c) {
 		c.kill(protocol.CloseTooManyConnections, "too many connections for this account")
@@ -369,12 +367,37 @@ func (c *conn) authenticate(ctx context.Context) bool {
 		c.batch.Store(true)
 		features = append(features, protocol.FeatureBatch)
 	}
+	c.sid.Store(&id.Session)
 	c.expires.Store(exp.UnixNano())
 	c.lastRead.Store(c.s.cfg.Now().UnixNano())
 	c.authed.Store(true)
 	c.rearmTimer()
 	c.reply(protocol.Frame{Type: protocol.TypeWelcome, User: user, Node: c.s.cfg.NodeID, Heartbeat: protocol.PingInterval.Milliseconds(), Features: features})
 	return true
+}
+
+// refuse closes the connection for a token Verify refused.
+func (c *conn) refuse(err error) {
+	switch {
+	case c.s.cfg.Expired(err):
+		c.kill(protocol.CloseTokenExpired, "token expired")
+	case c.s.cfg.Ended(err):
+		c.kill(protocol.CloseSessionEnded, "session ended; sign in again")
+	case c.s.cfg.Invalid(err):
+		c.s.log.Debug("token refused", "remote", c.remote, "err", err)
+		c.kill(protocol.CloseUnauthorized, "invalid token")
+	default:
+		c.s.log.Warn("cannot check a token now; the client will come back", "remote", c.remote, "err", err)
+		c.kill(protocol.CloseGoingAway, "cannot check the token now; reconnect")
+	}
+}
+
+// session returns the session id of the connection's token.
+func (c *conn) session() string {
+	if p := c.sid.Load(); p != nil {
+		return *p
+	}
+	return ""
 }
 
 func (c *conn) rearmTimer() {

@@ -32,7 +32,7 @@ func (c *conn) handle(ctx context.Context, f protocol.Frame) {
 	case protocol.TypeTyping:
 		c.typing(ctx, f)
 	case protocol.TypeToken:
-		c.refreshToken(f)
+		c.refreshToken(ctx, f)
 	case protocol.TypeAuth:
 		c.replyError(protocol.ErrBadRequest, "", "already authenticated")
 	}
@@ -194,12 +194,18 @@ func (c *conn) typing(ctx context.Context, f protocol.Frame) {
 	c.s.cfg.Hub.PublishTyping(ctx, f.Room, c.user)
 }
 
-func (c *conn) refreshToken(f protocol.Frame) {
-	user, exp, err := c.s.cfg.Verify(f.Token)
-	if err != nil || user != c.user {
+func (c *conn) refreshToken(ctx context.Context, f protocol.Frame) {
+	id, err := c.s.cfg.Verify(ctx, f.Token)
+	if err != nil && c.s.cfg.Ended(err) {
+		c.kill(protocol.CloseSessionEnded, "session ended; sign in again")
+		return
+	}
+	if err != nil || id.User != c.user {
 		c.replyError(protocol.ErrUnauthorized, "", "token rejected")
 		return
 	}
+	exp := id.Expires
+	c.sid.Store(&id.Session)
 	if exp.UnixNano() > c.expires.Load() {
 		c.expires.Store(exp.UnixNano())
 		c.rearmTimer()

@@ -31,11 +31,16 @@ import (
 type Config struct {
 	Hub   *hub.Hub
 	Store store.Store
-	// Verify checks an access token and returns its user and expiry.
-	Verify func(token string) (user string, expires time.Time, err error)
-	// Expired reports whether a Verify error means "expired" rather than
-	// "invalid".
+	// Verify checks an access token (and that its session has not
+	// ended) and says whose it is.
+	Verify func(ctx context.Context, token string) (Identity, error)
+	// Expired reports whether a Verify error means "expired", Ended
+	// whether it means "the session ended", Invalid whether it means
+	// "invalid" (default: every error). Any other error is a failure to
+	// check (the store is down): the client is asked to come back later.
 	Expired func(error) bool
+	Ended   func(error) bool
+	Invalid func(error) bool
 	// OriginPatterns lists extra allowed Origin host patterns; the
 	// request's own host is always allowed.
 	OriginPatterns []string
@@ -133,6 +138,19 @@ func (c *Config) defaults() {
 	if c.Expired == nil {
 		c.Expired = func(error) bool { return false }
 	}
+	if c.Ended == nil {
+		c.Ended = func(error) bool { return false }
+	}
+	if c.Invalid == nil {
+		c.Invalid = func(error) bool { return true }
+	}
+}
+
+// Identity is what a verified access token says.
+type Identity struct {
+	User    string
+	Session string // the session id (sid); empty for tokens without one
+	Expires time.Time
 }
 
 // Server is the /ws handler. It tracks its connections itself, because
@@ -313,6 +331,44 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		c.serve(ctx)
 		s.forget(c)
 	}()
+}
+
+// EndSessions closes every connection of sessions ids with
+// CloseSessionEnded: they were signed out.
+func (s *Server) EndSessions(ids []string) int {
+	ended := make(map[string]bool, len(ids))
+	for _, id := range ids {
+		if id != "" {
+			ended[id] = true
+		}
+	}
+	n := 0
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for c := range s.conns {
+		if ended[c.session()] {
+			c.kill(protocol.CloseSessionEnded, "session ended; sign in again")
+			n++
+		}
+	}
+	return n
+}
+
+// SessionIDs returns the sessions of the open connections, once each.
+func (s *Server) SessionIDs() []string {
+	seen := make(map[string]bool)
+	s.mu.Lock()
+	for c := range s.conns {
+		if id := c.session(); id != "" {
+			seen[id] = true
+		}
+	}
+	s.mu.Unlock()
+	ids := make([]string, 0, len(seen))
+	for id := range seen {
+		ids = append(ids, id)
+	}
+	return ids
 }
 
 // Count returns the number of open connections.

@@ -29,13 +29,13 @@ import (
 
 // verifyTestToken accepts tokens "user ttl" (e.g. "alice 2m"), which are
 // for user and expire ttl after they are verified.
-func verifyTestToken(token string) (string, time.Time, error) {
+func verifyTestToken(_ context.Context, token string) (Identity, error) {
 	user, ttl, ok := strings.Cut(token, " ")
 	d, err := time.ParseDuration(ttl)
 	if !ok || user == "" || err != nil {
-		return "", time.Time{}, fmt.Errorf("verify token %q: want \"user ttl\"", token)
+		return Identity{}, fmt.Errorf("verify token %q: want \"user ttl\"", token)
 	}
-	return user, time.Now().Add(d), nil
+	return Identity{User: user, Session: "sid-" + user, Expires: time.Now().Add(d)}, nil
 }
 
 // pipeListener is an in-memory net.Listener: dial hands one end of a

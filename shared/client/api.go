@@ -91,6 +91,47 @@ func (a *API) Logout(ctx context.Context, req protocol.RefreshRequest) error {
 	return nil
 }
 
+// Sessions lists the account's live sessions.
+func (a *API) Sessions(ctx context.Context, accessToken string) ([]protocol.SessionInfo, error) {
+	var list protocol.SessionList
+	if err := a.do(ctx, http.MethodGet, protocol.PathSessions, accessToken, nil, &list); err != nil {
+		return nil, fmt.Errorf("list sessions: %w", err)
+	}
+	return list.Sessions, nil
+}
+
+// EndSession ends one of the account's sessions (possibly this one).
+func (a *API) EndSession(ctx context.Context, accessToken, id string) error {
+	if err := a.do(ctx, http.MethodDelete, protocol.PathSessions+"/"+url.PathEscape(id), accessToken, nil, nil); err != nil {
+		return fmt.Errorf("end session: %w", err)
+	}
+	return nil
+}
+
+// EndAllSessions signs the account out everywhere, this session too.
+func (a *API) EndAllSessions(ctx context.Context, accessToken string) error {
+	if err := a.do(ctx, http.MethodDelete, protocol.PathSessions, accessToken, nil, nil); err != nil {
+		return fmt.Errorf("sign out everywhere: %w", err)
+	}
+	return nil
+}
+
+// ChangePassword sets a new password; every other session ends.
+func (a *API) ChangePassword(ctx context.Context, accessToken string, req protocol.ChangePassword) error {
+	if err := a.do(ctx, http.MethodPost, protocol.PathPassword, accessToken, req, nil); err != nil {
+		return fmt.Errorf("change password: %w", err)
+	}
+	return nil
+}
+
+// DeleteAccount deletes the account; every session ends.
+func (a *API) DeleteAccount(ctx context.Context, accessToken string, req protocol.DeleteAccount) error {
+	if err := a.do(ctx, http.MethodDelete, protocol.PathAccount, accessToken, req, nil); err != nil {
+		return fmt.Errorf("delete account: %w", err)
+	}
+	return nil
+}
+
 // Rooms lists the rooms.
 func (a *API) Rooms(ctx context.Context, accessToken string) ([]protocol.Room, error) {
 	var list protocol.RoomList

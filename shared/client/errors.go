@@ -14,6 +14,10 @@ var (
 	ErrNotConnected = errors.New("not connected")
 	// ErrUnauthorized: the credentials were rejected; sign in again.
 	ErrUnauthorized = errors.New("unauthorized")
+	// ErrSessionEnded: the session was ended (signed out here or
+	// everywhere, password changed, account deleted, or a replayed
+	// refresh token); sign in again. It matches ErrUnauthorized too.
+	ErrSessionEnded = errors.New("session ended")
 	// ErrProtocol: the node closed the connection because the client sent
 	// something that is not a Parley frame.
 	ErrProtocol = errors.New("protocol error")
@@ -45,11 +49,14 @@ func (e *CloseError) Error() string {
 }
 
 // Is makes errors.Is(err, ErrUnauthorized) hold for CloseUnauthorized and
-// errors.Is(err, ErrProtocol) for CloseProtocolError.
+// CloseSessionEnded, errors.Is(err, ErrSessionEnded) for CloseSessionEnded
+// and errors.Is(err, ErrProtocol) for CloseProtocolError.
 func (e *CloseError) Is(target error) bool {
 	switch target {
 	case ErrUnauthorized:
-		return e.Code == protocol.CloseUnauthorized
+		return e.Code == protocol.CloseUnauthorized || e.Code == protocol.CloseSessionEnded
+	case ErrSessionEnded:
+		return e.Code == protocol.CloseSessionEnded
 	case ErrProtocol:
 		return e.Code == protocol.CloseProtocolError
 	}

@@ -7,7 +7,12 @@ package protocol
 //	POST /api/signup   Credentials   → 201 Session    (409 conflict when the name is taken)
 //	POST /api/login    Credentials   → 200 Session    (401 unauthorized on a wrong name or password)
 //	POST /api/refresh  RefreshRequest → 200 Session   (the old refresh token stops working)
-//	POST /api/logout   RefreshRequest → 204
+//	POST /api/logout   RefreshRequest → 204            (ends the session on every node; see below)
+//	GET  /api/sessions                → 200 SessionList (auth) the account's live sessions
+//	DELETE /api/sessions              → 204            (auth) sign out everywhere, this session too
+//	DELETE /api/sessions/{id}         → 204            (auth; 404 when not a live session of the account)
+//	POST /api/password ChangePassword → 204            (auth; 401 on a wrong current password) ends every other session
+//	DELETE /api/account DeleteAccount → 204            (auth; 401 on a wrong password) see below
 //	GET  /api/rooms                   → 200 RoomList   (auth)
 //	POST /api/rooms    CreateRoom    → 201 Room       (auth; 409 when it exists)
 //	GET  /healthz                     → 200 while the process runs
@@ -19,7 +24,27 @@ const (
 	PathLogout  = "/api/logout"
 	PathRooms   = "/api/rooms"
 	PathWS      = "/ws"
+
+	PathSessions = "/api/sessions"
+	PathPassword = "/api/password"
+	PathAccount  = "/api/account"
 )
+
+// Sessions. Every login or signup starts a session; refreshing keeps it
+// (the refresh token rotates within the session, its "family"), and
+// access tokens name it in their "sid" claim. A session ends at logout,
+// sign out everywhere, a password change (every other session of the
+// account), account deletion, when it reaches its absolute lifetime, or
+// when a refresh token that was already rotated is presented again after
+// a short grace window (a replay: one of its holders is a thief). Once a
+// session ends, every node closes its sockets with CloseSessionEnded,
+// refuses its access tokens (401, or CloseSessionEnded on an auth or
+// token frame) and its refresh tokens (401).
+//
+// Deleting an account ends its sessions and frees nothing else: its
+// messages stay in their rooms under its name, and the name is never
+// given to anyone else, so old messages cannot be mistaken for a new
+// owner's.
 
 // MaxAPIBodyBytes bounds an HTTP API request body.
 const MaxAPIBodyBytes = 8 << 10
@@ -42,6 +67,34 @@ type Session struct {
 // RefreshRequest is the body of refresh and logout.
 type RefreshRequest struct {
 	RefreshToken string `json:"refresh_token"`
+}
+
+// SessionInfo describes one live session in SessionList. Times are Unix
+// milliseconds; LastSeen is the last login or refresh.
+type SessionInfo struct {
+	ID        string `json:"id"`
+	UserAgent string `json:"user_agent"`
+	CreatedAt int64  `json:"created_at"`
+	LastSeen  int64  `json:"last_seen"`
+	ExpiresAt int64  `json:"expires_at"`
+	// Current marks the session the request's access token belongs to.
+	Current bool `json:"current"`
+}
+
+// SessionList is the body of GET /api/sessions, oldest first.
+type SessionList struct {
+	Sessions []SessionInfo `json:"sessions"`
+}
+
+// ChangePassword is the body of POST /api/password.
+type ChangePassword struct {
+	CurrentPassword string `json:"current_password"`
+	NewPassword     string `json:"new_password"`
+}
+
+// DeleteAccount is the body of DELETE /api/account.
+type DeleteAccount struct {
+	Password string `json:"password"`
 }
 
 // Room describes a room in the room list.

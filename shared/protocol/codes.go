@@ -52,6 +52,11 @@ const (
 	// frame (not a JSON object, bad JSON, wrong version, no type, a frame
 	// before auth). Valid frames with bad fields get an error frame.
 	CloseProtocolError CloseCode = 4501
+	// CloseSessionEnded: the session this connection belongs to was ended
+	// (signed out here or everywhere, password changed, account deleted,
+	// or its refresh token was replayed). Its tokens no longer work: sign
+	// in again, do not refresh or reconnect.
+	CloseSessionEnded CloseCode = 4502
 )
 
 // Reconnect reports whether a client should reconnect after this close code.

@@ -130,4 +130,15 @@
 // WebSocket close status codes in 4000–4499 mean "reconnect (with backoff) and
 // recover"; 4500–4999 mean "do not reconnect with the same credentials". See
 // the Close* constants.
+//
+// # Sessions
+//
+// Access tokens belong to a session (their "sid" claim; see the Sessions
+// comment in api.go). When a session ends (logout, sign out everywhere, a
+// password change, account deletion, a replayed refresh token), every node
+// closes that session's sockets with [CloseSessionEnded], and answers an
+// auth or token frame carrying one of its tokens the same way. The client
+// must not refresh or reconnect: it signs in again. A node that could not
+// check a token at all (its store is down) closes with [CloseGoingAway]:
+// reconnect later.
 package protocol
