@@ -37,6 +37,9 @@ func (h *Handler) endAllSessions(w http.ResponseWriter, r *http.Request, c auth.
 	if err := h.auth.EndAllSessions(r.Context(), c); err != nil {
 		return err
 	}
+	if cookieMode(r) {
+		clearRefreshCookie(w)
+	}
 	w.WriteHeader(http.StatusNoContent)
 	return nil
 }
@@ -68,6 +71,9 @@ func (h *Handler) deleteAccount(w http.ResponseWriter, r *http.Request, c auth.C
 	}
 	if err := h.auth.DeleteAccount(r.Context(), c, req.Password); err != nil {
 		return wrongPassword(err)
+	}
+	if cookieMode(r) {
+		clearRefreshCookie(w)
 	}
 	w.WriteHeader(http.StatusNoContent)
 	return nil

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"encoding/json"
 	"net/http"
 	"testing"
 
@@ -48,5 +49,102 @@ func TestAccountEndpointsRefuseBadInput(t *testing.T) {
 	}
 	if r := e.do("POST", protocol.PathLogin, creds("gina", "password1")); r.status != http.StatusOK {
 		t.Fatalf("login with the old password: %d %s", r.status, r.body)
+	}
+}
+
+// refreshCookie returns the refresh cookie r sets, failing the test if it
+// sets none or sets it without its protections.
+func refreshCookie(t *testing.T, r response) *http.Cookie {
+	t.Helper()
+	for _, c := range (&http.Response{Header: r.header}).Cookies() {
+		if c.Name != protocol.RefreshCookie {
+			continue
+		}
+		if !c.HttpOnly || !c.Secure || c.SameSite != http.SameSiteStrictMode || c.Path != protocol.PathRefresh {
+			t.Fatalf("refresh cookie %q lacks HttpOnly, Secure, SameSite=Strict or Path=%s", c.String(), protocol.PathRefresh)
+		}
+		return c
+	}
+	t.Fatalf("no %s cookie in %v", protocol.RefreshCookie, r.header.Values("Set-Cookie"))
+	return nil
+}
+
+func TestCookieMode(t *testing.T) {
+	e := newEnv(t, nil)
+	mode := []string{protocol.HeaderSession, protocol.SessionCookie}
+	r := e.do("POST", protocol.PathSignup, creds("hank", "password1"), mode...)
+	if r.status != http.StatusCreated {
+		t.Fatalf("signup: %d %s", r.status, r.body)
+	}
+	var s protocol.Session
+	if err := json.Unmarshal(r.body, &s); err != nil || s.RefreshToken != "" || s.AccessToken == "" {
+		t.Fatalf("cookie-mode session body = %s, %v; want no refresh_token", r.body, err)
+	}
+	c1 := refreshCookie(t, r)
+	if c1.MaxAge <= 0 || c1.Value == "" {
+		t.Fatalf("refresh cookie %q", c1.String())
+	}
+	// Refresh with the cookie only.
+	r = e.do("POST", protocol.PathRefresh, `{}`, append(mode, "Cookie", c1.Name+"="+c1.Value)...)
+	if r.status != http.StatusOK {
+		t.Fatalf("cookie refresh: %d %s", r.status, r.body)
+	}
+	c2 := refreshCookie(t, r)
+	if c2.Value == c1.Value {
+		t.Fatal("cookie refresh did not rotate the token")
+	}
+	if err := json.Unmarshal(r.body, &s); err != nil || s.RefreshToken != "" {
+		t.Fatalf("cookie refresh body = %s", r.body)
+	}
+	// No cookie in cookie mode: 401 (sign in), and the cookie is cleared.
+	r = e.do("POST", protocol.PathRefresh, `{}`, mode...)
+	if r.status != http.StatusUnauthorized {
+		t.Fatalf("cookie refresh without a cookie: %d %s", r.status, r.body)
+	}
+	// Without the header the JSON mode is unchanged.
+	r = e.do("POST", protocol.PathRefresh, `{}`)
+	if r.status != http.StatusBadRequest {
+		t.Fatalf("JSON refresh without a token: %d %s", r.status, r.body)
+	}
+	// Logout with the access token ends the session and clears the cookie.
+	r = e.do("POST", protocol.PathLogout, `{}`, append(mode, bearer(s)...)...)
+	if r.status != http.StatusNoContent {
+		t.Fatalf("cookie logout: %d %s", r.status, r.body)
+	}
+	if c := refreshCookie(t, r); c.MaxAge >= 0 || c.Value != "" {
+		t.Fatalf("logout left the cookie: %q", c.String())
+	}
+	r = e.do("POST", protocol.PathRefresh, `{}`, append(mode, "Cookie", c2.Name+"="+c2.Value)...)
+	if r.status != http.StatusUnauthorized {
+		t.Fatalf("refresh after logout: %d %s", r.status, r.body)
+	}
+	if c := refreshCookie(t, r); c.MaxAge >= 0 {
+		t.Fatalf("a refused refresh left the cookie: %q", c.String())
+	}
+	if r := e.do("GET", protocol.PathRooms, "", bearer(s)...); r.status != http.StatusUnauthorized {
+		t.Fatalf("access token after logout: %d", r.status)
+	}
+	// Logging out again is fine; logging out with nothing is a clear 400.
+	if r := e.do("POST", protocol.PathLogout, `{}`, append(mode, bearer(s)...)...); r.status != http.StatusNoContent {
+		t.Fatalf("second logout: %d %s", r.status, r.body)
+	}
+	if r := e.do("POST", protocol.PathLogout, `{}`); r.status != http.StatusBadRequest {
+		t.Fatalf("logout with nothing: %d %s", r.status, r.body)
+	}
+}
+
+// TestCookieModeMovesStoredToken: a client that stored a refresh token
+// (before cookie mode) moves it into the cookie with one refresh.
+func TestCookieModeMovesStoredToken(t *testing.T) {
+	e := newEnv(t, nil)
+	old := e.signup("ivy", "password1")
+	r := e.do("POST", protocol.PathRefresh, refreshBody(old.RefreshToken), protocol.HeaderSession, protocol.SessionCookie)
+	if r.status != http.StatusOK {
+		t.Fatalf("refresh: %d %s", r.status, r.body)
+	}
+	c := refreshCookie(t, r)
+	r = e.do("POST", protocol.PathRefresh, `{}`, protocol.HeaderSession, protocol.SessionCookie, "Cookie", c.Name+"="+c.Value)
+	if r.status != http.StatusOK {
+		t.Fatalf("refresh with the moved cookie: %d %s", r.status, r.body)
 	}
 }

@@ -7,7 +7,7 @@ package protocol
 //	POST /api/signup   Credentials   → 201 Session    (409 conflict when the name is taken)
 //	POST /api/login    Credentials   → 200 Session    (401 unauthorized on a wrong name or password)
 //	POST /api/refresh  RefreshRequest → 200 Session   (the old refresh token stops working)
-//	POST /api/logout   RefreshRequest → 204            (ends the session on every node; see below)
+//	POST /api/logout   RefreshRequest → 204            (ends the session on every node; see below; or with a Bearer token, its session)
 //	GET  /api/sessions                → 200 SessionList (auth) the account's live sessions
 //	DELETE /api/sessions              → 204            (auth) sign out everywhere, this session too
 //	DELETE /api/sessions/{id}         → 204            (auth; 404 when not a live session of the account)
@@ -45,6 +45,25 @@ const (
 // messages stay in their rooms under its name, and the name is never
 // given to anyone else, so old messages cannot be mistaken for a new
 // owner's.
+
+// Cookie mode, for browsers. A signup, login, refresh or logout request
+// with the header HeaderSession: SessionCookie keeps the refresh token out
+// of JavaScript's reach: the node sets it in an HttpOnly, Secure,
+// SameSite=Strict cookie named RefreshCookie, valid for the refresh path
+// only, and the Session body carries no refresh_token. A refresh request
+// in cookie mode may send {} (the cookie carries the token; a body token
+// wins, which is how a client moves a token it stored to the cookie). A
+// logout in cookie mode sends the access token (Authorization: Bearer)
+// and ends its session; the node then expires the cookie. Browsers keep a
+// Secure cookie only over https or from localhost: behind plain http on
+// any other host, a browser app cannot refresh and signs in again when
+// its access token expires. Without the header (the CLI, the load
+// generator) tokens travel in JSON bodies as below.
+const (
+	HeaderSession = "Parley-Session"
+	SessionCookie = "cookie"
+	RefreshCookie = "parley_refresh"
+)
 
 // MaxAPIBodyBytes bounds an HTTP API request body.
 const MaxAPIBodyBytes = 8 << 10
