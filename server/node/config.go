@@ -44,6 +44,13 @@ type Config struct {
 	RefreshGrace time.Duration
 	SessionCache time.Duration
 	SessionSweep time.Duration
+	// HTTP hardening: deadlines for reading and answering one request
+	// (not the WebSocket, which has its own), the header size limit, and
+	// the timeout of every store call.
+	APIReadTimeout  time.Duration
+	APIWriteTimeout time.Duration
+	MaxHeaderBytes  int
+	StoreTimeout    time.Duration
 	// Reconcile is how often each active room compares what it delivered
 	// with the store's head.
 	Reconcile time.Duration
@@ -100,6 +107,10 @@ var envVars = []envVar{
 	{"refresh-grace", "PARLEY_REFRESH_GRACE"},
 	{"session-cache", "PARLEY_SESSION_CACHE"},
 	{"session-sweep", "PARLEY_SESSION_SWEEP"},
+	{"api-read-timeout", "PARLEY_API_READ_TIMEOUT"},
+	{"api-write-timeout", "PARLEY_API_WRITE_TIMEOUT"},
+	{"max-header-bytes", "PARLEY_MAX_HEADER_BYTES"},
+	{"store-timeout", "PARLEY_STORE_TIMEOUT"},
 }
 
 // ParseFlags reads a Config from command-line arguments, falling back to the
@@ -137,6 +148,10 @@ func ParseFlags(name string, args []string, getenv func(string) string, out io.W
 	fs.DurationVar(&c.RefreshGrace, "refresh-grace", auth.DefaultReuseGrace, "how long a rotated refresh token still works (two tabs racing); presented later, it ends its whole session")
 	fs.DurationVar(&c.SessionCache, "session-cache", auth.DefaultCheckCache, "how long a node trusts what it read about a session without a broadcast (the longest an ended session's token still works on a node that missed the broadcast)")
 	fs.DurationVar(&c.SessionSweep, "session-sweep", time.Hour, "how often expired refresh tokens and sessions are deleted")
+	fs.DurationVar(&c.APIReadTimeout, "api-read-timeout", 30*time.Second, "how long a client may take to send one HTTP request, body included (a slower one is cut off); not the WebSocket")
+	fs.DurationVar(&c.APIWriteTimeout, "api-write-timeout", time.Minute, "how long the node may take to answer one HTTP request (app.wasm included); not the WebSocket")
+	fs.IntVar(&c.MaxHeaderBytes, "max-header-bytes", 64<<10, "largest HTTP request header accepted (larger: 431)")
+	fs.DurationVar(&c.StoreTimeout, "store-timeout", 5*time.Second, "timeout of every store call; a call that takes longer is answered unavailable (the client retries)")
 	fs.StringVar(&proxies, "trusted-proxies", "", "comma-separated CIDRs of reverse proxies whose X-Forwarded-For names the client (for rate limits and logs)")
 	fs.Usage = func() {
 		fmt.Fprintf(out, "Usage: %s [flags]\n\nServes Parley: the web app, the HTTP API and the WebSocket endpoint.\n\nFlags (each also read from its environment variable):\n", name)
@@ -234,6 +249,12 @@ func (c Config) validate() error {
 	}
 	if c.SessionCache <= 0 || c.SessionCache > time.Minute {
 		return errors.New("--session-cache must be above 0 and at most 1m")
+	}
+	if c.APIReadTimeout <= 0 || c.APIWriteTimeout <= 0 || c.StoreTimeout <= 0 {
+		return errors.New("--api-read-timeout, --api-write-timeout and --store-timeout must be positive")
+	}
+	if c.MaxHeaderBytes < 4<<10 {
+		return errors.New("--max-header-bytes must be at least 4096")
 	}
 	if c.PGMaxConns < 1 {
 		return errors.New("--pg-max-conns must be at least 1")

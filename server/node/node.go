@@ -63,6 +63,7 @@ func (n *Node) open(ctx context.Context) error {
 	if err := n.openStore(ctx); err != nil {
 		return err
 	}
+	n.store = store.WithTimeout(n.store, n.cfg.StoreTimeout)
 	if err := n.openSync(ctx); err != nil {
 		return err
 	}
@@ -132,6 +133,9 @@ func (n *Node) openSQLite(ctx context.Context) error {
 		return fmt.Errorf("create data dir: %w", err)
 	}
 	path := filepath.Join(n.cfg.DataDir, "parley.db")
+	if err := privateFiles(n.cfg.DataDir, path); err != nil {
+		return err
+	}
 	db, err := store.OpenSQLite(ctx, path)
 	if err != nil {
 		return fmt.Errorf("open sqlite: %w", err)
@@ -173,9 +177,33 @@ func (n *Node) openSync(ctx context.Context) error {
 	return nil
 }
 
+// privateFiles makes the data directory 0700 and the database and its WAL
+// files 0600, whether they exist already or not: the database holds
+// password hashes and refresh-token hashes. SQLite creates the -wal and
+// -shm files with the database file's mode, so creating that one 0600
+// first is enough for new ones.
+func privateFiles(dir, db string) error {
+	if err := os.Chmod(dir, 0o700); err != nil {
+		return fmt.Errorf("make data dir private: %w", err)
+	}
+	f, err := os.OpenFile(db, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return fmt.Errorf("create database file: %w", err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("create database file: %w", err)
+	}
+	for _, p := range []string{db, db + "-wal", db + "-shm"} {
+		if err := os.Chmod(p, 0o600); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return fmt.Errorf("make %s private: %w", filepath.Base(p), err)
+		}
+	}
+	return nil
+}
+
 // Handler returns the node's HTTP handler (for tests that serve it
 // themselves).
-func (n *Node) Handler() http.Handler { return &n.root }
+func (n *Node) Handler() http.Handler { return n.harden(&n.root) }
 
 // Ready reports whether the node accepts new clients.
 func (n *Node) Ready() bool { return n.ready.Load() }
@@ -214,8 +242,9 @@ func (n *Node) Serve(ctx context.Context, ln net.Listener) error {
 		}()
 	}
 	srv := &http.Server{
-		Handler:           &n.root,
+		Handler:           n.harden(&n.root),
 		ReadHeaderTimeout: 10 * time.Second,
+		MaxHeaderBytes:    n.cfg.MaxHeaderBytes,
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(n.log.Handler(), slog.LevelWarn),
 	}
