@@ -185,6 +185,19 @@ func eval[T any](b *browser, expr string) T {
 	return v
 }
 
+// awaitEval evaluates a JavaScript expression whose value is a promise and
+// returns what it resolves to.
+func awaitEval[T any](b *browser, expr string) T {
+	b.t.Helper()
+	ctx, cancel := context.WithTimeout(b.ctx, pollTimeout)
+	defer cancel()
+	v, err := chromedp.Run(ctx, chromedp.Evaluate[T](expr, chromedp.EvalAwaitPromise))
+	if err != nil {
+		b.fail("%s: evaluate %s: %v", b.name, expr, err)
+	}
+	return v
+}
+
 // waitFor polls a JavaScript condition until it holds.
 func (b *browser) waitFor(what, cond string) {
 	b.t.Helper()

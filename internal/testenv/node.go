@@ -52,7 +52,7 @@ type Node struct {
 	Addr string // 127.0.0.1:port; the same across restarts
 	URL  string // http://Addr
 
-	mu     sync.Mutex
+	mu     sync.Mutex // guards cmd, exited and cfg.Args
 	cmd    *exec.Cmd
 	exited chan struct{} // closed once the current process has been waited for
 }
@@ -146,6 +146,14 @@ func (n *Node) Restart() error {
 	return nil
 }
 
+// SetArgs replaces the extra flags the next Start or Restart passes (a
+// deploy with a new setting, say); the running process keeps its own.
+func (n *Node) SetArgs(args ...string) {
+	n.mu.Lock()
+	n.cfg.Args = append([]string(nil), args...)
+	n.mu.Unlock()
+}
+
 // WSURL is the node's WebSocket endpoint.
 func (n *Node) WSURL() string { return "ws://" + n.Addr + "/ws" }
 
@@ -155,7 +163,9 @@ func (n *Node) spawn() error {
 		return fmt.Errorf("open node log: %w", err)
 	}
 	defer logf.Close()
+	n.mu.Lock()
 	args := append([]string{"serve"}, n.cfg.Args...)
+	n.mu.Unlock()
 	args = append(args, "--addr", n.Addr, "--data", n.cfg.DataDir, "--node-id", n.ID)
 	cmd := exec.Command(n.bin, args...)
 	cmd.Env = append(nodeEnv(), n.cfg.Env...)

@@ -68,6 +68,10 @@ type Config struct {
 	MaxConnsPerUser  int
 	MaxConnsPerAddr  int
 	MaxUnauthPerAddr int
+	// AppVersion is the web app's version, given to go-app: browsers
+	// install a new one as an update. Empty: a content hash of the
+	// embedded assets, identical on every node running the same build.
+	AppVersion string
 
 	// PasswordParams overrides the argon2id cost (zero: auth.DefaultParams).
 	// Not a flag: tests lower it so sign-ups are cheap.
@@ -111,6 +115,7 @@ var envVars = []envVar{
 	{"api-write-timeout", "PARLEY_API_WRITE_TIMEOUT"},
 	{"max-header-bytes", "PARLEY_MAX_HEADER_BYTES"},
 	{"store-timeout", "PARLEY_STORE_TIMEOUT"},
+	{"app-version", "PARLEY_APP_VERSION"},
 }
 
 // ParseFlags reads a Config from command-line arguments, falling back to the
@@ -152,6 +157,7 @@ func ParseFlags(name string, args []string, getenv func(string) string, out io.W
 	fs.DurationVar(&c.APIWriteTimeout, "api-write-timeout", time.Minute, "how long the node may take to answer one HTTP request (app.wasm included); not the WebSocket")
 	fs.IntVar(&c.MaxHeaderBytes, "max-header-bytes", 64<<10, "largest HTTP request header accepted (larger: 431)")
 	fs.DurationVar(&c.StoreTimeout, "store-timeout", 5*time.Second, "timeout of every store call; a call that takes longer is answered unavailable (the client retries)")
+	fs.StringVar(&c.AppVersion, "app-version", "", "web app version; browsers offer \"Reload to update\" when it changes; the same on every node (default: a content hash of the build's web assets)")
 	fs.StringVar(&proxies, "trusted-proxies", "", "comma-separated CIDRs of reverse proxies whose X-Forwarded-For names the client (for rate limits and logs)")
 	fs.Usage = func() {
 		fmt.Fprintf(out, "Usage: %s [flags]\n\nServes Parley: the web app, the HTTP API and the WebSocket endpoint.\n\nFlags (each also read from its environment variable):\n", name)
@@ -259,5 +265,24 @@ func (c Config) validate() error {
 	if c.PGMaxConns < 1 {
 		return errors.New("--pg-max-conns must be at least 1")
 	}
+	if !validVersion(c.AppVersion) {
+		return errors.New("--app-version may only hold letters, digits, '.', '_' and '-' (at most 64)")
+	}
 	return nil
+}
+
+// validVersion reports whether v may be an app version: it ends up in
+// JavaScript strings, an ETag, a cache name and URL paths.
+func validVersion(v string) bool {
+	if len(v) > 64 {
+		return false
+	}
+	for _, r := range v {
+		switch {
+		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9', r == '.', r == '_', r == '-':
+		default:
+			return false
+		}
+	}
+	return true
 }

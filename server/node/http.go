@@ -61,7 +61,7 @@ func (n *Node) buildHTTP() error {
 		MaxUnauthPerAddr: n.cfg.MaxUnauthPerAddr,
 		ClientIP:         n.clientIP,
 	})
-	web, err := app.NewHandler(app.HandlerOptions{})
+	web, err := app.NewHandler(app.HandlerOptions{Version: n.cfg.AppVersion})
 	if err != nil {
 		return fmt.Errorf("create web app handler: %w", err)
 	}
