@@ -17,6 +17,8 @@ import (
 //     page or a signed-out browser is never shown.
 //   - It defines parleySnapshotSoon, which the app calls after it renders a
 //     room, and saves the snapshot when the page is hidden.
+//   - It defines parleyNotify, which shows a system notification for a
+//     mention (app/ui/notify.go).
 const bootJS = `// -----------------------------------------------------------------------------
 // Parley: snapshot of the last view, painted before app.wasm runs
 // -----------------------------------------------------------------------------
@@ -97,6 +99,27 @@ document.addEventListener("visibilitychange", () => {
   }
 });
 window.addEventListener("pagehide", parleySaveSnapshot);
+
+// parleyNotify shows a system notification; a click on it brings this tab
+// forward on path. Where the Notification constructor throws (Chrome on
+// Android), the service worker shows it, and go-app's worker routes the
+// click to path.
+function parleyNotify(title, body, tag, path) {
+  const options = { body: body, tag: tag, icon: "/web/icon-192.png" };
+  try {
+    const n = new Notification(title, options);
+    n.onclick = () => {
+      window.focus();
+      goappNav(path);
+      n.close();
+    };
+  } catch (err) {
+    if (goappServiceWorkerRegistration) {
+      options.data = { goapp: { path: path, actions: [] } };
+      goappServiceWorkerRegistration.showNotification(title, options).catch((e) => console.warn("parley: notification:", e));
+    }
+  }
+}
 
 // parleyFetchWasm hands the browser the Response of app.wasm itself, so V8
 // compiles it while it streams in and keeps the compiled code for the next

@@ -114,6 +114,8 @@ type App struct {
 	watchers      map[int]func()
 	nextWatcher   int
 	updater       *time.Ticker
+	// notifyOn: the user turned mention notifications on.
+	notifyOn bool
 }
 
 var (
@@ -130,6 +132,7 @@ func current(kv app.BrowserStorage) *App {
 		base := u.Scheme + "://" + u.Host
 		installGuards()
 		theApp = newApp(kv, base)
+		theApp.loadNotify()
 		theApp.restore()
 	})
 	return theApp

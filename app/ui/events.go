@@ -128,6 +128,7 @@ func (a *App) message(ev client.Event) {
 		rd.typing.Stop(ev.Msg.Author)
 		rd.retrying = false // a gap that was refused has been filled
 	})
+	a.notifyMention(ev.Msg)
 }
 
 // serverError routes an error frame: to the message it refused, to the

@@ -120,8 +120,12 @@ func (a *App) flush(gen uint64) {
 	a.mu.Unlock()
 }
 
-// clearStorage removes everything Parley saved.
+// clearStorage removes everything Parley saved, and the settings read
+// from it.
 func (a *App) clearStorage() {
+	a.mu.Lock()
+	a.notifyOn = false
+	a.mu.Unlock()
 	var keys []string
 	a.kv.ForEach(func(key string) {
 		if strings.HasPrefix(key, keyPrefix) {

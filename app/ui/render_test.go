@@ -201,3 +201,28 @@ func TestSentence(t *testing.T) {
 		t.Fatalf("sentence = %q", got)
 	}
 }
+
+func TestNotifyButton(t *testing.T) {
+	if ui := notifyButton(NotifyUnsupported, nil); ui != nil {
+		t.Errorf("a browser without notifications gets %s", app.HTMLString(ui))
+	}
+	for st, want := range map[NotifyState][]string{
+		NotifyOff:     {`id="notify"`, `aria-pressed="false"`, "Notify me of @mentions"},
+		NotifyOn:      {`id="notify"`, `aria-pressed`, "Notifying you of @mentions"},
+		NotifyBlocked: {`id="notify-blocked"`, "blocked"},
+	} {
+		html := app.HTMLString(notifyButton(st, nil))
+		for _, w := range want {
+			if !strings.Contains(html, w) {
+				t.Errorf("state %d lacks %s:\n%s", st, w, html)
+			}
+		}
+	}
+}
+
+func TestNotificationTag(t *testing.T) {
+	m := &protocol.Message{Room: "general", Offset: 42}
+	if got := notificationTag(m); got != "parley:general:42" {
+		t.Errorf("tag %q", got)
+	}
+}

@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"context"
 	"strconv"
 	"time"
 
@@ -24,6 +25,7 @@ type shell struct {
 	loaded  bool
 	roomErr string
 	conn    Conn
+	notify  NotifyState
 	updated bool
 	// ticking: a re-render is scheduled to count down to the next
 	// connection attempt.
@@ -109,6 +111,7 @@ func (s *shell) sync() {
 	s.user = s.a.User()
 	s.rooms, s.loaded, s.roomErr = s.a.Rooms()
 	s.conn = s.a.Conn()
+	s.notify = s.a.Notifications()
 }
 
 func (s *shell) Render() app.UI {
@@ -176,6 +179,7 @@ func (s *shell) sidebar() app.UI {
 			}),
 		),
 		&newRoom{},
+		notifyButton(s.notify, s.toggleNotify),
 		app.Footer().Class("me").Body(
 			avatar(s.user),
 			app.Bdi().Class("me-name").Title(s.user).Text(s.user),
@@ -191,6 +195,43 @@ func (s *shell) install(ctx app.Context, e app.Event) {
 		return
 	}
 	ctx.ShowAppInstallPrompt()
+}
+
+// toggleNotify turns mention notifications on (asking the browser for
+// permission the first time) or off.
+func (s *shell) toggleNotify(ctx app.Context, e app.Event) {
+	if s.notify == NotifyOn {
+		s.a.DisableNotifications()
+		return
+	}
+	ctx.Async(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), requestTimeout)
+		defer cancel()
+		if err := s.a.EnableNotifications(ctx); err != nil {
+			app.Log(err)
+		}
+	})
+}
+
+// notifyButton turns notifications of mentions on and off; the browser
+// asks for permission only after a click on it.
+func notifyButton(st NotifyState, toggle app.EventHandler) app.UI {
+	switch st {
+	case NotifyUnsupported:
+		return nil
+	case NotifyBlocked:
+		return app.P().ID("notify-blocked").Class("notify muted small").
+			Text("Notifications are blocked in this browser’s site settings.")
+	}
+	on := st == NotifyOn
+	text := "Notify me of @mentions"
+	if on {
+		text = "Notifying you of @mentions"
+	}
+	return app.Div().Class("notify").Body(
+		app.Button().ID("notify").Class("button subtle small wide").Type("button").
+			Aria("pressed", strconv.FormatBool(on)).Text(text).OnClick(toggle),
+	)
 }
 
 func (s *shell) retryNow(ctx app.Context, e app.Event) { s.a.RetryNow() }

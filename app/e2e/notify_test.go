@@ -1,0 +1,138 @@
+//go:build !(js && wasm)
+
+package e2e
+
+import (
+	"context"
+	"encoding/json"
+	"testing"
+
+	cdpbrowser "github.com/chromedp/cdproto/browser"
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/page"
+	"github.com/chromedp/chromedp"
+)
+
+// recordNotifications runs in every document before its own scripts: it
+// keeps the real Notification (the browser shows it) and records each one
+// created, and counts the permission requests.
+const recordNotifications = `(() => {
+  const Real = window.Notification;
+  window.__notes = [];
+  window.__asked = 0;
+  window.Notification = class extends Real {
+    constructor(title, options) {
+      window.__notes.push({ title: title, body: options && options.body, tag: options && options.tag });
+      super(title, options);
+    }
+    static requestPermission(...args) {
+      window.__asked++;
+      return Real.requestPermission(...args);
+    }
+  };
+})();`
+
+// recordOnNewDocument adds script to every document the tab loads.
+func recordOnNewDocument(script string) chromedp.Action[chromedp.Void] {
+	return chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+		_, err := cdp.Call(ctx, t, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{Source: script})
+		return err
+	})
+}
+
+// grantNotifications allows notifications for origin, as the user would
+// in the browser's prompt (Browser.setPermission; this protocol version no
+// longer has Browser.grantPermissions).
+func grantNotifications(origin string) chromedp.Action[chromedp.Void] {
+	return chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+		_, err := cdp.Call(ctx, t, cdpbrowser.SetPermission, cdpbrowser.SetPermissionParams{
+			Permission: &cdpbrowser.PermissionDescriptor{Name: "notifications"},
+			Setting:    cdpbrowser.PermissionSettingGranted,
+			Origin:     origin,
+		})
+		return err
+	})
+}
+
+// minimize minimizes (or restores) the browser window: the page becomes
+// hidden (or visible).
+func minimize(on bool) chromedp.Action[chromedp.Void] {
+	return chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+		w, err := cdp.Call(ctx, t, cdpbrowser.GetWindowForTarget, cdpbrowser.GetWindowForTargetParams{})
+		if err != nil {
+			return err
+		}
+		state := cdpbrowser.WindowStateNormal
+		if on {
+			state = cdpbrowser.WindowStateMinimized
+		}
+		_, err = cdp.Call(ctx, t, cdpbrowser.SetWindowBounds, cdpbrowser.SetWindowBoundsParams{WindowID: w.WindowID, Bounds: &cdpbrowser.Bounds{WindowState: state}})
+		return err
+	})
+}
+
+type note struct{ Title, Body, Tag string }
+
+// TestMentionNotification: the app never asks for permission on load;
+// after the user turns notifications on with the button, a message that
+// mentions them while the tab is hidden raises one system notification,
+// and a message without a mention raises none.
+func TestMentionNotification(t *testing.T) {
+	srv := startServer(t)
+	alice, bob := newBrowser(t, "alice", 1280, 800), newBrowser(t, "bob", 1280, 800)
+	alice.do(recordOnNewDocument(recordNotifications), grantNotifications(srv.base))
+	alice.seed(srv.base, srv.signup(t, "alice"))
+	bob.seed(srv.base, srv.signup(t, "bob"))
+	for _, b := range []*browser{alice, bob} {
+		b.open(srv.base + "/room/general")
+		b.waitFor("the room", roomReady)
+	}
+	alice.waitFor("the notifications button", `document.getElementById("notify")?.getAttribute("aria-pressed") === "false"`)
+	if n := eval[int](alice, `window.__asked`); n != 0 {
+		t.Fatalf("the app asked for notification permission %d times on load", n)
+	}
+
+	send := func(body string) {
+		t.Helper()
+		bob.typeInto("composer", body)
+		bob.do(pressEnter(false))
+		bob.waitFor("the message sent", rowOf(body)+`?.matches(":not(.pending)")`)
+	}
+	hidden := func(on bool) {
+		t.Helper()
+		alice.do(minimize(on))
+		alice.waitFor("the page hidden or shown", `document.visibilityState === `+jsString(map[bool]string{true: "hidden", false: "visible"}[on]))
+	}
+
+	// Not turned on yet: a mention in a hidden tab stays silent.
+	hidden(true)
+	send("@alice before you said yes")
+	hidden(false)
+	alice.waitFor("the first mention", hasBody("@alice before you said yes"))
+
+	alice.click("notify")
+	alice.waitFor("notifications on", `document.getElementById("notify").getAttribute("aria-pressed") === "true"`)
+	if n := eval[int](alice, `window.__asked`); n != 1 {
+		t.Errorf("the button asked for permission %d times, want 1", n)
+	}
+	// Visible: the message is on screen, no notification.
+	send("@alice you can see this")
+	alice.waitFor("the visible mention", hasBody("@alice you can see this"))
+
+	hidden(true)
+	send("no mention here")
+	send("are you there @alice?")
+	alice.waitFor("a notification", `window.__notes.length > 0`)
+	var notes []note
+	if err := json.Unmarshal([]byte(eval[string](alice, `JSON.stringify(window.__notes)`)), &notes); err != nil {
+		t.Fatal(err)
+	}
+	if len(notes) != 1 || notes[0].Title != "#general · bob" || notes[0].Body != "are you there @alice?" {
+		t.Fatalf("notifications %+v, want one from bob in #general with the mention", notes)
+	}
+	hidden(false)
+	alice.waitFor("the mention on screen", hasBody("are you there @alice?"))
+	if n := eval[int](alice, `window.__notes.length`); n != 1 {
+		t.Errorf("%d notifications, want 1", n)
+	}
+}
