@@ -85,11 +85,20 @@ func TestStoreOutageLosesNothing(t *testing.T) {
 	if err := c.pg.Stop(); err != nil {
 		t.Fatal(err)
 	}
-	pub, err := broker.NewRedis(broker.RedisOptions{URL: c.redis.URL(), Logger: slog.New(slog.DiscardHandler)})
+	raw, err := broker.NewRedis(broker.RedisOptions{URL: c.redis.URL(), Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer pub.Close()
+	defer raw.Close()
+	// Nodes drop payloads without the cluster's MAC: sign like a node.
+	keys, err := broker.ParseClusterKeys(testClusterKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pub, err := broker.NewSigned(raw, keys, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
 	frame, err := protocol.Encode(protocol.Frame{Type: protocol.TypeMsg, Msg: hub.ToProtocol(&stored[1])})
 	if err != nil {
 		t.Fatal(err)
