@@ -47,7 +47,6 @@
 //     newline), in the order they were sent; [NextFrame] splits one. A
 //     node keeps a batch under [MaxBatchBytes] unless a single frame is
 //     larger. Without it, every message from the node carries one frame.
-//   - [FeaturePresenceDelta] ("presence_delta"): see presence below.
 //
 // # Client → node
 //
