@@ -3,6 +3,8 @@ package node_test
 import (
 	"context"
 	"errors"
+	"fmt"
+	"io"
 	"net/http"
 	"strings"
 	"testing"
@@ -64,6 +66,7 @@ func TestConnectionCaps(t *testing.T) {
 	u5, _ := tryDial(t, n.URL)
 	u5.send(protocol.Frame{Type: protocol.TypeAuth, Token: token})
 	u5.expectClose(websocket.StatusCode(protocol.CloseTooManyConnections))
+	testenv.Eventually(t, waitTimeout, "the refused socket is gone", func() error { return openSockets(n.URL, 4) })
 	// 5 sockets from this address at most: 3 authed + 1 unauthenticated
 	// is 4; one more fits, the next does not.
 	tryDial(t, n.URL)
@@ -83,4 +86,23 @@ func TestConnectionCaps(t *testing.T) {
 		}
 		return nil
 	})
+}
+
+// openSockets reports an error unless the node's /metrics counts want
+// open WebSockets.
+func openSockets(base string, want int) error {
+	resp, err := http.Get(base + "/metrics")
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return err
+	}
+	line := fmt.Sprintf("\nparley_connections %d\n", want)
+	if !strings.Contains(string(body), line) {
+		return fmt.Errorf("metrics do not say %q", strings.TrimSpace(line))
+	}
+	return nil
 }
