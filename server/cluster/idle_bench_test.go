@@ -434,7 +434,10 @@ func (ib *idleBench) forceGC(b *testing.B) {
 	target := m.gcCycles + 2
 	for m.gcCycles < target {
 		headroom := m.nextGC - m.heapAlloc
-		limit := max(1, min(protocol.HistoryPageMax, int(headroom/8/churnBytesPerMsg)))
+		// A page holds at most protocol.HistoryPageMaxBytes, so asking
+		// for more than fits only makes the node trim the page.
+		fit := protocol.HistoryPageMaxBytes / (protocol.MaxBodyBytes + 256)
+		limit := max(1, min(protocol.HistoryPageMax, fit, int(headroom/8/churnBytesPerMsg)))
 		if err := ib.history(ctx, limit); err != nil {
 			b.Fatalf("make the node collect garbage: %v", err)
 		}
@@ -443,7 +446,9 @@ func (ib *idleBench) forceGC(b *testing.B) {
 }
 
 // history asks for the newest limit messages of churnRoom and waits for
-// them. The reply may be far larger than protocol.MaxFrameBytes (which
+// them. The node trims a page to about protocol.HistoryPageMaxBytes (the
+// newest messages, more=true), so a reply holds between one and limit
+// messages. The reply may be far larger than protocol.MaxFrameBytes (which
 // bounds only what a node reads), so it is not read with rawClient.read.
 func (ib *idleBench) history(ctx context.Context, limit int) error {
 	ib.churnSeq++
@@ -466,8 +471,8 @@ func (ib *idleBench) history(ctx context.Context, limit int) error {
 		}
 		switch {
 		case f.Type == protocol.TypeHistory && f.ID == id:
-			if len(f.Messages) != want {
-				return fmt.Errorf("history of %s: %d messages, want %d", churnRoom, len(f.Messages), want)
+			if n := len(f.Messages); n < 1 || n > want {
+				return fmt.Errorf("history of %s: %d messages, want 1 to %d", churnRoom, n, want)
 			}
 			return nil
 		case f.Type == protocol.TypeError:
