@@ -31,7 +31,7 @@ let parleySnapshotTimer = 0;
 function parleyPaintSnapshot() {
   try {
     const raw = localStorage.getItem(parleySnapshotKey);
-    if (!raw || !localStorage.getItem("parley.session")) {
+    if (!raw || !localStorage.getItem("parley.profile")) {
       return;
     }
     const snap = JSON.parse(raw);
@@ -67,7 +67,7 @@ function parleySaveSnapshot() {
   parleySnapshotTimer = 0;
   const root = document.body.firstElementChild;
   if (!root || root.hasAttribute("data-snapshot") || !root.matches(".layout") ||
-      !localStorage.getItem("parley.session")) {
+      !localStorage.getItem("parley.profile")) {
     return;
   }
   const copy = root.cloneNode(true);
