@@ -13,7 +13,9 @@ import (
 
 	"github.com/parleychat/parley/server/auth"
 	"github.com/parleychat/parley/server/broker"
+	"github.com/parleychat/parley/server/budget"
 	"github.com/parleychat/parley/server/ws"
+	"github.com/parleychat/parley/shared/protocol"
 )
 
 // Config is everything a node needs. Every field has a flag and a
@@ -61,6 +63,9 @@ type Config struct {
 	// (per second, and at once).
 	SendRate  float64
 	SendBurst int
+	// UserSend is every user's send budget across all of their sockets
+	// and, with Redis, every node (server/budget).
+	UserSend budget.Limits
 	// PprofAddr, when set, serves net/http/pprof on its own listener
 	// (keep it on loopback); empty: no profiling endpoint.
 	PprofAddr string
@@ -102,6 +107,10 @@ var envVars = []envVar{
 	{"reconcile", "PARLEY_RECONCILE"},
 	{"send-rate", "PARLEY_SEND_RATE"},
 	{"send-burst", "PARLEY_SEND_BURST"},
+	{"user-send-rate", "PARLEY_USER_SEND_RATE"},
+	{"user-send-burst", "PARLEY_USER_SEND_BURST"},
+	{"user-send-bytes", "PARLEY_USER_SEND_BYTES"},
+	{"user-send-bytes-burst", "PARLEY_USER_SEND_BYTES_BURST"},
 	{"pprof-addr", "PARLEY_PPROF_ADDR"},
 	{"max-conns-per-user", "PARLEY_MAX_CONNS_PER_USER"},
 	{"max-conns-per-addr", "PARLEY_MAX_CONNS_PER_ADDR"},
@@ -144,6 +153,10 @@ func ParseFlags(name string, args []string, getenv func(string) string, out io.W
 	fs.DurationVar(&c.Reconcile, "reconcile", 5*time.Second, "how often each active room checks the store for messages the broker lost (the longest a lost publish stays unseen)")
 	fs.Float64Var(&c.SendRate, "send-rate", 20, "messages per second one connection may send; more are answered rate_limited with retry_after")
 	fs.IntVar(&c.SendBurst, "send-burst", 40, "messages one connection may send at once before --send-rate applies")
+	fs.Float64Var(&c.UserSend.Rate, "user-send-rate", budget.Defaults.Rate, "messages per second one account may send over all its sockets (and, with --redis, all nodes); more are answered rate_limited with retry_after")
+	fs.IntVar(&c.UserSend.Burst, "user-send-burst", budget.Defaults.Burst, "messages one account may send at once before --user-send-rate applies")
+	fs.Float64Var(&c.UserSend.ByteRate, "user-send-bytes", budget.Defaults.ByteRate, "message body bytes per second one account may send over all its sockets (and, with --redis, all nodes)")
+	fs.IntVar(&c.UserSend.ByteBurst, "user-send-bytes-burst", budget.Defaults.ByteBurst, "message body bytes one account may send at once before --user-send-bytes applies (at least the largest body, 12288)")
 	fs.StringVar(&c.PprofAddr, "pprof-addr", "", "serve net/http/pprof on this address (e.g. 127.0.0.1:6060), on its own listener; empty: off")
 	fs.IntVar(&c.MaxConnsPerUser, "max-conns-per-user", ws.DefaultMaxConnsPerUser, "open WebSockets one account may hold on this node; more are closed after auth with 4006")
 	fs.IntVar(&c.MaxConnsPerAddr, "max-conns-per-addr", ws.DefaultMaxConnsPerAddr, "open WebSockets from one client address (IPv6: one /64) on this node; more get HTTP 429")
@@ -243,6 +256,9 @@ func (c Config) validate() error {
 	}
 	if c.SendRate <= 0 || c.SendBurst < 1 {
 		return errors.New("--send-rate must be above 0 and --send-burst at least 1")
+	}
+	if err := c.UserSend.Check(protocol.MaxBodyBytes); err != nil {
+		return fmt.Errorf("--user-send-*: %w", err)
 	}
 	if c.MaxConnsPerUser < 1 || c.MaxConnsPerAddr < 1 || c.MaxUnauthPerAddr < 1 {
 		return errors.New("--max-conns-per-user, --max-conns-per-addr and --max-unauth-per-addr must be at least 1")

@@ -55,6 +55,7 @@ func (n *Node) buildHTTP() error {
 		Logger:         n.log,
 		SendRate:       rate.Limit(n.cfg.SendRate),
 		SendBurst:      n.cfg.SendBurst,
+		UserBudget:     n.budget.Take,
 
 		MaxConnsPerUser:  n.cfg.MaxConnsPerUser,
 		MaxConnsPerAddr:  n.cfg.MaxConnsPerAddr,

@@ -4,6 +4,7 @@ import (
 	"net/http"
 
 	"github.com/parleychat/parley/server/broker"
+	"github.com/parleychat/parley/server/budget"
 	"github.com/parleychat/parley/server/ws"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -45,6 +46,9 @@ func (n *Node) metricsHandler() http.Handler {
 	counter("broker_beyond_head_total", "Broker messages dropped because their offset was above the store's head (forged or corrupt).", func() float64 { return float64(n.hub.Stats().BeyondHead) })
 	counter("room_inbox_overflows_total", "Room inbox overflows (recovered from the store).", func() float64 { return float64(n.hub.Stats().Overflows) })
 	counter("slow_clients_closed_total", "Clients closed for not keeping up.", func() float64 { return float64(n.hub.Stats().SlowClosed) })
+	if rb, ok := n.budget.(*budget.Redis); ok {
+		counter("send_budget_local_total", "Sends taken from this node's own budget because Redis did not answer.", func() float64 { return float64(rb.Fallbacks()) })
+	}
 	b := n.broker
 	if sb, ok := b.(*broker.Signed); ok {
 		counter("broker_unauthenticated_total", "Broker payloads dropped because their cluster MAC did not verify (forged, or a node with another --cluster-key).", func() float64 { return float64(sb.Dropped()) })

@@ -18,6 +18,7 @@ import (
 
 	"github.com/parleychat/parley/server/auth"
 	"github.com/parleychat/parley/server/broker"
+	"github.com/parleychat/parley/server/budget"
 	"github.com/parleychat/parley/server/hub"
 	"github.com/parleychat/parley/server/presence"
 	"github.com/parleychat/parley/server/store"
@@ -33,6 +34,7 @@ type Node struct {
 	store    store.Store
 	broker   broker.Broker
 	presence presence.Presence
+	budget   budget.Budget // every user's send budget
 	hub      *hub.Hub
 	ws       *ws.Server
 	auth     *auth.Service
@@ -153,9 +155,16 @@ func (n *Node) openSync(ctx context.Context) error {
 	if n.cfg.RedisURL == "" {
 		mb, mp := broker.NewMemory(), presence.NewMemory()
 		n.broker, n.presence = mb, mp
+		n.budget = budget.NewMemory(n.cfg.UserSend, nil)
 		n.closers = append(n.closers, mb.Close, mp.Close)
 		return nil
 	}
+	rbud, err := budget.NewRedis(budget.RedisOptions{URL: n.cfg.RedisURL, Limits: n.cfg.UserSend, Logger: n.log})
+	if err != nil {
+		return fmt.Errorf("open redis send budget: %w", err)
+	}
+	n.budget = rbud
+	n.closers = append(n.closers, rbud.Close)
 	rb, err := broker.NewRedis(broker.RedisOptions{URL: n.cfg.RedisURL, Logger: n.log})
 	if err != nil {
 		return fmt.Errorf("open redis broker: %w", err)
