@@ -1,6 +1,7 @@
-// Package budget bounds what one account may send, across all of its
-// sockets and, with Redis, across every node: messages per second and
-// bytes per second, each with a burst.
+// Package budget bounds what one account may do, across all of its
+// sockets and, with Redis, across every node: send messages (per second
+// and bytes per second, each with a burst), and try passwords (an
+// exponential backoff after failed logins, see Policy).
 //
 // Both budgets are GCRA (the generic cell rate algorithm, a token bucket
 // kept as one "theoretical arrival time" per key): a send of n bytes costs
@@ -8,9 +9,11 @@
 // so a refused send costs nothing. Memory keeps the state in this process
 // (one node); Redis keeps it in Redis and takes a send with one atomic Lua
 // script on the Redis server's clock, so N nodes share one budget per user
-// whatever their own clocks say. While Redis fails, a Redis budget falls
-// back to a Memory one on each node (sends keep working, each node enforces
-// the budget on its own) and logs the outage once, then a summary.
+// whatever their own clocks say. The login backoff is kept the same way
+// (MemoryBackoff, RedisBackoff). While Redis fails, both fall back to
+// this node's own state (sends and logins keep working, each node
+// enforces the limits on its own) and log the outage once, then a
+// summary.
 package budget
 
 import (

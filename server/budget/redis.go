@@ -2,101 +2,34 @@ package budget
 
 import (
 	"context"
-	"errors"
-	"fmt"
-	"log/slog"
 	"strconv"
-	"strings"
-	"sync/atomic"
 	"time"
 
 	"github.com/redis/go-redis/v9"
-
-	"github.com/parleychat/parley/server/faultlog"
 )
-
-// Defaults of RedisOptions.
-const (
-	DefaultPrefix = "parley:budget:"
-	// DefaultTimeout bounds one Take's round trip to Redis: a send waits
-	// at most this long for a Redis that does not answer.
-	DefaultTimeout = 250 * time.Millisecond
-	// DefaultRetry is how long after a failure the budget stays local
-	// before it asks Redis again, so an outage costs one timeout a
-	// second, not one per send.
-	DefaultRetry = time.Second
-)
-
-// RedisOptions configure a Redis budget.
-type RedisOptions struct {
-	URL    string // redis:// or rediss:// URL (required)
-	Limits Limits
-	// Prefix starts every key (default DefaultPrefix); the key of a user
-	// is Prefix + user, a hash of two arrival times.
-	Prefix  string
-	Timeout time.Duration // default DefaultTimeout
-	Retry   time.Duration // default DefaultRetry
-	Logger  *slog.Logger  // default slog.Default()
-	Now     func() time.Time
-}
 
 // Redis is a Budget shared by every node through Redis.
 type Redis struct {
-	client  *redis.Client
-	prefix  string
-	args    []any // the script's limit arguments, formatted once
-	timeout time.Duration
-	retry   time.Duration
-	now     func() time.Time
-	// local takes sends while Redis fails; downUntil (unix ns) is when
-	// Redis is asked again.
-	local     *Memory
-	downUntil atomic.Int64
-	faults    *faultlog.Log
-	fallbacks atomic.Int64
+	*remote
+	args  []any // the script's limit arguments, formatted once
+	local *Memory
 }
 
 var _ Budget = (*Redis)(nil)
 
-// NewRedis returns a Redis budget. It does not dial: the first Take does.
+// NewRedis returns a Redis budget with o.Limits. It does not dial: the
+// first Take does.
 func NewRedis(o RedisOptions) (*Redis, error) {
-	if o.URL == "" {
-		return nil, errors.New("redis budget: empty URL")
-	}
-	ropt, err := redis.ParseURL(o.URL)
+	r, err := newRemote(&o, "send budget")
 	if err != nil {
-		return nil, fmt.Errorf("redis budget: parse URL: %w", err)
-	}
-	if o.Prefix == "" {
-		o.Prefix = DefaultPrefix
-	}
-	if o.Timeout <= 0 {
-		o.Timeout = DefaultTimeout
-	}
-	if o.Retry <= 0 {
-		o.Retry = DefaultRetry
-	}
-	if o.Logger == nil {
-		o.Logger = slog.Default()
-	}
-	if o.Now == nil {
-		o.Now = time.Now
-	}
-	ropt.DialTimeout, ropt.ReadTimeout, ropt.WriteTimeout = o.Timeout, o.Timeout, o.Timeout
-	if !strings.Contains(o.URL, "max_retries=") {
-		ropt.MaxRetries = -1 // a retry would only double the wait of a send
+		return nil, err
 	}
 	p := o.Limits.params()
 	f := func(v float64) string { return strconv.FormatFloat(v, 'f', -1, 64) }
 	return &Redis{
-		client:  redis.NewClient(ropt),
-		prefix:  o.Prefix,
-		args:    []any{f(p.msgInterval), f(p.msgTolerance), f(p.byteInterval), f(p.byteTolerance)},
-		timeout: o.Timeout,
-		retry:   o.Retry,
-		now:     o.Now,
-		local:   NewMemory(o.Limits, o.Now),
-		faults:  faultlog.New(o.Logger, "redis send budget (each node limits on its own meanwhile)", 0, o.Now),
+		remote: r,
+		args:   []any{f(p.msgInterval), f(p.msgTolerance), f(p.byteInterval), f(p.byteTolerance)},
+		local:  NewMemory(o.Limits, o.Now),
 	}, nil
 }
 
@@ -125,35 +58,10 @@ return 0
 // Take implements Budget. While Redis fails it takes from this node's
 // own budget (see the package doc).
 func (r *Redis) Take(ctx context.Context, user string, n int) time.Duration {
-	if r.now().UnixNano() < r.downUntil.Load() {
-		r.fallbacks.Add(1)
-		return r.local.Take(ctx, user, n)
-	}
-	ctx, cancel := context.WithTimeout(ctx, r.timeout)
-	defer cancel()
 	args := append(append(make([]any, 0, 5), r.args...), n)
-	wait, err := takeScript.Run(ctx, r.client, []string{r.prefix + user}, args...).Int64()
-	if err != nil {
-		if ctx.Err() != nil && errors.Is(context.Cause(ctx), context.Canceled) {
-			return 0 // the send's own context ended: nothing to limit
-		}
-		r.faults.Fail(err)
-		r.downUntil.Store(r.now().Add(r.retry).UnixNano())
-		r.fallbacks.Add(1)
+	wait, ok := r.run(ctx, takeScript, "send:"+user, args...)
+	if !ok {
 		return r.local.Take(ctx, user, n)
 	}
-	r.faults.OK()
 	return time.Duration(wait) * time.Microsecond
-}
-
-// Fallbacks returns how many sends the local budget took because Redis
-// failed.
-func (r *Redis) Fallbacks() int64 { return r.fallbacks.Load() }
-
-// Close closes the Redis client.
-func (r *Redis) Close() error {
-	if err := r.client.Close(); err != nil {
-		return fmt.Errorf("close redis budget: %w", err)
-	}
-	return nil
 }

@@ -31,12 +31,20 @@ func (n *Node) buildHTTP() error {
 		CheckCache: n.cfg.SessionCache,
 		Ended:      n.sessions.endedHere,
 		Params:     n.cfg.PasswordParams,
+
+		MaxConcurrentHashes: n.cfg.HashWorkers,
+		HashQueue:           n.cfg.HashQueue,
+		Backoff:             n.backoff,
 	})
 	if err != nil {
 		return fmt.Errorf("create auth service: %w", err)
 	}
 	n.auth = svc
-	apiHandler, err := api.New(api.Config{Auth: svc, Store: n.store, Logger: n.log, ClientIP: n.clientIP})
+	apiHandler, err := api.New(api.Config{
+		Auth: svc, Store: n.store, Logger: n.log, ClientIP: n.clientIP,
+		RateLimit: rate.Limit(n.cfg.AuthRate), RateBurst: n.cfg.AuthBurst,
+		PrefixRateLimit: rate.Limit(n.cfg.AuthRate48), PrefixRateBurst: n.cfg.AuthBurst48,
+	})
 	if err != nil {
 		return fmt.Errorf("create api: %w", err)
 	}

@@ -49,6 +49,11 @@ func (n *Node) metricsHandler() http.Handler {
 	if rb, ok := n.budget.(*budget.Redis); ok {
 		counter("send_budget_local_total", "Sends taken from this node's own budget because Redis did not answer.", func() float64 { return float64(rb.Fallbacks()) })
 	}
+	if rb, ok := n.backoff.(*budget.RedisBackoff); ok {
+		counter("login_backoff_local_total", "Login backoff checks answered by this node alone because Redis did not answer.", func() float64 { return float64(rb.Fallbacks()) })
+	}
+	gauge("password_hashes_running", "Password hashes running now.", func() float64 { r, _ := n.auth.HashLoad(); return float64(r) })
+	gauge("password_hashes_waiting", "Password hashes waiting for a worker now (beyond --hash-queue: 503).", func() float64 { _, w := n.auth.HashLoad(); return float64(w) })
 	b := n.broker
 	if sb, ok := b.(*broker.Signed); ok {
 		counter("broker_unauthenticated_total", "Broker payloads dropped because their cluster MAC did not verify (forged, or a node with another --cluster-key).", func() float64 { return float64(sb.Dropped()) })

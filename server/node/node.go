@@ -34,7 +34,8 @@ type Node struct {
 	store    store.Store
 	broker   broker.Broker
 	presence presence.Presence
-	budget   budget.Budget // every user's send budget
+	budget   budget.Budget  // every user's send budget
+	backoff  budget.Backoff // every account's failed logins
 	hub      *hub.Hub
 	ws       *ws.Server
 	auth     *auth.Service
@@ -156,15 +157,23 @@ func (n *Node) openSync(ctx context.Context) error {
 		mb, mp := broker.NewMemory(), presence.NewMemory()
 		n.broker, n.presence = mb, mp
 		n.budget = budget.NewMemory(n.cfg.UserSend, nil)
+		n.backoff = budget.NewMemoryBackoff(n.cfg.LoginBackoff, nil)
 		n.closers = append(n.closers, mb.Close, mp.Close)
 		return nil
 	}
-	rbud, err := budget.NewRedis(budget.RedisOptions{URL: n.cfg.RedisURL, Limits: n.cfg.UserSend, Logger: n.log})
+	ropts := budget.RedisOptions{URL: n.cfg.RedisURL, Limits: n.cfg.UserSend, Policy: n.cfg.LoginBackoff, Logger: n.log}
+	rbud, err := budget.NewRedis(ropts)
 	if err != nil {
 		return fmt.Errorf("open redis send budget: %w", err)
 	}
 	n.budget = rbud
 	n.closers = append(n.closers, rbud.Close)
+	rback, err := budget.NewRedisBackoff(ropts)
+	if err != nil {
+		return fmt.Errorf("open redis login backoff: %w", err)
+	}
+	n.backoff = rback
+	n.closers = append(n.closers, rback.Close)
 	rb, err := broker.NewRedis(broker.RedisOptions{URL: n.cfg.RedisURL, Logger: n.log})
 	if err != nil {
 		return fmt.Errorf("open redis broker: %w", err)
