@@ -69,6 +69,10 @@ type Config struct {
 	// PprofAddr, when set, serves net/http/pprof on its own listener
 	// (keep it on loopback); empty: no profiling endpoint.
 	PprofAddr string
+	// MetricsAddr, when set, serves /metrics on its own listener (and
+	// the main one does not); empty: the main listener answers /metrics
+	// to loopback clients only.
+	MetricsAddr string
 	// Connection caps (ws.Config).
 	MaxConnsPerUser  int
 	MaxConnsPerAddr  int
@@ -125,6 +129,7 @@ var envVars = []envVar{
 	{"user-send-bytes", "PARLEY_USER_SEND_BYTES"},
 	{"user-send-bytes-burst", "PARLEY_USER_SEND_BYTES_BURST"},
 	{"pprof-addr", "PARLEY_PPROF_ADDR"},
+	{"metrics-addr", "PARLEY_METRICS_ADDR"},
 	{"max-conns-per-user", "PARLEY_MAX_CONNS_PER_USER"},
 	{"max-conns-per-addr", "PARLEY_MAX_CONNS_PER_ADDR"},
 	{"max-unauth-per-addr", "PARLEY_MAX_UNAUTH_PER_ADDR"},
@@ -183,6 +188,7 @@ func ParseFlags(name string, args []string, getenv func(string) string, out io.W
 	fs.Float64Var(&c.UserSend.ByteRate, "user-send-bytes", budget.Defaults.ByteRate, "message body bytes per second one account may send over all its sockets (and, with --redis, all nodes)")
 	fs.IntVar(&c.UserSend.ByteBurst, "user-send-bytes-burst", budget.Defaults.ByteBurst, "message body bytes one account may send at once before --user-send-bytes applies (at least the largest body, 12288)")
 	fs.StringVar(&c.PprofAddr, "pprof-addr", "", "serve net/http/pprof on this address (e.g. 127.0.0.1:6060), on its own listener; empty: off")
+	fs.StringVar(&c.MetricsAddr, "metrics-addr", "", "serve /metrics on this address (e.g. 10.0.0.5:9100 for a Prometheus on the private network), on its own listener, and not on --addr; empty: --addr answers /metrics to loopback clients only")
 	fs.IntVar(&c.MaxConnsPerUser, "max-conns-per-user", ws.DefaultMaxConnsPerUser, "open WebSockets one account may hold on this node; more are closed after auth with 4006")
 	fs.IntVar(&c.MaxConnsPerAddr, "max-conns-per-addr", ws.DefaultMaxConnsPerAddr, "open WebSockets from one client address (IPv6: one /64) on this node; more get HTTP 429")
 	fs.IntVar(&c.MaxUnauthPerAddr, "max-unauth-per-addr", ws.DefaultMaxUnauthPerAddr, "WebSockets from one client address (IPv6: one /64) that have not sent auth yet; more get HTTP 429")

@@ -86,7 +86,12 @@ func (n *Node) buildHTTP() error {
 	mux.Handle("GET "+protocol.PathWS, n.ws)
 	mux.HandleFunc("GET /healthz", n.healthz)
 	mux.HandleFunc("GET /readyz", n.readyz)
-	mux.Handle("GET /metrics", n.metricsHandler())
+	n.metrics.set(n.metricsHandler())
+	if n.cfg.MetricsAddr == "" {
+		mux.Handle("GET /metrics", loopbackOnly(&n.metrics))
+	} else {
+		mux.Handle("/metrics", http.NotFoundHandler()) // on --metrics-addr only
+	}
 	mux.Handle("/", web)
 	n.root.set(mux)
 	return nil

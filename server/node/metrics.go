@@ -11,6 +11,22 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
 
+// loopbackOnly answers 404 unless the request comes straight from this
+// machine: its peer is a loopback address and it names no client it was
+// forwarded for (a reverse proxy on the same machine connects from
+// loopback too, and sets those headers; the shipped nginx config also
+// refuses /metrics itself).
+func loopbackOnly(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		forwarded := r.Header.Get("X-Forwarded-For") != "" || r.Header.Get("Forwarded") != "" || r.Header.Get("X-Real-IP") != ""
+		if peer := remoteAddr(r.RemoteAddr); !peer.IsLoopback() || forwarded {
+			http.NotFound(w, r)
+			return
+		}
+		h.ServeHTTP(w, r)
+	})
+}
+
 // metricsHandler exposes the node's counters in the Prometheus text format
 // (prometheus/client_golang, the de-facto standard). The values are read
 // from the components' own counters when scraped, so nothing on the hot

@@ -41,8 +41,10 @@ type Node struct {
 	auth     *auth.Service
 	sessions *sessionEvents
 	// root serves every request: the starting handler until the store
-	// answers, then the full mux.
+	// answers, then the full mux. metrics serves /metrics (503 until the
+	// node is built).
 	root    switchHandler
+	metrics switchHandler
 	ready   atomic.Bool
 	closers []func() error
 }
@@ -57,6 +59,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*Node, error) {
 	}
 	n.keys = keys
 	n.root.set(http.HandlerFunc(n.starting))
+	n.metrics.set(http.HandlerFunc(n.starting))
 	return n, nil
 }
 
@@ -242,23 +245,12 @@ func (n *Node) Run(ctx context.Context) error {
 // answers it serves everything and /readyz turns 200. If the store cannot
 // be opened within --store-wait, Serve returns the error.
 func (n *Node) Serve(ctx context.Context, ln net.Listener) error {
-	pln, err := n.listenPprof()
+	sides, err := n.listenSides()
 	if err != nil {
 		_ = ln.Close()
 		return err
 	}
-	if pln != nil {
-		pctx, stopPprof := context.WithCancel(context.Background())
-		pprofDone := make(chan struct{})
-		go func() {
-			defer close(pprofDone)
-			n.servePprof(pctx, pln)
-		}()
-		defer func() {
-			stopPprof()
-			<-pprofDone
-		}()
-	}
+	defer n.serveSides(sides)()
 	srv := &http.Server{
 		Handler:           n.harden(&n.root),
 		ReadHeaderTimeout: 10 * time.Second,
