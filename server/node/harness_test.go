@@ -28,6 +28,7 @@ import (
 type testNode struct {
 	URL    string
 	Keys   *auth.Keyring
+	Node   *node.Node
 	cancel context.CancelFunc
 	done   chan error
 	once   sync.Once
@@ -89,7 +90,7 @@ func launchNode(t *testing.T, mutate ...func(*node.Config)) *testNode {
 		cancel()
 		t.Fatal(err)
 	}
-	tn := &testNode{URL: "http://" + cfg.Addr, cancel: cancel, done: make(chan error, 1)}
+	tn := &testNode{URL: "http://" + cfg.Addr, Node: n, cancel: cancel, done: make(chan error, 1)}
 	tn.Keys, _ = auth.NewKeyring(key)
 	go func() { tn.done <- n.Serve(ctx, ln) }()
 	t.Cleanup(func() { tn.stop(t) })

@@ -16,7 +16,11 @@
 // auth yet; beyond either, the handshake is answered with HTTP 429 and
 // Retry-After (a browser sees only a failed connection; retry with
 // backoff). One account may hold only so many sockets on a node: one more
-// is closed after auth with [CloseTooManyConnections] (4006). The caps are
+// is closed after auth with [CloseTooManyConnections] (4006). Sends are
+// limited per connection and per account: an account's messages and body
+// bytes per second are counted over all of its sockets on every node, and
+// a send beyond either limit is answered with an error frame rate_limited
+// whose retry_after (milliseconds) says when it would fit. The caps are
 // node settings (README.md lists them and their defaults).
 //
 // A frame is a JSON object with a protocol version "v" (currently
