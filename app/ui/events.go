@@ -68,6 +68,7 @@ func (a *App) withRoom(room string, persist bool, f func(rd *roomData, me string
 func (a *App) connected() {
 	a.mu.Lock()
 	a.conn = Conn{State: ConnOnline}
+	a.welcomed = true
 	room := a.current
 	again := a.connectedOnce
 	a.connectedOnce = true
@@ -89,6 +90,13 @@ func (a *App) connected() {
 func (a *App) disconnected(ev client.Event) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
+	// An attempt that never got its welcome may have been refused for an
+	// ended session: browsers hide the close code (4502), so the next
+	// attempt refreshes first, and a refused refresh signs the user out.
+	if !a.welcomed {
+		a.stale = true
+	}
+	a.welcomed = false
 	c := Conn{State: ConnReconnecting}
 	// Who is where is unknown until the node says again.
 	for _, rd := range a.rooms {
