@@ -41,6 +41,16 @@ type Subscriber interface {
 	Send(frame []byte, droppable bool) bool
 }
 
+// DeltaSubscriber is a Subscriber that may be sent presence_delta frames
+// (it negotiated protocol.FeaturePresenceDelta); other subscribers get
+// the full presence list after every change.
+type DeltaSubscriber interface {
+	Subscriber
+	// PresenceDeltas reports whether the subscriber takes deltas; it must
+	// not change while the subscriber is in a room.
+	PresenceDeltas() bool
+}
+
 // Config configures a Hub.
 type Config struct {
 	Store    store.Store
@@ -288,6 +298,38 @@ func (h *Hub) Resubscribe(ctx context.Context, sub Subscriber, roomName string, 
 		return fmt.Errorf("resubscribe %s: %w", roomName, ErrNotRunning)
 	}
 }
+
+// SendPresence sends sub, which is subscribed to room, the room's full
+// presence list (a client asked for it).
+func (h *Hub) SendPresence(ctx context.Context, sub Subscriber, roomName string) error {
+	h.mu.Lock()
+	r := h.rooms[roomName]
+	h.mu.Unlock()
+	if r == nil {
+		return fmt.Errorf("presence of %s: %w", roomName, errNotSubscribed)
+	}
+	reply := make(chan error, 1)
+	select {
+	case r.cmds <- command{kind: cmdPresence, sub: sub, reply: reply}:
+	case <-r.done:
+		return fmt.Errorf("presence of %s: %w", roomName, ErrNotRunning)
+	case <-ctx.Done():
+		return fmt.Errorf("presence of %s: %w", roomName, ctx.Err())
+	}
+	select {
+	case err := <-reply:
+		if err != nil {
+			return fmt.Errorf("presence of %s: %w", roomName, err)
+		}
+		return nil
+	case <-r.done:
+		return fmt.Errorf("presence of %s: %w", roomName, ErrNotRunning)
+	}
+}
+
+// ErrNotSubscribed is returned by SendPresence for a room the subscriber
+// is not in.
+var ErrNotSubscribed = errNotSubscribed
 
 // Hold counts user as present in room without a subscription: a client
 // whose subscribe this node could not serve (its store is unreachable)

@@ -32,6 +32,7 @@ type conn struct {
 	sid      atomic.Pointer[string] // the session of the token last accepted
 	authed   atomic.Bool
 	batch    atomic.Bool  // the client asked for protocol.FeatureBatch
+	deltas   atomic.Bool  // the client asked for protocol.FeaturePresenceDelta
 	lastRead atomic.Int64 // unix nanoseconds
 	expires  atomic.Int64 // token expiry, unix nanoseconds
 	reauthed atomic.Int64 // expiry for which a reauth frame was sent
@@ -76,6 +77,9 @@ func newConn(s *Server, wsc *websocket.Conn, remote string) *conn {
 
 // User implements hub.Subscriber.
 func (c *conn) User() string { return c.user }
+
+// PresenceDeltas implements hub.DeltaSubscriber.
+func (c *conn) PresenceDeltas() bool { return c.deltas.Load() }
 
 // Send implements hub.Subscriber.
 func (c *conn) Send(frame []byte, droppable bool) bool {
@@ -366,6 +370,10 @@ func (c *conn) authenticate(ctx context.Context) bool {
 	if protocol.HasFeature(f.Features, protocol.FeatureBatch) {
 		c.batch.Store(true)
 		features = append(features, protocol.FeatureBatch)
+	}
+	if protocol.HasFeature(f.Features, protocol.FeaturePresenceDelta) {
+		c.deltas.Store(true)
+		features = append(features, protocol.FeaturePresenceDelta)
 	}
 	c.sid.Store(&id.Session)
 	c.expires.Store(exp.UnixNano())
