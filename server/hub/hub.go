@@ -422,22 +422,22 @@ func (h *Hub) unsubscribeBroker(name string) {
 // fails, the message is still delivered to this node's subscribers; other
 // nodes pick it up from the store when they reconcile.
 func (h *Hub) PublishMessage(ctx context.Context, m store.Message) error {
-	payload, err := protocol.Encode(protocol.Frame{Type: protocol.TypeMsg, Msg: ToProtocol(&m)})
+	frame, err := protocol.Encode(protocol.Frame{Type: protocol.TypeMsg, Msg: ToProtocol(&m)})
 	if err != nil {
 		return err
 	}
-	h.publish(ctx, m.Room, payload)
+	h.publish(ctx, m.Room, headed(kindMsg, m.Offset, frame))
 	return nil
 }
 
 // PublishTyping announces that user is typing in room. Typing is never
 // stored and may be dropped anywhere along the way.
 func (h *Hub) PublishTyping(ctx context.Context, roomName, user string) {
-	payload, err := protocol.Encode(protocol.Frame{Type: protocol.TypeTyping, Room: roomName, User: user})
+	frame, err := protocol.Encode(protocol.Frame{Type: protocol.TypeTyping, Room: roomName, User: user})
 	if err != nil {
 		return
 	}
-	h.publish(ctx, roomName, payload)
+	h.publish(ctx, roomName, headed(kindTyping, 0, frame))
 }
 
 func (h *Hub) publish(ctx context.Context, roomName string, payload []byte) {
@@ -510,12 +510,12 @@ func (h *Hub) presenceLeave(roomName, user string) {
 // announcePresence tells every node that room's presence changed; each
 // node's room actor re-reads the list and sends it to its subscribers.
 func (h *Hub) announcePresence(ctx context.Context, roomName string) {
-	payload, err := protocol.Encode(protocol.Frame{Type: protocol.TypePresence, Room: roomName})
-	if err != nil {
-		return
-	}
-	h.publish(ctx, roomName, payload)
+	h.publish(ctx, roomName, presenceAnnouncement)
 }
+
+// presenceAnnouncement is the payload that says a room's presence
+// changed; the frame after the header is never sent to clients.
+var presenceAnnouncement = headed(kindPresence, 0, []byte(`{"v":1,"type":"presence"}`))
 
 // Rooms returns how many rooms have local subscribers.
 func (h *Hub) Rooms() int {

@@ -286,22 +286,20 @@ func (r *room) sendBacklog(sub Subscriber, st *subState, msgs []store.Message) e
 	return nil
 }
 
-// payload handles one broker delivery.
+// payload handles one broker delivery: its header says what it is, and
+// the frame after it goes to subscribers as it is, never decoded.
 func (r *room) payload(ctx context.Context, p []byte) {
-	f, err := protocol.Decode(p)
-	if err != nil {
-		r.h.log.Warn("undecodable broker payload", "room", r.name, "err", err)
+	kind, offset, frame, ok := route(r.name, p)
+	if !ok {
+		r.h.log.Warn("unroutable broker payload", "room", r.name, "bytes", len(p))
 		return
 	}
-	switch f.Type {
-	case protocol.TypeMsg:
-		if f.Msg == nil || f.Msg.Room != r.name {
-			return
-		}
-		r.message(ctx, f.Msg.Offset, p)
-	case protocol.TypeTyping:
-		r.fanout(0, p, true)
-	case protocol.TypePresence:
+	switch kind {
+	case kindMsg:
+		r.message(ctx, offset, frame)
+	case kindTyping:
+		r.fanout(0, frame, true)
+	case kindPresence:
 		r.schedulePresence()
 	}
 }
