@@ -33,6 +33,8 @@ func (c *conn) handle(ctx context.Context, f protocol.Frame) {
 		c.typing(ctx, f)
 	case protocol.TypeToken:
 		c.refreshToken(ctx, f)
+	case protocol.TypePresence:
+		c.presence(ctx, f)
 	case protocol.TypeAuth:
 		c.replyError(protocol.ErrBadRequest, "", "already authenticated")
 	}
@@ -73,6 +75,21 @@ func (c *conn) subscribe(ctx context.Context, f protocol.Frame) {
 	}
 	c.rooms[f.Room] = true
 	c.release(f.Room) // the subscription now keeps the user present
+}
+
+// presence answers a client's request for a room's full presence list.
+func (c *conn) presence(ctx context.Context, f protocol.Frame) {
+	if !c.rooms[f.Room] {
+		c.replyError(protocol.ErrBadRequest, f.Room, "not subscribed to the room")
+		return
+	}
+	err := c.s.cfg.Hub.SendPresence(ctx, c, f.Room)
+	switch {
+	case errors.Is(err, hub.ErrNotSubscribed):
+		c.replyError(protocol.ErrBadRequest, f.Room, "not subscribed to the room")
+	case err != nil:
+		c.storeError(f.Room, "presence", err)
+	}
 }
 
 // release ends the presence hold of a room the client no longer retries.
