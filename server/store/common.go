@@ -43,6 +43,10 @@ func nameKey(name string) string {
 	return strings.ToLower(name)
 }
 
+// SameUser reports whether a and b name one account (names are
+// case-insensitive).
+func SameUser(a, b string) bool { return nameKey(a) == nameKey(b) }
+
 // now is the store's clock: UTC, millisecond precision, the precision both
 // backends keep.
 func now() time.Time {

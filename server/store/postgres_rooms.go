@@ -82,10 +82,10 @@ func (p *Postgres) Join(ctx context.Context, room, user string) error {
 			return err
 		case a.Role != "":
 			return nil
+		case a.Kind != protocol.KindPublic:
+			return ErrNotFound // not even a banned user learns more
 		case a.Banned:
 			return ErrBanned
-		case a.Kind != protocol.KindPublic:
-			return ErrNotFound
 		}
 		_, err = tx.Exec(ctx,
 			`INSERT INTO memberships (room, user_name, joined_at, role) VALUES ($1, $2, $3, 'member')

@@ -107,10 +107,10 @@ func sqliteJoin(ctx context.Context, tx *sql.Tx, room, user string) error {
 		return err
 	case a.Role != "":
 		return nil
+	case a.Kind != protocol.KindPublic:
+		return ErrNotFound // not even a banned user learns more
 	case a.Banned:
 		return ErrBanned
-	case a.Kind != protocol.KindPublic:
-		return ErrNotFound
 	}
 	_, err = tx.ExecContext(ctx,
 		`INSERT INTO memberships (room, user_name, joined_at, role) VALUES (?, ?, ?, 'member')`,

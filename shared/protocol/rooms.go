@@ -37,11 +37,22 @@ const (
 	RoleMember    = "member"
 )
 
+// TypeRemoved (node): {room, code} the connection's subscription to room
+// ended because the user is no longer a member; code is one of the
+// Removed* reasons. It comes once per subscription, on every node the user
+// is subscribed on, right after the change. Do not resubscribe (it would
+// be answered not_found, or forbidden when banned from a public room);
+// forget the room unless it is invited again.
+const TypeRemoved = "removed"
+
 // Reasons in a removed frame's code: why the subscription ended.
 const (
 	RemovedKicked = "kicked" // an owner or moderator removed the user
 	RemovedBanned = "banned" // removed and banned
 	RemovedLeft   = "left"   // the user left (on this or another device)
+	// RemovedNotMember: a node found out later (its announcement was
+	// lost, or raced a subscribe) and does not know why.
+	RemovedNotMember = "not_member"
 )
 
 // MaxTopicRunes bounds a room topic, in Unicode code points.

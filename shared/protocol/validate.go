@@ -188,6 +188,13 @@ func ValidateServer(f Frame) error {
 		}
 	case TypeSubscribed, TypeResync, TypePresence:
 		return CheckRoomName(f.Room)
+	case TypeRemoved:
+		if err := CheckRoomName(f.Room); err != nil {
+			return err
+		}
+		if f.Code == "" {
+			return badRequest("removed without code")
+		}
 	case TypeTyping:
 		if err := CheckRoomName(f.Room); err != nil {
 			return err
