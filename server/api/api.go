@@ -15,6 +15,7 @@
 package api
 
 import (
+	"context"
 	"errors"
 	"log/slog"
 	"net/http"
@@ -56,6 +57,10 @@ type Config struct {
 	ClientIP func(*http.Request) string
 	// Now is the clock for rate limiting; default time.Now.
 	Now func() time.Time
+	// Removed, if set, is called after a kick, ban or leave is stored,
+	// to end user's subscriptions to room on every node
+	// (hub.Hub.PublishRemoved); reason is a protocol.Removed* code.
+	Removed func(ctx context.Context, room, user, reason string) error
 }
 
 // Handler is the API's http.Handler. It starts no goroutines and needs no
@@ -68,6 +73,7 @@ type Handler struct {
 	authLimit *limiterMap // per client address: signup, login, refresh
 	roomLimit *limiterMap // per user: room creation
 	clientIP  func(*http.Request) string
+	removed   func(ctx context.Context, room, user, reason string) error
 }
 
 var _ http.Handler = (*Handler)(nil)
@@ -103,6 +109,7 @@ func New(cfg Config) (*Handler, error) {
 		authLimit: newLimiterMap(cfg.RateLimit, cfg.RateBurst, cfg.MaxClients, cfg.Now),
 		roomLimit: newLimiterMap(cfg.RateLimit, cfg.RateBurst, cfg.MaxClients, cfg.Now),
 		clientIP:  cfg.ClientIP,
+		removed:   cfg.Removed,
 	}
 	h.routes()
 	return h, nil
@@ -123,6 +130,13 @@ func (h *Handler) routes() {
 	h.mux.Handle("DELETE "+protocol.PathAccount, h.limit(h.authLimit, byIP, h.handle(h.withClaims(h.deleteAccount))))
 	h.mux.Handle("GET "+protocol.PathRooms, h.handle(h.authed(h.listRooms)))
 	h.mux.Handle("POST "+protocol.PathRooms, h.handle(h.authed(h.limitUser(h.roomLimit, byUser, h.createRoom))))
+	h.mux.Handle("PATCH "+protocol.PathRooms+"/{room}", h.handle(h.authed(h.updateRoom)))
+	h.mux.Handle("POST "+protocol.PathDirect, h.handle(h.authed(h.limitUser(h.roomLimit, byUser, h.directRoom))))
+	h.mux.Handle("GET "+protocol.PathRooms+"/{room}/members", h.handle(h.authed(h.listMembers)))
+	h.mux.Handle("POST "+protocol.PathRooms+"/{room}/members", h.handle(h.authed(h.limitUser(h.roomLimit, byUser, h.invite))))
+	h.mux.Handle("DELETE "+protocol.PathRooms+"/{room}/members/{user}", h.handle(h.authed(h.removeMember)))
+	h.mux.Handle("PUT "+protocol.PathRooms+"/{room}/bans/{user}", h.handle(h.authed(h.ban)))
+	h.mux.Handle("DELETE "+protocol.PathRooms+"/{room}/bans/{user}", h.handle(h.authed(h.unban)))
 
 	for path, allow := range map[string]string{
 		protocol.PathSignup:   "POST",
@@ -133,6 +147,7 @@ func (h *Handler) routes() {
 		protocol.PathSessions: "GET, HEAD, DELETE",
 		protocol.PathPassword: "POST",
 		protocol.PathAccount:  "DELETE",
+		protocol.PathDirect:   "POST",
 	} {
 		h.mux.Handle(path, methodNotAllowed(allow))
 	}

@@ -36,7 +36,7 @@ func (n *Node) buildHTTP() error {
 		return fmt.Errorf("create auth service: %w", err)
 	}
 	n.auth = svc
-	apiHandler, err := api.New(api.Config{Auth: svc, Store: n.store, Logger: n.log, ClientIP: n.clientIP})
+	apiHandler, err := api.New(api.Config{Auth: svc, Store: n.store, Logger: n.log, ClientIP: n.clientIP, Removed: n.hub.PublishRemoved})
 	if err != nil {
 		return fmt.Errorf("create api: %w", err)
 	}
