@@ -1,7 +1,8 @@
 // Package api serves Parley's HTTP JSON API: accounts and tokens (signup,
 // login, refresh, logout), the account's sessions (list, end one, sign out
 // everywhere), password change, account deletion, and rooms (list,
-// create), as listed in shared/protocol/api.go.
+// create; private and direct rooms, members, roles, kicks, bans, leaving
+// and topics), as listed in shared/protocol/api.go.
 //
 // Every request body is limited to protocol.MaxAPIBodyBytes and must be a
 // JSON object sent as application/json. Every response is JSON (or empty,
