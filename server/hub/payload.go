@@ -14,6 +14,7 @@ import (
 //	m<offset>\n<msg frame>     a stored message
 //	t\n<typing frame>          someone is typing
 //	p\n<presence frame>        a room's presence changed (re-read it)
+//	r\n<removed frame>         a user lost the room's membership (decoded)
 //
 // The broker's cluster MAC (broker.Signed) covers header and frame
 // alike. A payload starting with '{' is a bare frame, as nodes before
@@ -24,6 +25,7 @@ const (
 	kindMsg      = 'm'
 	kindTyping   = 't'
 	kindPresence = 'p'
+	kindRemoved  = 'r'
 )
 
 // maxHeader bounds a header: a kind byte, an int64 in decimal, '\n'.
@@ -63,7 +65,7 @@ func route(room string, p []byte) (kind byte, offset int64, frame []byte, ok boo
 			return 0, 0, nil, false
 		}
 		return kind, o, frame, true
-	case kindTyping, kindPresence:
+	case kindTyping, kindPresence, kindRemoved:
 		return kind, 0, frame, i == 1
 	}
 	return 0, 0, nil, false
@@ -85,6 +87,8 @@ func routeFrame(room string, p []byte) (kind byte, offset int64, frame []byte, o
 		return kindTyping, 0, p, true
 	case protocol.TypePresence:
 		return kindPresence, 0, p, true
+	case protocol.TypeRemoved:
+		return kindRemoved, 0, p, true
 	}
 	return 0, 0, nil, false
 }

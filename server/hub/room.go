@@ -58,6 +58,7 @@ type room struct {
 	subs          map[Subscriber]*subState
 	last          int64 // highest offset delivered in sequence; -1 unknown
 	epoch         int64
+	roster        int64 // the store's roster counter last checked; -1 unknown
 	presenceTimer *time.Timer
 	// shown is the presence list last read (sorted): every subscriber
 	// not marked stale was sent it, as a full list or as deltas.
@@ -85,15 +86,16 @@ type subState struct {
 
 func newRoom(h *Hub, name string) *room {
 	return &room{
-		h:     h,
-		name:  name,
-		cmds:  make(chan command, 64),
-		inbox: make(chan []byte, inboxSize),
-		wake:  make(chan struct{}, 1),
-		quit:  make(chan struct{}),
-		done:  make(chan struct{}),
-		subs:  make(map[Subscriber]*subState),
-		last:  -1,
+		h:      h,
+		name:   name,
+		cmds:   make(chan command, 64),
+		inbox:  make(chan []byte, inboxSize),
+		wake:   make(chan struct{}, 1),
+		quit:   make(chan struct{}),
+		done:   make(chan struct{}),
+		subs:   make(map[Subscriber]*subState),
+		last:   -1,
+		roster: -1,
 	}
 }
 
@@ -179,6 +181,9 @@ func (r *room) init(ctx context.Context) error {
 		return fmt.Errorf("read head of %s: %w", r.name, err)
 	}
 	r.last, r.epoch = rm.Head, rm.Epoch
+	if r.roster < 0 {
+		r.roster = rm.Roster
+	}
 	return nil
 }
 
@@ -210,6 +215,18 @@ func (r *room) subscribe(ctx context.Context, sub Subscriber, since int64) error
 	rm, err := r.h.cfg.Store.Room(ctx, r.name)
 	if err != nil {
 		return err
+	}
+	moved := r.roster >= 0 && rm.Roster != r.roster
+	if moved {
+		// Someone lost access since this actor last looked: sub's user
+		// may be one of them (its authorisation raced the change).
+		a, err := r.h.cfg.Store.Access(ctx, r.name, sub.User())
+		if err != nil {
+			return err
+		}
+		if a.Role == "" {
+			return fmt.Errorf("subscribe %s: not a member: %w", r.name, store.ErrNotFound)
+		}
 	}
 	old := r.subs[sub]
 	st := &subState{last: since, since: since, delta: wantsDeltas(sub)}
@@ -248,6 +265,12 @@ func (r *room) subscribe(ctx context.Context, sub Subscriber, since int64) error
 		r.sendPresence(ctx, sub) // a resubscriber has the list already
 	} else {
 		st.stale = old.stale
+	}
+	if moved || r.roster < 0 {
+		r.roster = rm.Roster
+		if moved {
+			r.recheck(ctx, protocol.RemovedNotMember, func(u string) bool { return u != sub.User() })
+		}
 	}
 	return nil
 }
@@ -301,6 +324,16 @@ func (r *room) payload(ctx context.Context, p []byte) {
 		r.fanout(0, frame, true)
 	case kindPresence:
 		r.schedulePresence()
+	case kindRemoved:
+		// Rare: decoded, unlike the hot kinds above.
+		f, err := protocol.Decode(frame)
+		if err != nil {
+			r.h.log.Warn("undecodable removal", "room", r.name, "err", err)
+			return
+		}
+		if f.Type == protocol.TypeRemoved && f.Room == r.name && f.User != "" {
+			r.removed(ctx, f.User, f.Code)
+		}
 	}
 }
 
@@ -422,6 +455,11 @@ func (r *room) reconcile(ctx context.Context) {
 	rm, err := r.h.cfg.Store.Room(ctx, r.name)
 	if err != nil {
 		return // not caught up: unknown; the next tick asks again
+	}
+	if r.roster >= 0 && rm.Roster != r.roster {
+		// A removal this node was not told of (a lost publish).
+		r.roster = rm.Roster
+		r.recheck(ctx, protocol.RemovedNotMember, func(string) bool { return true })
 	}
 	if r.epoch != 0 && rm.Epoch != r.epoch {
 		r.epoch, r.last = rm.Epoch, rm.Head

@@ -53,8 +53,14 @@ type conn struct {
 	writeTimer *time.Timer
 	writeCut   atomic.Bool
 
+	// roomsMu guards rooms, the rooms the connection is subscribed to,
+	// and removals. The reader adds and drops rooms; a room actor drops
+	// one when the user is removed from it (Removed). A leaf lock.
+	roomsMu  sync.Mutex
+	rooms    map[string]bool
+	removals map[string]chan struct{} // closed when the room's Hub.Unsubscribe is done
+
 	// Owned by the reader goroutine.
-	rooms     map[string]bool
 	held      map[string]bool // rooms whose subscribe failed for now: Hub.Hold
 	gate      sendGate        // the last send refused for now
 	sendLim   *rate.Limiter
@@ -72,6 +78,7 @@ func newConn(s *Server, wsc *websocket.Conn, remote string) *conn {
 		aborted:   make(chan struct{}),
 		rearm:     make(chan struct{}, 1),
 		rooms:     make(map[string]bool),
+		removals:  make(map[string]chan struct{}),
 		held:      make(map[string]bool),
 		sendLim:   rate.NewLimiter(s.cfg.SendRate, s.cfg.SendBurst),
 		frameLim:  rate.NewLimiter(s.cfg.FrameRate, s.cfg.FrameBurst),
@@ -125,9 +132,10 @@ func (c *conn) serve(ctx context.Context) {
 	c.readLoop(ctx)
 	cancel()
 	<-writerDone
-	for room := range c.rooms {
+	for _, room := range c.takeRooms() {
 		c.s.cfg.Hub.Unsubscribe(c, room)
 	}
+	c.awaitRemovals()
 	for room := range c.held {
 		c.s.cfg.Hub.Release(room, c.user)
 	}

@@ -55,6 +55,11 @@ const (
 	// unsubscribed; nothing is skipped meanwhile. EventSubscribed (or the
 	// next message of the room) says it is served again. Room, Err, Retry.
 	EventRoomRetry
+	// EventRemoved: the user is no longer a member of Room (kicked,
+	// banned, or left on another device); the client has forgotten the
+	// room and will not resubscribe to it. Room, Reason (a
+	// protocol.Removed* code).
+	EventRemoved
 )
 
 var kindNames = [...]string{
@@ -69,6 +74,7 @@ var kindNames = [...]string{
 	EventResync:       "resync",
 	EventGap:          "gap",
 	EventRoomRetry:    "room retry",
+	EventRemoved:      "removed",
 }
 
 func (k EventKind) String() string {
@@ -101,4 +107,5 @@ type Event struct {
 	Err    error
 	Code   protocol.CloseCode
 	Retry  time.Duration
+	Reason string
 }

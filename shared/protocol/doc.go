@@ -85,6 +85,7 @@
 //	pong        {id}
 //	resync      {room, epoch, head}            the node may have missed events: re-read from your last offset
 //	reauth      {}                             the access token is about to expire: send a token frame
+//	removed     {room, code}                   no longer a member of room: the subscription ended (see Conversations)
 //	error       {code, message, ref}           a request failed; ref is the request's cid or id
 //
 // # Offsets and recovery
@@ -151,6 +152,33 @@
 // send presence{room} for a room it is subscribed to and gets the full
 // list; for any other room the answer is an error (bad_request, ref=room).
 // An absent count is 0.
+//
+// # Conversations
+//
+// A room is public, private or direct ([KindPublic], [KindPrivate],
+// [KindDirect]); rooms from before kinds existed are public. Membership
+// is the rule on every node, for every frame: subscribe, send, history,
+// typing (which needs a subscription) and presence (sent only to
+// subscribers) all require that the user may read the room: a member of
+// it, or anyone not banned from a public room. A subscribe to a public
+// room joins it (role member), as it always did; a send to a public room
+// needs no subscribe. A private or direct room the user is not a member
+// of is answered exactly like a room that does not exist — not_found,
+// "no such room", the same ref — for every request, so its existence and
+// name stay secret; a user banned from a public room gets forbidden.
+//
+// Rooms are created and managed over HTTP (api.go: private rooms, the
+// direct room of a pair, invites, roles, kicks, bans, leaving, topics;
+// the room list holds only rooms the caller may see, with its role).
+// Whoever loses a room's membership — kicked, banned, or leaving on any
+// device — gets a removed frame on every connection subscribed to it, on
+// every node, at once ([TypeRemoved]; code says why), and the
+// subscription is over: nothing more of the room arrives. A node that
+// missed the announcement finds out within its reconcile period (5 s by
+// default) and sends removed with code [RemovedNotMember]. A client that
+// does not know the removed frame may ignore it: its next subscribe to
+// the room is answered not_found, which is final. Nothing else changed
+// for clients of this version, so [Version] stays 1.
 //
 // # Close codes
 //

@@ -195,6 +195,13 @@ func ValidateServer(f Frame) error {
 		if f.Count < 0 {
 			return badRequest("count must not be negative")
 		}
+	case TypeRemoved:
+		if err := CheckRoomName(f.Room); err != nil {
+			return err
+		}
+		if f.Code == "" {
+			return badRequest("removed without code")
+		}
 	case TypeTyping:
 		if err := CheckRoomName(f.Room); err != nil {
 			return err
