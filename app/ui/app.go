@@ -58,7 +58,10 @@ type Conn struct {
 
 // roomData is everything the app holds about one room. Guarded by App.mu.
 type roomData struct {
-	tl      state.Timeline
+	tl state.Timeline
+	// people holds the room's presence as the node sent it (full lists
+	// and deltas); present is it ordered for display.
+	people  client.Presence
 	present []string
 	typing  state.Typing
 	// loading: a history request for this room is in flight.

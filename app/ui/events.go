@@ -30,7 +30,8 @@ func (a *App) onEvent(ev client.Event) {
 		})
 	case client.EventPresence:
 		a.withRoom(ev.Room, false, func(rd *roomData, me string) {
-			rd.present = state.Presence(ev.Users, me)
+			rd.people.Apply(ev)
+			rd.present = state.Presence(rd.people.Users(), me)
 		})
 	case client.EventTyping:
 		a.withRoom(ev.Room, false, func(rd *roomData, _ string) {
@@ -101,6 +102,7 @@ func (a *App) disconnected(ev client.Event) {
 	// Who is where is unknown until the node says again.
 	for _, rd := range a.rooms {
 		rd.present = nil
+		rd.people.Reset()
 	}
 	if ev.Err != nil {
 		c.Err = ev.Err.Error()

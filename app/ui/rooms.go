@@ -104,6 +104,7 @@ func (a *App) Select(room string) {
 	}
 	if rd := a.rooms[prev]; rd != nil && prev != "" {
 		rd.subscribed, rd.present = false, nil
+		rd.people.Reset()
 	}
 	a.mu.Unlock()
 	if cl != nil && prev != "" {

@@ -20,8 +20,7 @@ func (c *conn) handle(ctx context.Context, f protocol.Frame) {
 	case protocol.TypeSubscribe:
 		c.subscribe(ctx, f)
 	case protocol.TypeUnsubscribe:
-		if c.rooms[f.Room] {
-			delete(c.rooms, f.Room)
+		if c.takeRoom(f.Room) {
 			c.s.cfg.Hub.Unsubscribe(c, f.Room)
 		}
 		c.release(f.Room)
@@ -33,6 +32,8 @@ func (c *conn) handle(ctx context.Context, f protocol.Frame) {
 		c.typing(ctx, f)
 	case protocol.TypeToken:
 		c.refreshToken(ctx, f)
+	case protocol.TypePresence:
+		c.presence(ctx, f)
 	case protocol.TypeAuth:
 		c.replyError(protocol.ErrBadRequest, "", "already authenticated")
 	}
@@ -44,22 +45,36 @@ func (c *conn) handle(ctx context.Context, f protocol.Frame) {
 // user is held present in the room meanwhile (Hub.Hold), because it is
 // connected and trying.
 func (c *conn) subscribe(ctx context.Context, f protocol.Frame) {
-	if c.rooms[f.Room] {
+	if c.inRoom(f.Room) {
 		// Already in the room (a resync, or a retry): restart from since
 		// without leaving it, so presence does not flicker and membership
-		// is not written again. A failure keeps the subscription as it was.
-		if err := c.s.cfg.Hub.Resubscribe(ctx, c, f.Room, f.Since); err != nil {
+		// is not written again. A failure keeps the subscription as it
+		// was, unless the user may no longer read the room.
+		err := c.authorize(ctx, f.Room)
+		if err == nil {
+			err = c.s.cfg.Hub.Resubscribe(ctx, c, f.Room, f.Since)
+		}
+		if denied(err) && c.takeRoom(f.Room) {
+			c.s.cfg.Hub.Unsubscribe(c, f.Room)
+		}
+		if err != nil {
 			c.storeError(f.Room, "subscribe", err)
 		}
 		return
 	}
-	if len(c.rooms)+len(c.held) >= protocol.MaxSubscriptions && !c.held[f.Room] {
+	if c.subscriptions()+len(c.held) >= protocol.MaxSubscriptions && !c.held[f.Room] {
 		c.replyError(protocol.ErrBadRequest, f.Room, "too many subscriptions")
 		return
 	}
+	c.awaitRemoval(f.Room)
+	// Join is the membership check: it joins a public room (unless
+	// banned) and refuses a private or direct room the user is not in.
 	err := c.s.cfg.Store.Join(ctx, f.Room, c.user)
 	if err == nil {
-		err = c.s.cfg.Hub.Subscribe(ctx, c, f.Room, f.Since)
+		c.markRoom(f.Room)
+		if err = c.s.cfg.Hub.Subscribe(ctx, c, f.Room, f.Since); err != nil {
+			c.takeRoom(f.Room)
+		}
 	}
 	if err != nil {
 		if retryable(err) && !c.held[f.Room] {
@@ -71,8 +86,22 @@ func (c *conn) subscribe(ctx context.Context, f protocol.Frame) {
 		c.storeError(f.Room, "subscribe", err)
 		return
 	}
-	c.rooms[f.Room] = true
 	c.release(f.Room) // the subscription now keeps the user present
+}
+
+// presence answers a client's request for a room's full presence list.
+func (c *conn) presence(ctx context.Context, f protocol.Frame) {
+	if !c.rooms[f.Room] {
+		c.replyError(protocol.ErrBadRequest, f.Room, "not subscribed to the room")
+		return
+	}
+	err := c.s.cfg.Hub.SendPresence(ctx, c, f.Room)
+	switch {
+	case errors.Is(err, hub.ErrNotSubscribed):
+		c.replyError(protocol.ErrBadRequest, f.Room, "not subscribed to the room")
+	case err != nil:
+		c.storeError(f.Room, "presence", err)
+	}
 }
 
 // release ends the presence hold of a room the client no longer retries.
@@ -94,36 +123,47 @@ const sendGateGrace = 5 * time.Second
 // message keeps its order even when later messages were already on their
 // way. Owned by the reader goroutine.
 type sendGate struct {
-	cid   string
-	code  string
-	until time.Time
+	cid     string
+	code    string
+	until   time.Time
+	retryAt time.Time // rate_limited: when the refusing limit has room
 }
 
 func (c *conn) send(ctx context.Context, f protocol.Frame) {
 	now := c.s.cfg.Now()
 	if g := c.gate; g.cid != "" {
 		if f.CID != g.cid && now.Before(g.until) {
-			// retry_after: when the limit has a token again.
-			retry := time.Duration(0)
-			if tokens := c.sendLim.TokensAt(now); tokens < 1 {
-				retry = time.Duration((1 - tokens) / float64(c.sendLim.Limit()) * float64(time.Second))
-			}
-			c.refuseSend(f.CID, g.code, "an earlier message was refused; send it again first", retry)
+			// retry_after: when the limit that refused it has room again.
+			c.refuseSend(f.CID, g.code, "an earlier message was refused; send it again first", g.retryAt.Sub(now))
 			return
 		}
 		c.gate = sendGate{}
 	}
-	if r := c.sendLim.ReserveN(now, 1); r.DelayFrom(now) > 0 {
-		d := r.DelayFrom(now)
+	r := c.sendLim.ReserveN(now, 1)
+	if d := r.DelayFrom(now); d > 0 {
 		r.CancelAt(now)
-		c.gate = sendGate{cid: f.CID, code: protocol.ErrRateLimited, until: now.Add(d + sendGateGrace)}
-		c.refuseSend(f.CID, protocol.ErrRateLimited, "sending too fast", d)
+		c.refuseRate(f.CID, "sending too fast", d, now)
 		return
 	}
 	body := norm.NFC.String(f.Body)
 	if err := protocol.CheckBody(body); err != nil {
+		r.CancelAt(now)
 		c.reject(f, err) // NFC can lengthen a body past the limit
 		return
+	}
+	if err := c.authorize(ctx, f.Room); err != nil {
+		if retryable(err) {
+			c.gate = sendGate{cid: f.CID, code: protocol.ErrUnavailable, until: now.Add(sendGateGrace)}
+		}
+		c.storeError(f.CID, "check membership", err)
+		return
+	}
+	if take := c.s.cfg.UserBudget; take != nil {
+		if d := take(ctx, c.user, len(body)); d > 0 {
+			r.CancelAt(now) // refused: it costs the connection nothing
+			c.refuseRate(f.CID, "your account is sending too fast", d, now)
+			return
+		}
 	}
 	m, dup, err := c.s.cfg.Store.Append(ctx, store.Message{Room: f.Room, Author: c.user, Body: body, CID: f.CID})
 	if err == nil && dup && m.Room != f.Room {
@@ -147,6 +187,13 @@ func (c *conn) send(ctx context.Context, f protocol.Frame) {
 	c.reply(protocol.Frame{Type: protocol.TypeAck, CID: m.CID, Room: m.Room, Offset: m.Offset, TS: m.TS.UnixMilli()})
 }
 
+// refuseRate refuses a send over a rate limit for wait, and holds the
+// connection's later sends back until this one is sent again (sendGate).
+func (c *conn) refuseRate(cid, msg string, wait time.Duration, now time.Time) {
+	c.gate = sendGate{cid: cid, code: protocol.ErrRateLimited, until: now.Add(wait + sendGateGrace), retryAt: now.Add(wait)}
+	c.refuseSend(cid, protocol.ErrRateLimited, msg, wait)
+}
+
 // refuseSend answers a send the node cannot take now (the client resends
 // it): rate_limited with retry_after, or unavailable.
 func (c *conn) refuseSend(cid, code, msg string, retry time.Duration) {
@@ -161,6 +208,10 @@ func (c *conn) history(ctx context.Context, f protocol.Frame) {
 	limit := f.Limit
 	if limit == 0 {
 		limit = protocol.HistoryPageDefault
+	}
+	if err := c.authorize(ctx, f.Room); err != nil {
+		c.storeError(f.ID, "check membership", err)
+		return
 	}
 	page := store.Page{Before: f.Before, Newest: f.Before == 0, Limit: limit}
 	msgs, err := c.s.cfg.Store.History(ctx, f.Room, page)
@@ -182,7 +233,7 @@ func (c *conn) history(ctx context.Context, f protocol.Frame) {
 const typingEvery = time.Second
 
 func (c *conn) typing(ctx context.Context, f protocol.Frame) {
-	if !c.rooms[f.Room] {
+	if !c.inRoom(f.Room) {
 		c.replyError(protocol.ErrForbidden, f.Room, "subscribe to the room first")
 		return
 	}
@@ -218,7 +269,11 @@ func (c *conn) refreshToken(ctx context.Context, f protocol.Frame) {
 func (c *conn) storeError(ref, what string, err error) {
 	switch {
 	case errors.Is(err, store.ErrNotFound):
+		// Also a private or direct room the user is not in: the same
+		// answer, so nobody learns it exists.
 		c.replyError(protocol.ErrNotFound, ref, "no such room")
+	case errors.Is(err, store.ErrBanned):
+		c.replyError(protocol.ErrForbidden, ref, "banned from this room")
 	case errors.Is(err, context.Canceled):
 	default:
 		c.s.log.Warn(what+" failed; the client will retry", "user", c.user, "ref", ref, "err", err)
@@ -228,5 +283,5 @@ func (c *conn) storeError(ref, what string, err error) {
 
 // retryable reports whether storeError answers err with unavailable.
 func retryable(err error) bool {
-	return !errors.Is(err, store.ErrNotFound) && !errors.Is(err, context.Canceled)
+	return !denied(err) && !errors.Is(err, context.Canceled)
 }
