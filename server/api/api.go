@@ -1,7 +1,8 @@
 // Package api serves Parley's HTTP JSON API: accounts and tokens (signup,
 // login, refresh, logout), the account's sessions (list, end one, sign out
 // everywhere), password change, account deletion, and rooms (list,
-// create), as listed in shared/protocol/api.go.
+// create; private and direct rooms, members, roles, kicks, bans, leaving
+// and topics), as listed in shared/protocol/api.go.
 //
 // Every request body is limited to protocol.MaxAPIBodyBytes and must be a
 // JSON object sent as application/json. Every response is JSON (or empty,
@@ -18,6 +19,7 @@
 package api
 
 import (
+	"context"
 	"errors"
 	"log/slog"
 	"net/http"
@@ -70,6 +72,10 @@ type Config struct {
 	ClientIP func(*http.Request) string
 	// Now is the clock for rate limiting; default time.Now.
 	Now func() time.Time
+	// Removed, if set, is called after a kick, ban or leave is stored,
+	// to end user's subscriptions to room on every node
+	// (hub.Hub.PublishRemoved); reason is a protocol.Removed* code.
+	Removed func(ctx context.Context, room, user, reason string) error
 }
 
 // Handler is the API's http.Handler. It starts no goroutines and needs no
@@ -83,6 +89,7 @@ type Handler struct {
 	wideLimit *limiterMap // the same routes per IPv6 /48
 	roomLimit *limiterMap // per user: room creation
 	clientIP  func(*http.Request) string
+	removed   func(ctx context.Context, room, user, reason string) error
 }
 
 var _ http.Handler = (*Handler)(nil)
@@ -131,6 +138,7 @@ func New(cfg Config) (*Handler, error) {
 		wideLimit: newLimiterMap(cfg.PrefixRateLimit, cfg.PrefixRateBurst, cfg.MaxClients, cfg.Now),
 		roomLimit: newLimiterMap(cfg.RoomRateLimit, cfg.RoomRateBurst, cfg.MaxClients, cfg.Now),
 		clientIP:  cfg.ClientIP,
+		removed:   cfg.Removed,
 	}
 	h.routes()
 	return h, nil
@@ -150,6 +158,13 @@ func (h *Handler) routes() {
 	h.mux.Handle("DELETE "+protocol.PathAccount, h.limitAuth(h.handle(h.withClaims(h.deleteAccount))))
 	h.mux.Handle("GET "+protocol.PathRooms, h.handle(h.authed(h.listRooms)))
 	h.mux.Handle("POST "+protocol.PathRooms, h.handle(h.authed(h.limitUser(h.roomLimit, byUser, h.createRoom))))
+	h.mux.Handle("PATCH "+protocol.PathRooms+"/{room}", h.handle(h.authed(h.updateRoom)))
+	h.mux.Handle("POST "+protocol.PathDirect, h.handle(h.authed(h.limitUser(h.roomLimit, byUser, h.directRoom))))
+	h.mux.Handle("GET "+protocol.PathRooms+"/{room}/members", h.handle(h.authed(h.listMembers)))
+	h.mux.Handle("POST "+protocol.PathRooms+"/{room}/members", h.handle(h.authed(h.limitUser(h.roomLimit, byUser, h.invite))))
+	h.mux.Handle("DELETE "+protocol.PathRooms+"/{room}/members/{user}", h.handle(h.authed(h.removeMember)))
+	h.mux.Handle("PUT "+protocol.PathRooms+"/{room}/bans/{user}", h.handle(h.authed(h.ban)))
+	h.mux.Handle("DELETE "+protocol.PathRooms+"/{room}/bans/{user}", h.handle(h.authed(h.unban)))
 
 	for path, allow := range map[string]string{
 		protocol.PathSignup:   "POST",
@@ -160,6 +175,7 @@ func (h *Handler) routes() {
 		protocol.PathSessions: "GET, HEAD, DELETE",
 		protocol.PathPassword: "POST",
 		protocol.PathAccount:  "DELETE",
+		protocol.PathDirect:   "POST",
 	} {
 		h.mux.Handle(path, methodNotAllowed(allow))
 	}

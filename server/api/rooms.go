@@ -51,22 +51,26 @@ func BearerToken(r *http.Request) (string, bool) {
 	return token, token != ""
 }
 
-// listRooms: GET /api/rooms → 200 RoomList, by name.
-func (h *Handler) listRooms(w http.ResponseWriter, r *http.Request, _ string) error {
-	rooms, err := h.store.Rooms(r.Context())
+// listRooms: GET /api/rooms → 200 RoomList: the rooms the caller may see,
+// by name.
+func (h *Handler) listRooms(w http.ResponseWriter, r *http.Request, user string) error {
+	rooms, err := h.store.RoomsOf(r.Context(), user)
 	if err != nil {
 		return err
 	}
 	list := protocol.RoomList{Rooms: make([]protocol.Room, 0, len(rooms))}
 	for _, room := range rooms {
-		list.Rooms = append(list.Rooms, wireRoom(room))
+		wr := wireRoom(room.Room)
+		wr.Role, wr.Peer = room.Role, room.Peer
+		list.Rooms = append(list.Rooms, wr)
 	}
 	slices.SortFunc(list.Rooms, func(a, b protocol.Room) int { return strings.Compare(a.Name, b.Name) })
 	writeJSON(w, http.StatusOK, list)
 	return nil
 }
 
-// createRoom: POST /api/rooms CreateRoom → 201 Room; 409 if it exists.
+// createRoom: POST /api/rooms CreateRoom → 201 Room, owned by the caller;
+// 409 if it exists.
 func (h *Handler) createRoom(w http.ResponseWriter, r *http.Request, user string) error {
 	var req protocol.CreateRoom
 	if err := decodeBody(r, &req); err != nil {
@@ -75,14 +79,22 @@ func (h *Handler) createRoom(w http.ResponseWriter, r *http.Request, user string
 	if err := protocol.CheckRoomName(req.Name); err != nil {
 		return err
 	}
-	room, err := h.store.CreateRoom(r.Context(), req.Name, user)
+	if req.Kind == "" {
+		req.Kind = protocol.KindPublic
+	}
+	if !protocol.ValidKind(req.Kind) {
+		return errorf(http.StatusBadRequest, protocol.ErrBadRequest, "kind must be %q or %q", protocol.KindPublic, protocol.KindPrivate)
+	}
+	room, err := h.store.CreateRoomOf(r.Context(), req.Name, req.Kind, user)
 	if errors.Is(err, store.ErrConflict) {
 		return errorf(http.StatusConflict, protocol.ErrConflict, "room %q already exists", req.Name)
 	}
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusCreated, wireRoom(room))
+	wr := wireRoom(room)
+	wr.Role = protocol.RoleOwner
+	writeJSON(w, http.StatusCreated, wr)
 	return nil
 }
 
@@ -93,5 +105,7 @@ func wireRoom(r store.Room) protocol.Room {
 		Head:      r.Head,
 		CreatedBy: r.CreatedBy,
 		CreatedAt: r.CreatedAt.UnixMilli(),
+		Kind:      r.Kind,
+		Topic:     r.Topic,
 	}
 }

@@ -80,7 +80,7 @@ func sendEach(ctx context.Context, conns []*rawClient, n int, prefix, body strin
 		if err := rc.write(ctx, protocol.Frame{Type: protocol.TypeSend, Room: protocol.DefaultRoom, CID: cid, Body: body}); err != nil {
 			return acked, limited, err
 		}
-		f, err := answer(ctx, rc, cid)
+		f, err := answerTo(ctx, rc, cid)
 		if err != nil {
 			return acked, limited, err
 		}
@@ -96,8 +96,8 @@ func sendEach(ctx context.Context, conns []*rawClient, n int, prefix, body strin
 	return acked, limited, nil
 }
 
-// answer reads until the ack or error frame about cid.
-func answer(ctx context.Context, rc *rawClient, cid string) (protocol.Frame, error) {
+// answerTo reads until the ack or error frame about cid.
+func answerTo(ctx context.Context, rc *rawClient, cid string) (protocol.Frame, error) {
 	for {
 		f, err := rc.read(ctx)
 		if err != nil {

@@ -141,3 +141,29 @@ func fillBench(b *testing.B, s store.Store, room string, n int) {
 		b.FailNow()
 	}
 }
+
+// BenchmarkAccess is the membership check every send and history request
+// pays: one indexed read of a private room with 100 members.
+func BenchmarkAccess(b *testing.B) {
+	ctx := context.Background()
+	for _, impl := range benchStores {
+		b.Run(impl.name, func(b *testing.B) {
+			s := impl.open(b)
+			if _, err := s.CreateRoomOf(ctx, "club", "private", "owner"); err != nil {
+				b.Fatal(err)
+			}
+			for i := range 100 {
+				if err := s.AddMember(ctx, "club", fmt.Sprint("member", i), "member"); err != nil {
+					b.Fatal(err)
+				}
+			}
+			i := 0
+			for b.Loop() {
+				i++
+				if a, err := s.Access(ctx, "club", fmt.Sprint("member", i%100)); err != nil || !a.CanRead() {
+					b.Fatal(a, err)
+				}
+			}
+		})
+	}
+}

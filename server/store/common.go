@@ -1,6 +1,9 @@
 package store
 
 import (
+	crand "crypto/rand"
+	"encoding/hex"
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"strings"
@@ -40,6 +43,10 @@ func nameKey(name string) string {
 	return strings.ToLower(name)
 }
 
+// SameUser reports whether a and b name one account (names are
+// case-insensitive).
+func SameUser(a, b string) bool { return nameKey(a) == nameKey(b) }
+
 // now is the store's clock: UTC, millisecond precision, the precision both
 // backends keep.
 func now() time.Time {
@@ -56,4 +63,30 @@ func reverse(msgs []Message) {
 	for i, j := 0, len(msgs)-1; i < j; i, j = i+1, j-1 {
 		msgs[i], msgs[j] = msgs[j], msgs[i]
 	}
+}
+
+// pair is the two users of a direct room, ordered by name key.
+type pair struct {
+	keyA, keyB   string
+	userA, userB string
+}
+
+// newPair orders a and b by name key; ErrConflict when they are one user.
+func newPair(a, b string) (pair, error) {
+	ka, kb := nameKey(a), nameKey(b)
+	switch {
+	case ka == kb:
+		return pair{}, fmt.Errorf("a direct room needs two users: %w", ErrConflict)
+	case ka > kb:
+		ka, kb, a, b = kb, ka, b, a
+	}
+	return pair{keyA: ka, keyB: kb, userA: a, userB: b}, nil
+}
+
+// directRoomName returns a fresh random direct room name: "dm-" and 32
+// hex digits, a valid room name nobody can guess or squat.
+func directRoomName() string {
+	var b [16]byte
+	crand.Read(b[:])
+	return "dm-" + hex.EncodeToString(b[:])
 }

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"fmt"
 	"path/filepath"
 	"testing"
 	"time"
@@ -92,4 +93,106 @@ func TestPostgresMigrateSessions(t *testing.T) {
 	}
 	defer s.Close()
 	checkLegacyToken(t, s)
+}
+
+// checkConversationsMigrated checks what migration 3 promises: every room
+// is public, its history stays, and its creator (if their account is live)
+// owns it.
+func checkConversationsMigrated(t *testing.T, s Store) {
+	t.Helper()
+	ctx := t.Context()
+	for _, name := range []string{"lobby", "old", "general"} {
+		r, err := s.Room(ctx, name)
+		if err != nil || r.Kind != "public" {
+			t.Fatalf("Room(%s) after migration = %+v, %v; want public", name, r, err)
+		}
+	}
+	msgs, err := s.History(ctx, "lobby", Page{Newest: true})
+	if err != nil || len(msgs) != 2 || msgs[0].Body != "first" || msgs[1].Body != "second" {
+		t.Fatalf("lobby history after migration = %+v, %v", msgs, err)
+	}
+	members, err := s.Roster(ctx, "lobby")
+	if err != nil || len(members) != 2 ||
+		members[0] != (Member{User: "alice", Role: "owner", JoinedAt: members[0].JoinedAt}) ||
+		members[1] != (Member{User: "bob", Role: "member", JoinedAt: members[1].JoinedAt}) {
+		t.Fatalf("lobby roster after migration = %+v, %v; want alice owner, bob member", members, err)
+	}
+	if members, err := s.Roster(ctx, "old"); err != nil || len(members) != 0 {
+		t.Fatalf("a deleted creator came back as owner: %+v, %v", members, err)
+	}
+	if m, _, err := s.Append(ctx, Message{Room: "lobby", Author: "bob", Body: "third"}); err != nil || m.Offset != 3 {
+		t.Fatalf("append after migration = %+v, %v", m, err)
+	}
+}
+
+// v2Fixture is the data of a version-2 database, in either dialect
+// (timestamps are filled in per backend).
+var v2Fixture = []string{
+	`INSERT INTO users (name, name_key, password_hash, created_at) VALUES ('alice', 'alice', 'h', %[1]s)`,
+	`INSERT INTO users (name, name_key, password_hash, created_at, deleted_at) VALUES ('gone', 'gone', 'h', %[1]s, %[1]s)`,
+	`INSERT INTO rooms (name, epoch, head, created_by, created_at) VALUES ('lobby', 7, 2, 'alice', %[1]s)`,
+	`INSERT INTO rooms (name, epoch, head, created_by, created_at) VALUES ('old', 8, 0, 'gone', %[1]s)`,
+	`INSERT INTO rooms (name, epoch, head, created_by, created_at) VALUES ('general', 9, 0, '', %[1]s)`,
+	`INSERT INTO memberships (room, user_name, joined_at) VALUES ('lobby', 'bob', %[1]s)`,
+	`INSERT INTO messages (room, seq, author, body, ts) VALUES ('lobby', 1, 'alice', 'first', %[1]s)`,
+	`INSERT INTO messages (room, seq, author, body, ts) VALUES ('lobby', 2, 'bob', 'second', %[1]s)`,
+}
+
+func TestSQLiteMigrateConversations(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "v2.db")
+	db, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	qs := []string{
+		`CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)`,
+		sqliteMigrations[0].sql, sqliteMigrations[1].sql,
+		`INSERT INTO schema_migrations VALUES (1, 'initial schema', 0), (2, 'sessions', 0)`,
+	}
+	for _, q := range v2Fixture {
+		qs = append(qs, fmt.Sprintf(q, "1700000000000"))
+	}
+	for _, q := range qs {
+		if _, err := db.Exec(q); err != nil {
+			t.Fatalf("build a version-2 database: %v", err)
+		}
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	s, err := OpenSQLite(t.Context(), path)
+	if err != nil {
+		t.Fatalf("open and migrate: %v", err)
+	}
+	defer s.Close()
+	checkConversationsMigrated(t, s)
+}
+
+func TestPostgresMigrateConversations(t *testing.T) {
+	url := testenv.Postgres(t)
+	ctx := t.Context()
+	conn, err := pgx.Connect(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(context.Background())
+	qs := []string{
+		`CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())`,
+		pgMigrations[0].sql, pgMigrations[1].sql,
+		`INSERT INTO schema_migrations (version, name) VALUES (1, 'initial schema'), (2, 'sessions')`,
+	}
+	for _, q := range v2Fixture {
+		qs = append(qs, fmt.Sprintf(q, "now()"))
+	}
+	for _, q := range qs {
+		if _, err := conn.Exec(ctx, q); err != nil {
+			t.Fatalf("build a version-2 database: %v", err)
+		}
+	}
+	s, err := OpenPostgres(ctx, url, 2)
+	if err != nil {
+		t.Fatalf("open and migrate: %v", err)
+	}
+	defer s.Close()
+	checkConversationsMigrated(t, s)
 }

@@ -5,13 +5,15 @@ import (
 	"fmt"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/parleychat/parley/shared/protocol"
 )
 
-const pgRoomColumns = `name, epoch, head, created_by, created_at`
+const pgRoomColumns = `name, epoch, head, created_by, created_at, kind, topic, roster`
 
 func pgScanRoom(row pgx.Row) (Room, error) {
 	var r Room
-	if err := row.Scan(&r.Name, &r.Epoch, &r.Head, &r.CreatedBy, &r.CreatedAt); err != nil {
+	if err := row.Scan(&r.Name, &r.Epoch, &r.Head, &r.CreatedBy, &r.CreatedAt, &r.Kind, &r.Topic, &r.Roster); err != nil {
 		return Room{}, pgErr(err)
 	}
 	r.CreatedAt = r.CreatedAt.UTC()
@@ -21,7 +23,7 @@ func pgScanRoom(row pgx.Row) (Room, error) {
 // CreateRoom creates an empty room with a fresh epoch; ErrConflict if it
 // exists.
 func (p *Postgres) CreateRoom(ctx context.Context, name, createdBy string) (Room, error) {
-	r := Room{Name: name, Epoch: newEpoch(), CreatedBy: createdBy, CreatedAt: now()}
+	r := Room{Name: name, Epoch: newEpoch(), CreatedBy: createdBy, CreatedAt: now(), Kind: protocol.KindPublic}
 	_, err := p.pool.Exec(ctx,
 		`INSERT INTO rooms (name, epoch, head, created_by, created_at) VALUES ($1, $2, 0, $3, $4)`,
 		r.Name, r.Epoch, r.CreatedBy, r.CreatedAt)
@@ -71,12 +73,26 @@ func (p *Postgres) Rooms(ctx context.Context) ([]Room, error) {
 	return rooms, nil
 }
 
-// Join makes user a member of room; joining twice is no error.
+// Join makes user a member of a public room (see Store.Join).
 func (p *Postgres) Join(ctx context.Context, room, user string) error {
-	_, err := p.pool.Exec(ctx,
-		`INSERT INTO memberships (room, user_name, joined_at) VALUES ($1, $2, $3)
-		 ON CONFLICT (room, user_name) DO NOTHING`,
-		room, user, now())
+	err := p.tx(ctx, func(tx pgx.Tx) error {
+		a, err := pgAccess(ctx, tx, room, user, true)
+		switch {
+		case err != nil:
+			return err
+		case a.Role != "":
+			return nil
+		case a.Kind != protocol.KindPublic:
+			return ErrNotFound // not even a banned user learns more
+		case a.Banned:
+			return ErrBanned
+		}
+		_, err = tx.Exec(ctx,
+			`INSERT INTO memberships (room, user_name, joined_at, role) VALUES ($1, $2, $3, 'member')
+			 ON CONFLICT (room, user_name) DO NOTHING`,
+			room, user, now())
+		return err
+	})
 	if err != nil {
 		return fmt.Errorf("join room %q: %w", room, pgErr(err))
 	}

@@ -76,6 +76,33 @@ CREATE INDEX refresh_tokens_session ON refresh_tokens(session_id);
 CREATE INDEX refresh_tokens_expires ON refresh_tokens(expires_at);
 ALTER TABLE users ADD COLUMN deleted_at TIMESTAMPTZ;
 `},
+	// Conversations: see the SQLite migration of the same version.
+	{version: 3, name: "room kinds, roles, bans and direct rooms", sql: `
+ALTER TABLE rooms ADD COLUMN kind TEXT NOT NULL DEFAULT 'public';
+ALTER TABLE rooms ADD COLUMN topic TEXT NOT NULL DEFAULT '';
+ALTER TABLE rooms ADD COLUMN roster BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE memberships ADD COLUMN role TEXT NOT NULL DEFAULT 'member';
+INSERT INTO memberships (room, user_name, joined_at)
+	SELECT r.name, u.name, r.created_at FROM rooms r JOIN users u ON u.name = r.created_by AND u.deleted_at IS NULL
+	ON CONFLICT (room, user_name) DO NOTHING;
+UPDATE memberships m SET role = 'owner' FROM rooms r WHERE r.name = m.room AND r.created_by = m.user_name;
+CREATE INDEX memberships_user ON memberships(user_name);
+CREATE TABLE bans (
+	room      TEXT        NOT NULL REFERENCES rooms(name) ON DELETE CASCADE,
+	user_name TEXT        NOT NULL,
+	banned_at TIMESTAMPTZ NOT NULL,
+	PRIMARY KEY (room, user_name)
+);
+CREATE TABLE direct_rooms (
+	key_a  TEXT NOT NULL,
+	key_b  TEXT NOT NULL,
+	user_a TEXT NOT NULL,
+	user_b TEXT NOT NULL,
+	room   TEXT NOT NULL UNIQUE REFERENCES rooms(name) ON DELETE CASCADE,
+	PRIMARY KEY (key_a, key_b),
+	CHECK (key_a < key_b)
+);
+`},
 }
 
 // migrate applies the migrations the database lacks in one transaction,

@@ -4,9 +4,11 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+
+	"github.com/parleychat/parley/shared/protocol"
 )
 
-const sqliteRoomColumns = `name, epoch, head, created_by, created_at`
+const sqliteRoomColumns = `name, epoch, head, created_by, created_at, kind, topic, roster`
 
 type sqliteRow interface {
 	Scan(dest ...any) error
@@ -15,7 +17,7 @@ type sqliteRow interface {
 func sqliteScanRoom(row sqliteRow) (Room, error) {
 	var r Room
 	var created int64
-	if err := row.Scan(&r.Name, &r.Epoch, &r.Head, &r.CreatedBy, &created); err != nil {
+	if err := row.Scan(&r.Name, &r.Epoch, &r.Head, &r.CreatedBy, &created, &r.Kind, &r.Topic, &r.Roster); err != nil {
 		return Room{}, sqliteErr(err)
 	}
 	r.CreatedAt = fromMillis(created)
@@ -25,7 +27,7 @@ func sqliteScanRoom(row sqliteRow) (Room, error) {
 // CreateRoom creates an empty room with a fresh epoch; ErrConflict if it
 // exists.
 func (s *SQLite) CreateRoom(ctx context.Context, name, createdBy string) (Room, error) {
-	r := Room{Name: name, Epoch: newEpoch(), CreatedBy: createdBy, CreatedAt: now()}
+	r := Room{Name: name, Epoch: newEpoch(), CreatedBy: createdBy, CreatedAt: now(), Kind: protocol.KindPublic}
 	_, err := s.w.ExecContext(ctx,
 		`INSERT INTO rooms (name, epoch, head, created_by, created_at) VALUES (?, ?, 0, ?, ?)`,
 		r.Name, r.Epoch, r.CreatedBy, r.CreatedAt.UnixMilli())
@@ -87,16 +89,33 @@ func (s *SQLite) Rooms(ctx context.Context) ([]Room, error) {
 	return rooms, nil
 }
 
-// Join makes user a member of room; joining twice is no error.
+// Join makes user a member of a public room (see Store.Join).
 func (s *SQLite) Join(ctx context.Context, room, user string) error {
-	_, err := s.w.ExecContext(ctx,
-		`INSERT INTO memberships (room, user_name, joined_at) VALUES (?, ?, ?)
-		 ON CONFLICT (room, user_name) DO NOTHING`,
-		room, user, now().UnixMilli())
+	err := s.writeTx(ctx, func(tx *sql.Tx) error {
+		return sqliteJoin(ctx, tx, room, user)
+	})
 	if err != nil {
-		return fmt.Errorf("join room %q: %w", room, sqliteErr(err))
+		return fmt.Errorf("join room %q: %w", room, err)
 	}
 	return nil
+}
+
+func sqliteJoin(ctx context.Context, tx *sql.Tx, room, user string) error {
+	a, err := sqliteAccess(ctx, tx, room, user)
+	switch {
+	case err != nil:
+		return err
+	case a.Role != "":
+		return nil
+	case a.Kind != protocol.KindPublic:
+		return ErrNotFound // not even a banned user learns more
+	case a.Banned:
+		return ErrBanned
+	}
+	_, err = tx.ExecContext(ctx,
+		`INSERT INTO memberships (room, user_name, joined_at, role) VALUES (?, ?, ?, 'member')`,
+		room, user, now().UnixMilli())
+	return sqliteErr(err)
 }
 
 // Members returns the names of room's members, sorted.

@@ -14,6 +14,8 @@ import (
 var (
 	ErrNotFound = errors.New("not found")
 	ErrConflict = errors.New("already exists")
+	// ErrBanned: the user is banned from the room (Join, AddMember).
+	ErrBanned = errors.New("banned from the room")
 	// ErrReplayed: a refresh token that was already rotated, longer ago
 	// than the grace window, was presented again. The store has ended
 	// its session (the whole token family) by the time it returns this.
@@ -63,12 +65,19 @@ type Rotation struct {
 // Room is a chat room. Epoch is set once when the room is created (a random
 // positive number) and changes only if its history is reset. Head is the
 // offset of its newest message (0 when empty).
+//
+// Kind is protocol.KindPublic, KindPrivate or KindDirect. Roster counts the
+// changes that took someone's access away (a kick, a ban, a leave): a node
+// that sees it move re-checks the members it serves.
 type Room struct {
 	Name      string
 	Epoch     int64
 	Head      int64
 	CreatedBy string
 	CreatedAt time.Time
+	Kind      string
+	Topic     string
+	Roster    int64
 }
 
 // Message is one stored room event.
@@ -146,8 +155,53 @@ type Store interface {
 	Room(ctx context.Context, name string) (Room, error)                  // ErrNotFound
 	Rooms(ctx context.Context) ([]Room, error)                            // by name
 
-	Join(ctx context.Context, room, user string) error          // idempotent; ErrNotFound for an unknown room
+	// Join makes user a member (role member) of a public room, the
+	// implicit join of a subscribe; idempotent, an existing member keeps
+	// their role. ErrNotFound for an unknown room and for a private or
+	// direct room user is not a member of (a no-op for a member);
+	// ErrBanned for a banned user.
+	Join(ctx context.Context, room, user string) error
 	Members(ctx context.Context, room string) ([]string, error) // sorted; ErrNotFound for an unknown room
+
+	// CreateRoomOf creates a public or private room with owner as its
+	// first member (role owner); ErrConflict if the name exists.
+	CreateRoomOf(ctx context.Context, name, kind, owner string) (Room, error)
+	// DirectRoom returns the direct room of users a and b (canonical
+	// names), creating it with both as members if the pair has none.
+	// There is one per pair whatever the order or case of the names, even
+	// when many nodes create it at once; created reports whether this call
+	// made it. Calling it adds a back if a left the room. The room's name
+	// is random (prefix "dm-"). ErrConflict when a and b are one user.
+	DirectRoom(ctx context.Context, a, b string) (room Room, created bool, err error)
+	// Access tells what user may do in room; ErrNotFound for an unknown
+	// room.
+	Access(ctx context.Context, room, user string) (Access, error)
+	// RoomsOf returns the rooms user may see, by name: every public room
+	// and every room user is a member of, with user's role and, for a
+	// direct room, the other member.
+	RoomsOf(ctx context.Context, user string) ([]MemberRoom, error)
+	// Roster returns room's members with their roles, by name;
+	// ErrNotFound for an unknown room.
+	Roster(ctx context.Context, room string) ([]Member, error)
+	// AddMember adds user to room with role (an invite); an existing
+	// member keeps the role they have. ErrNotFound for an unknown room,
+	// ErrBanned when user is banned there.
+	AddMember(ctx context.Context, room, user, role string) error
+	// SetRole changes a member's role; ErrNotFound unless user is a member.
+	SetRole(ctx context.Context, room, user, role string) error
+	// RemoveMember removes user from room (a kick) and, with ban, bans
+	// them so that Join and AddMember refuse them until Unban. A kick of a
+	// non-member is ErrNotFound; a ban of one records the ban. Either
+	// moves the room's Roster.
+	RemoveMember(ctx context.Context, room, user string, ban bool) error
+	// Unban lifts a ban; ErrNotFound when user is not banned.
+	Unban(ctx context.Context, room, user string) error
+	// LeaveRoom removes user from room and moves its Roster. When user
+	// was its last owner, the longest standing moderator, else member,
+	// becomes owner and is returned. ErrNotFound unless user is a member.
+	LeaveRoom(ctx context.Context, room, user string) (newOwner string, err error)
+	// SetTopic sets room's topic; ErrNotFound for an unknown room.
+	SetTopic(ctx context.Context, room, topic string) error
 
 	// Append stores m (Room, Author, Body, CID; TS is set by the store)
 	// and returns it with Offset and TS filled. ErrNotFound for an

@@ -130,6 +130,72 @@ func (t timeoutStore) Members(ctx context.Context, room string) ([]string, error
 	return t.s.Members(ctx, room)
 }
 
+func (t timeoutStore) CreateRoomOf(ctx context.Context, name, kind, owner string) (Room, error) {
+	ctx, cancel := t.ctx(ctx)
+	defer cancel()
+	return t.s.CreateRoomOf(ctx, name, kind, owner)
+}
+
+func (t timeoutStore) DirectRoom(ctx context.Context, a, b string) (Room, bool, error) {
+	ctx, cancel := t.ctx(ctx)
+	defer cancel()
+	return t.s.DirectRoom(ctx, a, b)
+}
+
+func (t timeoutStore) Access(ctx context.Context, room, user string) (Access, error) {
+	ctx, cancel := t.ctx(ctx)
+	defer cancel()
+	return t.s.Access(ctx, room, user)
+}
+
+func (t timeoutStore) RoomsOf(ctx context.Context, user string) ([]MemberRoom, error) {
+	ctx, cancel := t.ctx(ctx)
+	defer cancel()
+	return t.s.RoomsOf(ctx, user)
+}
+
+func (t timeoutStore) Roster(ctx context.Context, room string) ([]Member, error) {
+	ctx, cancel := t.ctx(ctx)
+	defer cancel()
+	return t.s.Roster(ctx, room)
+}
+
+func (t timeoutStore) AddMember(ctx context.Context, room, user, role string) error {
+	ctx, cancel := t.ctx(ctx)
+	defer cancel()
+	return t.s.AddMember(ctx, room, user, role)
+}
+
+func (t timeoutStore) SetRole(ctx context.Context, room, user, role string) error {
+	ctx, cancel := t.ctx(ctx)
+	defer cancel()
+	return t.s.SetRole(ctx, room, user, role)
+}
+
+func (t timeoutStore) RemoveMember(ctx context.Context, room, user string, ban bool) error {
+	ctx, cancel := t.ctx(ctx)
+	defer cancel()
+	return t.s.RemoveMember(ctx, room, user, ban)
+}
+
+func (t timeoutStore) Unban(ctx context.Context, room, user string) error {
+	ctx, cancel := t.ctx(ctx)
+	defer cancel()
+	return t.s.Unban(ctx, room, user)
+}
+
+func (t timeoutStore) LeaveRoom(ctx context.Context, room, user string) (string, error) {
+	ctx, cancel := t.ctx(ctx)
+	defer cancel()
+	return t.s.LeaveRoom(ctx, room, user)
+}
+
+func (t timeoutStore) SetTopic(ctx context.Context, room, topic string) error {
+	ctx, cancel := t.ctx(ctx)
+	defer cancel()
+	return t.s.SetTopic(ctx, room, topic)
+}
+
 func (t timeoutStore) Append(ctx context.Context, m Message) (Message, bool, error) {
 	ctx, cancel := t.ctx(ctx)
 	defer cancel()

@@ -20,8 +20,7 @@ func (c *conn) handle(ctx context.Context, f protocol.Frame) {
 	case protocol.TypeSubscribe:
 		c.subscribe(ctx, f)
 	case protocol.TypeUnsubscribe:
-		if c.rooms[f.Room] {
-			delete(c.rooms, f.Room)
+		if c.takeRoom(f.Room) {
 			c.s.cfg.Hub.Unsubscribe(c, f.Room)
 		}
 		c.release(f.Room)
@@ -33,6 +32,8 @@ func (c *conn) handle(ctx context.Context, f protocol.Frame) {
 		c.typing(ctx, f)
 	case protocol.TypeToken:
 		c.refreshToken(ctx, f)
+	case protocol.TypePresence:
+		c.presence(ctx, f)
 	case protocol.TypeAuth:
 		c.replyError(protocol.ErrBadRequest, "", "already authenticated")
 	}
@@ -44,22 +45,36 @@ func (c *conn) handle(ctx context.Context, f protocol.Frame) {
 // user is held present in the room meanwhile (Hub.Hold), because it is
 // connected and trying.
 func (c *conn) subscribe(ctx context.Context, f protocol.Frame) {
-	if c.rooms[f.Room] {
+	if c.inRoom(f.Room) {
 		// Already in the room (a resync, or a retry): restart from since
 		// without leaving it, so presence does not flicker and membership
-		// is not written again. A failure keeps the subscription as it was.
-		if err := c.s.cfg.Hub.Resubscribe(ctx, c, f.Room, f.Since); err != nil {
+		// is not written again. A failure keeps the subscription as it
+		// was, unless the user may no longer read the room.
+		err := c.authorize(ctx, f.Room)
+		if err == nil {
+			err = c.s.cfg.Hub.Resubscribe(ctx, c, f.Room, f.Since)
+		}
+		if denied(err) && c.takeRoom(f.Room) {
+			c.s.cfg.Hub.Unsubscribe(c, f.Room)
+		}
+		if err != nil {
 			c.storeError(f.Room, "subscribe", err)
 		}
 		return
 	}
-	if len(c.rooms)+len(c.held) >= protocol.MaxSubscriptions && !c.held[f.Room] {
+	if c.subscriptions()+len(c.held) >= protocol.MaxSubscriptions && !c.held[f.Room] {
 		c.replyError(protocol.ErrBadRequest, f.Room, "too many subscriptions")
 		return
 	}
+	c.awaitRemoval(f.Room)
+	// Join is the membership check: it joins a public room (unless
+	// banned) and refuses a private or direct room the user is not in.
 	err := c.s.cfg.Store.Join(ctx, f.Room, c.user)
 	if err == nil {
-		err = c.s.cfg.Hub.Subscribe(ctx, c, f.Room, f.Since)
+		c.markRoom(f.Room)
+		if err = c.s.cfg.Hub.Subscribe(ctx, c, f.Room, f.Since); err != nil {
+			c.takeRoom(f.Room)
+		}
 	}
 	if err != nil {
 		if retryable(err) && !c.held[f.Room] {
@@ -71,8 +86,22 @@ func (c *conn) subscribe(ctx context.Context, f protocol.Frame) {
 		c.storeError(f.Room, "subscribe", err)
 		return
 	}
-	c.rooms[f.Room] = true
 	c.release(f.Room) // the subscription now keeps the user present
+}
+
+// presence answers a client's request for a room's full presence list.
+func (c *conn) presence(ctx context.Context, f protocol.Frame) {
+	if !c.rooms[f.Room] {
+		c.replyError(protocol.ErrBadRequest, f.Room, "not subscribed to the room")
+		return
+	}
+	err := c.s.cfg.Hub.SendPresence(ctx, c, f.Room)
+	switch {
+	case errors.Is(err, hub.ErrNotSubscribed):
+		c.replyError(protocol.ErrBadRequest, f.Room, "not subscribed to the room")
+	case err != nil:
+		c.storeError(f.Room, "presence", err)
+	}
 }
 
 // release ends the presence hold of a room the client no longer retries.
@@ -120,6 +149,13 @@ func (c *conn) send(ctx context.Context, f protocol.Frame) {
 	if err := protocol.CheckBody(body); err != nil {
 		r.CancelAt(now)
 		c.reject(f, err) // NFC can lengthen a body past the limit
+		return
+	}
+	if err := c.authorize(ctx, f.Room); err != nil {
+		if retryable(err) {
+			c.gate = sendGate{cid: f.CID, code: protocol.ErrUnavailable, until: now.Add(sendGateGrace)}
+		}
+		c.storeError(f.CID, "check membership", err)
 		return
 	}
 	if take := c.s.cfg.UserBudget; take != nil {
@@ -173,6 +209,10 @@ func (c *conn) history(ctx context.Context, f protocol.Frame) {
 	if limit == 0 {
 		limit = protocol.HistoryPageDefault
 	}
+	if err := c.authorize(ctx, f.Room); err != nil {
+		c.storeError(f.ID, "check membership", err)
+		return
+	}
 	page := store.Page{Before: f.Before, Newest: f.Before == 0, Limit: limit}
 	msgs, err := c.s.cfg.Store.History(ctx, f.Room, page)
 	if err != nil {
@@ -193,7 +233,7 @@ func (c *conn) history(ctx context.Context, f protocol.Frame) {
 const typingEvery = time.Second
 
 func (c *conn) typing(ctx context.Context, f protocol.Frame) {
-	if !c.rooms[f.Room] {
+	if !c.inRoom(f.Room) {
 		c.replyError(protocol.ErrForbidden, f.Room, "subscribe to the room first")
 		return
 	}
@@ -229,7 +269,11 @@ func (c *conn) refreshToken(ctx context.Context, f protocol.Frame) {
 func (c *conn) storeError(ref, what string, err error) {
 	switch {
 	case errors.Is(err, store.ErrNotFound):
+		// Also a private or direct room the user is not in: the same
+		// answer, so nobody learns it exists.
 		c.replyError(protocol.ErrNotFound, ref, "no such room")
+	case errors.Is(err, store.ErrBanned):
+		c.replyError(protocol.ErrForbidden, ref, "banned from this room")
 	case errors.Is(err, context.Canceled):
 	default:
 		c.s.log.Warn(what+" failed; the client will retry", "user", c.user, "ref", ref, "err", err)
@@ -239,5 +283,5 @@ func (c *conn) storeError(ref, what string, err error) {
 
 // retryable reports whether storeError answers err with unavailable.
 func retryable(err error) bool {
-	return !errors.Is(err, store.ErrNotFound) && !errors.Is(err, context.Canceled)
+	return !denied(err) && !errors.Is(err, context.Canceled)
 }

@@ -27,7 +27,11 @@ const (
 	// EventAck: the node stored a message this client sent. Room, CID,
 	// Offset, TS.
 	EventAck
-	// EventPresence: who is in a room now. Room, Users.
+	// EventPresence: who is in a room now. Room, Count (how many), and
+	// either the full list in Users (Delta false: replace what you hold;
+	// at most protocol.MaxPresenceUsers in a bigger room) or, with Delta,
+	// the change since the previous one in Joined and Left. Presence
+	// applies them.
 	EventPresence
 	// EventTyping: someone else is typing. Room, User.
 	EventTyping
@@ -51,6 +55,11 @@ const (
 	// unsubscribed; nothing is skipped meanwhile. EventSubscribed (or the
 	// next message of the room) says it is served again. Room, Err, Retry.
 	EventRoomRetry
+	// EventRemoved: the user is no longer a member of Room (kicked,
+	// banned, or left on another device); the client has forgotten the
+	// room and will not resubscribe to it. Room, Reason (a
+	// protocol.Removed* code).
+	EventRemoved
 )
 
 var kindNames = [...]string{
@@ -65,6 +74,7 @@ var kindNames = [...]string{
 	EventResync:       "resync",
 	EventGap:          "gap",
 	EventRoomRetry:    "room retry",
+	EventRemoved:      "removed",
 }
 
 func (k EventKind) String() string {
@@ -87,10 +97,15 @@ type Event struct {
 	Head   int64
 	Reset  bool
 	Users  []string
+	Joined []string
+	Left   []string
+	Count  int
+	Delta  bool
 	User   string
 	Node   string
 	Ref    string
 	Err    error
 	Code   protocol.CloseCode
 	Retry  time.Duration
+	Reason string
 }

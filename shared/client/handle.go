@@ -27,7 +27,9 @@ func (c *Client) handle(cn *conn, data []byte) {
 	case protocol.TypeHistory:
 		c.onHistory(cn, f)
 	case protocol.TypePresence:
-		c.emitIfSubscribed(Event{Kind: EventPresence, Room: f.Room, Users: f.Users})
+		c.emitIfSubscribed(Event{Kind: EventPresence, Room: f.Room, Users: f.Users, Count: max(f.Count, len(f.Users))})
+	case protocol.TypePresenceDelta:
+		c.emitIfSubscribed(Event{Kind: EventPresence, Room: f.Room, Delta: true, Joined: f.Joined, Left: f.Left, Count: f.Count})
 	case protocol.TypeTyping:
 		if f.User != cn.user {
 			c.emitIfSubscribed(Event{Kind: EventTyping, Room: f.Room, User: f.User})
@@ -38,6 +40,8 @@ func (c *Client) handle(cn *conn, data []byte) {
 		cn.signal(cn.reauth)
 	case protocol.TypeError:
 		c.onError(cn, f)
+	case protocol.TypeRemoved:
+		c.onRemoved(f)
 	case protocol.TypePong, protocol.TypeWelcome:
 	}
 }
@@ -68,6 +72,19 @@ func (c *Client) onAck(cn *conn, f protocol.Frame) {
 	}
 	c.mu.Unlock()
 	c.emit(Event{Kind: EventAck, Room: f.Room, CID: f.CID, Offset: f.Offset, TS: f.TS})
+}
+
+// onRemoved forgets a room the user was removed from: resubscribing
+// after a reconnect would only be refused.
+func (c *Client) onRemoved(f protocol.Frame) {
+	c.mu.Lock()
+	_, ok := c.rooms[f.Room]
+	delete(c.rooms, f.Room)
+	delete(c.retrying, f.Room)
+	c.mu.Unlock()
+	if ok {
+		c.emit(Event{Kind: EventRemoved, Room: f.Room, Reason: f.Code})
+	}
 }
 
 func (c *Client) onSubscribed(cn *conn, f protocol.Frame) {

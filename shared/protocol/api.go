@@ -13,8 +13,15 @@ package protocol
 //	DELETE /api/sessions/{id}         → 204            (auth; 404 when not a live session of the account)
 //	POST /api/password ChangePassword → 204            (auth; 401 on a wrong current password) ends every other session
 //	DELETE /api/account DeleteAccount → 204            (auth; 401 on a wrong password) see below
-//	GET  /api/rooms                   → 200 RoomList   (auth)
-//	POST /api/rooms    CreateRoom    → 201 Room       (auth; 409 when it exists)
+//	GET  /api/rooms                   → 200 RoomList   (auth) the rooms the caller may see (see Conversations)
+//	POST /api/rooms    CreateRoom    → 201 Room       (auth; 409 when it exists) the caller owns it
+//	PATCH /api/rooms/{room} UpdateRoom → 200 Room      (auth; owner or moderator) set the topic
+//	POST /api/direct   DirectRequest → 200 Room       (auth; 201 when created; 404 unknown user) the direct room with a user
+//	GET  /api/rooms/{room}/members    → 200 MemberList (auth; members, or anyone in a public room)
+//	POST /api/rooms/{room}/members Invite → 204        (auth; owner or moderator; 404 unknown user, 403 banned) invite, or (owner) set a role
+//	DELETE /api/rooms/{room}/members/{user} → 200 Left (auth) {user} is the caller: leave; else kick (owner or moderator)
+//	PUT  /api/rooms/{room}/bans/{user} → 204           (auth; owner or moderator) ban (and remove)
+//	DELETE /api/rooms/{room}/bans/{user} → 204         (auth; owner or moderator; 404 when not banned) lift a ban
 //	GET  /healthz                     → 200 while the process runs
 //	GET  /readyz                      → 200 when the store is reachable and the node is not draining
 //
@@ -32,6 +39,7 @@ const (
 	PathRefresh = "/api/refresh"
 	PathLogout  = "/api/logout"
 	PathRooms   = "/api/rooms"
+	PathDirect  = "/api/direct"
 	PathWS      = "/ws"
 
 	PathSessions = "/api/sessions"
@@ -125,6 +133,17 @@ type DeleteAccount struct {
 	Password string `json:"password"`
 }
 
+// Conversations. A room is public, private or direct (see KindPublic).
+// The room list holds every public room (except those the caller is
+// banned from) and every room the caller is a member of. Room management
+// answers a private or direct room the caller is not a member of exactly
+// like a room that does not exist (404 not_found, "no such room"); a
+// member without the right role gets 403 forbidden. Moderators may not
+// kick or ban owners or other moderators; only owners set roles. Direct
+// rooms have no invites, kicks or bans; either member sets the topic.
+// Whoever loses a room's membership (kick, ban, leave) has every
+// subscription to it ended at once on every node (a removed frame).
+
 // Room describes a room in the room list.
 type Room struct {
 	Name      string `json:"name"`
@@ -132,6 +151,14 @@ type Room struct {
 	Head      int64  `json:"head"`
 	CreatedBy string `json:"created_by,omitempty"`
 	CreatedAt int64  `json:"created_at"`
+	// Kind is KindPublic, KindPrivate or KindDirect.
+	Kind  string `json:"kind"`
+	Topic string `json:"topic,omitempty"`
+	// Role is the caller's role, empty when not a member (a public room
+	// the caller never joined).
+	Role string `json:"role,omitempty"`
+	// Peer is the other member of a direct room.
+	Peer string `json:"peer,omitempty"`
 }
 
 // RoomList is the body of GET /api/rooms.
@@ -139,9 +166,48 @@ type RoomList struct {
 	Rooms []Room `json:"rooms"`
 }
 
-// CreateRoom is the body of POST /api/rooms.
+// CreateRoom is the body of POST /api/rooms. Kind is KindPublic (the
+// default when empty) or KindPrivate.
 type CreateRoom struct {
 	Name string `json:"name"`
+	Kind string `json:"kind,omitempty"`
+}
+
+// UpdateRoom is the body of PATCH /api/rooms/{room}: the fields to change
+// (Topic: empty clears it; at most MaxTopicRunes, one line).
+type UpdateRoom struct {
+	Topic *string `json:"topic,omitempty"`
+}
+
+// DirectRequest is the body of POST /api/direct: the other user.
+type DirectRequest struct {
+	User string `json:"user"`
+}
+
+// Invite is the body of POST /api/rooms/{room}/members. Role is
+// RoleMember when empty; inviting someone already a member with a role
+// changes their role (owners only).
+type Invite struct {
+	User string `json:"user"`
+	Role string `json:"role,omitempty"`
+}
+
+// Member is one member of a room; JoinedAt is in Unix milliseconds.
+type Member struct {
+	User     string `json:"user"`
+	Role     string `json:"role"`
+	JoinedAt int64  `json:"joined_at"`
+}
+
+// MemberList is the body of GET /api/rooms/{room}/members, by name.
+type MemberList struct {
+	Members []Member `json:"members"`
+}
+
+// Left answers a leave: NewOwner names who became owner because the
+// caller was the last one (empty otherwise).
+type Left struct {
+	NewOwner string `json:"new_owner,omitempty"`
 }
 
 // APIError is the body of every failed API call.

@@ -6,8 +6,8 @@ package protocol
 const (
 	ErrBadRequest   = "bad_request"    // malformed or invalid input; fix it, do not retry as is
 	ErrUnauthorized = "unauthorized"   // missing, invalid or expired credentials
-	ErrForbidden    = "forbidden"      // authenticated but not allowed
-	ErrNotFound     = "not_found"      // unknown room or user
+	ErrForbidden    = "forbidden"      // authenticated but not allowed (the wrong role; banned from a public room)
+	ErrNotFound     = "not_found"      // unknown room or user, or a private or direct room the user is not in (the same answer)
 	ErrConflict     = "conflict"       // name already taken
 	ErrRateLimited  = "rate_limited"   // too many requests; retry after the given delay
 	ErrTooLarge     = "too_large"      // body or name too long

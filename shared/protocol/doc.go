@@ -51,6 +51,14 @@
 //     newline), in the order they were sent; [NextFrame] splits one. A
 //     node keeps a batch under [MaxBatchBytes] unless a single frame is
 //     larger. Without it, every message from the node carries one frame.
+//   - [FeaturePresenceDelta] ("presence_delta"): a subscription starts with
+//     the full presence list as before, and from then on the node sends
+//     presence_delta frames naming only who joined and who left (and the
+//     new count) instead of the whole list after every change. A client
+//     applies them to the list it holds: add joined, remove left (both
+//     are idempotent). A presence frame still replaces the whole list
+//     (after a large change, or when asked for). Without the feature,
+//     every change sends the full list.
 //
 // # Client → node
 //
@@ -61,6 +69,7 @@
 //	history     {id, room, before, limit}      a page of messages older than before
 //	typing      {room}                         ephemeral, never stored
 //	ping        {id}                           answered by pong; the heartbeat
+//	presence    {room}                         asks for the full presence list of a subscribed room
 //	token       {token}                        a fresh access token for a live connection
 //
 // # Node → client
@@ -70,11 +79,13 @@
 //	msg         {msg}                          one room event, in offset order per room
 //	ack         {cid, room, offset, ts}        send stored; offset is the message's place in the room
 //	history     {id, room, messages, more}     reply to a history request, oldest first
-//	presence    {room, users}                  who is in the room now (full list)
+//	presence    {room, users, count}           who is in the room now: the full list (at most MaxPresenceUsers, first in byte order) and how many
+//	presence_delta {room, joined, left, count} with presence_delta: who joined and left since the last presence frame or delta
 //	typing      {room, user}                   someone is typing
 //	pong        {id}
 //	resync      {room, epoch, head}            the node may have missed events: re-read from your last offset
 //	reauth      {}                             the access token is about to expire: send a token frame
+//	removed     {room, code}                   no longer a member of room: the subscription ended (see Conversations)
 //	error       {code, message, ref}           a request failed; ref is the request's cid or id
 //
 // # Offsets and recovery
@@ -127,6 +138,47 @@
 // messages were already on their way. A client retries unavailable and
 // rate_limited answers (subscribe and history too); every other error code
 // is final for that request.
+//
+// # Presence
+//
+// A subscription starts with a presence frame: the room's users, sorted
+// in byte order, and their count. In a room of more than
+// [MaxPresenceUsers] the list holds only the first MaxPresenceUsers and
+// count the true number. Afterwards, a client without
+// [FeaturePresenceDelta] gets a new presence frame after each change
+// (changes close together are sent as one); a client with it gets a
+// presence_delta frame naming who joined and who left, and count. A
+// presence frame always replaces the list a client holds. A client may
+// send presence{room} for a room it is subscribed to and gets the full
+// list; for any other room the answer is an error (bad_request, ref=room).
+// An absent count is 0.
+//
+// # Conversations
+//
+// A room is public, private or direct ([KindPublic], [KindPrivate],
+// [KindDirect]); rooms from before kinds existed are public. Membership
+// is the rule on every node, for every frame: subscribe, send, history,
+// typing (which needs a subscription) and presence (sent only to
+// subscribers) all require that the user may read the room: a member of
+// it, or anyone not banned from a public room. A subscribe to a public
+// room joins it (role member), as it always did; a send to a public room
+// needs no subscribe. A private or direct room the user is not a member
+// of is answered exactly like a room that does not exist — not_found,
+// "no such room", the same ref — for every request, so its existence and
+// name stay secret; a user banned from a public room gets forbidden.
+//
+// Rooms are created and managed over HTTP (api.go: private rooms, the
+// direct room of a pair, invites, roles, kicks, bans, leaving, topics;
+// the room list holds only rooms the caller may see, with its role).
+// Whoever loses a room's membership — kicked, banned, or leaving on any
+// device — gets a removed frame on every connection subscribed to it, on
+// every node, at once ([TypeRemoved]; code says why), and the
+// subscription is over: nothing more of the room arrives. A node that
+// missed the announcement finds out within its reconcile period (5 s by
+// default) and sends removed with code [RemovedNotMember]. A client that
+// does not know the removed frame may ignore it: its next subscribe to
+// the room is answered not_found, which is final. Nothing else changed
+// for clients of this version, so [Version] stays 1.
 //
 // # Close codes
 //

@@ -114,6 +114,7 @@ func TestValidateServer(t *testing.T) {
 		{Type: TypeAck, CID: "c", Room: "a", Offset: 3},
 		{Type: TypePong},
 		{Type: TypeError, Code: ErrInternal},
+		{Type: TypeRemoved, Room: "a", Code: RemovedKicked},
 	}
 	for _, f := range good {
 		if err := ValidateServer(f); err != nil {
@@ -128,6 +129,8 @@ func TestValidateServer(t *testing.T) {
 		{Type: TypeHistory, Room: "a", Messages: []Message{{Room: "b", Offset: 1, Author: "x"}}},
 		{Type: TypeError},
 		{Type: TypeSend},
+		{Type: TypeRemoved, Room: "a"},
+		{Type: TypeRemoved, Room: "Not a room", Code: RemovedKicked},
 	}
 	for _, f := range bad {
 		if err := ValidateServer(f); err == nil {

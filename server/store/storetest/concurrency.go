@@ -42,6 +42,9 @@ func RunMultiNode(t *testing.T, open NodesOpener) {
 	t.Run("EnsureRoomAtOnce", func(t *testing.T) {
 		testEnsureRoomAtOnce(t, open(t, nodes))
 	})
+	t.Run("DirectRoomAtOnce", func(t *testing.T) {
+		testDirectRoomAtOnce(t, open(t, nodes))
+	})
 }
 
 // testEnsureRoomAtOnce ensures one room from every node at once, as nodes

@@ -29,6 +29,7 @@ func Run(t *testing.T, open Opener) {
 		{"RefreshTokens", tokenTests},
 		{"Rooms", roomTests},
 		{"Members", memberTests},
+		{"Conversations", conversationTests},
 		{"Append", appendTests},
 		{"History", historyTests},
 		{"Concurrency", concurrencyTests},

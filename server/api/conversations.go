@@ -1,0 +1,291 @@
+package api
+
+import (
+	"context"
+	"errors"
+	"net/http"
+
+	"github.com/parleychat/parley/server/store"
+	"github.com/parleychat/parley/shared/protocol"
+)
+
+// errNoRoom is the one answer for a room that does not exist and for a
+// private or direct room the caller is not a member of.
+var errNoRoom = errorf(http.StatusNotFound, protocol.ErrNotFound, "no such room")
+
+// roomAccess returns the caller's access to the {room} of the path, or
+// errNoRoom when the caller may not even know it exists.
+func (h *Handler) roomAccess(r *http.Request, user string) (string, store.Access, error) {
+	room := r.PathValue("room")
+	if !protocol.ValidRoomName(room) {
+		return "", store.Access{}, errNoRoom
+	}
+	a, err := h.store.Access(r.Context(), room, user)
+	if errors.Is(err, store.ErrNotFound) {
+		return "", store.Access{}, errNoRoom
+	}
+	if err != nil {
+		return "", store.Access{}, err
+	}
+	if a.Role == "" && a.Kind != protocol.KindPublic {
+		return "", store.Access{}, errNoRoom
+	}
+	return room, a, nil
+}
+
+// moderated is roomAccess for owner and moderator actions.
+func (h *Handler) moderated(r *http.Request, user string) (string, store.Access, error) {
+	room, a, err := h.roomAccess(r, user)
+	if err != nil {
+		return "", a, err
+	}
+	if a.Kind == protocol.KindDirect {
+		return "", a, errorf(http.StatusForbidden, protocol.ErrForbidden, "a direct room has no invites, kicks or bans")
+	}
+	if !a.CanModerate() {
+		return "", a, errorf(http.StatusForbidden, protocol.ErrForbidden, "only owners and moderators may do that")
+	}
+	return room, a, nil
+}
+
+// lookupUser returns the canonical name of an existing account.
+func (h *Handler) lookupUser(ctx context.Context, name string) (string, error) {
+	if !protocol.ValidUsername(name) {
+		return "", errorf(http.StatusNotFound, protocol.ErrNotFound, "no such user")
+	}
+	u, err := h.store.UserByName(ctx, name)
+	if errors.Is(err, store.ErrNotFound) {
+		return "", errorf(http.StatusNotFound, protocol.ErrNotFound, "no such user")
+	}
+	if err != nil {
+		return "", err
+	}
+	return u.Name, nil
+}
+
+// updateRoom: PATCH /api/rooms/{room} UpdateRoom → 200 Room.
+func (h *Handler) updateRoom(w http.ResponseWriter, r *http.Request, user string) error {
+	room, a, err := h.roomAccess(r, user)
+	if err != nil {
+		return err
+	}
+	if !a.CanModerate() && (a.Kind != protocol.KindDirect || a.Role == "") {
+		return errorf(http.StatusForbidden, protocol.ErrForbidden, "only owners and moderators may set the topic")
+	}
+	var req protocol.UpdateRoom
+	if err := decodeBody(r, &req); err != nil {
+		return err
+	}
+	if req.Topic != nil {
+		if err := protocol.CheckTopic(*req.Topic); err != nil {
+			return err
+		}
+		if err := h.store.SetTopic(r.Context(), room, *req.Topic); err != nil {
+			return err
+		}
+	}
+	rm, err := h.store.Room(r.Context(), room)
+	if err != nil {
+		return err
+	}
+	wr := wireRoom(rm)
+	wr.Role = a.Role
+	writeJSON(w, http.StatusOK, wr)
+	return nil
+}
+
+// directRoom: POST /api/direct DirectRequest → 200 Room (201 when new).
+func (h *Handler) directRoom(w http.ResponseWriter, r *http.Request, user string) error {
+	var req protocol.DirectRequest
+	if err := decodeBody(r, &req); err != nil {
+		return err
+	}
+	peer, err := h.lookupUser(r.Context(), req.User)
+	if err != nil {
+		return err
+	}
+	room, created, err := h.store.DirectRoom(r.Context(), user, peer)
+	if errors.Is(err, store.ErrConflict) {
+		return errorf(http.StatusBadRequest, protocol.ErrBadRequest, "a direct room needs another user")
+	}
+	if err != nil {
+		return err
+	}
+	wr := wireRoom(room)
+	wr.Role, wr.Peer = protocol.RoleMember, peer
+	status := http.StatusOK
+	if created {
+		status = http.StatusCreated
+	}
+	writeJSON(w, status, wr)
+	return nil
+}
+
+// listMembers: GET /api/rooms/{room}/members → 200 MemberList.
+func (h *Handler) listMembers(w http.ResponseWriter, r *http.Request, user string) error {
+	room, a, err := h.roomAccess(r, user)
+	if err != nil {
+		return err
+	}
+	if !a.CanRead() {
+		return errorf(http.StatusForbidden, protocol.ErrForbidden, "banned from this room")
+	}
+	members, err := h.store.Roster(r.Context(), room)
+	if err != nil {
+		return err
+	}
+	list := protocol.MemberList{Members: make([]protocol.Member, 0, len(members))}
+	for _, m := range members {
+		list.Members = append(list.Members, protocol.Member{User: m.User, Role: m.Role, JoinedAt: m.JoinedAt.UnixMilli()})
+	}
+	writeJSON(w, http.StatusOK, list)
+	return nil
+}
+
+// invite: POST /api/rooms/{room}/members Invite → 204. An owner may give
+// any role, also to a member; a moderator invites members only.
+func (h *Handler) invite(w http.ResponseWriter, r *http.Request, user string) error {
+	room, a, err := h.moderated(r, user)
+	if err != nil {
+		return err
+	}
+	var req protocol.Invite
+	if err := decodeBody(r, &req); err != nil {
+		return err
+	}
+	if req.Role != "" && !protocol.ValidRole(req.Role) {
+		return errorf(http.StatusBadRequest, protocol.ErrBadRequest, "role must be owner, moderator or member")
+	}
+	if req.Role != "" && req.Role != protocol.RoleMember && a.Role != protocol.RoleOwner {
+		return errorf(http.StatusForbidden, protocol.ErrForbidden, "only owners give roles")
+	}
+	target, err := h.lookupUser(r.Context(), req.User)
+	if err != nil {
+		return err
+	}
+	err = h.store.AddMember(r.Context(), room, target, protocol.RoleMember)
+	if errors.Is(err, store.ErrBanned) {
+		return errorf(http.StatusForbidden, protocol.ErrForbidden, "%s is banned from this room; lift the ban first", target)
+	}
+	if err != nil {
+		return err
+	}
+	if req.Role != "" && a.Role == protocol.RoleOwner {
+		if err := h.store.SetRole(r.Context(), room, target, req.Role); err != nil {
+			return err
+		}
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+// removeMember: DELETE /api/rooms/{room}/members/{user} → 200 Left. The
+// caller's own name leaves the room; another's kicks them.
+func (h *Handler) removeMember(w http.ResponseWriter, r *http.Request, user string) error {
+	if store.SameUser(r.PathValue("user"), user) {
+		return h.leave(w, r, user)
+	}
+	room, target, err := h.moderateTarget(r, user)
+	if err != nil {
+		return err
+	}
+	if err := h.store.RemoveMember(r.Context(), room, target, false); errors.Is(err, store.ErrNotFound) {
+		return errorf(http.StatusNotFound, protocol.ErrNotFound, "%s is not a member", target)
+	} else if err != nil {
+		return err
+	}
+	h.announceRemoved(r.Context(), room, target, protocol.RemovedKicked)
+	writeJSON(w, http.StatusOK, protocol.Left{})
+	return nil
+}
+
+// leave removes the caller from the {room}.
+func (h *Handler) leave(w http.ResponseWriter, r *http.Request, user string) error {
+	room, a, err := h.roomAccess(r, user)
+	if err != nil {
+		return err
+	}
+	if a.Role == "" {
+		return errorf(http.StatusNotFound, protocol.ErrNotFound, "not a member of this room")
+	}
+	heir, err := h.store.LeaveRoom(r.Context(), room, user)
+	if errors.Is(err, store.ErrNotFound) {
+		return errorf(http.StatusNotFound, protocol.ErrNotFound, "not a member of this room")
+	}
+	if err != nil {
+		return err
+	}
+	h.announceRemoved(r.Context(), room, user, protocol.RemovedLeft)
+	writeJSON(w, http.StatusOK, protocol.Left{NewOwner: heir})
+	return nil
+}
+
+// moderateTarget checks that the caller may act on the {user} of the path
+// in the {room} and returns the target's canonical name. Moderators may
+// not act on owners or other moderators.
+func (h *Handler) moderateTarget(r *http.Request, user string) (string, string, error) {
+	room, a, err := h.moderated(r, user)
+	if err != nil {
+		return "", "", err
+	}
+	target, err := h.lookupUser(r.Context(), r.PathValue("user"))
+	if err != nil {
+		return "", "", err
+	}
+	if target == user {
+		return "", "", errorf(http.StatusBadRequest, protocol.ErrBadRequest, "you cannot do that to yourself")
+	}
+	ta, err := h.store.Access(r.Context(), room, target)
+	if err != nil {
+		return "", "", err
+	}
+	if a.Role != protocol.RoleOwner && (ta.Role == protocol.RoleOwner || ta.Role == protocol.RoleModerator) {
+		return "", "", errorf(http.StatusForbidden, protocol.ErrForbidden, "only owners may remove owners and moderators")
+	}
+	return room, target, nil
+}
+
+// ban: PUT /api/rooms/{room}/bans/{user} → 204.
+func (h *Handler) ban(w http.ResponseWriter, r *http.Request, user string) error {
+	room, target, err := h.moderateTarget(r, user)
+	if err != nil {
+		return err
+	}
+	if err := h.store.RemoveMember(r.Context(), room, target, true); err != nil {
+		return err
+	}
+	h.announceRemoved(r.Context(), room, target, protocol.RemovedBanned)
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+// unban: DELETE /api/rooms/{room}/bans/{user} → 204.
+func (h *Handler) unban(w http.ResponseWriter, r *http.Request, user string) error {
+	room, _, err := h.moderated(r, user)
+	if err != nil {
+		return err
+	}
+	target, err := h.lookupUser(r.Context(), r.PathValue("user"))
+	if err != nil {
+		return err
+	}
+	if err := h.store.Unban(r.Context(), room, target); errors.Is(err, store.ErrNotFound) {
+		return errorf(http.StatusNotFound, protocol.ErrNotFound, "%s is not banned", target)
+	} else if err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+// announceRemoved tells every node that user lost room's membership, so
+// their subscriptions end now; a failure is logged (the rooms' reconcile
+// catches up within a period).
+func (h *Handler) announceRemoved(ctx context.Context, room, user, reason string) {
+	if h.removed == nil {
+		return
+	}
+	if err := h.removed(ctx, room, user, reason); err != nil {
+		h.log.Warn("announce removal", "room", room, "user", user, "err", err)
+	}
+}

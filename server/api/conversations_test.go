@@ -1,0 +1,222 @@
+package api
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"slices"
+	"sync"
+	"testing"
+
+	"github.com/parleychat/parley/shared/protocol"
+)
+
+func jsonBody(v any) string {
+	b, _ := json.Marshal(v)
+	return string(b)
+}
+
+// roomNames lists the rooms GET /api/rooms shows s, by name.
+func (e *env) roomNames(t *testing.T, s protocol.Session) map[string]protocol.Room {
+	t.Helper()
+	r := e.do("GET", protocol.PathRooms, "", bearer(s)...)
+	if r.status != http.StatusOK {
+		t.Fatalf("list rooms: %d %s", r.status, r.body)
+	}
+	var list protocol.RoomList
+	if err := json.Unmarshal(r.body, &list); err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]protocol.Room{}
+	for _, room := range list.Rooms {
+		out[room.Name] = room
+	}
+	return out
+}
+
+// removals records what the API announces through Config.Removed.
+type removals struct {
+	mu  sync.Mutex
+	got []string
+}
+
+func (rm *removals) record(_ context.Context, room, user, reason string) error {
+	rm.mu.Lock()
+	defer rm.mu.Unlock()
+	rm.got = append(rm.got, room+" "+user+" "+reason)
+	return nil
+}
+
+func (rm *removals) list() []string {
+	rm.mu.Lock()
+	defer rm.mu.Unlock()
+	return slices.Clone(rm.got)
+}
+
+// TestPrivateRoomLooksMissing: to a stranger, every request about a
+// private room is answered exactly like one about a room that does not
+// exist, and the room list does not show it.
+func TestPrivateRoomLooksMissing(t *testing.T) {
+	e := newEnv(t, nil)
+	alice := e.signup("alice", "password1")
+	bob := e.signup("bob", "password1")
+	r := e.do("POST", protocol.PathRooms, jsonBody(protocol.CreateRoom{Name: "secret", Kind: protocol.KindPrivate}), bearer(alice)...)
+	if r.status != http.StatusCreated {
+		t.Fatalf("create private room: %d %s", r.status, r.body)
+	}
+	var created protocol.Room
+	if err := json.Unmarshal(r.body, &created); err != nil || created.Kind != protocol.KindPrivate || created.Role != protocol.RoleOwner {
+		t.Fatalf("created %+v, %v", created, err)
+	}
+	if _, ok := e.roomNames(t, bob)["secret"]; ok {
+		t.Fatal("a stranger's room list shows a private room")
+	}
+	if got := e.roomNames(t, alice)["secret"]; got.Role != protocol.RoleOwner || got.Kind != protocol.KindPrivate {
+		t.Fatalf("the owner's room list shows %+v", got)
+	}
+	requests := []struct{ method, path, body string }{
+		{"GET", "/members", ""},
+		{"POST", "/members", jsonBody(protocol.Invite{User: "bob"})},
+		{"PATCH", "", jsonBody(protocol.UpdateRoom{Topic: new(string)})},
+		{"DELETE", "/members/alice", ""},
+		{"DELETE", "/members/bob", ""},
+		{"PUT", "/bans/alice", ""},
+		{"DELETE", "/bans/alice", ""},
+	}
+	for _, req := range requests {
+		hidden := e.do(req.method, protocol.PathRooms+"/secret"+req.path, req.body, bearer(bob)...)
+		missing := e.do(req.method, protocol.PathRooms+"/nosuch"+req.path, req.body, bearer(bob)...)
+		if hidden.status != http.StatusNotFound || hidden.status != missing.status || hidden.apiError(t) != missing.apiError(t) {
+			t.Errorf("%s %s: a private room answers %d %s, a missing one %d %s", req.method, req.path, hidden.status, hidden.body, missing.status, missing.body)
+		}
+	}
+	if members, err := e.store.Roster(t.Context(), "secret"); err != nil || len(members) != 1 {
+		t.Fatalf("the stranger's requests changed the roster: %+v, %v", members, err)
+	}
+}
+
+// TestModeration walks invite, roles, kick, ban, unban and leave through
+// the API, with who may do what.
+func TestModeration(t *testing.T) {
+	rm := &removals{}
+	e := newEnv(t, func(c *Config) { c.Removed = rm.record })
+	alice := e.signup("alice", "password1")
+	bob := e.signup("bob", "password1")
+	carol := e.signup("carol", "password1")
+	path := protocol.PathRooms + "/club"
+	if r := e.do("POST", protocol.PathRooms, jsonBody(protocol.CreateRoom{Name: "club", Kind: protocol.KindPrivate}), bearer(alice)...); r.status != http.StatusCreated {
+		t.Fatalf("create: %d %s", r.status, r.body)
+	}
+	expect := func(who protocol.Session, method, p, body string, status int) response {
+		t.Helper()
+		r := e.do(method, path+p, body, bearer(who)...)
+		if r.status != status {
+			t.Fatalf("%s %s %s: %d %s, want %d", who.User, method, p, r.status, r.body, status)
+		}
+		return r
+	}
+	expect(alice, "POST", "/members", jsonBody(protocol.Invite{User: "BOB"}), http.StatusNoContent)
+	if got := e.roomNames(t, bob)["club"]; got.Role != protocol.RoleMember {
+		t.Fatalf("the invitee sees %+v", got)
+	}
+	expect(bob, "POST", "/members", jsonBody(protocol.Invite{User: "carol"}), http.StatusForbidden)
+	expect(bob, "PATCH", "", jsonBody(protocol.UpdateRoom{Topic: new(string)}), http.StatusForbidden)
+	expect(alice, "POST", "/members", jsonBody(protocol.Invite{User: "nobody-here"}), http.StatusNotFound)
+	expect(alice, "POST", "/members", jsonBody(protocol.Invite{User: "bob", Role: "boss"}), http.StatusBadRequest)
+	expect(alice, "POST", "/members", jsonBody(protocol.Invite{User: "bob", Role: protocol.RoleModerator}), http.StatusNoContent)
+	expect(bob, "POST", "/members", jsonBody(protocol.Invite{User: "carol", Role: protocol.RoleOwner}), http.StatusForbidden)
+	expect(bob, "POST", "/members", jsonBody(protocol.Invite{User: "carol"}), http.StatusNoContent)
+	expect(bob, "DELETE", "/members/alice", "", http.StatusForbidden)
+	expect(bob, "PUT", "/bans/alice", "", http.StatusForbidden)
+	topic := "plans for the weekend"
+	r := expect(bob, "PATCH", "", jsonBody(protocol.UpdateRoom{Topic: &topic}), http.StatusOK)
+	var room protocol.Room
+	if err := json.Unmarshal(r.body, &room); err != nil || room.Topic != topic {
+		t.Fatalf("PATCH answered %+v, %v", room, err)
+	}
+	bad := "two\nlines"
+	expect(bob, "PATCH", "", jsonBody(protocol.UpdateRoom{Topic: &bad}), http.StatusBadRequest)
+
+	r = expect(bob, "GET", "/members", "", http.StatusOK)
+	var list protocol.MemberList
+	if err := json.Unmarshal(r.body, &list); err != nil {
+		t.Fatal(err)
+	}
+	roles := map[string]string{}
+	for _, m := range list.Members {
+		roles[m.User] = m.Role
+	}
+	if want := map[string]string{"alice": "owner", "bob": "moderator", "carol": "member"}; len(roles) != 3 || roles["alice"] != want["alice"] || roles["bob"] != want["bob"] || roles["carol"] != want["carol"] {
+		t.Fatalf("members = %v, want %v", roles, want)
+	}
+
+	expect(bob, "DELETE", "/members/carol", "", http.StatusOK)
+	expect(bob, "DELETE", "/members/carol", "", http.StatusNotFound)
+	if _, ok := e.roomNames(t, carol)["club"]; ok {
+		t.Fatal("a kicked user still sees the private room")
+	}
+	expect(carol, "GET", "/members", "", http.StatusNotFound)
+	expect(alice, "PUT", "/bans/carol", "", http.StatusNoContent)
+	expect(bob, "POST", "/members", jsonBody(protocol.Invite{User: "carol"}), http.StatusForbidden)
+	expect(bob, "DELETE", "/bans/carol", "", http.StatusNoContent)
+	expect(bob, "DELETE", "/bans/carol", "", http.StatusNotFound)
+	expect(bob, "POST", "/members", jsonBody(protocol.Invite{User: "carol"}), http.StatusNoContent)
+
+	r = expect(alice, "DELETE", "/members/ALICE", "", http.StatusOK)
+	var left protocol.Left
+	if err := json.Unmarshal(r.body, &left); err != nil || left.NewOwner != "bob" {
+		t.Fatalf("the last owner left: %+v, %v; want bob to own the room", left, err)
+	}
+	expect(alice, "GET", "/members", "", http.StatusNotFound)
+	want := []string{"club carol kicked", "club carol banned", "club alice left"}
+	if got := rm.list(); !slices.Equal(got, want) {
+		t.Fatalf("announced removals %q, want %q", got, want)
+	}
+}
+
+// TestDirectRoomAPI: one direct room per pair, from either side, and
+// nobody else sees it; it has no kicks.
+func TestDirectRoomAPI(t *testing.T) {
+	e := newEnv(t, nil)
+	alice := e.signup("alice", "password1")
+	bob := e.signup("Bob", "password1")
+	carol := e.signup("carol", "password1")
+	open := func(s protocol.Session, with string, status int) protocol.Room {
+		t.Helper()
+		r := e.do("POST", protocol.PathDirect, jsonBody(protocol.DirectRequest{User: with}), bearer(s)...)
+		if r.status != status {
+			t.Fatalf("%s opens a direct room with %s: %d %s, want %d", s.User, with, r.status, r.body, status)
+		}
+		var room protocol.Room
+		if status < 300 {
+			if err := json.Unmarshal(r.body, &room); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return room
+	}
+	first := open(alice, "bob", http.StatusCreated)
+	if first.Kind != protocol.KindDirect || first.Peer != "Bob" {
+		t.Fatalf("direct room = %+v", first)
+	}
+	if again := open(alice, "Bob", http.StatusOK); again.Name != first.Name {
+		t.Fatalf("a second call made %s, want %s", again.Name, first.Name)
+	}
+	if theirs := open(bob, "alice", http.StatusOK); theirs.Name != first.Name || theirs.Peer != "alice" {
+		t.Fatalf("the other side got %+v, want %s", theirs, first.Name)
+	}
+	open(alice, "alice", http.StatusBadRequest)
+	open(alice, "nobody-here", http.StatusNotFound)
+	if got := e.roomNames(t, bob)[first.Name]; got.Peer != "alice" || got.Kind != protocol.KindDirect {
+		t.Fatalf("bob's list shows %+v", got)
+	}
+	if _, ok := e.roomNames(t, carol)[first.Name]; ok {
+		t.Fatal("a third user sees the direct room")
+	}
+	if r := e.do("DELETE", protocol.PathRooms+"/"+first.Name+"/members/Bob", "", bearer(alice)...); r.status != http.StatusForbidden {
+		t.Fatalf("kick in a direct room: %d %s", r.status, r.body)
+	}
+	if r := e.do("GET", protocol.PathRooms+"/"+first.Name+"/members", "", bearer(carol)...); r.status != http.StatusNotFound {
+		t.Fatalf("a third user reads the members: %d %s", r.status, r.body)
+	}
+}

@@ -1,0 +1,267 @@
+package cluster_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"sync"
+	"testing"
+
+	"github.com/parleychat/parley/shared/client"
+	"github.com/parleychat/parley/shared/protocol"
+)
+
+// waitFrame reads rc's frames until one satisfies match, skipping the
+// others, and returns it.
+func waitFrame(t *testing.T, ctx context.Context, rc *rawClient, what string, match func(protocol.Frame) bool) protocol.Frame {
+	t.Helper()
+	for {
+		f, err := rc.read(ctx)
+		if err != nil {
+			t.Fatalf("%s: waiting for %s: %v", rc.user, what, err)
+		}
+		if match(f) {
+			return f
+		}
+	}
+}
+
+// answer sends f and returns the first subscribed, ack, history or error
+// frame answering it (by room, cid or id).
+func answer(t *testing.T, ctx context.Context, rc *rawClient, f protocol.Frame) protocol.Frame {
+	t.Helper()
+	if err := rc.write(ctx, f); err != nil {
+		t.Fatal(err)
+	}
+	return waitFrame(t, ctx, rc, f.Type+" answer", func(g protocol.Frame) bool {
+		switch g.Type {
+		case protocol.TypeError:
+			return g.Ref != "" && (g.Ref == f.CID || g.Ref == f.ID || g.Ref == f.Room)
+		case protocol.TypeSubscribed:
+			return f.Type == protocol.TypeSubscribe && g.Room == f.Room
+		case protocol.TypeAck:
+			return g.CID == f.CID && f.CID != ""
+		case protocol.TypeHistory:
+			return g.ID == f.ID && f.ID != ""
+		}
+		return false
+	})
+}
+
+// pingPong sends a ping and reads until its pong; every frame the node
+// queued for rc before the ping arrives first, and is returned.
+func pingPong(t *testing.T, ctx context.Context, rc *rawClient, id string) []protocol.Frame {
+	t.Helper()
+	if err := rc.write(ctx, protocol.Frame{Type: protocol.TypePing, ID: id}); err != nil {
+		t.Fatal(err)
+	}
+	var before []protocol.Frame
+	for {
+		f, err := rc.read(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if f.Type == protocol.TypePong && f.ID == id {
+			return before
+		}
+		before = append(before, f)
+	}
+}
+
+// TestPrivateRoomAcrossNodes: over two nodes with Redis and PostgreSQL, a
+// stranger cannot read, send to, subscribe to, type in, see the presence
+// of or list a private room, and is answered exactly as for a room that
+// does not exist; members talk across nodes; a kick through one node ends
+// the kicked member's subscription on the other at once, and refuses
+// what they try next.
+func TestPrivateRoomAcrossNodes(t *testing.T) {
+	c := startCluster(t, options{nodes: 2})
+	ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
+	defer cancel()
+	ss := signupAll(t, c.baseURLs(), []string{"alice", "bob", "carol", "mallory"})
+	alice, bob, carol, mallory := ss[0], ss[1], ss[2], ss[3]
+	api0, api1 := client.NewAPI(c.nodes[0].URL, nil), client.NewAPI(c.nodes[1].URL, nil)
+	if _, err := api0.CreateRoomOf(ctx, alice.AccessToken, "secret", protocol.KindPrivate); err != nil {
+		t.Fatal(err)
+	}
+	for _, u := range []string{"bob", "carol"} {
+		if err := api0.Invite(ctx, alice.AccessToken, "secret", u, ""); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	dial := func(node int, s protocol.Session) *rawClient {
+		rc, err := dialRaw(ctx, c.nodes[node].WSURL(), s.AccessToken, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(rc.close)
+		return rc
+	}
+	ra, rb, rcarol := dial(0, alice), dial(1, bob), dial(1, carol)
+	for _, rc := range []*rawClient{ra, rb, rcarol} {
+		if f := answer(t, ctx, rc, protocol.Frame{Type: protocol.TypeSubscribe, Room: "secret"}); f.Type != protocol.TypeSubscribed {
+			t.Fatalf("member %s subscribes: %+v", rc.user, f)
+		}
+	}
+	if f := answer(t, ctx, ra, protocol.Frame{Type: protocol.TypeSend, Room: "secret", CID: "a1", Body: "for members only"}); f.Type != protocol.TypeAck {
+		t.Fatalf("alice sends: %+v", f)
+	}
+	for _, rc := range []*rawClient{rb, rcarol} {
+		waitFrame(t, ctx, rc, "alice's message", func(f protocol.Frame) bool {
+			return f.Type == protocol.TypeMsg && f.Msg.Body == "for members only"
+		})
+	}
+
+	// The stranger, on either node, learns nothing and changes nothing.
+	for node := range 2 {
+		rm := dial(node, mallory)
+		for i, req := range []protocol.Frame{
+			{Type: protocol.TypeSubscribe, Room: "%s"},
+			{Type: protocol.TypeSend, Room: "%s", CID: "m%d", Body: "let me in"},
+			{Type: protocol.TypeHistory, Room: "%s", ID: "h%d"},
+		} {
+			ask := func(room string) protocol.Frame {
+				f := req
+				f.Room = room
+				if f.CID != "" {
+					f.CID = fmt.Sprintf("m%d-%d-%s", node, i, room)
+				}
+				if f.ID != "" {
+					f.ID = fmt.Sprintf("h%d-%d-%s", node, i, room)
+				}
+				g := answer(t, ctx, rm, f)
+				// Ref names the request itself; the rest must not differ.
+				return protocol.Frame{Type: g.Type, Code: g.Code, Message: g.Message, Room: g.Room, Messages: g.Messages}
+			}
+			hidden, missing := ask("secret"), ask("no-such-room")
+			if hidden.Type != protocol.TypeError || hidden.Code != protocol.ErrNotFound ||
+				hidden.Message != missing.Message || hidden.Code != missing.Code || hidden.Room != "" || missing.Room != "" {
+				t.Fatalf("node %d, %s: a private room answers %+v, a missing one %+v", node, req.Type, hidden, missing)
+			}
+		}
+		if err := rm.write(ctx, protocol.Frame{Type: protocol.TypeTyping, Room: "secret"}); err != nil {
+			t.Fatal(err)
+		}
+		for _, f := range pingPong(t, ctx, rm, "after-typing") {
+			if f.Room == "secret" && f.Type != protocol.TypeError {
+				t.Fatalf("node %d: the stranger got %+v", node, f)
+			}
+			if f.Type == protocol.TypeError && f.Code != protocol.ErrForbidden {
+				t.Fatalf("node %d: typing in a private room answered %+v", node, f)
+			}
+		}
+		rooms, err := client.NewAPI(c.nodes[node].URL, nil).Rooms(ctx, mallory.AccessToken)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if slices.ContainsFunc(rooms, func(r protocol.Room) bool { return r.Name == "secret" }) {
+			t.Fatalf("node %d lists the private room to a stranger", node)
+		}
+	}
+	// Members never saw the stranger: not in presence, not in history.
+	f := answer(t, ctx, ra, protocol.Frame{Type: protocol.TypeHistory, Room: "secret", ID: "check"})
+	if len(f.Messages) != 1 || f.Messages[0].Author != "alice" {
+		t.Fatalf("history after the stranger tried = %+v", f.Messages)
+	}
+	for _, g := range pingPong(t, ctx, ra, "presence-check") {
+		if g.Type == protocol.TypePresence && slices.Contains(g.Users, "mallory") {
+			t.Fatalf("the stranger appears in the room's presence: %v", g.Users)
+		}
+	}
+
+	// A kick through node 0 ends bob's subscription on node 1 at once.
+	if _, err := api0.Remove(ctx, alice.AccessToken, "secret", "bob"); err != nil {
+		t.Fatal(err)
+	}
+	removed := waitFrame(t, ctx, rb, "the removed frame", func(f protocol.Frame) bool { return f.Type == protocol.TypeRemoved })
+	if removed.Room != "secret" || removed.Code != protocol.RemovedKicked {
+		t.Fatalf("removed frame = %+v", removed)
+	}
+	if f := answer(t, ctx, ra, protocol.Frame{Type: protocol.TypeSend, Room: "secret", CID: "a2", Body: "bob is gone"}); f.Type != protocol.TypeAck {
+		t.Fatalf("alice sends after the kick: %+v", f)
+	}
+	// carol shares bob's node and room actor: once she has the message,
+	// bob would have it queued before the pong if he were still in.
+	waitFrame(t, ctx, rcarol, "the message after the kick", func(f protocol.Frame) bool {
+		return f.Type == protocol.TypeMsg && f.Msg.Body == "bob is gone"
+	})
+	for _, f := range pingPong(t, ctx, rb, "after-kick") {
+		if f.Room == "secret" {
+			t.Fatalf("the kicked member still got %+v", f)
+		}
+	}
+	for _, req := range []protocol.Frame{
+		{Type: protocol.TypeSend, Room: "secret", CID: "b-after", Body: "still here?"},
+		{Type: protocol.TypeSubscribe, Room: "secret"},
+		{Type: protocol.TypeHistory, Room: "secret", ID: "b-history"},
+	} {
+		if f := answer(t, ctx, rb, req); f.Type != protocol.TypeError || f.Code != protocol.ErrNotFound {
+			t.Fatalf("kicked member's %s: %+v", req.Type, f)
+		}
+	}
+	// Presence on node 0 drops bob.
+	waitFrame(t, ctx, ra, "presence without bob", func(f protocol.Frame) bool {
+		return f.Type == protocol.TypePresence && f.Room == "secret" && !slices.Contains(f.Users, "bob") && slices.Contains(f.Users, "carol")
+	})
+	if rooms, err := api1.Rooms(ctx, bob.AccessToken); err != nil || slices.ContainsFunc(rooms, func(r protocol.Room) bool { return r.Name == "secret" }) {
+		t.Fatalf("the kicked member's room list: %v, %v", rooms, err)
+	}
+}
+
+// TestDirectRoomOnePerPairAcrossNodes: both users open their direct room
+// at once through both nodes; every call gets the same room, one call
+// created it, and a third user cannot subscribe to it.
+func TestDirectRoomOnePerPairAcrossNodes(t *testing.T) {
+	c := startCluster(t, options{nodes: 2})
+	ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
+	defer cancel()
+	ss := signupAll(t, c.baseURLs(), []string{"alice", "bob", "eve"})
+	const calls = 12
+	names := make([]string, calls)
+	errs := make([]error, calls)
+	var wg sync.WaitGroup
+	for i := range calls {
+		wg.Go(func() {
+			me, other := ss[0], "bob"
+			if i%2 == 1 {
+				me, other = ss[1], "alice"
+			}
+			r, err := client.NewAPI(c.nodes[i%2].URL, nil).DirectRoom(ctx, me.AccessToken, other)
+			names[i], errs[i] = r.Name, err
+		})
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		t.Fatal(err)
+	}
+	for i, n := range names {
+		if n != names[0] {
+			t.Fatalf("call %d got %q, call 0 %q: two direct rooms for one pair", i, n, names[0])
+		}
+	}
+	for i, s := range ss[:2] {
+		rooms, err := client.NewAPI(c.nodes[i].URL, nil).Rooms(ctx, s.AccessToken)
+		if err != nil {
+			t.Fatal(err)
+		}
+		direct := 0
+		for _, r := range rooms {
+			if r.Kind == protocol.KindDirect {
+				direct++
+			}
+		}
+		if direct != 1 {
+			t.Fatalf("%s lists %d direct rooms, want 1: %+v", s.User, direct, rooms)
+		}
+	}
+	re, err := dialRaw(ctx, c.nodes[1].WSURL(), ss[2].AccessToken, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer re.close()
+	if f := answer(t, ctx, re, protocol.Frame{Type: protocol.TypeSubscribe, Room: names[0]}); f.Type != protocol.TypeError || f.Code != protocol.ErrNotFound {
+		t.Fatalf("a third user subscribes to the direct room: %+v", f)
+	}
+}

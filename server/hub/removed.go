@@ -1,0 +1,76 @@
+package hub
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/parleychat/parley/shared/protocol"
+)
+
+// Remover is a Subscriber the hub can tell that it was removed from a
+// room (kicked, banned, or it left on another device). The room has
+// already dropped it and sent it the removed frame; Removed must not
+// block, and must eventually call Hub.Unsubscribe(sub, room) once, as
+// for any subscription it ends, so that references and presence are
+// released. A Subscriber that is not a Remover is only dropped.
+type Remover interface {
+	Removed(room string)
+}
+
+// PublishRemoved announces that user lost their membership of room
+// (reason is a protocol.Removed* code). Call it after the store records
+// the change: every node's room actor that serves user checks the store
+// and ends user's subscriptions there. A lost announcement is caught by
+// the room's next reconcile, which sees the room's roster counter move.
+func (h *Hub) PublishRemoved(ctx context.Context, roomName, user, reason string) error {
+	payload, err := protocol.Encode(protocol.Frame{Type: protocol.TypeRemoved, Room: roomName, User: user, Code: reason})
+	if err != nil {
+		return fmt.Errorf("publish removal from %s: %w", roomName, err)
+	}
+	h.publish(ctx, roomName, headed(kindRemoved, 0, payload))
+	return nil
+}
+
+// removed handles a removal announcement: user's subscriptions here end
+// unless the store says user is a member again (re-invited since).
+func (r *room) removed(ctx context.Context, user, reason string) {
+	r.recheck(ctx, reason, func(u string) bool { return u == user })
+}
+
+// recheck ends the subscriptions of every local user (that match picks)
+// whom the store no longer counts as a member. When the store cannot be
+// asked, the subscription ends too: a removal was announced or the
+// roster moved, and staying open could show a removed user the room.
+func (r *room) recheck(ctx context.Context, reason string, match func(string) bool) {
+	verdict := make(map[string]bool) // user → stays
+	for sub := range r.subs {
+		u := sub.User()
+		if !match(u) {
+			continue
+		}
+		stays, ok := verdict[u]
+		if !ok {
+			a, err := r.h.cfg.Store.Access(ctx, r.name, u)
+			stays = err == nil && a.Role != ""
+			if err != nil {
+				r.h.log.Warn("membership check failed; ending the subscription", "room", r.name, "user", u, "err", err)
+			}
+			verdict[u] = stays
+		}
+		if !stays {
+			r.evict(sub, reason)
+		}
+	}
+}
+
+// evict drops sub from the room, sends it the removed frame and tells it.
+func (r *room) evict(sub Subscriber, reason string) {
+	delete(r.subs, sub)
+	r.h.stats.removed.Add(1)
+	if frame, err := protocol.Encode(protocol.Frame{Type: protocol.TypeRemoved, Room: r.name, Code: reason}); err == nil {
+		sub.Send(frame, false)
+	}
+	if rm, ok := sub.(Remover); ok {
+		rm.Removed(r.name)
+	}
+}

@@ -1,0 +1,41 @@
+package store
+
+import (
+	"time"
+
+	"github.com/parleychat/parley/shared/protocol"
+)
+
+// Access is what one user may do in one room.
+type Access struct {
+	Kind   string // the room's kind
+	Role   string // the user's role; empty when not a member
+	Banned bool
+}
+
+// CanRead reports whether the user may subscribe to the room, read its
+// history, see its presence and send to it: a member of any room, or
+// anyone not banned from a public room.
+func (a Access) CanRead() bool {
+	return a.Role != "" || (a.Kind == protocol.KindPublic && !a.Banned)
+}
+
+// CanModerate reports whether the user may invite, kick, ban and set the
+// topic: an owner or moderator of a room other than a direct one.
+func (a Access) CanModerate() bool {
+	return a.Kind != protocol.KindDirect && (a.Role == protocol.RoleOwner || a.Role == protocol.RoleModerator)
+}
+
+// MemberRoom is a room as one user sees it in their room list.
+type MemberRoom struct {
+	Room
+	Role string // the user's role; empty in a public room they never joined
+	Peer string // the other member of a direct room
+}
+
+// Member is one member of a room.
+type Member struct {
+	User     string
+	Role     string
+	JoinedAt time.Time
+}

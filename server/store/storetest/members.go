@@ -1,0 +1,389 @@
+package storetest
+
+import (
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/parleychat/parley/server/store"
+	"github.com/parleychat/parley/shared/protocol"
+)
+
+var conversationTests = []test{
+	{"KindsAndAccess", testKindsAndAccess},
+	{"JoinOnlyPublic", testJoinOnlyPublic},
+	{"RoomsOfShowsOnlyVisible", testRoomsOf},
+	{"BanAndUnban", testBan},
+	{"Kick", testKick},
+	{"LeaveHandsOwnershipOn", testLeaveHandsOn},
+	{"RolesAndTopic", testRolesAndTopic},
+	{"DirectRoomPerPair", testDirectRoom},
+	{"DirectRoomAtOnce", func(t *testing.T, s store.Store) { testDirectRoomAtOnce(t, []store.Store{s}) }},
+}
+
+// mustAccess returns user's access to room or fails the test.
+func mustAccess(t *testing.T, s store.Store, room, user string) store.Access {
+	t.Helper()
+	a, err := s.Access(t.Context(), room, user)
+	if err != nil {
+		t.Fatalf("Access(%s, %s): %v", room, user, err)
+	}
+	return a
+}
+
+func roster(t *testing.T, s store.Store, room string) map[string]string {
+	t.Helper()
+	ms, err := s.Roster(t.Context(), room)
+	if err != nil {
+		t.Fatalf("Roster(%s): %v", room, err)
+	}
+	out := make(map[string]string, len(ms))
+	for _, m := range ms {
+		checkTime(t, "JoinedAt", m.JoinedAt)
+		out[m.User] = m.Role
+	}
+	return out
+}
+
+func testKindsAndAccess(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	legacy := mustRoom(t, s, "lobby")
+	if legacy.Kind != protocol.KindPublic {
+		t.Fatalf("CreateRoom made a %q room, want public", legacy.Kind)
+	}
+	r, err := s.CreateRoomOf(ctx, "secret", protocol.KindPrivate, "alice")
+	if err != nil {
+		t.Fatalf("CreateRoomOf: %v", err)
+	}
+	if r.Kind != protocol.KindPrivate || r.CreatedBy != "alice" || r.Epoch <= 0 {
+		t.Fatalf("CreateRoomOf returned %+v", r)
+	}
+	got, err := s.Room(ctx, "secret")
+	if err != nil || got.Kind != protocol.KindPrivate || got.Topic != "" {
+		t.Fatalf("Room(secret) = %+v, %v", got, err)
+	}
+	_, err = s.CreateRoomOf(ctx, "secret", protocol.KindPublic, "bob")
+	wantErr(t, "CreateRoomOf of an existing name", err, store.ErrConflict)
+	_, err = s.CreateRoomOf(ctx, "lobby", protocol.KindPrivate, "bob")
+	wantErr(t, "CreateRoomOf over a public room", err, store.ErrConflict)
+
+	if a := mustAccess(t, s, "secret", "alice"); a.Role != protocol.RoleOwner || !a.CanRead() || !a.CanModerate() {
+		t.Fatalf("owner's access = %+v", a)
+	}
+	if a := mustAccess(t, s, "secret", "bob"); a.Role != "" || a.CanRead() || a.CanModerate() {
+		t.Fatalf("stranger's access to a private room = %+v", a)
+	}
+	if a := mustAccess(t, s, "lobby", "bob"); !a.CanRead() || a.CanModerate() {
+		t.Fatalf("stranger's access to a public room = %+v", a)
+	}
+	if err := s.AddMember(ctx, "secret", "bob", protocol.RoleMember); err != nil {
+		t.Fatalf("AddMember: %v", err)
+	}
+	if err := s.AddMember(ctx, "secret", "bob", protocol.RoleModerator); err != nil {
+		t.Fatalf("AddMember again: %v", err)
+	}
+	if a := mustAccess(t, s, "secret", "bob"); a.Role != protocol.RoleMember || !a.CanRead() || a.CanModerate() {
+		t.Fatalf("invited member's access = %+v (a second invite keeps the role)", a)
+	}
+	_, err = s.Access(ctx, "nowhere", "alice")
+	wantErr(t, "Access(nowhere)", err, store.ErrNotFound)
+	wantErr(t, "AddMember(nowhere)", s.AddMember(ctx, "nowhere", "bob", protocol.RoleMember), store.ErrNotFound)
+}
+
+func testJoinOnlyPublic(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	mustRoom(t, s, "lobby")
+	if _, err := s.CreateRoomOf(ctx, "secret", protocol.KindPrivate, "alice"); err != nil {
+		t.Fatal(err)
+	}
+	wantErr(t, "Join of a private room by a stranger", s.Join(ctx, "secret", "mallory"), store.ErrNotFound)
+	if got := roster(t, s, "secret"); len(got) != 1 {
+		t.Fatalf("after a refused join the roster is %v", got)
+	}
+	if err := s.Join(ctx, "secret", "alice"); err != nil {
+		t.Fatalf("Join of a private room by its owner: %v", err)
+	}
+	if err := s.Join(ctx, "lobby", "bob"); err != nil {
+		t.Fatalf("Join of a public room: %v", err)
+	}
+	if got := roster(t, s, "lobby"); got["bob"] != protocol.RoleMember {
+		t.Fatalf("roster of lobby = %v", got)
+	}
+	if got := roster(t, s, "secret"); got["alice"] != protocol.RoleOwner {
+		t.Fatalf("Join changed the owner's role: %v", got)
+	}
+}
+
+func testRoomsOf(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	mustRoom(t, s, "lobby")
+	mustRoom(t, s, "banned-from")
+	for _, name := range []string{"alices", "bobs"} {
+		owner := strings.TrimSuffix(name, "s")
+		if _, err := s.CreateRoomOf(ctx, name, protocol.KindPrivate, owner); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.RemoveMember(ctx, "banned-from", "alice", true); err != nil {
+		t.Fatal(err)
+	}
+	dm, _, err := s.DirectRoom(ctx, "alice", "carol")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rooms, err := s.RoomsOf(ctx, "alice")
+	if err != nil {
+		t.Fatalf("RoomsOf: %v", err)
+	}
+	got := map[string]store.MemberRoom{}
+	var names []string
+	for _, r := range rooms {
+		got[r.Name] = r
+		names = append(names, r.Name)
+	}
+	want := []string{"alices", dm.Name, "lobby"}
+	slices.Sort(want)
+	if !slices.Equal(names, want) {
+		t.Fatalf("RoomsOf(alice) = %v, want %v (by name; no bob's private room, no room she is banned from)", names, want)
+	}
+	if r := got["alices"]; r.Role != protocol.RoleOwner || r.Kind != protocol.KindPrivate {
+		t.Fatalf("alice's own room = %+v", r)
+	}
+	if r := got["lobby"]; r.Role != "" || r.Kind != protocol.KindPublic {
+		t.Fatalf("a public room alice never joined = %+v", r)
+	}
+	if r := got[dm.Name]; r.Peer != "carol" || r.Kind != protocol.KindDirect || r.Role != protocol.RoleMember {
+		t.Fatalf("alice's direct room = %+v", r)
+	}
+	rooms, err = s.RoomsOf(ctx, "carol")
+	if err != nil || len(rooms) != 3 {
+		t.Fatalf("RoomsOf(carol) = %+v, %v; want banned-from, the direct room, lobby", rooms, err)
+	}
+	for _, r := range rooms {
+		if r.Name == dm.Name && r.Peer != "alice" {
+			t.Fatalf("carol's direct room = %+v", r)
+		}
+	}
+}
+
+func testBan(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	before := mustRoom(t, s, "lobby")
+	if err := s.Join(ctx, "lobby", "mallory"); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.RemoveMember(ctx, "lobby", "mallory", true); err != nil {
+		t.Fatalf("ban: %v", err)
+	}
+	a := mustAccess(t, s, "lobby", "mallory")
+	if !a.Banned || a.Role != "" || a.CanRead() {
+		t.Fatalf("banned user's access = %+v", a)
+	}
+	wantErr(t, "Join when banned", s.Join(ctx, "lobby", "mallory"), store.ErrBanned)
+	wantErr(t, "AddMember when banned", s.AddMember(ctx, "lobby", "mallory", protocol.RoleMember), store.ErrBanned)
+	if got := roster(t, s, "lobby"); len(got) != 0 {
+		t.Fatalf("roster after ban = %v", got)
+	}
+	after, err := s.Room(ctx, "lobby")
+	if err != nil || after.Roster <= before.Roster {
+		t.Fatalf("a ban did not move the roster: %d → %+v, %v", before.Roster, after, err)
+	}
+	// Banning someone who never joined records the ban too.
+	if err := s.RemoveMember(ctx, "lobby", "eve", true); err != nil {
+		t.Fatalf("ban of a non-member: %v", err)
+	}
+	wantErr(t, "Join of a pre-emptively banned user", s.Join(ctx, "lobby", "eve"), store.ErrBanned)
+	if err := s.Unban(ctx, "lobby", "mallory"); err != nil {
+		t.Fatalf("Unban: %v", err)
+	}
+	wantErr(t, "Unban again", s.Unban(ctx, "lobby", "mallory"), store.ErrNotFound)
+	if err := s.Join(ctx, "lobby", "mallory"); err != nil {
+		t.Fatalf("Join after unban: %v", err)
+	}
+	wantErr(t, "ban in an unknown room", s.RemoveMember(ctx, "nowhere", "eve", true), store.ErrNotFound)
+}
+
+func testKick(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	if _, err := s.CreateRoomOf(ctx, "secret", protocol.KindPrivate, "alice"); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.AddMember(ctx, "secret", "bob", protocol.RoleMember); err != nil {
+		t.Fatal(err)
+	}
+	before, _ := s.Room(ctx, "secret")
+	if err := s.RemoveMember(ctx, "secret", "bob", false); err != nil {
+		t.Fatalf("kick: %v", err)
+	}
+	if a := mustAccess(t, s, "secret", "bob"); a.CanRead() || a.Banned {
+		t.Fatalf("kicked user's access = %+v", a)
+	}
+	after, _ := s.Room(ctx, "secret")
+	if after.Roster <= before.Roster {
+		t.Fatalf("a kick did not move the roster: %d → %d", before.Roster, after.Roster)
+	}
+	wantErr(t, "kick of a non-member", s.RemoveMember(ctx, "secret", "bob", false), store.ErrNotFound)
+	if again, _ := s.Room(ctx, "secret"); again.Roster != after.Roster {
+		t.Fatalf("a refused kick moved the roster: %d → %d", after.Roster, again.Roster)
+	}
+	// A kicked user may be invited again (a kick is not a ban).
+	if err := s.AddMember(ctx, "secret", "bob", protocol.RoleMember); err != nil {
+		t.Fatalf("invite after kick: %v", err)
+	}
+}
+
+func testLeaveHandsOn(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	if _, err := s.CreateRoomOf(ctx, "club", protocol.KindPrivate, "alice"); err != nil {
+		t.Fatal(err)
+	}
+	for _, u := range []string{"bob", "carol"} {
+		if err := s.AddMember(ctx, "club", u, protocol.RoleMember); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.SetRole(ctx, "club", "carol", protocol.RoleModerator); err != nil {
+		t.Fatal(err)
+	}
+	heir, err := s.LeaveRoom(ctx, "club", "alice")
+	if err != nil || heir != "carol" {
+		t.Fatalf("last owner leaves: heir %q, %v; want the moderator carol", heir, err)
+	}
+	if got := roster(t, s, "club"); !mapsEqual(got, map[string]string{"bob": protocol.RoleMember, "carol": protocol.RoleOwner}) {
+		t.Fatalf("roster = %v", got)
+	}
+	if err := s.AddMember(ctx, "club", "dave", protocol.RoleOwner); err != nil {
+		t.Fatal(err)
+	}
+	if heir, err := s.LeaveRoom(ctx, "club", "carol"); err != nil || heir != "" {
+		t.Fatalf("an owner leaves while another stays: heir %q, %v", heir, err)
+	}
+	if heir, err := s.LeaveRoom(ctx, "club", "dave"); err != nil || heir != "bob" {
+		t.Fatalf("last owner leaves: heir %q, %v; want the member bob", heir, err)
+	}
+	if heir, err := s.LeaveRoom(ctx, "club", "bob"); err != nil || heir != "" {
+		t.Fatalf("the last member leaves: heir %q, %v", heir, err)
+	}
+	_, err = s.LeaveRoom(ctx, "club", "bob")
+	wantErr(t, "leave twice", err, store.ErrNotFound)
+	_, err = s.LeaveRoom(ctx, "nowhere", "bob")
+	wantErr(t, "leave an unknown room", err, store.ErrNotFound)
+}
+
+func mapsEqual(a, b map[string]string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for k, v := range a {
+		if b[k] != v {
+			return false
+		}
+	}
+	return true
+}
+
+func testRolesAndTopic(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	if _, err := s.CreateRoomOf(ctx, "club", protocol.KindPublic, "alice"); err != nil {
+		t.Fatal(err)
+	}
+	wantErr(t, "SetRole of a non-member", s.SetRole(ctx, "club", "bob", protocol.RoleModerator), store.ErrNotFound)
+	if err := s.SetTopic(ctx, "club", "Tea & biscuits ☕"); err != nil {
+		t.Fatalf("SetTopic: %v", err)
+	}
+	r, err := s.Room(ctx, "club")
+	if err != nil || r.Topic != "Tea & biscuits ☕" || r.Kind != protocol.KindPublic {
+		t.Fatalf("after SetTopic: %+v, %v", r, err)
+	}
+	wantErr(t, "SetTopic of an unknown room", s.SetTopic(ctx, "nowhere", "x"), store.ErrNotFound)
+	_, err = s.Roster(ctx, "nowhere")
+	wantErr(t, "Roster(nowhere)", err, store.ErrNotFound)
+}
+
+func testDirectRoom(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	r, created, err := s.DirectRoom(ctx, "alice", "Bob")
+	if err != nil || !created {
+		t.Fatalf("DirectRoom: %+v, created %v, %v", r, created, err)
+	}
+	if r.Kind != protocol.KindDirect || !protocol.ValidRoomName(r.Name) || !strings.HasPrefix(r.Name, "dm-") {
+		t.Fatalf("DirectRoom returned %+v", r)
+	}
+	if got := roster(t, s, r.Name); !mapsEqual(got, map[string]string{"alice": protocol.RoleMember, "Bob": protocol.RoleMember}) {
+		t.Fatalf("direct room roster = %v", got)
+	}
+	if a := mustAccess(t, s, r.Name, "alice"); a.CanModerate() {
+		t.Fatalf("a direct room member may moderate: %+v", a)
+	}
+	again, created, err := s.DirectRoom(ctx, "Bob", "alice")
+	if err != nil || created || again.Name != r.Name {
+		t.Fatalf("DirectRoom the other way round = %s, created %v, %v; want %s", again.Name, created, err, r.Name)
+	}
+	// Names are case-insensitive: the same pair, the same room.
+	again, _, err = s.DirectRoom(ctx, "ALICE", "bob")
+	if err != nil || again.Name != r.Name {
+		t.Fatalf("DirectRoom in other case = %s, %v; want %s", again.Name, err, r.Name)
+	}
+	other, created, err := s.DirectRoom(ctx, "alice", "carol")
+	if err != nil || !created || other.Name == r.Name {
+		t.Fatalf("DirectRoom of another pair = %+v, created %v, %v", other, created, err)
+	}
+	_, _, err = s.DirectRoom(ctx, "alice", "Alice")
+	wantErr(t, "DirectRoom with oneself", err, store.ErrConflict)
+	if _, err := s.LeaveRoom(ctx, r.Name, "alice"); err != nil {
+		t.Fatal(err)
+	}
+	if a := mustAccess(t, s, r.Name, "alice"); a.CanRead() {
+		t.Fatalf("alice left but may read: %+v", a)
+	}
+	wantErr(t, "Join of a direct room", s.Join(ctx, r.Name, "alice"), store.ErrNotFound)
+	if back, _, err := s.DirectRoom(ctx, "alice", "Bob"); err != nil || back.Name != r.Name {
+		t.Fatalf("DirectRoom after leaving = %+v, %v", back, err)
+	}
+	if a := mustAccess(t, s, r.Name, "alice"); !a.CanRead() {
+		t.Fatalf("DirectRoom did not bring alice back: %+v", a)
+	}
+}
+
+// testDirectRoomAtOnce creates one pair's direct room from every store at
+// once: exactly one room, which every call returns.
+func testDirectRoomAtOnce(t *testing.T, stores []store.Store) {
+	const perNode = 6
+	names := make([]string, perNode*len(stores))
+	createdN := make([]bool, len(names))
+	var wg sync.WaitGroup
+	for i := range names {
+		wg.Go(func() {
+			a, b := "alice", "bob"
+			if i%2 == 1 {
+				a, b = b, a
+			}
+			r, created, err := stores[i%len(stores)].DirectRoom(t.Context(), a, b)
+			if err != nil {
+				t.Errorf("DirectRoom: %v", err)
+			}
+			names[i], createdN[i] = r.Name, created
+		})
+	}
+	wg.Wait()
+	if t.Failed() {
+		return
+	}
+	made := 0
+	for i, n := range names {
+		if n != names[0] {
+			t.Fatalf("call %d got room %q, call 0 %q: two direct rooms for one pair", i, n, names[0])
+		}
+		if createdN[i] {
+			made++
+		}
+	}
+	if made != 1 {
+		t.Fatalf("%d calls report creating the room, want 1", made)
+	}
+	rooms, err := stores[0].RoomsOf(t.Context(), "alice")
+	if err != nil || len(rooms) != 1 {
+		t.Fatalf("alice sees %+v, %v; want one direct room", rooms, err)
+	}
+}

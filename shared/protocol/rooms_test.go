@@ -1,0 +1,59 @@
+package protocol
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestCheckTopic(t *testing.T) {
+	good := []string{"", "Plans for Friday", "café ☕ and 日本語", strings.Repeat("é", MaxTopicRunes)}
+	for _, s := range good {
+		if err := CheckTopic(s); err != nil {
+			t.Errorf("CheckTopic(%q): %v", s, err)
+		}
+	}
+	bad := map[string]string{
+		"two\nlines":                         ErrBadRequest,
+		"tab\there":                          ErrBadRequest,
+		"bidi \u202e trick":                  ErrBadRequest,
+		"\xff":                               ErrBadRequest,
+		strings.Repeat("a", MaxTopicRunes+1): ErrTooLarge,
+	}
+	for s, code := range bad {
+		err := CheckTopic(s)
+		de, ok := err.(*DecodeError)
+		if !ok || de.Code != code {
+			t.Errorf("CheckTopic(%.20q) = %v, want %s", s, err, code)
+		}
+	}
+}
+
+func TestKindsAndRoles(t *testing.T) {
+	if !ValidKind(KindPublic) || !ValidKind(KindPrivate) || ValidKind(KindDirect) || ValidKind("") {
+		t.Error("ValidKind: clients create public and private rooms only")
+	}
+	for _, r := range []string{RoleOwner, RoleModerator, RoleMember} {
+		if !ValidRole(r) {
+			t.Errorf("ValidRole(%q) = false", r)
+		}
+	}
+	if ValidRole("admin") || ValidRole("") {
+		t.Error("ValidRole accepts an unknown role")
+	}
+}
+
+// FuzzCheckTopic: CheckTopic never panics, and what it accepts is valid
+// UTF-8 of at most MaxTopicRunes without control characters.
+func FuzzCheckTopic(f *testing.F) {
+	for _, s := range []string{"", "hello", "a\nb", "\u202e", "\xff\xfe"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		if CheckTopic(s) != nil {
+			return
+		}
+		if strings.ContainsAny(s, "\n\r\t\x00") || strings.ContainsRune(s, '\u202e') {
+			t.Fatalf("CheckTopic accepted %q", s)
+		}
+	})
+}
