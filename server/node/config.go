@@ -66,6 +66,10 @@ type Config struct {
 	// UserSend is every user's send budget across all of their sockets
 	// and, with Redis, every node (server/budget).
 	UserSend budget.Limits
+	// FrameRate and FrameBurst bound every frame one connection sends
+	// (beyond them it is closed with 4005).
+	FrameRate  float64
+	FrameBurst int
 	// PprofAddr, when set, serves net/http/pprof on its own listener
 	// (keep it on loopback); empty: no profiling endpoint.
 	PprofAddr string
@@ -98,6 +102,9 @@ type Config struct {
 	LoginBackoff budget.Policy
 	HashWorkers  int
 	HashQueue    int
+	// RoomRate and RoomBurst bound the rooms one user may create.
+	RoomRate  float64
+	RoomBurst int
 }
 
 // envVar documents one flag's environment variable.
@@ -128,6 +135,8 @@ var envVars = []envVar{
 	{"user-send-burst", "PARLEY_USER_SEND_BURST"},
 	{"user-send-bytes", "PARLEY_USER_SEND_BYTES"},
 	{"user-send-bytes-burst", "PARLEY_USER_SEND_BYTES_BURST"},
+	{"frame-rate", "PARLEY_FRAME_RATE"},
+	{"frame-burst", "PARLEY_FRAME_BURST"},
 	{"pprof-addr", "PARLEY_PPROF_ADDR"},
 	{"metrics-addr", "PARLEY_METRICS_ADDR"},
 	{"max-conns-per-user", "PARLEY_MAX_CONNS_PER_USER"},
@@ -155,6 +164,8 @@ var envVars = []envVar{
 	{"argon2-memory", "PARLEY_ARGON2_MEMORY"},
 	{"argon2-time", "PARLEY_ARGON2_TIME"},
 	{"argon2-threads", "PARLEY_ARGON2_THREADS"},
+	{"room-rate", "PARLEY_ROOM_RATE"},
+	{"room-burst", "PARLEY_ROOM_BURST"},
 }
 
 // ParseFlags reads a Config from command-line arguments, falling back to the
@@ -183,6 +194,8 @@ func ParseFlags(name string, args []string, getenv func(string) string, out io.W
 	fs.DurationVar(&c.Reconcile, "reconcile", 5*time.Second, "how often each active room checks the store for messages the broker lost (the longest a lost publish stays unseen)")
 	fs.Float64Var(&c.SendRate, "send-rate", 20, "messages per second one connection may send; more are answered rate_limited with retry_after")
 	fs.IntVar(&c.SendBurst, "send-burst", 40, "messages one connection may send at once before --send-rate applies")
+	fs.Float64Var(&c.FrameRate, "frame-rate", 100, "frames of any kind per second one connection may send; beyond --frame-burst at once it is closed with 4005")
+	fs.IntVar(&c.FrameBurst, "frame-burst", 200, "frames one connection may send at once before --frame-rate applies")
 	fs.Float64Var(&c.UserSend.Rate, "user-send-rate", budget.Defaults.Rate, "messages per second one account may send over all its sockets (and, with --redis, all nodes); more are answered rate_limited with retry_after")
 	fs.IntVar(&c.UserSend.Burst, "user-send-burst", budget.Defaults.Burst, "messages one account may send at once before --user-send-rate applies")
 	fs.Float64Var(&c.UserSend.ByteRate, "user-send-bytes", budget.Defaults.ByteRate, "message body bytes per second one account may send over all its sockets (and, with --redis, all nodes)")
@@ -211,6 +224,8 @@ func ParseFlags(name string, args []string, getenv func(string) string, out io.W
 	fs.DurationVar(&c.LoginBackoff.Max, "login-backoff-max", budget.DefaultPolicy.Max, "the longest wait between password checks of one account")
 	fs.IntVar(&c.HashWorkers, "hash-workers", 0, "password hashes that may run at once, each taking --argon2-memory (0: one per CPU)")
 	fs.IntVar(&c.HashQueue, "hash-queue", auth.DefaultHashQueue, "password hashes that may wait for a worker; beyond them sign-ins are answered 503 with Retry-After at once")
+	fs.Float64Var(&c.RoomRate, "room-rate", 1, "rooms per second one user may create")
+	fs.IntVar(&c.RoomBurst, "room-burst", 10, "rooms one user may create at once before --room-rate applies")
 	argonMemory := fs.Uint("argon2-memory", uint(auth.DefaultParams.Memory), "argon2id memory per password hash, in KiB (OWASP's lower-memory setting: 19456 with --argon2-time 2 --argon2-threads 1)")
 	argonTime := fs.Uint("argon2-time", uint(auth.DefaultParams.Time), "argon2id passes over the memory")
 	argonThreads := fs.Uint("argon2-threads", uint(auth.DefaultParams.Threads), "argon2id lanes (parallelism)")
@@ -304,6 +319,9 @@ func (c Config) validate() error {
 	}
 	if c.SendRate <= 0 || c.SendBurst < 1 {
 		return errors.New("--send-rate must be above 0 and --send-burst at least 1")
+	}
+	if !(c.FrameRate > 0) || c.FrameBurst < 1 || !(c.RoomRate > 0) || c.RoomBurst < 1 {
+		return errors.New("--frame-rate and --room-rate must be above 0, --frame-burst and --room-burst at least 1")
 	}
 	if err := c.UserSend.Check(protocol.MaxBodyBytes); err != nil {
 		return fmt.Errorf("--user-send-*: %w", err)

@@ -352,7 +352,7 @@ func (s *Server) EndSessions(ids []string) int {
 	defer s.mu.Unlock()
 	for c := range s.conns {
 		if ended[c.session()] {
-			c.kill(protocol.CloseSessionEnded, "session ended; sign in again")
+			c.endSession()
 			n++
 		}
 	}
