@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"sync/atomic"
 	"time"
 
@@ -273,6 +274,11 @@ func (n *Node) Serve(ctx context.Context, ln net.Listener) error {
 		defer close(sweepDone)
 		sweep(hubCtx, n.auth, n.cfg.SessionSweep, n)
 	}()
+	// Starting made garbage the node never needs again: the argon2 dummy
+	// hash (64 MiB of working memory) and the check of the precompressed
+	// app (a 16 MiB brotli window). Collect it and give the memory back
+	// now, or an idle node would hold it until its heap grew that far.
+	debug.FreeOSMemory()
 	n.ready.Store(true)
 	n.log.Info("serving", "addr", ln.Addr().String(), "node", n.cfg.NodeID)
 
