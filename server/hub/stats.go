@@ -11,6 +11,7 @@ type Stats struct {
 	slowClosed       atomic.Int64
 	backfillFailures atomic.Int64
 	beyondHead       atomic.Int64
+	reconciles       atomic.Int64
 }
 
 // StatsSnapshot is a copy of the counters.
@@ -26,6 +27,8 @@ type StatsSnapshot struct {
 	// BeyondHead counts broker messages dropped because their offset was
 	// above the store's head (forged or corrupt payloads).
 	BeyondHead int64
+	// Reconciles counts rooms' checks of the store's head.
+	Reconciles int64
 }
 
 // Stats returns the hub's counters.
@@ -38,5 +41,6 @@ func (h *Hub) Stats() StatsSnapshot {
 		SlowClosed:       h.stats.slowClosed.Load(),
 		BackfillFailures: h.stats.backfillFailures.Load(),
 		BeyondHead:       h.stats.beyondHead.Load(),
+		Reconciles:       h.stats.reconciles.Load(),
 	}
 }

@@ -71,7 +71,7 @@ func (n *Node) open(ctx context.Context) error {
 	if err := n.openSessionEvents(); err != nil {
 		return err
 	}
-	n.hub = hub.New(hub.Config{Store: n.store, Broker: n.broker, Presence: n.presence, Logger: n.log, Reconcile: n.cfg.Reconcile})
+	n.hub = hub.New(hub.Config{Store: n.store, Broker: n.broker, Presence: n.presence, Logger: n.log, Reconcile: n.cfg.Reconcile, ReconcileIdle: n.cfg.ReconcileIdle})
 	return n.buildHTTP()
 }
 
