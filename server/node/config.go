@@ -85,6 +85,9 @@ type Config struct {
 	// install a new one as an update. Empty: a content hash of the
 	// embedded assets, identical on every node running the same build.
 	AppVersion string
+	// ReconcileIdle is the longest a room without traffic waits between
+	// checks of the store's head (hub.Config.ReconcileIdle).
+	ReconcileIdle time.Duration
 
 	// PasswordParams is the argon2id cost of new hashes (--argon2-*;
 	// tests lower it so sign-ups are cheap).
@@ -166,6 +169,7 @@ var envVars = []envVar{
 	{"argon2-threads", "PARLEY_ARGON2_THREADS"},
 	{"room-rate", "PARLEY_ROOM_RATE"},
 	{"room-burst", "PARLEY_ROOM_BURST"},
+	{"reconcile-idle", "PARLEY_RECONCILE_IDLE"},
 }
 
 // ParseFlags reads a Config from command-line arguments, falling back to the
@@ -191,7 +195,7 @@ func ParseFlags(name string, args []string, getenv func(string) string, out io.W
 	fs.DurationVar(&c.AccessTTL, "access-ttl", 15*time.Minute, "access token lifetime")
 	fs.DurationVar(&c.PresenceTTL, "presence-ttl", 15*time.Second, "with --redis: presence entry lifetime; a crashed node's users vanish within 4/3 of it")
 	fs.DurationVar(&c.StoreWait, "store-wait", 5*time.Minute, "with --postgres: how long a starting node waits for the database to answer (meanwhile /healthz answers and /readyz says 503); 0: give up at once")
-	fs.DurationVar(&c.Reconcile, "reconcile", 5*time.Second, "how often each active room checks the store for messages the broker lost (the longest a lost publish stays unseen)")
+	fs.DurationVar(&c.Reconcile, "reconcile", 5*time.Second, "how often a room with traffic checks the store for messages the broker lost (the longest a lost publish stays unseen there; quiet rooms back off to --reconcile-idle)")
 	fs.Float64Var(&c.SendRate, "send-rate", 20, "messages per second one connection may send; more are answered rate_limited with retry_after")
 	fs.IntVar(&c.SendBurst, "send-burst", 40, "messages one connection may send at once before --send-rate applies")
 	fs.Float64Var(&c.FrameRate, "frame-rate", 100, "frames of any kind per second one connection may send; beyond --frame-burst at once it is closed with 4005")
@@ -229,6 +233,7 @@ func ParseFlags(name string, args []string, getenv func(string) string, out io.W
 	argonMemory := fs.Uint("argon2-memory", uint(auth.DefaultParams.Memory), "argon2id memory per password hash, in KiB (OWASP's lower-memory setting: 19456 with --argon2-time 2 --argon2-threads 1)")
 	argonTime := fs.Uint("argon2-time", uint(auth.DefaultParams.Time), "argon2id passes over the memory")
 	argonThreads := fs.Uint("argon2-threads", uint(auth.DefaultParams.Threads), "argon2id lanes (parallelism)")
+	fs.DurationVar(&c.ReconcileIdle, "reconcile-idle", 0, "the longest a room without traffic waits between its checks for messages the broker lost (it backs off from --reconcile; traffic brings it back); 0: 8 × --reconcile")
 	fs.StringVar(&proxies, "trusted-proxies", "", "comma-separated CIDRs of reverse proxies whose X-Forwarded-For names the client (for rate limits and logs)")
 	fs.Usage = func() {
 		fmt.Fprintf(out, "Usage: %s [flags]\n\nServes Parley: the web app, the HTTP API and the WebSocket endpoint.\n\nFlags (each also read from its environment variable):\n", name)
@@ -313,6 +318,9 @@ func (c Config) validate() error {
 	}
 	if c.Reconcile < 100*time.Millisecond {
 		return errors.New("--reconcile must be at least 100ms")
+	}
+	if c.ReconcileIdle != 0 && c.ReconcileIdle < c.Reconcile {
+		return errors.New("--reconcile-idle must be 0 (8 × --reconcile) or at least --reconcile")
 	}
 	if c.StoreWait < 0 {
 		return errors.New("--store-wait must not be negative")

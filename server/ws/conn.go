@@ -199,6 +199,9 @@ func (c *conn) writeLoop(ctx context.Context) {
 				_ = c.ws.CloseNow()
 				return
 			}
+			if cap(batch) > idleSlots {
+				batch = nil // give back what a burst grew
+			}
 		case <-c.rearm:
 			timer.Reset(c.nextDeadline(c.s.cfg.Now()))
 		case <-timer.C:
