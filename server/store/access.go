@@ -39,3 +39,30 @@ type Member struct {
 	Role     string
 	JoinedAt time.Time
 }
+
+// joinVerdict decides a Join from the user's access: insert a membership,
+// or not (already a member, or err). A private or direct room comes
+// before a ban, so that not even a banned user learns more than
+// ErrNotFound.
+func joinVerdict(a Access) (insert bool, err error) {
+	switch {
+	case a.Role != "":
+		return false, nil
+	case a.Kind != protocol.KindPublic:
+		return false, ErrNotFound
+	case a.Banned:
+		return false, ErrBanned
+	}
+	return true, nil
+}
+
+// addVerdict decides an AddMember from the user's access.
+func addVerdict(a Access) (insert bool, err error) {
+	switch {
+	case a.Banned:
+		return false, ErrBanned
+	case a.Role != "":
+		return false, nil
+	}
+	return true, nil
+}

@@ -180,13 +180,11 @@ func (p *Postgres) Roster(ctx context.Context, room string) ([]Member, error) {
 func (p *Postgres) AddMember(ctx context.Context, room, user, role string) error {
 	err := p.tx(ctx, func(tx pgx.Tx) error {
 		a, err := pgAccess(ctx, tx, room, user, true)
-		switch {
-		case err != nil:
+		if err != nil {
 			return err
-		case a.Banned:
-			return ErrBanned
-		case a.Role != "":
-			return nil
+		}
+		if insert, err := addVerdict(a); !insert {
+			return err
 		}
 		_, err = tx.Exec(ctx,
 			`INSERT INTO memberships (room, user_name, joined_at, role) VALUES ($1, $2, $3, $4)

@@ -171,13 +171,11 @@ func (s *SQLite) Roster(ctx context.Context, room string) ([]Member, error) {
 func (s *SQLite) AddMember(ctx context.Context, room, user, role string) error {
 	err := s.writeTx(ctx, func(tx *sql.Tx) error {
 		a, err := sqliteAccess(ctx, tx, room, user)
-		switch {
-		case err != nil:
+		if err != nil {
 			return err
-		case a.Banned:
-			return ErrBanned
-		case a.Role != "":
-			return nil
+		}
+		if insert, err := addVerdict(a); !insert {
+			return err
 		}
 		_, err = tx.ExecContext(ctx,
 			`INSERT INTO memberships (room, user_name, joined_at, role) VALUES (?, ?, ?, ?)`,
