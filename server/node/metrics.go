@@ -45,6 +45,7 @@ func (n *Node) metricsHandler() http.Handler {
 	counter("broker_beyond_head_total", "Broker messages dropped because their offset was above the store's head (forged or corrupt).", func() float64 { return float64(n.hub.Stats().BeyondHead) })
 	counter("room_inbox_overflows_total", "Room inbox overflows (recovered from the store).", func() float64 { return float64(n.hub.Stats().Overflows) })
 	counter("slow_clients_closed_total", "Clients closed for not keeping up.", func() float64 { return float64(n.hub.Stats().SlowClosed) })
+	counter("subscriptions_removed_total", "Subscriptions ended because their user lost the room's membership (kick, ban, leave).", func() float64 { return float64(n.hub.Stats().Removed) })
 	b := n.broker
 	if sb, ok := b.(*broker.Signed); ok {
 		counter("broker_unauthenticated_total", "Broker payloads dropped because their cluster MAC did not verify (forged, or a node with another --cluster-key).", func() float64 { return float64(sb.Dropped()) })
