@@ -18,6 +18,9 @@ type cmdKind int
 const (
 	cmdSubscribe cmdKind = iota
 	cmdUnsubscribe
+	// cmdResubscribe restarts a subscription the room still has; one
+	// the room dropped meanwhile (a removal) is not brought back.
+	cmdResubscribe
 )
 
 type command struct {
@@ -181,6 +184,12 @@ func (r *room) command(ctx context.Context, c command) {
 	switch c.kind {
 	case cmdSubscribe:
 		c.reply <- r.subscribe(ctx, c.sub, c.since)
+	case cmdResubscribe:
+		if r.subs[c.sub] == nil {
+			c.reply <- errNotSubscribed
+			return
+		}
+		c.reply <- r.subscribe(ctx, c.sub, c.since)
 	case cmdUnsubscribe:
 		delete(r.subs, c.sub)
 	}
@@ -256,7 +265,10 @@ func (r *room) subscribe(ctx context.Context, sub Subscriber, since int64) error
 	return nil
 }
 
-var errSlow = errors.New("subscriber too slow")
+var (
+	errSlow          = errors.New("subscriber too slow")
+	errNotSubscribed = errors.New("not subscribed (removed or dropped meanwhile)")
+)
 
 // readBacklog reads the messages after since, at most protocol.MaxBacklog
 // and protocol.MaxBacklogBytes (the newest ones when there are more).
