@@ -31,10 +31,51 @@ const wasmName = "app.wasm"
 
 // asset is one file served under /web/.
 type asset struct {
-	body        []byte
+	body        *blob
 	contentType string
 	// br and gz are precompressed copies of body, nil when absent.
-	br, gz []byte
+	br, gz *blob
+}
+
+// blob is a file's content, read from its file system for every request
+// rather than copied into the heap: the build's file systems are embed.FS,
+// whose files are already in the binary's read-only data, and app.wasm
+// with its compressed copies is over 10 MB a node would otherwise keep.
+type blob struct {
+	fsys fs.FS
+	name string
+	size int
+}
+
+// newBlob describes the named file of fsys.
+func newBlob(fsys fs.FS, name string) (*blob, error) {
+	fi, err := fs.Stat(fsys, name)
+	if err != nil {
+		return nil, fmt.Errorf("stat %s: %w", name, err)
+	}
+	return &blob{fsys: fsys, name: name, size: int(fi.Size())}, nil
+}
+
+// open opens the content; the caller closes it.
+func (b *blob) open() (fs.File, error) {
+	f, err := b.fsys.Open(b.name)
+	if err != nil {
+		return nil, fmt.Errorf("open %s: %w", b.name, err)
+	}
+	return f, nil
+}
+
+// writeTo copies the content to w.
+func (b *blob) writeTo(w io.Writer) error {
+	f, err := b.open()
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	if _, err := io.Copy(w, f); err != nil {
+		return fmt.Errorf("copy %s: %w", b.name, err)
+	}
+	return nil
 }
 
 // assets serves the files under /web/ from memory. It is the go-app
@@ -57,9 +98,9 @@ func loadAssets(staticFS, buildFS fs.FS) (*assets, error) {
 		if err != nil || d.IsDir() || strings.HasPrefix(d.Name(), ".") {
 			return err
 		}
-		body, err := fs.ReadFile(staticFS, name)
+		body, err := newBlob(staticFS, name)
 		if err != nil {
-			return fmt.Errorf("read %s: %w", name, err)
+			return err
 		}
 		a.files["/web/"+name] = &asset{body: body, contentType: contentType(name)}
 		return nil
@@ -70,48 +111,74 @@ func loadAssets(staticFS, buildFS fs.FS) (*assets, error) {
 	if err := a.loadWasm(buildFS); err != nil {
 		return nil, err
 	}
-	a.version = a.hash()
+	if a.version, err = a.hash(); err != nil {
+		return nil, err
+	}
 	return a, nil
 }
 
 func (a *assets) loadWasm(buildFS fs.FS) error {
-	raw, err := fs.ReadFile(buildFS, wasmName)
+	raw, err := newBlob(buildFS, wasmName)
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
 			return nil
 		}
-		return fmt.Errorf("read %s: %w", wasmName, err)
+		return err
+	}
+	sum, err := raw.sum(nil)
+	if err != nil {
+		return err
 	}
 	wasm := &asset{body: raw, contentType: "application/wasm"}
-	wasm.br = precompressed(buildFS, wasmName+".br", raw, func(r io.Reader) (io.Reader, error) {
+	wasm.br = precompressed(buildFS, wasmName+".br", raw.size, sum, func(r io.Reader) (io.Reader, error) {
 		return brotli.NewReader(r), nil
 	})
-	wasm.gz = precompressed(buildFS, wasmName+".gz", raw, func(r io.Reader) (io.Reader, error) {
+	wasm.gz = precompressed(buildFS, wasmName+".gz", raw.size, sum, func(r io.Reader) (io.Reader, error) {
 		return gzip.NewReader(r)
 	})
 	a.files["/web/"+wasmName] = wasm
-	a.wasmSize = len(raw)
+	a.wasmSize = raw.size
 	return nil
 }
 
-// precompressed returns the named compressed copy of raw when it exists and
-// decodes to exactly raw; otherwise nil.
-func precompressed(fsys fs.FS, name string, raw []byte, newReader func(io.Reader) (io.Reader, error)) []byte {
-	enc, err := fs.ReadFile(fsys, name)
-	if err != nil || len(enc) == 0 {
-		return nil
-	}
-	r, err := newReader(bytes.NewReader(enc))
+// sum returns the SHA-256 of the content, decoded by decode when it is
+// not nil, and how many bytes that was.
+func (b *blob) sum(decode func(io.Reader) (io.Reader, error)) ([]byte, error) {
+	f, err := b.open()
 	if err != nil {
-		return nil
+		return nil, err
+	}
+	defer f.Close()
+	var r io.Reader = f
+	if decode != nil {
+		if r, err = decode(f); err != nil {
+			return nil, fmt.Errorf("decode %s: %w", b.name, err)
+		}
 	}
 	h := sha256.New()
-	n, err := io.Copy(h, r)
-	if err != nil || n != int64(len(raw)) {
+	if _, err := io.Copy(h, r); err != nil {
+		return nil, fmt.Errorf("read %s: %w", b.name, err)
+	}
+	return h.Sum(nil), nil
+}
+
+// precompressed returns the named compressed copy of the raw file (size
+// bytes, SHA-256 sum) when it exists and decodes to exactly it; otherwise
+// nil. It streams: nothing of either file stays in memory.
+func precompressed(fsys fs.FS, name string, size int, sum []byte, newReader func(io.Reader) (io.Reader, error)) *blob {
+	enc, err := newBlob(fsys, name)
+	if err != nil || enc.size == 0 {
 		return nil
 	}
-	want := sha256.Sum256(raw)
-	if !bytes.Equal(h.Sum(nil), want[:]) {
+	got, err := enc.sum(func(r io.Reader) (io.Reader, error) {
+		d, err := newReader(r)
+		if err != nil {
+			return nil, err
+		}
+		// One byte past size tells a longer file from an equal one.
+		return io.LimitReader(d, int64(size)+1), nil
+	})
+	if err != nil || !bytes.Equal(got, sum) {
 		return nil
 	}
 	return enc
@@ -120,7 +187,7 @@ func precompressed(fsys fs.FS, name string, raw []byte, newReader func(io.Reader
 // hash is a content hash over every served file: identical builds give
 // identical versions on every node, and any change to the app, its styles
 // or its icons gives a new one.
-func (a *assets) hash() string {
+func (a *assets) hash() (string, error) {
 	names := make([]string, 0, len(a.files))
 	for name := range a.files {
 		names = append(names, name)
@@ -128,10 +195,13 @@ func (a *assets) hash() string {
 	sort.Strings(names)
 	h := sha256.New()
 	for _, name := range names {
-		fmt.Fprintf(h, "%s\x00%d\x00", name, len(a.files[name].body))
-		h.Write(a.files[name].body)
+		body := a.files[name].body
+		fmt.Fprintf(h, "%s\x00%d\x00", name, body.size)
+		if err := body.writeTo(h); err != nil {
+			return "", fmt.Errorf("hash web assets: %w", err)
+		}
 	}
-	return hex.EncodeToString(h.Sum(nil))[:20]
+	return hex.EncodeToString(h.Sum(nil))[:20], nil
 }
 
 // Resolve implements the go-app ResourceResolver: paths stay as they are.
@@ -166,12 +236,12 @@ func (a *assets) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			body = f.gz
 		}
 	}
-	h.Set("Content-Length", strconv.Itoa(len(body)))
+	h.Set("Content-Length", strconv.Itoa(body.size))
 	w.WriteHeader(http.StatusOK)
 	if r.Method == http.MethodHead {
 		return
 	}
-	w.Write(body) //nolint:errcheck // the client went away; nothing to do
+	body.writeTo(w) //nolint:errcheck // the client went away; nothing to do
 }
 
 // acceptsEncoding reports whether an Accept-Encoding header value accepts

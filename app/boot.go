@@ -16,7 +16,8 @@ import (
 //     first element for its root. A snapshot of another version, another
 //     page or a signed-out browser is never shown.
 //   - It defines parleySnapshotSoon, which the app calls after it renders a
-//     room, and saves the snapshot when the page is hidden.
+//     room, and saves the snapshot when the page is hidden. The snapshot
+//     holds no style attribute (the CSP allows none).
 //   - It defines parleyNotify, which shows a system notification for a
 //     mention (app/ui/notify.go).
 const bootJS = `// -----------------------------------------------------------------------------
@@ -30,7 +31,7 @@ let parleySnapshotTimer = 0;
 function parleyPaintSnapshot() {
   try {
     const raw = localStorage.getItem(parleySnapshotKey);
-    if (!raw || !localStorage.getItem("parley.session")) {
+    if (!raw || !localStorage.getItem("parley.profile")) {
       return;
     }
     const snap = JSON.parse(raw);
@@ -66,7 +67,7 @@ function parleySaveSnapshot() {
   parleySnapshotTimer = 0;
   const root = document.body.firstElementChild;
   if (!root || root.hasAttribute("data-snapshot") || !root.matches(".layout") ||
-      !localStorage.getItem("parley.session")) {
+      !localStorage.getItem("parley.profile")) {
     return;
   }
   const copy = root.cloneNode(true);
@@ -76,6 +77,10 @@ function parleySaveSnapshot() {
   }
   // What may have changed by the next visit is left out.
   copy.querySelectorAll(".banner, #typing > *, .room-error, .room-retrying").forEach((e) => e.remove());
+  // Styles set through the CSSOM (the composer's height) are style
+  // attributes in the copy, which the CSP refuses to parse back.
+  copy.removeAttribute("style");
+  copy.querySelectorAll("[style]").forEach((e) => e.removeAttribute("style"));
   try {
     localStorage.setItem(parleySnapshotKey, JSON.stringify({
       version: goappEnv.GOAPP_VERSION,

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"regexp"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -378,4 +379,48 @@ func BenchmarkNewHandler(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// TestAssetsNotCopiedIntoHeap: loading the assets keeps none of app.wasm
+// or its compressed copies in the heap (they are served from their file
+// system), yet serves them byte for byte.
+func TestAssetsNotCopiedIntoHeap(t *testing.T) {
+	raw := make([]byte, 8<<20)
+	for i := range raw {
+		raw[i] = byte(i * 7 % 251)
+	}
+	build := fstest.MapFS{
+		"app.wasm":    {Data: raw},
+		"app.wasm.br": {Data: brotliOf(t, raw)},
+		"app.wasm.gz": {Data: gzipOf(t, raw)},
+	}
+	heap := func() uint64 {
+		runtime.GC()
+		var m runtime.MemStats
+		runtime.ReadMemStats(&m)
+		return m.HeapAlloc
+	}
+	before := heap()
+	a, err := loadAssets(fstest.MapFS{"app.css": {Data: []byte("body{}")}}, build)
+	if err != nil {
+		t.Fatal(err)
+	}
+	grew := int64(heap()) - int64(before)
+	if a.files["/web/app.wasm"].br == nil || a.files["/web/app.wasm"].gz == nil {
+		t.Fatal("a precompressed copy was dropped")
+	}
+	if grew > 1<<20 {
+		t.Fatalf("loading the assets kept %d bytes in the heap; want well under app.wasm's %d", grew, len(raw))
+	}
+	for _, enc := range []string{"", "br", "gzip"} {
+		req := httptest.NewRequest(http.MethodGet, "/web/app.wasm", nil)
+		req.Header.Set("Accept-Encoding", enc)
+		rec := httptest.NewRecorder()
+		a.ServeHTTP(rec, req)
+		want := map[string][]byte{"": raw, "br": build["app.wasm.br"].Data, "gzip": build["app.wasm.gz"].Data}[enc]
+		if !bytes.Equal(rec.Body.Bytes(), want) || rec.Header().Get("Content-Length") != strconv.Itoa(len(want)) {
+			t.Fatalf("Accept-Encoding %q: served %d bytes (Content-Length %s), want %d", enc, rec.Body.Len(), rec.Header().Get("Content-Length"), len(want))
+		}
+	}
+	runtime.KeepAlive(a)
 }

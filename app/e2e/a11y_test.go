@@ -137,7 +137,8 @@ func TestAccessibility(t *testing.T) {
 		w, h int64
 	}{{"desktop", 1280, 800}, {"phone", 360, 740}} {
 		b := newBrowser(t, size.name, size.w, size.h)
-		sess := srv.signup(t, "ann-"+size.name)
+		user := "ann-" + size.name
+		srv.signup(t, user)
 		for _, scheme := range []string{"light", "dark"} {
 			b.do(colorScheme(scheme))
 			b.do(chromedp.Navigate(srv.base + "/manifest.webmanifest"))
@@ -149,7 +150,7 @@ func TestAccessibility(t *testing.T) {
 			b.waitFor("the sign-up form", `document.querySelector("#tab-signup[aria-selected=true]")`)
 			b.audit(scheme + " sign-up")
 
-			b.seed(srv.base, sess)
+			b.seed(srv.base, srv.login(t, user))
 			b.open(srv.base + "/")
 			b.waitFor("the room list", `document.querySelector('.room-link[data-room="general"]')`)
 			b.audit(scheme + " room list")

@@ -17,6 +17,7 @@ import (
 	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/cdproto/input"
+	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
 
 	"github.com/parleychat/parley/internal/testenv"
@@ -149,7 +150,14 @@ func newBrowser(t *testing.T, name string, w, h int64) *browser {
 	if err := chromedp.Do(ctx, chromedp.EmulateViewport(w, h)); err != nil {
 		t.Fatalf("start Chromium %s: %v", path, err)
 	}
-	messages := chromedp.Console(ctx)
+	b.captureConsole()
+	return b
+}
+
+// captureConsole keeps the tab's console messages, to show when the test
+// fails.
+func (b *browser) captureConsole() {
+	messages := chromedp.Console(b.ctx)
 	go func() {
 		for m, err := range messages {
 			if err != nil {
@@ -160,7 +168,27 @@ func newBrowser(t *testing.T, name string, w, h int64) *browser {
 			b.mu.Unlock()
 		}
 	}()
-	return b
+}
+
+// newTab opens another tab in b's browser: same profile, so the same
+// cookies, storage, service worker and Web Locks.
+func (b *browser) newTab(name string) *browser {
+	b.t.Helper()
+	ctx, cancel := chromedp.NewContext(b.ctx)
+	tab := &browser{t: b.t, name: name, ctx: ctx}
+	b.t.Cleanup(func() {
+		cancel()
+		if b.t.Failed() {
+			tab.mu.Lock()
+			b.t.Logf("%s console:\n%s", name, strings.Join(tab.logs, "\n"))
+			tab.mu.Unlock()
+		}
+	})
+	if err := chromedp.Do(ctx, chromedp.EmulateViewport(1280, 800)); err != nil {
+		b.t.Fatalf("open tab %s: %v", name, err)
+	}
+	tab.captureConsole()
+	return tab
 }
 
 // do runs actions with a timeout.
@@ -256,17 +284,66 @@ func (b *browser) open(url string) {
 	b.waitForWithin(appTimeout, "the app to start", `!document.getElementById("app-wasm-loader") && document.querySelector(".auth-page, .layout")`)
 }
 
-// seed stores a session in the browser as the app does after sign-in, so
-// tests skip the sign-in form.
+// seed puts a session in the browser as the app leaves it after a
+// sign-in: the refresh token in the node's HttpOnly cookie, and only the
+// user's name in localStorage. The app's first start refreshes through
+// the cookie, so a seeded refresh token is rotated and cannot be seeded
+// again (that is a replay, which ends the session): seed a new login.
 func (b *browser) seed(base string, s protocol.Session) {
 	b.t.Helper()
 	// Any same-origin page gives access to the origin's localStorage.
 	b.do(chromedp.Navigate(base + "/manifest.webmanifest"))
-	session, err := json.Marshal(s)
+	b.do(setRefreshCookie(base, s.RefreshToken))
+	eval[chromedp.Void](b, `localStorage.setItem("parley.profile", `+jsString(`{"user":`+jsString(s.User)+`}`)+`)`)
+}
+
+// setRefreshCookie sets the refresh cookie as the node does in cookie
+// mode (server/api: HttpOnly, Secure, SameSite=Strict, the refresh path).
+func setRefreshCookie(base, token string) chromedp.Action[chromedp.Void] {
+	return chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+		yes := true
+		_, err := cdp.Call(ctx, t, network.SetCookie, network.SetCookieParams{
+			Name: protocol.RefreshCookie, Value: token, URL: base + protocol.PathRefresh, Path: protocol.PathRefresh,
+			Secure: &yes, HTTPOnly: &yes, SameSite: network.CookieSameSiteStrict,
+			Expires: cdp.TimeSinceEpoch(time.Now().Add(time.Hour).Unix()),
+		})
+		if err != nil {
+			return fmt.Errorf("set the refresh cookie: %w", err)
+		}
+		return nil
+	})
+}
+
+// refreshCookie returns the browser's refresh cookie for base, "" when
+// there is none.
+func (b *browser) refreshCookie(base string) string {
+	b.t.Helper()
+	var value string
+	b.do(chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+		res, err := cdp.Call(ctx, t, network.GetCookies, network.GetCookiesParams{URLs: []string{base + protocol.PathRefresh}})
+		if err != nil {
+			return fmt.Errorf("read cookies: %w", err)
+		}
+		for _, c := range res.Cookies {
+			if c.Name == protocol.RefreshCookie {
+				value = c.Value
+			}
+		}
+		return nil
+	}))
+	return value
+}
+
+// login starts a new session for user through the API.
+func (s *server) login(t *testing.T, user string) protocol.Session {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	sess, err := client.NewAPI(s.base, nil).Login(ctx, protocol.Credentials{Username: user, Password: password})
 	if err != nil {
-		b.t.Fatal(err)
+		t.Fatalf("log in %s: %v", user, err)
 	}
-	eval[chromedp.Void](b, `localStorage.setItem("parley.session", `+jsString(string(session))+`)`)
+	return sess
 }
 
 // typeInto focuses an element and types text with real key events.

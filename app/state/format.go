@@ -87,13 +87,18 @@ func Initials(user string) string {
 	return b.String()
 }
 
-// Hue returns a stable color hue (0–359) for a username, so each person
-// keeps one avatar color everywhere.
-func Hue(user string) int {
+// AvatarColors is the size of the avatar palette: the style sheet has one
+// class per color (hue-0 … hue-11, 30° apart), because the page's
+// Content-Security-Policy allows no style attributes.
+const AvatarColors = 12
+
+// AvatarColor returns a stable palette index (0 to AvatarColors-1) for a
+// username, so each person keeps one avatar color everywhere.
+func AvatarColor(user string) int {
 	var h uint32 = 2166136261
 	for i := 0; i < len(user); i++ {
 		h ^= uint32(user[i])
 		h *= 16777619
 	}
-	return int(h % 360)
+	return int(h % AvatarColors)
 }

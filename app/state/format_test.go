@@ -1,6 +1,7 @@
 package state
 
 import (
+	"fmt"
 	"testing"
 	"time"
 
@@ -93,20 +94,24 @@ func TestPresenceOrder(t *testing.T) {
 	}
 }
 
-func TestInitialsAndHue(t *testing.T) {
+func TestInitialsAndAvatarColor(t *testing.T) {
 	cases := map[string]string{"ann": "An", "ann.lee": "AL", "a_b_c": "AB", "x": "X", "Bo-7": "B7"}
 	for user, want := range cases {
 		if got := Initials(user); got != want {
 			t.Errorf("Initials(%q) = %q, want %q", user, got, want)
 		}
 	}
-	for _, user := range []string{"ann", "bob", "a_very_long.user-name"} {
-		if h := Hue(user); h < 0 || h >= 360 || h != Hue(user) {
-			t.Fatalf("Hue(%q) = %d: unstable or out of range", user, h)
+	used := make(map[int]bool)
+	for i := range 200 {
+		user := fmt.Sprintf("user%d", i)
+		c := AvatarColor(user)
+		if c < 0 || c >= AvatarColors || c != AvatarColor(user) {
+			t.Fatalf("AvatarColor(%q) = %d: unstable or out of range", user, c)
 		}
+		used[c] = true
 	}
-	if Hue("ann") == Hue("bob") {
-		t.Fatal("two names share a hue; the hash is too weak")
+	if len(used) != AvatarColors {
+		t.Fatalf("200 names use %d of %d avatar colors; the hash is too weak", len(used), AvatarColors)
 	}
 }
 

@@ -3,21 +3,29 @@ package ui
 import (
 	"context"
 
-	"github.com/parleychat/parley/shared/client"
 	"github.com/parleychat/parley/shared/protocol"
 )
 
-// accountAPI is the part of the HTTP API the app calls. Natively it is
-// client.API; in the browser it is fetchAPI, which calls fetch directly:
-// net/http's client would add about 5 MB to app.wasm. Both fail with
-// *client.APIError.
+// accountAPI is the part of the HTTP API the app calls. In the browser it
+// is fetchAPI, which calls fetch directly (net/http's client would add
+// about 5 MB to app.wasm) and runs in cookie mode: the refresh token
+// travels only in the node's HttpOnly cookie, never through Go. Natively
+// (tests, the prerender) it is client.API, tokens in JSON bodies. Both
+// fail with *client.APIError.
 type accountAPI interface {
 	Signup(ctx context.Context, cred protocol.Credentials) (protocol.Session, error)
 	Login(ctx context.Context, cred protocol.Credentials) (protocol.Session, error)
+	// Refresh rotates req.RefreshToken, or in cookie mode (req empty) the
+	// cookie's.
 	Refresh(ctx context.Context, req protocol.RefreshRequest) (protocol.Session, error)
-	Logout(ctx context.Context, req protocol.RefreshRequest) error
+	// Logout ends the session of req.RefreshToken, or when it is empty
+	// the session of accessToken.
+	Logout(ctx context.Context, accessToken string, req protocol.RefreshRequest) error
 	Rooms(ctx context.Context, accessToken string) ([]protocol.Room, error)
 	CreateRoom(ctx context.Context, accessToken, name string) (protocol.Room, error)
+	Sessions(ctx context.Context, accessToken string) ([]protocol.SessionInfo, error)
+	EndSession(ctx context.Context, accessToken, id string) error
+	EndAllSessions(ctx context.Context, accessToken string) error
+	ChangePassword(ctx context.Context, accessToken string, req protocol.ChangePassword) error
+	DeleteAccount(ctx context.Context, accessToken string, req protocol.DeleteAccount) error
 }
-
-var _ accountAPI = (*client.API)(nil)

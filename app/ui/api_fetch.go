@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strings"
 	"syscall/js"
 
@@ -15,8 +16,10 @@ import (
 	"github.com/parleychat/parley/shared/protocol"
 )
 
-// fetchAPI calls the HTTP API with the browser's fetch. It decodes answers
-// exactly as client.API does.
+// fetchAPI calls the HTTP API with the browser's fetch, in cookie mode
+// (protocol.HeaderSession): the node keeps the refresh token in an
+// HttpOnly cookie that only the browser sends, to the refresh path. It
+// decodes answers exactly as client.API does.
 type fetchAPI struct{ base string }
 
 var _ accountAPI = fetchAPI{}
@@ -48,9 +51,49 @@ func (f fetchAPI) Refresh(ctx context.Context, req protocol.RefreshRequest) (pro
 	return s, nil
 }
 
-func (f fetchAPI) Logout(ctx context.Context, req protocol.RefreshRequest) error {
-	if err := f.do(ctx, http.MethodPost, protocol.PathLogout, "", req, nil); err != nil {
+func (f fetchAPI) Logout(ctx context.Context, accessToken string, req protocol.RefreshRequest) error {
+	if req.RefreshToken != "" {
+		accessToken = ""
+	}
+	if err := f.do(ctx, http.MethodPost, protocol.PathLogout, accessToken, req, nil); err != nil {
 		return fmt.Errorf("log out: %w", err)
+	}
+	return nil
+}
+
+func (f fetchAPI) Sessions(ctx context.Context, accessToken string) ([]protocol.SessionInfo, error) {
+	var list protocol.SessionList
+	if err := f.do(ctx, http.MethodGet, protocol.PathSessions, accessToken, nil, &list); err != nil {
+		return nil, fmt.Errorf("list sessions: %w", err)
+	}
+	return list.Sessions, nil
+}
+
+func (f fetchAPI) EndSession(ctx context.Context, accessToken, id string) error {
+	path := protocol.PathSessions + "/" + url.PathEscape(id)
+	if err := f.do(ctx, http.MethodDelete, path, accessToken, nil, nil); err != nil {
+		return fmt.Errorf("end session: %w", err)
+	}
+	return nil
+}
+
+func (f fetchAPI) EndAllSessions(ctx context.Context, accessToken string) error {
+	if err := f.do(ctx, http.MethodDelete, protocol.PathSessions, accessToken, nil, nil); err != nil {
+		return fmt.Errorf("sign out everywhere: %w", err)
+	}
+	return nil
+}
+
+func (f fetchAPI) ChangePassword(ctx context.Context, accessToken string, req protocol.ChangePassword) error {
+	if err := f.do(ctx, http.MethodPost, protocol.PathPassword, accessToken, req, nil); err != nil {
+		return fmt.Errorf("change password: %w", err)
+	}
+	return nil
+}
+
+func (f fetchAPI) DeleteAccount(ctx context.Context, accessToken string, req protocol.DeleteAccount) error {
+	if err := f.do(ctx, http.MethodDelete, protocol.PathAccount, accessToken, req, nil); err != nil {
+		return fmt.Errorf("delete account: %w", err)
 	}
 	return nil
 }
@@ -77,7 +120,7 @@ func (f fetchAPI) CreateRoom(ctx context.Context, accessToken, name string) (pro
 // do sends one JSON request and decodes a 2xx answer into out (nil: no body
 // expected) or a failure into a *client.APIError.
 func (f fetchAPI) do(ctx context.Context, method, path, token string, in, out any) error {
-	headers := map[string]any{"Accept": "application/json"}
+	headers := map[string]any{"Accept": "application/json", protocol.HeaderSession: protocol.SessionCookie}
 	init := map[string]any{"method": method, "credentials": "same-origin", "cache": "no-store"}
 	if in != nil {
 		b, err := json.Marshal(in)

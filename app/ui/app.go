@@ -58,7 +58,10 @@ type Conn struct {
 
 // roomData is everything the app holds about one room. Guarded by App.mu.
 type roomData struct {
-	tl      state.Timeline
+	tl state.Timeline
+	// people holds the room's presence as the node sent it (full lists
+	// and deltas); present is it ordered for display.
+	people  client.Presence
 	present []string
 	typing  state.Typing
 	// loading: a history request for this room is in flight.
@@ -87,17 +90,25 @@ type App struct {
 	api   accountAPI
 	wsURL string
 
-	// refreshMu serializes token refreshes: refresh tokens rotate, so two
-	// concurrent refreshes would end the session. Lock order: refreshMu →
-	// mu.
+	// refreshMu serializes token refreshes in this tab, and the Web Lock
+	// refreshLock across tabs: refresh tokens rotate, so two concurrent
+	// refreshes would end the session. Lock order: refreshMu →
+	// refreshLock → mu.
 	refreshMu sync.Mutex
 
 	// mu guards the fields below (and every roomData). Watchers are
 	// called after it is released.
 	mu sync.Mutex
 	// gen counts sessions; work started under an older one is dropped.
-	gen       uint64
-	sess      protocol.Session
+	gen uint64
+	// sess is the session, in memory only. In the browser it holds no
+	// refresh token (the cookie does), except one taken over from an
+	// older version's storage until its first refresh.
+	sess protocol.Session
+	// stale: the access token may have been refused; refresh it first.
+	stale bool
+	// welcomed: the current connection attempt was authenticated.
+	welcomed  bool
 	notice    string
 	cl        *client.Client
 	cancelRun func()

@@ -243,7 +243,7 @@ func TestSignOutClearsStorage(t *testing.T) {
 	kv := newMemKV()
 	kv.Set("other.app", 1)
 	a := signedIn(t, kv)
-	a.saveSession(a.sess)
+	a.saveProfile(a.sess.User)
 	a.Select("general")
 	waitIdle(t, a, "general")
 	if err := a.Send("general", "x"); err != nil {
@@ -260,6 +260,35 @@ func TestSignOutClearsStorage(t *testing.T) {
 	})
 	if !kv.Contains("other.app") {
 		t.Error("sign-out removed another app's key")
+	}
+}
+
+// TestLegacySessionLeavesStorage: the tokens an older version kept in
+// localStorage are deleted on the first start and held in memory only,
+// due for a refresh at once (which moves the refresh token to the cookie).
+func TestLegacySessionLeavesStorage(t *testing.T) {
+	kv := newMemKV()
+	old := protocol.Session{User: "me", AccessToken: "a", RefreshToken: "r", ExpiresAt: time.Now().Add(time.Hour).UnixMilli()}
+	if err := kv.Set(keyLegacySession, old); err != nil {
+		t.Fatal(err)
+	}
+	a := newApp(kv, "http://127.0.0.1:1")
+	s, ok := a.takeLegacySession()
+	if !ok || s.User != "me" || s.RefreshToken != "r" || fresh(s) {
+		t.Fatalf("took %+v, %v: want me's tokens, due for a refresh", s, ok)
+	}
+	if kv.Contains(keyLegacySession) {
+		t.Fatal("the old session is still stored")
+	}
+	if _, ok := a.takeLegacySession(); ok {
+		t.Fatal("a second start found the old session again")
+	}
+
+	if err := kv.Set(keyLegacySession, protocol.Session{User: "me"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := a.takeLegacySession(); ok || kv.Contains(keyLegacySession) {
+		t.Fatalf("a session without a refresh token was taken (%v) or kept", ok)
 	}
 }
 

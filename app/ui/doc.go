@@ -4,8 +4,10 @@
 //
 // The app-level client ([App]) lives outside the components: it owns the
 // WebSocket client (shared/client), the session, the room list and each
-// room's timeline, and persists the session, recent history and unsent
-// messages in localStorage. It is created in the browser only, on the first
+// room's timeline, and persists the user's name, recent history and unsent
+// messages in localStorage. Tokens never reach storage: the refresh token
+// is the node's HttpOnly cookie (cookie mode), the access token stays in
+// memory. It is created in the browser only, on the first
 // component mount — never during the server's prerender. Components register
 // a watcher in OnMount and re-render through ctx.Dispatch when it fires; all
 // mutation happens in App under its mutex.

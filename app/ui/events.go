@@ -30,7 +30,8 @@ func (a *App) onEvent(ev client.Event) {
 		})
 	case client.EventPresence:
 		a.withRoom(ev.Room, false, func(rd *roomData, me string) {
-			rd.present = state.Presence(ev.Users, me)
+			rd.people.Apply(ev)
+			rd.present = state.Presence(rd.people.Users(), me)
 		})
 	case client.EventTyping:
 		a.withRoom(ev.Room, false, func(rd *roomData, _ string) {
@@ -68,6 +69,7 @@ func (a *App) withRoom(room string, persist bool, f func(rd *roomData, me string
 func (a *App) connected() {
 	a.mu.Lock()
 	a.conn = Conn{State: ConnOnline}
+	a.welcomed = true
 	room := a.current
 	again := a.connectedOnce
 	a.connectedOnce = true
@@ -89,10 +91,18 @@ func (a *App) connected() {
 func (a *App) disconnected(ev client.Event) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
+	// An attempt that never got its welcome may have been refused for an
+	// ended session: browsers hide the close code (4502), so the next
+	// attempt refreshes first, and a refused refresh signs the user out.
+	if !a.welcomed {
+		a.stale = true
+	}
+	a.welcomed = false
 	c := Conn{State: ConnReconnecting}
 	// Who is where is unknown until the node says again.
 	for _, rd := range a.rooms {
 		rd.present = nil
+		rd.people.Reset()
 	}
 	if ev.Err != nil {
 		c.Err = ev.Err.Error()

@@ -9,13 +9,26 @@ import (
 )
 
 // Storage keys. Everything Parley keeps in localStorage starts with
-// keyPrefix and is removed on sign-out.
+// keyPrefix and is removed on sign-out. Nothing secret is stored: the
+// refresh token lives in the node's HttpOnly cookie, the access token in
+// memory only.
 const (
-	keyPrefix     = "parley."
-	keySession    = keyPrefix + "session"
-	keyRooms      = keyPrefix + "rooms"
-	keyRoomPrefix = keyPrefix + "room."
+	keyPrefix = "parley."
+	// keyProfile says who is signed in (profile), so that the app opens
+	// signed in, offline too, and refreshes through the cookie.
+	keyProfile = keyPrefix + "profile"
+	// keyLegacySession is where versions before cookie mode kept both
+	// tokens. restore deletes it and moves its refresh token to the
+	// cookie with the first refresh.
+	keyLegacySession = keyPrefix + "session"
+	keyRooms         = keyPrefix + "rooms"
+	keyRoomPrefix    = keyPrefix + "room."
 )
+
+// profile is what the app keeps about the signed-in user between visits.
+type profile struct {
+	User string `json:"user"`
+}
 
 // Persistence tuning.
 const (
@@ -26,12 +39,16 @@ const (
 	flushDelay = 300 * time.Millisecond
 )
 
-// restore loads the saved session and caches and, when signed in, starts
-// the connection.
+// restore loads the saved profile and caches and, when signed in, starts
+// the connection; its first token comes from a refresh through the cookie.
 func (a *App) restore() {
-	s := a.loadSession()
-	if s.User == "" || s.RefreshToken == "" {
-		return
+	s, ok := a.takeLegacySession()
+	if !ok {
+		var p profile
+		if err := a.kv.Get(keyProfile, &p); err != nil || p.User == "" {
+			return
+		}
+		s = protocol.Session{User: p.User}
 	}
 	var rooms []protocol.Room
 	_ = a.kv.Get(keyRooms, &rooms) // a broken cache is an empty one
@@ -65,16 +82,25 @@ func (a *App) loadRoomLocked(room string) {
 	rd.ready = len(tl.Messages) > 0
 }
 
-func (a *App) loadSession() protocol.Session {
-	var s protocol.Session
-	if err := a.kv.Get(keySession, &s); err != nil {
-		return protocol.Session{}
+// takeLegacySession deletes the tokens an older version stored and
+// returns them, to be held in memory only: the first refresh sends the
+// refresh token in its body, and the node moves it to the cookie.
+func (a *App) takeLegacySession() (protocol.Session, bool) {
+	if !a.kv.Contains(keyLegacySession) {
+		return protocol.Session{}, false
 	}
-	return s
+	var s protocol.Session
+	err := a.kv.Get(keyLegacySession, &s)
+	a.kv.Del(keyLegacySession)
+	if err != nil || s.User == "" || s.RefreshToken == "" {
+		return protocol.Session{}, false
+	}
+	s.ExpiresAt = 0 // refresh at once, before the tab can close
+	return s, true
 }
 
-func (a *App) saveSession(s protocol.Session) {
-	_ = a.kv.Set(keySession, s) // a full storage only costs the next start a sign-in
+func (a *App) saveProfile(user string) {
+	_ = a.kv.Set(keyProfile, profile{User: user}) // a full storage only costs the next start a sign-in
 }
 
 func (a *App) saveRooms(rooms []protocol.Room) {

@@ -1,6 +1,8 @@
 package ui
 
 import (
+	"fmt"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -224,5 +226,26 @@ func TestNotificationTag(t *testing.T) {
 	m := &protocol.Message{Room: "general", Offset: 42}
 	if got := notificationTag(m); got != "parley:general:42" {
 		t.Errorf("tag %q", got)
+	}
+}
+
+// TestAvatarColorIsAClass: the page's CSP allows no style attributes, so
+// an avatar's color is one of the style sheet's palette classes.
+func TestAvatarColorIsAClass(t *testing.T) {
+	css, err := os.ReadFile("../web/parley.css")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range state.AvatarColors {
+		if !strings.Contains(string(css), fmt.Sprintf(".hue-%d {", i)) {
+			t.Errorf("parley.css has no class for avatar color %d", i)
+		}
+	}
+	for _, user := range []string{"ann", "bob", "a_very_long.user-name"} {
+		html := app.HTMLString(avatar(user))
+		want := fmt.Sprintf(`class="avatar hue-%d"`, state.AvatarColor(user))
+		if strings.Contains(html, "style") || !strings.Contains(html, want) {
+			t.Errorf("avatar of %s: want %s and no style attribute:\n%s", user, want, html)
+		}
 	}
 }

@@ -28,11 +28,11 @@ func (a *App) RefreshRooms() {
 	a.mu.Unlock()
 	ctx, cancel := context.WithTimeout(context.Background(), requestTimeout)
 	defer cancel()
-	tok, err := a.token(ctx)
 	var rooms []protocol.Room
-	if err == nil {
+	err := a.withToken(ctx, gen, func(tok string) (err error) {
 		rooms, err = a.api.Rooms(ctx, tok)
-	}
+		return err
+	})
 	a.mu.Lock()
 	if a.gen != gen {
 		a.mu.Unlock()
@@ -71,11 +71,14 @@ func sortRooms(rooms []protocol.Room) {
 func (a *App) CreateRoom(ctx context.Context, name string) error {
 	ctx, cancel := context.WithTimeout(ctx, requestTimeout)
 	defer cancel()
-	tok, err := a.token(ctx)
-	if err != nil {
+	a.mu.Lock()
+	gen := a.gen
+	a.mu.Unlock()
+	var room protocol.Room
+	err := a.withToken(ctx, gen, func(tok string) (err error) {
+		room, err = a.api.CreateRoom(ctx, tok, name)
 		return err
-	}
-	room, err := a.api.CreateRoom(ctx, tok, name)
+	})
 	if err != nil {
 		return err
 	}
@@ -106,6 +109,7 @@ func (a *App) Select(room string) {
 	}
 	if rd := a.rooms[prev]; rd != nil && prev != "" {
 		rd.subscribed, rd.present = false, nil
+		rd.people.Reset()
 	}
 	a.mu.Unlock()
 	if cl != nil && prev != "" {

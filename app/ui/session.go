@@ -58,23 +58,39 @@ func (a *App) SignIn(ctx context.Context, action state.AuthAction, user, passwor
 	return nil
 }
 
-// SignOut ends the session: it stops the connection, revokes the refresh
-// token (best effort) and forgets everything stored for the user.
+// SignOut ends the session: it stops the connection, forgets everything
+// stored for the user and ends the session on the node (best effort: the
+// node may be unreachable).
 func (a *App) SignOut() {
 	a.mu.Lock()
-	refresh := a.sess.RefreshToken
+	s := a.sess
 	a.resetLocked()
 	a.notice = ""
 	a.mu.Unlock()
 	a.clearStorage()
-	if refresh != "" {
-		go func() {
-			ctx, cancel := context.WithTimeout(context.Background(), requestTimeout)
-			defer cancel()
-			_ = a.api.Logout(ctx, protocol.RefreshRequest{RefreshToken: refresh}) // the token expires anyway
-		}()
+	if s.User != "" {
+		go a.logout(s)
 	}
 	a.notify()
+}
+
+// logout ends session s on the node: by its refresh token when the app
+// holds it (natively), else by an access token, refreshed through the
+// cookie first when it may have expired. The node then expires the cookie.
+func (a *App) logout(s protocol.Session) {
+	ctx, cancel := context.WithTimeout(context.Background(), requestTimeout)
+	defer cancel()
+	if s.RefreshToken == "" && !fresh(s) {
+		err := withTabLock(ctx, refreshLock, func() error {
+			ns, err := a.api.Refresh(ctx, protocol.RefreshRequest{})
+			s.AccessToken = ns.AccessToken
+			return err
+		})
+		if err != nil {
+			return // the session already ended, or the node is out of reach
+		}
+	}
+	_ = a.api.Logout(ctx, s.AccessToken, protocol.RefreshRequest{RefreshToken: s.RefreshToken})
 }
 
 // expire ends session gen because the node or the API rejected it.
@@ -107,6 +123,7 @@ func (a *App) resetLocked() {
 		a.updater = nil
 	}
 	a.sess = protocol.Session{}
+	a.stale, a.welcomed = false, false
 	a.cl = nil
 	a.conn, a.connectedOnce = Conn{}, false
 	a.roomList, a.roomsLoaded, a.roomsErr = nil, false, ""
@@ -116,11 +133,12 @@ func (a *App) resetLocked() {
 	// room's page opens that room.
 }
 
-// start begins session s: it saves it, creates the client, requeues the
-// messages left unsent in storage and runs the connection until the
-// session ends.
+// start begins session s: it saves the user's name, creates the client,
+// requeues the messages left unsent in storage and runs the connection
+// until the session ends. s may hold no access token yet: the first one
+// comes from a refresh.
 func (a *App) start(s protocol.Session) {
-	a.saveSession(s)
+	a.saveProfile(s.User)
 	cl := client.New(client.Config{
 		URL:     a.wsURL,
 		Token:   a.token,
@@ -169,7 +187,7 @@ func (a *App) runEnded(gen uint64, err error) {
 		return
 	}
 	if errors.Is(err, client.ErrUnauthorized) {
-		a.expire(gen, "Your session has ended. Sign in again.")
+		a.expire(gen, sessionEnded)
 		return
 	}
 	a.mu.Lock()
@@ -205,54 +223,92 @@ func (a *App) checkUpdates(ctx context.Context, tick <-chan time.Time) {
 	}
 }
 
+// refreshLock is the Web Lock that serialises refreshes across the tabs
+// of a browser: they share one refresh cookie, which rotates.
+const refreshLock = "parley.refresh"
+
 // token returns an access token for the client and the API, refreshing it
-// when it is about to expire. Only one refresh runs at a time, and a
-// session another tab refreshed is adopted instead of refreshed again.
+// when it is about to expire or may have been refused (stale). Only one
+// refresh runs at a time in a tab (refreshMu) and in the browser
+// (refreshLock), so each refresh presents the cookie the previous one set.
 func (a *App) token(ctx context.Context) (string, error) {
 	a.refreshMu.Lock()
 	defer a.refreshMu.Unlock()
 	a.mu.Lock()
-	s, gen := a.sess, a.gen
+	s, gen, stale := a.sess, a.gen, a.stale
 	a.mu.Unlock()
-	if s.RefreshToken == "" {
+	if s.User == "" {
 		return "", client.ErrUnauthorized
 	}
-	if fresh(s) {
+	if !stale && fresh(s) {
 		return s.AccessToken, nil
 	}
-	if stored := a.loadSession(); stored.User == s.User && stored.ExpiresAt > s.ExpiresAt {
-		a.adopt(gen, stored)
-		if fresh(stored) {
-			return stored.AccessToken, nil
-		}
-		s = stored
-	}
-	ctx, cancel := context.WithTimeout(ctx, requestTimeout)
-	defer cancel()
-	ns, err := a.api.Refresh(ctx, protocol.RefreshRequest{RefreshToken: s.RefreshToken})
-	if err != nil {
-		if errors.Is(err, client.ErrUnauthorized) {
-			a.expire(gen, "Your session has ended. Sign in again.")
-		}
+	var ns protocol.Session
+	err := withTabLock(ctx, refreshLock, func() error {
+		ctx, cancel := context.WithTimeout(ctx, requestTimeout)
+		defer cancel()
+		var err error
+		ns, err = a.api.Refresh(ctx, protocol.RefreshRequest{RefreshToken: s.RefreshToken})
+		return err
+	})
+	switch {
+	case errors.Is(err, client.ErrUnauthorized):
+		a.expire(gen, sessionEnded)
 		return "", err
+	case err != nil:
+		return "", err
+	case ns.User != s.User:
+		// Another tab signed in as someone else: the cookie is theirs.
+		a.expire(gen, "You signed in as "+ns.User+" in another tab. Sign in again.")
+		return "", client.ErrUnauthorized
 	}
 	a.adopt(gen, ns)
 	return ns.AccessToken, nil
 }
 
+// sessionEnded is the sign-in screen's notice after the node refused the
+// session.
+const sessionEnded = "Your session has ended. Sign in again."
+
 func fresh(s protocol.Session) bool {
 	return time.Until(time.UnixMilli(s.ExpiresAt)) > refreshAhead
 }
 
-// adopt makes s the session of generation gen and saves it.
+// adopt makes s the session of generation gen. It is kept in memory only.
 func (a *App) adopt(gen uint64, s protocol.Session) {
 	a.mu.Lock()
-	ok := a.gen == gen
-	if ok {
-		a.sess = s
+	if a.gen == gen {
+		a.sess, a.stale = s, false
 	}
 	a.mu.Unlock()
-	if ok {
-		a.saveSession(s)
+}
+
+// withToken calls f with an access token. When the node refuses it
+// (the session may have ended), it refreshes, which signs the user out if
+// the session did end, and calls f once more.
+func (a *App) withToken(ctx context.Context, gen uint64, f func(tok string) error) error {
+	tok, err := a.token(ctx)
+	if err == nil {
+		err = f(tok)
 	}
+	if !errors.Is(err, client.ErrUnauthorized) {
+		return err
+	}
+	a.recheck(gen)
+	if tok, err = a.token(ctx); err != nil {
+		return err
+	}
+	return f(tok)
+}
+
+// recheck makes the next token come from a refresh: the node refused the
+// access token, or a connection ended without saying why (browsers hide
+// WebSocket close codes), which may mean the session ended. A refused
+// refresh then signs the user out.
+func (a *App) recheck(gen uint64) {
+	a.mu.Lock()
+	if a.gen == gen {
+		a.stale = true
+	}
+	a.mu.Unlock()
 }

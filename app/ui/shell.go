@@ -365,8 +365,9 @@ func seconds(d time.Duration) string {
 	return strconv.Itoa(int((d+time.Second-1)/time.Second)) + " s"
 }
 
-// avatar is a colored circle with a user's initials.
+// avatar is a colored circle with a user's initials. Its color is a class
+// of a fixed palette: the page's CSP allows no style attributes.
 func avatar(user string) app.UI {
-	return app.Span().Class("avatar").Aria("hidden", "true").
-		Style("--hue", "%d", state.Hue(user)).Text(state.Initials(user))
+	return app.Span().Class("avatar hue-"+strconv.Itoa(state.AvatarColor(user))).Aria("hidden", "true").
+		Text(state.Initials(user))
 }

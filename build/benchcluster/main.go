@@ -185,7 +185,7 @@ func (s *stack) restart(ctx context.Context) error {
 		}
 		cmd := exec.Command(s.bin, "serve", "--addr", fmt.Sprintf("127.0.0.1:%d", port), "--node-id", fmt.Sprintf("%s%d", s.label, i),
 			"--data", filepath.Join(s.dir, "data"), "--redis", s.redisURL, "--postgres", s.pgURL, "--jwt-keys", s.keys,
-			"--send-rate", "1000", "--send-burst", "1000", "--log-level", "warn", "--drain-delay", "0", "--drain-timeout", "2s")
+			"--send-rate", "1000", "--send-burst", "1000", "--user-send-rate", "1000", "--user-send-burst", "1000", "--user-send-bytes", "1e9", "--log-level", "warn", "--drain-delay", "0", "--drain-timeout", "2s")
 		cmd.Stdout, cmd.Stderr = logf, logf
 		cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 		err = cmd.Start()

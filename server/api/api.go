@@ -7,9 +7,12 @@
 // Every request body is limited to protocol.MaxAPIBodyBytes and must be a
 // JSON object sent as application/json. Every response is JSON (or empty,
 // for 204) with Cache-Control: no-store; a failure carries a
-// protocol.APIError with a stable code. Signup, login and refresh are rate
-// limited per client address (with password change and account deletion,
-// which cost a password hash too), room creation per user.
+// protocol.APIError with a stable code. Signup, login, refresh and logout
+// are rate limited per client address (an IPv6 /64) and per IPv6 /48
+// (with password change and account deletion, which cost a password hash
+// too), room creation per user. Beyond that, auth.Service slows down
+// password guessing per account (429 with Retry-After) and answers 503
+// with Retry-After at once when its queue of password hashes is full.
 //
 // Mount the Handler at "/api/" (it answers every path below it, with a JSON
 // 404 for unknown ones).
@@ -48,6 +51,12 @@ type Config struct {
 	// rate.Inf disables limiting.
 	RateLimit rate.Limit
 	RateBurst int
+	// PrefixRateLimit and PrefixRateBurst shape one more bucket for the
+	// same routes, shared by every client in one IPv6 /48 (a site, where
+	// each /64 counts as one client above); zero means 4 times RateLimit
+	// and RateBurst.
+	PrefixRateLimit rate.Limit
+	PrefixRateBurst int
 	// MaxClients bounds how many buckets are kept per limiter (default
 	// DefaultMaxClients); idle full buckets are dropped once a minute and,
 	// when still full, an arbitrary one makes room.
@@ -71,7 +80,8 @@ type Handler struct {
 	store     store.Store
 	log       *slog.Logger
 	mux       *http.ServeMux
-	authLimit *limiterMap // per client address: signup, login, refresh
+	authLimit *limiterMap // per client address: signup, login, refresh, logout…
+	wideLimit *limiterMap // the same routes per IPv6 /48
 	roomLimit *limiterMap // per user: room creation
 	clientIP  func(*http.Request) string
 	removed   func(ctx context.Context, room, user, reason string) error
@@ -93,6 +103,12 @@ func New(cfg Config) (*Handler, error) {
 	if cfg.RateBurst <= 0 {
 		cfg.RateBurst = DefaultRateBurst
 	}
+	if cfg.PrefixRateLimit == 0 {
+		cfg.PrefixRateLimit = 4 * cfg.RateLimit
+	}
+	if cfg.PrefixRateBurst <= 0 {
+		cfg.PrefixRateBurst = 4 * cfg.RateBurst
+	}
 	if cfg.MaxClients <= 0 {
 		cfg.MaxClients = DefaultMaxClients
 	}
@@ -108,6 +124,7 @@ func New(cfg Config) (*Handler, error) {
 		log:       cfg.Logger,
 		mux:       http.NewServeMux(),
 		authLimit: newLimiterMap(cfg.RateLimit, cfg.RateBurst, cfg.MaxClients, cfg.Now),
+		wideLimit: newLimiterMap(cfg.PrefixRateLimit, cfg.PrefixRateBurst, cfg.MaxClients, cfg.Now),
 		roomLimit: newLimiterMap(cfg.RateLimit, cfg.RateBurst, cfg.MaxClients, cfg.Now),
 		clientIP:  cfg.ClientIP,
 		removed:   cfg.Removed,
@@ -117,18 +134,17 @@ func New(cfg Config) (*Handler, error) {
 }
 
 func (h *Handler) routes() {
-	byIP := func(r *http.Request, _ string) string { return h.clientIP(r) }
 	byUser := func(_ *http.Request, user string) string { return user }
 
-	h.mux.Handle("POST "+protocol.PathSignup, h.limit(h.authLimit, byIP, h.handle(h.signup)))
-	h.mux.Handle("POST "+protocol.PathLogin, h.limit(h.authLimit, byIP, h.handle(h.login)))
-	h.mux.Handle("POST "+protocol.PathRefresh, h.limit(h.authLimit, byIP, h.handle(h.refresh)))
-	h.mux.Handle("POST "+protocol.PathLogout, h.handle(h.logout))
+	h.mux.Handle("POST "+protocol.PathSignup, h.limitAuth(h.handle(h.signup)))
+	h.mux.Handle("POST "+protocol.PathLogin, h.limitAuth(h.handle(h.login)))
+	h.mux.Handle("POST "+protocol.PathRefresh, h.limitAuth(h.handle(h.refresh)))
+	h.mux.Handle("POST "+protocol.PathLogout, h.limitAuth(h.handle(h.logout)))
 	h.mux.Handle("GET "+protocol.PathSessions, h.handle(h.withClaims(h.listSessions)))
 	h.mux.Handle("DELETE "+protocol.PathSessions, h.handle(h.withClaims(h.endAllSessions)))
 	h.mux.Handle("DELETE "+protocol.PathSessions+"/{id}", h.handle(h.withClaims(h.endSession)))
-	h.mux.Handle("POST "+protocol.PathPassword, h.limit(h.authLimit, byIP, h.handle(h.withClaims(h.changePassword))))
-	h.mux.Handle("DELETE "+protocol.PathAccount, h.limit(h.authLimit, byIP, h.handle(h.withClaims(h.deleteAccount))))
+	h.mux.Handle("POST "+protocol.PathPassword, h.limitAuth(h.handle(h.withClaims(h.changePassword))))
+	h.mux.Handle("DELETE "+protocol.PathAccount, h.limitAuth(h.handle(h.withClaims(h.deleteAccount))))
 	h.mux.Handle("GET "+protocol.PathRooms, h.handle(h.authed(h.listRooms)))
 	h.mux.Handle("POST "+protocol.PathRooms, h.handle(h.authed(h.limitUser(h.roomLimit, byUser, h.createRoom))))
 	h.mux.Handle("PATCH "+protocol.PathRooms+"/{room}", h.handle(h.authed(h.updateRoom)))

@@ -51,6 +51,7 @@ type env struct {
 	t     testing.TB
 	url   string
 	store *store.SQLite
+	auth  *auth.Service
 	clock *clock
 	log   *syncBuffer
 }
@@ -58,6 +59,13 @@ type env struct {
 // newEnv starts the API on a real socket over a real SQLite store. edit
 // may change the config before the handler is built.
 func newEnv(t testing.TB, edit func(*Config)) *env {
+	t.Helper()
+	return newAuthEnv(t, nil, edit)
+}
+
+// newAuthEnv is newEnv whose editAuth may change the auth service's
+// config too; the clock is e.clock.
+func newAuthEnv(t testing.TB, editAuth func(*auth.Config, *clock), edit func(*Config)) *env {
 	t.Helper()
 	st, err := store.OpenSQLite(context.Background(), filepath.Join(t.TempDir(), "parley.db"))
 	if err != nil {
@@ -73,7 +81,11 @@ func newEnv(t testing.TB, edit func(*Config)) *env {
 		t.Fatal(err)
 	}
 	clk := testenv.NewClock(time.Now())
-	svc, err := auth.New(auth.Config{Store: st, Keys: keys, Params: testParams, Now: clk.Now})
+	acfg := auth.Config{Store: st, Keys: keys, Params: testParams, Now: clk.Now}
+	if editAuth != nil {
+		editAuth(&acfg, clk)
+	}
+	svc, err := auth.New(acfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -92,7 +104,7 @@ func newEnv(t testing.TB, edit func(*Config)) *env {
 	}
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
-	return &env{t: t, url: srv.URL, store: st, clock: clk, log: logs}
+	return &env{t: t, url: srv.URL, store: st, auth: svc, clock: clk, log: logs}
 }
 
 type response struct {

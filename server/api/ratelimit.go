@@ -95,12 +95,42 @@ type keyFunc func(r *http.Request, user string) string
 // limit rejects a request with 429 when its bucket is empty.
 func (h *Handler) limit(m *limiterMap, key keyFunc, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if ok, wait := m.allow(key(r, "")); !ok {
+		k := key(r, "")
+		if k == "" { // no bucket of this kind for this client
+			next.ServeHTTP(w, r)
+			return
+		}
+		if ok, wait := m.allow(k); !ok {
 			writeRateLimited(w, wait)
 			return
 		}
 		next.ServeHTTP(w, r)
 	})
+}
+
+// limitAuth limits the routes that sign in or hold credentials: per
+// client address (an IPv6 /64), and per IPv6 /48 as well, so a client
+// with a whole /48 to spend cannot multiply its bucket 65536 times.
+func (h *Handler) limitAuth(next http.Handler) http.Handler {
+	byIP := func(r *http.Request, _ string) string { return h.clientIP(r) }
+	bySite := func(r *http.Request, _ string) string { return Prefix48(h.clientIP(r)) }
+	return h.limit(h.authLimit, byIP, h.limit(h.wideLimit, bySite, next))
+}
+
+// Prefix48 returns the IPv6 /48 of a client key (an address or a /64), or
+// "" for IPv4 and anything else, which have no wider tier.
+func Prefix48(client string) string {
+	var addr netip.Addr
+	if p, err := netip.ParsePrefix(client); err == nil {
+		addr = p.Addr()
+	} else if a, err := netip.ParseAddr(client); err == nil {
+		addr = a
+	}
+	if addr = addr.Unmap(); !addr.Is6() {
+		return ""
+	}
+	p, _ := addr.WithZone("").Prefix(48)
+	return p.String()
 }
 
 // limitUser is limit for authenticated routes.

@@ -18,6 +18,8 @@ type httpError struct {
 	status int
 	code   string
 	msg    string
+	// retryAfter, when set, goes out as Retry-After (whole seconds).
+	retryAfter time.Duration
 }
 
 func (e *httpError) Error() string { return e.code + ": " + e.msg }
@@ -49,6 +51,9 @@ func (h *Handler) fail(w http.ResponseWriter, r *http.Request, err error) {
 	if e.status == http.StatusUnauthorized {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="parley"`)
 	}
+	if e.retryAfter > 0 {
+		setRetryAfter(w, e.retryAfter)
+	}
 	WriteError(w, e.status, e.code, e.msg)
 }
 
@@ -75,15 +80,22 @@ func classify(err error) *httpError {
 	}
 	var de *protocol.DecodeError
 	if errors.As(err, &de) {
-		return &httpError{http.StatusBadRequest, de.Code, de.Msg}
+		return &httpError{status: http.StatusBadRequest, code: de.Code, msg: de.Msg}
+	}
+	var te *auth.ThrottledError
+	if errors.As(err, &te) {
+		return &httpError{status: http.StatusTooManyRequests, code: protocol.ErrRateLimited, msg: auth.ErrThrottled.Error(), retryAfter: te.Wait}
+	}
+	if errors.Is(err, auth.ErrBusy) {
+		return &httpError{status: http.StatusServiceUnavailable, code: protocol.ErrUnavailable, msg: auth.ErrBusy.Error(), retryAfter: time.Second}
 	}
 	for _, s := range sentinels {
 		if errors.Is(err, s.err) {
-			return &httpError{s.status, s.code, s.err.Error()}
+			return &httpError{status: s.status, code: s.code, msg: s.err.Error()}
 		}
 	}
 	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
-		return &httpError{http.StatusServiceUnavailable, protocol.ErrUnavailable, "request cancelled or timed out"}
+		return &httpError{status: http.StatusServiceUnavailable, code: protocol.ErrUnavailable, msg: "request cancelled or timed out"}
 	}
 	return nil
 }
@@ -96,9 +108,14 @@ func WriteError(w http.ResponseWriter, status int, code, message string) {
 
 // writeRateLimited answers 429 with Retry-After in whole seconds.
 func writeRateLimited(w http.ResponseWriter, retryAfter time.Duration) {
-	secs := int64((retryAfter + time.Second - 1) / time.Second)
-	w.Header().Set("Retry-After", strconv.FormatInt(max(secs, 1), 10))
+	setRetryAfter(w, retryAfter)
 	WriteError(w, http.StatusTooManyRequests, protocol.ErrRateLimited, "too many requests; retry later")
+}
+
+// setRetryAfter sets Retry-After to d in whole seconds, rounded up.
+func setRetryAfter(w http.ResponseWriter, d time.Duration) {
+	secs := int64((d + time.Second - 1) / time.Second)
+	w.Header().Set("Retry-After", strconv.FormatInt(max(secs, 1), 10))
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {

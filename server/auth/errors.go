@@ -2,6 +2,8 @@ package auth
 
 import (
 	"errors"
+	"fmt"
+	"time"
 
 	"github.com/parleychat/parley/shared/protocol"
 )
@@ -26,7 +28,24 @@ var (
 	// (logout, sign out everywhere, password change, account deletion,
 	// a replayed refresh token); sign in again.
 	ErrSessionEnded = errors.New("session ended")
+	// ErrBusy: too many password hashes are waiting already (signup,
+	// login, password change, account deletion); try again in a moment.
+	ErrBusy = errors.New("too many sign-ins at once; try again in a moment")
+	// ErrThrottled: too many wrong passwords for this account lately;
+	// a *ThrottledError says how long to wait.
+	ErrThrottled = errors.New("too many failed sign-ins for this account; wait before trying again")
 )
+
+// ThrottledError is ErrThrottled with the wait before the account's next
+// password is checked.
+type ThrottledError struct{ Wait time.Duration }
+
+func (e *ThrottledError) Error() string {
+	return fmt.Sprintf("%v (retry in %v)", ErrThrottled, e.Wait.Round(time.Second))
+}
+
+// Is makes errors.Is(err, ErrThrottled) true.
+func (e *ThrottledError) Is(target error) bool { return target == ErrThrottled }
 
 // CloseCode returns the WebSocket close code for a Verify error:
 // CloseTokenExpired (refresh and reconnect) for an expired token,

@@ -28,9 +28,14 @@ type Params struct {
 // two lanes takes about 40–50 ms of wall time there (both cores busy), which
 // caps one node at roughly 20–25 password checks a second. The memory cost
 // follows RFC 9106's memory-constrained recommendation (64 MiB); OWASP's
-// minimum for argon2id is 19 MiB with t=2. Service bounds how many hashes
-// run at once, so memory stays at most that many times 64 MiB.
+// minimum for argon2id is 19 MiB with t=2 (OWASPParams). Service bounds how
+// many hashes run at once, so memory stays at most that many times 64 MiB.
 var DefaultParams = Params{Memory: 64 << 10, Time: 2, Threads: 2, SaltLen: 16, KeyLen: 32}
+
+// OWASPParams is OWASP's lower-memory argon2id setting (m=19 MiB, t=2,
+// p=1), for nodes short of memory. Existing hashes keep their own
+// parameters; only new ones use the node's.
+var OWASPParams = Params{Memory: 19 << 10, Time: 2, Threads: 1, SaltLen: 16, KeyLen: 32}
 
 // Bounds on parameters read back from an encoded hash, so a corrupted or
 // hostile row cannot make a login allocate gigabytes or spin for minutes.
@@ -79,6 +84,9 @@ func CheckPassword(encoded, pw string) (bool, error) {
 	got := argon2.IDKey([]byte(pw), salt, p.Time, p.Memory, p.Threads, p.KeyLen)
 	return subtle.ConstantTimeCompare(got, want) == 1, nil
 }
+
+// Check reports whether p can hash: the bounds a stored hash is held to.
+func (p Params) Check() error { return p.check() }
 
 func (p Params) check() error {
 	switch {

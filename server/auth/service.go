@@ -5,8 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
+	"strings"
+	"sync/atomic"
 	"time"
 
+	"github.com/parleychat/parley/server/budget"
 	"github.com/parleychat/parley/server/store"
 	"github.com/parleychat/parley/shared/protocol"
 )
@@ -35,9 +38,24 @@ type Config struct {
 	// DefaultParams. Existing hashes are checked with their own.
 	Params Params
 	// MaxConcurrentHashes bounds password hashes running at once (each
-	// takes Params.Memory); default GOMAXPROCS. Callers beyond it wait
-	// (honouring their context).
+	// takes Params.Memory); default GOMAXPROCS. Up to HashQueue more
+	// callers wait for a slot (honouring their context; default
+	// DefaultHashQueue); beyond that a caller gets ErrBusy at once.
 	MaxConcurrentHashes int
+	HashQueue           int
+	// Hashing, when set, is called in a hash slot before each hash runs
+	// (tests hold slots with it).
+	Hashing func()
+	// ReleaseMemory is how long after the last hash of a burst the
+	// memory the hashes took is handed back to the operating system
+	// (default DefaultReleaseMemory; negative: never). Each hash takes
+	// Params.Memory; the Go runtime would keep it for minutes.
+	ReleaseMemory time.Duration
+	// Backoff slows down password guessing against one account (login,
+	// and the password checks of password change and account deletion),
+	// whatever addresses the guesses come from; default a MemoryBackoff
+	// with budget.DefaultPolicy.
+	Backoff budget.Backoff
 	// Now is the clock; default time.Now.
 	Now func() time.Time
 }
@@ -56,6 +74,13 @@ type Service struct {
 	params     Params
 	now        func() time.Time
 	hashSlots  chan struct{}
+	// hashesIn counts hashes running and waiting for a slot; at most
+	// cap(hashSlots)+hashQueue.
+	hashesIn  atomic.Int64
+	hashQueue int64
+	hashing   func()
+	release   *releaser
+	backoff   budget.Backoff
 	// dummyHash is checked when a login names an unknown user, so the
 	// answer takes as long as for a wrong password.
 	dummyHash string
@@ -93,11 +118,22 @@ func New(cfg Config) (*Service, error) {
 		n = runtime.GOMAXPROCS(0)
 	}
 	s.hashSlots = make(chan struct{}, n)
+	s.hashQueue = int64(cfg.HashQueue)
+	if cfg.HashQueue <= 0 {
+		s.hashQueue = DefaultHashQueue
+	}
+	s.hashing = cfg.Hashing
+	s.release = newReleaser(cfg.ReleaseMemory)
+	s.backoff = cfg.Backoff
+	if s.backoff == nil {
+		s.backoff = budget.NewMemoryBackoff(budget.DefaultPolicy, s.now)
+	}
 	dummy, err := HashPasswordWith(s.params, "parley-dummy-password")
 	if err != nil {
 		return nil, fmt.Errorf("new auth service: %w", err)
 	}
 	s.dummyHash = dummy
+	s.release.schedule(func() bool { return s.hashesIn.Load() == 0 })
 	return s, nil
 }
 
@@ -155,6 +191,10 @@ func (s *Service) Login(ctx context.Context, username, password, userAgent strin
 	if len(password) > protocol.MaxPasswordLen {
 		return protocol.Session{}, protocol.CheckPassword(password)
 	}
+	account := strings.ToLower(username)
+	if wait := s.backoff.Wait(ctx, account); wait > 0 {
+		return protocol.Session{}, &ThrottledError{Wait: wait}
+	}
 	u, err := s.store.UserByName(ctx, username)
 	encoded := u.PasswordHash
 	switch {
@@ -172,8 +212,10 @@ func (s *Service) Login(ctx context.Context, username, password, userAgent strin
 		return protocol.Session{}, fmt.Errorf("login: check password of %q: %w", username, err)
 	}
 	if !ok || u.Name == "" {
+		s.backoff.Failed(ctx, account)
 		return protocol.Session{}, ErrInvalidCredentials
 	}
+	s.backoff.Succeeded(ctx, account)
 	return s.newSession(ctx, u, userAgent)
 }
 
@@ -274,13 +316,37 @@ func (s *Service) session(user string, sess store.Session, refreshToken string, 
 	}, nil
 }
 
-// withHashSlot runs fn once fewer than MaxConcurrentHashes hashes run.
+// withHashSlot runs fn once fewer than MaxConcurrentHashes hashes run. It
+// answers ErrBusy at once when HashQueue callers wait already.
 func (s *Service) withHashSlot(ctx context.Context, fn func() error) error {
+	if s.hashesIn.Add(1) > int64(cap(s.hashSlots))+s.hashQueue {
+		s.hashDone()
+		return ErrBusy
+	}
+	defer s.hashDone()
 	select {
 	case s.hashSlots <- struct{}{}:
 	case <-ctx.Done():
 		return fmt.Errorf("wait for hash slot: %w", ctx.Err())
 	}
 	defer func() { <-s.hashSlots }()
+	if s.hashing != nil {
+		s.hashing()
+	}
 	return fn()
+}
+
+// hashDone counts a hash out; the last of a burst schedules handing its
+// memory back.
+func (s *Service) hashDone() {
+	if s.hashesIn.Add(-1) == 0 {
+		s.release.schedule(func() bool { return s.hashesIn.Load() == 0 })
+	}
+}
+
+// HashLoad returns how many password hashes run and how many wait for a
+// slot now.
+func (s *Service) HashLoad() (running, waiting int) {
+	running = len(s.hashSlots)
+	return running, max(int(s.hashesIn.Load())-running, 0)
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"time"
 
@@ -211,6 +212,10 @@ func (s *Service) EndAllSessions(ctx context.Context, c Claims) error {
 // checkPassword verifies u's current password; a wrong one is
 // ErrInvalidCredentials.
 func (s *Service) checkPassword(ctx context.Context, u store.User, password string) error {
+	account := strings.ToLower(u.Name)
+	if wait := s.backoff.Wait(ctx, account); wait > 0 {
+		return &ThrottledError{Wait: wait}
+	}
 	var ok bool
 	err := s.withHashSlot(ctx, func() (err error) {
 		ok, err = CheckPassword(u.PasswordHash, password)
@@ -220,8 +225,10 @@ func (s *Service) checkPassword(ctx context.Context, u store.User, password stri
 		return fmt.Errorf("check password: %w", err)
 	}
 	if !ok {
+		s.backoff.Failed(ctx, account)
 		return ErrInvalidCredentials
 	}
+	s.backoff.Succeeded(ctx, account)
 	return nil
 }
 

@@ -30,7 +30,8 @@ type chatter struct {
 	subscribed map[string]int                // subscribed events per room
 	nodes      []string                      // node of each connection, in order
 	closes     []protocol.CloseCode          // close codes of ended connections
-	presence   map[string][]string           // latest presence list per room
+	presence   map[string]*client.Presence   // presence per room, full lists and deltas applied
+	deltas     map[string]int                // presence deltas received per room
 	typing     map[string]map[string]bool    // users seen typing per room
 	acks       map[string]int64              // cid → offset
 	retries    map[string]int                // room retry events per room
@@ -54,7 +55,8 @@ func connect(t testing.TB, wsURL, user, token string, opts chatOptions) *chatter
 		done:       make(chan error, 1),
 		msgs:       make(map[string][]protocol.Message),
 		subscribed: make(map[string]int),
-		presence:   make(map[string][]string),
+		presence:   make(map[string]*client.Presence),
+		deltas:     make(map[string]int),
 		typing:     make(map[string]map[string]bool),
 		acks:       make(map[string]int64),
 		retries:    make(map[string]int),
@@ -111,7 +113,13 @@ func (ch *chatter) onEvent(ev client.Event) {
 	case client.EventAck:
 		ch.acks[ev.CID] = ev.Offset
 	case client.EventPresence:
-		ch.presence[ev.Room] = slices.Clone(ev.Users)
+		if ch.presence[ev.Room] == nil {
+			ch.presence[ev.Room] = new(client.Presence)
+		}
+		ch.presence[ev.Room].Apply(ev)
+		if ev.Delta {
+			ch.deltas[ev.Room]++
+		}
 	case client.EventTyping:
 		if ch.typing[ev.Room] == nil {
 			ch.typing[ev.Room] = make(map[string]bool)
@@ -224,7 +232,17 @@ func (ch *chatter) retryCount(room string) int {
 func (ch *chatter) presenceOf(room string) []string {
 	ch.mu.Lock()
 	defer ch.mu.Unlock()
-	return slices.Clone(ch.presence[room])
+	if p := ch.presence[room]; p != nil {
+		return p.Users()
+	}
+	return nil
+}
+
+// presenceDeltas returns how many presence deltas room got.
+func (ch *chatter) presenceDeltas(room string) int {
+	ch.mu.Lock()
+	defer ch.mu.Unlock()
+	return ch.deltas[room]
 }
 
 func (ch *chatter) sawTyping(room, user string) bool {

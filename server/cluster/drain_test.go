@@ -129,12 +129,18 @@ func TestDrainMovesClients(t *testing.T) {
 		movers = append(movers, ch)
 	}
 	lb.roundRobin()
-	var loaders []*loader
 	everyone := slices.Clone(movers)
 	for i, n := range c.nodes[1:] {
 		ch := connect(t, n.WSURL(), names[6+i], sessions[6+i].AccessToken, chatOptions{})
 		ch.subscribe(room)
 		everyone = append(everyone, ch)
+	}
+	// The load starts only once everyone is subscribed: a subscribe from
+	// 0 starts live at the room's head, so a chatter subscribing after
+	// the first send would rightly not be sent it, and the test's
+	// every-message check would fail for the test's own race.
+	var loaders []*loader
+	for _, ch := range everyone[len(movers):] {
 		loaders = append(loaders, startLoader(t, ch, room, 70*time.Millisecond))
 	}
 	testenv.Eventually(t, waitTimeout, "load flowing", func() error { return allHave(everyone, room, 20) })

@@ -22,6 +22,7 @@ import (
 var (
 	idleConns = flag.Int("idle.conns", 5000, "BenchmarkIdleConnections: idle WebSocket connections on the node")
 	idleRooms = flag.Int("idle.rooms", 10, "BenchmarkIdleConnections: rooms; connection i subscribes to room i%rooms")
+	idleDelta = flag.Bool("idle.delta", true, "BenchmarkIdleConnections: connections ask for presence_delta, as shared/client does")
 )
 
 const (
@@ -93,8 +94,8 @@ func BenchmarkIdleConnections(b *testing.B) {
 		b.Fatalf("node counts %d more connections, want %d", got, conns)
 	}
 	reportIdle(b, before, after, conns)
-	b.Logf("whole run %v; the idle connections read %d frames in all (presence updates after the joins)",
-		time.Since(start).Round(time.Millisecond), ib.framesRead())
+	b.Logf("whole run %v; the idle connections read %d frames, %d bytes in all (presence updates after the joins; presence_delta %v)",
+		time.Since(start).Round(time.Millisecond), ib.framesRead(), ib.bytesRead(), *idleDelta)
 }
 
 // nodeMemory is what the node's /metrics said at one moment.
@@ -396,6 +397,17 @@ func (ib *idleBench) framesRead() int {
 	return ib.framesReadLocked()
 }
 
+// bytesRead is the number of bytes the idle connections have read.
+func (ib *idleBench) bytesRead() int64 {
+	ib.mu.Lock()
+	defer ib.mu.Unlock()
+	var sum int64
+	for _, ic := range ib.idle {
+		sum += ic.bytes.Load()
+	}
+	return sum
+}
+
 func (ib *idleBench) framesReadLocked() int {
 	sum := 0
 	for _, ic := range ib.idle {
@@ -484,8 +496,9 @@ func (ib *idleBench) history(ctx context.Context, limit int) error {
 // idleConn is one idle connection and its reader, which counts the
 // node's frames and notes the subscribed frame and any error frame. It
 // decodes only the small frames: while members join, the node sends every
-// member of the room the whole presence list (hundreds of names here)
-// whenever joins pause for its debounce interval, and on a loaded machine
+// member of the room without presence_delta the whole presence list
+// (hundreds of names here) whenever joins pause for its debounce
+// interval, and on a loaded machine
 // decoding all of those kept this process so busy that new connections
 // missed the node's auth deadline.
 type idleConn struct {
@@ -494,6 +507,7 @@ type idleConn struct {
 	done chan struct{}
 
 	frames     atomic.Int64
+	bytes      atomic.Int64
 	subscribed atomic.Bool
 	stopping   atomic.Bool
 	mu         sync.Mutex
@@ -507,7 +521,11 @@ const idleDecodeMax = 1 << 10
 // dialIdle connects with token through hc, starts the reader and
 // subscribes to room.
 func dialIdle(ctx context.Context, wsURL, token, room string, hc *http.Client) (*idleConn, error) {
-	rc, err := dialRaw(ctx, wsURL, token, hc)
+	var features []string
+	if *idleDelta {
+		features = []string{protocol.FeaturePresenceDelta}
+	}
+	rc, err := dialRawWith(ctx, wsURL, token, hc, features)
 	if err != nil {
 		return nil, err
 	}
@@ -531,6 +549,7 @@ func (ic *idleConn) read() {
 			return
 		}
 		ic.frames.Add(1)
+		ic.bytes.Add(int64(len(data)))
 		if len(data) > idleDecodeMax {
 			continue
 		}

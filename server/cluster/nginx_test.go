@@ -292,6 +292,10 @@ func TestNginxFrontsCluster(t *testing.T) {
 	if code != http.StatusOK || !strings.HasPrefix(ctype, "text/html") || !strings.Contains(body, "<html") {
 		t.Errorf("GET / through nginx: %d %s %.200q", code, ctype, body)
 	}
+	// The nodes' metrics are not reachable through nginx.
+	if code, _, body := get(t, ng.url+"/metrics"); code != http.StatusNotFound || strings.Contains(body, "parley_") {
+		t.Errorf("GET /metrics through nginx: %d %.200q, want 404", code, body)
+	}
 	code, ctype, body = get(t, ng.url+protocol.PathRooms)
 	if code != http.StatusUnauthorized || !strings.HasPrefix(ctype, "application/json") || !strings.Contains(body, protocol.ErrUnauthorized) {
 		t.Errorf("GET %s without a token through nginx: %d %s %.200q", protocol.PathRooms, code, ctype, body)

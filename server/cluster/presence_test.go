@@ -84,3 +84,48 @@ func samePresence(chatters []*chatter, room string, want []string) error {
 	}
 	return nil
 }
+
+// TestPresenceDeltasAcrossNodes: users join one room on two nodes, with
+// the Go client (which takes presence_delta). Joins and leaves on either
+// node reach everyone as deltas and every list stays right; a user with a
+// socket on each node stays present when one closes and leaves when both
+// have.
+func TestPresenceDeltasAcrossNodes(t *testing.T) {
+	c := startCluster(t, options{nodes: 2})
+	const room = "deltas"
+	names := userNames("delta", 6)
+	sessions := signupAll(t, c.baseURLs(), names)
+	createRooms(t, c.nodes[0].URL, sessions[0].AccessToken, room)
+
+	var chatters []*chatter
+	var want []string
+	for i, name := range names {
+		ch := connect(t, c.nodes[i%2].WSURL(), name, sessions[i].AccessToken, chatOptions{})
+		ch.subscribe(room)
+		chatters = append(chatters, ch)
+		want = append(want, name)
+		slices.Sort(want)
+		testenv.Eventually(t, waitTimeout, name+" seen everywhere", func() error { return samePresence(chatters, room, want) })
+	}
+	// names[0] (node 1) also connects to node 2.
+	twin := connect(t, c.nodes[1].WSURL(), names[0], c.token(names[0]), chatOptions{})
+	twin.subscribe(room)
+	testenv.Eventually(t, waitTimeout, "the twin has the list", func() error { return samePresence([]*chatter{twin}, room, want) })
+
+	// names[1] (node 2) leaves; names[0] closes its node 1 socket only.
+	chatters[1].disconnect()
+	chatters[0].disconnect()
+	want = slices.DeleteFunc(want, func(u string) bool { return u == names[1] })
+	rest := append([]*chatter{twin}, chatters[2:]...)
+	testenv.Eventually(t, waitTimeout, names[1]+" gone everywhere, "+names[0]+" still there", func() error { return samePresence(rest, room, want) })
+
+	// Then its node 2 socket too.
+	twin.disconnect()
+	want = slices.DeleteFunc(want, func(u string) bool { return u == names[0] })
+	testenv.Eventually(t, waitTimeout, names[0]+" gone everywhere", func() error { return samePresence(chatters[2:], room, want) })
+	for _, ch := range chatters[2:] {
+		if n := ch.presenceDeltas(room); n == 0 {
+			t.Errorf("%s got no presence deltas", ch.name)
+		}
+	}
+}

@@ -25,13 +25,18 @@ type rawClient struct {
 // dialRaw connects to wsURL, authenticates with token and waits for the
 // welcome frame.
 func dialRaw(ctx context.Context, wsURL, token string, hc *http.Client) (*rawClient, error) {
+	return dialRawWith(ctx, wsURL, token, hc, nil)
+}
+
+// dialRawWith is dialRaw asking for the protocol features given.
+func dialRawWith(ctx context.Context, wsURL, token string, hc *http.Client, features []string) (*rawClient, error) {
 	ws, _, err := websocket.Dial(ctx, wsURL, &websocket.DialOptions{HTTPClient: hc})
 	if err != nil {
 		return nil, fmt.Errorf("dial %s: %w", wsURL, err)
 	}
 	ws.SetReadLimit(8 << 20)
 	r := &rawClient{ws: ws}
-	if err := r.write(ctx, protocol.Frame{Type: protocol.TypeAuth, Token: token}); err != nil {
+	if err := r.write(ctx, protocol.Frame{Type: protocol.TypeAuth, Token: token, Features: features}); err != nil {
 		_ = ws.CloseNow()
 		return nil, err
 	}

@@ -41,6 +41,16 @@ type Subscriber interface {
 	Send(frame []byte, droppable bool) bool
 }
 
+// DeltaSubscriber is a Subscriber that may be sent presence_delta frames
+// (it negotiated protocol.FeaturePresenceDelta); other subscribers get
+// the full presence list after every change.
+type DeltaSubscriber interface {
+	Subscriber
+	// PresenceDeltas reports whether the subscriber takes deltas; it must
+	// not change while the subscriber is in a room.
+	PresenceDeltas() bool
+}
+
 // Config configures a Hub.
 type Config struct {
 	Store    store.Store
@@ -289,6 +299,38 @@ func (h *Hub) Resubscribe(ctx context.Context, sub Subscriber, roomName string, 
 	}
 }
 
+// SendPresence sends sub, which is subscribed to room, the room's full
+// presence list (a client asked for it).
+func (h *Hub) SendPresence(ctx context.Context, sub Subscriber, roomName string) error {
+	h.mu.Lock()
+	r := h.rooms[roomName]
+	h.mu.Unlock()
+	if r == nil {
+		return fmt.Errorf("presence of %s: %w", roomName, errNotSubscribed)
+	}
+	reply := make(chan error, 1)
+	select {
+	case r.cmds <- command{kind: cmdPresence, sub: sub, reply: reply}:
+	case <-r.done:
+		return fmt.Errorf("presence of %s: %w", roomName, ErrNotRunning)
+	case <-ctx.Done():
+		return fmt.Errorf("presence of %s: %w", roomName, ctx.Err())
+	}
+	select {
+	case err := <-reply:
+		if err != nil {
+			return fmt.Errorf("presence of %s: %w", roomName, err)
+		}
+		return nil
+	case <-r.done:
+		return fmt.Errorf("presence of %s: %w", roomName, ErrNotRunning)
+	}
+}
+
+// ErrNotSubscribed is returned by SendPresence for a room the subscriber
+// is not in.
+var ErrNotSubscribed = errNotSubscribed
+
 // Hold counts user as present in room without a subscription: a client
 // whose subscribe this node could not serve (its store is unreachable)
 // retries it, and is present meanwhile, because it is connected and
@@ -380,22 +422,22 @@ func (h *Hub) unsubscribeBroker(name string) {
 // fails, the message is still delivered to this node's subscribers; other
 // nodes pick it up from the store when they reconcile.
 func (h *Hub) PublishMessage(ctx context.Context, m store.Message) error {
-	payload, err := protocol.Encode(protocol.Frame{Type: protocol.TypeMsg, Msg: ToProtocol(&m)})
+	frame, err := protocol.Encode(protocol.Frame{Type: protocol.TypeMsg, Msg: ToProtocol(&m)})
 	if err != nil {
 		return err
 	}
-	h.publish(ctx, m.Room, payload)
+	h.publish(ctx, m.Room, headed(kindMsg, m.Offset, frame))
 	return nil
 }
 
 // PublishTyping announces that user is typing in room. Typing is never
 // stored and may be dropped anywhere along the way.
 func (h *Hub) PublishTyping(ctx context.Context, roomName, user string) {
-	payload, err := protocol.Encode(protocol.Frame{Type: protocol.TypeTyping, Room: roomName, User: user})
+	frame, err := protocol.Encode(protocol.Frame{Type: protocol.TypeTyping, Room: roomName, User: user})
 	if err != nil {
 		return
 	}
-	h.publish(ctx, roomName, payload)
+	h.publish(ctx, roomName, headed(kindTyping, 0, frame))
 }
 
 func (h *Hub) publish(ctx context.Context, roomName string, payload []byte) {
@@ -468,12 +510,12 @@ func (h *Hub) presenceLeave(roomName, user string) {
 // announcePresence tells every node that room's presence changed; each
 // node's room actor re-reads the list and sends it to its subscribers.
 func (h *Hub) announcePresence(ctx context.Context, roomName string) {
-	payload, err := protocol.Encode(protocol.Frame{Type: protocol.TypePresence, Room: roomName})
-	if err != nil {
-		return
-	}
-	h.publish(ctx, roomName, payload)
+	h.publish(ctx, roomName, presenceAnnouncement)
 }
+
+// presenceAnnouncement is the payload that says a room's presence
+// changed; the frame after the header is never sent to clients.
+var presenceAnnouncement = headed(kindPresence, 0, []byte(`{"v":1,"type":"presence"}`))
 
 // Rooms returns how many rooms have local subscribers.
 func (h *Hub) Rooms() int {

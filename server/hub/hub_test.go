@@ -95,7 +95,7 @@ type env struct {
 }
 
 // newEnv runs a hub on a fresh SQLite store with the in-process broker.
-func newEnv(t *testing.T, reconcile time.Duration) *env {
+func newEnv(t testing.TB, reconcile time.Duration) *env {
 	t.Helper()
 	st, err := store.OpenSQLite(context.Background(), filepath.Join(t.TempDir(), "hub.db"))
 	if err != nil {
@@ -107,7 +107,7 @@ func newEnv(t *testing.T, reconcile time.Duration) *env {
 
 // newEnvOn runs a hub on st (which gets the room "general") with the
 // in-process broker and presence.
-func newEnvOn(t *testing.T, st store.Store, reconcile time.Duration) *env {
+func newEnvOn(t testing.TB, st store.Store, reconcile time.Duration) *env {
 	t.Helper()
 	ctx := context.Background()
 	if _, err := st.EnsureRoom(ctx, "general"); err != nil {

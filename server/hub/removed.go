@@ -27,7 +27,7 @@ func (h *Hub) PublishRemoved(ctx context.Context, roomName, user, reason string)
 	if err != nil {
 		return fmt.Errorf("publish removal from %s: %w", roomName, err)
 	}
-	h.publish(ctx, roomName, payload)
+	h.publish(ctx, roomName, headed(kindRemoved, 0, payload))
 	return nil
 }
 

@@ -21,6 +21,7 @@ const (
 	// cmdResubscribe restarts a subscription the room still has; one
 	// the room dropped meanwhile (a removal) is not brought back.
 	cmdResubscribe
+	cmdPresence
 )
 
 type command struct {
@@ -62,6 +63,9 @@ type room struct {
 	epoch         int64
 	roster        int64 // the store's roster counter last checked; -1 unknown
 	presenceTimer *time.Timer
+	// shown is the presence list last read (sorted): every subscriber
+	// not marked stale was sent it, as a full list or as deltas.
+	shown []string
 	// stalled: a backfill failed (the store is unreachable), so the room
 	// delivers nothing past last until a retry fills the gap; stalls counts
 	// the failed tries for the backoff, and retryTimer fires the next one.
@@ -75,6 +79,12 @@ type subState struct {
 	// since is the lowest since this subscription was (re)started from:
 	// a resubscribe replays a backlog only when its since is below it.
 	since int64
+	// delta: the subscriber takes presence_delta frames
+	// (protocol.FeaturePresenceDelta).
+	delta bool
+	// stale: the subscriber was not sent the room's presence list (the
+	// presence read failed); the next read sends it the full list.
+	stale bool
 }
 
 func newRoom(h *Hub, name string) *room {
@@ -192,6 +202,13 @@ func (r *room) command(ctx context.Context, c command) {
 		c.reply <- r.subscribe(ctx, c.sub, c.since)
 	case cmdUnsubscribe:
 		delete(r.subs, c.sub)
+	case cmdPresence:
+		if r.subs[c.sub] == nil {
+			c.reply <- errNotSubscribed
+			return
+		}
+		r.sendPresence(ctx, c.sub)
+		c.reply <- nil
 	}
 }
 
@@ -221,7 +238,7 @@ func (r *room) subscribe(ctx context.Context, sub Subscriber, since int64) error
 		}
 	}
 	old := r.subs[sub]
-	st := &subState{last: since, since: since}
+	st := &subState{last: since, since: since, delta: wantsDeltas(sub)}
 	if old != nil && since >= old.since && rm.Epoch == r.epoch {
 		// A resubscribe whose since did not move back: replay only what
 		// this subscriber has not been sent, so repeating a subscribe
@@ -255,6 +272,8 @@ func (r *room) subscribe(ctx context.Context, sub Subscriber, since int64) error
 	r.subs[sub] = st
 	if old == nil {
 		r.sendPresence(ctx, sub) // a resubscriber has the list already
+	} else {
+		st.stale = old.stale
 	}
 	if moved || r.roster < 0 {
 		r.roster = rm.Roster
@@ -267,7 +286,7 @@ func (r *room) subscribe(ctx context.Context, sub Subscriber, since int64) error
 
 var (
 	errSlow          = errors.New("subscriber too slow")
-	errNotSubscribed = errors.New("not subscribed (removed or dropped meanwhile)")
+	errNotSubscribed = errors.New("not subscribed to the room")
 )
 
 // readBacklog reads the messages after since, at most protocol.MaxBacklog
@@ -299,25 +318,29 @@ func (r *room) sendBacklog(sub Subscriber, st *subState, msgs []store.Message) e
 	return nil
 }
 
-// payload handles one broker delivery.
+// payload handles one broker delivery: its header says what it is, and
+// the frame after it goes to subscribers as it is, never decoded.
 func (r *room) payload(ctx context.Context, p []byte) {
-	f, err := protocol.Decode(p)
-	if err != nil {
-		r.h.log.Warn("undecodable broker payload", "room", r.name, "err", err)
+	kind, offset, frame, ok := route(r.name, p)
+	if !ok {
+		r.h.log.Warn("unroutable broker payload", "room", r.name, "bytes", len(p))
 		return
 	}
-	switch f.Type {
-	case protocol.TypeMsg:
-		if f.Msg == nil || f.Msg.Room != r.name {
+	switch kind {
+	case kindMsg:
+		r.message(ctx, offset, frame)
+	case kindTyping:
+		r.fanout(0, frame, true)
+	case kindPresence:
+		r.schedulePresence()
+	case kindRemoved:
+		// Rare: decoded, unlike the hot kinds above.
+		f, err := protocol.Decode(frame)
+		if err != nil {
+			r.h.log.Warn("undecodable removal", "room", r.name, "err", err)
 			return
 		}
-		r.message(ctx, f.Msg.Offset, p)
-	case protocol.TypeTyping:
-		r.fanout(0, p, true)
-	case protocol.TypePresence:
-		r.schedulePresence()
-	case protocol.TypeRemoved:
-		if f.Room == r.name && f.User != "" {
+		if f.Type == protocol.TypeRemoved && f.Room == r.name && f.User != "" {
 			r.removed(ctx, f.User, f.Code)
 		}
 	}
@@ -492,24 +515,49 @@ func (r *room) schedulePresence() {
 	r.presenceTimer.Reset(r.h.cfg.PresenceDebounce)
 }
 
-// sendPresence sends the room's presence list to one subscriber, or to all
-// when sub is nil.
+// sendPresence reads the room's presence list and brings every
+// subscriber up to date: those that take deltas get who joined and left
+// since the list last read, the others the full list, both only when it
+// changed. sub, when not nil, gets the full list whatever changed (it
+// subscribed, or asked).
 func (r *room) sendPresence(ctx context.Context, sub Subscriber) {
 	users, err := r.h.cfg.Presence.Users(ctx, r.name)
 	if err != nil {
 		r.h.log.Warn("presence list", "room", r.name, "err", err)
+		if st := r.subs[sub]; st != nil {
+			st.stale = true
+			r.schedulePresence() // try again: sub has no list
+		}
 		return
 	}
-	if users == nil {
-		users = []string{}
+	joined, left := diffSorted(r.shown, users)
+	r.shown = users
+	pf := presenceFrames{room: r.name, users: users, joined: joined, left: left}
+	for s, st := range r.subs {
+		var frame []byte
+		switch {
+		case s == sub || st.stale:
+			frame = pf.full()
+		case len(joined)+len(left) == 0:
+			continue
+		case st.delta && len(joined)+len(left) <= protocol.MaxPresenceUsers:
+			frame = pf.delta()
+		default:
+			frame = pf.full()
+		}
+		if frame == nil {
+			return // cannot encode: nothing to send anyone
+		}
+		st.stale = false
+		if !s.Send(frame, false) {
+			r.h.stats.slowClosed.Add(1)
+			delete(r.subs, s)
+		}
 	}
-	frame, err := protocol.Encode(protocol.Frame{Type: protocol.TypePresence, Room: r.name, Users: users})
-	if err != nil {
-		return
-	}
-	if sub != nil {
-		sub.Send(frame, false)
-		return
-	}
-	r.fanout(0, frame, false)
+}
+
+// wantsDeltas reports whether sub takes presence_delta frames.
+func wantsDeltas(sub Subscriber) bool {
+	d, ok := sub.(DeltaSubscriber)
+	return ok && d.PresenceDeltas()
 }

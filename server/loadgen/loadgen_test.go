@@ -25,7 +25,7 @@ func benchNode(t *testing.T) (*testenv.Node, *auth.Keyring) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	n := testenv.StartNode(t, testenv.NodeConfig{Args: []string{"--jwt-keys", auth.FormatKey(key), "--send-rate", "1000", "--send-burst", "1000", "--log-level", "warn"}})
+	n := testenv.StartNode(t, testenv.NodeConfig{Args: []string{"--jwt-keys", auth.FormatKey(key), "--send-rate", "1000", "--send-burst", "1000", "--user-send-rate", "1000", "--user-send-burst", "1000", "--user-send-bytes", "1e9", "--log-level", "warn"}})
 	return n, kr
 }
 

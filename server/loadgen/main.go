@@ -53,7 +53,7 @@ func parse(args []string, stderr io.Writer) (Options, string, error) {
 	fs.StringVar(&o.Label, "label", "", "name of this run in the table and JSON")
 	fs.IntVar(&o.Clients, "clients", 200, "connections")
 	fs.IntVar(&o.Senders, "senders", 25, "of them, senders (fanout shapes)")
-	fs.Float64Var(&o.Rate, "rate", 20, "messages per second per sender (the nodes' --send-rate must allow it)")
+	fs.Float64Var(&o.Rate, "rate", 20, "messages per second per sender (the nodes' --send-rate and --user-send-rate must allow it)")
 	fs.IntVar(&o.Rooms, "rooms", 10, "idle: rooms the connections are spread over")
 	fs.DurationVar(&o.Duration, "duration", 10*time.Second, "how long the senders send")
 	fs.DurationVar(&o.Settle, "settle", 5*time.Second, "idle: how long the connections sit before the nodes' RSS is read")

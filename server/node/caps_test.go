@@ -106,3 +106,43 @@ func openSockets(base string, want int) error {
 	}
 	return nil
 }
+
+// TestUserSendBudget: without Redis, one account's sockets on a node share
+// one send budget (rate_limited with retry_after beyond it), and another
+// account has its own.
+func TestUserSendBudget(t *testing.T) {
+	t.Parallel()
+	n := startNode(t, func(c *node.Config) {
+		c.SendRate, c.SendBurst = 1000, 1000
+		c.UserSend.Rate, c.UserSend.Burst = 0.001, 5
+	})
+	token := signup(t, n.URL, "budgeted").AccessToken
+	conns := make([]*rawConn, 3)
+	for i := range conns {
+		conns[i] = dialRaw(t, n.URL, n.URL)
+		conns[i].auth(token)
+	}
+	other := dialRaw(t, n.URL, n.URL)
+	other.auth(signup(t, n.URL, "unbothered").AccessToken)
+	count := func(cs []*rawConn, sends int, prefix string) (acked, limited int) {
+		for i := range sends {
+			c, cid := cs[i%len(cs)], fmt.Sprint(prefix, i)
+			c.send(protocol.Frame{Type: protocol.TypeSend, Room: "general", CID: cid, Body: "hi"})
+			switch f := c.next(); {
+			case f.Type == protocol.TypeAck && f.CID == cid:
+				acked++
+			case f.Type == protocol.TypeError && f.Code == protocol.ErrRateLimited && f.Ref == cid && f.RetryAfter > 0:
+				limited++
+			default:
+				t.Fatalf("send %s: %+v", cid, f)
+			}
+		}
+		return acked, limited
+	}
+	if acked, limited := count(conns, 9, "a"); acked != 5 || limited != 4 {
+		t.Fatalf("9 sends over 3 sockets with a budget of 5: %d acknowledged, %d rate limited", acked, limited)
+	}
+	if acked, _ := count([]*rawConn{other}, 5, "b"); acked != 5 {
+		t.Fatalf("another account: %d of 5 acknowledged", acked)
+	}
+}

@@ -13,7 +13,9 @@ import (
 
 	"github.com/parleychat/parley/server/auth"
 	"github.com/parleychat/parley/server/broker"
+	"github.com/parleychat/parley/server/budget"
 	"github.com/parleychat/parley/server/ws"
+	"github.com/parleychat/parley/shared/protocol"
 )
 
 // Config is everything a node needs. Every field has a flag and a
@@ -61,9 +63,16 @@ type Config struct {
 	// (per second, and at once).
 	SendRate  float64
 	SendBurst int
+	// UserSend is every user's send budget across all of their sockets
+	// and, with Redis, every node (server/budget).
+	UserSend budget.Limits
 	// PprofAddr, when set, serves net/http/pprof on its own listener
 	// (keep it on loopback); empty: no profiling endpoint.
 	PprofAddr string
+	// MetricsAddr, when set, serves /metrics on its own listener (and
+	// the main one does not); empty: the main listener answers /metrics
+	// to loopback clients only.
+	MetricsAddr string
 	// Connection caps (ws.Config).
 	MaxConnsPerUser  int
 	MaxConnsPerAddr  int
@@ -73,9 +82,22 @@ type Config struct {
 	// embedded assets, identical on every node running the same build.
 	AppVersion string
 
-	// PasswordParams overrides the argon2id cost (zero: auth.DefaultParams).
-	// Not a flag: tests lower it so sign-ups are cheap.
+	// PasswordParams is the argon2id cost of new hashes (--argon2-*;
+	// tests lower it so sign-ups are cheap).
 	PasswordParams auth.Params
+
+	// Sign-in limits: the per-address bucket (an IPv6 /64) of signup,
+	// login, refresh, logout, password change and account deletion, the
+	// bucket of each IPv6 /48, the per-account backoff after failed
+	// logins, and the password hashes that may run and wait at once
+	// (HashWorkers 0: GOMAXPROCS).
+	AuthRate     float64
+	AuthBurst    int
+	AuthRate48   float64
+	AuthBurst48  int
+	LoginBackoff budget.Policy
+	HashWorkers  int
+	HashQueue    int
 }
 
 // envVar documents one flag's environment variable.
@@ -102,7 +124,12 @@ var envVars = []envVar{
 	{"reconcile", "PARLEY_RECONCILE"},
 	{"send-rate", "PARLEY_SEND_RATE"},
 	{"send-burst", "PARLEY_SEND_BURST"},
+	{"user-send-rate", "PARLEY_USER_SEND_RATE"},
+	{"user-send-burst", "PARLEY_USER_SEND_BURST"},
+	{"user-send-bytes", "PARLEY_USER_SEND_BYTES"},
+	{"user-send-bytes-burst", "PARLEY_USER_SEND_BYTES_BURST"},
 	{"pprof-addr", "PARLEY_PPROF_ADDR"},
+	{"metrics-addr", "PARLEY_METRICS_ADDR"},
 	{"max-conns-per-user", "PARLEY_MAX_CONNS_PER_USER"},
 	{"max-conns-per-addr", "PARLEY_MAX_CONNS_PER_ADDR"},
 	{"max-unauth-per-addr", "PARLEY_MAX_UNAUTH_PER_ADDR"},
@@ -116,6 +143,18 @@ var envVars = []envVar{
 	{"max-header-bytes", "PARLEY_MAX_HEADER_BYTES"},
 	{"store-timeout", "PARLEY_STORE_TIMEOUT"},
 	{"app-version", "PARLEY_APP_VERSION"},
+	{"auth-rate", "PARLEY_AUTH_RATE"},
+	{"auth-burst", "PARLEY_AUTH_BURST"},
+	{"auth-rate-48", "PARLEY_AUTH_RATE_48"},
+	{"auth-burst-48", "PARLEY_AUTH_BURST_48"},
+	{"login-free-failures", "PARLEY_LOGIN_FREE_FAILURES"},
+	{"login-backoff", "PARLEY_LOGIN_BACKOFF"},
+	{"login-backoff-max", "PARLEY_LOGIN_BACKOFF_MAX"},
+	{"hash-workers", "PARLEY_HASH_WORKERS"},
+	{"hash-queue", "PARLEY_HASH_QUEUE"},
+	{"argon2-memory", "PARLEY_ARGON2_MEMORY"},
+	{"argon2-time", "PARLEY_ARGON2_TIME"},
+	{"argon2-threads", "PARLEY_ARGON2_THREADS"},
 }
 
 // ParseFlags reads a Config from command-line arguments, falling back to the
@@ -144,7 +183,12 @@ func ParseFlags(name string, args []string, getenv func(string) string, out io.W
 	fs.DurationVar(&c.Reconcile, "reconcile", 5*time.Second, "how often each active room checks the store for messages the broker lost (the longest a lost publish stays unseen)")
 	fs.Float64Var(&c.SendRate, "send-rate", 20, "messages per second one connection may send; more are answered rate_limited with retry_after")
 	fs.IntVar(&c.SendBurst, "send-burst", 40, "messages one connection may send at once before --send-rate applies")
+	fs.Float64Var(&c.UserSend.Rate, "user-send-rate", budget.Defaults.Rate, "messages per second one account may send over all its sockets (and, with --redis, all nodes); more are answered rate_limited with retry_after")
+	fs.IntVar(&c.UserSend.Burst, "user-send-burst", budget.Defaults.Burst, "messages one account may send at once before --user-send-rate applies")
+	fs.Float64Var(&c.UserSend.ByteRate, "user-send-bytes", budget.Defaults.ByteRate, "message body bytes per second one account may send over all its sockets (and, with --redis, all nodes)")
+	fs.IntVar(&c.UserSend.ByteBurst, "user-send-bytes-burst", budget.Defaults.ByteBurst, "message body bytes one account may send at once before --user-send-bytes applies (at least the largest body, 12288)")
 	fs.StringVar(&c.PprofAddr, "pprof-addr", "", "serve net/http/pprof on this address (e.g. 127.0.0.1:6060), on its own listener; empty: off")
+	fs.StringVar(&c.MetricsAddr, "metrics-addr", "", "serve /metrics on this address (e.g. 10.0.0.5:9100 for a Prometheus on the private network), on its own listener, and not on --addr; empty: --addr answers /metrics to loopback clients only")
 	fs.IntVar(&c.MaxConnsPerUser, "max-conns-per-user", ws.DefaultMaxConnsPerUser, "open WebSockets one account may hold on this node; more are closed after auth with 4006")
 	fs.IntVar(&c.MaxConnsPerAddr, "max-conns-per-addr", ws.DefaultMaxConnsPerAddr, "open WebSockets from one client address (IPv6: one /64) on this node; more get HTTP 429")
 	fs.IntVar(&c.MaxUnauthPerAddr, "max-unauth-per-addr", ws.DefaultMaxUnauthPerAddr, "WebSockets from one client address (IPv6: one /64) that have not sent auth yet; more get HTTP 429")
@@ -158,6 +202,18 @@ func ParseFlags(name string, args []string, getenv func(string) string, out io.W
 	fs.IntVar(&c.MaxHeaderBytes, "max-header-bytes", 64<<10, "largest HTTP request header accepted (larger: 431)")
 	fs.DurationVar(&c.StoreTimeout, "store-timeout", 5*time.Second, "timeout of every store call; a call that takes longer is answered unavailable (the client retries)")
 	fs.StringVar(&c.AppVersion, "app-version", "", "web app version; browsers offer \"Reload to update\" when it changes; the same on every node (default: a content hash of the build's web assets)")
+	fs.Float64Var(&c.AuthRate, "auth-rate", 1, "sign-in requests (signup, login, refresh, logout, password change, account deletion) per second from one client address (IPv6: one /64)")
+	fs.IntVar(&c.AuthBurst, "auth-burst", 10, "sign-in requests one client address may make at once before --auth-rate applies")
+	fs.Float64Var(&c.AuthRate48, "auth-rate-48", 4, "sign-in requests per second from one IPv6 /48 together (on top of the per-/64 limit)")
+	fs.IntVar(&c.AuthBurst48, "auth-burst-48", 40, "sign-in requests one IPv6 /48 may make at once before --auth-rate-48 applies")
+	fs.IntVar(&c.LoginBackoff.Free, "login-free-failures", budget.DefaultPolicy.Free, "wrong passwords in a row one account may get before each next one makes it wait (from any address; shared through --redis)")
+	fs.DurationVar(&c.LoginBackoff.Base, "login-backoff", budget.DefaultPolicy.Base, "the first wait after --login-free-failures; it doubles with every further wrong password")
+	fs.DurationVar(&c.LoginBackoff.Max, "login-backoff-max", budget.DefaultPolicy.Max, "the longest wait between password checks of one account")
+	fs.IntVar(&c.HashWorkers, "hash-workers", 0, "password hashes that may run at once, each taking --argon2-memory (0: one per CPU)")
+	fs.IntVar(&c.HashQueue, "hash-queue", auth.DefaultHashQueue, "password hashes that may wait for a worker; beyond them sign-ins are answered 503 with Retry-After at once")
+	argonMemory := fs.Uint("argon2-memory", uint(auth.DefaultParams.Memory), "argon2id memory per password hash, in KiB (OWASP's lower-memory setting: 19456 with --argon2-time 2 --argon2-threads 1)")
+	argonTime := fs.Uint("argon2-time", uint(auth.DefaultParams.Time), "argon2id passes over the memory")
+	argonThreads := fs.Uint("argon2-threads", uint(auth.DefaultParams.Threads), "argon2id lanes (parallelism)")
 	fs.StringVar(&proxies, "trusted-proxies", "", "comma-separated CIDRs of reverse proxies whose X-Forwarded-For names the client (for rate limits and logs)")
 	fs.Usage = func() {
 		fmt.Fprintf(out, "Usage: %s [flags]\n\nServes Parley: the web app, the HTTP API and the WebSocket endpoint.\n\nFlags (each also read from its environment variable):\n", name)
@@ -198,6 +254,11 @@ func ParseFlags(name string, args []string, getenv func(string) string, out io.W
 		}
 		c.ClusterKeys = keys
 	}
+	if *argonMemory > 1<<20 || *argonTime > 1<<10 || *argonThreads > 255 {
+		return c, errors.New("--argon2-memory must be at most 1048576 KiB, --argon2-time at most 1024, --argon2-threads at most 255")
+	}
+	c.PasswordParams = auth.DefaultParams
+	c.PasswordParams.Memory, c.PasswordParams.Time, c.PasswordParams.Threads = uint32(*argonMemory), uint32(*argonTime), uint8(*argonThreads)
 	if c.NodeID == "" {
 		host, _ := os.Hostname()
 		c.NodeID = host + "-" + strconv.FormatInt(time.Now().UnixNano()%100000, 36)
@@ -244,6 +305,9 @@ func (c Config) validate() error {
 	if c.SendRate <= 0 || c.SendBurst < 1 {
 		return errors.New("--send-rate must be above 0 and --send-burst at least 1")
 	}
+	if err := c.UserSend.Check(protocol.MaxBodyBytes); err != nil {
+		return fmt.Errorf("--user-send-*: %w", err)
+	}
 	if c.MaxConnsPerUser < 1 || c.MaxConnsPerAddr < 1 || c.MaxUnauthPerAddr < 1 {
 		return errors.New("--max-conns-per-user, --max-conns-per-addr and --max-unauth-per-addr must be at least 1")
 	}
@@ -261,6 +325,18 @@ func (c Config) validate() error {
 	}
 	if c.MaxHeaderBytes < 4<<10 {
 		return errors.New("--max-header-bytes must be at least 4096")
+	}
+	if !(c.AuthRate > 0) || c.AuthBurst < 1 || !(c.AuthRate48 > 0) || c.AuthBurst48 < 1 {
+		return errors.New("--auth-rate and --auth-rate-48 must be above 0, --auth-burst and --auth-burst-48 at least 1")
+	}
+	if err := c.LoginBackoff.Check(); err != nil {
+		return fmt.Errorf("--login-*: %w", err)
+	}
+	if c.HashWorkers < 0 || c.HashQueue < 1 {
+		return errors.New("--hash-workers must not be negative and --hash-queue must be at least 1")
+	}
+	if err := c.PasswordParams.Check(); err != nil {
+		return fmt.Errorf("--argon2-*: %w", err)
 	}
 	if c.PGMaxConns < 1 {
 		return errors.New("--pg-max-conns must be at least 1")

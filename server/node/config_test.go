@@ -4,6 +4,10 @@ import (
 	"io"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/parleychat/parley/server/auth"
+	"github.com/parleychat/parley/server/budget"
 )
 
 func TestAppVersionFlag(t *testing.T) {
@@ -33,6 +37,42 @@ func TestAppVersionFlag(t *testing.T) {
 			t.Errorf("%v %v: %v", c.args, c.env, err)
 		case cfg.AppVersion != c.want:
 			t.Errorf("%v %v: AppVersion %q, want %q", c.args, c.env, cfg.AppVersion, c.want)
+		}
+	}
+}
+
+// TestLimitFlags: the limits read their flags and environment variables,
+// default to the documented values and refuse values that cannot work.
+func TestLimitFlags(t *testing.T) {
+	env := func(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
+	cfg, err := ParseFlags("test", nil, env(nil), io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.UserSend != budget.Defaults || cfg.LoginBackoff != budget.DefaultPolicy || cfg.PasswordParams != auth.DefaultParams ||
+		cfg.AuthRate != 1 || cfg.AuthBurst != 10 || cfg.AuthRate48 != 4 || cfg.AuthBurst48 != 40 || cfg.HashQueue != auth.DefaultHashQueue {
+		t.Fatalf("defaults: %+v", cfg)
+	}
+	cfg, err = ParseFlags("test", []string{"--argon2-memory", "19456", "--argon2-threads", "1", "--user-send-rate", "5", "--login-backoff", "3s"},
+		env(map[string]string{"PARLEY_ARGON2_TIME": "2", "PARLEY_USER_SEND_BYTES_BURST": "20000", "PARLEY_HASH_QUEUE": "4"}), io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p := cfg.PasswordParams; p.Memory != auth.OWASPParams.Memory || p.Time != 2 || p.Threads != 1 || cfg.UserSend.Rate != 5 ||
+		cfg.UserSend.ByteBurst != 20000 || cfg.LoginBackoff.Base != 3*time.Second || cfg.HashQueue != 4 {
+		t.Fatalf("set: %+v", cfg)
+	}
+	for _, args := range [][]string{
+		{"--user-send-rate", "0"},
+		{"--user-send-bytes-burst", "1000"}, // smaller than the largest body
+		{"--auth-burst", "0"},
+		{"--login-backoff-max", "1ms"},
+		{"--hash-queue", "0"},
+		{"--argon2-memory", "4"},
+		{"--argon2-threads", "256"},
+	} {
+		if _, err := ParseFlags("test", args, env(nil), io.Discard); err == nil {
+			t.Errorf("%v: no error", args)
 		}
 	}
 }

@@ -28,6 +28,7 @@ import (
 type testNode struct {
 	URL    string
 	Keys   *auth.Keyring
+	Node   *node.Node
 	cancel context.CancelFunc
 	done   chan error
 	once   sync.Once
@@ -89,7 +90,7 @@ func launchNode(t *testing.T, mutate ...func(*node.Config)) *testNode {
 		cancel()
 		t.Fatal(err)
 	}
-	tn := &testNode{URL: "http://" + cfg.Addr, cancel: cancel, done: make(chan error, 1)}
+	tn := &testNode{URL: "http://" + cfg.Addr, Node: n, cancel: cancel, done: make(chan error, 1)}
 	tn.Keys, _ = auth.NewKeyring(key)
 	go func() { tn.done <- n.Serve(ctx, ln) }()
 	t.Cleanup(func() { tn.stop(t) })
@@ -126,7 +127,7 @@ type chatter struct {
 	mu     sync.Mutex
 	msgs   map[string][]protocol.Message
 	acks   map[string]int64
-	users  map[string][]string
+	users  map[string]*client.Presence
 	typing map[string][]string
 	events []client.Event
 	runErr chan error
@@ -138,7 +139,7 @@ func newChatter(t *testing.T, base string, s protocol.Session) *chatter {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ch := &chatter{msgs: map[string][]protocol.Message{}, acks: map[string]int64{}, users: map[string][]string{}, typing: map[string][]string{}, runErr: make(chan error, 1)}
+	ch := &chatter{msgs: map[string][]protocol.Message{}, acks: map[string]int64{}, users: map[string]*client.Presence{}, typing: map[string][]string{}, runErr: make(chan error, 1)}
 	ch.Client = client.New(client.Config{
 		URL:        wsURL,
 		Origin:     base,
@@ -170,7 +171,10 @@ func (ch *chatter) record(ev client.Event) {
 	case client.EventAck:
 		ch.acks[ev.CID] = ev.Offset
 	case client.EventPresence:
-		ch.users[ev.Room] = ev.Users
+		if ch.users[ev.Room] == nil {
+			ch.users[ev.Room] = new(client.Presence)
+		}
+		ch.users[ev.Room].Apply(ev)
 	case client.EventTyping:
 		ch.typing[ev.Room] = append(ch.typing[ev.Room], ev.User)
 	}
@@ -189,7 +193,10 @@ func (ch *chatter) bodies(room string) []string {
 func (ch *chatter) presence(room string) string {
 	ch.mu.Lock()
 	defer ch.mu.Unlock()
-	return strings.Join(ch.users[room], ",")
+	if p := ch.users[room]; p != nil {
+		return strings.Join(p.Users(), ",")
+	}
+	return ""
 }
 
 // twoInGeneral signs up alice and bob and subscribes both to general,

@@ -31,12 +31,20 @@ func (n *Node) buildHTTP() error {
 		CheckCache: n.cfg.SessionCache,
 		Ended:      n.sessions.endedHere,
 		Params:     n.cfg.PasswordParams,
+
+		MaxConcurrentHashes: n.cfg.HashWorkers,
+		HashQueue:           n.cfg.HashQueue,
+		Backoff:             n.backoff,
 	})
 	if err != nil {
 		return fmt.Errorf("create auth service: %w", err)
 	}
 	n.auth = svc
-	apiHandler, err := api.New(api.Config{Auth: svc, Store: n.store, Logger: n.log, ClientIP: n.clientIP, Removed: n.hub.PublishRemoved})
+	apiHandler, err := api.New(api.Config{
+		Auth: svc, Store: n.store, Logger: n.log, ClientIP: n.clientIP, Removed: n.hub.PublishRemoved,
+		RateLimit: rate.Limit(n.cfg.AuthRate), RateBurst: n.cfg.AuthBurst,
+		PrefixRateLimit: rate.Limit(n.cfg.AuthRate48), PrefixRateBurst: n.cfg.AuthBurst48,
+	})
 	if err != nil {
 		return fmt.Errorf("create api: %w", err)
 	}
@@ -55,6 +63,7 @@ func (n *Node) buildHTTP() error {
 		Logger:         n.log,
 		SendRate:       rate.Limit(n.cfg.SendRate),
 		SendBurst:      n.cfg.SendBurst,
+		UserBudget:     n.budget.Take,
 
 		MaxConnsPerUser:  n.cfg.MaxConnsPerUser,
 		MaxConnsPerAddr:  n.cfg.MaxConnsPerAddr,
@@ -77,7 +86,12 @@ func (n *Node) buildHTTP() error {
 	mux.Handle("GET "+protocol.PathWS, n.ws)
 	mux.HandleFunc("GET /healthz", n.healthz)
 	mux.HandleFunc("GET /readyz", n.readyz)
-	mux.Handle("GET /metrics", n.metricsHandler())
+	n.metrics.set(n.metricsHandler())
+	if n.cfg.MetricsAddr == "" {
+		mux.Handle("GET /metrics", loopbackOnly(&n.metrics))
+	} else {
+		mux.Handle("/metrics", http.NotFoundHandler()) // on --metrics-addr only
+	}
 	mux.Handle("/", web)
 	n.root.set(mux)
 	return nil

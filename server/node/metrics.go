@@ -4,11 +4,28 @@ import (
 	"net/http"
 
 	"github.com/parleychat/parley/server/broker"
+	"github.com/parleychat/parley/server/budget"
 	"github.com/parleychat/parley/server/ws"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
+
+// loopbackOnly answers 404 unless the request comes straight from this
+// machine: its peer is a loopback address and it names no client it was
+// forwarded for (a reverse proxy on the same machine connects from
+// loopback too, and sets those headers; the shipped nginx config also
+// refuses /metrics itself).
+func loopbackOnly(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		forwarded := r.Header.Get("X-Forwarded-For") != "" || r.Header.Get("Forwarded") != "" || r.Header.Get("X-Real-IP") != ""
+		if peer := remoteAddr(r.RemoteAddr); !peer.IsLoopback() || forwarded {
+			http.NotFound(w, r)
+			return
+		}
+		h.ServeHTTP(w, r)
+	})
+}
 
 // metricsHandler exposes the node's counters in the Prometheus text format
 // (prometheus/client_golang, the de-facto standard). The values are read
@@ -46,6 +63,14 @@ func (n *Node) metricsHandler() http.Handler {
 	counter("room_inbox_overflows_total", "Room inbox overflows (recovered from the store).", func() float64 { return float64(n.hub.Stats().Overflows) })
 	counter("slow_clients_closed_total", "Clients closed for not keeping up.", func() float64 { return float64(n.hub.Stats().SlowClosed) })
 	counter("subscriptions_removed_total", "Subscriptions ended because their user lost the room's membership (kick, ban, leave).", func() float64 { return float64(n.hub.Stats().Removed) })
+	if rb, ok := n.budget.(*budget.Redis); ok {
+		counter("send_budget_local_total", "Sends taken from this node's own budget because Redis did not answer.", func() float64 { return float64(rb.Fallbacks()) })
+	}
+	if rb, ok := n.backoff.(*budget.RedisBackoff); ok {
+		counter("login_backoff_local_total", "Login backoff checks answered by this node alone because Redis did not answer.", func() float64 { return float64(rb.Fallbacks()) })
+	}
+	gauge("password_hashes_running", "Password hashes running now.", func() float64 { r, _ := n.auth.HashLoad(); return float64(r) })
+	gauge("password_hashes_waiting", "Password hashes waiting for a worker now (beyond --hash-queue: 503).", func() float64 { _, w := n.auth.HashLoad(); return float64(w) })
 	b := n.broker
 	if sb, ok := b.(*broker.Signed); ok {
 		counter("broker_unauthenticated_total", "Broker payloads dropped because their cluster MAC did not verify (forged, or a node with another --cluster-key).", func() float64 { return float64(sb.Dropped()) })

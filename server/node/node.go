@@ -18,6 +18,7 @@ import (
 
 	"github.com/parleychat/parley/server/auth"
 	"github.com/parleychat/parley/server/broker"
+	"github.com/parleychat/parley/server/budget"
 	"github.com/parleychat/parley/server/hub"
 	"github.com/parleychat/parley/server/presence"
 	"github.com/parleychat/parley/server/store"
@@ -33,13 +34,17 @@ type Node struct {
 	store    store.Store
 	broker   broker.Broker
 	presence presence.Presence
+	budget   budget.Budget  // every user's send budget
+	backoff  budget.Backoff // every account's failed logins
 	hub      *hub.Hub
 	ws       *ws.Server
 	auth     *auth.Service
 	sessions *sessionEvents
 	// root serves every request: the starting handler until the store
-	// answers, then the full mux.
+	// answers, then the full mux. metrics serves /metrics (503 until the
+	// node is built).
 	root    switchHandler
+	metrics switchHandler
 	ready   atomic.Bool
 	closers []func() error
 }
@@ -54,6 +59,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*Node, error) {
 	}
 	n.keys = keys
 	n.root.set(http.HandlerFunc(n.starting))
+	n.metrics.set(http.HandlerFunc(n.starting))
 	return n, nil
 }
 
@@ -153,9 +159,24 @@ func (n *Node) openSync(ctx context.Context) error {
 	if n.cfg.RedisURL == "" {
 		mb, mp := broker.NewMemory(), presence.NewMemory()
 		n.broker, n.presence = mb, mp
+		n.budget = budget.NewMemory(n.cfg.UserSend, nil)
+		n.backoff = budget.NewMemoryBackoff(n.cfg.LoginBackoff, nil)
 		n.closers = append(n.closers, mb.Close, mp.Close)
 		return nil
 	}
+	ropts := budget.RedisOptions{URL: n.cfg.RedisURL, Limits: n.cfg.UserSend, Policy: n.cfg.LoginBackoff, Logger: n.log}
+	rbud, err := budget.NewRedis(ropts)
+	if err != nil {
+		return fmt.Errorf("open redis send budget: %w", err)
+	}
+	n.budget = rbud
+	n.closers = append(n.closers, rbud.Close)
+	rback, err := budget.NewRedisBackoff(ropts)
+	if err != nil {
+		return fmt.Errorf("open redis login backoff: %w", err)
+	}
+	n.backoff = rback
+	n.closers = append(n.closers, rback.Close)
 	rb, err := broker.NewRedis(broker.RedisOptions{URL: n.cfg.RedisURL, Logger: n.log})
 	if err != nil {
 		return fmt.Errorf("open redis broker: %w", err)
@@ -224,23 +245,12 @@ func (n *Node) Run(ctx context.Context) error {
 // answers it serves everything and /readyz turns 200. If the store cannot
 // be opened within --store-wait, Serve returns the error.
 func (n *Node) Serve(ctx context.Context, ln net.Listener) error {
-	pln, err := n.listenPprof()
+	sides, err := n.listenSides()
 	if err != nil {
 		_ = ln.Close()
 		return err
 	}
-	if pln != nil {
-		pctx, stopPprof := context.WithCancel(context.Background())
-		pprofDone := make(chan struct{})
-		go func() {
-			defer close(pprofDone)
-			n.servePprof(pctx, pln)
-		}()
-		defer func() {
-			stopPprof()
-			<-pprofDone
-		}()
-	}
+	defer n.serveSides(sides)()
 	srv := &http.Server{
 		Handler:           n.harden(&n.root),
 		ReadHeaderTimeout: 10 * time.Second,

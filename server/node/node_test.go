@@ -50,7 +50,10 @@ func TestTwoUsersChatBothWays(t *testing.T) {
 
 func TestHistoryPagesBackInOrder(t *testing.T) {
 	t.Parallel()
-	n := startNode(t, func(c *node.Config) { c.SendRate, c.SendBurst = 1000, 200 })
+	n := startNode(t, func(c *node.Config) {
+		c.SendRate, c.SendBurst = 1000, 200
+		c.UserSend.Rate, c.UserSend.Burst = 1000, 200
+	})
 	s := signup(t, n.URL, "carol")
 	c := dialRaw(t, n.URL, n.URL)
 	c.auth(s.AccessToken)

@@ -137,3 +137,40 @@ func TestWriteQueuedSplitsAtMaxBatchBytes(t *testing.T) {
 		}
 	})
 }
+
+// TestWriteTimeoutCutsStuckClient: a client that stops reading holds the
+// writer in a write; the connection's one write timer cuts it after
+// WriteTimeout (and not before), and the node forgets the connection.
+func TestWriteTimeoutCutsStuckClient(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		const timeout = 3 * time.Second
+		s := startPipeServer(t, Config{WriteTimeout: timeout})
+		c := s.dial(t)
+		c.send(protocol.Frame{Type: protocol.TypeAuth, Token: "alice 24h"})
+		c.expect(protocol.TypeWelcome, time.Now())
+		sc := s.only(t)
+		// Many quick writes first: the timer is re-armed, never fires.
+		for i := range 20 {
+			if !sc.Send([]byte(fmt.Sprintf(`{"v":1,"type":"pong","id":"q%d"}`, i)), false) {
+				t.Fatal("Send refused a frame")
+			}
+			c.expect(protocol.TypePong, time.Now())
+			time.Sleep(timeout / 2)
+		}
+		// Now the client reads nothing: the next write blocks.
+		start := time.Now()
+		sc.Send([]byte(`{"v":1,"type":"pong","id":"stuck"}`), false)
+		conns := func() int {
+			synctest.Wait()
+			s.mu.Lock()
+			defer s.mu.Unlock()
+			return len(s.conns)
+		}
+		for conns() == 1 && time.Since(start) < 10*timeout {
+			time.Sleep(10 * time.Millisecond) // fake time: exact
+		}
+		if took := time.Since(start); took < timeout || took > timeout+10*time.Millisecond {
+			t.Fatalf("the stuck write was cut after %v, want %v", took, timeout)
+		}
+	})
+}

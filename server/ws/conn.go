@@ -32,6 +32,7 @@ type conn struct {
 	sid      atomic.Pointer[string] // the session of the token last accepted
 	authed   atomic.Bool
 	batch    atomic.Bool  // the client asked for protocol.FeatureBatch
+	deltas   atomic.Bool  // the client asked for protocol.FeaturePresenceDelta
 	lastRead atomic.Int64 // unix nanoseconds
 	expires  atomic.Int64 // token expiry, unix nanoseconds
 	reauthed atomic.Int64 // expiry for which a reauth frame was sent
@@ -45,6 +46,12 @@ type conn struct {
 	// rearm asks the writer to recompute its timer (after auth or a token
 	// refresh changed the deadlines).
 	rearm chan struct{}
+	// writeTimer cuts the connection when one write takes longer than
+	// WriteTimeout: one timer per connection, made at its first write and
+	// armed around each, instead of a context and timer per write.
+	// Owned by the writer; writeCut is set when it fired.
+	writeTimer *time.Timer
+	writeCut   atomic.Bool
 
 	// roomsMu guards rooms, the rooms the connection is subscribed to,
 	// and removals. The reader adds and drops rooms; a room actor drops
@@ -83,6 +90,9 @@ func newConn(s *Server, wsc *websocket.Conn, remote string) *conn {
 
 // User implements hub.Subscriber.
 func (c *conn) User() string { return c.user }
+
+// PresenceDeltas implements hub.DeltaSubscriber.
+func (c *conn) PresenceDeltas() bool { return c.deltas.Load() }
 
 // Send implements hub.Subscriber.
 func (c *conn) Send(frame []byte, droppable bool) bool {
@@ -134,6 +144,14 @@ func (c *conn) serve(ctx context.Context) {
 func (c *conn) writeLoop(ctx context.Context) {
 	timer := time.NewTimer(c.s.cfg.AuthTimeout)
 	defer timer.Stop()
+	// A write blocked when the connection is cancelled (the reader ended,
+	// the server stops) is cut at once: writes take no context.
+	defer context.AfterFunc(ctx, func() { _ = c.ws.CloseNow() })()
+	defer func() {
+		if c.writeTimer != nil {
+			c.writeTimer.Stop()
+		}
+	}()
 	var batch [][]byte
 	for {
 		select {
@@ -148,7 +166,7 @@ func (c *conn) writeLoop(ctx context.Context) {
 			return
 		case <-c.q.ready:
 			batch = c.q.take(batch)
-			if err := c.writeQueued(ctx, batch); err != nil {
+			if err := c.writeQueued(batch); err != nil {
 				c.s.log.Debug("websocket write", "user", c.user, "err", err)
 				_ = c.ws.CloseNow()
 				return
@@ -176,10 +194,10 @@ var batchBufs = sync.Pool{New: func() any {
 // writeQueued writes the frames taken from the queue and clears them:
 // to a client with the batch feature as few messages (and write calls)
 // as protocol.MaxBatchBytes allows, else one message per frame.
-func (c *conn) writeQueued(ctx context.Context, frames [][]byte) error {
+func (c *conn) writeQueued(frames [][]byte) error {
 	if len(frames) == 1 || !c.batch.Load() {
 		for i, f := range frames {
-			if err := c.write(ctx, f); err != nil {
+			if err := c.write(f); err != nil {
 				return err
 			}
 			frames[i] = nil
@@ -191,7 +209,7 @@ func (c *conn) writeQueued(ctx context.Context, frames [][]byte) error {
 	var err error
 	for i, f := range frames {
 		if len(b) > 0 && len(b)+1+len(f) > protocol.MaxBatchBytes {
-			if err = c.write(ctx, b); err != nil {
+			if err = c.write(b); err != nil {
 				break
 			}
 			b = b[:0]
@@ -200,7 +218,7 @@ func (c *conn) writeQueued(ctx context.Context, frames [][]byte) error {
 		frames[i] = nil
 	}
 	if err == nil && len(b) > 0 {
-		err = c.write(ctx, b)
+		err = c.write(b)
 	}
 	if cap(b) <= 2*protocol.MaxBatchBytes {
 		*buf = b[:0]
@@ -209,10 +227,30 @@ func (c *conn) writeQueued(ctx context.Context, frames [][]byte) error {
 	return err
 }
 
-func (c *conn) write(ctx context.Context, frame []byte) error {
-	ctx, cancel := context.WithTimeout(ctx, c.s.cfg.WriteTimeout)
-	defer cancel()
-	return c.ws.Write(ctx, websocket.MessageText, frame)
+// errWriteTimeout: a write took longer than Config.WriteTimeout.
+var errWriteTimeout = errors.New("write timed out")
+
+// write writes one message within WriteTimeout. The context passed to
+// coder/websocket has no Done channel, so the library arms nothing per
+// write either: the per-connection writeTimer closes the connection if
+// the write blocks too long, which makes the write fail.
+func (c *conn) write(frame []byte) error {
+	if c.writeTimer == nil {
+		c.writeTimer = time.AfterFunc(c.s.cfg.WriteTimeout, c.cutWrite)
+	} else {
+		c.writeTimer.Reset(c.s.cfg.WriteTimeout)
+	}
+	err := c.ws.Write(context.Background(), websocket.MessageText, frame)
+	if !c.writeTimer.Stop() && c.writeCut.Load() {
+		return errWriteTimeout
+	}
+	return err
+}
+
+// cutWrite runs when a write outlived WriteTimeout.
+func (c *conn) cutWrite() {
+	c.writeCut.Store(true)
+	_ = c.ws.CloseNow()
 }
 
 func (c *conn) closeWith(code protocol.CloseCode, reason string) {
@@ -374,6 +412,10 @@ func (c *conn) authenticate(ctx context.Context) bool {
 	if protocol.HasFeature(f.Features, protocol.FeatureBatch) {
 		c.batch.Store(true)
 		features = append(features, protocol.FeatureBatch)
+	}
+	if protocol.HasFeature(f.Features, protocol.FeaturePresenceDelta) {
+		c.deltas.Store(true)
+		features = append(features, protocol.FeaturePresenceDelta)
 	}
 	c.sid.Store(&id.Session)
 	c.expires.Store(exp.UnixNano())

@@ -32,6 +32,8 @@ func (c *conn) handle(ctx context.Context, f protocol.Frame) {
 		c.typing(ctx, f)
 	case protocol.TypeToken:
 		c.refreshToken(ctx, f)
+	case protocol.TypePresence:
+		c.presence(ctx, f)
 	case protocol.TypeAuth:
 		c.replyError(protocol.ErrBadRequest, "", "already authenticated")
 	}
@@ -87,6 +89,21 @@ func (c *conn) subscribe(ctx context.Context, f protocol.Frame) {
 	c.release(f.Room) // the subscription now keeps the user present
 }
 
+// presence answers a client's request for a room's full presence list.
+func (c *conn) presence(ctx context.Context, f protocol.Frame) {
+	if !c.rooms[f.Room] {
+		c.replyError(protocol.ErrBadRequest, f.Room, "not subscribed to the room")
+		return
+	}
+	err := c.s.cfg.Hub.SendPresence(ctx, c, f.Room)
+	switch {
+	case errors.Is(err, hub.ErrNotSubscribed):
+		c.replyError(protocol.ErrBadRequest, f.Room, "not subscribed to the room")
+	case err != nil:
+		c.storeError(f.Room, "presence", err)
+	}
+}
+
 // release ends the presence hold of a room the client no longer retries.
 func (c *conn) release(room string) {
 	if c.held[room] {
@@ -106,34 +123,31 @@ const sendGateGrace = 5 * time.Second
 // message keeps its order even when later messages were already on their
 // way. Owned by the reader goroutine.
 type sendGate struct {
-	cid   string
-	code  string
-	until time.Time
+	cid     string
+	code    string
+	until   time.Time
+	retryAt time.Time // rate_limited: when the refusing limit has room
 }
 
 func (c *conn) send(ctx context.Context, f protocol.Frame) {
 	now := c.s.cfg.Now()
 	if g := c.gate; g.cid != "" {
 		if f.CID != g.cid && now.Before(g.until) {
-			// retry_after: when the limit has a token again.
-			retry := time.Duration(0)
-			if tokens := c.sendLim.TokensAt(now); tokens < 1 {
-				retry = time.Duration((1 - tokens) / float64(c.sendLim.Limit()) * float64(time.Second))
-			}
-			c.refuseSend(f.CID, g.code, "an earlier message was refused; send it again first", retry)
+			// retry_after: when the limit that refused it has room again.
+			c.refuseSend(f.CID, g.code, "an earlier message was refused; send it again first", g.retryAt.Sub(now))
 			return
 		}
 		c.gate = sendGate{}
 	}
-	if r := c.sendLim.ReserveN(now, 1); r.DelayFrom(now) > 0 {
-		d := r.DelayFrom(now)
+	r := c.sendLim.ReserveN(now, 1)
+	if d := r.DelayFrom(now); d > 0 {
 		r.CancelAt(now)
-		c.gate = sendGate{cid: f.CID, code: protocol.ErrRateLimited, until: now.Add(d + sendGateGrace)}
-		c.refuseSend(f.CID, protocol.ErrRateLimited, "sending too fast", d)
+		c.refuseRate(f.CID, "sending too fast", d, now)
 		return
 	}
 	body := norm.NFC.String(f.Body)
 	if err := protocol.CheckBody(body); err != nil {
+		r.CancelAt(now)
 		c.reject(f, err) // NFC can lengthen a body past the limit
 		return
 	}
@@ -143,6 +157,13 @@ func (c *conn) send(ctx context.Context, f protocol.Frame) {
 		}
 		c.storeError(f.CID, "check membership", err)
 		return
+	}
+	if take := c.s.cfg.UserBudget; take != nil {
+		if d := take(ctx, c.user, len(body)); d > 0 {
+			r.CancelAt(now) // refused: it costs the connection nothing
+			c.refuseRate(f.CID, "your account is sending too fast", d, now)
+			return
+		}
 	}
 	m, dup, err := c.s.cfg.Store.Append(ctx, store.Message{Room: f.Room, Author: c.user, Body: body, CID: f.CID})
 	if err == nil && dup && m.Room != f.Room {
@@ -164,6 +185,13 @@ func (c *conn) send(ctx context.Context, f protocol.Frame) {
 		}
 	}
 	c.reply(protocol.Frame{Type: protocol.TypeAck, CID: m.CID, Room: m.Room, Offset: m.Offset, TS: m.TS.UnixMilli()})
+}
+
+// refuseRate refuses a send over a rate limit for wait, and holds the
+// connection's later sends back until this one is sent again (sendGate).
+func (c *conn) refuseRate(cid, msg string, wait time.Duration, now time.Time) {
+	c.gate = sendGate{cid: cid, code: protocol.ErrRateLimited, until: now.Add(wait + sendGateGrace), retryAt: now.Add(wait)}
+	c.refuseSend(cid, protocol.ErrRateLimited, msg, wait)
 }
 
 // refuseSend answers a send the node cannot take now (the client resends

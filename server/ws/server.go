@@ -64,6 +64,11 @@ type Config struct {
 	SendBurst  int
 	FrameRate  rate.Limit
 	FrameBurst int
+	// UserBudget, when set, takes each send (one message of its body's
+	// bytes) from its user's budget across every socket (and, with Redis,
+	// every node; see server/budget): 0 lets it through, else the send is
+	// refused rate_limited with that wait as retry_after.
+	UserBudget func(ctx context.Context, user string, bytes int) time.Duration
 
 	// MaxConnsPerUser bounds one account's open connections on this node
 	// (default 20); beyond it a new connection is closed after auth with

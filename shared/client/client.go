@@ -178,6 +178,20 @@ func (c *Client) Typing(room string) {
 	cn.enqueue(encode(protocol.Frame{Type: protocol.TypeTyping, Room: room}), true)
 }
 
+// RefreshPresence asks the node for room's full presence list; it arrives
+// as an EventPresence without Delta. It does nothing without a live
+// connection or for a room not subscribed (a new connection sends the
+// list of every room anyway).
+func (c *Client) RefreshPresence(room string) {
+	c.mu.Lock()
+	cn := c.cur
+	ok := cn != nil && c.rooms[room] != nil
+	c.mu.Unlock()
+	if ok {
+		cn.enqueue(encode(protocol.Frame{Type: protocol.TypePresence, Room: room}), true)
+	}
+}
+
 // History fetches up to limit messages of room older than offset before
 // (0: the newest), oldest first; more reports that older ones exist. It
 // needs a live connection and fails at once with ErrNotConnected without

@@ -27,7 +27,11 @@ const (
 	// EventAck: the node stored a message this client sent. Room, CID,
 	// Offset, TS.
 	EventAck
-	// EventPresence: who is in a room now. Room, Users.
+	// EventPresence: who is in a room now. Room, Count (how many), and
+	// either the full list in Users (Delta false: replace what you hold;
+	// at most protocol.MaxPresenceUsers in a bigger room) or, with Delta,
+	// the change since the previous one in Joined and Left. Presence
+	// applies them.
 	EventPresence
 	// EventTyping: someone else is typing. Room, User.
 	EventTyping
@@ -93,6 +97,10 @@ type Event struct {
 	Head   int64
 	Reset  bool
 	Users  []string
+	Joined []string
+	Left   []string
+	Count  int
+	Delta  bool
 	User   string
 	Node   string
 	Ref    string

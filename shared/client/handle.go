@@ -27,7 +27,9 @@ func (c *Client) handle(cn *conn, data []byte) {
 	case protocol.TypeHistory:
 		c.onHistory(cn, f)
 	case protocol.TypePresence:
-		c.emitIfSubscribed(Event{Kind: EventPresence, Room: f.Room, Users: f.Users})
+		c.emitIfSubscribed(Event{Kind: EventPresence, Room: f.Room, Users: f.Users, Count: max(f.Count, len(f.Users))})
+	case protocol.TypePresenceDelta:
+		c.emitIfSubscribed(Event{Kind: EventPresence, Room: f.Room, Delta: true, Joined: f.Joined, Left: f.Left, Count: f.Count})
 	case protocol.TypeTyping:
 		if f.User != cn.user {
 			c.emitIfSubscribed(Event{Kind: EventTyping, Room: f.Room, User: f.User})

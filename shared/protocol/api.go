@@ -24,6 +24,15 @@ package protocol
 //	DELETE /api/rooms/{room}/bans/{user} → 204         (auth; owner or moderator; 404 when not banned) lift a ban
 //	GET  /healthz                     → 200 while the process runs
 //	GET  /readyz                      → 200 when the store is reachable and the node is not draining
+//
+// Limits. Signup, login, refresh, logout, password change and account
+// deletion are limited per client address (and per IPv6 /48): beyond it,
+// 429 rate_limited with a Retry-After header (seconds). After a few wrong
+// passwords in a row, an account makes each further attempt wait longer
+// (doubling), from whatever address: meanwhile its login, password change
+// and account deletion answer 429 rate_limited with Retry-After without
+// checking the password. When too many password hashes wait already, a
+// node answers 503 unavailable with Retry-After at once: try again then.
 const (
 	PathSignup  = "/api/signup"
 	PathLogin   = "/api/login"

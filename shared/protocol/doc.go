@@ -16,7 +16,11 @@
 // auth yet; beyond either, the handshake is answered with HTTP 429 and
 // Retry-After (a browser sees only a failed connection; retry with
 // backoff). One account may hold only so many sockets on a node: one more
-// is closed after auth with [CloseTooManyConnections] (4006). The caps are
+// is closed after auth with [CloseTooManyConnections] (4006). Sends are
+// limited per connection and per account: an account's messages and body
+// bytes per second are counted over all of its sockets on every node, and
+// a send beyond either limit is answered with an error frame rate_limited
+// whose retry_after (milliseconds) says when it would fit. The caps are
 // node settings (README.md lists them and their defaults).
 //
 // A frame is a JSON object with a protocol version "v" (currently
@@ -47,6 +51,14 @@
 //     newline), in the order they were sent; [NextFrame] splits one. A
 //     node keeps a batch under [MaxBatchBytes] unless a single frame is
 //     larger. Without it, every message from the node carries one frame.
+//   - [FeaturePresenceDelta] ("presence_delta"): a subscription starts with
+//     the full presence list as before, and from then on the node sends
+//     presence_delta frames naming only who joined and who left (and the
+//     new count) instead of the whole list after every change. A client
+//     applies them to the list it holds: add joined, remove left (both
+//     are idempotent). A presence frame still replaces the whole list
+//     (after a large change, or when asked for). Without the feature,
+//     every change sends the full list.
 //
 // # Client → node
 //
@@ -57,6 +69,7 @@
 //	history     {id, room, before, limit}      a page of messages older than before
 //	typing      {room}                         ephemeral, never stored
 //	ping        {id}                           answered by pong; the heartbeat
+//	presence    {room}                         asks for the full presence list of a subscribed room
 //	token       {token}                        a fresh access token for a live connection
 //
 // # Node → client
@@ -66,7 +79,8 @@
 //	msg         {msg}                          one room event, in offset order per room
 //	ack         {cid, room, offset, ts}        send stored; offset is the message's place in the room
 //	history     {id, room, messages, more}     reply to a history request, oldest first
-//	presence    {room, users}                  who is in the room now (full list)
+//	presence    {room, users, count}           who is in the room now: the full list (at most MaxPresenceUsers, first in byte order) and how many
+//	presence_delta {room, joined, left, count} with presence_delta: who joined and left since the last presence frame or delta
 //	typing      {room, user}                   someone is typing
 //	pong        {id}
 //	resync      {room, epoch, head}            the node may have missed events: re-read from your last offset
@@ -124,6 +138,20 @@
 // messages were already on their way. A client retries unavailable and
 // rate_limited answers (subscribe and history too); every other error code
 // is final for that request.
+//
+// # Presence
+//
+// A subscription starts with a presence frame: the room's users, sorted
+// in byte order, and their count. In a room of more than
+// [MaxPresenceUsers] the list holds only the first MaxPresenceUsers and
+// count the true number. Afterwards, a client without
+// [FeaturePresenceDelta] gets a new presence frame after each change
+// (changes close together are sent as one); a client with it gets a
+// presence_delta frame naming who joined and who left, and count. A
+// presence frame always replaces the list a client holds. A client may
+// send presence{room} for a room it is subscribed to and gets the full
+// list; for any other room the answer is an error (bad_request, ref=room).
+// An absent count is 0.
 //
 // # Conversations
 //

@@ -11,6 +11,10 @@ const (
 	// frames, separated by "\n" (see NextFrame). Without it every message
 	// carries exactly one frame.
 	FeatureBatch = "batch"
+	// FeaturePresenceDelta: after the full presence list a subscription
+	// starts with, the node sends presence_delta frames (who joined, who
+	// left) instead of the whole list again on every change.
+	FeaturePresenceDelta = "presence_delta"
 )
 
 // MaxBatchBytes is the size a node keeps a batched message under: frames

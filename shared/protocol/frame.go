@@ -18,15 +18,16 @@ const (
 	TypePing        = "ping"        // client
 	TypeToken       = "token"       // client
 
-	TypeWelcome    = "welcome"    // node
-	TypeSubscribed = "subscribed" // node
-	TypeMsg        = "msg"        // node
-	TypeAck        = "ack"        // node
-	TypePresence   = "presence"   // node
-	TypePong       = "pong"       // node
-	TypeResync     = "resync"     // node
-	TypeReauth     = "reauth"     // node
-	TypeError      = "error"      // node
+	TypeWelcome       = "welcome"        // node
+	TypeSubscribed    = "subscribed"     // node
+	TypeMsg           = "msg"            // node
+	TypeAck           = "ack"            // node
+	TypePresence      = "presence"       // node; a client asks for the full list with it
+	TypePresenceDelta = "presence_delta" // node, with FeaturePresenceDelta
+	TypePong          = "pong"           // node
+	TypeResync        = "resync"         // node
+	TypeReauth        = "reauth"         // node
+	TypeError         = "error"          // node
 )
 
 // Frame is one protocol message. It is a flat struct: each type uses the
@@ -67,7 +68,12 @@ type Frame struct {
 
 	User  string   `json:"user,omitempty"`
 	Users []string `json:"users,omitempty"`
-	Node  string   `json:"node,omitempty"`
+	// Joined and Left are the users a presence_delta adds and removes;
+	// Count is how many users the room has (presence, presence_delta).
+	Joined []string `json:"joined,omitempty"`
+	Left   []string `json:"left,omitempty"`
+	Count  int      `json:"count,omitempty"`
+	Node   string   `json:"node,omitempty"`
 	// Heartbeat is the ping interval the node expects, in milliseconds.
 	Heartbeat int64 `json:"heartbeat,omitempty"`
 	// Features lists optional protocol features: those a client asks for

@@ -57,6 +57,12 @@ const (
 
 	// MaxSubscriptions bounds the rooms one connection may subscribe to.
 	MaxSubscriptions = 100
+
+	// MaxPresenceUsers bounds the users a presence frame lists: in a
+	// bigger room it lists the first MaxPresenceUsers in byte order, and
+	// its count says how many there are. A presence_delta never names
+	// more: a change that large is sent as a full presence frame.
+	MaxPresenceUsers = 1000
 )
 
 // Timing both sides agree on.

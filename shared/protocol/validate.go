@@ -147,7 +147,7 @@ func ValidateClient(f Frame) error {
 		if f.Since < 0 {
 			return badRequest("since must not be negative")
 		}
-	case TypeUnsubscribe, TypeTyping:
+	case TypeUnsubscribe, TypeTyping, TypePresence:
 		return CheckRoomName(f.Room)
 	case TypeSend:
 		if err := CheckRoomName(f.Room); err != nil {
@@ -186,8 +186,15 @@ func ValidateServer(f Frame) error {
 		if f.User == "" {
 			return badRequest("welcome without user")
 		}
-	case TypeSubscribed, TypeResync, TypePresence:
+	case TypeSubscribed, TypeResync:
 		return CheckRoomName(f.Room)
+	case TypePresence, TypePresenceDelta:
+		if err := CheckRoomName(f.Room); err != nil {
+			return err
+		}
+		if f.Count < 0 {
+			return badRequest("count must not be negative")
+		}
 	case TypeRemoved:
 		if err := CheckRoomName(f.Room); err != nil {
 			return err

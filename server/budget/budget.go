@@ -1,0 +1,97 @@
+// Package budget bounds what one account may do, across all of its
+// sockets and, with Redis, across every node: send messages (per second
+// and bytes per second, each with a burst), and try passwords (an
+// exponential backoff after failed logins, see Policy).
+//
+// Both budgets are GCRA (the generic cell rate algorithm, a token bucket
+// kept as one "theoretical arrival time" per key): a send of n bytes costs
+// one message and n bytes, and is taken only when both budgets have room,
+// so a refused send costs nothing. Memory keeps the state in this process
+// (one node); Redis keeps it in Redis and takes a send with one atomic Lua
+// script on the Redis server's clock, so N nodes share one budget per user
+// whatever their own clocks say. The login backoff is kept the same way
+// (MemoryBackoff, RedisBackoff). While Redis fails, both fall back to
+// this node's own state (sends and logins keep working, each node
+// enforces the limits on its own) and log the outage once, then a
+// summary.
+package budget
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"time"
+)
+
+// Limits are the per-user budgets. Rate and ByteRate are per second;
+// Burst and ByteBurst are how much may be sent at once.
+type Limits struct {
+	Rate      float64
+	Burst     int
+	ByteRate  float64
+	ByteBurst int
+}
+
+// Defaults: 1.5 times what one socket may send (20/s, burst 40), and
+// 128 KiB/s with a 512 KiB burst (forty 12 KiB messages at once).
+var Defaults = Limits{Rate: 30, Burst: 60, ByteRate: 128 << 10, ByteBurst: 512 << 10}
+
+// Check reports whether l is usable: every value positive, and a burst of
+// bytes that admits a message of maxMessage bytes (else such a message
+// could never be sent).
+func (l Limits) Check(maxMessage int) error {
+	switch {
+	case !(l.Rate > 0) || math.IsInf(l.Rate, 0) || l.Burst < 1:
+		return errors.New("message rate must be above 0 and burst at least 1")
+	case !(l.ByteRate > 0) || math.IsInf(l.ByteRate, 0):
+		return errors.New("byte rate must be above 0")
+	case l.ByteBurst < maxMessage:
+		return fmt.Errorf("byte burst must be at least %d (the largest message)", maxMessage)
+	}
+	return nil
+}
+
+// Budget takes sends from per-user budgets.
+type Budget interface {
+	// Take takes one message of n bytes from user's budget. It returns 0
+	// when the send may go ahead, else how long until it could (nothing
+	// was taken).
+	Take(ctx context.Context, user string, n int) time.Duration
+	// Close releases the budget's resources.
+	Close() error
+}
+
+// state is one user's two theoretical arrival times, in microseconds on
+// the budget's clock.
+type state struct{ msgs, bytes float64 }
+
+// params are Limits as GCRA intervals and tolerances, in microseconds.
+type params struct {
+	msgInterval, msgTolerance   float64 // per message; Burst messages
+	byteInterval, byteTolerance float64 // per byte; ByteBurst bytes
+}
+
+func (l Limits) params() params {
+	mi, bi := 1e6/l.Rate, 1e6/l.ByteRate
+	return params{msgInterval: mi, msgTolerance: float64(l.Burst) * mi, byteInterval: bi, byteTolerance: float64(l.ByteBurst) * bi}
+}
+
+// take is GCRA over both budgets at now: the new state and 0, or the old
+// state and the wait (µs) until both have room. redisScript is the same
+// arithmetic in Lua.
+func (p params) take(s state, now float64, n int) (state, float64) {
+	m := math.Max(s.msgs, now) + p.msgInterval
+	b := math.Max(s.bytes, now) + float64(n)*p.byteInterval
+	wait := math.Max(m-now-p.msgTolerance, b-now-p.byteTolerance)
+	if wait > 0 {
+		return s, wait
+	}
+	return state{msgs: m, bytes: b}, 0
+}
+
+// micros converts a wait in microseconds, rounding up so that a client
+// waiting that long finds room.
+func micros(us float64) time.Duration {
+	return time.Duration(math.Ceil(us)) * time.Microsecond
+}

@@ -1,0 +1,67 @@
+package budget
+
+import (
+	"context"
+	"strconv"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// Redis is a Budget shared by every node through Redis.
+type Redis struct {
+	*remote
+	args  []any // the script's limit arguments, formatted once
+	local *Memory
+}
+
+var _ Budget = (*Redis)(nil)
+
+// NewRedis returns a Redis budget with o.Limits. It does not dial: the
+// first Take does.
+func NewRedis(o RedisOptions) (*Redis, error) {
+	r, err := newRemote(&o, "send budget")
+	if err != nil {
+		return nil, err
+	}
+	p := o.Limits.params()
+	f := func(v float64) string { return strconv.FormatFloat(v, 'f', -1, 64) }
+	return &Redis{
+		remote: r,
+		args:   []any{f(p.msgInterval), f(p.msgTolerance), f(p.byteInterval), f(p.byteTolerance)},
+		local:  NewMemory(o.Limits, o.Now),
+	}, nil
+}
+
+// takeScript is params.take in Lua, on the Redis server's clock. KEYS[1]
+// is the user's hash (fields m and b: arrival times in µs); ARGV are the
+// message interval and tolerance, the byte interval and tolerance, and the
+// send's bytes. It returns 0 when it took the send, else the wait in µs.
+// The key expires when both arrival times have passed: a budget that full
+// is the same as none.
+var takeScript = redis.NewScript(`
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+local v = redis.call('HMGET', KEYS[1], 'm', 'b')
+local m = math.max(tonumber(v[1]) or now, now) + tonumber(ARGV[1])
+local b = math.max(tonumber(v[2]) or now, now) + tonumber(ARGV[5]) * tonumber(ARGV[3])
+local wait = math.max(m - now - tonumber(ARGV[2]), b - now - tonumber(ARGV[4]))
+if wait > 0 then
+  return math.max(1, math.ceil(wait))
+end
+m, b = math.ceil(m), math.ceil(b)
+redis.call('HSET', KEYS[1], 'm', m, 'b', b)
+redis.call('PEXPIRE', KEYS[1], math.ceil((math.max(m, b) - now) / 1000) + 1)
+return 0
+`)
+
+// Take implements Budget. While Redis fails it takes from this node's
+// own budget (see the package doc).
+func (r *Redis) Take(ctx context.Context, user string, n int) time.Duration {
+	args := append(append(make([]any, 0, 5), r.args...), n)
+	wait, ok := r.run(ctx, takeScript, "send:"+user, args...)
+	if !ok {
+		return r.local.Take(ctx, user, n)
+	}
+	return time.Duration(wait) * time.Microsecond
+}
