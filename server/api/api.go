@@ -76,6 +76,10 @@ type Config struct {
 	// to end user's subscriptions to room on every node
 	// (hub.Hub.PublishRemoved); reason is a protocol.Removed* code.
 	Removed func(ctx context.Context, room, user, reason string) error
+	// Publish, if set, announces a stored message to every node
+	// (hub.Hub.PublishMessage): the user events the API appends to
+	// inboxes (protocol.KindInbox) arrive live through it.
+	Publish func(ctx context.Context, m store.Message) error
 }
 
 // Handler is the API's http.Handler. It starts no goroutines and needs no
@@ -90,6 +94,7 @@ type Handler struct {
 	roomLimit *limiterMap // per user: room creation
 	clientIP  func(*http.Request) string
 	removed   func(ctx context.Context, room, user, reason string) error
+	publish   func(ctx context.Context, m store.Message) error
 }
 
 var _ http.Handler = (*Handler)(nil)
@@ -139,6 +144,7 @@ func New(cfg Config) (*Handler, error) {
 		roomLimit: newLimiterMap(cfg.RoomRateLimit, cfg.RoomRateBurst, cfg.MaxClients, cfg.Now),
 		clientIP:  cfg.ClientIP,
 		removed:   cfg.Removed,
+		publish:   cfg.Publish,
 	}
 	h.routes()
 	return h, nil

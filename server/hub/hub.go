@@ -292,7 +292,7 @@ func (h *Hub) Resubscribe(ctx context.Context, sub Subscriber, roomName string, 
 	}
 	reply := make(chan error, 1)
 	select {
-	case r.cmds <- command{kind: cmdSubscribe, sub: sub, since: since, reply: reply}:
+	case r.cmds <- command{kind: cmdResubscribe, sub: sub, since: since, reply: reply}:
 	case <-r.done:
 		return fmt.Errorf("resubscribe %s: %w", roomName, ErrNotRunning)
 	}

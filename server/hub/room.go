@@ -18,6 +18,9 @@ type cmdKind int
 const (
 	cmdSubscribe cmdKind = iota
 	cmdUnsubscribe
+	// cmdResubscribe restarts a subscription the room still has; one
+	// the room dropped meanwhile (a removal) is not brought back.
+	cmdResubscribe
 	cmdPresence
 )
 
@@ -201,6 +204,12 @@ func (r *room) init(ctx context.Context) error {
 func (r *room) command(ctx context.Context, c command) {
 	switch c.kind {
 	case cmdSubscribe:
+		c.reply <- r.subscribe(ctx, c.sub, c.since)
+	case cmdResubscribe:
+		if r.subs[c.sub] == nil {
+			c.reply <- errNotSubscribed
+			return
+		}
 		c.reply <- r.subscribe(ctx, c.sub, c.since)
 	case cmdUnsubscribe:
 		delete(r.subs, c.sub)
