@@ -116,6 +116,7 @@ func (h *Handler) directRoom(w http.ResponseWriter, r *http.Request, user string
 	status := http.StatusOK
 	if created {
 		status = http.StatusCreated
+		h.notify(r.Context(), peer, protocol.UserEvent{Type: protocol.UserInvited, Room: room.Name, By: user, Kind: protocol.KindDirect})
 	}
 	writeJSON(w, status, wr)
 	return nil
@@ -163,6 +164,10 @@ func (h *Handler) invite(w http.ResponseWriter, r *http.Request, user string) er
 	if err != nil {
 		return err
 	}
+	before, err := h.store.Access(r.Context(), room, target)
+	if err != nil {
+		return err
+	}
 	err = h.store.AddMember(r.Context(), room, target, protocol.RoleMember)
 	if errors.Is(err, store.ErrBanned) {
 		return errorf(http.StatusForbidden, protocol.ErrForbidden, "%s is banned from this room; lift the ban first", target)
@@ -170,10 +175,14 @@ func (h *Handler) invite(w http.ResponseWriter, r *http.Request, user string) er
 	if err != nil {
 		return err
 	}
-	if req.Role != "" && a.Role == protocol.RoleOwner {
+	if before.Role == "" {
+		h.notify(r.Context(), target, protocol.UserEvent{Type: protocol.UserInvited, Room: room, By: user, Kind: a.Kind})
+	}
+	if req.Role != "" && a.Role == protocol.RoleOwner && req.Role != before.Role && (before.Role != "" || req.Role != protocol.RoleMember) {
 		if err := h.store.SetRole(r.Context(), room, target, req.Role); err != nil {
 			return err
 		}
+		h.notify(r.Context(), target, protocol.UserEvent{Type: protocol.UserRole, Room: room, By: user, Role: req.Role})
 	}
 	w.WriteHeader(http.StatusNoContent)
 	return nil
@@ -195,6 +204,7 @@ func (h *Handler) removeMember(w http.ResponseWriter, r *http.Request, user stri
 		return err
 	}
 	h.announceRemoved(r.Context(), room, target, protocol.RemovedKicked)
+	h.notify(r.Context(), target, protocol.UserEvent{Type: protocol.UserRemoved, Room: room, By: user, Reason: protocol.RemovedKicked})
 	writeJSON(w, http.StatusOK, protocol.Left{})
 	return nil
 }
@@ -216,6 +226,10 @@ func (h *Handler) leave(w http.ResponseWriter, r *http.Request, user string) err
 		return err
 	}
 	h.announceRemoved(r.Context(), room, user, protocol.RemovedLeft)
+	h.notify(r.Context(), user, protocol.UserEvent{Type: protocol.UserRemoved, Room: room, Reason: protocol.RemovedLeft})
+	if heir != "" {
+		h.notify(r.Context(), heir, protocol.UserEvent{Type: protocol.UserRole, Room: room, By: user, Role: protocol.RoleOwner})
+	}
 	writeJSON(w, http.StatusOK, protocol.Left{NewOwner: heir})
 	return nil
 }
@@ -255,6 +269,7 @@ func (h *Handler) ban(w http.ResponseWriter, r *http.Request, user string) error
 		return err
 	}
 	h.announceRemoved(r.Context(), room, target, protocol.RemovedBanned)
+	h.notify(r.Context(), target, protocol.UserEvent{Type: protocol.UserRemoved, Room: room, By: user, Reason: protocol.RemovedBanned})
 	w.WriteHeader(http.StatusNoContent)
 	return nil
 }
@@ -287,5 +302,21 @@ func (h *Handler) announceRemoved(ctx context.Context, room, user, reason string
 	}
 	if err := h.removed(ctx, room, user, reason); err != nil {
 		h.log.Warn("announce removal", "room", room, "user", user, "err", err)
+	}
+}
+
+// notify appends ev to user's inbox and announces it to every node. A
+// failure is logged, not answered: the change it reports is stored, and
+// the room list shows it.
+func (h *Handler) notify(ctx context.Context, user string, ev protocol.UserEvent) {
+	m, err := store.AppendUserEvent(ctx, h.store, user, ev)
+	if err != nil {
+		h.log.Warn("append user event", "user", user, "type", ev.Type, "room", ev.Room, "err", err)
+		return
+	}
+	if h.publish != nil {
+		if err := h.publish(ctx, m); err != nil {
+			h.log.Warn("publish user event", "user", user, "err", err)
+		}
 	}
 }

@@ -3,11 +3,14 @@ package api
 import (
 	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"net/http"
 	"slices"
 	"sync"
 	"testing"
 
+	"github.com/parleychat/parley/server/store"
 	"github.com/parleychat/parley/shared/protocol"
 )
 
@@ -218,5 +221,89 @@ func TestDirectRoomAPI(t *testing.T) {
 	}
 	if r := e.do("GET", protocol.PathRooms+"/"+first.Name+"/members", "", bearer(carol)...); r.status != http.StatusNotFound {
 		t.Fatalf("a third user reads the members: %d %s", r.status, r.body)
+	}
+}
+
+// inboxEvents reads user's inbox from the store.
+func (e *env) inboxEvents(t *testing.T, user string) []protocol.UserEvent {
+	t.Helper()
+	msgs, err := e.store.History(t.Context(), protocol.InboxRoom(user), store.Page{Newest: true})
+	if errors.Is(err, store.ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []protocol.UserEvent
+	for _, m := range msgs {
+		ev, err := protocol.ParseUserEvent(m.Body)
+		if err != nil {
+			t.Fatalf("inbox of %s holds %q: %v", user, m.Body, err)
+		}
+		out = append(out, ev)
+	}
+	return out
+}
+
+// TestUserEvents: invitations, role changes, removals and new direct
+// rooms land in the user's inbox, in order, and are published; reserved
+// names cannot be taken.
+func TestUserEvents(t *testing.T) {
+	var mu sync.Mutex
+	var published []string
+	e := newEnv(t, func(c *Config) {
+		c.Publish = func(_ context.Context, m store.Message) error {
+			mu.Lock()
+			defer mu.Unlock()
+			published = append(published, fmt.Sprint(m.Room, "#", m.Offset))
+			return nil
+		}
+	})
+	alice := e.signup("alice", "password1")
+	bob := e.signup("Bob", "password1")
+	do := func(s protocol.Session, method, path, body string, status int) response {
+		t.Helper()
+		r := e.do(method, path, body, bearer(s)...)
+		if r.status != status {
+			t.Fatalf("%s %s: %d %s, want %d", method, path, r.status, r.body, status)
+		}
+		return r
+	}
+	do(alice, "POST", protocol.PathRooms, jsonBody(protocol.CreateRoom{Name: "club", Kind: protocol.KindPrivate}), http.StatusCreated)
+	do(alice, "POST", protocol.PathRooms+"/club/members", jsonBody(protocol.Invite{User: "bob"}), http.StatusNoContent)
+	do(alice, "POST", protocol.PathRooms+"/club/members", jsonBody(protocol.Invite{User: "bob"}), http.StatusNoContent)
+	do(alice, "POST", protocol.PathRooms+"/club/members", jsonBody(protocol.Invite{User: "bob", Role: protocol.RoleModerator}), http.StatusNoContent)
+	do(alice, "DELETE", protocol.PathRooms+"/club/members/bob", "", http.StatusOK)
+	r := do(alice, "POST", protocol.PathDirect, jsonBody(protocol.DirectRequest{User: "bob"}), http.StatusCreated)
+	var dm protocol.Room
+	if err := json.Unmarshal(r.body, &dm); err != nil {
+		t.Fatal(err)
+	}
+	want := []protocol.UserEvent{
+		{Type: protocol.UserInvited, Room: "club", By: "alice", Kind: protocol.KindPrivate},
+		{Type: protocol.UserRole, Room: "club", By: "alice", Role: protocol.RoleModerator},
+		{Type: protocol.UserRemoved, Room: "club", By: "alice", Reason: protocol.RemovedKicked},
+		{Type: protocol.UserInvited, Room: dm.Name, By: "alice", Kind: protocol.KindDirect},
+	}
+	if got := e.inboxEvents(t, "bob"); !slices.Equal(got, want) {
+		t.Fatalf("bob's inbox = %+v, want %+v (a second invite of a member adds nothing)", got, want)
+	}
+	if got := e.inboxEvents(t, "alice"); len(got) != 0 {
+		t.Fatalf("alice's inbox = %+v, want none", got)
+	}
+	mu.Lock()
+	n := len(published)
+	mu.Unlock()
+	if n != len(want) {
+		t.Fatalf("published %d events, want %d", n, len(want))
+	}
+	if _, ok := e.roomNames(t, bob)[protocol.InboxRoom("bob")]; ok {
+		t.Fatal("the room list shows the inbox")
+	}
+	for _, name := range []string{protocol.InboxRoom("mallory"), "dm-mine"} {
+		r := e.do("POST", protocol.PathRooms, jsonBody(protocol.CreateRoom{Name: name}), bearer(alice)...)
+		if r.status != http.StatusBadRequest {
+			t.Fatalf("creating reserved %s: %d %s", name, r.status, r.body)
+		}
 	}
 }

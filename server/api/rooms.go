@@ -79,6 +79,9 @@ func (h *Handler) createRoom(w http.ResponseWriter, r *http.Request, user string
 	if err := protocol.CheckRoomName(req.Name); err != nil {
 		return err
 	}
+	if protocol.ReservedRoomName(req.Name) {
+		return errorf(http.StatusBadRequest, protocol.ErrBadRequest, "room names starting with %q or %q are reserved", "inbox-", "dm-")
+	}
 	if req.Kind == "" {
 		req.Kind = protocol.KindPublic
 	}

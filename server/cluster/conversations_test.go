@@ -179,6 +179,9 @@ func TestPrivateRoomAcrossNodes(t *testing.T) {
 	if removed.Room != "secret" || removed.Code != protocol.RemovedKicked {
 		t.Fatalf("removed frame = %+v", removed)
 	}
+	if n, err := metric(c.nodes[1], "parley_subscriptions_removed_total"); err != nil || n != 1 {
+		t.Fatalf("node 2 counts %v removed subscriptions (%v), want 1", n, err)
+	}
 	if f := answer(t, ctx, ra, protocol.Frame{Type: protocol.TypeSend, Room: "secret", CID: "a2", Body: "bob is gone"}); f.Type != protocol.TypeAck {
 		t.Fatalf("alice sends after the kick: %+v", f)
 	}

@@ -62,6 +62,7 @@ func (n *Node) metricsHandler() http.Handler {
 	counter("broker_beyond_head_total", "Broker messages dropped because their offset was above the store's head (forged or corrupt).", func() float64 { return float64(n.hub.Stats().BeyondHead) })
 	counter("room_inbox_overflows_total", "Room inbox overflows (recovered from the store).", func() float64 { return float64(n.hub.Stats().Overflows) })
 	counter("slow_clients_closed_total", "Clients closed for not keeping up.", func() float64 { return float64(n.hub.Stats().SlowClosed) })
+	counter("subscriptions_removed_total", "Subscriptions ended because their user lost the room's membership (kick, ban, leave).", func() float64 { return float64(n.hub.Stats().Removed) })
 	if rb, ok := n.budget.(*budget.Redis); ok {
 		counter("send_budget_local_total", "Sends taken from this node's own budget because Redis did not answer.", func() float64 { return float64(rb.Fallbacks()) })
 	}

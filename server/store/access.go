@@ -21,10 +21,16 @@ func (a Access) CanRead() bool {
 }
 
 // CanModerate reports whether the user may invite, kick, ban and set the
-// topic: an owner or moderator of a room other than a direct one.
+// topic: an owner or moderator of a public or private room (direct rooms
+// and inboxes have no moderation).
 func (a Access) CanModerate() bool {
-	return a.Kind != protocol.KindDirect && (a.Role == protocol.RoleOwner || a.Role == protocol.RoleModerator)
+	return (a.Kind == protocol.KindPublic || a.Kind == protocol.KindPrivate) &&
+		(a.Role == protocol.RoleOwner || a.Role == protocol.RoleModerator)
 }
+
+// CanSend reports whether the user may send to the room: whoever may read
+// it, except to an inbox, which only nodes write.
+func (a Access) CanSend() bool { return a.CanRead() && a.Kind != protocol.KindInbox }
 
 // MemberRoom is a room as one user sees it in their room list.
 type MemberRoom struct {
@@ -38,4 +44,31 @@ type Member struct {
 	User     string
 	Role     string
 	JoinedAt time.Time
+}
+
+// joinVerdict decides a Join from the user's access: insert a membership,
+// or not (already a member, or err). A private or direct room comes
+// before a ban, so that not even a banned user learns more than
+// ErrNotFound.
+func joinVerdict(a Access) (insert bool, err error) {
+	switch {
+	case a.Role != "":
+		return false, nil
+	case a.Kind != protocol.KindPublic:
+		return false, ErrNotFound
+	case a.Banned:
+		return false, ErrBanned
+	}
+	return true, nil
+}
+
+// addVerdict decides an AddMember from the user's access.
+func addVerdict(a Access) (insert bool, err error) {
+	switch {
+	case a.Banned:
+		return false, ErrBanned
+	case a.Role != "":
+		return false, nil
+	}
+	return true, nil
 }

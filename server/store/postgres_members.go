@@ -134,7 +134,7 @@ SELECT r.name, r.epoch, r.head, r.created_by, r.created_at, r.kind, r.topic, r.r
 FROM rooms r
 LEFT JOIN memberships m ON m.room = r.name AND m.user_name = $1
 LEFT JOIN direct_rooms d ON d.room = r.name
-WHERE m.user_name IS NOT NULL OR (r.kind = 'public' AND NOT EXISTS (SELECT 1 FROM bans b WHERE b.room = r.name AND b.user_name = $1))
+WHERE r.kind <> 'inbox' AND (m.user_name IS NOT NULL OR (r.kind = 'public' AND NOT EXISTS (SELECT 1 FROM bans b WHERE b.room = r.name AND b.user_name = $1)))
 ORDER BY r.name`, user)
 	if err != nil {
 		return nil, fmt.Errorf("list rooms of %s: %w", user, pgErr(err))
@@ -180,13 +180,11 @@ func (p *Postgres) Roster(ctx context.Context, room string) ([]Member, error) {
 func (p *Postgres) AddMember(ctx context.Context, room, user, role string) error {
 	err := p.tx(ctx, func(tx pgx.Tx) error {
 		a, err := pgAccess(ctx, tx, room, user, true)
-		switch {
-		case err != nil:
+		if err != nil {
 			return err
-		case a.Banned:
-			return ErrBanned
-		case a.Role != "":
-			return nil
+		}
+		if insert, err := addVerdict(a); !insert {
+			return err
 		}
 		_, err = tx.Exec(ctx,
 			`INSERT INTO memberships (room, user_name, joined_at, role) VALUES ($1, $2, $3, $4)

@@ -77,15 +77,11 @@ func (p *Postgres) Rooms(ctx context.Context) ([]Room, error) {
 func (p *Postgres) Join(ctx context.Context, room, user string) error {
 	err := p.tx(ctx, func(tx pgx.Tx) error {
 		a, err := pgAccess(ctx, tx, room, user, true)
-		switch {
-		case err != nil:
+		if err != nil {
 			return err
-		case a.Role != "":
-			return nil
-		case a.Kind != protocol.KindPublic:
-			return ErrNotFound // not even a banned user learns more
-		case a.Banned:
-			return ErrBanned
+		}
+		if insert, err := joinVerdict(a); !insert {
+			return err
 		}
 		_, err = tx.Exec(ctx,
 			`INSERT INTO memberships (room, user_name, joined_at, role) VALUES ($1, $2, $3, 'member')

@@ -116,7 +116,7 @@ SELECT r.name, r.epoch, r.head, r.created_by, r.created_at, r.kind, r.topic, r.r
 FROM rooms r
 LEFT JOIN memberships m ON m.room = r.name AND m.user_name = ?1
 LEFT JOIN direct_rooms d ON d.room = r.name
-WHERE m.user_name IS NOT NULL OR (r.kind = 'public' AND NOT EXISTS (SELECT 1 FROM bans b WHERE b.room = r.name AND b.user_name = ?1))
+WHERE r.kind <> 'inbox' AND (m.user_name IS NOT NULL OR (r.kind = 'public' AND NOT EXISTS (SELECT 1 FROM bans b WHERE b.room = r.name AND b.user_name = ?1)))
 ORDER BY r.name`, user)
 	if err != nil {
 		return nil, fmt.Errorf("list rooms of %s: %w", user, sqliteErr(err))
@@ -171,13 +171,11 @@ func (s *SQLite) Roster(ctx context.Context, room string) ([]Member, error) {
 func (s *SQLite) AddMember(ctx context.Context, room, user, role string) error {
 	err := s.writeTx(ctx, func(tx *sql.Tx) error {
 		a, err := sqliteAccess(ctx, tx, room, user)
-		switch {
-		case err != nil:
+		if err != nil {
 			return err
-		case a.Banned:
-			return ErrBanned
-		case a.Role != "":
-			return nil
+		}
+		if insert, err := addVerdict(a); !insert {
+			return err
 		}
 		_, err = tx.ExecContext(ctx,
 			`INSERT INTO memberships (room, user_name, joined_at, role) VALUES (?, ?, ?, ?)`,

@@ -102,15 +102,11 @@ func (s *SQLite) Join(ctx context.Context, room, user string) error {
 
 func sqliteJoin(ctx context.Context, tx *sql.Tx, room, user string) error {
 	a, err := sqliteAccess(ctx, tx, room, user)
-	switch {
-	case err != nil:
+	if err != nil {
 		return err
-	case a.Role != "":
-		return nil
-	case a.Kind != protocol.KindPublic:
-		return ErrNotFound // not even a banned user learns more
-	case a.Banned:
-		return ErrBanned
+	}
+	if insert, err := joinVerdict(a); !insert {
+		return err
 	}
 	_, err = tx.ExecContext(ctx,
 		`INSERT INTO memberships (room, user_name, joined_at, role) VALUES (?, ?, ?, 'member')`,

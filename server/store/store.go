@@ -177,8 +177,8 @@ type Store interface {
 	// room.
 	Access(ctx context.Context, room, user string) (Access, error)
 	// RoomsOf returns the rooms user may see, by name: every public room
-	// and every room user is a member of, with user's role and, for a
-	// direct room, the other member.
+	// and every room user is a member of (but no inbox), with user's
+	// role and, for a direct room, the other member.
 	RoomsOf(ctx context.Context, user string) ([]MemberRoom, error)
 	// Roster returns room's members with their roles, by name;
 	// ErrNotFound for an unknown room.

@@ -50,7 +50,7 @@ func (c *conn) subscribe(ctx context.Context, f protocol.Frame) {
 		// without leaving it, so presence does not flicker and membership
 		// is not written again. A failure keeps the subscription as it
 		// was, unless the user may no longer read the room.
-		err := c.authorize(ctx, f.Room)
+		err := c.authorize(ctx, f.Room, false)
 		if err == nil {
 			err = c.s.cfg.Hub.Resubscribe(ctx, c, f.Room, f.Since)
 		}
@@ -67,9 +67,15 @@ func (c *conn) subscribe(ctx context.Context, f protocol.Frame) {
 		return
 	}
 	c.awaitRemoval(f.Room)
+	var err error
+	if f.Room == protocol.InboxRoom(c.user) {
+		_, err = store.EnsureInbox(ctx, c.s.cfg.Store, c.user) // subscribing makes it
+	}
 	// Join is the membership check: it joins a public room (unless
 	// banned) and refuses a private or direct room the user is not in.
-	err := c.s.cfg.Store.Join(ctx, f.Room, c.user)
+	if err == nil {
+		err = c.s.cfg.Store.Join(ctx, f.Room, c.user)
+	}
 	if err == nil {
 		c.markRoom(f.Room)
 		if err = c.s.cfg.Hub.Subscribe(ctx, c, f.Room, f.Since); err != nil {
@@ -151,7 +157,7 @@ func (c *conn) send(ctx context.Context, f protocol.Frame) {
 		c.reject(f, err) // NFC can lengthen a body past the limit
 		return
 	}
-	if err := c.authorize(ctx, f.Room); err != nil {
+	if err := c.authorize(ctx, f.Room, true); err != nil {
 		if retryable(err) {
 			c.gate = sendGate{cid: f.CID, code: protocol.ErrUnavailable, until: now.Add(sendGateGrace)}
 		}
@@ -209,7 +215,7 @@ func (c *conn) history(ctx context.Context, f protocol.Frame) {
 	if limit == 0 {
 		limit = protocol.HistoryPageDefault
 	}
-	if err := c.authorize(ctx, f.Room); err != nil {
+	if err := c.authorize(ctx, f.Room, false); err != nil {
 		c.storeError(f.ID, "check membership", err)
 		return
 	}
@@ -248,7 +254,7 @@ func (c *conn) typing(ctx context.Context, f protocol.Frame) {
 func (c *conn) refreshToken(ctx context.Context, f protocol.Frame) {
 	id, err := c.s.cfg.Verify(ctx, f.Token)
 	if err != nil && c.s.cfg.Ended(err) {
-		c.kill(protocol.CloseSessionEnded, "session ended; sign in again")
+		c.endSession()
 		return
 	}
 	if err != nil || id.User != c.user {
@@ -274,6 +280,8 @@ func (c *conn) storeError(ref, what string, err error) {
 		c.replyError(protocol.ErrNotFound, ref, "no such room")
 	case errors.Is(err, store.ErrBanned):
 		c.replyError(protocol.ErrForbidden, ref, "banned from this room")
+	case errors.Is(err, errReadOnly):
+		c.replyError(protocol.ErrForbidden, ref, errReadOnly.Error())
 	case errors.Is(err, context.Canceled):
 	default:
 		c.s.log.Warn(what+" failed; the client will retry", "user", c.user, "ref", ref, "err", err)

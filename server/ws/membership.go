@@ -112,9 +112,12 @@ func errNoAccess(room string, a store.Access) error {
 	return fmt.Errorf("room %s: %w", room, store.ErrNotFound)
 }
 
-// authorize checks that the user may read and send in room (see
-// store.Access.CanRead). Its error is what storeError answers.
-func (c *conn) authorize(ctx context.Context, room string) error {
+// errReadOnly: a send to a room only nodes write (an inbox).
+var errReadOnly = errors.New("only the node writes to an inbox")
+
+// authorize checks that the user may read room and, with send, send to it
+// (see store.Access). Its error is what storeError answers.
+func (c *conn) authorize(ctx context.Context, room string, send bool) error {
 	a, err := c.s.cfg.Store.Access(ctx, room, c.user)
 	if err != nil {
 		return err
@@ -122,11 +125,14 @@ func (c *conn) authorize(ctx context.Context, room string) error {
 	if !a.CanRead() {
 		return errNoAccess(room, a)
 	}
+	if send && !a.CanSend() {
+		return fmt.Errorf("room %s: %w", room, errReadOnly)
+	}
 	return nil
 }
 
 // denied reports whether err says the user may not use the room (as
 // opposed to the store failing).
 func denied(err error) bool {
-	return errors.Is(err, store.ErrNotFound) || errors.Is(err, store.ErrBanned)
+	return errors.Is(err, store.ErrNotFound) || errors.Is(err, store.ErrBanned) || errors.Is(err, errReadOnly)
 }

@@ -1,7 +1,11 @@
 package protocol
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
 	"fmt"
+	"strings"
 	"unicode"
 	"unicode/utf8"
 )
@@ -84,4 +88,82 @@ func CheckTopic(topic string) error {
 		}
 	}
 	return nil
+}
+
+// KindInbox is the kind of a user's inbox: the per-user event stream.
+// Every user has one room of this kind, named InboxRoom(user), that only
+// the user may read and only nodes write: each of its messages is a
+// UserEvent (JSON in the body) about the user's rooms — an invitation, a
+// removal, a new direct room, a role change. Subscribe to it like any
+// room: its events are numbered, arrive live from every node and are
+// recovered after a reconnect by subscribing with since = the last
+// offset seen, with no gap and no duplicate. A send to it is refused
+// (forbidden); it never appears in the room list. The inbox exists once
+// its first event does: until then it is answered not_found, like any
+// room the user cannot read, and a client retries after its next event
+// (or simply subscribes again after a while).
+const KindInbox = "inbox"
+
+// inboxPrefix and directPrefix start the names of inboxes and direct
+// rooms; a room created by a client may not take them.
+const (
+	inboxPrefix  = "inbox-"
+	directPrefix = "dm-"
+)
+
+// InboxRoom returns the name of user's inbox: "inbox-" and 32 hex digits
+// of the SHA-256 of the lowercased name (user names are case-insensitive).
+func InboxRoom(user string) string {
+	sum := sha256.Sum256([]byte(strings.ToLower(user)))
+	return inboxPrefix + hex.EncodeToString(sum[:16])
+}
+
+// ReservedRoomName reports whether name is kept for rooms the node makes
+// (inboxes, direct rooms): POST PathRooms refuses it.
+func ReservedRoomName(name string) bool {
+	return strings.HasPrefix(name, inboxPrefix) || strings.HasPrefix(name, directPrefix)
+}
+
+// UserEvent types.
+const (
+	// UserInvited: the user was added to Room (invited by By, or a
+	// direct room By opened with them). Kind is the room's kind.
+	UserInvited = "invited"
+	// UserRemoved: the user lost Room's membership; Reason is a
+	// Removed* code (kicked, banned, left on some device).
+	UserRemoved = "removed"
+	// UserRole: By changed the user's role in Room to Role.
+	UserRole = "role"
+)
+
+// UserEvent is the body of a message in a user's inbox.
+type UserEvent struct {
+	Type   string `json:"type"`
+	Room   string `json:"room"`
+	By     string `json:"by,omitempty"`
+	Kind   string `json:"kind,omitempty"`
+	Reason string `json:"reason,omitempty"`
+	Role   string `json:"role,omitempty"`
+}
+
+// ParseUserEvent decodes and checks an inbox message's body. Clients
+// skip an event whose type they do not know (a newer node's).
+func ParseUserEvent(body string) (UserEvent, error) {
+	var e UserEvent
+	if len(body) > MaxBodyBytes {
+		return e, &DecodeError{Code: ErrTooLarge, Msg: "user event too large"}
+	}
+	if err := json.Unmarshal([]byte(body), &e); err != nil {
+		return UserEvent{}, badRequest("user event is not a JSON object: %v", err)
+	}
+	if e.Type == "" {
+		return UserEvent{}, badRequest("user event has no type")
+	}
+	if err := CheckRoomName(e.Room); err != nil {
+		return UserEvent{}, err
+	}
+	if e.By != "" && !ValidUsername(e.By) {
+		return UserEvent{}, badRequest("user event names an invalid user")
+	}
+	return e, nil
 }

@@ -57,3 +57,41 @@ func FuzzCheckTopic(f *testing.F) {
 		}
 	})
 }
+
+func TestInboxRoom(t *testing.T) {
+	a, b := InboxRoom("Alice"), InboxRoom("alice")
+	if a != b || !ValidRoomName(a) || !ReservedRoomName(a) || a == InboxRoom("bob") {
+		t.Fatalf("InboxRoom: %q, %q, %q", a, b, InboxRoom("bob"))
+	}
+	if !ReservedRoomName("dm-x") || ReservedRoomName("general") || ReservedRoomName("inbox") {
+		t.Fatal("ReservedRoomName")
+	}
+}
+
+func TestParseUserEvent(t *testing.T) {
+	e, err := ParseUserEvent(`{"type":"invited","room":"club","by":"alice","kind":"private","future":1}`)
+	if err != nil || e != (UserEvent{Type: UserInvited, Room: "club", By: "alice", Kind: KindPrivate}) {
+		t.Fatalf("ParseUserEvent = %+v, %v", e, err)
+	}
+	for _, bad := range []string{``, `[]`, `{"room":"club"}`, `{"type":"invited"}`, `{"type":"invited","room":"Bad Room"}`, `{"type":"x","room":"a","by":"-no"}`, `{"type":1}`} {
+		if _, err := ParseUserEvent(bad); err == nil {
+			t.Errorf("ParseUserEvent(%q) accepted", bad)
+		}
+	}
+}
+
+// FuzzParseUserEvent: never panics; what it accepts names a valid room.
+func FuzzParseUserEvent(f *testing.F) {
+	for _, s := range []string{`{"type":"invited","room":"club","by":"alice"}`, `{"type":"removed","room":"a","reason":"kicked"}`, `{}`, `nul`} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		e, err := ParseUserEvent(s)
+		if err != nil {
+			return
+		}
+		if e.Type == "" || !ValidRoomName(e.Room) || (e.By != "" && !ValidUsername(e.By)) {
+			t.Fatalf("ParseUserEvent(%q) accepted %+v", s, e)
+		}
+	})
+}

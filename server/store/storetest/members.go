@@ -20,6 +20,7 @@ var conversationTests = []test{
 	{"RolesAndTopic", testRolesAndTopic},
 	{"DirectRoomPerPair", testDirectRoom},
 	{"DirectRoomAtOnce", func(t *testing.T, s store.Store) { testDirectRoomAtOnce(t, []store.Store{s}) }},
+	{"Inbox", testInbox},
 }
 
 // mustAccess returns user's access to room or fails the test.
@@ -132,6 +133,13 @@ func testRoomsOf(t *testing.T, s store.Store) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	inbox, err := s.CreateRoomOf(ctx, protocol.InboxRoom("alice"), protocol.KindInbox, "alice")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a := mustAccess(t, s, inbox.Name, "alice"); !a.CanRead() || a.CanSend() || a.CanModerate() {
+		t.Fatalf("access to one's inbox = %+v: read, but no send or moderation", a)
+	}
 	rooms, err := s.RoomsOf(ctx, "alice")
 	if err != nil {
 		t.Fatalf("RoomsOf: %v", err)
@@ -145,7 +153,7 @@ func testRoomsOf(t *testing.T, s store.Store) {
 	want := []string{"alices", dm.Name, "lobby"}
 	slices.Sort(want)
 	if !slices.Equal(names, want) {
-		t.Fatalf("RoomsOf(alice) = %v, want %v (by name; no bob's private room, no room she is banned from)", names, want)
+		t.Fatalf("RoomsOf(alice) = %v, want %v (by name; no bob's private room, no room she is banned from, no inbox)", names, want)
 	}
 	if r := got["alices"]; r.Role != protocol.RoleOwner || r.Kind != protocol.KindPrivate {
 		t.Fatalf("alice's own room = %+v", r)
@@ -386,4 +394,44 @@ func testDirectRoomAtOnce(t *testing.T, stores []store.Store) {
 	if err != nil || len(rooms) != 1 {
 		t.Fatalf("alice sees %+v, %v; want one direct room", rooms, err)
 	}
+}
+
+func testInbox(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	name, err := store.EnsureInbox(ctx, s, "Alice")
+	if err != nil || name != protocol.InboxRoom("alice") {
+		t.Fatalf("EnsureInbox = %q, %v; want %q", name, err, protocol.InboxRoom("alice"))
+	}
+	if again, err := store.EnsureInbox(ctx, s, "Alice"); err != nil || again != name {
+		t.Fatalf("EnsureInbox again = %q, %v", again, err)
+	}
+	events := []protocol.UserEvent{
+		{Type: protocol.UserInvited, Room: "club", By: "bob", Kind: protocol.KindPrivate},
+		{Type: protocol.UserRemoved, Room: "club", By: "bob", Reason: protocol.RemovedKicked},
+	}
+	for i, ev := range events {
+		m, err := store.AppendUserEvent(ctx, s, "Alice", ev)
+		if err != nil || m.Offset != int64(i+1) || m.Room != name {
+			t.Fatalf("AppendUserEvent %d = %+v, %v", i, m, err)
+		}
+	}
+	msgs, err := s.History(ctx, name, store.Page{Newest: true})
+	if err != nil || len(msgs) != len(events) {
+		t.Fatalf("inbox history = %+v, %v", msgs, err)
+	}
+	for i, m := range msgs {
+		got, err := protocol.ParseUserEvent(m.Body)
+		if err != nil || got != events[i] {
+			t.Fatalf("event %d = %+v, %v; want %+v", i, got, err, events[i])
+		}
+	}
+	if a := mustAccess(t, s, name, "bob"); a.CanRead() {
+		t.Fatalf("another user may read alice's inbox: %+v", a)
+	}
+	wantErr(t, "Join of another's inbox", s.Join(ctx, name, "bob"), store.ErrNotFound)
+	// A room that took an inbox's name before names were reserved is
+	// never used as the inbox.
+	mustRoom(t, s, protocol.InboxRoom("carol"))
+	_, err = store.AppendUserEvent(ctx, s, "carol", events[0])
+	wantErr(t, "AppendUserEvent to a squatted inbox", err, store.ErrInboxTaken)
 }
