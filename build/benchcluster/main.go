@@ -133,15 +133,16 @@ func jwtKeys() (string, error) {
 // stack is one build's two nodes, Redis and PostgreSQL.
 type stack struct {
 	label, bin, keys string
+	dir              string
+	pg               *testenv.PGServer
+	pgURL            string
+	redis            *exec.Cmd
+	redisURL         string
+	nodes            []*exec.Cmd
+	ports            []int
+
 	// clusterKey signs the broker payloads of this stack's nodes.
 	clusterKey string
-	dir        string
-	pg         *testenv.PGServer
-	pgURL      string
-	redis      *exec.Cmd
-	redisURL   string
-	nodes      []*exec.Cmd
-	ports      []int
 }
 
 func newStack(ctx context.Context, label, bin, keys string) (*stack, error) {
@@ -193,11 +194,11 @@ func (s *stack) restart(ctx context.Context) error {
 		cmd := exec.Command(s.bin, "serve", "--addr", fmt.Sprintf("127.0.0.1:%d", port), "--node-id", fmt.Sprintf("%s%d", s.label, i),
 			"--data", filepath.Join(s.dir, "data"), "--redis", s.redisURL, "--postgres", s.pgURL, "--jwt-keys", s.keys,
 			"--send-rate", "1000", "--send-burst", "1000", "--log-level", "warn", "--drain-delay", "0", "--drain-timeout", "2s")
+		cmd.Stdout, cmd.Stderr = logf, logf
+		cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 		// The cluster key travels in the environment, which builds from
 		// before --cluster-key ignore and later ones need with --redis.
 		cmd.Env = append(os.Environ(), "PARLEY_CLUSTER_KEY="+s.clusterKey)
-		cmd.Stdout, cmd.Stderr = logf, logf
-		cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 		err = cmd.Start()
 		logf.Close()
 		if err != nil {
