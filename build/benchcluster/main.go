@@ -90,6 +90,10 @@ func run(ctx context.Context, labels, bins []string, loadgenBin string, shapes [
 		time.Sleep(3 * time.Second) // let start-up garbage be collected
 		idleRSS[s.label] = s.rss()
 	}
+	// A build that fails a shape (it cannot keep its clients connected)
+	// is reported and the run goes on: the other build's numbers, and
+	// the failure itself, are the comparison.
+	var failed []error
 	for _, sh := range shapes {
 		var rs []*loadgen.Result
 		for _, s := range stacks {
@@ -98,7 +102,10 @@ func run(ctx context.Context, labels, bins []string, loadgenBin string, shapes [
 			}
 			r, err := s.bench(ctx, loadgenBin, sh, keys)
 			if err != nil {
-				return fmt.Errorf("%s %s: %w", s.label, sh.name, err)
+				err = fmt.Errorf("%s %s: %w", s.label, sh.name, err)
+				fmt.Fprintln(os.Stderr, "benchcluster: FAILED:", err)
+				failed = append(failed, err)
+				continue
 			}
 			rs = append(rs, r)
 		}
@@ -119,7 +126,7 @@ func run(ctx context.Context, labels, bins []string, loadgenBin string, shapes [
 			return fmt.Errorf("write results: %w", err)
 		}
 	}
-	return nil
+	return errors.Join(failed...)
 }
 
 func jwtKeys() (string, error) {
