@@ -110,7 +110,9 @@ func run(ctx context.Context, labels, bins []string, loadgenBin string, shapes [
 			rs = append(rs, r)
 		}
 		fmt.Printf("\n== %s\n", sh.name)
-		loadgen.WriteTable(os.Stdout, rs)
+		if len(rs) > 0 {
+			loadgen.WriteTable(os.Stdout, rs)
+		}
 		all = append(all, rs...)
 	}
 	fmt.Printf("\n== idle node RSS before any client (first node)\n")
