@@ -180,6 +180,16 @@
 // the room is answered not_found, which is final. Nothing else changed
 // for clients of this version, so [Version] stays 1.
 //
+// Each user has an inbox ([KindInbox], named [InboxRoom] of the user):
+// a room only that user reads and only nodes write, whose messages are
+// [UserEvent]s — invited (also to a new direct room), role changed,
+// removed. Subscribe to it like any room (subscribing creates it): new
+// events arrive live from every node, and after a reconnect a subscribe
+// with since = the last offset seen replays the missed ones, with no gap
+// and no duplicate. [ParseUserEvent] decodes a body; skip types you do
+// not know. A client that follows its inbox sees rooms appear and
+// disappear without reloading the room list.
+//
 // # Close codes
 //
 // WebSocket close status codes in 4000–4499 mean "reconnect (with backoff) and
