@@ -168,6 +168,12 @@ func TestAccessibility(t *testing.T) {
 			b.open(srv.base + "/room/nosuchroom")
 			b.waitFor("the missing room", `document.getElementById("create-missing")`)
 			b.audit(scheme + " missing room")
+
+			b.open(srv.base + AccountPath)
+			b.waitFor("the account page with its sessions", `document.querySelector("#sessions .session")`)
+			b.click("delete-start")
+			b.waitFor("the delete step", `document.getElementById("delete-form")`)
+			b.audit(scheme + " account")
 		}
 	}
 }

@@ -172,3 +172,26 @@ func mustJSON(t *testing.T, s protocol.Session) string {
 	}
 	return string(b)
 }
+
+// TestTabsSignOutTogether: signing out in one tab signs out the browser's
+// other tab at once (BroadcastChannel: its notice says so, where a tab
+// that found out by itself would say the session ended), and signing in
+// in one tab signs the other in.
+func TestTabsSignOutTogether(t *testing.T) {
+	srv := startServer(t)
+	one := newBrowser(t, "lee-1", 1280, 800)
+	one.seed(srv.base, srv.signup(t, "lee"))
+	one.open(srv.base + "/room/general")
+	one.waitFor("the room", roomReady)
+	two := one.newTab("lee-2")
+	two.open(srv.base + "/room/general")
+	two.waitFor("the room", roomReady)
+
+	one.click("sign-out")
+	one.waitFor("the sign-in form", `document.getElementById("auth-form")`)
+	two.signedOut("You signed out in another tab.")
+
+	two.signIn("lee", password)
+	two.waitFor("signed in", `document.querySelector(".me-name")?.textContent === "lee"`)
+	one.waitFor("the other tab signed in too", `document.querySelector(".me-name")?.textContent === "lee" && !document.getElementById("conn-status")`)
+}

@@ -89,6 +89,9 @@ type App struct {
 	kv    app.BrowserStorage
 	api   accountAPI
 	wsURL string
+	// tabs tells the browser's other tabs about sign-ins and sign-outs
+	// (nil: no other tabs to tell).
+	tabs *tabChannel
 
 	// refreshMu serializes token refreshes in this tab, and the Web Lock
 	// refreshLock across tabs: refresh tokens rotate, so two concurrent
@@ -143,6 +146,7 @@ func current(kv app.BrowserStorage) *App {
 		base := u.Scheme + "://" + u.Host
 		installGuards()
 		theApp = newApp(kv, base)
+		theApp.tabs = openTabChannel(theApp.onTabMessage)
 		theApp.loadNotify()
 		theApp.restore()
 	})

@@ -307,3 +307,28 @@ func savedPending(t *testing.T, kv *memKV, room, cid string) bool {
 	}
 	return false
 }
+
+// TestTabMessages: another tab's sign-out of this user signs this tab out
+// with its reason, another user's is ignored, and another tab's sign-in
+// starts this tab as that user.
+func TestTabMessages(t *testing.T) {
+	kv := newMemKV()
+	a := signedIn(t, kv)
+	a.onTabMessage(tabMessage{Kind: tabSignedOut, User: "someone"})
+	if a.User() != "me" {
+		t.Fatal("another user's sign-out signed this tab out")
+	}
+	a.onTabMessage(tabMessage{Kind: tabSignedOut, User: "me", Notice: "You signed out everywhere."})
+	if a.User() != "" || a.Notice() != "You signed out everywhere." {
+		t.Fatalf("after the other tab's sign-out: user %q, notice %q", a.User(), a.Notice())
+	}
+	a.onTabMessage(tabMessage{Kind: tabSignedIn})
+	if a.User() != "" {
+		t.Fatal("a message without a user signed the tab in")
+	}
+	a.onTabMessage(tabMessage{Kind: tabSignedIn, User: "me"})
+	if a.User() != "me" || a.Notice() != "" || a.Conn().State != ConnConnecting {
+		t.Fatalf("after the other tab's sign-in: user %q, notice %q, conn %v", a.User(), a.Notice(), a.Conn())
+	}
+	a.SignOut()
+}

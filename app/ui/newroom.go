@@ -64,7 +64,7 @@ func (n *newRoom) submit(ctx app.Context, e app.Event) {
 				n.name = ""
 				// go-app drops an empty value attribute instead of
 				// clearing the field: clear it directly.
-				app.Window().GetElementByID("new-room-name").Set("value", "")
+				clearField("new-room-name")
 				if code == protocol.ErrConflict {
 					go a.RefreshRooms()
 				}

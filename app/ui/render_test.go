@@ -249,3 +249,29 @@ func TestAvatarColorIsAClass(t *testing.T) {
 		}
 	}
 }
+
+// TestSessionRow: the account page names the device, marks this one, and
+// offers to end only the others, with a label that says which.
+func TestSessionRow(t *testing.T) {
+	v := &accountView{}
+	now := time.Now()
+	ua := "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36"
+	mine := app.HTMLString(v.session(protocol.SessionInfo{ID: "s1", UserAgent: ua, LastSeen: now.UnixMilli(), Current: true}, now))
+	for _, want := range []string{`data-session="s1"`, ">Chrome on Linux<", ">This device<", "Last active Today at "} {
+		if !strings.Contains(mine, want) {
+			t.Errorf("this session's row lacks %s:\n%s", want, mine)
+		}
+	}
+	if strings.Contains(mine, "<button") {
+		t.Errorf("this session can be ended from the list:\n%s", mine)
+	}
+	other := app.HTMLString(v.session(protocol.SessionInfo{ID: "s2", UserAgent: ua, LastSeen: now.UnixMilli()}, now))
+	for _, want := range []string{`data-end="s2"`, `aria-label="End the session on Chrome on Linux, last active Today at `, ">End<"} {
+		if !strings.Contains(other, want) {
+			t.Errorf("another session's row lacks %s:\n%s", want, other)
+		}
+	}
+	if strings.Contains(other, "This device") {
+		t.Errorf("another session is marked as this device:\n%s", other)
+	}
+}

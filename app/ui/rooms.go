@@ -23,9 +23,7 @@ func (a *App) Rooms() (rooms []protocol.Room, loaded bool, errText string) {
 // RefreshRooms reloads the room list from the API. It blocks: call it on
 // its own goroutine.
 func (a *App) RefreshRooms() {
-	a.mu.Lock()
-	gen := a.gen
-	a.mu.Unlock()
+	gen := a.generation()
 	ctx, cancel := context.WithTimeout(context.Background(), requestTimeout)
 	defer cancel()
 	var rooms []protocol.Room
@@ -71,11 +69,8 @@ func sortRooms(rooms []protocol.Room) {
 func (a *App) CreateRoom(ctx context.Context, name string) error {
 	ctx, cancel := context.WithTimeout(ctx, requestTimeout)
 	defer cancel()
-	a.mu.Lock()
-	gen := a.gen
-	a.mu.Unlock()
 	var room protocol.Room
-	err := a.withToken(ctx, gen, func(tok string) (err error) {
+	err := a.withToken(ctx, a.generation(), func(tok string) (err error) {
 		room, err = a.api.CreateRoom(ctx, tok, name)
 		return err
 	})

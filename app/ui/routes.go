@@ -11,12 +11,14 @@ import (
 // roomPrefix starts the path of a room page: /room/{name}.
 const roomPrefix = "/room/"
 
-// Routes registers Parley's pages with go-app: "/" (room list) and
-// "/room/{name}" (a room). Both show the sign-in screen when signed out.
+// Routes registers Parley's pages with go-app: "/" (room list),
+// "/room/{name}" (a room) and "/account". All show the sign-in screen when
+// signed out.
 // Call it once, before app.RunWhenOnBrowser or before serving.
 func Routes() {
 	app.Route("/", newShell)
 	app.RouteWithRegexp(`^/room/[a-z0-9][a-z0-9_-]{0,47}$`, newShell)
+	app.Route(AccountPath, newShell)
 }
 
 func newShell() app.Composer { return &shell{} }

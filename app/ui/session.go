@@ -55,12 +55,13 @@ func (a *App) SignIn(ctx context.Context, action state.AuthAction, user, passwor
 	a.notice = ""
 	a.mu.Unlock()
 	a.start(s)
+	a.tabs.post(tabMessage{Kind: tabSignedIn, User: s.User})
 	return nil
 }
 
 // SignOut ends the session: it stops the connection, forgets everything
-// stored for the user and ends the session on the node (best effort: the
-// node may be unreachable).
+// stored for the user, signs the browser's other tabs out and ends the
+// session on the node (best effort: the node may be unreachable).
 func (a *App) SignOut() {
 	a.mu.Lock()
 	s := a.sess
@@ -69,6 +70,7 @@ func (a *App) SignOut() {
 	a.mu.Unlock()
 	a.clearStorage()
 	if s.User != "" {
+		a.tabs.post(tabMessage{Kind: tabSignedOut, User: s.User, Notice: signedOutElsewhere})
 		go a.logout(s)
 	}
 	a.notify()
@@ -96,7 +98,8 @@ func (a *App) logout(s protocol.Session) {
 // expire ends session gen because the node or the API rejected it.
 func (a *App) expire(gen uint64, why string) {
 	a.mu.Lock()
-	if a.gen != gen || a.sess.User == "" {
+	user := a.sess.User
+	if a.gen != gen || user == "" {
 		a.mu.Unlock()
 		return
 	}
@@ -104,6 +107,7 @@ func (a *App) expire(gen uint64, why string) {
 	a.notice = why
 	a.mu.Unlock()
 	a.clearStorage()
+	a.tabs.post(tabMessage{Kind: tabSignedOut, User: user, Notice: why})
 	a.notify()
 }
 

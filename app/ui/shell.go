@@ -16,10 +16,12 @@ import (
 type shell struct {
 	app.Compo
 
-	a       *App
-	stop    func()
-	watch   coalescer
-	room    string
+	a     *App
+	stop  func()
+	watch coalescer
+	room  string
+	// account: the page is the account page.
+	account bool
 	user    string
 	rooms   []protocol.Room
 	loaded  bool
@@ -42,7 +44,8 @@ type shell struct {
 func (s *shell) OnInit() {
 	if app.IsClient {
 		s.a = current(localStorage{})
-		s.room = roomFromPath(app.Window().URL().Path)
+		path := app.Window().URL().Path
+		s.room, s.account = roomFromPath(path), path == AccountPath
 		s.a.Select(s.room)
 		s.sync()
 	}
@@ -86,10 +89,14 @@ func (s *shell) OnAppInstallChange(ctx app.Context) {
 func (s *shell) OnNav(ctx app.Context) { s.nav(ctx) }
 
 func (s *shell) nav(ctx app.Context) {
-	s.room = roomFromPath(ctx.Page().URL().Path)
+	path := ctx.Page().URL().Path
+	s.room, s.account = roomFromPath(path), path == AccountPath
 	title := "Parley"
-	if s.room != "" {
+	switch {
+	case s.room != "":
 		title = "#" + s.room + " · Parley"
+	case s.account:
+		title = "Account · Parley"
 	}
 	ctx.Page().SetTitle(title)
 	if s.a != nil {
@@ -122,16 +129,23 @@ func (s *shell) Render() app.UI {
 		return &authPage{Notice: s.a.Notice()}
 	}
 	layout := "layout"
-	if s.room != "" {
+	if s.room != "" || s.account {
 		layout += " has-room"
 	}
 	return app.Div().Class(layout).Body(
 		s.sidebar(),
 		app.Main().Class("main").Body(
-			updateBanner(s.updated),
-			connBanner(s.conn, browserOnline(), time.Now(), s.retryNow),
+			// One element whatever the banners show: go-app matches
+			// children by position, and a banner coming or going must not
+			// remount the view after it (losing its state).
+			app.Div().Class("banners").Body(
+				updateBanner(s.updated),
+				connBanner(s.conn, browserOnline(), time.Now(), s.retryNow),
+			),
 			app.If(s.room != "", func() app.UI {
 				return &roomView{Room: s.room}
+			}).ElseIf(s.account, func() app.UI {
+				return &accountView{}
 			}).Else(func() app.UI {
 				return &welcomeView{User: s.user}
 			}),
@@ -183,6 +197,8 @@ func (s *shell) sidebar() app.UI {
 		app.Footer().Class("me").Body(
 			avatar(s.user),
 			app.Bdi().Class("me-name").Title(s.user).Text(s.user),
+			app.A().ID("account-link").Class("button subtle small").Href(AccountPath).
+				Aria("current", ariaCurrent(s.account)).Text("Account"),
 			app.Button().ID("sign-out").Class("button subtle").Type("button").Text("Sign out").
 				OnClick(s.signOut),
 		),

@@ -46,11 +46,16 @@ type Config struct {
 	Logger *slog.Logger
 
 	// RateLimit and RateBurst shape the token bucket each client address
-	// gets for signup, login and refresh together, and each user gets for
-	// creating rooms. Zero means DefaultRateLimit / DefaultRateBurst;
-	// rate.Inf disables limiting.
+	// gets for signup, login, refresh and logout together (and the
+	// password checks of password change and account deletion). Zero
+	// means DefaultRateLimit / DefaultRateBurst; rate.Inf disables
+	// limiting.
 	RateLimit rate.Limit
 	RateBurst int
+	// RoomRateLimit and RoomRateBurst shape each user's bucket for
+	// creating rooms; zero means RateLimit and RateBurst.
+	RoomRateLimit rate.Limit
+	RoomRateBurst int
 	// PrefixRateLimit and PrefixRateBurst shape one more bucket for the
 	// same routes, shared by every client in one IPv6 /48 (a site, where
 	// each /64 counts as one client above); zero means 4 times RateLimit
@@ -108,6 +113,12 @@ func New(cfg Config) (*Handler, error) {
 	if cfg.RateBurst <= 0 {
 		cfg.RateBurst = DefaultRateBurst
 	}
+	if cfg.RoomRateLimit == 0 {
+		cfg.RoomRateLimit = cfg.RateLimit
+	}
+	if cfg.RoomRateBurst <= 0 {
+		cfg.RoomRateBurst = cfg.RateBurst
+	}
 	if cfg.PrefixRateLimit == 0 {
 		cfg.PrefixRateLimit = 4 * cfg.RateLimit
 	}
@@ -130,7 +141,7 @@ func New(cfg Config) (*Handler, error) {
 		mux:       http.NewServeMux(),
 		authLimit: newLimiterMap(cfg.RateLimit, cfg.RateBurst, cfg.MaxClients, cfg.Now),
 		wideLimit: newLimiterMap(cfg.PrefixRateLimit, cfg.PrefixRateBurst, cfg.MaxClients, cfg.Now),
-		roomLimit: newLimiterMap(cfg.RateLimit, cfg.RateBurst, cfg.MaxClients, cfg.Now),
+		roomLimit: newLimiterMap(cfg.RoomRateLimit, cfg.RoomRateBurst, cfg.MaxClients, cfg.Now),
 		clientIP:  cfg.ClientIP,
 		removed:   cfg.Removed,
 		publish:   cfg.Publish,

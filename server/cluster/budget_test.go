@@ -2,10 +2,14 @@ package cluster_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"net/http"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/parleychat/parley/shared/client"
 	"github.com/parleychat/parley/shared/protocol"
 )
 
@@ -106,5 +110,55 @@ func answerTo(ctx context.Context, rc *rawClient, cid string) (protocol.Frame, e
 		if (f.Type == protocol.TypeAck && f.CID == cid) || (f.Type == protocol.TypeError && f.Ref == cid) {
 			return f, nil
 		}
+	}
+}
+
+// TestLoginBackoffSharedThenRedisDown: wrong passwords for one account
+// count on every node (a guess on node 2 waits for failures on node 1),
+// another account is unaffected; when Redis goes away, logins and sends
+// keep working (each node limits on its own) and each node logs the
+// outage of its send budget once, not once per send.
+func TestLoginBackoffSharedThenRedisDown(t *testing.T) {
+	c := startCluster(t, options{nodes: 2, logLevel: "info", args: []string{
+		"--login-free-failures", "2", "--login-backoff", "1m", "--auth-rate", "1000", "--auth-burst", "1000",
+	}})
+	ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
+	defer cancel()
+	signupAll(t, []string{c.nodes[0].URL}, []string{"target", "bystander"})
+	login := func(n int, user, password string) error {
+		_, err := client.NewAPI(c.nodes[n].URL, loopbackClient()).Login(ctx, protocol.Credentials{Username: user, Password: password})
+		return err
+	}
+	for i, n := range []int{0, 1, 0} {
+		var ae *client.APIError
+		if err := login(n, "target", "wrong-guess"); !errors.As(err, &ae) || ae.Status != http.StatusUnauthorized {
+			t.Fatalf("wrong password %d on node%d: %v, want 401", i+1, n+1, err)
+		}
+	}
+	// The third failure (on node 1) makes the account wait, on node 2 too,
+	// even with the right password.
+	var ae *client.APIError
+	if err := login(1, "target", "secret-target"); !errors.As(err, &ae) || ae.Status != http.StatusTooManyRequests || ae.RetryAfter < 50*time.Second {
+		t.Fatalf("right password on node2 during the wait: %v, want 429 with Retry-After about 60s", err)
+	}
+	if err := login(1, "bystander", "secret-bystander"); err != nil {
+		t.Fatalf("another account: %v", err)
+	}
+
+	c.redis.Stop()
+	if err := login(0, "bystander", "secret-bystander"); err != nil {
+		t.Fatalf("login with Redis down: %v", err)
+	}
+	rc, err := dialRaw(ctx, c.nodes[0].WSURL(), c.token("sender"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rc.close()
+	acked, limited, err := sendEach(ctx, []*rawClient{rc}, 5, "d", "while redis is down")
+	if err != nil || acked != 5 || limited != 0 {
+		t.Fatalf("sends with Redis down: %d acknowledged, %d limited, %v; want all 5", acked, limited, err)
+	}
+	if n := strings.Count(c.nodes[0].Log(), "redis send budget (each node on its own meanwhile) failing"); n != 1 {
+		t.Fatalf("node1 logged the send budget's outage %d times, want once", n)
 	}
 }

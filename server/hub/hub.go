@@ -57,9 +57,14 @@ type Config struct {
 	Broker   broker.Broker
 	Presence presence.Presence
 	Logger   *slog.Logger
-	// Reconcile is how often an active room compares its last delivered
-	// offset with the store's head (default 5s).
+	// Reconcile is how often a room with traffic compares its last
+	// delivered offset with the store's head (default 5s).
 	Reconcile time.Duration
+	// ReconcileIdle is the longest a room without traffic waits between
+	// those checks (default 8 × Reconcile): each quiet check doubles the
+	// wait up to it, and any traffic or sign of a missed publish brings
+	// it back to Reconcile.
+	ReconcileIdle time.Duration
 	// PresenceDebounce batches presence recomputation (default 100ms).
 	PresenceDebounce time.Duration
 	// FaultLogEvery is how often a failing broker or presence backend is
@@ -113,6 +118,9 @@ func New(cfg Config) *Hub {
 	}
 	if cfg.Reconcile <= 0 {
 		cfg.Reconcile = 5 * time.Second
+	}
+	if cfg.ReconcileIdle < cfg.Reconcile {
+		cfg.ReconcileIdle = 8 * cfg.Reconcile
 	}
 	if cfg.PresenceDebounce <= 0 {
 		cfg.PresenceDebounce = 100 * time.Millisecond

@@ -20,6 +20,10 @@ func TestRouteHeaded(t *testing.T) {
 	if kind, _, _, ok := route("r", presenceAnnouncement); !ok || kind != kindPresence {
 		t.Fatalf("route(presence announcement) = %c %v", kind, ok)
 	}
+	removed := []byte(`{"v":1,"type":"removed","room":"r","user":"ann","code":"kicked"}`)
+	if kind, _, got, ok := route("r", headed(kindRemoved, 0, removed)); !ok || kind != kindRemoved || !bytes.Equal(got, removed) {
+		t.Fatalf("route(headed removed) = %c %q %v", kind, got, ok)
+	}
 }
 
 // TestRouteBareFrames: payloads of nodes from before the header route the
@@ -36,12 +40,16 @@ func TestRouteBareFrames(t *testing.T) {
 	if kind, _, _, ok := route("r", pres); !ok || kind != kindPresence {
 		t.Fatalf("route(bare presence) = %c %v", kind, ok)
 	}
+	rem, _ := protocol.Encode(protocol.Frame{Type: protocol.TypeRemoved, Room: "r", User: "ann", Code: protocol.RemovedKicked})
+	if kind, _, _, ok := route("r", rem); !ok || kind != kindRemoved {
+		t.Fatalf("route(bare removed) = %c %v", kind, ok)
+	}
 }
 
 func TestRouteRefusesGarbage(t *testing.T) {
 	for _, p := range []string{
 		"", "\n", "m\n{}", "m0\n{}", "m-3\n{}", "mx\n{}", "m99999999999999999999999\n{}",
-		"t1\n{}", "p7\n{}", "x\n{}", "m12", "{not json", `{"v":1,"type":"ack"}`,
+		"t1\n{}", "p7\n{}", "r3\n{}", "x\n{}", "m12", "{not json", `{"v":1,"type":"ack"}`,
 		"m" + string(bytes.Repeat([]byte("1"), 40)) + "\n{}",
 	} {
 		if kind, off, _, ok := route("r", []byte(p)); ok {

@@ -51,6 +51,9 @@ func (r *room) recheck(ctx context.Context, reason string, match func(string) bo
 		stays, ok := verdict[u]
 		if !ok {
 			a, err := r.h.cfg.Store.Access(ctx, r.name, u)
+			if ctx.Err() != nil {
+				return // the hub is stopping: that says nothing about membership
+			}
 			stays = err == nil && a.Role != ""
 			if err != nil {
 				r.h.log.Warn("membership check failed; ending the subscription", "room", r.name, "user", u, "err", err)

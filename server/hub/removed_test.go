@@ -57,6 +57,14 @@ func (r *remover) removedWith(room, code string) func() error {
 // cat, and subscribes ann, bob (on two connections) and cat to it.
 func clubEnv(t *testing.T, reconcile time.Duration) (e *env, ann, bob1, bob2, cat *remover) {
 	t.Helper()
+	// Registered before newEnv, so it runs after the hub has stopped:
+	// no removal can start a goroutine once the wait began.
+	var made []*remover
+	t.Cleanup(func() {
+		for _, r := range made {
+			r.wg.Wait()
+		}
+	})
 	e = newEnv(t, reconcile)
 	ctx := context.Background()
 	if _, err := e.store.CreateRoomOf(ctx, "club", protocol.KindPrivate, "ann"); err != nil {
@@ -72,7 +80,7 @@ func clubEnv(t *testing.T, reconcile time.Duration) (e *env, ann, bob1, bob2, ca
 		if err := e.hub.Subscribe(ctx, r, "club", 0); err != nil {
 			t.Fatal(err)
 		}
-		t.Cleanup(func() { r.wg.Wait() })
+		made = append(made, r)
 		return r
 	}
 	return e, mk("ann"), mk("bob"), mk("bob"), mk("cat")

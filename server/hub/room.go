@@ -63,6 +63,10 @@ type room struct {
 	epoch         int64
 	roster        int64 // the store's roster counter last checked; -1 unknown
 	presenceTimer *time.Timer
+	// reconcileWait is the wait before the next reconcile; busy is set by
+	// traffic since the last one (see nextReconcile).
+	reconcileWait time.Duration
+	busy          bool
 	// shown is the presence list last read (sorted): every subscriber
 	// not marked stale was sent it, as a full list or as deltas.
 	shown []string
@@ -127,7 +131,8 @@ func (r *room) run(ctx context.Context) {
 	if err := r.init(ctx); err != nil {
 		r.h.log.Warn("room head", "room", r.name, "err", err)
 	}
-	reconcile := time.NewTicker(r.h.cfg.Reconcile)
+	r.reconcileWait = r.h.cfg.Reconcile
+	reconcile := time.NewTimer(r.reconcileWait)
 	defer reconcile.Stop()
 	presence := make(chan struct{}, 1)
 	r.presenceTimer = time.AfterFunc(time.Hour, func() {
@@ -155,11 +160,14 @@ func (r *room) run(ctx context.Context) {
 		case <-r.quit:
 			return
 		case c := <-r.cmds:
+			r.busy = r.busy || c.kind == cmdSubscribe
 			r.command(ctx, c)
 		case p := <-r.inbox:
+			r.busy = true
 			r.payload(ctx, p)
 		case <-r.wake:
 			flags := r.pokes.Swap(0)
+			r.busy = r.busy || flags&pokeCatchUp != 0
 			if flags&pokeCatchUp != 0 && !r.stalled {
 				r.backfill(ctx)
 			}
@@ -170,6 +178,9 @@ func (r *room) run(ctx context.Context) {
 			r.backfill(ctx)
 		case <-reconcile.C:
 			r.reconcile(ctx)
+			r.reconcileWait = nextReconcile(r.reconcileWait, r.h.cfg.Reconcile, r.h.cfg.ReconcileIdle, r.busy || r.stalled || r.isUnsynced())
+			r.busy = false
+			reconcile.Reset(r.reconcileWait)
 		case <-presence:
 			r.sendPresence(ctx, nil)
 		}
@@ -441,6 +452,7 @@ func (r *room) catchUp(ctx context.Context, upTo int64) error {
 			r.fanout(msgs[i].Offset, frame, false)
 			r.last = msgs[i].Offset
 			r.h.stats.backfilled.Add(1)
+			r.busy = true
 		}
 		if len(msgs) < protocol.HistoryPageMax {
 			return nil
@@ -449,13 +461,32 @@ func (r *room) catchUp(ctx context.Context, upTo int64) error {
 	return nil
 }
 
+// nextReconcile is the wait before a room's next reconcile: base after
+// traffic (busy: messages, typing, a subscribe, a catch-up poke, a stall
+// or a broker subscription still failing), else twice the last wait, up
+// to idle. A room with traffic checks every base; a quiet one less and
+// less often, so thousands of idle rooms do not query the store every
+// base each. A lost publish is then seen within base in a room that had
+// traffic in the last check, and within idle in any room; the next
+// message reveals it at once anyway (its offset leaves a gap).
+func nextReconcile(last, base, idle time.Duration, busy bool) time.Duration {
+	if busy {
+		return base
+	}
+	return min(2*last, idle)
+}
+
+func (r *room) isUnsynced() bool {
+	r.h.mu.Lock()
+	defer r.h.mu.Unlock()
+	return r.unsynced
+}
+
 // reconcile compares the store's head with what was delivered, so a lost
 // publish is recovered within one reconcile period.
 func (r *room) reconcile(ctx context.Context) {
-	r.h.mu.Lock()
-	unsynced := r.unsynced
-	r.h.mu.Unlock()
-	if unsynced {
+	r.h.stats.reconciles.Add(1)
+	if r.isUnsynced() {
 		r.h.syncBroker(ctx, r)
 	}
 	if r.stalled {

@@ -12,6 +12,7 @@ type Stats struct {
 	backfillFailures atomic.Int64
 	beyondHead       atomic.Int64
 	removed          atomic.Int64
+	reconciles       atomic.Int64
 }
 
 // StatsSnapshot is a copy of the counters.
@@ -30,6 +31,8 @@ type StatsSnapshot struct {
 	// Removed counts subscriptions ended because their user lost the
 	// room's membership (kick, ban, leave).
 	Removed int64
+	// Reconciles counts rooms' checks of the store's head.
+	Reconciles int64
 }
 
 // Stats returns the hub's counters.
@@ -43,5 +46,6 @@ func (h *Hub) Stats() StatsSnapshot {
 		BackfillFailures: h.stats.backfillFailures.Load(),
 		BeyondHead:       h.stats.beyondHead.Load(),
 		Removed:          h.stats.removed.Load(),
+		Reconciles:       h.stats.reconciles.Load(),
 	}
 }

@@ -66,6 +66,10 @@ type Config struct {
 	// UserSend is every user's send budget across all of their sockets
 	// and, with Redis, every node (server/budget).
 	UserSend budget.Limits
+	// FrameRate and FrameBurst bound every frame one connection sends
+	// (beyond them it is closed with 4005).
+	FrameRate  float64
+	FrameBurst int
 	// PprofAddr, when set, serves net/http/pprof on its own listener
 	// (keep it on loopback); empty: no profiling endpoint.
 	PprofAddr string
@@ -81,6 +85,9 @@ type Config struct {
 	// install a new one as an update. Empty: a content hash of the
 	// embedded assets, identical on every node running the same build.
 	AppVersion string
+	// ReconcileIdle is the longest a room without traffic waits between
+	// checks of the store's head (hub.Config.ReconcileIdle).
+	ReconcileIdle time.Duration
 
 	// PasswordParams is the argon2id cost of new hashes (--argon2-*;
 	// tests lower it so sign-ups are cheap).
@@ -98,6 +105,9 @@ type Config struct {
 	LoginBackoff budget.Policy
 	HashWorkers  int
 	HashQueue    int
+	// RoomRate and RoomBurst bound the rooms one user may create.
+	RoomRate  float64
+	RoomBurst int
 }
 
 // envVar documents one flag's environment variable.
@@ -128,6 +138,8 @@ var envVars = []envVar{
 	{"user-send-burst", "PARLEY_USER_SEND_BURST"},
 	{"user-send-bytes", "PARLEY_USER_SEND_BYTES"},
 	{"user-send-bytes-burst", "PARLEY_USER_SEND_BYTES_BURST"},
+	{"frame-rate", "PARLEY_FRAME_RATE"},
+	{"frame-burst", "PARLEY_FRAME_BURST"},
 	{"pprof-addr", "PARLEY_PPROF_ADDR"},
 	{"metrics-addr", "PARLEY_METRICS_ADDR"},
 	{"max-conns-per-user", "PARLEY_MAX_CONNS_PER_USER"},
@@ -155,6 +167,9 @@ var envVars = []envVar{
 	{"argon2-memory", "PARLEY_ARGON2_MEMORY"},
 	{"argon2-time", "PARLEY_ARGON2_TIME"},
 	{"argon2-threads", "PARLEY_ARGON2_THREADS"},
+	{"room-rate", "PARLEY_ROOM_RATE"},
+	{"room-burst", "PARLEY_ROOM_BURST"},
+	{"reconcile-idle", "PARLEY_RECONCILE_IDLE"},
 }
 
 // ParseFlags reads a Config from command-line arguments, falling back to the
@@ -180,9 +195,11 @@ func ParseFlags(name string, args []string, getenv func(string) string, out io.W
 	fs.DurationVar(&c.AccessTTL, "access-ttl", 15*time.Minute, "access token lifetime")
 	fs.DurationVar(&c.PresenceTTL, "presence-ttl", 15*time.Second, "with --redis: presence entry lifetime; a crashed node's users vanish within 4/3 of it")
 	fs.DurationVar(&c.StoreWait, "store-wait", 5*time.Minute, "with --postgres: how long a starting node waits for the database to answer (meanwhile /healthz answers and /readyz says 503); 0: give up at once")
-	fs.DurationVar(&c.Reconcile, "reconcile", 5*time.Second, "how often each active room checks the store for messages the broker lost (the longest a lost publish stays unseen)")
+	fs.DurationVar(&c.Reconcile, "reconcile", 5*time.Second, "how often a room with traffic checks the store for messages the broker lost (the longest a lost publish stays unseen there; quiet rooms back off to --reconcile-idle)")
 	fs.Float64Var(&c.SendRate, "send-rate", 20, "messages per second one connection may send; more are answered rate_limited with retry_after")
 	fs.IntVar(&c.SendBurst, "send-burst", 40, "messages one connection may send at once before --send-rate applies")
+	fs.Float64Var(&c.FrameRate, "frame-rate", 100, "frames of any kind per second one connection may send; beyond --frame-burst at once it is closed with 4005")
+	fs.IntVar(&c.FrameBurst, "frame-burst", 200, "frames one connection may send at once before --frame-rate applies")
 	fs.Float64Var(&c.UserSend.Rate, "user-send-rate", budget.Defaults.Rate, "messages per second one account may send over all its sockets (and, with --redis, all nodes); more are answered rate_limited with retry_after")
 	fs.IntVar(&c.UserSend.Burst, "user-send-burst", budget.Defaults.Burst, "messages one account may send at once before --user-send-rate applies")
 	fs.Float64Var(&c.UserSend.ByteRate, "user-send-bytes", budget.Defaults.ByteRate, "message body bytes per second one account may send over all its sockets (and, with --redis, all nodes)")
@@ -211,9 +228,12 @@ func ParseFlags(name string, args []string, getenv func(string) string, out io.W
 	fs.DurationVar(&c.LoginBackoff.Max, "login-backoff-max", budget.DefaultPolicy.Max, "the longest wait between password checks of one account")
 	fs.IntVar(&c.HashWorkers, "hash-workers", 0, "password hashes that may run at once, each taking --argon2-memory (0: one per CPU)")
 	fs.IntVar(&c.HashQueue, "hash-queue", auth.DefaultHashQueue, "password hashes that may wait for a worker; beyond them sign-ins are answered 503 with Retry-After at once")
+	fs.Float64Var(&c.RoomRate, "room-rate", 1, "rooms per second one user may create")
+	fs.IntVar(&c.RoomBurst, "room-burst", 10, "rooms one user may create at once before --room-rate applies")
 	argonMemory := fs.Uint("argon2-memory", uint(auth.DefaultParams.Memory), "argon2id memory per password hash, in KiB (OWASP's lower-memory setting: 19456 with --argon2-time 2 --argon2-threads 1)")
 	argonTime := fs.Uint("argon2-time", uint(auth.DefaultParams.Time), "argon2id passes over the memory")
 	argonThreads := fs.Uint("argon2-threads", uint(auth.DefaultParams.Threads), "argon2id lanes (parallelism)")
+	fs.DurationVar(&c.ReconcileIdle, "reconcile-idle", 0, "the longest a room without traffic waits between its checks for messages the broker lost (it backs off from --reconcile; traffic brings it back); 0: 8 × --reconcile")
 	fs.StringVar(&proxies, "trusted-proxies", "", "comma-separated CIDRs of reverse proxies whose X-Forwarded-For names the client (for rate limits and logs)")
 	fs.Usage = func() {
 		fmt.Fprintf(out, "Usage: %s [flags]\n\nServes Parley: the web app, the HTTP API and the WebSocket endpoint.\n\nFlags (each also read from its environment variable):\n", name)
@@ -299,11 +319,17 @@ func (c Config) validate() error {
 	if c.Reconcile < 100*time.Millisecond {
 		return errors.New("--reconcile must be at least 100ms")
 	}
+	if c.ReconcileIdle != 0 && c.ReconcileIdle < c.Reconcile {
+		return errors.New("--reconcile-idle must be 0 (8 × --reconcile) or at least --reconcile")
+	}
 	if c.StoreWait < 0 {
 		return errors.New("--store-wait must not be negative")
 	}
 	if c.SendRate <= 0 || c.SendBurst < 1 {
 		return errors.New("--send-rate must be above 0 and --send-burst at least 1")
+	}
+	if !(c.FrameRate > 0) || c.FrameBurst < 1 || !(c.RoomRate > 0) || c.RoomBurst < 1 {
+		return errors.New("--frame-rate and --room-rate must be above 0, --frame-burst and --room-burst at least 1")
 	}
 	if err := c.UserSend.Check(protocol.MaxBodyBytes); err != nil {
 		return fmt.Errorf("--user-send-*: %w", err)

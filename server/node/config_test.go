@@ -50,7 +50,8 @@ func TestLimitFlags(t *testing.T) {
 		t.Fatal(err)
 	}
 	if cfg.UserSend != budget.Defaults || cfg.LoginBackoff != budget.DefaultPolicy || cfg.PasswordParams != auth.DefaultParams ||
-		cfg.AuthRate != 1 || cfg.AuthBurst != 10 || cfg.AuthRate48 != 4 || cfg.AuthBurst48 != 40 || cfg.HashQueue != auth.DefaultHashQueue {
+		cfg.AuthRate != 1 || cfg.AuthBurst != 10 || cfg.AuthRate48 != 4 || cfg.AuthBurst48 != 40 || cfg.HashQueue != auth.DefaultHashQueue ||
+		cfg.FrameRate != 100 || cfg.FrameBurst != 200 || cfg.RoomRate != 1 || cfg.RoomBurst != 10 {
 		t.Fatalf("defaults: %+v", cfg)
 	}
 	cfg, err = ParseFlags("test", []string{"--argon2-memory", "19456", "--argon2-threads", "1", "--user-send-rate", "5", "--login-backoff", "3s"},
@@ -70,6 +71,8 @@ func TestLimitFlags(t *testing.T) {
 		{"--hash-queue", "0"},
 		{"--argon2-memory", "4"},
 		{"--argon2-threads", "256"},
+		{"--frame-burst", "0"},
+		{"--room-rate", "0"},
 	} {
 		if _, err := ParseFlags("test", args, env(nil), io.Discard); err == nil {
 			t.Errorf("%v: no error", args)

@@ -44,6 +44,7 @@ func (n *Node) buildHTTP() error {
 		Auth: svc, Store: n.store, Logger: n.log, ClientIP: n.clientIP, Removed: n.hub.PublishRemoved, Publish: n.hub.PublishMessage,
 		RateLimit: rate.Limit(n.cfg.AuthRate), RateBurst: n.cfg.AuthBurst,
 		PrefixRateLimit: rate.Limit(n.cfg.AuthRate48), PrefixRateBurst: n.cfg.AuthBurst48,
+		RoomRateLimit: rate.Limit(n.cfg.RoomRate), RoomRateBurst: n.cfg.RoomBurst,
 	})
 	if err != nil {
 		return fmt.Errorf("create api: %w", err)
@@ -63,6 +64,8 @@ func (n *Node) buildHTTP() error {
 		Logger:         n.log,
 		SendRate:       rate.Limit(n.cfg.SendRate),
 		SendBurst:      n.cfg.SendBurst,
+		FrameRate:      rate.Limit(n.cfg.FrameRate),
+		FrameBurst:     n.cfg.FrameBurst,
 		UserBudget:     n.budget.Take,
 
 		MaxConnsPerUser:  n.cfg.MaxConnsPerUser,

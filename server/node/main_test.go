@@ -12,4 +12,4 @@ func TestMain(m *testing.M) { testenv.Main(m) }
 
 // waitTimeout bounds every wait for a condition: generous, because a busy
 // machine is slow, and a condition that holds ends the wait at once.
-const waitTimeout = 30 * time.Second
+const waitTimeout = 2 * time.Minute

@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"sync/atomic"
 	"time"
 
@@ -76,7 +77,7 @@ func (n *Node) open(ctx context.Context) error {
 	if err := n.openSessionEvents(); err != nil {
 		return err
 	}
-	n.hub = hub.New(hub.Config{Store: n.store, Broker: n.broker, Presence: n.presence, Logger: n.log, Reconcile: n.cfg.Reconcile})
+	n.hub = hub.New(hub.Config{Store: n.store, Broker: n.broker, Presence: n.presence, Logger: n.log, Reconcile: n.cfg.Reconcile, ReconcileIdle: n.cfg.ReconcileIdle})
 	return n.buildHTTP()
 }
 
@@ -283,6 +284,11 @@ func (n *Node) Serve(ctx context.Context, ln net.Listener) error {
 		defer close(sweepDone)
 		sweep(hubCtx, n.auth, n.cfg.SessionSweep, n)
 	}()
+	// Starting made garbage the node never needs again: the argon2 dummy
+	// hash (64 MiB of working memory) and the check of the precompressed
+	// app (a 16 MiB brotli window). Collect it and give the memory back
+	// now, or an idle node would hold it until its heap grew that far.
+	debug.FreeOSMemory()
 	n.ready.Store(true)
 	n.log.Info("serving", "addr", ln.Addr().String(), "node", n.cfg.NodeID)
 

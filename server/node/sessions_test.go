@@ -218,3 +218,28 @@ func TestAccountEndpoints(t *testing.T) {
 		return errors.New("erin's message is gone")
 	})
 }
+
+// TestSessionEndedFrameBeforeClose: a node closing a socket with 4502
+// first sends an error frame session_ended (browsers cannot read the close
+// code): on a live socket when the session ends, and in answer to auth
+// with an ended session's token.
+func TestSessionEndedFrameBeforeClose(t *testing.T) {
+	t.Parallel()
+	n := startNode(t)
+	s := signup(t, n.URL, "erin")
+	sock := liveSocket(t, n.URL, s)
+	if err := client.NewAPI(n.URL, nil).EndAllSessions(context.Background(), s.AccessToken); err != nil {
+		t.Fatal(err)
+	}
+	wantEndedFrame := func(f protocol.Frame) {
+		t.Helper()
+		if f.Type != protocol.TypeError || f.Code != protocol.ErrSessionEnded || f.Ref != "" {
+			t.Fatalf("before the close: %+v, want an error frame session_ended", f)
+		}
+	}
+	wantEndedFrame(sock.next())
+	sock.expectClose(websocket.StatusCode(protocol.CloseSessionEnded))
+	again := dialRaw(t, n.URL, n.URL)
+	wantEndedFrame(again.auth(s.AccessToken))
+	again.expectClose(websocket.StatusCode(protocol.CloseSessionEnded))
+}

@@ -41,6 +41,7 @@ type conn struct {
 	killed     chan struct{}
 	killCode   protocol.CloseCode
 	killReason string
+	killLast   []byte // a frame the writer sends just before the close
 	aborted    chan struct{}
 	abortOnce  sync.Once
 	// rearm asks the writer to recompute its timer (after auth or a token
@@ -107,12 +108,34 @@ func (c *conn) Send(frame []byte, droppable bool) bool {
 
 // kill asks the writer to close the connection with code. The first call
 // wins.
-func (c *conn) kill(code protocol.CloseCode, reason string) {
+func (c *conn) kill(code protocol.CloseCode, reason string) { c.killWith(code, reason, nil) }
+
+// killWith is kill that has the writer send last (an encoded frame) just
+// before the close frame, past anything still queued.
+func (c *conn) killWith(code protocol.CloseCode, reason string, last []byte) {
 	c.killOnce.Do(func() {
-		c.killCode, c.killReason = code, reason
+		c.killCode, c.killReason, c.killLast = code, reason, last
 		c.q.close()
 		close(c.killed)
 	})
+}
+
+// sessionEnded is the error frame sent before CloseSessionEnded.
+var sessionEnded = func() []byte {
+	b, err := protocol.Encode(protocol.ErrorFrame(protocol.ErrSessionEnded, "", sessionEndedReason))
+	if err != nil {
+		panic(err) // a constant frame
+	}
+	return b
+}()
+
+const sessionEndedReason = "session ended; sign in again"
+
+// endSession closes the connection because its session ended: an error
+// frame session_ended (what a browser client can see), then the close
+// CloseSessionEnded.
+func (c *conn) endSession() {
+	c.killWith(protocol.CloseSessionEnded, sessionEndedReason, sessionEnded)
 }
 
 // abort cuts the connection without a close handshake.
@@ -162,6 +185,11 @@ func (c *conn) writeLoop(ctx context.Context) {
 			_ = c.ws.CloseNow()
 			return
 		case <-c.killed:
+			if c.killLast != nil {
+				if err := c.write(c.killLast); err != nil {
+					c.s.log.Debug("websocket write before close", "remote", c.remote, "err", err)
+				}
+			}
 			c.closeWith(c.killCode, c.killReason)
 			return
 		case <-c.q.ready:
@@ -170,6 +198,9 @@ func (c *conn) writeLoop(ctx context.Context) {
 				c.s.log.Debug("websocket write", "user", c.user, "err", err)
 				_ = c.ws.CloseNow()
 				return
+			}
+			if cap(batch) > idleSlots {
+				batch = nil // give back what a burst grew
 			}
 		case <-c.rearm:
 			timer.Reset(c.nextDeadline(c.s.cfg.Now()))
@@ -432,7 +463,7 @@ func (c *conn) refuse(err error) {
 	case c.s.cfg.Expired(err):
 		c.kill(protocol.CloseTokenExpired, "token expired")
 	case c.s.cfg.Ended(err):
-		c.kill(protocol.CloseSessionEnded, "session ended; sign in again")
+		c.endSession()
 	case c.s.cfg.Invalid(err):
 		c.s.log.Debug("token refused", "remote", c.remote, "err", err)
 		c.kill(protocol.CloseUnauthorized, "invalid token")

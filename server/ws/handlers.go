@@ -254,7 +254,7 @@ func (c *conn) typing(ctx context.Context, f protocol.Frame) {
 func (c *conn) refreshToken(ctx context.Context, f protocol.Frame) {
 	id, err := c.s.cfg.Verify(ctx, f.Token)
 	if err != nil && c.s.cfg.Ended(err) {
-		c.kill(protocol.CloseSessionEnded, "session ended; sign in again")
+		c.endSession()
 		return
 	}
 	if err != nil || id.User != c.user {

@@ -14,6 +14,11 @@ type queue struct {
 	ready     chan struct{} // signalled when frames are added
 }
 
+// idleSlots is the most frame slots a queue, or the writer's batch,
+// keeps between bursts: enough for steady traffic not to allocate, little
+// for an idle connection to hold.
+const idleSlots = 16
+
 func newQueue(maxFrames, maxBytes int) *queue {
 	return &queue{maxFrames: maxFrames, maxBytes: maxBytes, ready: make(chan struct{}, 1)}
 }
@@ -48,7 +53,7 @@ func (q *queue) take(buf [][]byte) [][]byte {
 	out := append(buf[:0], q.frames...)
 	clear(q.frames)
 	q.frames = q.frames[:0]
-	if cap(q.frames) > 64 {
+	if cap(q.frames) > idleSlots {
 		q.frames = nil // give back what a burst grew
 	}
 	q.bytes = 0

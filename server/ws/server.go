@@ -12,7 +12,9 @@
 package ws
 
 import (
+	"bufio"
 	"context"
+	"errors"
 	"log/slog"
 	"net"
 	"net/http"
@@ -308,7 +310,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.wg.Add(1)
 	s.mu.Unlock()
 
-	wsc, err := websocket.Accept(w, r, &websocket.AcceptOptions{OriginPatterns: s.cfg.OriginPatterns})
+	wsc, err := websocket.Accept(smallReads{w}, r, &websocket.AcceptOptions{OriginPatterns: s.cfg.OriginPatterns})
 	if err != nil {
 		s.mu.Lock()
 		decr(s.perAddr, key)
@@ -352,7 +354,7 @@ func (s *Server) EndSessions(ids []string) int {
 	defer s.mu.Unlock()
 	for c := range s.conns {
 		if ended[c.session()] {
-			c.kill(protocol.CloseSessionEnded, "session ended; sign in again")
+			c.endSession()
 			n++
 		}
 	}
@@ -411,4 +413,32 @@ func (s *Server) Drain(ctx context.Context) error {
 		<-done
 		return ctx.Err()
 	}
+}
+
+// readBufferSize is the read buffer a WebSocket keeps for its whole life.
+// Clients send few and small frames (under protocol.MaxFrameBytes, most
+// under 200 bytes), and a payload larger than the buffer is read into
+// its destination directly; net/http's 4 KiB per connection would be
+// held by every idle one.
+const readBufferSize = 512
+
+// smallReads hands coder/websocket a hijacked connection with a
+// readBufferSize read buffer instead of net/http's (which becomes
+// garbage). The write buffer stays: every message is written through
+// it, and a smaller one would split messages into more write calls.
+type smallReads struct{ http.ResponseWriter }
+
+// Hijack implements http.Hijacker.
+func (s smallReads) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	hj, ok := s.ResponseWriter.(http.Hijacker)
+	if !ok {
+		return nil, nil, errors.New("hijack: the ResponseWriter is not an http.Hijacker")
+	}
+	nc, brw, err := hj.Hijack()
+	if err != nil || brw.Reader.Buffered() > 0 {
+		// A client that sent before the upgrade answer: its bytes are
+		// in net/http's buffer, which coder/websocket carries over.
+		return nc, brw, err
+	}
+	return nc, bufio.NewReadWriter(bufio.NewReaderSize(nc, readBufferSize), brw.Writer), nil
 }

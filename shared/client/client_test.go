@@ -133,6 +133,43 @@ func TestTerminalCloseStopsRun(t *testing.T) {
 	}
 }
 
+// TestSessionEndedFrameStopsRun: a browser's WebSocket does not show the
+// close code, so a session_ended error frame ends Run as ErrSessionEnded
+// however the connection then closes: on a live connection and in answer
+// to auth. A client that missed it would reconnect.
+func TestSessionEndedFrameStopsRun(t *testing.T) {
+	t.Run("live", func(t *testing.T) {
+		p := peer.New(t)
+		rec := &recorder{}
+		r := start(t, New(testConfig(p, rec)))
+		testenv.Eventually(t, waitTimeout, "connect", testenv.Cond(func() bool { return len(rec.kind(EventConnected)) == 1 }))
+		p.Inject(protocol.ErrorFrame(protocol.ErrSessionEnded, "", "session ended; sign in again"))
+		p.CloseAll(1000, "") // a normal close, not 4502
+		wantSessionEnded(t, p, rec, r.wait(t))
+	})
+	t.Run("auth", func(t *testing.T) {
+		p := peer.New(t)
+		p.Configure(func(h *peer.Hooks) { h.AuthEnded = true })
+		rec := &recorder{}
+		r := start(t, New(testConfig(p, rec)))
+		wantSessionEnded(t, p, rec, r.wait(t))
+	})
+}
+
+func wantSessionEnded(t *testing.T, p *peer.Peer, rec *recorder, err error) {
+	t.Helper()
+	var ce *CloseError
+	if !errors.Is(err, ErrSessionEnded) || !errors.Is(err, ErrUnauthorized) || !errors.As(err, &ce) || ce.Code != protocol.CloseSessionEnded {
+		t.Fatalf("Run = %v, want a CloseError 4502 matching ErrSessionEnded", err)
+	}
+	if n := p.Accepts(); n != 1 {
+		t.Fatalf("%d connections, want 1: an ended session must not reconnect", n)
+	}
+	if dis := rec.kind(EventDisconnected); len(dis) != 1 || dis[0].Code != protocol.CloseSessionEnded {
+		t.Fatalf("disconnected events %+v, want one with code 4502", dis)
+	}
+}
+
 func TestTerminalCloseOnLiveConnection(t *testing.T) {
 	p := peer.New(t)
 	rec := &recorder{}

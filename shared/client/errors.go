@@ -63,6 +63,12 @@ func (e *CloseError) Is(target error) bool {
 	return false
 }
 
+// sessionEnded is the CloseError a session_ended error frame stands for:
+// the node sends it just before it closes with CloseSessionEnded.
+func sessionEnded(f protocol.Frame) *CloseError {
+	return &CloseError{Code: protocol.CloseSessionEnded, Reason: f.Message}
+}
+
 // ServerError is an error frame a node sent in answer to a request.
 type ServerError struct {
 	Code    string // one of the protocol.Err* codes

@@ -147,6 +147,12 @@ func (c *Client) onHistory(cn *conn, f protocol.Frame) {
 // onError routes an error frame: to the History call or gap fetch it
 // answers, to the outbox entry it refuses, or to OnEvent.
 func (c *Client) onError(cn *conn, f protocol.Frame) {
+	if f.Code == protocol.ErrSessionEnded {
+		// The close 4502 that follows may reach a browser client only as
+		// "closed": end the connection with it now.
+		cn.fail(sessionEnded(f))
+		return
+	}
 	se := serverError(f)
 	if f.Ref != "" {
 		c.mu.Lock()

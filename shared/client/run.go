@@ -23,7 +23,10 @@ import (
 //
 // Run returns ctx.Err() when ctx ends, a *CloseError when the node closed
 // with a terminal code (errors.Is(err, ErrUnauthorized) for
-// CloseUnauthorized), or the Token error when it matches ErrUnauthorized.
+// CloseUnauthorized, ErrSessionEnded for CloseSessionEnded or the
+// session_ended error frame a node sends before it: in a browser that
+// frame is all the client sees), or the Token error when it matches
+// ErrUnauthorized.
 // Every goroutine Run started has stopped when it returns. Only one Run may
 // be active at a time.
 func (c *Client) Run(ctx context.Context) error {
@@ -128,6 +131,11 @@ func (c *Client) session(ctx context.Context) result {
 // become a *CloseError.
 func closeResult(err error, lived time.Duration) result {
 	res := result{err: err, lived: lived}
+	var te *CloseError
+	if errors.As(err, &te) { // a session_ended frame said so already
+		res.code, res.err = te.Code, te
+		return res
+	}
 	var ce websocket.CloseError
 	if !errors.As(err, &ce) {
 		return res
@@ -193,6 +201,8 @@ func (c *Client) handshake(ctx context.Context, ws *websocket.Conn, tok string) 
 				c.cfg.Logger.Warn("invalid frame before welcome", "err", err)
 			case f.Type == protocol.TypeWelcome:
 				return f, rest, nil
+			case f.Type == protocol.TypeError && f.Code == protocol.ErrSessionEnded:
+				return protocol.Frame{}, nil, sessionEnded(f)
 			case f.Type == protocol.TypeError:
 				refused = serverError(f)
 			}

@@ -14,6 +14,10 @@ const (
 	ErrUnknownType  = "unknown_type"   // frame type not understood
 	ErrUnavailable  = "unavailable"    // a dependency is down; retry later
 	ErrInternal     = "internal_error" // a bug or an unexpected failure
+	// ErrSessionEnded: the session of this connection's token ended; a
+	// node sends it just before it closes with CloseSessionEnded, for
+	// clients that cannot read close codes (browsers). Sign in again.
+	ErrSessionEnded = "session_ended"
 )
 
 // CloseCode is a WebSocket close status code a node uses. Codes in

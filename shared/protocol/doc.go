@@ -202,8 +202,11 @@
 // comment in api.go). When a session ends (logout, sign out everywhere, a
 // password change, account deletion, a replayed refresh token), every node
 // closes that session's sockets with [CloseSessionEnded], and answers an
-// auth or token frame carrying one of its tokens the same way. The client
-// must not refresh or reconnect: it signs in again. A node that could not
+// auth or token frame carrying one of its tokens the same way. Just before
+// that close it sends an error frame with code [ErrSessionEnded]
+// ("session_ended", no ref): a browser's WebSocket API does not tell a
+// WebAssembly client the close code, so the frame is how it learns. The
+// client must not refresh or reconnect: it signs in again. A node that could not
 // check a token at all (its store is down) closes with [CloseGoingAway]:
 // reconnect later.
 package protocol

@@ -34,6 +34,9 @@ type Hooks struct {
 	Silent bool
 	// AuthClose: refuse every auth with an error frame and this close code.
 	AuthClose protocol.CloseCode
+	// AuthEnded: refuse every auth with a session_ended error frame and a
+	// normal close (1000), as a browser client sees a close 4502.
+	AuthEnded bool
 	// OnFrame sees every client frame after auth; returning true skips the
 	// default answer.
 	OnFrame func(*Conn, protocol.Frame) bool
@@ -213,13 +216,16 @@ func (p *Peer) auth(ws *websocket.Conn) (*Conn, bool) {
 	if p.hooks.FrameRate > 0 {
 		c.frameLim = rate.NewLimiter(p.hooks.FrameRate, p.hooks.FrameBurst)
 	}
-	refuse := p.hooks.AuthClose
+	refuse, code := p.hooks.AuthClose, protocol.ErrUnauthorized
+	if p.hooks.AuthEnded {
+		refuse, code = protocol.CloseCode(websocket.StatusNormalClosure), protocol.ErrSessionEnded
+	}
 	if refuse == 0 {
 		p.conns[c] = true
 	}
 	p.mu.Unlock()
 	if refuse != 0 {
-		c.Send(protocol.ErrorFrame(protocol.ErrUnauthorized, "", "bad token"))
+		c.Send(protocol.ErrorFrame(code, "", "refused"))
 		_ = ws.Close(websocket.StatusCode(refuse), "refused")
 		return nil, false
 	}
