@@ -182,6 +182,11 @@ func TestPrivateRoomAcrossNodes(t *testing.T) {
 	if n, err := metric(c.nodes[1], "parley_subscriptions_removed_total"); err != nil || n != 1 {
 		t.Fatalf("node 2 counts %v removed subscriptions (%v), want 1", n, err)
 	}
+	// Presence on node 0 drops bob. (Read before anything else on alice's
+	// socket, which would skip the presence frame while it waits.)
+	waitFrame(t, ctx, ra, "presence without bob", func(f protocol.Frame) bool {
+		return f.Type == protocol.TypePresence && f.Room == "secret" && !slices.Contains(f.Users, "bob") && slices.Contains(f.Users, "carol")
+	})
 	if f := answer(t, ctx, ra, protocol.Frame{Type: protocol.TypeSend, Room: "secret", CID: "a2", Body: "bob is gone"}); f.Type != protocol.TypeAck {
 		t.Fatalf("alice sends after the kick: %+v", f)
 	}
@@ -204,10 +209,6 @@ func TestPrivateRoomAcrossNodes(t *testing.T) {
 			t.Fatalf("kicked member's %s: %+v", req.Type, f)
 		}
 	}
-	// Presence on node 0 drops bob.
-	waitFrame(t, ctx, ra, "presence without bob", func(f protocol.Frame) bool {
-		return f.Type == protocol.TypePresence && f.Room == "secret" && !slices.Contains(f.Users, "bob") && slices.Contains(f.Users, "carol")
-	})
 	if rooms, err := api1.Rooms(ctx, bob.AccessToken); err != nil || slices.ContainsFunc(rooms, func(r protocol.Room) bool { return r.Name == "secret" }) {
 		t.Fatalf("the kicked member's room list: %v, %v", rooms, err)
 	}
