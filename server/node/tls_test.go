@@ -8,12 +8,14 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/redis/go-redis/v9"
 
 	"github.com/parleychat/parley/internal/testenv"
 	"github.com/parleychat/parley/server/broker"
 	"github.com/parleychat/parley/server/certs"
 	"github.com/parleychat/parley/server/node"
+	"github.com/parleychat/parley/server/store"
 	"github.com/parleychat/parley/shared/client"
 	"github.com/parleychat/parley/shared/protocol"
 )
@@ -122,5 +124,62 @@ func TestNodeRedisTLSMissingCAFile(t *testing.T) {
 	}
 	if !strings.Contains(err.Error(), "none.crt") {
 		t.Fatalf("error %q does not name the CA file", err)
+	}
+}
+
+// TestNodePostgresVerifyFull runs a node on a PostgreSQL with ssl = on,
+// reached with sslmode=verify-full and sslrootcert naming a private CA:
+// the node starts, serves, and every connection it holds is encrypted.
+func TestNodePostgresVerifyFull(t *testing.T) {
+	t.Parallel()
+	files := testenv.NewTLS(t)
+	pg := testenv.NewPostgresTLS(t, files)
+	ctx := context.Background()
+	name, _, err := pg.CreateDatabase(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := startNode(t, func(c *node.Config) { c.PostgresURL = pg.TLSURL(name, files.CA) })
+	signup(t, n.URL, "alice")
+	admin, err := pgx.Connect(ctx, pg.URL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer admin.Close(ctx)
+	var plain, encrypted int
+	err = admin.QueryRow(ctx, `SELECT count(*) FILTER (WHERE NOT s.ssl), count(*) FILTER (WHERE s.ssl)
+		FROM pg_stat_activity a JOIN pg_stat_ssl s USING (pid) WHERE a.datname = $1`, name).Scan(&plain, &encrypted)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if plain != 0 || encrypted == 0 {
+		t.Fatalf("node's connections to %s: %d plaintext, %d TLS; want only TLS", name, plain, encrypted)
+	}
+}
+
+// TestPostgresVerifyFullRefusesWrongCA: the store the node opens refuses
+// a server whose certificate another CA signed, and one whose
+// certificate names another host.
+func TestPostgresVerifyFullRefusesWrongCA(t *testing.T) {
+	t.Parallel()
+	files, err := certs.Generate(t.TempDir(), []string{"db.internal", "127.0.0.1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pg := testenv.NewPostgresTLS(t, files)
+	ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
+	defer cancel()
+	name, _, err := pg.CreateDatabase(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = store.OpenPostgres(ctx, pg.TLSURL(name, testenv.NewTLS(t).CA), 2)
+	if err == nil || !strings.Contains(err.Error(), "certificate signed by unknown authority") {
+		t.Fatalf("open with the wrong CA: %v, want certificate signed by unknown authority", err)
+	}
+	url := strings.Replace(pg.TLSURL(name, files.CA), "127.0.0.1", "localhost", 1)
+	_, err = store.OpenPostgres(ctx, url, 2)
+	if err == nil || !strings.Contains(err.Error(), "not localhost") {
+		t.Fatalf("open localhost with a certificate for db.internal and 127.0.0.1: %v, want a name mismatch", err)
 	}
 }
