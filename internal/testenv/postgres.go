@@ -8,6 +8,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"net/url"
 	"os"
 	"os/exec"
 	"os/user"
@@ -67,6 +68,7 @@ type PGServer struct {
 	cred *syscall.Credential // whom to run the server as; nil: as ourselves
 	dir  string              // root: data directory, socket, log
 	port int
+	tls  *TLSFiles // non-nil: ssl = on with its server certificate
 
 	watchdog *exec.Cmd
 	watchW   *os.File // the watchdog's standard input
@@ -98,7 +100,19 @@ func Postgres(t testing.TB) string {
 // it is removed when t ends.
 func NewPostgres(t testing.TB) *PGServer {
 	t.Helper()
-	s, err := StartPostgres()
+	return newPostgres(t, nil)
+}
+
+// NewPostgresTLS is NewPostgres with ssl = on, serving the server
+// certificate of files; TLSURL names a database with sslmode=verify-full.
+func NewPostgresTLS(t testing.TB, files TLSFiles) *PGServer {
+	t.Helper()
+	return newPostgres(t, &files)
+}
+
+func newPostgres(t testing.TB, files *TLSFiles) *PGServer {
+	t.Helper()
+	s, err := startPostgres(files)
 	if err != nil {
 		t.Fatalf("start postgres: %v", err)
 	}
@@ -113,7 +127,9 @@ func NewPostgres(t testing.TB) *PGServer {
 // StartPostgres initialises and starts a new server on a free port. The
 // caller should Close it; if it does not, the server goes away when the
 // test process exits.
-func StartPostgres() (*PGServer, error) {
+func StartPostgres() (*PGServer, error) { return startPostgres(nil) }
+
+func startPostgres(files *TLSFiles) (*PGServer, error) {
 	bin, err := findPostgres()
 	if err != nil {
 		return nil, err
@@ -126,7 +142,7 @@ func StartPostgres() (*PGServer, error) {
 	if err != nil {
 		return nil, fmt.Errorf("start postgres: %w", err)
 	}
-	s := &PGServer{bin: bin, cred: cred, dir: dir}
+	s := &PGServer{bin: bin, cred: cred, dir: dir, tls: files}
 	if err := s.startWatchdog(); err != nil {
 		_ = os.RemoveAll(dir)
 		return nil, fmt.Errorf("start postgres: %w", err)
@@ -151,6 +167,12 @@ func (s *PGServer) URL() string { return s.DatabaseURL("postgres") }
 // DatabaseURL is the address of database name on the server.
 func (s *PGServer) DatabaseURL(name string) string {
 	return fmt.Sprintf("postgres://postgres@127.0.0.1:%d/%s?sslmode=disable", s.port, name)
+}
+
+// TLSURL is the address of database name with sslmode=verify-full,
+// trusting only the CA in caFile (of a server from NewPostgresTLS).
+func (s *PGServer) TLSURL(name, caFile string) string {
+	return fmt.Sprintf("postgres://postgres@127.0.0.1:%d/%s?sslmode=verify-full&sslrootcert=%s", s.port, name, url.QueryEscape(caFile))
 }
 
 // CreateDatabase creates an empty database with a random name and returns
@@ -319,6 +341,43 @@ func (s *PGServer) init() error {
 	_, err = fmt.Fprintf(conf, pgSettings, s.dir)
 	if err := errors.Join(err, conf.Close()); err != nil {
 		return fmt.Errorf("configure postgres: %w", err)
+	}
+	if s.tls != nil {
+		return s.initTLS()
+	}
+	return nil
+}
+
+// initTLS copies the server certificate and key into the data directory
+// (PostgreSQL wants the key owned by its user and private) and turns ssl
+// on. Plaintext connections stay allowed: the tests' admin connection
+// uses one.
+func (s *PGServer) initTLS() error {
+	for _, f := range []struct{ from, to string }{
+		{s.tls.ServerCert, "server.crt"},
+		{s.tls.ServerKey, "server.key"},
+	} {
+		b, err := os.ReadFile(f.from)
+		if err != nil {
+			return fmt.Errorf("configure postgres TLS: %w", err)
+		}
+		to := filepath.Join(s.dataDir(), f.to)
+		if err := os.WriteFile(to, b, 0o600); err != nil {
+			return fmt.Errorf("configure postgres TLS: %w", err)
+		}
+		if s.cred != nil {
+			if err := os.Chown(to, int(s.cred.Uid), int(s.cred.Gid)); err != nil {
+				return fmt.Errorf("configure postgres TLS: %w", err)
+			}
+		}
+	}
+	conf, err := os.OpenFile(filepath.Join(s.dataDir(), "postgresql.conf"), os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		return fmt.Errorf("configure postgres TLS: %w", err)
+	}
+	_, err = conf.WriteString("ssl = on\nssl_cert_file = 'server.crt'\nssl_key_file = 'server.key'\n")
+	if err := errors.Join(err, conf.Close()); err != nil {
+		return fmt.Errorf("configure postgres TLS: %w", err)
 	}
 	return nil
 }

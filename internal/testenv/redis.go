@@ -5,6 +5,7 @@ package testenv
 import (
 	"bufio"
 	"bytes"
+	"crypto/tls"
 	"fmt"
 	"net"
 	"os/exec"
@@ -25,6 +26,7 @@ type RedisServer struct {
 	bin  string
 	dir  string
 	port int
+	tls  *TLSFiles // non-nil: TLS only (StartRedisTLS)
 
 	mu   sync.Mutex
 	proc *redisProc // nil while stopped
@@ -42,11 +44,24 @@ type redisProc struct {
 // with t.Cleanup.
 func StartRedis(t testing.TB) *RedisServer {
 	t.Helper()
+	return startRedis(t, nil)
+}
+
+// StartRedisTLS is StartRedis with TLS only (no plaintext port), serving
+// the server certificate of files; clients need not present one. URL is
+// then a rediss:// URL.
+func StartRedisTLS(t testing.TB, files TLSFiles) *RedisServer {
+	t.Helper()
+	return startRedis(t, &files)
+}
+
+func startRedis(t testing.TB, files *TLSFiles) *RedisServer {
+	t.Helper()
 	bin, err := exec.LookPath("redis-server")
 	if err != nil {
 		t.Fatal("redis-server not found: install package redis-server (make test does)")
 	}
-	s := &RedisServer{t: t, bin: bin, dir: t.TempDir()}
+	s := &RedisServer{t: t, bin: bin, dir: t.TempDir(), tls: files}
 	t.Cleanup(s.Stop)
 	// Another process may take the free port before redis binds it: retry
 	// on a fresh port a few times.
@@ -64,8 +79,13 @@ func StartRedis(t testing.TB) *RedisServer {
 	return nil
 }
 
-// URL returns the redis:// URL of database 0.
-func (s *RedisServer) URL() string { return "redis://" + s.Addr() + "/0" }
+// URL returns the redis:// (with TLS: rediss://) URL of database 0.
+func (s *RedisServer) URL() string {
+	if s.tls != nil {
+		return "rediss://" + s.Addr() + "/0"
+	}
+	return "redis://" + s.Addr() + "/0"
+}
 
 // Addr returns host:port.
 func (s *RedisServer) Addr() string { return net.JoinHostPort("127.0.0.1", strconv.Itoa(s.port)) }
@@ -103,7 +123,7 @@ func (s *RedisServer) start() error {
 	if err != nil {
 		return err
 	}
-	if err := waitRedis(s.Addr(), p.exited); err != nil {
+	if err := waitRedis(s.Addr(), s.tls, p.exited); err != nil {
 		_ = p.cmd.Process.Kill()
 		<-p.exited
 		return fmt.Errorf("wait for redis on %s: %w; output:\n%s", s.Addr(), err, p.out.String())
@@ -113,13 +133,19 @@ func (s *RedisServer) start() error {
 }
 
 func (s *RedisServer) spawn() (*redisProc, error) {
-	cmd := exec.Command(s.bin,
+	args := []string{
 		"--port", strconv.Itoa(s.port),
 		"--bind", "127.0.0.1",
 		"--save", "",
 		"--appendonly", "no",
 		"--dir", s.dir,
-	)
+	}
+	if s.tls != nil {
+		args = append(args, "--port", "0", "--tls-port", strconv.Itoa(s.port),
+			"--tls-cert-file", s.tls.ServerCert, "--tls-key-file", s.tls.ServerKey,
+			"--tls-ca-cert-file", s.tls.CA, "--tls-auth-clients", "no")
+	}
+	cmd := exec.Command(s.bin, args...)
 	out := &lockedBuffer{}
 	cmd.Stdout = out
 	cmd.Stderr = out
@@ -136,10 +162,10 @@ func (s *RedisServer) spawn() (*redisProc, error) {
 
 // waitRedis polls addr with PING until it answers PONG, the process exits
 // or redisStartTimeout passes.
-func waitRedis(addr string, exited <-chan struct{}) error {
+func waitRedis(addr string, files *TLSFiles, exited <-chan struct{}) error {
 	deadline := time.Now().Add(redisStartTimeout)
 	for {
-		err := pingRedis(addr)
+		err := pingRedis(addr, files)
 		if err == nil {
 			return nil
 		}
@@ -155,8 +181,17 @@ func waitRedis(addr string, exited <-chan struct{}) error {
 }
 
 // pingRedis sends one inline PING and expects +PONG.
-func pingRedis(addr string) error {
-	conn, err := net.DialTimeout("tcp", addr, time.Second)
+func pingRedis(addr string, files *TLSFiles) error {
+	var conn net.Conn
+	var err error
+	if files != nil {
+		// A readiness probe only: the certificate may name any host
+		// (tests of name verification), so it is not checked here.
+		c := &tls.Config{InsecureSkipVerify: true} //nolint:gosec // probe
+		conn, err = tls.DialWithDialer(&net.Dialer{Timeout: time.Second}, "tcp", addr, c)
+	} else {
+		conn, err = net.DialTimeout("tcp", addr, time.Second)
+	}
 	if err != nil {
 		return fmt.Errorf("dial: %w", err)
 	}

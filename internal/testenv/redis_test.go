@@ -31,7 +31,7 @@ func TestRedisStopStart(t *testing.T) {
 	}
 	s.Start()
 	addr := s.Addr()
-	if err := pingRedis(addr); err != nil {
+	if err := pingRedis(addr, nil); err != nil {
 		t.Fatalf("ping after Start: %v", err)
 	}
 	// The pool may hold a connection to the old process: the first
@@ -54,7 +54,7 @@ func TestRedisTwoServers(t *testing.T) {
 		t.Fatalf("two servers share %s", a.URL())
 	}
 	a.Stop()
-	if err := pingRedis(b.Addr()); err != nil {
+	if err := pingRedis(b.Addr(), nil); err != nil {
 		t.Fatalf("second server down after stopping the first: %v", err)
 	}
 	a.Stop() // idempotent

@@ -2,6 +2,7 @@ package broker
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -12,6 +13,8 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/parleychat/parley/server/certs"
 )
 
 // Defaults of RedisOptions.
@@ -31,6 +34,11 @@ type RedisOptions struct {
 	// the broker's fail-fast defaults (500ms dial, 1s read/write, no
 	// retries).
 	URL string
+	// TLS, with a rediss:// URL, is the CA to trust and the client
+	// certificate (certs.ClientConfig); nil: the system roots. The server
+	// name comes from the URL and is verified. Set with a redis:// URL it
+	// is an error.
+	TLS *tls.Config
 	// Prefix starts every channel name (default "parley:"); a room's
 	// channel is Prefix+"room:"+room.
 	Prefix string
@@ -86,7 +94,7 @@ var _ Broker = (*Redis)(nil)
 // NewRedis returns a Redis broker. It does not connect: the first
 // Publish, Subscribe or Run does.
 func NewRedis(opts RedisOptions) (*Redis, error) {
-	ropt, err := redisClientOptions(opts.URL)
+	ropt, err := redisClientOptions(opts.URL, opts.TLS)
 	if err != nil {
 		return nil, err
 	}
@@ -120,13 +128,16 @@ func NewRedis(opts RedisOptions) (*Redis, error) {
 }
 
 // redisClientOptions parses url and fills in fail-fast defaults.
-func redisClientOptions(url string) (*redis.Options, error) {
+func redisClientOptions(url string, tlsc *tls.Config) (*redis.Options, error) {
 	if url == "" {
 		return nil, errors.New("redis broker: empty URL")
 	}
 	o, err := redis.ParseURL(url)
 	if err != nil {
 		return nil, fmt.Errorf("parse redis URL: %w", err)
+	}
+	if o.TLSConfig, err = certs.ForURL(o.TLSConfig, tlsc); err != nil {
+		return nil, fmt.Errorf("redis broker: %w", err)
 	}
 	if o.DialTimeout == 0 {
 		o.DialTimeout = defaultRedisDialTimeout

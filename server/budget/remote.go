@@ -2,6 +2,7 @@ package budget
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/parleychat/parley/server/certs"
 	"github.com/parleychat/parley/server/faultlog"
 )
 
@@ -29,6 +31,11 @@ const (
 // RedisOptions configure a Redis budget or backoff.
 type RedisOptions struct {
 	URL string // redis:// or rediss:// URL (required)
+	// TLS, with a rediss:// URL, is the CA to trust and the client
+	// certificate (certs.ClientConfig); nil: the system roots. The server
+	// name comes from the URL and is verified. Set with a redis:// URL it
+	// is an error.
+	TLS *tls.Config
 	// Limits are a Redis budget's limits (NewRedis).
 	Limits Limits
 	// Policy is a Redis backoff's policy (NewRedisBackoff).
@@ -61,6 +68,9 @@ func newRemote(o *RedisOptions, what string) (*remote, error) {
 	ropt, err := redis.ParseURL(o.URL)
 	if err != nil {
 		return nil, fmt.Errorf("redis %s: parse URL: %w", what, err)
+	}
+	if ropt.TLSConfig, err = certs.ForURL(ropt.TLSConfig, o.TLS); err != nil {
+		return nil, fmt.Errorf("redis %s: %w", what, err)
 	}
 	if o.Prefix == "" {
 		o.Prefix = DefaultPrefix

@@ -108,6 +108,12 @@ type Config struct {
 	// RoomRate and RoomBurst bound the rooms one user may create.
 	RoomRate  float64
 	RoomBurst int
+	// RedisCA, RedisCert and RedisKey are PEM files for a rediss://
+	// --redis: the CA that signed Redis's certificate (empty: the system
+	// roots) and a client certificate (optional).
+	RedisCA   string
+	RedisCert string
+	RedisKey  string
 }
 
 // envVar documents one flag's environment variable.
@@ -170,6 +176,9 @@ var envVars = []envVar{
 	{"room-rate", "PARLEY_ROOM_RATE"},
 	{"room-burst", "PARLEY_ROOM_BURST"},
 	{"reconcile-idle", "PARLEY_RECONCILE_IDLE"},
+	{"redis-ca", "PARLEY_REDIS_CA"},
+	{"redis-cert", "PARLEY_REDIS_CERT"},
+	{"redis-key", "PARLEY_REDIS_KEY"},
 }
 
 // ParseFlags reads a Config from command-line arguments, falling back to the
@@ -234,6 +243,9 @@ func ParseFlags(name string, args []string, getenv func(string) string, out io.W
 	argonTime := fs.Uint("argon2-time", uint(auth.DefaultParams.Time), "argon2id passes over the memory")
 	argonThreads := fs.Uint("argon2-threads", uint(auth.DefaultParams.Threads), "argon2id lanes (parallelism)")
 	fs.DurationVar(&c.ReconcileIdle, "reconcile-idle", 0, "the longest a room without traffic waits between its checks for messages the broker lost (it backs off from --reconcile; traffic brings it back); 0: 8 × --reconcile")
+	fs.StringVar(&c.RedisCA, "redis-ca", "", "with a rediss:// --redis: PEM file of the CA that signed Redis's certificate, the only one trusted (empty: the system roots); the server name in the URL is always verified")
+	fs.StringVar(&c.RedisCert, "redis-cert", "", "with a rediss:// --redis: PEM client certificate for Redis servers that ask for one (with --redis-key)")
+	fs.StringVar(&c.RedisKey, "redis-key", "", "with a rediss:// --redis: PEM private key of --redis-cert")
 	fs.StringVar(&proxies, "trusted-proxies", "", "comma-separated CIDRs of reverse proxies whose X-Forwarded-For names the client (for rate limits and logs)")
 	fs.Usage = func() {
 		fmt.Fprintf(out, "Usage: %s [flags]\n\nServes Parley: the web app, the HTTP API and the WebSocket endpoint.\n\nFlags (each also read from its environment variable):\n", name)
@@ -312,6 +324,12 @@ func (c Config) validate() error {
 	}
 	if c.RedisURL != "" && len(c.ClusterKeys) == 0 {
 		return errors.New("--redis (a cluster) needs --cluster-key shared by every node (head -c 32 /dev/urandom | base64)")
+	}
+	if (c.RedisCA != "" || c.RedisCert != "" || c.RedisKey != "") && !strings.HasPrefix(c.RedisURL, "rediss://") {
+		return errors.New("--redis-ca, --redis-cert and --redis-key need a rediss:// --redis URL (TLS)")
+	}
+	if (c.RedisCert == "") != (c.RedisKey == "") {
+		return errors.New("--redis-cert and --redis-key go together")
 	}
 	if c.PresenceTTL < 3*time.Second {
 		return errors.New("--presence-ttl must be at least 3s")

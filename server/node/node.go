@@ -6,6 +6,7 @@ package node
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -20,6 +21,7 @@ import (
 	"github.com/parleychat/parley/server/auth"
 	"github.com/parleychat/parley/server/broker"
 	"github.com/parleychat/parley/server/budget"
+	"github.com/parleychat/parley/server/certs"
 	"github.com/parleychat/parley/server/hub"
 	"github.com/parleychat/parley/server/presence"
 	"github.com/parleychat/parley/server/store"
@@ -41,6 +43,9 @@ type Node struct {
 	ws       *ws.Server
 	auth     *auth.Service
 	sessions *sessionEvents
+	// redisTLS is the CA and client certificate for a rediss:// --redis
+	// (nil: the system roots, or no TLS).
+	redisTLS *tls.Config
 	// root serves every request: the starting handler until the store
 	// answers, then the full mux. metrics serves /metrics (503 until the
 	// node is built).
@@ -59,6 +64,9 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*Node, error) {
 		return nil, err
 	}
 	n.keys = keys
+	if n.redisTLS, err = certs.ClientConfig(cfg.RedisCA, cfg.RedisCert, cfg.RedisKey); err != nil {
+		return nil, fmt.Errorf("redis TLS: %w", err)
+	}
 	n.root.set(http.HandlerFunc(n.starting))
 	n.metrics.set(http.HandlerFunc(n.starting))
 	return n, nil
@@ -165,7 +173,8 @@ func (n *Node) openSync(ctx context.Context) error {
 		n.closers = append(n.closers, mb.Close, mp.Close)
 		return nil
 	}
-	ropts := budget.RedisOptions{URL: n.cfg.RedisURL, Limits: n.cfg.UserSend, Policy: n.cfg.LoginBackoff, Logger: n.log}
+	tlsc := n.redisTLS
+	ropts := budget.RedisOptions{URL: n.cfg.RedisURL, TLS: tlsc, Limits: n.cfg.UserSend, Policy: n.cfg.LoginBackoff, Logger: n.log}
 	rbud, err := budget.NewRedis(ropts)
 	if err != nil {
 		return fmt.Errorf("open redis send budget: %w", err)
@@ -178,7 +187,7 @@ func (n *Node) openSync(ctx context.Context) error {
 	}
 	n.backoff = rback
 	n.closers = append(n.closers, rback.Close)
-	rb, err := broker.NewRedis(broker.RedisOptions{URL: n.cfg.RedisURL, Logger: n.log})
+	rb, err := broker.NewRedis(broker.RedisOptions{URL: n.cfg.RedisURL, TLS: tlsc, Logger: n.log})
 	if err != nil {
 		return fmt.Errorf("open redis broker: %w", err)
 	}
@@ -189,7 +198,7 @@ func (n *Node) openSync(ctx context.Context) error {
 	// Heartbeat and sweep at a third of the TTL: a crashed node's users
 	// vanish within TTL + TTL/3 (20s with the default 15s).
 	beat := n.cfg.PresenceTTL / 3
-	rp, err := presence.NewRedis(presence.RedisOptions{URL: n.cfg.RedisURL, NodeID: n.cfg.NodeID, TTL: n.cfg.PresenceTTL, Heartbeat: beat, Sweep: beat, Logger: n.log})
+	rp, err := presence.NewRedis(presence.RedisOptions{URL: n.cfg.RedisURL, TLS: tlsc, NodeID: n.cfg.NodeID, TTL: n.cfg.PresenceTTL, Heartbeat: beat, Sweep: beat, Logger: n.log})
 	if err != nil {
 		return fmt.Errorf("open redis presence: %w", err)
 	}

@@ -49,7 +49,7 @@ func (n *Node) openSessionEvents() error {
 		se.b = mb
 		n.closers = append(n.closers, mb.Close)
 	} else {
-		rb, err := broker.NewRedis(broker.RedisOptions{URL: n.cfg.RedisURL, Prefix: sessionsPrefix, Logger: n.log})
+		rb, err := broker.NewRedis(broker.RedisOptions{URL: n.cfg.RedisURL, TLS: n.redisTLS, Prefix: sessionsPrefix, Logger: n.log})
 		if err != nil {
 			return fmt.Errorf("open redis broker for sessions: %w", err)
 		}

@@ -3,6 +3,7 @@ package presence
 import (
 	"context"
 	"crypto/rand"
+	"crypto/tls"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -13,6 +14,8 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/parleychat/parley/server/certs"
 )
 
 // Defaults of RedisOptions.
@@ -31,6 +34,11 @@ const scriptChunk = 256
 type RedisOptions struct {
 	// URL is a redis:// or rediss:// URL.
 	URL string
+	// TLS, with a rediss:// URL, is the CA to trust and the client
+	// certificate (certs.ClientConfig); nil: the system roots. The server
+	// name comes from the URL and is verified. Set with a redis:// URL it
+	// is an error.
+	TLS *tls.Config
 	// Prefix starts every key (default "parley:"); a room's entries live
 	// in the sorted set Prefix+"presence:"+room.
 	Prefix string
@@ -90,7 +98,7 @@ func NewRedis(opts RedisOptions) (*Redis, error) {
 	if err := fillRedisDefaults(&opts); err != nil {
 		return nil, err
 	}
-	ropt, err := redisClientOptions(opts.URL)
+	ropt, err := redisClientOptions(opts.URL, opts.TLS)
 	if err != nil {
 		return nil, err
 	}
@@ -139,13 +147,16 @@ func fillRedisDefaults(o *RedisOptions) error {
 
 // redisClientOptions parses url and sets short timeouts: presence calls
 // fail fast rather than hold up the hub.
-func redisClientOptions(url string) (*redis.Options, error) {
+func redisClientOptions(url string, tlsc *tls.Config) (*redis.Options, error) {
 	if url == "" {
 		return nil, errors.New("redis presence: empty URL")
 	}
 	o, err := redis.ParseURL(url)
 	if err != nil {
 		return nil, fmt.Errorf("parse redis URL: %w", err)
+	}
+	if o.TLSConfig, err = certs.ForURL(o.TLSConfig, tlsc); err != nil {
+		return nil, fmt.Errorf("redis presence: %w", err)
 	}
 	if o.DialTimeout == 0 {
 		o.DialTimeout = 500 * time.Millisecond

@@ -1,0 +1,10 @@
+package certs_test
+
+import (
+	"testing"
+
+	"github.com/parleychat/parley/internal/testenv"
+)
+
+// TestMain fails the run if the tests leave a goroutine behind.
+func TestMain(m *testing.M) { testenv.Main(m) }
