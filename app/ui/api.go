@@ -22,7 +22,11 @@ type accountAPI interface {
 	// the session of accessToken.
 	Logout(ctx context.Context, accessToken string, req protocol.RefreshRequest) error
 	Rooms(ctx context.Context, accessToken string) ([]protocol.Room, error)
-	CreateRoom(ctx context.Context, accessToken, name string) (protocol.Room, error)
+	CreateRoomOf(ctx context.Context, accessToken, name, kind string) (protocol.Room, error)
+	DirectRoom(ctx context.Context, accessToken, user string) (protocol.Room, error)
+	Members(ctx context.Context, accessToken, room string) ([]protocol.Member, error)
+	Invite(ctx context.Context, accessToken, room, user, role string) error
+	Remove(ctx context.Context, accessToken, room, user string) (protocol.Left, error)
 	Sessions(ctx context.Context, accessToken string) ([]protocol.SessionInfo, error)
 	EndSession(ctx context.Context, accessToken, id string) error
 	EndAllSessions(ctx context.Context, accessToken string) error

@@ -106,15 +106,55 @@ func (f fetchAPI) Rooms(ctx context.Context, accessToken string) ([]protocol.Roo
 	return list.Rooms, nil
 }
 
-func (f fetchAPI) CreateRoom(ctx context.Context, accessToken, name string) (protocol.Room, error) {
+func (f fetchAPI) CreateRoomOf(ctx context.Context, accessToken, name, kind string) (protocol.Room, error) {
 	var r protocol.Room
 	if err := protocol.CheckRoomName(name); err != nil {
 		return r, fmt.Errorf("create room: %w", err)
 	}
-	if err := f.do(ctx, http.MethodPost, protocol.PathRooms, accessToken, protocol.CreateRoom{Name: name}, &r); err != nil {
-		return r, fmt.Errorf("create room: %w", err)
+	if err := f.do(ctx, http.MethodPost, protocol.PathRooms, accessToken, protocol.CreateRoom{Name: name, Kind: kind}, &r); err != nil {
+		return r, fmt.Errorf("create %s room: %w", kind, err)
 	}
 	return r, nil
+}
+
+func (f fetchAPI) DirectRoom(ctx context.Context, accessToken, user string) (protocol.Room, error) {
+	var r protocol.Room
+	if err := f.do(ctx, http.MethodPost, protocol.PathDirect, accessToken, protocol.DirectRequest{User: user}, &r); err != nil {
+		return r, fmt.Errorf("direct room with %s: %w", user, err)
+	}
+	return r, nil
+}
+
+func (f fetchAPI) Members(ctx context.Context, accessToken, room string) ([]protocol.Member, error) {
+	var list protocol.MemberList
+	if err := f.do(ctx, http.MethodGet, roomAPIPath(room, "members"), accessToken, nil, &list); err != nil {
+		return nil, fmt.Errorf("list members of %s: %w", room, err)
+	}
+	return list.Members, nil
+}
+
+func (f fetchAPI) Invite(ctx context.Context, accessToken, room, user, role string) error {
+	if err := f.do(ctx, http.MethodPost, roomAPIPath(room, "members"), accessToken, protocol.Invite{User: user, Role: role}, nil); err != nil {
+		return fmt.Errorf("invite %s to %s: %w", user, room, err)
+	}
+	return nil
+}
+
+func (f fetchAPI) Remove(ctx context.Context, accessToken, room, user string) (protocol.Left, error) {
+	var left protocol.Left
+	if err := f.do(ctx, http.MethodDelete, roomAPIPath(room, "members", user), accessToken, nil, &left); err != nil {
+		return left, fmt.Errorf("remove %s from %s: %w", user, room, err)
+	}
+	return left, nil
+}
+
+// roomAPIPath is the API path of room with more segments after it.
+func roomAPIPath(room string, more ...string) string {
+	p := protocol.PathRooms + "/" + url.PathEscape(room)
+	for _, m := range more {
+		p += "/" + url.PathEscape(m)
+	}
+	return p
 }
 
 // do sends one JSON request and decodes a 2xx answer into out (nil: no body

@@ -73,6 +73,9 @@ type roomData struct {
 	subscribed bool
 	// missing: the node says the room does not exist.
 	missing bool
+	// removed is why the user lost the room's membership (a
+	// protocol.Removed* code), "" while a member.
+	removed string
 	// retrying: the node cannot serve the room right now; the client
 	// retries by itself (EventRoomRetry) until it is subscribed again, or
 	// the app retries the history page it needs first (pageRetries counts
@@ -118,16 +121,19 @@ type App struct {
 	conn      Conn
 	// connectedOnce: the session had a connection before.
 	connectedOnce bool
-	roomList      []protocol.Room
-	roomsLoaded   bool
-	roomsErr      string
-	rooms         map[string]*roomData
-	current       string
-	dirty         map[string]bool
-	flushTimer    *time.Timer
-	watchers      map[int]func()
-	nextWatcher   int
-	updater       *time.Ticker
+	// inbox is the user's inbox room (protocol.InboxRoom), subscribed
+	// for the whole session: invitations and removals arrive there.
+	inbox       string
+	roomList    []protocol.Room
+	roomsLoaded bool
+	roomsErr    string
+	rooms       map[string]*roomData
+	current     string
+	dirty       map[string]bool
+	flushTimer  *time.Timer
+	watchers    map[int]func()
+	nextWatcher int
+	updater     *time.Ticker
 	// notifyOn: the user turned mention notifications on.
 	notifyOn bool
 }

@@ -14,6 +14,10 @@ import (
 // onEvent applies one client event. It runs on the client's Run goroutine,
 // so it never blocks: requests it causes (history) run on new goroutines.
 func (a *App) onEvent(ev client.Event) {
+	if ev.Room != "" && ev.Room == a.inboxRoom() {
+		a.inboxEvent(ev)
+		return
+	}
 	switch ev.Kind {
 	case client.EventConnected:
 		a.connected()
@@ -45,6 +49,9 @@ func (a *App) onEvent(ev client.Event) {
 		a.withRoom(ev.Room, false, func(rd *roomData, _ string) {
 			rd.retrying = true
 		})
+	case client.EventRemoved:
+		a.removed(ev.Room, ev.Reason)
+		return
 	case client.EventGap:
 		a.withRoom(ev.Room, true, func(rd *roomData, _ string) {
 			rd.tl.DropBefore(ev.Offset)
@@ -53,6 +60,13 @@ func (a *App) onEvent(ev client.Event) {
 		return
 	}
 	a.notify()
+}
+
+// inboxRoom is the name of the signed-in user's inbox ("" signed out).
+func (a *App) inboxRoom() string {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.inbox
 }
 
 // withRoom runs f on the data of room under the lock, and schedules the

@@ -14,6 +14,8 @@ type newRoom struct {
 	app.Compo
 
 	name string
+	// kind is protocol.KindPublic or KindPrivate ("" is public).
+	kind string
 	err  string
 	busy bool
 }
@@ -33,6 +35,15 @@ func (n *newRoom) Render() app.UI {
 			app.Button().ID("new-room-submit").Class("button small").Type("submit").
 				Disabled(n.busy).Text(label),
 		),
+		app.Div().Class("new-room-row new-room-kind").Body(
+			app.Label().For("new-room-kind").Class("small muted").Text("Who can join"),
+			app.Select().ID("new-room-kind").OnChange(n.ValueTo(&n.kind)).Body(
+				app.Option().Value(protocol.KindPublic).Selected(n.kind != protocol.KindPrivate).
+					Text("Public: anyone"),
+				app.Option().Value(protocol.KindPrivate).Selected(n.kind == protocol.KindPrivate).
+					Text("Private: invited only"),
+			),
+		),
 		app.If(n.err != "", func() app.UI {
 			return app.P().ID("new-room-error").Class("error small").Role("alert").Text(n.err)
 		}),
@@ -49,9 +60,13 @@ func (n *newRoom) submit(ctx app.Context, e app.Event) {
 		return
 	}
 	n.busy, n.err = true, ""
+	kind := protocol.KindPublic
+	if n.kind == protocol.KindPrivate {
+		kind = protocol.KindPrivate
+	}
 	a := current(ctx.LocalStorage())
 	ctx.Async(func() {
-		err := a.CreateRoom(ctx, name)
+		err := a.CreateRoom(ctx, name, kind)
 		code, msg := "", ""
 		if err != nil {
 			code, msg = apiCode(err)

@@ -64,29 +64,43 @@ func sortRooms(rooms []protocol.Room) {
 	})
 }
 
-// CreateRoom creates a room through the API and adds it to the list. It
-// blocks: run it from ctx.Async.
-func (a *App) CreateRoom(ctx context.Context, name string) error {
+// CreateRoom creates a room of kind (protocol.KindPublic or KindPrivate)
+// through the API and adds it to the list. It blocks: run it from
+// ctx.Async.
+func (a *App) CreateRoom(ctx context.Context, name, kind string) error {
 	ctx, cancel := context.WithTimeout(ctx, requestTimeout)
 	defer cancel()
 	var room protocol.Room
 	err := a.withToken(ctx, a.generation(), func(tok string) (err error) {
-		room, err = a.api.CreateRoom(ctx, tok, name)
+		room, err = a.api.CreateRoomOf(ctx, tok, name, kind)
 		return err
 	})
 	if err != nil {
 		return err
 	}
+	a.addRoom(room)
+	return nil
+}
+
+// addRoom puts room in the list (replacing what the list said of it),
+// saves the list and re-renders.
+func (a *App) addRoom(room protocol.Room) {
 	a.mu.Lock()
-	if !slices.ContainsFunc(a.roomList, func(r protocol.Room) bool { return r.Name == room.Name }) {
+	i := slices.IndexFunc(a.roomList, func(r protocol.Room) bool { return r.Name == room.Name })
+	if i >= 0 {
+		a.roomList[i] = room
+	} else {
 		a.roomList = append(a.roomList, room)
 		sortRooms(a.roomList)
+	}
+	if rd := a.rooms[room.Name]; rd != nil && rd.removed != "" {
+		// Invited again: the room opens anew.
+		rd.removed, rd.missing, rd.subscribed = "", false, false
 	}
 	rooms := slices.Clone(a.roomList)
 	a.mu.Unlock()
 	a.saveRooms(rooms)
 	a.notify()
-	return nil
 }
 
 // Select makes room the one on screen ("" for none): the previous room is
@@ -128,7 +142,7 @@ func (a *App) open(room string) {
 	}
 	a.loadRoomLocked(room)
 	rd, cl := a.rooms[room], a.cl
-	if rd.subscribed || rd.missing {
+	if rd.subscribed || rd.missing || rd.removed != "" {
 		a.mu.Unlock()
 		return
 	}

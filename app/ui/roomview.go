@@ -182,8 +182,8 @@ func (r *roomView) Render() app.UI {
 		app.Header().Class("room-header").Body(
 			app.A().Class("back").Href("/").Aria("label", "All rooms").Text("‹"),
 			app.H1().ID(roomTitleID).Class("room-title").TabIndex(-1).Body(
-				app.Span().Class("hash").Text("#"),
-				app.Span().Text(r.Room),
+				roomMark(v.Info),
+				app.Bdi().Text(roomLabel(v.Info)),
 			),
 			app.Button().ID("people-toggle").Class("people-toggle").Type("button").
 				Aria("expanded", r.showPeople).Aria("controls", "people").
@@ -191,7 +191,9 @@ func (r *roomView) Render() app.UI {
 				OnClick(func(ctx app.Context, e app.Event) { r.showPeople = !r.showPeople }).
 				Body(r.peopleCount()...),
 		),
-		app.If(v.Missing, func() app.UI {
+		app.If(v.Removed != "", func() app.UI {
+			return removedRoom(v.Removed)
+		}).ElseIf(v.Missing, func() app.UI {
 			return r.missingRoom()
 		}).Else(func() app.UI {
 			return app.Div().Class("room-body").Body(
@@ -227,6 +229,10 @@ func (r *roomView) Render() app.UI {
 								app.Bdi().Class("person-name").Text(u),
 								app.If(u == v.Me, func() app.UI {
 									return app.Span().Class("muted small").Text(" (you)")
+								}).ElseIf(v.Info.Kind != protocol.KindDirect, func() app.UI {
+									return app.Button().Class("link small dm").Type("button").
+										DataSet("user", u).Aria("label", "Message "+u).Text("Message").
+										OnClick(func(ctx app.Context, e app.Event) { openDirect(ctx, r.a, r.Room, u) })
 								}),
 							)
 						}),
@@ -235,6 +241,9 @@ func (r *roomView) Render() app.UI {
 						return app.P().Class("muted small").Text("Nobody yet.")
 					}).ElseIf(len(v.Present) == 0, func() app.UI {
 						return app.P().Class("muted small").Text("Unknown while offline.")
+					}),
+					app.If(v.Info.Kind == protocol.KindPrivate, func() app.UI {
+						return &membersPanel{Room: r.Room, Role: v.Info.Role}
 					}),
 				),
 			)
@@ -346,6 +355,31 @@ func (r *roomView) failed(row state.Row) app.UI {
 	)
 }
 
+// removedRoom replaces a room the user is no longer a member of.
+func removedRoom(why string) app.UI {
+	return app.Div().ID("room-removed").Class("missing").Role("alert").Body(
+		app.H2().Text("You were removed from this room"),
+		app.P().Class("muted").Text(removedText(why)),
+		app.Div().Class("actions").Body(
+			app.A().Class("button").Href("/").Text("All rooms"),
+		),
+	)
+}
+
+// removedText says why the user lost a room (a protocol.Removed* code).
+func removedText(why string) string {
+	switch why {
+	case protocol.RemovedKicked:
+		return "An owner or moderator removed you. Its messages are no longer available to you."
+	case protocol.RemovedBanned:
+		return "An owner or moderator removed you and you cannot join again."
+	case protocol.RemovedLeft:
+		return "You left this room, here or on another device."
+	default:
+		return "You are no longer a member of this room."
+	}
+}
+
 // missingRoom offers to create a room that does not exist.
 func (r *roomView) missingRoom() app.UI {
 	return app.Div().Class("missing").Body(
@@ -365,7 +399,7 @@ func (r *roomView) missingRoom() app.UI {
 func (r *roomView) createMissing(ctx app.Context, e app.Event) {
 	a, room := r.a, r.Room
 	ctx.Async(func() {
-		err := a.CreateRoom(ctx, room)
+		err := a.CreateRoom(ctx, room, protocol.KindPublic)
 		code, msg := "", ""
 		if err != nil {
 			code, msg = apiCode(err)

@@ -128,7 +128,7 @@ func (a *App) resetLocked() {
 	}
 	a.sess = protocol.Session{}
 	a.stale, a.welcomed = false, false
-	a.cl = nil
+	a.cl, a.inbox = nil, ""
 	a.conn, a.connectedOnce = Conn{}, false
 	a.roomList, a.roomsLoaded, a.roomsErr = nil, false, ""
 	a.rooms = make(map[string]*roomData)
@@ -152,6 +152,7 @@ func (a *App) start(s protocol.Session) {
 	a.mu.Lock()
 	a.sess = s
 	a.cl = cl
+	a.inbox = protocol.InboxRoom(s.User)
 	a.cancelRun = cancel
 	a.conn = Conn{State: ConnConnecting}
 	gen := a.gen
@@ -168,6 +169,11 @@ func (a *App) start(s protocol.Session) {
 	updates := a.updater.C
 	a.mu.Unlock()
 
+	// Live from now on; after a reconnect the client recovers what the
+	// inbox got meanwhile, and each connect reloads the room list anyway.
+	if err := cl.Subscribe(a.inbox, 0); err != nil {
+		app.Log(err)
+	}
 	for _, o := range requeue {
 		if err := cl.SendWithCID(o.Room, o.CID, o.Body); err != nil {
 			a.failSend(o.Room, o.CID, err)

@@ -174,18 +174,7 @@ func (s *shell) sidebar() app.UI {
 			}),
 			app.Ul().Body(
 				app.Range(s.rooms).Slice(func(i int) app.UI {
-					name := s.rooms[i].Name
-					cls := "room-link"
-					if name == s.room {
-						cls += " active"
-					}
-					return app.Li().Body(
-						app.A().ID(name+"-link").Class(cls).Href(RoomPath(name)).DataSet("room", name).
-							Aria("current", ariaCurrent(name == s.room)).Body(
-							app.Span().Class("hash").Text("#"),
-							app.Span().Class("room-name").Text(name),
-						),
-					)
+					return s.roomLink(s.rooms[i])
 				}),
 			),
 			app.If(s.roomErr != "" && !s.loaded, func() app.UI {
@@ -193,6 +182,7 @@ func (s *shell) sidebar() app.UI {
 			}),
 		),
 		&newRoom{},
+		&directForm{},
 		notifyButton(s.notify, s.toggleNotify),
 		app.Footer().Class("me").Body(
 			avatar(s.user),
@@ -201,6 +191,22 @@ func (s *shell) sidebar() app.UI {
 				Aria("current", ariaCurrent(s.account)).Text("Account"),
 			app.Button().ID("sign-out").Class("button subtle").Type("button").Text("Sign out").
 				OnClick(s.signOut),
+		),
+	)
+}
+
+// roomLink is one room of the list: a direct room under the other
+// person's name, a private one with a lock.
+func (s *shell) roomLink(r protocol.Room) app.UI {
+	cls := "room-link"
+	if r.Name == s.room {
+		cls += " active"
+	}
+	return app.Li().Body(
+		app.A().ID(r.Name+"-link").Class(cls).Href(RoomPath(r.Name)).DataSet("room", r.Name).
+			DataSet("kind", r.Kind).Aria("current", ariaCurrent(r.Name == s.room)).Body(
+			roomMark(r),
+			app.Bdi().Class("room-name").Text(roomLabel(r)),
 		),
 	)
 }

@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/parleychat/parley/app/state"
+	"github.com/parleychat/parley/shared/protocol"
 )
 
 // RoomView is what the room page shows, copied out of the App.
@@ -22,6 +23,11 @@ type RoomView struct {
 	Oldest, Newest int64
 	// Missing: the room does not exist.
 	Missing bool
+	// Removed is why the user is no longer a member (a
+	// protocol.Removed* code), "" while they are.
+	Removed string
+	// Info is what the room list says of the room (kind, role, peer).
+	Info protocol.Room
 	// Err is the last failure in this room.
 	Err string
 	// Retrying: the node cannot serve the room right now and the client
@@ -38,6 +44,7 @@ func (a *App) View(room string, now time.Time, loc *time.Location) RoomView {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	v := RoomView{Name: room, Me: a.sess.User, Online: a.conn.State == ConnOnline}
+	v.Info, _ = a.roomInfoLocked(room)
 	rd := a.rooms[room]
 	if rd == nil {
 		return v
@@ -47,7 +54,7 @@ func (a *App) View(room string, now time.Time, loc *time.Location) RoomView {
 	v.Typing = state.TypingLabel(rd.typing.Active(now, v.Me))
 	v.Ready, v.Loading, v.HasOlder = rd.ready, rd.loading, rd.tl.HasOlder()
 	v.Oldest, v.Newest = rd.tl.Oldest(), rd.tl.Newest()
-	v.Missing, v.Err, v.Retrying = rd.missing, rd.err, rd.retrying
+	v.Missing, v.Err, v.Retrying, v.Removed = rd.missing, rd.err, rd.retrying, rd.removed
 	for _, p := range rd.tl.Pending {
 		if p.Failed == "" {
 			v.Pending++

@@ -1,0 +1,125 @@
+package ui
+
+import (
+	"context"
+	"slices"
+
+	"github.com/parleychat/parley/shared/client"
+	"github.com/parleychat/parley/shared/protocol"
+)
+
+// OpenDirect returns the name of the direct room with user, creating it
+// if needed, and adds it to the list. It blocks: run it from ctx.Async.
+func (a *App) OpenDirect(ctx context.Context, user string) (string, error) {
+	ctx, cancel := context.WithTimeout(ctx, requestTimeout)
+	defer cancel()
+	var room protocol.Room
+	err := a.withToken(ctx, a.generation(), func(tok string) (err error) {
+		room, err = a.api.DirectRoom(ctx, tok, user)
+		return err
+	})
+	if err != nil {
+		return "", err
+	}
+	a.addRoom(room)
+	return room.Name, nil
+}
+
+// Members lists room's members. It blocks.
+func (a *App) Members(ctx context.Context, room string) ([]protocol.Member, error) {
+	ctx, cancel := context.WithTimeout(ctx, requestTimeout)
+	defer cancel()
+	var list []protocol.Member
+	err := a.withToken(ctx, a.generation(), func(tok string) (err error) {
+		list, err = a.api.Members(ctx, tok, room)
+		return err
+	})
+	return list, err
+}
+
+// Invite adds user to room as a member. It blocks.
+func (a *App) Invite(ctx context.Context, room, user string) error {
+	ctx, cancel := context.WithTimeout(ctx, requestTimeout)
+	defer cancel()
+	return a.withToken(ctx, a.generation(), func(tok string) error {
+		return a.api.Invite(ctx, tok, room, user, "")
+	})
+}
+
+// Remove kicks user from room, or leaves it when user is the user
+// signed in (the room then leaves the list at once). It blocks.
+func (a *App) Remove(ctx context.Context, room, user string) error {
+	ctx, cancel := context.WithTimeout(ctx, requestTimeout)
+	defer cancel()
+	err := a.withToken(ctx, a.generation(), func(tok string) error {
+		_, err := a.api.Remove(ctx, tok, room, user)
+		return err
+	})
+	if err == nil && user == a.User() {
+		a.removed(room, protocol.RemovedLeft)
+	}
+	return err
+}
+
+// RoomInfo returns what the room list says of room.
+func (a *App) RoomInfo(room string) (protocol.Room, bool) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.roomInfoLocked(room)
+}
+
+func (a *App) roomInfoLocked(room string) (protocol.Room, bool) {
+	i := slices.IndexFunc(a.roomList, func(r protocol.Room) bool { return r.Name == room })
+	if i < 0 {
+		return protocol.Room{Name: room}, false
+	}
+	return a.roomList[i], true
+}
+
+// removed forgets room after the user lost its membership (why: a
+// protocol.Removed* code): it leaves the list, its subscription and its
+// cache, and an open view says so instead of showing a dead room.
+func (a *App) removed(room, why string) {
+	a.mu.Lock()
+	a.roomList = slices.DeleteFunc(a.roomList, func(r protocol.Room) bool { return r.Name == room })
+	rooms := slices.Clone(a.roomList)
+	rd := a.room(room)
+	rd.removed, rd.subscribed, rd.present = why, false, nil
+	rd.people.Reset()
+	cl := a.cl
+	delete(a.dirty, room)
+	a.mu.Unlock()
+	if cl != nil {
+		cl.Unsubscribe(room)
+	}
+	a.kv.Del(keyRoomPrefix + room)
+	a.saveRooms(rooms)
+	a.notify()
+}
+
+// inboxEvent applies one event of the user's inbox: an invitation adds
+// the room to the list at once (then the list is fetched again for the
+// details), a removal takes it out. Unknown types are a newer node's and
+// are skipped.
+func (a *App) inboxEvent(ev client.Event) {
+	if ev.Kind != client.EventMessage || ev.Msg == nil {
+		return
+	}
+	ue, err := protocol.ParseUserEvent(ev.Msg.Body)
+	if err != nil {
+		return
+	}
+	switch ue.Type {
+	case protocol.UserInvited:
+		r := protocol.Room{Name: ue.Room, Kind: ue.Kind, Role: protocol.RoleMember}
+		if ue.Kind == protocol.KindDirect {
+			r.Peer = ue.By
+		}
+		a.addRoom(r)
+		go a.RefreshRooms()
+	case protocol.UserRemoved:
+		a.removed(ue.Room, ue.Reason)
+	case protocol.UserRole:
+		go a.RefreshRooms()
+	}
+}
