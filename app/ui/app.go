@@ -123,7 +123,10 @@ type App struct {
 	connectedOnce bool
 	// inbox is the user's inbox room (protocol.InboxRoom), subscribed
 	// for the whole session: invitations and removals arrive there.
-	inbox       string
+	inbox string
+	// inboxLive: the node confirmed the inbox subscription on the
+	// current connection, so invitations arrive live.
+	inboxLive   bool
 	roomList    []protocol.Room
 	roomsLoaded bool
 	roomsErr    string

@@ -26,6 +26,9 @@ type composer struct {
 	app.Compo
 
 	Room string
+	// Label names the room in the placeholder ("#room", "@peer"; empty:
+	// "#" and Room).
+	Label string
 
 	runes int
 	err   string
@@ -36,7 +39,7 @@ func (c *composer) Render() app.UI {
 	return app.Form().ID("composer-form").Class("composer").OnSubmit(c.onSubmit).Body(
 		app.Div().Class("composer-row").Body(
 			app.Textarea().ID(composerID).Class("composer-input").Rows(1).
-				Placeholder("Message #"+c.Room).Aria("label", "Message #"+c.Room).Dir("auto").
+				Placeholder("Message "+c.label()).Aria("label", "Message "+c.label()).Dir("auto").
 				OnInput(c.onInput).OnKeyDown(c.onKeyDown),
 			app.Button().ID("send").Class("button primary send").Type("submit").
 				Disabled(c.runes == 0 || left < 0).Text("Send"),
@@ -104,4 +107,12 @@ func autoGrow(el app.Value) {
 	style.Set("height", "auto")
 	h := min(el.Get("scrollHeight").Int(), maxComposerHeight)
 	style.Set("height", strconv.Itoa(h)+"px")
+}
+
+// label is how the placeholder names the room.
+func (c *composer) label() string {
+	if c.Label != "" {
+		return c.Label
+	}
+	return "#" + c.Room
 }

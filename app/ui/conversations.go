@@ -61,6 +61,14 @@ func (a *App) Remove(ctx context.Context, room, user string) error {
 	return err
 }
 
+// InboxLive reports whether invitations and removals arrive live (the
+// inbox subscription is confirmed on the current connection).
+func (a *App) InboxLive() bool {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.inboxLive
+}
+
 // RoomInfo returns what the room list says of room.
 func (a *App) RoomInfo(room string) (protocol.Room, bool) {
 	a.mu.Lock()
@@ -102,7 +110,14 @@ func (a *App) removed(room, why string) {
 // details), a removal takes it out. Unknown types are a newer node's and
 // are skipped.
 func (a *App) inboxEvent(ev client.Event) {
-	if ev.Kind != client.EventMessage || ev.Msg == nil {
+	switch {
+	case ev.Kind == client.EventSubscribed:
+		a.mu.Lock()
+		a.inboxLive = true
+		a.mu.Unlock()
+		a.notify()
+		return
+	case ev.Kind != client.EventMessage || ev.Msg == nil:
 		return
 	}
 	ue, err := protocol.ParseUserEvent(ev.Msg.Body)

@@ -41,6 +41,10 @@ func TestInboxUpdatesRoomList(t *testing.T) {
 	a := signedIn(t, kv)
 	a.inbox = protocol.InboxRoom("me")
 	a.roomList = []protocol.Room{{Name: "general", Kind: protocol.KindPublic}}
+	a.onEvent(client.Event{Kind: client.EventSubscribed, Room: a.inbox, Epoch: 1})
+	if !a.InboxLive() {
+		t.Fatal("the inbox is not live after its subscribed event")
+	}
 
 	a.onEvent(inboxMessage(t, 1, protocol.UserEvent{Type: protocol.UserInvited, Room: "secret", By: "ann", Kind: protocol.KindPrivate}))
 	a.onEvent(inboxMessage(t, 2, protocol.UserEvent{Type: protocol.UserInvited, Room: "dm-x1", By: "bob", Kind: protocol.KindDirect}))
@@ -72,6 +76,11 @@ func TestInboxUpdatesRoomList(t *testing.T) {
 	var saved []protocol.Room
 	if err := kv.Get(keyRooms, &saved); err != nil || len(saved) != 1 {
 		t.Fatalf("saved room list = %v (%v), want general only", saved, err)
+	}
+
+	a.onEvent(client.Event{Kind: client.EventDisconnected})
+	if a.InboxLive() {
+		t.Fatal("the inbox is still live after a disconnect")
 	}
 
 	// Invited again: the room comes back and opens anew.

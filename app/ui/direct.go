@@ -101,6 +101,15 @@ func roomLabel(r protocol.Room) string {
 	return r.Name
 }
 
+// roomRef names a room in running text: "@peer" for a direct room,
+// "#name" for any other.
+func roomRef(r protocol.Room) string {
+	if r.Kind == protocol.KindDirect && r.Peer != "" {
+		return "@" + r.Peer
+	}
+	return "#" + r.Name
+}
+
 // roomMark is the sign before a room's name: @ for a direct room, a lock
 // for a private one (with its meaning for screen readers), # otherwise.
 func roomMark(r protocol.Room) app.UI {
@@ -109,7 +118,7 @@ func roomMark(r protocol.Room) app.UI {
 		return app.Span().Class("hash").Aria("hidden", "true").Text("@")
 	case protocol.KindPrivate:
 		return app.Span().Class("hash lock").Body(
-			app.Span().Aria("hidden", "true").Text("🔒"),
+			app.Span().Class("lock-icon").Aria("hidden", "true"),
 			app.Span().Class("sr-only").Text("Private room:"),
 		)
 	}

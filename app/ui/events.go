@@ -111,7 +111,7 @@ func (a *App) disconnected(ev client.Event) {
 	if !a.welcomed {
 		a.stale = true
 	}
-	a.welcomed = false
+	a.welcomed, a.inboxLive = false, false
 	c := Conn{State: ConnReconnecting}
 	// Who is where is unknown until the node says again.
 	for _, rd := range a.rooms {

@@ -199,14 +199,14 @@ func (r *roomView) Render() app.UI {
 			return app.Div().Class("room-body").Body(
 				app.Div().Class("timeline").Body(
 					app.Div().ID(messagesID).Class("messages").Role("log").
-						Aria("live", "polite").Aria("label", "Messages in #"+r.Room).
+						Aria("live", "polite").Aria("label", "Messages in "+roomRef(v.Info)).
 						OnScroll(r.onScroll).Body(
 						r.historyEdge(),
 						app.Range(v.Rows).Slice(func(i int) app.UI {
 							return r.row(v.Rows[i])
 						}),
 						app.If(v.Ready && !v.HasOlder && len(v.Rows) == 0, func() app.UI {
-							return app.P().Class("empty muted").Text("No messages in #" + r.Room + " yet. Say hello!")
+							return app.P().Class("empty muted").Text("No messages in " + roomRef(v.Info) + " yet. Say hello!")
 						}),
 					),
 					app.Div().ID("typing").Class("typing").Aria("live", "polite").Text(v.Typing),
@@ -217,7 +217,7 @@ func (r *roomView) Render() app.UI {
 					app.If(v.Err != "", func() app.UI {
 						return app.P().ID("room-error").Class("error room-error").Role("alert").Text(v.Err)
 					}),
-					&composer{Room: r.Room},
+					&composer{Room: r.Room, Label: roomRef(v.Info)},
 				),
 				app.Aside().ID("people").Class(peopleCls).Aria("label", "People in this room").Body(
 					app.H2().Class("section-title").Text("In this room"),
@@ -268,7 +268,7 @@ func (r *roomView) historyEdge() app.UI {
 		// The empty room says so once, below.
 		return nil
 	default:
-		return app.P().Class("edge muted").Text("This is the start of #" + r.Room + ".")
+		return app.P().Class("edge muted").Text("This is the start of " + roomRef(v.Info) + ".")
 	}
 }
 

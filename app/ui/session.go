@@ -128,7 +128,7 @@ func (a *App) resetLocked() {
 	}
 	a.sess = protocol.Session{}
 	a.stale, a.welcomed = false, false
-	a.cl, a.inbox = nil, ""
+	a.cl, a.inbox, a.inboxLive = nil, "", false
 	a.conn, a.connectedOnce = Conn{}, false
 	a.roomList, a.roomsLoaded, a.roomsErr = nil, false, ""
 	a.rooms = make(map[string]*roomData)

@@ -26,6 +26,8 @@ type shell struct {
 	rooms   []protocol.Room
 	loaded  bool
 	roomErr string
+	// live: invitations and removals arrive live (data-live on the list).
+	live    bool
 	conn    Conn
 	notify  NotifyState
 	updated bool
@@ -94,7 +96,11 @@ func (s *shell) nav(ctx app.Context) {
 	title := "Parley"
 	switch {
 	case s.room != "":
-		title = "#" + s.room + " · Parley"
+		info := protocol.Room{Name: s.room}
+		if s.a != nil {
+			info, _ = s.a.RoomInfo(s.room)
+		}
+		title = roomRef(info) + " · Parley"
 	case s.account:
 		title = "Account · Parley"
 	}
@@ -117,6 +123,7 @@ func (s *shell) OnAppUpdate(ctx app.Context) { s.updated = ctx.AppUpdateAvailabl
 func (s *shell) sync() {
 	s.user = s.a.User()
 	s.rooms, s.loaded, s.roomErr = s.a.Rooms()
+	s.live = s.a.InboxLive()
 	s.conn = s.a.Conn()
 	s.notify = s.a.Notifications()
 }
@@ -167,7 +174,7 @@ func (s *shell) sidebar() app.UI {
 			return app.P().Class("install-help small").Role("status").
 				Text("To install Parley, tap Share, then “Add to Home Screen”.")
 		}),
-		app.Nav().Class("room-list").Aria("label", "Rooms").Body(
+		app.Nav().Class("room-list").Aria("label", "Rooms").DataSet("live", s.live).Body(
 			app.H2().Class("section-title").Text("Rooms"),
 			app.If(!s.loaded && s.roomErr == "", func() app.UI {
 				return app.P().Class("muted small").Text("Loading rooms…")
