@@ -182,8 +182,8 @@ func (r *roomView) Render() app.UI {
 		app.Header().Class("room-header").Body(
 			app.A().Class("back").Href("/").Aria("label", "All rooms").Text("‹"),
 			app.H1().ID(roomTitleID).Class("room-title").TabIndex(-1).Body(
-				roomMark(v.Info),
-				app.Bdi().Text(roomLabel(v.Info)),
+				roomMark(r.info()),
+				app.Bdi().Text(roomLabel(r.info())),
 			),
 			app.Button().ID("people-toggle").Class("people-toggle").Type("button").
 				Aria("expanded", r.showPeople).Aria("controls", "people").
@@ -199,14 +199,14 @@ func (r *roomView) Render() app.UI {
 			return app.Div().Class("room-body").Body(
 				app.Div().Class("timeline").Body(
 					app.Div().ID(messagesID).Class("messages").Role("log").
-						Aria("live", "polite").Aria("label", "Messages in "+roomRef(v.Info)).
+						Aria("live", "polite").Aria("label", "Messages in "+r.ref()).
 						OnScroll(r.onScroll).Body(
 						r.historyEdge(),
 						app.Range(v.Rows).Slice(func(i int) app.UI {
 							return r.row(v.Rows[i])
 						}),
 						app.If(v.Ready && !v.HasOlder && len(v.Rows) == 0, func() app.UI {
-							return app.P().Class("empty muted").Text("No messages in " + roomRef(v.Info) + " yet. Say hello!")
+							return app.P().Class("empty muted").Text("No messages in " + r.ref() + " yet. Say hello!")
 						}),
 					),
 					app.Div().ID("typing").Class("typing").Aria("live", "polite").Text(v.Typing),
@@ -217,7 +217,7 @@ func (r *roomView) Render() app.UI {
 					app.If(v.Err != "", func() app.UI {
 						return app.P().ID("room-error").Class("error room-error").Role("alert").Text(v.Err)
 					}),
-					&composer{Room: r.Room, Label: roomRef(v.Info)},
+					&composer{Room: r.Room, Label: r.ref()},
 				),
 				app.Aside().ID("people").Class(peopleCls).Aria("label", "People in this room").Body(
 					app.H2().Class("section-title").Text("In this room"),
@@ -251,6 +251,19 @@ func (r *roomView) Render() app.UI {
 	)
 }
 
+// info is what the room list says of the room, at least its name.
+func (r *roomView) info() protocol.Room {
+	info := r.view.Info
+	if info.Name == "" {
+		info.Name = r.Room
+	}
+	return info
+}
+
+// ref names the room in running text: "@peer" for a direct room,
+// "#name" otherwise (also while the room list has not said which).
+func (r *roomView) ref() string { return roomRef(r.info()) }
+
 // historyEdge is the top of the list: a loader, a button for older
 // messages, or the start of the room.
 func (r *roomView) historyEdge() app.UI {
@@ -268,7 +281,7 @@ func (r *roomView) historyEdge() app.UI {
 		// The empty room says so once, below.
 		return nil
 	default:
-		return app.P().Class("edge muted").Text("This is the start of " + roomRef(v.Info) + ".")
+		return app.P().Class("edge muted").Text("This is the start of " + r.ref() + ".")
 	}
 }
 
