@@ -26,17 +26,9 @@ func (d *directForm) Render() app.UI {
 	}
 	return app.Form().ID("direct-form").Class("new-room").OnSubmit(d.submit).Body(
 		app.Label().For("direct-user").Class("section-title").Text("Message someone"),
-		app.Div().Class("new-room-row").Body(
-			app.Input().ID("direct-user").Type("text").Placeholder("user name").
-				MaxLength(protocol.MaxUsernameLen).Attr("autocapitalize", "none").
-				Attr("autocomplete", "off").Spellcheck(false).
-				Value(d.user).OnInput(d.ValueTo(&d.user)),
-			app.Button().ID("direct-submit").Class("button small").Type("submit").
-				Disabled(d.busy).Text(label),
-		),
-		app.If(d.err != "", func() app.UI {
-			return app.P().ID("direct-error").Class("error small").Role("alert").Text(d.err)
-		}),
+		submitRow(nameField("direct-user", "user name", protocol.MaxUsernameLen, d.user, d.ValueTo(&d.user)),
+			"direct-submit", label, d.busy),
+		formError("direct-error", d.err),
 	)
 }
 
@@ -48,7 +40,7 @@ func (d *directForm) submit(ctx app.Context, e app.Event) {
 	a := current(ctx.LocalStorage())
 	switch {
 	case !protocol.ValidUsername(user):
-		d.err = "Type the name of someone who uses Parley."
+		d.err = badUserText
 		return
 	case strings.EqualFold(user, a.User()):
 		d.err = "That is you: type someone else’s name."
@@ -60,7 +52,7 @@ func (d *directForm) submit(ctx app.Context, e app.Event) {
 		ctx.Dispatch(func(ctx app.Context) {
 			d.busy = false
 			if err != nil {
-				d.err = directErrorText(user, err)
+				d.err = userErrorText(user, err)
 				return
 			}
 			d.user = ""
@@ -70,8 +62,11 @@ func (d *directForm) submit(ctx app.Context, e app.Event) {
 	})
 }
 
-// directErrorText says in plain words why a direct room did not open.
-func directErrorText(user string, err error) string {
+// badUserText answers a name that cannot be a user's.
+const badUserText = "Type the name of someone who uses Parley."
+
+// userErrorText says in plain words why a request naming user failed.
+func userErrorText(user string, err error) string {
 	code, msg := apiCode(err)
 	if code == protocol.ErrNotFound {
 		return "Nobody is called “" + user + "”."
@@ -85,11 +80,35 @@ func openDirect(ctx app.Context, a *App, from, user string) {
 	ctx.Async(func() {
 		room, err := a.OpenDirect(ctx, user)
 		if err != nil {
-			a.setRoomError(from, directErrorText(user, err))
+			a.setRoomError(from, userErrorText(user, err))
 			return
 		}
 		ctx.Dispatch(func(ctx app.Context) { ctx.Navigate(RoomPath(room)) })
 	})
+}
+
+// nameField is a one-line text field for a name (a room's, a user's):
+// no autocapitalisation, autocompletion or spellcheck.
+func nameField(id, placeholder string, maxLen int, value string, onInput app.EventHandler) app.HTMLInput {
+	return app.Input().ID(id).Type("text").Placeholder(placeholder).MaxLength(maxLen).
+		Attr("autocapitalize", "none").Attr("autocomplete", "off").Spellcheck(false).
+		Value(value).OnInput(onInput)
+}
+
+// submitRow is a form's field beside its submit button.
+func submitRow(field app.UI, submitID, label string, busy bool) app.UI {
+	return app.Div().Class("new-room-row").Body(
+		field,
+		app.Button().ID(submitID).Class("button small").Type("submit").Disabled(busy).Text(label),
+	)
+}
+
+// formError is a form's error line, nothing when text is "".
+func formError(id, text string) app.UI {
+	if text == "" {
+		return nil
+	}
+	return app.P().ID(id).Class("error small").Role("alert").Text(text)
 }
 
 // roomLabel is how the list and the room's title name a room: a direct

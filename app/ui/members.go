@@ -66,9 +66,7 @@ func (m *membersPanel) Render() app.UI {
 		app.If(m.note != "", func() app.UI {
 			return app.P().ID("members-note").Class("muted small").Role("status").Text(m.note)
 		}),
-		app.If(m.err != "", func() app.UI {
-			return app.P().ID("members-error").Class("error small").Role("alert").Text(m.err)
-		}),
+		formError("members-error", m.err),
 		app.Button().ID("leave-room").Class("button subtle small").Type("button").
 			Disabled(m.busy).Text("Leave room").OnClick(m.leave),
 	)
@@ -93,14 +91,8 @@ func (m *membersPanel) member(mb protocol.Member) app.UI {
 func (m *membersPanel) inviteForm() app.UI {
 	return app.Form().ID("invite-form").Class("invite").OnSubmit(m.invite).Body(
 		app.Label().For("invite-user").Class("small").Text("Invite someone"),
-		app.Div().Class("new-room-row").Body(
-			app.Input().ID("invite-user").Type("text").Placeholder("user name").
-				MaxLength(protocol.MaxUsernameLen).Attr("autocapitalize", "none").
-				Attr("autocomplete", "off").Spellcheck(false).
-				Value(m.invitee).OnInput(m.ValueTo(&m.invitee)),
-			app.Button().ID("invite-submit").Class("button small").Type("submit").
-				Disabled(m.busy).Text("Invite"),
-		),
+		submitRow(nameField("invite-user", "user name", protocol.MaxUsernameLen, m.invitee, m.ValueTo(&m.invitee)),
+			"invite-submit", "Invite", m.busy),
 	)
 }
 
@@ -110,14 +102,11 @@ func (m *membersPanel) invite(ctx app.Context, e app.Event) {
 		return
 	}
 	if !protocol.ValidUsername(user) {
-		m.err, m.note = "Type the name of someone who uses Parley.", ""
+		m.err, m.note = badUserText, ""
 		return
 	}
 	m.run(ctx, func(c context.Context) error { return m.a.Invite(c, m.Room, user) }, func(err error) string {
-		if code, _ := apiCode(err); code == protocol.ErrNotFound {
-			return "Nobody is called “" + user + "”."
-		}
-		return ""
+		return userErrorText(user, err)
 	}, func() {
 		m.invitee, m.note = "", user+" was invited."
 		clearField("invite-user")

@@ -27,14 +27,8 @@ func (n *newRoom) Render() app.UI {
 	}
 	return app.Form().ID("new-room").Class("new-room").OnSubmit(n.submit).Body(
 		app.Label().For("new-room-name").Class("section-title").Text("New room"),
-		app.Div().Class("new-room-row").Body(
-			app.Input().ID("new-room-name").Type("text").Placeholder("room-name").
-				MaxLength(protocol.MaxRoomNameLen).Attr("autocapitalize", "none").
-				Attr("autocomplete", "off").Spellcheck(false).
-				Value(n.name).OnInput(n.ValueTo(&n.name)),
-			app.Button().ID("new-room-submit").Class("button small").Type("submit").
-				Disabled(n.busy).Text(label),
-		),
+		submitRow(nameField("new-room-name", "room-name", protocol.MaxRoomNameLen, n.name, n.ValueTo(&n.name)),
+			"new-room-submit", label, n.busy),
 		app.Div().Class("new-room-row new-room-kind").Body(
 			app.Label().For("new-room-kind").Class("small muted").Text("Who can join"),
 			app.Select().ID("new-room-kind").OnChange(n.ValueTo(&n.kind)).Body(
@@ -44,9 +38,7 @@ func (n *newRoom) Render() app.UI {
 					Text("Private: invited only"),
 			),
 		),
-		app.If(n.err != "", func() app.UI {
-			return app.P().ID("new-room-error").Class("error small").Role("alert").Text(n.err)
-		}),
+		formError("new-room-error", n.err),
 	)
 }
 

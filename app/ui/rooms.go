@@ -93,13 +93,17 @@ func (a *App) addRoom(room protocol.Room) {
 		a.roomList = append(a.roomList, room)
 		sortRooms(a.roomList)
 	}
+	back := false
 	if rd := a.rooms[room.Name]; rd != nil && rd.removed != "" {
 		// Invited again: the room opens anew.
-		rd.removed, rd.missing, rd.subscribed = "", false, false
+		rd.removed, rd.missing, rd.subscribed, back = "", false, false, true
 	}
 	rooms := slices.Clone(a.roomList)
 	a.mu.Unlock()
 	a.saveRooms(rooms)
+	if back {
+		a.open(room.Name) // only if it is on screen
+	}
 	a.notify()
 }
 
