@@ -18,6 +18,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/parleychat/parley/internal/testenv"
+	"github.com/parleychat/parley/shared/protocol"
 )
 
 var (
@@ -126,7 +127,8 @@ func colorScheme(scheme string) chromedp.Action[chromedp.Void] {
 }
 
 // TestAccessibility runs axe-core on every screen (sign-in, room list,
-// room view, the presence panel, a missing room), on a desktop and a phone,
+// room view, the presence panel, a private room's members panel, a
+// missing room), on a desktop and a phone,
 // in light and dark mode: zero violations.
 func TestAccessibility(t *testing.T) {
 	srv := startServer(t)
@@ -138,7 +140,8 @@ func TestAccessibility(t *testing.T) {
 	}{{"desktop", 1280, 800}, {"phone", 360, 740}} {
 		b := newBrowser(t, size.name, size.w, size.h)
 		user := "ann-" + size.name
-		srv.signup(t, user)
+		hideout := "hideout-" + size.name
+		privateRoom(t, srv, srv.signup(t, user), hideout, "dave")
 		for _, scheme := range []string{"light", "dark"} {
 			b.do(colorScheme(scheme))
 			b.do(chromedp.Navigate(srv.base + "/manifest.webmanifest"))
@@ -164,6 +167,16 @@ func TestAccessibility(t *testing.T) {
 				b.waitFor("the presence panel", visible("#people"))
 				b.audit(scheme + " presence panel")
 			}
+
+			// A private room the user owns: the lock, the members panel
+			// with its invite form.
+			b.open(srv.base + "/room/" + hideout)
+			b.waitFor("the members panel", roomReady+" && "+member("dave", protocol.RoleMember))
+			if size.name == "phone" {
+				b.click("people-toggle")
+				b.waitFor("the members panel", visible("#members"))
+			}
+			b.audit(scheme + " private room")
 
 			b.open(srv.base + "/room/nosuchroom")
 			b.waitFor("the missing room", `document.getElementById("create-missing")`)

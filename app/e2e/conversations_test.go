@@ -25,6 +25,23 @@ func member(user, role string) string {
 	return `document.querySelector('#members .member[data-user="` + user + `"][data-role="` + role + `"]')`
 }
 
+// privateRoom creates a private room owned by owner through the API and
+// invites members.
+func privateRoom(t *testing.T, srv *server, owner protocol.Session, room string, members ...string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	api := client.NewAPI(srv.base, nil)
+	if _, err := api.CreateRoomOf(ctx, owner.AccessToken, room, protocol.KindPrivate); err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range members {
+		if err := api.Invite(ctx, owner.AccessToken, room, m, ""); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
 // send types body into the composer and sends it.
 func (b *browser) send(body string) {
 	b.t.Helper()
@@ -104,15 +121,7 @@ func TestPrivateRoomAndDirectMessage(t *testing.T) {
 func TestKickShowsRemoval(t *testing.T) {
 	srv := startServer(t)
 	aliceSess, bobSess := srv.signup(t, "alice"), srv.signup(t, "bob")
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	api := client.NewAPI(srv.base, nil)
-	if _, err := api.CreateRoomOf(ctx, aliceSess.AccessToken, "secret", protocol.KindPrivate); err != nil {
-		t.Fatal(err)
-	}
-	if err := api.Invite(ctx, aliceSess.AccessToken, "secret", "bob", ""); err != nil {
-		t.Fatal(err)
-	}
+	privateRoom(t, srv, aliceSess, "secret", "bob")
 	alice, bob := newBrowser(t, "alice", 1280, 800), newBrowser(t, "bob", 1280, 800)
 	alice.seed(srv.base, aliceSess)
 	bob.seed(srv.base, bobSess)
