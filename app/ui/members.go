@@ -54,19 +54,23 @@ func (m *membersPanel) load(ctx app.Context) {
 }
 
 func (m *membersPanel) Render() app.UI {
+	status := m.note
+	if !m.loaded && m.err == "" {
+		status = "Loading members…"
+	}
+	// Every child keeps its position whatever shows: go-app matches
+	// children by position, and a shift would rebuild the invite form
+	// under the user's fingers.
 	return app.Section().ID("members").Class("members").Aria("label", "Members").Body(
 		app.H2().Class("section-title").Text("Members"),
-		app.If(!m.loaded && m.err == "", func() app.UI {
-			return app.P().Class("muted small").Text("Loading members…")
-		}),
 		app.Ul().Class("people-list").Body(
 			app.Range(m.members).Slice(func(i int) app.UI { return m.member(m.members[i]) }),
 		),
-		app.If(m.moderates(), func() app.UI { return m.inviteForm() }),
-		app.If(m.note != "", func() app.UI {
-			return app.P().ID("members-note").Class("muted small").Role("status").Text(m.note)
-		}),
-		formError("members-error", m.err),
+		app.Div().Class("members-form").Body(
+			app.If(m.moderates(), func() app.UI { return m.inviteForm() }),
+		),
+		app.P().ID("members-note").Class("muted small").Role("status").Text(status),
+		app.Div().Body(formError("members-error", m.err)),
 		app.Button().ID("leave-room").Class("button subtle small").Type("button").
 			Disabled(m.busy).Text("Leave room").OnClick(m.leave),
 	)

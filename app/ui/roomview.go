@@ -237,11 +237,15 @@ func (r *roomView) Render() app.UI {
 							)
 						}),
 					),
-					app.If(len(v.Present) == 0 && v.Online, func() app.UI {
-						return app.P().Class("muted small").Text("Nobody yet.")
-					}).ElseIf(len(v.Present) == 0, func() app.UI {
-						return app.P().Class("muted small").Text("Unknown while offline.")
-					}),
+					// Wrapped so that the members panel after it keeps its
+					// position (go-app matches children by position).
+					app.Div().Body(
+						app.If(len(v.Present) == 0 && v.Online, func() app.UI {
+							return app.P().Class("muted small").Text("Nobody yet.")
+						}).ElseIf(len(v.Present) == 0, func() app.UI {
+							return app.P().Class("muted small").Text("Unknown while offline.")
+						}),
+					),
 					app.If(v.Info.Kind == protocol.KindPrivate, func() app.UI {
 						return &membersPanel{Room: r.Room, Role: v.Info.Role}
 					}),
