@@ -32,7 +32,9 @@ type endedMsg struct {
 // confirms they ended (a payload is never trusted on its own), closes its
 // sockets of them. When the broker says it may have lost payloads, every
 // node forgets its whole cache and rechecks every session it holds a
-// socket of.
+// socket of. Every --session-recheck it does the same without being
+// told (Redis may have been down when a session ended, or the publish
+// failed): that bounds how long a socket outlives its session.
 type sessionEvents struct {
 	n    *Node
 	b    broker.Broker
@@ -109,10 +111,19 @@ func (se *sessionEvents) run(ctx context.Context) error {
 	runDone := make(chan error, 1)
 	go func() { runDone <- se.b.Run(ctx, se) }()
 	if err := se.b.Subscribe(ctx, sessionsChannel); err != nil {
-		se.n.log.Warn("sessions broadcast: subscribe failed; sockets of sessions ended on other nodes close at their next token check", "err", err)
+		se.n.log.Warn("sessions broadcast: subscribe failed; sockets of sessions ended on other nodes close at their next token check or --session-recheck", "err", err)
 	}
+	every := se.n.cfg.SessionRecheck
+	if every <= 0 {
+		every = time.Minute // a Config not from ParseFlags
+	}
+	recheck := time.NewTicker(every)
+	defer recheck.Stop()
 	for {
 		select {
+		case <-recheck.C:
+			se.lost.Store(false)
+			se.check(ctx, se.n.ws.SessionIDs())
 		case <-ctx.Done():
 			if err := <-runDone; err != nil && !errors.Is(err, context.Canceled) {
 				return fmt.Errorf("sessions broadcast: %w", err)
