@@ -138,21 +138,19 @@ func (se *sessionEvents) run(ctx context.Context) error {
 	}
 }
 
-// check closes the sockets of those of ids the store says ended.
+// check closes the sockets of those of ids the store says ended, asking
+// it in one batch.
 func (se *sessionEvents) check(ctx context.Context, ids []string) {
-	var ended []string
-	for _, id := range ids {
-		cctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-		gone, err := se.n.auth.SessionEnded(cctx, id)
-		cancel()
-		if err != nil {
-			se.n.log.Warn("sessions broadcast: cannot check a session now", "err", err)
-			se.lost.Store(true) // try everything again with the next batch
-			continue
-		}
-		if gone {
-			ended = append(ended, id)
-		}
+	if len(ids) == 0 {
+		return
+	}
+	cctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	ended, err := se.n.auth.EndedSessions(cctx, ids)
+	cancel()
+	if err != nil {
+		se.n.log.Warn("sessions: cannot check sessions now", "sessions", len(ids), "err", err)
+		se.lost.Store(true) // try everything again with the next batch
+		return
 	}
 	if len(ended) > 0 {
 		se.ended.Add(int64(se.n.ws.EndSessions(ended)))
