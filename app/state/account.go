@@ -59,10 +59,7 @@ func AccountErrorText(code, message string) string {
 	case protocol.ErrNotFound:
 		return "That session has already ended."
 	case protocol.ErrBadRequest, protocol.ErrTooLarge:
-		if message != "" {
-			return capitalize(message) + "."
-		}
-		return "That was not accepted."
+		return sentenceOr(message, "That was not accepted.")
 	}
 	return RoomErrorText(code, message)
 }

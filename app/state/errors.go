@@ -27,10 +27,7 @@ func AuthErrorText(action AuthAction, code, message string) string {
 	case protocol.ErrRateLimited:
 		return "Too many attempts. Wait a moment, then try again."
 	case protocol.ErrBadRequest, protocol.ErrTooLarge:
-		if message != "" {
-			return capitalize(message) + "."
-		}
-		return "Check the username and password."
+		return sentenceOr(message, "Check the username and password.")
 	case protocol.ErrUnavailable:
 		return "Parley is unavailable right now. Try again shortly."
 	default:
@@ -53,15 +50,21 @@ func RoomErrorText(code, message string) string {
 	case protocol.ErrForbidden:
 		return "You are not allowed to do that."
 	case protocol.ErrBadRequest, protocol.ErrTooLarge:
-		if message != "" {
-			return capitalize(message) + "."
-		}
-		return "That was not accepted."
+		return sentenceOr(message, "That was not accepted.")
 	case protocol.ErrUnavailable:
 		return "Parley is unavailable right now. Try again shortly."
 	default:
 		return "Something went wrong. Try again."
 	}
+}
+
+// sentenceOr makes the node's message a sentence, or returns fallback
+// when there is none.
+func sentenceOr(message, fallback string) string {
+	if message == "" {
+		return fallback
+	}
+	return capitalize(message) + "."
 }
 
 func capitalize(s string) string {

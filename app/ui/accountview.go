@@ -93,12 +93,14 @@ func (v *accountView) passwordForm() app.UI {
 			MaxLength(protocol.MaxPasswordLen).Attr("autocomplete", "new-password").
 			Aria("describedby", "new-password-hint").OnInput(v.ValueTo(&v.next)),
 		app.P().ID("new-password-hint").Class("hint").Text("At least 8 characters. Your other sessions will be signed out."),
-		app.If(v.pwErr != "", func() app.UI {
-			return app.P().ID("password-error").Class("error").Role("alert").Text(v.pwErr)
-		}),
-		app.If(v.pwDone != "", func() app.UI {
-			return app.P().ID("password-done").Class("notice").Role("status").Text(v.pwDone)
-		}),
+		slot(
+			app.If(v.pwErr != "", func() app.UI {
+				return app.P().ID("password-error").Class("error").Role("alert").Text(v.pwErr)
+			}),
+			app.If(v.pwDone != "", func() app.UI {
+				return app.P().ID("password-done").Class("notice").Role("status").Text(v.pwDone)
+			}),
+		),
 		app.Button().ID("password-submit").Class("button primary").Type("submit").Disabled(v.pwBusy).Text(label),
 	)
 }
@@ -138,20 +140,22 @@ func (v *accountView) sessionList() app.UI {
 	now := time.Now()
 	return app.Section().ID("sessions").Class("account-card").Aria("labelledby", "sessions-title").Body(
 		app.H2().ID("sessions-title").Text("Where you are signed in"),
-		app.If(!v.loaded, func() app.UI {
-			return app.P().Class("muted").Text("Loading sessions…")
-		}),
-		app.If(v.listErr != "", func() app.UI {
-			return app.P().ID("sessions-error").Class("error").Role("alert").Text(v.listErr)
-		}),
+		slot(
+			app.If(!v.loaded, func() app.UI {
+				return app.P().Class("muted").Text("Loading sessions…")
+			}),
+			app.If(v.listErr != "", func() app.UI {
+				return app.P().ID("sessions-error").Class("error").Role("alert").Text(v.listErr)
+			}),
+		),
 		app.Ul().Class("session-list").Body(
 			app.Range(v.sessions).Slice(func(i int) app.UI {
 				return v.session(v.sessions[i], now)
 			}),
 		),
-		app.If(v.allErr != "", func() app.UI {
+		slot(app.If(v.allErr != "", func() app.UI {
 			return app.P().ID("sign-out-all-error").Class("error").Role("alert").Text(v.allErr)
-		}),
+		})),
 		app.Button().ID("sign-out-all").Class("button").Type("button").Disabled(v.allBusy).
 			Text("Sign out everywhere").OnClick(v.signOutEverywhere),
 	)
@@ -246,9 +250,9 @@ func (v *accountView) deleteForm() app.UI {
 		app.Input().ID("delete-password").Type("password").Required(true).
 			MaxLength(protocol.MaxPasswordLen).Attr("autocomplete", "current-password").
 			Aria("describedby", "delete-warning").OnInput(v.ValueTo(&v.delPassword)),
-		app.If(v.delErr != "", func() app.UI {
+		slot(app.If(v.delErr != "", func() app.UI {
 			return app.P().ID("delete-error").Class("error").Role("alert").Text(v.delErr)
-		}),
+		})),
 		app.Div().Class("actions").Body(
 			app.Button().ID("delete-confirm").Class("button danger").Type("submit").Disabled(v.delBusy).Text(label),
 			app.Button().ID("delete-cancel").Class("button").Type("button").Text("Cancel").
@@ -288,6 +292,13 @@ func (v *accountView) deleteAccount(ctx app.Context, e app.Event) {
 // accountError is the sentence for a failed account call.
 func accountError(err error) string {
 	return state.AccountErrorText(apiCode(err))
+}
+
+// slot holds what comes and goes (errors, notices) in one element that is
+// always there: go-app matches children by position, so an element
+// appearing before a button would replace the button, and the focus on it.
+func slot(children ...app.UI) app.UI {
+	return app.Div().Class("slot").Body(children...)
 }
 
 // clearField empties an input: go-app drops an empty value attribute

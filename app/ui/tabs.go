@@ -2,9 +2,6 @@ package ui
 
 import "github.com/parleychat/parley/shared/protocol"
 
-// tabChannelName names the BroadcastChannel of Parley's tabs.
-const tabChannelName = "parley.tabs"
-
 // tabMessage is what a tab tells the others.
 type tabMessage struct {
 	// Kind is tabSignedIn or tabSignedOut.

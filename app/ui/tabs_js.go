@@ -7,6 +7,9 @@ import (
 	"syscall/js"
 )
 
+// tabChannelName names the BroadcastChannel of Parley's tabs.
+const tabChannelName = "parley.tabs"
+
 // tabChannel is the BroadcastChannel the tabs of a browser use to sign in
 // and out together. A tab does not receive its own messages.
 type tabChannel struct {

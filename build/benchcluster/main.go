@@ -90,6 +90,10 @@ func run(ctx context.Context, labels, bins []string, loadgenBin string, shapes [
 		time.Sleep(3 * time.Second) // let start-up garbage be collected
 		idleRSS[s.label] = s.rss()
 	}
+	// A build that fails a shape (it cannot keep its clients connected)
+	// is reported and the run goes on: the other build's numbers, and
+	// the failure itself, are the comparison.
+	var failed []error
 	for _, sh := range shapes {
 		var rs []*loadgen.Result
 		for _, s := range stacks {
@@ -98,12 +102,17 @@ func run(ctx context.Context, labels, bins []string, loadgenBin string, shapes [
 			}
 			r, err := s.bench(ctx, loadgenBin, sh, keys)
 			if err != nil {
-				return fmt.Errorf("%s %s: %w", s.label, sh.name, err)
+				err = fmt.Errorf("%s %s: %w", s.label, sh.name, err)
+				fmt.Fprintln(os.Stderr, "benchcluster: FAILED:", err)
+				failed = append(failed, err)
+				continue
 			}
 			rs = append(rs, r)
 		}
 		fmt.Printf("\n== %s\n", sh.name)
-		loadgen.WriteTable(os.Stdout, rs)
+		if len(rs) > 0 {
+			loadgen.WriteTable(os.Stdout, rs)
+		}
 		all = append(all, rs...)
 	}
 	fmt.Printf("\n== idle node RSS before any client (first node)\n")
@@ -119,7 +128,7 @@ func run(ctx context.Context, labels, bins []string, loadgenBin string, shapes [
 			return fmt.Errorf("write results: %w", err)
 		}
 	}
-	return nil
+	return errors.Join(failed...)
 }
 
 func jwtKeys() (string, error) {
@@ -140,10 +149,18 @@ type stack struct {
 	redisURL         string
 	nodes            []*exec.Cmd
 	ports            []int
+
+	// clusterKey signs the broker payloads of this stack's nodes.
+	clusterKey string
 }
 
 func newStack(ctx context.Context, label, bin, keys string) (*stack, error) {
 	s := &stack{label: label, bin: bin, keys: keys}
+	ck := make([]byte, 32)
+	if _, err := rand.Read(ck); err != nil {
+		return nil, fmt.Errorf("generate cluster key: %w", err)
+	}
+	s.clusterKey = base64.StdEncoding.EncodeToString(ck)
 	dir, err := os.MkdirTemp("", "parley-bench-"+label+"-")
 	if err != nil {
 		return nil, fmt.Errorf("temp dir: %w", err)
@@ -188,6 +205,9 @@ func (s *stack) restart(ctx context.Context) error {
 			"--send-rate", "1000", "--send-burst", "1000", "--user-send-rate", "1000", "--user-send-burst", "1000", "--user-send-bytes", "1e9", "--log-level", "warn", "--drain-delay", "0", "--drain-timeout", "2s")
 		cmd.Stdout, cmd.Stderr = logf, logf
 		cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+		// The cluster key travels in the environment, which builds from
+		// before --cluster-key ignore and later ones need with --redis.
+		cmd.Env = append(os.Environ(), "PARLEY_CLUSTER_KEY="+s.clusterKey)
 		err = cmd.Start()
 		logf.Close()
 		if err != nil {

@@ -164,6 +164,11 @@ func (h *Handler) invite(w http.ResponseWriter, r *http.Request, user string) er
 	if err != nil {
 		return err
 	}
+	if target == user {
+		// An owner demoting themselves could leave the room ownerless;
+		// leaving hands it on instead.
+		return errorf(http.StatusBadRequest, protocol.ErrBadRequest, "you cannot invite yourself or change your own role")
+	}
 	before, err := h.store.Access(r.Context(), room, target)
 	if err != nil {
 		return err

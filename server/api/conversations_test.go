@@ -126,6 +126,7 @@ func TestModeration(t *testing.T) {
 	expect(bob, "PATCH", "", jsonBody(protocol.UpdateRoom{Topic: new(string)}), http.StatusForbidden)
 	expect(alice, "POST", "/members", jsonBody(protocol.Invite{User: "nobody-here"}), http.StatusNotFound)
 	expect(alice, "POST", "/members", jsonBody(protocol.Invite{User: "bob", Role: "boss"}), http.StatusBadRequest)
+	expect(alice, "POST", "/members", jsonBody(protocol.Invite{User: "Alice", Role: protocol.RoleMember}), http.StatusBadRequest)
 	expect(alice, "POST", "/members", jsonBody(protocol.Invite{User: "bob", Role: protocol.RoleModerator}), http.StatusNoContent)
 	expect(bob, "POST", "/members", jsonBody(protocol.Invite{User: "carol", Role: protocol.RoleOwner}), http.StatusForbidden)
 	expect(bob, "POST", "/members", jsonBody(protocol.Invite{User: "carol"}), http.StatusNoContent)

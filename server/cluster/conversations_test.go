@@ -182,6 +182,11 @@ func TestPrivateRoomAcrossNodes(t *testing.T) {
 	if n, err := metric(c.nodes[1], "parley_subscriptions_removed_total"); err != nil || n != 1 {
 		t.Fatalf("node 2 counts %v removed subscriptions (%v), want 1", n, err)
 	}
+	// Presence on node 0 drops bob. (Read before anything else on alice's
+	// socket, which would skip the presence frame while it waits.)
+	waitFrame(t, ctx, ra, "presence without bob", func(f protocol.Frame) bool {
+		return f.Type == protocol.TypePresence && f.Room == "secret" && !slices.Contains(f.Users, "bob") && slices.Contains(f.Users, "carol")
+	})
 	if f := answer(t, ctx, ra, protocol.Frame{Type: protocol.TypeSend, Room: "secret", CID: "a2", Body: "bob is gone"}); f.Type != protocol.TypeAck {
 		t.Fatalf("alice sends after the kick: %+v", f)
 	}
@@ -204,10 +209,6 @@ func TestPrivateRoomAcrossNodes(t *testing.T) {
 			t.Fatalf("kicked member's %s: %+v", req.Type, f)
 		}
 	}
-	// Presence on node 0 drops bob.
-	waitFrame(t, ctx, ra, "presence without bob", func(f protocol.Frame) bool {
-		return f.Type == protocol.TypePresence && f.Room == "secret" && !slices.Contains(f.Users, "bob") && slices.Contains(f.Users, "carol")
-	})
 	if rooms, err := api1.Rooms(ctx, bob.AccessToken); err != nil || slices.ContainsFunc(rooms, func(r protocol.Room) bool { return r.Name == "secret" }) {
 		t.Fatalf("the kicked member's room list: %v, %v", rooms, err)
 	}
@@ -266,5 +267,100 @@ func TestDirectRoomOnePerPairAcrossNodes(t *testing.T) {
 	defer re.close()
 	if f := answer(t, ctx, re, protocol.Frame{Type: protocol.TypeSubscribe, Room: names[0]}); f.Type != protocol.TypeError || f.Code != protocol.ErrNotFound {
 		t.Fatalf("a third user subscribes to the direct room: %+v", f)
+	}
+}
+
+// inboxEvent decodes an inbox msg frame, failing t on a bad body.
+func inboxEvent(t *testing.T, f protocol.Frame) protocol.UserEvent {
+	t.Helper()
+	ev, err := protocol.ParseUserEvent(f.Msg.Body)
+	if err != nil {
+		t.Fatalf("inbox message %q: %v", f.Msg.Body, err)
+	}
+	return ev
+}
+
+// TestInboxLiveAndRecovered: an invitation made through node 1 reaches
+// the invitee's inbox subscription on node 2 at once; events made while
+// the invitee is offline are recovered, in order, with no gap and no
+// duplicate, by subscribing with the last offset seen. Nobody else may
+// subscribe to the inbox, and its owner may not send to it.
+func TestInboxLiveAndRecovered(t *testing.T) {
+	c := startCluster(t, options{nodes: 2})
+	ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
+	defer cancel()
+	ss := signupAll(t, c.baseURLs(), []string{"alice", "bob", "mallory"})
+	alice, bob, mallory := ss[0], ss[1], ss[2]
+	api0 := client.NewAPI(c.nodes[0].URL, nil)
+	inbox := protocol.InboxRoom("bob")
+	for _, room := range []string{"one", "two"} {
+		if _, err := api0.CreateRoomOf(ctx, alice.AccessToken, room, protocol.KindPrivate); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	rb, err := dialRaw(ctx, c.nodes[1].WSURL(), bob.AccessToken, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f := answer(t, ctx, rb, protocol.Frame{Type: protocol.TypeSubscribe, Room: inbox}); f.Type != protocol.TypeSubscribed || f.Head != 0 {
+		t.Fatalf("bob subscribes to his new inbox: %+v", f)
+	}
+	if err := api0.Invite(ctx, alice.AccessToken, "one", "bob", ""); err != nil {
+		t.Fatal(err)
+	}
+	f := waitFrame(t, ctx, rb, "the invitation", func(f protocol.Frame) bool { return f.Type == protocol.TypeMsg && f.Msg.Room == inbox })
+	if ev := inboxEvent(t, f); f.Msg.Offset != 1 || ev != (protocol.UserEvent{Type: protocol.UserInvited, Room: "one", By: "alice", Kind: protocol.KindPrivate}) {
+		t.Fatalf("first inbox event at %d: %+v", f.Msg.Offset, ev)
+	}
+	if g := answer(t, ctx, rb, protocol.Frame{Type: protocol.TypeSend, Room: inbox, CID: "self", Body: "hi me"}); g.Type != protocol.TypeError || g.Code != protocol.ErrForbidden {
+		t.Fatalf("bob sends to his inbox: %+v", g)
+	}
+	rb.close()
+
+	// Offline: two more events, through the other node.
+	if err := api0.Invite(ctx, alice.AccessToken, "two", "bob", ""); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := api0.Remove(ctx, alice.AccessToken, "one", "bob"); err != nil {
+		t.Fatal(err)
+	}
+	rb, err = dialRaw(ctx, c.nodes[1].WSURL(), bob.AccessToken, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rb.close()
+	if g := answer(t, ctx, rb, protocol.Frame{Type: protocol.TypeSubscribe, Room: inbox, Since: 1}); g.Type != protocol.TypeSubscribed || g.Head != 3 {
+		t.Fatalf("bob resubscribes from offset 1: %+v", g)
+	}
+	var got []protocol.UserEvent
+	var offsets []int64
+	for _, g := range pingPong(t, ctx, rb, "after-backlog") {
+		if g.Type == protocol.TypeMsg && g.Msg.Room == inbox {
+			got = append(got, inboxEvent(t, g))
+			offsets = append(offsets, g.Msg.Offset)
+		}
+	}
+	want := []protocol.UserEvent{
+		{Type: protocol.UserInvited, Room: "two", By: "alice", Kind: protocol.KindPrivate},
+		{Type: protocol.UserRemoved, Room: "one", By: "alice", Reason: protocol.RemovedKicked},
+	}
+	if !slices.Equal(got, want) || !slices.Equal(offsets, []int64{2, 3}) {
+		t.Fatalf("recovered %+v at %v, want %+v at [2 3]", got, offsets, want)
+	}
+
+	rm, err := dialRaw(ctx, c.nodes[0].WSURL(), mallory.AccessToken, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rm.close()
+	for _, req := range []protocol.Frame{
+		{Type: protocol.TypeSubscribe, Room: inbox},
+		{Type: protocol.TypeHistory, Room: inbox, ID: "peek"},
+		{Type: protocol.TypeSend, Room: inbox, CID: "spoof", Body: `{"type":"invited","room":"evil"}`},
+	} {
+		if g := answer(t, ctx, rm, req); g.Type != protocol.TypeError || g.Code != protocol.ErrNotFound {
+			t.Fatalf("another user's %s to the inbox: %+v", req.Type, g)
+		}
 	}
 }

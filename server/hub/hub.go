@@ -35,7 +35,7 @@ type Subscriber interface {
 	// User is the authenticated username.
 	User() string
 	// Send offers an encoded frame without blocking. A droppable frame
-	// (typing, presence) may be dropped when the queue is filling up; a
+	// (typing) may be dropped when the queue is filling up; a
 	// frame that does not fit makes the subscriber close itself as slow.
 	// Send reports whether the frame was queued.
 	Send(frame []byte, droppable bool) bool

@@ -97,12 +97,31 @@ type env struct {
 // newEnv runs a hub on a fresh SQLite store with the in-process broker.
 func newEnv(t testing.TB, reconcile time.Duration) *env {
 	t.Helper()
+	return newEnvOn(t, openSQLite(t), reconcile)
+}
+
+// openSQLite opens a fresh SQLite store, closed when the test ends.
+func openSQLite(t testing.TB) store.Store {
+	t.Helper()
 	st, err := store.OpenSQLite(context.Background(), filepath.Join(t.TempDir(), "hub.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
-	return newEnvOn(t, st, reconcile)
+	return st
+}
+
+// runHub runs h until the test ends.
+func runHub(t testing.TB, h *hub.Hub) {
+	runCtx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- h.Run(runCtx) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("hub run: %v", err)
+		}
+	})
 }
 
 // newEnvOn runs a hub on st (which gets the room "general") with the
@@ -115,15 +134,7 @@ func newEnvOn(t testing.TB, st store.Store, reconcile time.Duration) *env {
 	}
 	b, pr := broker.NewMemory(), presence.NewMemory()
 	h := hub.New(hub.Config{Store: st, Broker: b, Presence: pr, Reconcile: reconcile, PresenceDebounce: 10 * time.Millisecond})
-	runCtx, cancel := context.WithCancel(ctx)
-	done := make(chan error, 1)
-	go func() { done <- h.Run(runCtx) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("hub run: %v", err)
-		}
-	})
+	runHub(t, h)
 	testenv.Eventually(t, waitTimeout, "hub running", testenv.Cond(func() bool {
 		// Run has started once Subscribe stops answering ErrNotRunning.
 		r := &recorder{user: "probe"}

@@ -2,7 +2,6 @@ package hub_test
 
 import (
 	"context"
-	"path/filepath"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -21,25 +20,13 @@ import (
 func TestReconcileBacksOffWhenIdle(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		ctx := context.Background()
-		st, err := store.OpenSQLite(ctx, filepath.Join(t.TempDir(), "hub.db"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { st.Close() })
+		st := openSQLite(t)
 		if _, err := st.EnsureRoom(ctx, "general"); err != nil {
 			t.Fatal(err)
 		}
 		const base, idle = time.Second, 8 * time.Second
 		h := hub.New(hub.Config{Store: st, Broker: broker.NewMemory(), Presence: presence.NewMemory(), Reconcile: base, ReconcileIdle: idle})
-		runCtx, stop := context.WithCancel(ctx)
-		done := make(chan error, 1)
-		go func() { done <- h.Run(runCtx) }()
-		t.Cleanup(func() {
-			stop()
-			if err := <-done; err != nil {
-				t.Errorf("hub run: %v", err)
-			}
-		})
+		runHub(t, h)
 		synctest.Wait()
 		r := &recorder{user: "bob"}
 		if err := h.Subscribe(ctx, r, "general", 0); err != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/parleychat/parley/server/store"
 	"github.com/parleychat/parley/shared/protocol"
 )
 
@@ -75,5 +76,25 @@ func (r *room) evict(sub Subscriber, reason string) {
 	}
 	if rm, ok := sub.(Remover); ok {
 		rm.Removed(r.name)
+	}
+}
+
+// checkRoster re-checks every local subscriber when the room's roster
+// counter moved since the actor last looked: a removal it was not told
+// of (a lost publish). rm is the room as just read, or nil to read it.
+func (r *room) checkRoster(ctx context.Context, rm *store.Room) {
+	if r.roster < 0 {
+		return
+	}
+	if rm == nil {
+		got, err := r.h.cfg.Store.Room(ctx, r.name)
+		if err != nil {
+			return // the reconcile asks again
+		}
+		rm = &got
+	}
+	if rm.Roster != r.roster {
+		r.roster = rm.Roster
+		r.recheck(ctx, protocol.RemovedNotMember, func(string) bool { return true })
 	}
 }

@@ -168,3 +168,18 @@ func TestSubscribeAfterRemovalIsRefused(t *testing.T) {
 		t.Fatalf("the refused subscriber got %+v", got)
 	}
 }
+
+// TestInterruptionRechecksMembers: when the broker reports an
+// interruption, a removal announced during it is found at once, without
+// waiting for a reconcile.
+func TestInterruptionRechecksMembers(t *testing.T) {
+	e, ann, bob1, _, _ := clubEnv(t, time.Hour)
+	if err := e.store.RemoveMember(context.Background(), "club", "bob", false); err != nil {
+		t.Fatal(err)
+	}
+	e.hub.Interrupted([]string{"club"})
+	testenv.Eventually(t, waitTimeout, "bob removed after the interruption", bob1.removedWith("club", protocol.RemovedNotMember))
+	if got := ann.frames(protocol.TypeRemoved); len(got) != 0 {
+		t.Fatalf("ann was removed: %+v", got)
+	}
+}

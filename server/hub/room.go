@@ -170,6 +170,7 @@ func (r *room) run(ctx context.Context) {
 			r.busy = r.busy || flags&pokeCatchUp != 0
 			if flags&pokeCatchUp != 0 && !r.stalled {
 				r.backfill(ctx)
+				r.checkRoster(ctx, nil) // a removal may be lost with the rest
 			}
 			if flags&pokePresence != 0 {
 				r.schedulePresence()
@@ -496,11 +497,7 @@ func (r *room) reconcile(ctx context.Context) {
 	if err != nil {
 		return // not caught up: unknown; the next tick asks again
 	}
-	if r.roster >= 0 && rm.Roster != r.roster {
-		// A removal this node was not told of (a lost publish).
-		r.roster = rm.Roster
-		r.recheck(ctx, protocol.RemovedNotMember, func(string) bool { return true })
-	}
+	r.checkRoster(ctx, &rm)
 	if r.epoch != 0 && rm.Epoch != r.epoch {
 		r.epoch, r.last = rm.Epoch, rm.Head
 		r.resyncAll()

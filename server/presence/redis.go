@@ -64,7 +64,7 @@ type RedisOptions struct {
 // lists the unexpired entries of every node. When a node dies without
 // leaving, its entries expire; each node's sweep notices the expiry in
 // its rooms and reports them to Run's callback, and deletes entries
-// expired for more than two sweeps.
+// expired for more than two sweeps and a TTL.
 //
 // Writes are desired state: when Redis is unreachable, Join and Leave
 // return an error but still change this node's entries, and the next

@@ -98,7 +98,11 @@ func (p *Redis) sweepRooms(ctx context.Context, st *runState) []string {
 	rooms := p.rooms()
 	ctx, cancel := context.WithTimeout(ctx, p.sweep)
 	defer cancel()
-	grace := (2 * p.sweep).Milliseconds()
+	// Expired entries stay for two sweeps and a TTL before a sweep deletes
+	// them, so that every node with users in the room sees them expire,
+	// even one whose sweeps run late on a busy machine: two sweeps alone
+	// let a punctual node delete them before a late one had looked.
+	grace := (2*p.sweep + p.ttl).Milliseconds()
 	expired := make(map[string]map[string]struct{}, len(rooms))
 	for chunk := range slices.Chunk(rooms, scriptChunk) {
 		keys := make([]string, len(chunk))

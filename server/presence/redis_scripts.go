@@ -45,7 +45,7 @@ return redis.call('ZRANGEBYSCORE', KEYS[1], string.format('(%d', now), '+inf')
 `)
 
 // sweepScript returns, for each key of KEYS, its expired members, and
-// deletes those expired more than ARGV[1] ms ago. Keeping them that long
+// deletes those expired more than ARGV[1] ms ago (two sweeps and a TTL). Keeping them that long
 // lets every node with users in the room see them expire (and tell its
 // clients) before one node deletes them.
 var sweepScript = redis.NewScript(`

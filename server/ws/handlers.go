@@ -97,7 +97,7 @@ func (c *conn) subscribe(ctx context.Context, f protocol.Frame) {
 
 // presence answers a client's request for a room's full presence list.
 func (c *conn) presence(ctx context.Context, f protocol.Frame) {
-	if !c.rooms[f.Room] {
+	if !c.inRoom(f.Room) {
 		c.replyError(protocol.ErrBadRequest, f.Room, "not subscribed to the room")
 		return
 	}

@@ -142,7 +142,8 @@ type DeleteAccount struct {
 // kick or ban owners or other moderators; only owners set roles. Direct
 // rooms have no invites, kicks or bans; either member sets the topic.
 // Whoever loses a room's membership (kick, ban, leave) has every
-// subscription to it ended at once on every node (a removed frame).
+// subscription to it ended at once on every node (a removed frame); a
+// kick from a public room is not a ban: the user may join it again.
 
 // Room describes a room in the room list.
 type Room struct {

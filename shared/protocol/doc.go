@@ -174,11 +174,24 @@
 // device — gets a removed frame on every connection subscribed to it, on
 // every node, at once ([TypeRemoved]; code says why), and the
 // subscription is over: nothing more of the room arrives. A node that
-// missed the announcement finds out within its reconcile period (5 s by
-// default) and sends removed with code [RemovedNotMember]. A client that
+// missed the announcement finds out when its broker connection reports
+// the interruption, else at its next check of the room (by default 5 s
+// in a room with traffic, up to 40 s in a quiet one), and sends removed
+// with code [RemovedNotMember]. Sends and history never wait for that:
+// they are checked against the store every time. A client that
 // does not know the removed frame may ignore it: its next subscribe to
 // the room is answered not_found, which is final. Nothing else changed
 // for clients of this version, so [Version] stays 1.
+//
+// Each user has an inbox ([KindInbox], named [InboxRoom] of the user):
+// a room only that user reads and only nodes write, whose messages are
+// [UserEvent]s — invited (also to a new direct room), role changed,
+// removed. Subscribe to it like any room (subscribing creates it): new
+// events arrive live from every node, and after a reconnect a subscribe
+// with since = the last offset seen replays the missed ones, with no gap
+// and no duplicate. [ParseUserEvent] decodes a body; skip types you do
+// not know. A client that follows its inbox sees rooms appear and
+// disappear without reloading the room list.
 //
 // # Close codes
 //

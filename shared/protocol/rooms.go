@@ -44,9 +44,10 @@ const (
 // TypeRemoved (node): {room, code} the connection's subscription to room
 // ended because the user is no longer a member; code is one of the
 // Removed* reasons. It comes once per subscription, on every node the user
-// is subscribed on, right after the change. Do not resubscribe (it would
-// be answered not_found, or forbidden when banned from a public room);
-// forget the room unless it is invited again.
+// is subscribed on, right after the change. Forget the room: a
+// resubscribe is answered not_found for a private or direct room (until
+// an invitation) and forbidden after a ban from a public room; only a
+// public room the user was kicked from (not banned) may be joined again.
 const TypeRemoved = "removed"
 
 // Reasons in a removed frame's code: why the subscription ended.
