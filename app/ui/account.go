@@ -53,14 +53,16 @@ func (a *App) ChangePassword(ctx context.Context, current, next string) error {
 func (a *App) SignOutEverywhere(ctx context.Context) error {
 	ctx, cancel := context.WithTimeout(ctx, requestTimeout)
 	defer cancel()
-	gen := a.generation()
+	const why = "You signed out everywhere."
+	gen := a.expectEnd(why)
 	err := a.withToken(ctx, gen, func(tok string) error {
 		return a.api.EndAllSessions(ctx, tok)
 	})
 	if err != nil {
+		a.expectEnd("")
 		return err
 	}
-	a.expire(gen, "You signed out everywhere.")
+	a.expire(gen, why)
 	return nil
 }
 
@@ -69,14 +71,16 @@ func (a *App) SignOutEverywhere(ctx context.Context) error {
 func (a *App) DeleteAccount(ctx context.Context, password string) error {
 	ctx, cancel := context.WithTimeout(ctx, requestTimeout)
 	defer cancel()
-	gen := a.generation()
+	const why = "Your account was deleted."
+	gen := a.expectEnd(why)
 	err := a.withPassword(ctx, gen, func(tok string) error {
 		return a.api.DeleteAccount(ctx, tok, protocol.DeleteAccount{Password: password})
 	})
 	if err != nil {
+		a.expectEnd("")
 		return err
 	}
-	a.expire(gen, "Your account was deleted.")
+	a.expire(gen, why)
 	return nil
 }
 
@@ -97,6 +101,18 @@ func (a *App) withPassword(ctx context.Context, gen uint64, f func(tok string) e
 		}
 	}
 	return err
+}
+
+// expectEnd says why the session is about to end ("" when it is not
+// after all): the node may close the socket (session_ended) before the
+// API call that ended the session answers, and the sign-in screen must
+// give the user's reason, not "your session has ended". It returns the
+// session's generation.
+func (a *App) expectEnd(why string) uint64 {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.endingWhy = why
+	return a.gen
 }
 
 // generation returns the current session's generation.

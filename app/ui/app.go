@@ -114,7 +114,10 @@ type App struct {
 	// stale: the access token may have been refused; refresh it first.
 	stale bool
 	// welcomed: the current connection attempt was authenticated.
-	welcomed  bool
+	welcomed bool
+	// endingWhy: the user is ending the session; the sign-in screen says
+	// this whatever tells the app first (the socket or the API answer).
+	endingWhy string
 	notice    string
 	cl        *client.Client
 	cancelRun func()

@@ -327,8 +327,30 @@ func TestTabMessages(t *testing.T) {
 		t.Fatal("a message without a user signed the tab in")
 	}
 	a.onTabMessage(tabMessage{Kind: tabSignedIn, User: "me"})
-	if a.User() != "me" || a.Notice() != "" || a.Conn().State != ConnConnecting {
+	// A client runs (it may have failed to reach 127.0.0.1:1 already).
+	if a.User() != "me" || a.Notice() != "" || a.Conn().State == ConnIdle {
 		t.Fatalf("after the other tab's sign-in: user %q, notice %q, conn %v", a.User(), a.Notice(), a.Conn())
 	}
 	a.SignOut()
+}
+
+// TestEndingSaysWhy: when the user ends the session (sign out everywhere,
+// delete), the node's session_ended may arrive before the API's answer;
+// the sign-in screen still gives the user's reason.
+func TestEndingSaysWhy(t *testing.T) {
+	a := signedIn(t, newMemKV())
+	gen := a.expectEnd("You signed out everywhere.")
+	a.expire(gen, sessionEnded) // the socket's news comes first
+	a.expire(gen, "You signed out everywhere.")
+	if a.User() != "" || a.Notice() != "You signed out everywhere." {
+		t.Fatalf("user %q, notice %q", a.User(), a.Notice())
+	}
+
+	b := signedIn(t, newMemKV())
+	gen = b.expectEnd("Your account was deleted.")
+	b.expectEnd("") // the wrong password: nothing ends
+	b.expire(gen, sessionEnded)
+	if b.Notice() != sessionEnded {
+		t.Fatalf("a later end says %q", b.Notice())
+	}
 }

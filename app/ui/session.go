@@ -103,6 +103,9 @@ func (a *App) expire(gen uint64, why string) {
 		a.mu.Unlock()
 		return
 	}
+	if a.endingWhy != "" {
+		why = a.endingWhy
+	}
 	a.resetLocked()
 	a.notice = why
 	a.mu.Unlock()
@@ -127,7 +130,7 @@ func (a *App) resetLocked() {
 		a.updater = nil
 	}
 	a.sess = protocol.Session{}
-	a.stale, a.welcomed = false, false
+	a.stale, a.welcomed, a.endingWhy = false, false, ""
 	a.cl, a.inbox, a.inboxLive = nil, "", false
 	a.conn, a.connectedOnce = Conn{}, false
 	a.roomList, a.roomsLoaded, a.roomsErr = nil, false, ""

@@ -106,6 +106,26 @@ func (s *Service) SessionEnded(ctx context.Context, sid string) (bool, error) {
 	return false, err
 }
 
+// EndedSessions returns those of ids that have ended, asking the store
+// (not the cache) in one batch, and caches every answer.
+func (s *Service) EndedSessions(ctx context.Context, ids []string) ([]string, error) {
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	ended, err := s.store.EndedSessions(ctx, ids)
+	if err != nil {
+		return nil, fmt.Errorf("check sessions: %w", err)
+	}
+	gone := make(map[string]bool, len(ended))
+	for _, id := range ended {
+		gone[id] = true
+	}
+	for _, id := range ids {
+		s.checks.put(id, gone[id])
+	}
+	return ended, nil
+}
+
 // Forget drops what this node cached about sessions ids; another node
 // ended them. With ids nil it forgets everything (the broadcast may have
 // lost some).

@@ -114,6 +114,10 @@ type Config struct {
 	RedisCA   string
 	RedisCert string
 	RedisKey  string
+	// SessionRecheck is how often a node asks the store about every
+	// session it holds a socket of, and closes those that ended: the
+	// bound for a node that missed the broadcast of an ended session.
+	SessionRecheck time.Duration
 }
 
 // envVar documents one flag's environment variable.
@@ -179,6 +183,7 @@ var envVars = []envVar{
 	{"redis-ca", "PARLEY_REDIS_CA"},
 	{"redis-cert", "PARLEY_REDIS_CERT"},
 	{"redis-key", "PARLEY_REDIS_KEY"},
+	{"session-recheck", "PARLEY_SESSION_RECHECK"},
 }
 
 // ParseFlags reads a Config from command-line arguments, falling back to the
@@ -246,6 +251,7 @@ func ParseFlags(name string, args []string, getenv func(string) string, out io.W
 	fs.StringVar(&c.RedisCA, "redis-ca", "", "with a rediss:// --redis: PEM file of the CA that signed Redis's certificate, the only one trusted (empty: the system roots); the server name in the URL is always verified")
 	fs.StringVar(&c.RedisCert, "redis-cert", "", "with a rediss:// --redis: PEM client certificate for Redis servers that ask for one (with --redis-key)")
 	fs.StringVar(&c.RedisKey, "redis-key", "", "with a rediss:// --redis: PEM private key of --redis-cert")
+	fs.DurationVar(&c.SessionRecheck, "session-recheck", time.Minute, "how often a node checks in the store every session it holds a socket of and closes those that ended (the longest a socket outlives its session on a node that missed the broadcast)")
 	fs.StringVar(&proxies, "trusted-proxies", "", "comma-separated CIDRs of reverse proxies whose X-Forwarded-For names the client (for rate limits and logs)")
 	fs.Usage = func() {
 		fmt.Fprintf(out, "Usage: %s [flags]\n\nServes Parley: the web app, the HTTP API and the WebSocket endpoint.\n\nFlags (each also read from its environment variable):\n", name)
@@ -327,6 +333,9 @@ func (c Config) validate() error {
 	}
 	if (c.RedisCA != "" || c.RedisCert != "" || c.RedisKey != "") && !strings.HasPrefix(c.RedisURL, "rediss://") {
 		return errors.New("--redis-ca, --redis-cert and --redis-key need a rediss:// --redis URL (TLS)")
+	}
+	if c.SessionRecheck < 100*time.Millisecond {
+		return errors.New("--session-recheck must be at least 100ms")
 	}
 	if (c.RedisCert == "") != (c.RedisKey == "") {
 		return errors.New("--redis-cert and --redis-key go together")

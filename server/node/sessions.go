@@ -32,7 +32,9 @@ type endedMsg struct {
 // confirms they ended (a payload is never trusted on its own), closes its
 // sockets of them. When the broker says it may have lost payloads, every
 // node forgets its whole cache and rechecks every session it holds a
-// socket of.
+// socket of. Every --session-recheck it does the same without being
+// told (Redis may have been down when a session ended, or the publish
+// failed): that bounds how long a socket outlives its session.
 type sessionEvents struct {
 	n    *Node
 	b    broker.Broker
@@ -109,10 +111,19 @@ func (se *sessionEvents) run(ctx context.Context) error {
 	runDone := make(chan error, 1)
 	go func() { runDone <- se.b.Run(ctx, se) }()
 	if err := se.b.Subscribe(ctx, sessionsChannel); err != nil {
-		se.n.log.Warn("sessions broadcast: subscribe failed; sockets of sessions ended on other nodes close at their next token check", "err", err)
+		se.n.log.Warn("sessions broadcast: subscribe failed; sockets of sessions ended on other nodes close at their next token check or --session-recheck", "err", err)
 	}
+	every := se.n.cfg.SessionRecheck
+	if every <= 0 {
+		every = time.Minute // a Config not from ParseFlags
+	}
+	recheck := time.NewTicker(every)
+	defer recheck.Stop()
 	for {
 		select {
+		case <-recheck.C:
+			se.lost.Store(false)
+			se.check(ctx, se.n.ws.SessionIDs())
 		case <-ctx.Done():
 			if err := <-runDone; err != nil && !errors.Is(err, context.Canceled) {
 				return fmt.Errorf("sessions broadcast: %w", err)
@@ -127,21 +138,19 @@ func (se *sessionEvents) run(ctx context.Context) error {
 	}
 }
 
-// check closes the sockets of those of ids the store says ended.
+// check closes the sockets of those of ids the store says ended, asking
+// it in one batch.
 func (se *sessionEvents) check(ctx context.Context, ids []string) {
-	var ended []string
-	for _, id := range ids {
-		cctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-		gone, err := se.n.auth.SessionEnded(cctx, id)
-		cancel()
-		if err != nil {
-			se.n.log.Warn("sessions broadcast: cannot check a session now", "err", err)
-			se.lost.Store(true) // try everything again with the next batch
-			continue
-		}
-		if gone {
-			ended = append(ended, id)
-		}
+	if len(ids) == 0 {
+		return
+	}
+	cctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	ended, err := se.n.auth.EndedSessions(cctx, ids)
+	cancel()
+	if err != nil {
+		se.n.log.Warn("sessions: cannot check sessions now", "sessions", len(ids), "err", err)
+		se.lost.Store(true) // try everything again with the next batch
+		return
 	}
 	if len(ended) > 0 {
 		se.ended.Add(int64(se.n.ws.EndSessions(ended)))

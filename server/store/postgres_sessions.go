@@ -214,3 +214,20 @@ func (p *Postgres) PurgeExpired(ctx context.Context, at time.Time, keep time.Dur
 	}
 	return total, nil
 }
+
+// EndedSessions returns those of ids whose session has ended, in one
+// query.
+func (p *Postgres) EndedSessions(ctx context.Context, ids []string) ([]string, error) {
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	rows, err := p.pool.Query(ctx, `SELECT id FROM sessions WHERE ended_at IS NOT NULL AND id = ANY($1)`, ids)
+	if err != nil {
+		return nil, fmt.Errorf("find ended sessions: %w", err)
+	}
+	ended, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return nil, fmt.Errorf("find ended sessions: %w", err)
+	}
+	return ended, nil
+}

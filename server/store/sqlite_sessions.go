@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -222,4 +223,39 @@ func (s *SQLite) PurgeExpired(ctx context.Context, at time.Time, keep time.Durat
 		return 0, fmt.Errorf("purge expired sessions: %w", err)
 	}
 	return total, nil
+}
+
+// endedBatch is how many ids one EndedSessions query names (SQLite
+// allows 32766 parameters).
+const endedBatch = 500
+
+// EndedSessions returns those of ids whose session has ended.
+func (s *SQLite) EndedSessions(ctx context.Context, ids []string) ([]string, error) {
+	var ended []string
+	for len(ids) > 0 {
+		n := min(len(ids), endedBatch)
+		args := make([]any, n)
+		for i, id := range ids[:n] {
+			args[i] = id
+		}
+		ids = ids[n:]
+		rows, err := s.r.QueryContext(ctx, `SELECT id FROM sessions WHERE ended_at <> 0 AND id IN (?`+strings.Repeat(",?", n-1)+`)`, args...)
+		if err != nil {
+			return nil, fmt.Errorf("find ended sessions: %w", sqliteErr(err))
+		}
+		for rows.Next() {
+			var id string
+			if err := rows.Scan(&id); err != nil {
+				rows.Close()
+				return nil, fmt.Errorf("find ended sessions: %w", sqliteErr(err))
+			}
+			ended = append(ended, id)
+		}
+		err = rows.Err()
+		rows.Close()
+		if err != nil {
+			return nil, fmt.Errorf("find ended sessions: %w", sqliteErr(err))
+		}
+	}
+	return ended, nil
 }

@@ -145,6 +145,11 @@ type Store interface {
 	// EndSessions ends every live session of the user except the one with
 	// id except (none when empty) and returns the ids it ended.
 	EndSessions(ctx context.Context, userID int64, except string) ([]string, error)
+	// EndedSessions returns those of ids whose session has ended, in any
+	// order, with few queries however many ids (a node's periodic check of
+	// the sessions it holds sockets of). Unknown ids are not in it, as
+	// Session finds no ended session for them.
+	EndedSessions(ctx context.Context, ids []string) ([]string, error)
 	// PurgeExpired deletes refresh tokens expired at now, and sessions
 	// that expired or ended keep or longer before now; it returns how
 	// many rows went. keep must outlive the access tokens of a session.

@@ -64,6 +64,12 @@ func (t timeoutStore) SessionByToken(ctx context.Context, hash string) (Session,
 	return t.s.SessionByToken(ctx, hash)
 }
 
+func (t timeoutStore) EndedSessions(ctx context.Context, ids []string) ([]string, error) {
+	ctx, cancel := t.ctx(ctx)
+	defer cancel()
+	return t.s.EndedSessions(ctx, ids)
+}
+
 func (t timeoutStore) Session(ctx context.Context, id string) (Session, error) {
 	ctx, cancel := t.ctx(ctx)
 	defer cancel()

@@ -204,7 +204,9 @@
 // Access tokens belong to a session (their "sid" claim; see the Sessions
 // comment in api.go). When a session ends (logout, sign out everywhere, a
 // password change, account deletion, a replayed refresh token), every node
-// closes that session's sockets with [CloseSessionEnded], and answers an
+// closes that session's sockets with [CloseSessionEnded] (at once, or, on a
+// node that missed the news, at its next periodic check of its sessions,
+// every minute by default), and answers an
 // auth or token frame carrying one of its tokens the same way. Just before
 // that close it sends an error frame with code [ErrSessionEnded]
 // ("session_ended", no ref): a browser's WebSocket API does not tell a

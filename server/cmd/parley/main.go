@@ -31,6 +31,7 @@ Usage:
   parley chat [flags]      chat from the terminal (see parley chat --help)
   parley bench [flags]     load-test running nodes over loopback (see parley bench --help)
   parley health [flags]    exit 0 when a node answers its health check (for container health checks)
+  parley gen-certs [flags] write a private CA and a server certificate for TLS to Redis and PostgreSQL
   parley help              this text
 `
 
@@ -52,6 +53,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		err = loadgen.Main(ctx, args, stdin, stdout, stderr)
 	case "health":
 		err = health(ctx, args, stdout, stderr)
+	case "gen-certs":
+		err = genCerts(args, stdout, stderr)
 	case "help":
 		fmt.Fprint(stdout, usage)
 		return 0

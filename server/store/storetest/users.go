@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"errors"
+	"fmt"
 	"slices"
 	"sort"
 	"strings"
@@ -74,6 +75,7 @@ var tokenTests = []test{
 	{"SaveErrors", testTokenSaveErrors},
 	{"ListAndEnd", testSessionsListEnd},
 	{"EndAllButOne", testSessionsEndAll},
+	{"EndedSessions", testEndedSessions},
 	{"Purge", testPurgeExpired},
 	{"SetPassword", testSetPassword},
 	{"DeleteUser", testDeleteUser},
@@ -368,4 +370,33 @@ func testDeleteUser(t *testing.T, s store.Store) {
 
 func sameUser(a, b store.User) bool {
 	return a.ID == b.ID && a.Name == b.Name && a.PasswordHash == b.PasswordHash && a.CreatedAt.Equal(b.CreatedAt)
+}
+
+func testEndedSessions(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	u := tokenUser(t, s)
+	now := time.Now()
+	var ids, want []string
+	// More than one batch of a backend that splits the list.
+	for i := range 1203 {
+		id := fmt.Sprintf("s%04d", i)
+		ids = append(ids, id)
+		if i%400 == 7 {
+			mustSession(t, s, u, id, "t"+id, now, time.Hour)
+			if err := s.EndSession(ctx, u.ID, id); err != nil {
+				t.Fatal(err)
+			}
+			want = append(want, id)
+		}
+	}
+	mustSession(t, s, u, "live", "t-live", now, time.Hour)
+	ids = append(ids, "live")
+	got, err := s.EndedSessions(ctx, ids)
+	sort.Strings(got)
+	if err != nil || !slices.Equal(got, want) {
+		t.Fatalf("EndedSessions = %v, %v; want %v (ended, not live or unknown)", got, err, want)
+	}
+	if got, err := s.EndedSessions(ctx, nil); err != nil || len(got) != 0 {
+		t.Fatalf("EndedSessions(none) = %v, %v", got, err)
+	}
 }
