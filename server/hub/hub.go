@@ -180,18 +180,7 @@ func (h *Hub) Subscribe(ctx context.Context, sub Subscriber, roomName string, si
 		return err
 	}
 	h.memberJoin(ctx, roomName, sub.User())
-	reply := make(chan error, 1)
-	select {
-	case r.cmds <- command{kind: cmdSubscribe, sub: sub, since: since, reply: reply}:
-		select {
-		case err = <-reply:
-		case <-r.done:
-			err = ErrNotRunning
-		}
-	case <-r.done:
-		err = ErrNotRunning
-	}
-	if err != nil {
+	if err := r.ask(context.Background(), command{kind: cmdSubscribe, sub: sub, since: since}); err != nil {
 		h.Unsubscribe(sub, roomName)
 		return fmt.Errorf("subscribe %s: %w", roomName, err)
 	}
@@ -290,21 +279,10 @@ func (h *Hub) Resubscribe(ctx context.Context, sub Subscriber, roomName string, 
 	if r == nil {
 		return fmt.Errorf("resubscribe %s: %w", roomName, ErrNotRunning)
 	}
-	reply := make(chan error, 1)
-	select {
-	case r.cmds <- command{kind: cmdResubscribe, sub: sub, since: since, reply: reply}:
-	case <-r.done:
-		return fmt.Errorf("resubscribe %s: %w", roomName, ErrNotRunning)
+	if err := r.ask(context.Background(), command{kind: cmdResubscribe, sub: sub, since: since}); err != nil {
+		return fmt.Errorf("resubscribe %s: %w", roomName, err)
 	}
-	select {
-	case err := <-reply:
-		if err != nil {
-			return fmt.Errorf("resubscribe %s: %w", roomName, err)
-		}
-		return nil
-	case <-r.done:
-		return fmt.Errorf("resubscribe %s: %w", roomName, ErrNotRunning)
-	}
+	return nil
 }
 
 // SendPresence sends sub, which is subscribed to room, the room's full
@@ -316,22 +294,29 @@ func (h *Hub) SendPresence(ctx context.Context, sub Subscriber, roomName string)
 	if r == nil {
 		return fmt.Errorf("presence of %s: %w", roomName, errNotSubscribed)
 	}
-	reply := make(chan error, 1)
+	if err := r.ask(ctx, command{kind: cmdPresence, sub: sub}); err != nil {
+		return fmt.Errorf("presence of %s: %w", roomName, err)
+	}
+	return nil
+}
+
+// ask hands c to the room's actor and waits for its answer. A room that
+// stops first answers ErrNotRunning; ctx gives up only before the actor
+// took c, never after (the actor then finishes what it began).
+func (r *room) ask(ctx context.Context, c command) error {
+	c.reply = make(chan error, 1)
 	select {
-	case r.cmds <- command{kind: cmdPresence, sub: sub, reply: reply}:
+	case r.cmds <- c:
 	case <-r.done:
-		return fmt.Errorf("presence of %s: %w", roomName, ErrNotRunning)
+		return ErrNotRunning
 	case <-ctx.Done():
-		return fmt.Errorf("presence of %s: %w", roomName, ctx.Err())
+		return ctx.Err()
 	}
 	select {
-	case err := <-reply:
-		if err != nil {
-			return fmt.Errorf("presence of %s: %w", roomName, err)
-		}
-		return nil
+	case err := <-c.reply:
+		return err
 	case <-r.done:
-		return fmt.Errorf("presence of %s: %w", roomName, ErrNotRunning)
+		return ErrNotRunning
 	}
 }
 
