@@ -76,10 +76,17 @@ type server struct {
 }
 
 // startServer starts a node on a free port with a fresh data folder;
-// args are extra flags (--postgres URL, say).
+// args are extra flags (--postgres URL, say; a later flag wins).
+//
+// Every browser and every seeded user of a test comes from 127.0.0.1,
+// and in cookie mode each page load refreshes through the sign-in
+// limiter, so the per-address sign-in budget a node gives one real client
+// (1/s, burst 10) is raised here: these tests are about the app, and the
+// limits have their own tests against the node (server/api, server/node).
 func startServer(t *testing.T, args ...string) *server {
 	t.Helper()
-	n := testenv.StartNode(t, testenv.NodeConfig{ID: "parley", Args: append([]string{"--log-level", "debug"}, args...)})
+	base := []string{"--log-level", "debug", "--auth-rate", "50", "--auth-burst", "500"}
+	n := testenv.StartNode(t, testenv.NodeConfig{ID: "parley", Args: append(base, args...)})
 	return &server{Node: n, base: n.URL}
 }
 
