@@ -158,8 +158,10 @@ func (c *conn) abort() { _ = c.ws.CloseNow() }
 // serve runs the connection: the reader here, a writer goroutine whenever
 // frames wait (writeRun), and the deadline timer. It returns when the
 // reader and any writer have stopped and the hub has forgotten it.
+//
+// ctx is never done (the connection ends through kill and abort), so a
+// blocked Read arms nothing on it.
 func (c *conn) serve(ctx context.Context) {
-	ctx, cancel := context.WithCancel(ctx)
 	c.deadlineMu.Lock()
 	c.deadline = time.AfterFunc(c.s.cfg.AuthTimeout, c.onDeadline)
 	c.deadlineMu.Unlock()
@@ -167,7 +169,6 @@ func (c *conn) serve(ctx context.Context) {
 		go c.writeRun()
 	}
 	c.readLoop(ctx)
-	cancel()
 	c.stopDeadline()
 	c.q.close(false)
 	// A write blocked now (the reader ended, the server stops) is cut at

@@ -423,9 +423,10 @@ func (s *Server) Drain(ctx context.Context) error {
 const readBufferSize = 512
 
 // smallReads hands coder/websocket a hijacked connection with a
-// readBufferSize read buffer instead of net/http's (which becomes
-// garbage). The write buffer stays: every message is written through
-// it, and a smaller one would split messages into more write calls.
+// readBufferSize read buffer and a frameHeadBytes write buffer in front of
+// a frameWriter, instead of net/http's 4 KiB ones (which become garbage):
+// an idle connection keeps no write buffer, and a frame still leaves in
+// one write call.
 type smallReads struct{ http.ResponseWriter }
 
 // Hijack implements http.Hijacker.
@@ -435,10 +436,14 @@ func (s smallReads) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 		return nil, nil, errors.New("hijack: the ResponseWriter is not an http.Hijacker")
 	}
 	nc, brw, err := hj.Hijack()
-	if err != nil || brw.Reader.Buffered() > 0 {
-		// A client that sent before the upgrade answer: its bytes are
-		// in net/http's buffer, which coder/websocket carries over.
+	if err != nil {
 		return nc, brw, err
 	}
-	return nc, bufio.NewReadWriter(bufio.NewReaderSize(nc, readBufferSize), brw.Writer), nil
+	r := brw.Reader
+	if r.Buffered() == 0 {
+		// Else a client sent before the upgrade answer: its bytes are in
+		// net/http's buffer, which coder/websocket carries over.
+		r = bufio.NewReaderSize(nc, readBufferSize)
+	}
+	return nc, bufio.NewReadWriter(r, bufio.NewWriterSize(&frameWriter{w: nc}, frameHeadBytes)), nil
 }
