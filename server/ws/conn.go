@@ -390,7 +390,9 @@ func (c *conn) nextDeadline(now time.Time) time.Duration {
 // readLoop authenticates the connection and then handles frames until the
 // connection ends.
 func (c *conn) readLoop(ctx context.Context) {
-	if !c.authenticate(ctx) {
+	var ok bool
+	onFreshStack(func() { ok = c.authenticate(ctx) })
+	if !ok {
 		c.drain(ctx)
 		return
 	}
@@ -401,30 +403,56 @@ func (c *conn) readLoop(ctx context.Context) {
 			return
 		}
 		c.lastRead.Store(c.s.cfg.Now().UnixNano())
-		if !c.frameLim.Allow() {
-			c.kill(protocol.CloseFlood, "too many frames")
+		var stop bool
+		onFreshStack(func() { stop = !c.frame(ctx, typ, data) })
+		if stop {
 			c.drain(ctx)
 			return
 		}
-		if typ != websocket.MessageText {
-			c.kill(protocol.CloseProtocolError, "binary frames are not supported")
-			c.drain(ctx)
-			return
-		}
-		f, err := protocol.Decode(data)
-		if err != nil {
-			// Not a Parley frame of this version: the client speaks
-			// something else and could not read an error frame either.
-			c.kill(protocol.CloseProtocolError, closeReason(err))
-			c.drain(ctx)
-			return
-		}
-		if err := protocol.ValidateClient(f); err != nil {
-			c.reject(f, err)
-			continue
-		}
-		c.handle(ctx, f)
 	}
+}
+
+// frame checks, decodes and handles one frame the client sent; false
+// when it killed the connection.
+func (c *conn) frame(ctx context.Context, typ websocket.MessageType, data []byte) bool {
+	if !c.frameLim.Allow() {
+		c.kill(protocol.CloseFlood, "too many frames")
+		return false
+	}
+	if typ != websocket.MessageText {
+		c.kill(protocol.CloseProtocolError, "binary frames are not supported")
+		return false
+	}
+	f, err := protocol.Decode(data)
+	if err != nil {
+		// Not a Parley frame of this version: the client speaks
+		// something else and could not read an error frame either.
+		c.kill(protocol.CloseProtocolError, closeReason(err))
+		return false
+	}
+	if err := protocol.ValidateClient(f); err != nil {
+		c.reject(f, err)
+		return true
+	}
+	c.handle(ctx, f)
+	return true
+}
+
+// onFreshStack runs f on a goroutine of its own and waits for it. The
+// reader waits for the next frame for most of a connection's life, and a
+// goroutine's stack keeps what its deepest call grew it to (the garbage
+// collector only halves it, and only when it collects): run on the
+// reader, one auth or subscribe (token check, store, hub) left every idle
+// connection an 8 KiB stack; this way the reader's stays small and the
+// deep call's is freed when it returns. It costs a goroutine per client
+// frame, which clients send a few of per second.
+func onFreshStack(f func()) {
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		f()
+	}()
+	<-done
 }
 
 // maxCloseReason is the most a WebSocket close reason may hold (125
