@@ -1,12 +1,16 @@
 // Package ws serves Parley's WebSocket endpoint: it authenticates each
 // connection from its first frame, turns client frames into store and hub
 // calls, and writes hub output through a bounded per-connection queue drained
-// by one writer goroutine.
+// by a writer goroutine.
 //
-// Each connection has exactly two goroutines: the reader (started by
-// ServeHTTP, which then returns) and the writer, which owns every write, the
-// close handshake and the connection's timers (auth deadline, idle timeout,
-// token expiry).
+// An idle connection has one goroutine, its reader (started by ServeHTTP,
+// which then returns), and holds no write buffer. The reader hands each
+// frame to a short goroutine and waits for it, so a deep store or hub call
+// does not leave its stack grown. A writer goroutine runs only while
+// frames wait: the push that finds none running starts it, and it returns
+// when the queue is empty. It owns every write and the close handshake;
+// the deadlines (auth, idle timeout, token expiry) run on a timer that
+// kills the connection when one passes.
 // Anyone who wants a connection closed asks the writer via kill; nobody else
 // calls Close, so no caller ever blocks on a slow peer.
 package ws
