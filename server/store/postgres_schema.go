@@ -116,6 +116,16 @@ CREATE TABLE mentions (
 	FOREIGN KEY (room, seq) REFERENCES messages(room, seq) ON DELETE CASCADE
 );
 CREATE INDEX mentions_message ON mentions(room, seq);
+CREATE FUNCTION memberships_read_from_head() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+	IF NEW.last_read = 0 THEN
+		SELECT r.head INTO NEW.last_read FROM rooms r WHERE r.name = NEW.room;
+		NEW.last_read := COALESCE(NEW.last_read, 0);
+	END IF;
+	RETURN NEW;
+END $$;
+CREATE TRIGGER memberships_read_from_head BEFORE INSERT ON memberships
+	FOR EACH ROW EXECUTE FUNCTION memberships_read_from_head();
 `},
 }
 

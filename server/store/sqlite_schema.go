@@ -116,7 +116,9 @@ CREATE TABLE direct_rooms (
 	// whole history unread), and who each message mentions (@name, by
 	// name key), so that the room list counts unread messages and
 	// mentions with one query. Messages from before have no mention rows:
-	// they are read.
+	// they are read. A new member (join, invite, a new room) starts at the
+	// room's head (the trigger), whichever statement inserts them: what
+	// was said before they came is not unread.
 	{version: 4, name: "read markers and mentions", sql: `
 ALTER TABLE memberships ADD COLUMN last_read INTEGER NOT NULL DEFAULT 0;
 UPDATE memberships SET last_read = COALESCE((SELECT r.head FROM rooms r WHERE r.name = memberships.room), 0);
@@ -128,6 +130,11 @@ CREATE TABLE mentions (
 	FOREIGN KEY (room, seq) REFERENCES messages(room, seq) ON DELETE CASCADE
 ) WITHOUT ROWID;
 CREATE INDEX mentions_message ON mentions(room, seq);
+CREATE TRIGGER memberships_read_from_head AFTER INSERT ON memberships WHEN NEW.last_read = 0
+BEGIN
+	UPDATE memberships SET last_read = (SELECT r.head FROM rooms r WHERE r.name = NEW.room)
+	WHERE room = NEW.room AND user_name = NEW.user_name;
+END;
 `},
 }
 
