@@ -32,6 +32,7 @@ func Run(t *testing.T, open Opener) {
 		{"Conversations", conversationTests},
 		{"Append", appendTests},
 		{"History", historyTests},
+		{"Edits", editTests},
 		{"Concurrency", concurrencyTests},
 	}
 	for _, g := range groups {
