@@ -122,7 +122,6 @@ func (c *Client) queue(o Outgoing) error {
 	return nil
 }
 
-
 // outboxIndex returns the index of cid in the outbox, or -1. Callers hold mu.
 func (c *Client) outboxIndex(cid string) int {
 	for i, e := range c.outbox {
