@@ -33,6 +33,7 @@ type conn struct {
 	authed   atomic.Bool
 	batch    atomic.Bool  // the client asked for protocol.FeatureBatch
 	deltas   atomic.Bool  // the client asked for protocol.FeaturePresenceDelta
+	edits    atomic.Bool  // the client asked for protocol.FeatureEdits
 	lastRead atomic.Int64 // unix nanoseconds
 	expires  atomic.Int64 // token expiry, unix nanoseconds
 	reauthed atomic.Int64 // expiry for which a reauth frame was sent
@@ -95,6 +96,9 @@ func (c *conn) User() string { return c.user }
 
 // PresenceDeltas implements hub.DeltaSubscriber.
 func (c *conn) PresenceDeltas() bool { return c.deltas.Load() }
+
+// Edits implements hub.EditsSubscriber.
+func (c *conn) Edits() bool { return c.edits.Load() }
 
 // Send implements hub.Subscriber.
 func (c *conn) Send(frame []byte, droppable bool) bool {
@@ -533,6 +537,10 @@ func (c *conn) authenticate(ctx context.Context) bool {
 	if protocol.HasFeature(f.Features, protocol.FeaturePresenceDelta) {
 		c.deltas.Store(true)
 		features = append(features, protocol.FeaturePresenceDelta)
+	}
+	if protocol.HasFeature(f.Features, protocol.FeatureEdits) {
+		c.edits.Store(true)
+		features = append(features, protocol.FeatureEdits)
 	}
 	c.sid.Store(&id.Session)
 	c.expires.Store(exp.UnixNano())
