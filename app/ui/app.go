@@ -147,7 +147,7 @@ type App struct {
 	// ackedCIDs holds the cids a node acknowledged in this session: an
 	// outbox read from the cache before their deletion must not show
 	// them again.
-	ackedCIDs map[string]bool
+	ackedCIDs   map[string]bool
 	watchers    map[int]func()
 	nextWatcher int
 	updater     *time.Ticker
