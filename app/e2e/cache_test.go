@@ -252,7 +252,9 @@ func TestSignOutClearsCache(t *testing.T) {
 
 	srv.signup(t, "rita")
 	b.signIn("rita", password)
-	b.waitFor("rita's room", roomReady+` && document.querySelector(".me-name")?.textContent === "rita"`)
+	b.waitFor("rita signed in", `document.querySelector(".me-name")?.textContent === "rita"`)
+	b.open(srv.base + "/room/general")
+	b.waitFor("rita's room", roomReady)
 	b.waitCachedRecord("rita's room list", "rooms", `"rita","general"`)
 	for _, r := range awaitEval[[]string](b, idbRecords) {
 		if !strings.Contains(r, ` ["rita",`) {
