@@ -120,6 +120,11 @@ func checkConversationsMigrated(t *testing.T, s Store) {
 	if members, err := s.Roster(ctx, "old"); err != nil || len(members) != 0 {
 		t.Fatalf("a deleted creator came back as owner: %+v, %v", members, err)
 	}
+	// Migration 4: existing members have read everything so far.
+	rooms, err := s.RoomsOf(ctx, "bob")
+	if err != nil || len(rooms) != 3 || rooms[1].Name != "lobby" || rooms[1].LastRead != 2 || rooms[1].Unread != 0 {
+		t.Fatalf("bob's rooms after migration = %+v, %v; want lobby read up to 2", rooms, err)
+	}
 	if m, _, err := s.Append(ctx, Message{Room: "lobby", Author: "bob", Body: "third"}); err != nil || m.Offset != 3 {
 		t.Fatalf("append after migration = %+v, %v", m, err)
 	}

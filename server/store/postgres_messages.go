@@ -25,9 +25,14 @@ WITH h AS (
 	  AND NOT EXISTS (SELECT 1 FROM messages WHERE author = $2 AND cid = $4 AND cid <> '')
 	RETURNING head
 )
-INSERT INTO messages (` + pgMessageColumns + `)
-SELECT $1, h.head, $2, $3, $4, date_trunc('milliseconds', clock_timestamp()) FROM h
-RETURNING seq, ts`
+, i AS (
+	INSERT INTO messages (` + pgMessageColumns + `)
+	SELECT $1, h.head, $2, $3, $4, date_trunc('milliseconds', clock_timestamp()) FROM h
+	RETURNING seq, ts
+), n AS (
+	INSERT INTO mentions (name_key, room, seq) SELECT k, $1, i.seq FROM i, unnest($5::text[]) AS k
+)
+SELECT seq, ts FROM i`
 
 func pgScanMessage(row pgx.Row) (Message, error) {
 	var m Message
@@ -49,7 +54,7 @@ func (p *Postgres) Append(ctx context.Context, m Message) (Message, bool, error)
 }
 
 func (p *Postgres) append(ctx context.Context, m Message) (Message, bool, error) {
-	err := p.pool.QueryRow(ctx, pgAppendSQL, m.Room, m.Author, m.Body, m.CID).Scan(&m.Offset, &m.TS)
+	err := p.pool.QueryRow(ctx, pgAppendSQL, m.Room, m.Author, m.Body, m.CID, mentionKeys(m)).Scan(&m.Offset, &m.TS)
 	switch {
 	case err == nil:
 		m.TS = m.TS.UTC()

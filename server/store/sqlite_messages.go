@@ -59,6 +59,9 @@ func sqliteInsertMessage(ctx context.Context, tx *sql.Tx, m Message) (Message, e
 	if err != nil {
 		return Message{}, fmt.Errorf("insert: %w", sqliteErr(err))
 	}
+	if err := sqliteInsertMentions(ctx, tx, m); err != nil {
+		return Message{}, err
+	}
 	return m, nil
 }
 
