@@ -32,6 +32,7 @@ func (a *App) onEvent(ev client.Event) {
 		a.withRoom(ev.Room, true, func(rd *roomData, me string) {
 			rd.tl.Ack(me, ev.Room, ev.CID, ev.Offset, ev.TS)
 		})
+		a.acked(ev.Room, ev.CID)
 	case client.EventPresence:
 		a.withRoom(ev.Room, false, func(rd *roomData, me string) {
 			rd.people.Apply(ev)
@@ -168,7 +169,7 @@ func (a *App) serverError(ev client.Event) {
 	if ev.CID != "" {
 		for name, rd := range a.rooms {
 			if rd.tl.Fail(ev.CID, state.RoomErrorText(code, msg)) {
-				a.persistSoonLocked(name)
+				a.outboxWriteLocked(name, ev.CID, false)
 				return
 			}
 		}
