@@ -94,7 +94,9 @@ func (a *App) countMessageLocked(m *protocol.Message, me string) {
 		return // counted by the node already, or seen before
 	}
 	r.Head = m.Offset
-	if m.Offset <= r.LastRead || strings.EqualFold(m.Author, me) {
+	if m.Kind != "" || m.Offset <= r.LastRead || strings.EqualFold(m.Author, me) {
+		// An edit or deletion is not a new message (the node does not
+		// count them either).
 		return
 	}
 	r.Unread = min(r.Unread+1, protocol.UnreadCap)
