@@ -30,15 +30,18 @@ func TestUnreadCounts(t *testing.T) {
 	a.onEvent(msg(3, "Me", "my own"))
 	a.onEvent(msg(4, "ann", "more"))
 	a.onEvent(msg(4, "ann", "more")) // a duplicate counts once
+	edit := msg(5, "ann", "hi again @me")
+	edit.Msg.Kind, edit.Msg.Target = protocol.MsgEdit, 2
+	a.onEvent(edit) // an edit is no new message
 	team := func() protocol.Room { r, _ := a.RoomInfo("team"); return r }
-	if r := team(); r.Unread != 2 || r.Mentions != 1 || r.Head != 4 {
-		t.Fatalf("team after live messages: %+v; want 2 unread, 1 mention, head 4", r)
+	if r := team(); r.Unread != 2 || r.Mentions != 1 || r.Head != 5 {
+		t.Fatalf("team after live messages: %+v; want 2 unread, 1 mention, head 5", r)
 	}
 	if n := a.UnreadTotal(); n != 4 {
 		t.Fatalf("total = %d, want 4", n)
 	}
-	a.MarkRead("team", 4)
-	if r := team(); r.Unread != 0 || r.Mentions != 0 || r.LastRead != 4 {
+	a.MarkRead("team", 5)
+	if r := team(); r.Unread != 0 || r.Mentions != 0 || r.LastRead != 5 {
 		t.Fatalf("team after reading: %+v", r)
 	}
 	a.onEvent(inboxMessage(t, 1, protocol.UserEvent{Type: protocol.UserRead, Room: "general", Offset: 4}))
@@ -48,7 +51,7 @@ func TestUnreadCounts(t *testing.T) {
 	}
 	fresh := []protocol.Room{{Name: "team", Head: 4, LastRead: 1, Unread: 2, Mentions: 1}, {Name: "new", Head: 3, Unread: 3}}
 	keepReads(a.roomList, fresh)
-	if fresh[0].LastRead != 4 || fresh[0].Unread != 0 || fresh[1].Unread != 3 {
+	if fresh[0].LastRead != 5 || fresh[0].Unread != 0 || fresh[1].Unread != 3 {
 		t.Fatalf("a lagging list after keepReads: %+v", fresh)
 	}
 	if got := pageTitle("Parley", 3); got != "(3) Parley" {
