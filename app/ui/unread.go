@@ -82,8 +82,9 @@ func (a *App) readLocked(room string, offset int64) bool {
 	return true
 }
 
-// countMessage counts a live message of a subscribed room (the open one)
-// in the list, until the user reads it. a.mu must be held.
+// countMessageLocked counts a live message of a subscribed room (the
+// open one) in the list, until the user reads it; an edit or deletion
+// is no new message. a.mu must be held.
 func (a *App) countMessageLocked(m *protocol.Message, me string) {
 	i := slices.IndexFunc(a.roomList, func(r protocol.Room) bool { return r.Name == m.Room })
 	if i < 0 {
@@ -94,9 +95,7 @@ func (a *App) countMessageLocked(m *protocol.Message, me string) {
 		return // counted by the node already, or seen before
 	}
 	r.Head = m.Offset
-	if m.Kind != "" || m.Offset <= r.LastRead || strings.EqualFold(m.Author, me) {
-		// An edit or deletion is not a new message (the node does not
-		// count them either).
+	if m.Offset <= r.LastRead || m.Kind != "" || strings.EqualFold(m.Author, me) {
 		return
 	}
 	r.Unread = min(r.Unread+1, protocol.UnreadCap)

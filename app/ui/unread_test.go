@@ -30,12 +30,9 @@ func TestUnreadCounts(t *testing.T) {
 	a.onEvent(msg(3, "Me", "my own"))
 	a.onEvent(msg(4, "ann", "more"))
 	a.onEvent(msg(4, "ann", "more")) // a duplicate counts once
-	edit := msg(5, "ann", "hi @me, edited")
+	edit := msg(5, "ann", "hi again @me")
 	edit.Msg.Kind, edit.Msg.Target = protocol.MsgEdit, 2
-	a.onEvent(edit) // an edit is not a new message, nor a new mention
-	if r := a.roomList[1]; r.Head != 5 {
-		t.Fatalf("team's head after an edit: %d, want 5", r.Head)
-	}
+	a.onEvent(edit) // an edit is no new message
 	team := func() protocol.Room { r, _ := a.RoomInfo("team"); return r }
 	if r := team(); r.Unread != 2 || r.Mentions != 1 || r.Head != 5 {
 		t.Fatalf("team after live messages: %+v; want 2 unread, 1 mention, head 5", r)
