@@ -32,7 +32,7 @@ func TestTimelineEditAfterItsMessage(t *testing.T) {
 	tl.Add("me", edit(4, 1, "second edit"))
 	check(t, &tl, 1, "second edit", 4, false)
 	check(t, &tl, 3, "second edit", 0, false) // the older edit holds the latest text too
-	tl.Add("me", edit(3, 1, "first edit"))   // a replay changes nothing
+	tl.Add("me", edit(3, 1, "first edit"))    // a replay changes nothing
 	check(t, &tl, 1, "second edit", 4, false)
 	check(t, &tl, 2, "m2", 0, false)
 }

@@ -138,7 +138,7 @@ type App struct {
 	dirty       map[string]bool
 	// amends maps the cid of each edit or delete awaiting its ack to its
 	// room, to show a refusal there.
-	amends map[string]string
+	amends      map[string]string
 	flushTimer  *time.Timer
 	watchers    map[int]func()
 	nextWatcher int

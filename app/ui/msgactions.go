@@ -22,7 +22,7 @@ func (r *roomView) actions(row state.Row) app.UI {
 	off := row.Offset
 	return app.Div().Class("msg-actions").Body(
 		app.If(row.Own, func() app.UI {
-			return app.Button().ID("edit-"+strconv.FormatInt(off, 10)).Class("link small msg-edit").Type("button").
+			return app.Button().ID("edit-" + strconv.FormatInt(off, 10)).Class("link small msg-edit").Type("button").
 				Title("Edit this message").Text("Edit").
 				OnClick(func(ctx app.Context, e app.Event) { r.startEdit(ctx, off) })
 		}),
