@@ -27,9 +27,14 @@ WITH h AS (
 	  AND NOT EXISTS (SELECT 1 FROM messages WHERE author = $2 AND cid = $4 AND cid <> '')
 	RETURNING head
 )
-INSERT INTO messages (room, seq, author, body, cid, ts)
-SELECT $1, h.head, $2, $3, $4, date_trunc('milliseconds', clock_timestamp()) FROM h
-RETURNING seq, ts`
+, i AS (
+	INSERT INTO messages (room, seq, author, body, cid, ts)
+	SELECT $1, h.head, $2, $3, $4, date_trunc('milliseconds', clock_timestamp()) FROM h
+	RETURNING seq, ts
+), n AS (
+	INSERT INTO mentions (name_key, room, seq) SELECT k, $1, i.seq FROM i, unnest($5::text[]) AS k
+)
+SELECT seq, ts FROM i`
 
 // pgAmendSQL stores an edit or deletion under the room's next offset,
 // inside Amend's transaction (which already holds the target's row lock).
@@ -60,7 +65,7 @@ func (p *Postgres) Append(ctx context.Context, m Message) (Message, bool, error)
 
 func (p *Postgres) append(ctx context.Context, m Message) (Message, bool, error) {
 	m.Kind, m.Target = "", 0
-	err := p.pool.QueryRow(ctx, pgAppendSQL, m.Room, m.Author, m.Body, m.CID).Scan(&m.Offset, &m.TS)
+	err := p.pool.QueryRow(ctx, pgAppendSQL, m.Room, m.Author, m.Body, m.CID, mentionKeys(m)).Scan(&m.Offset, &m.TS)
 	switch {
 	case err == nil:
 		m.TS = m.TS.UTC()
@@ -197,6 +202,9 @@ func pgApplyAmend(ctx context.Context, tx pgx.Tx, e Message) error {
 		_, err = tx.Exec(ctx, `UPDATE messages SET body = $1, edited = $2 WHERE room = $3 AND seq = $4`, e.Body, e.Offset, e.Room, e.Target)
 	} else {
 		_, err = tx.Exec(ctx, `UPDATE messages SET body = '', deleted = true WHERE room = $1 AND seq = $2`, e.Room, e.Target)
+		if err == nil {
+			_, err = tx.Exec(ctx, `DELETE FROM mentions WHERE room = $1 AND seq = $2`, e.Room, e.Target)
+		}
 	}
 	if err != nil {
 		return fmt.Errorf("update message %d: %w", e.Target, err)

@@ -103,6 +103,30 @@ CREATE TABLE direct_rooms (
 	CHECK (key_a < key_b)
 );
 `},
+	// Read markers and mentions: see the SQLite migration of the same
+	// version.
+	{version: 4, name: "read markers and mentions", sql: `
+ALTER TABLE memberships ADD COLUMN last_read BIGINT NOT NULL DEFAULT 0;
+UPDATE memberships m SET last_read = r.head FROM rooms r WHERE r.name = m.room;
+CREATE TABLE mentions (
+	name_key TEXT   NOT NULL,
+	room     TEXT   NOT NULL,
+	seq      BIGINT NOT NULL,
+	PRIMARY KEY (name_key, room, seq),
+	FOREIGN KEY (room, seq) REFERENCES messages(room, seq) ON DELETE CASCADE
+);
+CREATE INDEX mentions_message ON mentions(room, seq);
+CREATE FUNCTION memberships_read_from_head() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+	IF NEW.last_read = 0 THEN
+		SELECT r.head INTO NEW.last_read FROM rooms r WHERE r.name = NEW.room;
+		NEW.last_read := COALESCE(NEW.last_read, 0);
+	END IF;
+	RETURN NEW;
+END $$;
+CREATE TRIGGER memberships_read_from_head BEFORE INSERT ON memberships
+	FOR EACH ROW EXECUTE FUNCTION memberships_read_from_head();
+`},
 	// Edits and deletions: see the SQLite migration of the same version.
 	{version: 5, name: "message edits and deletions", sql: `
 ALTER TABLE messages ADD COLUMN kind TEXT NOT NULL DEFAULT '';

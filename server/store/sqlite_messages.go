@@ -97,6 +97,9 @@ func sqliteApplyAmend(ctx context.Context, tx *sql.Tx, e Message) error {
 		_, err = tx.ExecContext(ctx, `UPDATE messages SET body = ?, edited = ? WHERE room = ? AND seq = ?`, e.Body, e.Offset, e.Room, e.Target)
 	} else {
 		_, err = tx.ExecContext(ctx, `UPDATE messages SET body = '', deleted = 1 WHERE room = ? AND seq = ?`, e.Room, e.Target)
+		if err == nil {
+			_, err = tx.ExecContext(ctx, `DELETE FROM mentions WHERE room = ? AND seq = ?`, e.Room, e.Target)
+		}
 	}
 	if err != nil {
 		return fmt.Errorf("update message %d: %w", e.Target, sqliteErr(err))
@@ -120,6 +123,9 @@ func sqliteInsertMessage(ctx context.Context, tx *sql.Tx, m Message) (Message, e
 		m.Room, m.Offset, m.Author, m.Body, m.CID, m.TS.UnixMilli(), m.Kind, m.Target)
 	if err != nil {
 		return Message{}, fmt.Errorf("insert: %w", sqliteErr(err))
+	}
+	if err := sqliteInsertMentions(ctx, tx, m); err != nil {
+		return Message{}, err
 	}
 	return m, nil
 }

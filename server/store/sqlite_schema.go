@@ -111,7 +111,32 @@ CREATE TABLE direct_rooms (
 	CHECK (key_a < key_b)
 );
 `},
-	// Edits and deletions (version 4 is another change's): an event row
+	// Read markers: each member's last read offset per room (existing
+	// members have read everything so far, so nobody starts with the
+	// whole history unread), and who each message mentions (@name, by
+	// name key), so that the room list counts unread messages and
+	// mentions with one query. Messages from before have no mention rows:
+	// they are read. A new member (join, invite, a new room) starts at the
+	// room's head (the trigger), whichever statement inserts them: what
+	// was said before they came is not unread.
+	{version: 4, name: "read markers and mentions", sql: `
+ALTER TABLE memberships ADD COLUMN last_read INTEGER NOT NULL DEFAULT 0;
+UPDATE memberships SET last_read = COALESCE((SELECT r.head FROM rooms r WHERE r.name = memberships.room), 0);
+CREATE TABLE mentions (
+	name_key TEXT    NOT NULL,
+	room     TEXT    NOT NULL,
+	seq      INTEGER NOT NULL,
+	PRIMARY KEY (name_key, room, seq),
+	FOREIGN KEY (room, seq) REFERENCES messages(room, seq) ON DELETE CASCADE
+) WITHOUT ROWID;
+CREATE INDEX mentions_message ON mentions(room, seq);
+CREATE TRIGGER memberships_read_from_head AFTER INSERT ON memberships WHEN NEW.last_read = 0
+BEGIN
+	UPDATE memberships SET last_read = (SELECT r.head FROM rooms r WHERE r.name = NEW.room)
+	WHERE room = NEW.room AND user_name = NEW.user_name;
+END;
+`},
+	// Edits and deletions: an event row
 	// names the message it changes (kind, target); the message keeps its
 	// latest state (edited: the offset of its latest edit; deleted).
 	{version: 5, name: "message edits and deletions", sql: `

@@ -196,7 +196,8 @@ type Store interface {
 	Access(ctx context.Context, room, user string) (Access, error)
 	// RoomsOf returns the rooms user may see, by name: every public room
 	// and every room user is a member of (but no inbox), with user's
-	// role and, for a direct room, the other member.
+	// role, read marker and unread and mention counts and, for a direct
+	// room, the other member. One query, however many rooms.
 	RoomsOf(ctx context.Context, user string) ([]MemberRoom, error)
 	// Roster returns room's members with their roles, by name;
 	// ErrNotFound for an unknown room.
@@ -220,10 +221,17 @@ type Store interface {
 	LeaveRoom(ctx context.Context, room, user string) (newOwner string, err error)
 	// SetTopic sets room's topic; ErrNotFound for an unknown room.
 	SetTopic(ctx context.Context, room, topic string) error
+	// SetReadMarker moves user's read marker in room forward to offset,
+	// clamped to the room's head; a marker already at or past it stays.
+	// It returns the marker after the call and whether it moved.
+	// ErrNotFound unless user is a member of room (a new member's marker
+	// starts at the room's head).
+	SetReadMarker(ctx context.Context, room, user string, offset int64) (marker int64, moved bool, err error)
 
 	// Append stores m (Room, Author, Body, CID; TS is set by the store)
-	// and returns it with Offset and TS filled. ErrNotFound for an
-	// unknown room. An empty CID is never a duplicate. The (author, cid)
+	// and returns it with Offset and TS filled, and records whom it
+	// mentions (protocol.Mentioned, except its author) for RoomsOf's
+	// counts. ErrNotFound for an unknown room. An empty CID is never a duplicate. The (author, cid)
 	// key spans rooms: a duplicate returns the original wherever it was
 	// stored. Times (TS, CreatedAt) are UTC with millisecond precision.
 	Append(ctx context.Context, m Message) (stored Message, dup bool, err error)

@@ -34,6 +34,8 @@ func (c *conn) handle(ctx context.Context, f protocol.Frame) {
 		c.refreshToken(ctx, f)
 	case protocol.TypePresence:
 		c.presence(ctx, f)
+	case protocol.TypeRead:
+		c.read(ctx, f)
 	case protocol.TypeAuth:
 		c.replyError(protocol.ErrBadRequest, "", "already authenticated")
 	}

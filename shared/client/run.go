@@ -227,6 +227,7 @@ func (c *Client) attach(ws *websocket.Conn, welcome protocol.Frame) (*conn, [][]
 		rs.subscribing = true
 		subs = append(subs, subscribeFrame(name, rs.last))
 	}
+	subs = append(subs, c.takeUnsentReads()...)
 	return cn, subs
 }
 

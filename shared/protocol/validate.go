@@ -174,6 +174,13 @@ func ValidateClient(f Frame) error {
 		}
 	case TypePing:
 		return checkID("id", f.ID, MaxIDLen, false)
+	case TypeRead:
+		if err := CheckRoomName(f.Room); err != nil {
+			return err
+		}
+		if f.Offset <= 0 {
+			return badRequest("offset must be positive")
+		}
 	default:
 		return &DecodeError{Code: ErrUnknownType, Msg: fmt.Sprintf("unknown frame type %q", f.Type)}
 	}
