@@ -5,7 +5,6 @@ package e2e
 import (
 	"context"
 	"strconv"
-	"strings"
 	"testing"
 	"time"
 
@@ -127,11 +126,18 @@ func TestEditAndDelete(t *testing.T) {
 			t.Errorf("%s shows %d rows, want 2 (an edit or delete is not a row)", b.name, n)
 		}
 	}
-	alice.waitFor("the cache saved", `Object.keys(localStorage).some(k => localStorage.getItem(k).includes("hello world"))`)
+	hasText := func(text string) string {
+		return `(async () => (await ` + idbRecords + `).some((r) => r.includes(` + jsString(text) + `)))()`
+	}
+	alice.waitAsync("the edit in the cache", hasText("hello world"))
 	for _, b := range []*browser{alice, bob} {
-		stored := eval[string](b, `Object.keys(localStorage).map(k => localStorage.getItem(k)).join("\n")`)
-		if strings.Contains(stored, "a secret") || strings.Contains(stored, "helo wrold") {
-			t.Errorf("%s's storage still holds the old or deleted text", b.name)
+		for _, old := range []string{"a secret", "helo wrold"} {
+			if awaitEval[bool](b, hasText(old)) {
+				t.Errorf("%s's cache still holds %q", b.name, old)
+			}
+			if eval[bool](b, `Object.keys(localStorage).some((k) => localStorage.getItem(k).includes(`+jsString(old)+`))`) {
+				t.Errorf("%s's localStorage still holds %q", b.name, old)
+			}
 		}
 	}
 }
