@@ -138,7 +138,10 @@ type App struct {
 	rooms       map[string]*roomData
 	current     string
 	dirty       map[string]bool
-	flushTimer  *time.Timer
+	// amends maps the cid of each edit or delete awaiting its ack to its
+	// room, to show a refusal there.
+	amends     map[string]string
+	flushTimer *time.Timer
 	// cacheLoaded: the session's cache arrived and was merged, so the
 	// timelines may be written back.
 	cacheLoaded bool

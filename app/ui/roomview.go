@@ -44,6 +44,10 @@ type roomView struct {
 	// changes (a resized or rotated window, a phone keyboard), a list that
 	// was pinned to the end stays pinned.
 	clientHeight float64
+	// editing is the offset of the message being edited in place (0:
+	// none); editErr says why the last save was refused.
+	editing int64
+	editErr string
 	// readAt is the user's read marker when the room opened: the "New
 	// messages" divider goes above the first message after it. readSet:
 	// it was taken.
@@ -344,7 +348,16 @@ func (r *roomView) row(row state.Row) app.UI {
 			}),
 			// Bodies are text nodes: markup in a message is shown, never run.
 			// dir=auto lays out each in its own script's direction.
-			app.Div().Class("body").Dir("auto").Text(row.Body),
+			app.If(row.Deleted, func() app.UI {
+				return app.Div().Class("body deleted").Text("Message deleted")
+			}).ElseIf(row.Offset > 0 && row.Offset == r.editing, func() app.UI {
+				return r.editor(row)
+			}).Else(func() app.UI {
+				return app.Div().Class("body").Dir("auto").Text(row.Body)
+			}),
+			app.If(row.Edited && !row.Deleted, func() app.UI {
+				return app.Span().Class("edited").Text("(edited)")
+			}),
 			app.If(row.Continued, func() app.UI {
 				// A continued message keeps its time, at its end.
 				return msgTime(row)
@@ -356,6 +369,7 @@ func (r *roomView) row(row state.Row) app.UI {
 				return r.failed(row)
 			}),
 		),
+		r.actions(row),
 	)
 }
 

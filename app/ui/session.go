@@ -136,6 +136,7 @@ func (a *App) resetLocked() {
 	a.roomList, a.roomsLoaded, a.roomsErr = nil, false, ""
 	a.rooms = make(map[string]*roomData)
 	a.dirty = make(map[string]bool)
+	a.amends = nil
 	a.cacheLoaded, a.owner = false, false
 	a.ackedCIDs = make(map[string]bool)
 	// a.current stays: it is the page on screen, and signing in on a
