@@ -30,8 +30,10 @@ func (a *App) onEvent(ev client.Event) {
 		a.message(ev)
 	case client.EventAck:
 		a.withRoom(ev.Room, true, func(rd *roomData, me string) {
+			delete(a.amends, ev.CID)
 			rd.tl.Ack(me, ev.Room, ev.CID, ev.Offset, ev.TS)
 		})
+		a.acked(ev.Room, ev.CID)
 	case client.EventPresence:
 		a.withRoom(ev.Room, false, func(rd *roomData, me string) {
 			rd.people.Apply(ev)
@@ -149,10 +151,13 @@ func (a *App) message(ev client.Event) {
 	}
 	a.withRoom(ev.Room, true, func(rd *roomData, me string) {
 		rd.tl.Add(me, *ev.Msg)
+		a.countMessageLocked(ev.Msg, me)
 		rd.typing.Stop(ev.Msg.Author)
 		rd.retrying = false // a gap that was refused has been filled
 	})
-	a.notifyMention(ev.Msg)
+	if !ev.Msg.IsEvent() {
+		a.notifyMention(ev.Msg)
+	}
 }
 
 // serverError routes an error frame: to the message it refused, to the
@@ -166,9 +171,12 @@ func (a *App) serverError(ev client.Event) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if ev.CID != "" {
+		if a.amendFailedLocked(ev.CID, code, msg) {
+			return
+		}
 		for name, rd := range a.rooms {
 			if rd.tl.Fail(ev.CID, state.RoomErrorText(code, msg)) {
-				a.persistSoonLocked(name)
+				a.outboxWriteLocked(name, ev.CID, false)
 				return
 			}
 		}

@@ -27,7 +27,7 @@ func installGuards() {
 			return nil
 		}
 		e := args[0]
-		if e.Get("target").Get("id").String() == composerID && isSendKey(e) {
+		if id := e.Get("target").Get("id").String(); (id == composerID || id == editInputID) && isSendKey(e) {
 			e.Call("preventDefault")
 		}
 		return nil

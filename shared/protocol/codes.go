@@ -6,9 +6,9 @@ package protocol
 const (
 	ErrBadRequest   = "bad_request"    // malformed or invalid input; fix it, do not retry as is
 	ErrUnauthorized = "unauthorized"   // missing, invalid or expired credentials
-	ErrForbidden    = "forbidden"      // authenticated but not allowed (the wrong role; banned from a public room)
-	ErrNotFound     = "not_found"      // unknown room or user, or a private or direct room the user is not in (the same answer)
-	ErrConflict     = "conflict"       // name already taken
+	ErrForbidden    = "forbidden"      // authenticated but not allowed (the wrong role; banned from a public room; another's message)
+	ErrNotFound     = "not_found"      // unknown room, user or message (edit, delete), or a private or direct room the user is not in (the same answer)
+	ErrConflict     = "conflict"       // name already taken; a cid naming another message; editing or deleting a deleted message
 	ErrRateLimited  = "rate_limited"   // too many requests; retry after the given delay
 	ErrTooLarge     = "too_large"      // body or name too long
 	ErrUnknownType  = "unknown_type"   // frame type not understood

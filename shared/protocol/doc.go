@@ -59,6 +59,9 @@
 //     are idempotent). A presence frame still replaces the whole list
 //     (after a large change, or when asked for). Without the feature,
 //     every change sends the full list.
+//   - [FeatureEdits] ("edits"): the client understands edit and delete
+//     events (see Edits and deletions). Without it a client is never sent
+//     one, and their offsets are gaps to it (below).
 //
 // # Client → node
 //
@@ -66,11 +69,14 @@
 //	subscribe   {room, since}                  live messages of room; replay after offset since (0: none)
 //	unsubscribe {room}
 //	send        {room, cid, body}              answered by ack (or error with ref=cid)
+//	edit        {room, cid, target, body}      replace the body of your message at offset target; answered like send
+//	delete      {room, cid, target}            delete the message at offset target; answered like send
 //	history     {id, room, before, limit}      a page of messages older than before
 //	typing      {room}                         ephemeral, never stored
 //	ping        {id}                           answered by pong; the heartbeat
 //	presence    {room}                         asks for the full presence list of a subscribed room
 //	token       {token}                        a fresh access token for a live connection
+//	read        {room, offset}                 the user has read room up to offset (see Read markers)
 //
 // # Node → client
 //
@@ -139,6 +145,40 @@
 // rate_limited answers (subscribe and history too); every other error code
 // is final for that request.
 //
+// # Edits and deletions
+//
+// An author edits and deletes their own messages; a room's owners and
+// moderators delete anyone's (not in a direct room or an inbox). An edit
+// or delete frame is a send in every other way: the same rate limits and
+// account budget, the same order and refusal rules, idempotent on (author,
+// cid), answered by an ack whose offset is the event's. A refusal is an
+// error with ref=cid: forbidden (not the author; for a delete, nor an
+// owner or moderator), not_found (no message at target, or target is
+// itself an event), conflict (the message was deleted; or the cid already
+// names another message or event).
+//
+// Each stored edit or deletion is a room event with its own offset,
+// delivered like a message (msg frames, backlog, history, recovery after
+// a reconnect): a [Message] with Kind [MsgEdit] (Author's new Body) or
+// [MsgDelete] (no Body) and Target, the offset of the message it changes.
+// Apply it to the message at Target when you hold it, or when it arrives
+// later (a history page): an edit replaces the body and sets Edited to
+// the edit's offset, unless the message already shows a later edit
+// (Edited ≥ its offset) or was deleted; a deletion empties the body and
+// sets Deleted. A node always sends a message in its latest state (Body,
+// Edited, Deleted), so a client that pages back reads every message as it
+// is now, and a deleted message's text is gone from the node (and its
+// edits' text with it); an edit's own Body is the message's latest text,
+// empty once it was deleted. Do not show an event as a message.
+//
+// A client without [FeatureEdits] is sent no event, live, in a backlog
+// or in history: it sees messages (in their latest state: a deleted one
+// has an empty body and "deleted": true) and a gap at each event's offset.
+// A client that fetches such a gap with history gets nothing for it and
+// skips it (shared/client of that time reports EventGap and goes on), so
+// nothing is lost or shown twice; history replies are shorter than limit
+// where events were left out.
+//
 // # Presence
 //
 // A subscription starts with a presence frame: the room's users, sorted
@@ -181,7 +221,8 @@
 // they are checked against the store every time. A client that
 // does not know the removed frame may ignore it: its next subscribe to
 // the room is answered not_found, which is final. Nothing else changed
-// for clients of this version, so [Version] stays 1.
+// for clients of this version, so [Version] stays 1 (edits and deletions
+// are a negotiated feature too).
 //
 // Each user has an inbox ([KindInbox], named [InboxRoom] of the user):
 // a room only that user reads and only nodes write, whose messages are
@@ -192,6 +233,34 @@
 // and no duplicate. [ParseUserEvent] decodes a body; skip types you do
 // not know. A client that follows its inbox sees rooms appear and
 // disappear without reloading the room list.
+//
+// # Read markers
+//
+// The node keeps, per member and room, the offset up to which the member
+// has read ([TypeRead]). A client sends read {room, offset} when the
+// user has seen the room's messages up to offset; there is no answer on
+// success. A marker only moves forward: a read at or below it changes
+// nothing, and an offset past the room's head is clamped to the head
+// (never refused: a client may have seen a head the node's answer to it
+// has not caught up with). A read of a room the user may not read is
+// answered as any request for it (not_found "no such room", ref=room,
+// for a private or direct room, forbidden when banned); a read of a
+// public room the user never joined joins it, like a subscribe; a read
+// of the user's own inbox is bad_request; reads count against the
+// connection's send rate. A marker that moved is announced as a
+// [UserRead] event {type: "read", room, offset} on the user's inbox: it
+// reaches every tab and device of the user on every node, and one that
+// was offline recovers it by resubscribing to the inbox like any event.
+// Keep the largest offset seen per room.
+//
+// The room list (GET /api/rooms, [Room]) gives, for each room the user
+// is a member of, last_read, unread (messages after last_read that
+// others wrote) and mentions (those of them naming the user as
+// "@name", by the rule of [Mentioned]), both counted up to
+// [UnreadCap]. A new member's marker starts at the room's head: what was
+// said before they came is not unread. Unread counts of rooms a client
+// is not subscribed to change only in the room list: a client that
+// wants them live reloads it (Parley's app does every 15 s).
 //
 // # Close codes
 //
