@@ -201,6 +201,9 @@ type Store interface {
 	RemoveMember(ctx context.Context, room, user string, ban bool) error
 	// Unban lifts a ban; ErrNotFound when user is not banned.
 	Unban(ctx context.Context, room, user string) error
+	// Bans returns the users banned from room, by name; ErrNotFound for
+	// an unknown room.
+	Bans(ctx context.Context, room string) ([]Ban, error)
 	// LeaveRoom removes user from room and moves its Roster. When user
 	// was its last owner, the longest standing moderator, else member,
 	// becomes owner and is returned. ErrNotFound unless user is a member.

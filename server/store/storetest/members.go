@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"errors"
 	"slices"
 	"strings"
 	"sync"
@@ -202,10 +203,21 @@ func testBan(t *testing.T, s store.Store) {
 		t.Fatalf("ban of a non-member: %v", err)
 	}
 	wantErr(t, "Join of a pre-emptively banned user", s.Join(ctx, "lobby", "eve"), store.ErrBanned)
+	bans, err := s.Bans(ctx, "lobby")
+	if err != nil || len(bans) != 2 || bans[0].User != "eve" || bans[1].User != "mallory" {
+		t.Fatalf("Bans(lobby) = %+v, %v; want eve and mallory", bans, err)
+	}
+	checkTime(t, "BannedAt", bans[0].BannedAt)
+	if _, err := s.Bans(ctx, "nowhere"); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("Bans of an unknown room: %v, want ErrNotFound", err)
+	}
 	if err := s.Unban(ctx, "lobby", "mallory"); err != nil {
 		t.Fatalf("Unban: %v", err)
 	}
 	wantErr(t, "Unban again", s.Unban(ctx, "lobby", "mallory"), store.ErrNotFound)
+	if bans, err := s.Bans(ctx, "lobby"); err != nil || len(bans) != 1 || bans[0].User != "eve" {
+		t.Fatalf("Bans(lobby) after unban = %+v, %v; want eve", bans, err)
+	}
 	if err := s.Join(ctx, "lobby", "mallory"); err != nil {
 		t.Fatalf("Join after unban: %v", err)
 	}
