@@ -118,7 +118,9 @@ type Store interface {
 	UserByName(ctx context.Context, name string) (User, error)               // ErrNotFound (also for a deleted account); case-insensitive lookup
 	SetPasswordHash(ctx context.Context, userID int64, hash string) error    // ErrNotFound for an unknown or deleted user
 	// DeleteUser deletes an account: its sessions end, its memberships
-	// go, its name stays reserved (a tombstone:
+	// go (each room it was the last owner of passes to the longest
+	// standing moderator, else member, as in LeaveRoom, and moves its
+	// Roster), its name stays reserved (a tombstone:
 	// UserByName no longer finds it, CreateUser of the name is still
 	// ErrConflict) and its messages stay, under that name. It returns the
 	// ids of the sessions it ended. ErrNotFound for an unknown user.
