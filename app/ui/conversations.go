@@ -136,5 +136,7 @@ func (a *App) inboxEvent(ev client.Event) {
 		a.removed(ue.Room, ue.Reason)
 	case protocol.UserRole:
 		go a.RefreshRooms()
+	case protocol.UserRead:
+		a.readEvent(ue.Room, ue.Offset)
 	}
 }

@@ -150,6 +150,7 @@ func (a *App) message(ev client.Event) {
 	}
 	a.withRoom(ev.Room, true, func(rd *roomData, me string) {
 		rd.tl.Add(me, *ev.Msg)
+		a.countMessageLocked(ev.Msg, me)
 		rd.typing.Stop(ev.Msg.Author)
 		rd.retrying = false // a gap that was refused has been filled
 	})

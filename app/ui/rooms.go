@@ -43,6 +43,7 @@ func (a *App) RefreshRooms() {
 		return
 	}
 	sortRooms(rooms)
+	keepReads(a.roomList, rooms)
 	a.roomList, a.roomsLoaded, a.roomsErr = rooms, true, ""
 	a.saveRoomsLocked()
 	a.mu.Unlock()

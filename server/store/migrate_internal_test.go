@@ -201,3 +201,61 @@ func TestPostgresMigrateConversations(t *testing.T) {
 	defer s.Close()
 	checkConversationsMigrated(t, s)
 }
+
+// withoutMigration4 leaves migration 4 out of list until the returned
+// function puts it back: a database migrated by a build that had 5 but not
+// yet 4 (changes developed in parallel land in any order).
+func withoutMigration4(t *testing.T, list *[]migration) (restore func()) {
+	t.Helper()
+	saved := *list
+	t.Cleanup(func() { *list = saved })
+	var next []migration
+	for _, m := range saved {
+		if m.version != 4 {
+			next = append(next, m)
+		}
+	}
+	*list = next
+	return func() { *list = saved }
+}
+
+// TestSQLiteMigrateGap checks that a migration numbered below the newest
+// applied one, added later, is still applied (versions may have gaps).
+func TestSQLiteMigrateGap(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "gap.db")
+	restore := withoutMigration4(t, &sqliteMigrations)
+	s, err := OpenSQLite(t.Context(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	restore()
+	s, err = OpenSQLite(t.Context(), path)
+	if err != nil {
+		t.Fatalf("reopen with migration 4 after 5: %v", err)
+	}
+	defer s.Close()
+	if _, err := s.w.ExecContext(t.Context(), `SELECT count(*) FROM mentions`); err != nil {
+		t.Fatalf("migration 4 was not applied: %v", err)
+	}
+}
+
+// TestPostgresMigrateGap is TestSQLiteMigrateGap on PostgreSQL.
+func TestPostgresMigrateGap(t *testing.T) {
+	url := testenv.Postgres(t)
+	restore := withoutMigration4(t, &pgMigrations)
+	s, err := OpenPostgres(t.Context(), url, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	restore()
+	s, err = OpenPostgres(t.Context(), url, 2)
+	if err != nil {
+		t.Fatalf("reopen with migration 4 after 5: %v", err)
+	}
+	defer s.Close()
+	if _, err := s.pool.Exec(t.Context(), `SELECT count(*) FROM mentions`); err != nil {
+		t.Fatalf("migration 4 was not applied: %v", err)
+	}
+}

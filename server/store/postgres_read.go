@@ -16,7 +16,7 @@ import (
 // index only once vacuumed.
 const pgUnreadColumns = `COALESCE(m.last_read, 0),
 	CASE WHEN m.user_name IS NULL THEN 0 ELSE (SELECT count(*) FROM (SELECT 1 FROM messages x
-		WHERE x.room = r.name AND x.seq > m.last_read AND x.author <> $1 LIMIT $3) c) END,
+		WHERE x.room = r.name AND x.seq > m.last_read AND x.author <> $1 AND x.kind = '' AND NOT x.deleted LIMIT $3) c) END,
 	CASE WHEN m.user_name IS NULL THEN 0 ELSE (SELECT count(*) FROM (SELECT 1 FROM mentions n
 		WHERE n.name_key = $2 AND n.room = r.name AND n.seq > m.last_read LIMIT $3) c) END`
 

@@ -14,7 +14,7 @@ import (
 // (room, seq), mentions by (name_key, room, seq).
 const sqliteUnreadColumns = `COALESCE(m.last_read, 0),
 	CASE WHEN m.user_name IS NULL THEN 0 ELSE (SELECT COUNT(*) FROM (SELECT 1 FROM messages x
-		WHERE x.room = r.name AND x.seq > m.last_read AND x.author <> ?1 LIMIT ?3)) END,
+		WHERE x.room = r.name AND x.seq > m.last_read AND x.author <> ?1 AND x.kind = '' AND x.deleted = 0 LIMIT ?3)) END,
 	CASE WHEN m.user_name IS NULL THEN 0 ELSE (SELECT COUNT(*) FROM (SELECT 1 FROM mentions n
 		WHERE n.name_key = ?2 AND n.room = r.name AND n.seq > m.last_read LIMIT ?3)) END`
 
@@ -58,7 +58,12 @@ func sqliteInsertMentions(ctx context.Context, tx *sql.Tx, m Message) error {
 }
 
 // mentionKeys returns the name keys m mentions, except its author's.
+// Only a message mentions: an edit event does not (the edited message
+// keeps the mentions it was sent with; a deletion drops them).
 func mentionKeys(m Message) []string {
+	if m.Kind != "" {
+		return nil
+	}
 	keys := protocol.Mentioned(m.Body)
 	author := nameKey(m.Author)
 	out := keys[:0]

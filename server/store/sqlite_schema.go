@@ -136,6 +136,37 @@ BEGIN
 	WHERE room = NEW.room AND user_name = NEW.user_name;
 END;
 `},
+	// Edits and deletions: an event row
+	// names the message it changes (kind, target); the message keeps its
+	// latest state (edited: the offset of its latest edit; deleted).
+	{version: 5, name: "message edits and deletions", sql: `
+ALTER TABLE messages ADD COLUMN kind TEXT NOT NULL DEFAULT '';
+ALTER TABLE messages ADD COLUMN target INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE messages ADD COLUMN edited INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE messages ADD COLUMN deleted INTEGER NOT NULL DEFAULT 0;
+CREATE INDEX messages_target ON messages(room, target) WHERE target > 0;
+`},
+}
+
+// sqliteApplied reads the versions of the migrations applied.
+func sqliteApplied(ctx context.Context, tx *sql.Tx) (map[int]bool, error) {
+	rows, err := tx.QueryContext(ctx, `SELECT version FROM schema_migrations`)
+	if err != nil {
+		return nil, fmt.Errorf("read schema versions: %w", err)
+	}
+	defer rows.Close()
+	applied := make(map[int]bool)
+	for rows.Next() {
+		var v int
+		if err := rows.Scan(&v); err != nil {
+			return nil, fmt.Errorf("read schema versions: %w", err)
+		}
+		applied[v] = true
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("read schema versions: %w", err)
+	}
+	return applied, nil
 }
 
 // migrate applies the migrations the database lacks, all in one
@@ -149,15 +180,15 @@ func (s *SQLite) migrate(ctx context.Context) error {
 			applied_at INTEGER NOT NULL)`); err != nil {
 			return fmt.Errorf("create schema_migrations: %w", err)
 		}
-		var current int
-		if err := tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(version), 0) FROM schema_migrations`).Scan(&current); err != nil {
-			return fmt.Errorf("read schema version: %w", err)
+		applied, err := sqliteApplied(ctx, tx)
+		if err != nil {
+			return err
 		}
-		if latest := sqliteMigrations[len(sqliteMigrations)-1].version; current > latest {
-			return fmt.Errorf("database schema version %d is newer than this program's %d", current, latest)
+		if err := checkApplied(applied, sqliteMigrations); err != nil {
+			return err
 		}
 		for _, m := range sqliteMigrations {
-			if m.version <= current {
+			if applied[m.version] {
 				continue
 			}
 			if _, err := tx.ExecContext(ctx, m.sql); err != nil {

@@ -220,6 +220,12 @@ func (t timeoutStore) History(ctx context.Context, room string, p Page) ([]Messa
 	return t.s.History(ctx, room, p)
 }
 
+func (t timeoutStore) Amend(ctx context.Context, e Message, moderator bool) (Message, bool, error) {
+	ctx, cancel := t.ctx(ctx)
+	defer cancel()
+	return t.s.Amend(ctx, e, moderator)
+}
+
 func (t timeoutStore) Ping(ctx context.Context) error {
 	ctx, cancel := t.ctx(ctx)
 	defer cancel()

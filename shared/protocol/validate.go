@@ -157,6 +157,8 @@ func ValidateClient(f Frame) error {
 			return err
 		}
 		return CheckBody(f.Body)
+	case TypeEdit, TypeDelete:
+		return checkAmend(f)
 	case TypeHistory:
 		if err := CheckRoomName(f.Room); err != nil {
 			return err
@@ -259,5 +261,5 @@ func checkMessage(m Message) error {
 	if m.Author == "" {
 		return badRequest("message without author")
 	}
-	return nil
+	return checkEvent(m)
 }

@@ -33,6 +33,7 @@ func Run(t *testing.T, open Opener) {
 		{"ReadMarkers", readTests},
 		{"Append", appendTests},
 		{"History", historyTests},
+		{"Edits", editTests},
 		{"Concurrency", concurrencyTests},
 	}
 	for _, g := range groups {
