@@ -35,6 +35,10 @@ wasm: $(WASM) ## build/web/app.wasm (+ .br/.gz at BROTLI quality, default 11), t
 $(WASM): $(WASM_SRC)
 	GOOS=js GOARCH=wasm $(GO) build -trimpath -ldflags='-s -w' -o $(WASM) ./app/cmd/wasm
 
+.PHONY: wasm-size
+wasm-size: wasm ## app.wasm's raw, gzip and brotli sizes, its sections and heaviest packages
+	$(GO) run ./build/wasmsize -quality $(BROTLI) $(WASM)
+
 .PHONY: deps
 deps: ## install test dependencies (redis, postgresql, chromium, nginx) with apt-get when missing
 	./build/scripts/deps.sh
