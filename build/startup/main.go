@@ -148,6 +148,7 @@ func run(binary, chromium string, runs, messages int, stay time.Duration, jsonOu
 		slices.Sort(v)
 		fmt.Printf("%-34s %8.0f %8.0f %8.0f\n", name, median(v), v[0], v[len(v)-1])
 	}
+	row("cold: room painted", cold, func(s sample) float64 { return s.Painted })
 	row("cold: interactive", cold, func(s sample) float64 { return s.Interactive })
 	row("cold: total blocking time", cold, func(s sample) float64 { return s.TBT })
 	row("repeat: room painted", repeat, func(s sample) float64 { return s.Painted })
