@@ -126,8 +126,8 @@ func colorScheme(scheme string) chromedp.Action[chromedp.Void] {
 	})
 }
 
-// TestAccessibility runs axe-core on every screen (sign-in, room list,
-// room view, the presence panel, a private room's members panel, a
+// TestAccessibility runs axe-core on every screen (sign-in, room list
+// with an unread badge, room view, the presence panel, a private room's members panel, a
 // missing room), on a desktop and a phone,
 // in light and dark mode: zero violations.
 func TestAccessibility(t *testing.T) {
@@ -153,9 +153,12 @@ func TestAccessibility(t *testing.T) {
 			b.waitFor("the sign-up form", `document.querySelector("#tab-signup[aria-selected=true]")`)
 			b.audit(scheme + " sign-up")
 
+			// An unread mention: the list shows its badge.
+			postMessages(t, srv, dave, hideout, "look @"+user)
 			b.seed(srv.base, srv.login(t, user))
 			b.open(srv.base + "/")
 			b.waitFor("the room list", `document.querySelector('.room-link[data-room="general"]')`)
+			b.waitFor("the unread badge", badge(hideout)+`?.matches(".mention")`)
 			b.audit(scheme + " room list")
 
 			b.open(srv.base + "/room/general")

@@ -1,6 +1,12 @@
 package state
 
-import "testing"
+import (
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/parleychat/parley/shared/protocol"
+)
 
 func TestMentions(t *testing.T) {
 	cases := []struct {
@@ -32,4 +38,23 @@ func TestMentions(t *testing.T) {
 	if Mentions("@alice", "") {
 		t.Error("an empty user name is mentioned")
 	}
+}
+
+// FuzzMentionsAgrees checks that the app's rule is the node's: a body
+// mentions a user exactly when protocol.Mentioned (what the node counts
+// in the room list) names them.
+func FuzzMentionsAgrees(f *testing.F) {
+	for _, s := range []string{"thanks @alice.", "@alice..", "@@alice", "@alice.b", "x@alice"} {
+		f.Add(s, "alice")
+	}
+	f.Add("@alice.", "alice.")
+	f.Fuzz(func(t *testing.T, body, user string) {
+		if !protocol.ValidUsername(user) {
+			return
+		}
+		want := slices.Contains(protocol.Mentioned(body), strings.ToLower(user))
+		if got := Mentions(body, user); got != want {
+			t.Fatalf("Mentions(%q, %q) = %v, protocol.Mentioned = %q", body, user, got, protocol.Mentioned(body))
+		}
+	})
 }

@@ -36,6 +36,9 @@ type Row struct {
 	// node refused it.
 	Pending bool
 	Failed  string
+	// Edited marks a message whose body was edited; Deleted one that was
+	// deleted (Body is empty: show a placeholder).
+	Edited, Deleted bool
 	// Continued is true when the previous row is a message of the same
 	// author shortly before, so the author line is not repeated.
 	Continued bool
@@ -60,7 +63,11 @@ func Rows(t *Timeline, me string, now time.Time, loc *time.Location) []Row {
 		last = &rows[len(rows)-1]
 	}
 	for _, m := range t.Messages {
-		add(Row{Offset: m.Offset, CID: m.CID, Author: m.Author, Body: m.Body, TS: m.TS, Own: m.Author == me})
+		if m.IsEvent() {
+			continue // applied to the message it changes
+		}
+		add(Row{Offset: m.Offset, CID: m.CID, Author: m.Author, Body: m.Body, TS: m.TS, Own: m.Author == me,
+			Edited: m.Edited > 0, Deleted: m.Deleted})
 	}
 	for _, p := range t.Pending {
 		add(Row{CID: p.CID, Author: me, Body: p.Body, TS: p.TS, Own: true, Pending: p.Failed == "", Failed: p.Failed})

@@ -55,6 +55,13 @@ func (t *Timeline) HasOlder() bool {
 // (a repeated one keeps the copy already held), order is by offset, and a
 // message carrying the cid of one of me's pending messages replaces it. It
 // returns how many messages were new.
+//
+// Edits and deletions (protocol.MsgEdit, MsgDelete) are kept by offset
+// like messages and applied to the message they target whenever both are
+// held, in whichever order they arrived: the message shows its latest
+// edit's body (Edited) or is Deleted with no body; the edits of a message
+// carry its latest body (none once deleted), so a timeline that is saved
+// holds no text the room no longer has.
 func (t *Timeline) Add(me string, msgs ...protocol.Message) int {
 	added := 0
 	for _, m := range msgs {
@@ -66,9 +73,82 @@ func (t *Timeline) Add(me string, msgs ...protocol.Message) int {
 		}
 		if t.insert(m) {
 			added++
+			t.settle(m)
 		}
 	}
 	return added
+}
+
+// settle applies the events held for the message m (or m's target, for
+// an event) after m was inserted. A message appended at the end has no
+// events yet: they come after it.
+func (t *Timeline) settle(m protocol.Message) {
+	target := m.Offset
+	if m.IsEvent() {
+		target = m.Target
+	} else if m.Offset == t.Newest() {
+		return
+	}
+	i := t.index(target)
+	if i < 0 || t.Messages[i].IsEvent() {
+		return
+	}
+	msg := &t.Messages[i]
+	for j := i + 1; j < len(t.Messages); j++ {
+		e := &t.Messages[j]
+		if e.Target != target {
+			continue
+		}
+		switch {
+		case e.Kind == protocol.MsgDelete:
+			msg.Deleted, msg.Body = true, ""
+		case e.Kind == protocol.MsgEdit && !msg.Deleted && e.Offset > msg.Edited:
+			msg.Body, msg.Edited = e.Body, e.Offset
+		}
+	}
+	if !msg.Deleted && msg.Edited == 0 {
+		return
+	}
+	for j := i + 1; j < len(t.Messages); j++ {
+		if e := &t.Messages[j]; e.Target == target && e.Kind == protocol.MsgEdit {
+			e.Body = msg.Body
+		}
+	}
+}
+
+// refresh brings the held message at i to m's state when m is newer (a
+// history page read after the message was cached, and after edits the
+// timeline never held).
+func (t *Timeline) refresh(i int, m protocol.Message) {
+	held := &t.Messages[i]
+	switch {
+	case held.IsEvent() || held.Deleted:
+		return
+	case m.Deleted:
+		held.Deleted, held.Body = true, ""
+	case m.Edited > held.Edited:
+		held.Body, held.Edited = m.Body, m.Edited
+	default:
+		return
+	}
+	t.settle(*held)
+}
+
+// index returns the index of the message at offset, or -1.
+func (t *Timeline) index(offset int64) int {
+	i := sort.Search(len(t.Messages), func(i int) bool { return t.Messages[i].Offset >= offset })
+	if i < len(t.Messages) && t.Messages[i].Offset == offset {
+		return i
+	}
+	return -1
+}
+
+// Message returns the message at offset in its latest state.
+func (t *Timeline) Message(offset int64) (protocol.Message, bool) {
+	if i := t.index(offset); i >= 0 {
+		return t.Messages[i], true
+	}
+	return protocol.Message{}, false
 }
 
 // insert places m by offset; appending, the common case, costs O(1).
@@ -80,6 +160,7 @@ func (t *Timeline) insert(m protocol.Message) bool {
 	}
 	i := sort.Search(n, func(i int) bool { return t.Messages[i].Offset >= m.Offset })
 	if i < n && t.Messages[i].Offset == m.Offset {
+		t.refresh(i, m)
 		return false
 	}
 	t.Messages = append(t.Messages, protocol.Message{})

@@ -89,7 +89,9 @@ type roomData struct {
 // App is the app-level client: one per browser tab, shared by every
 // component. Create it with newApp; components reach it through current().
 type App struct {
-	kv    app.BrowserStorage
+	kv app.BrowserStorage
+	// cache holds the room list, history and outbox between visits.
+	cache *cache
 	api   accountAPI
 	wsURL string
 	// tabs tells the browser's other tabs about sign-ins and sign-outs
@@ -137,6 +139,15 @@ type App struct {
 	current     string
 	dirty       map[string]bool
 	flushTimer  *time.Timer
+	// cacheLoaded: the session's cache arrived and was merged, so the
+	// timelines may be written back.
+	cacheLoaded bool
+	// owner: this tab holds the outbox lock and sends the outbox.
+	owner bool
+	// ackedCIDs holds the cids a node acknowledged in this session: an
+	// outbox read from the cache before their deletion must not show
+	// them again.
+	ackedCIDs   map[string]bool
 	watchers    map[int]func()
 	nextWatcher int
 	updater     *time.Ticker
@@ -167,12 +178,14 @@ func current(kv app.BrowserStorage) *App {
 
 func newApp(kv app.BrowserStorage, base string) *App {
 	return &App{
-		kv:       kv,
-		api:      newAccountAPI(base),
-		wsURL:    webSocketURL(base),
-		rooms:    make(map[string]*roomData),
-		dirty:    make(map[string]bool),
-		watchers: make(map[int]func()),
+		kv:        kv,
+		cache:     newCache(newCacheBackend()),
+		api:       newAccountAPI(base),
+		wsURL:     webSocketURL(base),
+		rooms:     make(map[string]*roomData),
+		dirty:     make(map[string]bool),
+		ackedCIDs: make(map[string]bool),
+		watchers:  make(map[int]func()),
 	}
 }
 

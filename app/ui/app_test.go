@@ -89,6 +89,9 @@ func signedIn(t *testing.T, kv *memKV) *App {
 	a.sess = protocol.Session{User: "me", AccessToken: "a", RefreshToken: "r", ExpiresAt: time.Now().Add(time.Hour).UnixMilli()}
 	a.cl = client.New(client.Config{URL: a.wsURL, Token: func(context.Context) (string, error) { return "a", nil }})
 	a.conn = Conn{State: ConnOnline}
+	// As the only tab: the cache arrived (empty) and the outbox lock is
+	// this tab's.
+	a.cacheLoaded, a.owner = true, true
 	return a
 }
 
@@ -135,12 +138,15 @@ func TestAppEvents(t *testing.T) {
 		t.Fatalf("rows after send: %+v", rows)
 	}
 	// The outbox is saved at once, before any timer.
-	if !savedPending(t, kv, "general", rows[1].CID) {
+	if !savedPending(t, a, rows[1].CID) {
 		t.Fatal("the pending message was not saved right away")
 	}
 
 	cid := rows[1].CID
 	a.onEvent(client.Event{Kind: client.EventAck, Room: "general", CID: cid, Offset: 2, TS: 2000})
+	if savedPending(t, a, cid) {
+		t.Fatal("an acknowledged message stayed in the outbox")
+	}
 	a.onEvent(client.Event{Kind: client.EventPresence, Room: "general", Users: []string{"zed", "me", "ann"}})
 	a.onEvent(client.Event{Kind: client.EventTyping, Room: "general", User: "ann"})
 	v = a.View("general", time.Now(), time.UTC)
@@ -224,14 +230,17 @@ func TestAppRestoresOutbox(t *testing.T) {
 	if err := a.Send("general", "survive a reload"); err != nil {
 		t.Fatal(err)
 	}
-	a.mu.Lock()
-	a.saveRoomLocked("general")
-	a.mu.Unlock()
+	a.flush(a.generation())
+	a.cache.settle()
 
+	// A reload: a new App on the same storage, as restore starts it.
 	b := newApp(kv, "http://127.0.0.1:1")
+	b.cache = a.cache
 	b.mu.Lock()
-	b.loadRoomLocked("general")
+	b.sess, b.current = protocol.Session{User: "me"}, "general"
+	b.loadCache(b.gen, "me")
 	b.mu.Unlock()
+	b.cache.settle()
 	v := b.View("general", time.Now(), time.UTC)
 	rows := msgRows(v)
 	if len(rows) != 2 || rows[0].Body != "hi" || rows[1].Body != "survive a reload" || !rows[1].Pending || !v.Ready {
@@ -249,9 +258,17 @@ func TestSignOutClearsStorage(t *testing.T) {
 	if err := a.Send("general", "x"); err != nil {
 		t.Fatal(err)
 	}
+	a.mu.Lock()
+	a.saveRoomsLocked()
+	a.mu.Unlock()
+	a.flush(a.generation())
 	a.SignOut()
 	if a.User() != "" {
 		t.Fatal("still signed in")
+	}
+	a.cache.settle()
+	if c, _ := a.cache.backend.load("me"); c.HasRooms || len(c.Timelines) != 0 || len(c.Outbox) != 0 {
+		t.Errorf("the cache kept %+v after sign-out", c)
 	}
 	kv.ForEach(func(k string) {
 		if k != "other.app" {
@@ -292,16 +309,17 @@ func TestLegacySessionLeavesStorage(t *testing.T) {
 	}
 }
 
-func savedPending(t *testing.T, kv *memKV, room, cid string) bool {
+// savedPending reports whether cid is in a's outbox in the cache, once
+// the writes asked for so far are done.
+func savedPending(t *testing.T, a *App, cid string) bool {
 	t.Helper()
-	var tl struct {
-		Pending []struct{ CID string }
-	}
-	if err := kv.Get(keyRoomPrefix+room, &tl); err != nil {
+	a.cache.settle()
+	o, err := a.cache.backend.outbox(a.User())
+	if err != nil {
 		t.Fatal(err)
 	}
-	for _, p := range tl.Pending {
-		if p.CID == cid {
+	for _, e := range o {
+		if e.CID == cid {
 			return true
 		}
 	}

@@ -90,18 +90,18 @@ func (a *App) roomInfoLocked(room string) (protocol.Room, bool) {
 func (a *App) removed(room, why string) {
 	a.mu.Lock()
 	a.roomList = slices.DeleteFunc(a.roomList, func(r protocol.Room) bool { return r.Name == room })
-	rooms := slices.Clone(a.roomList)
 	rd := a.room(room)
 	rd.removed, rd.subscribed, rd.present = why, false, nil
 	rd.people.Reset()
 	cl := a.cl
 	delete(a.dirty, room)
+	if a.sess.User != "" {
+		a.cache.write(a.sess.User, &cacheBatch{Rooms: a.roomList, SetRooms: true, Drop: []string{room}}, logCacheError)
+	}
 	a.mu.Unlock()
 	if cl != nil {
 		cl.Unsubscribe(room)
 	}
-	a.kv.Del(keyRoomPrefix + room)
-	a.saveRooms(rooms)
 	a.notify()
 }
 
@@ -136,5 +136,7 @@ func (a *App) inboxEvent(ev client.Event) {
 		a.removed(ue.Room, ue.Reason)
 	case protocol.UserRole:
 		go a.RefreshRooms()
+	case protocol.UserRead:
+		a.readEvent(ue.Room, ue.Offset)
 	}
 }

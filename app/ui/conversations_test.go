@@ -73,9 +73,9 @@ func TestInboxUpdatesRoomList(t *testing.T) {
 	if v := a.View("secret", time.Now(), time.UTC); v.Removed != protocol.RemovedKicked {
 		t.Fatalf("view of the room kicked from: Removed = %q", v.Removed)
 	}
-	var saved []protocol.Room
-	if err := kv.Get(keyRooms, &saved); err != nil || len(saved) != 1 {
-		t.Fatalf("saved room list = %v (%v), want general only", saved, err)
+	a.cache.settle()
+	if c, err := a.cache.backend.load("me"); err != nil || len(c.Rooms) != 1 {
+		t.Fatalf("cached room list = %v (%v), want general only", c.Rooms, err)
 	}
 
 	a.onEvent(client.Event{Kind: client.EventDisconnected})

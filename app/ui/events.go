@@ -32,6 +32,7 @@ func (a *App) onEvent(ev client.Event) {
 		a.withRoom(ev.Room, true, func(rd *roomData, me string) {
 			rd.tl.Ack(me, ev.Room, ev.CID, ev.Offset, ev.TS)
 		})
+		a.acked(ev.Room, ev.CID)
 	case client.EventPresence:
 		a.withRoom(ev.Room, false, func(rd *roomData, me string) {
 			rd.people.Apply(ev)
@@ -149,6 +150,7 @@ func (a *App) message(ev client.Event) {
 	}
 	a.withRoom(ev.Room, true, func(rd *roomData, me string) {
 		rd.tl.Add(me, *ev.Msg)
+		a.countMessageLocked(ev.Msg, me)
 		rd.typing.Stop(ev.Msg.Author)
 		rd.retrying = false // a gap that was refused has been filled
 	})
@@ -168,7 +170,7 @@ func (a *App) serverError(ev client.Event) {
 	if ev.CID != "" {
 		for name, rd := range a.rooms {
 			if rd.tl.Fail(ev.CID, state.RoomErrorText(code, msg)) {
-				a.persistSoonLocked(name)
+				a.outboxWriteLocked(name, ev.CID, false)
 				return
 			}
 		}

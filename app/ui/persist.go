@@ -4,14 +4,19 @@ import (
 	"strings"
 	"time"
 
+	"github.com/maxence-charriere/go-app/v10/pkg/app"
+
 	"github.com/parleychat/parley/app/state"
 	"github.com/parleychat/parley/shared/protocol"
 )
 
-// Storage keys. Everything Parley keeps in localStorage starts with
+// localStorage keys. Everything Parley keeps in localStorage starts with
 // keyPrefix and is removed on sign-out. Nothing secret is stored: the
 // refresh token lives in the node's HttpOnly cookie, the access token in
-// memory only.
+// memory only. The room list, history and outbox live in the cache
+// (IndexedDB, cache.go); localStorage keeps only what must be read
+// synchronously before anything else: who is signed in, settings, and
+// the page's snapshot (boot.go).
 const (
 	keyPrefix = "parley."
 	// keyProfile says who is signed in (profile), so that the app opens
@@ -21,8 +26,12 @@ const (
 	// tokens. restore deletes it and moves its refresh token to the
 	// cookie with the first refresh.
 	keyLegacySession = keyPrefix + "session"
-	keyRooms         = keyPrefix + "rooms"
-	keyRoomPrefix    = keyPrefix + "room."
+	// keyLegacyRooms and keyLegacyRoomPrefix are where versions before
+	// the cache kept the room list and each room's timeline with its
+	// pending messages. The first start moves them to the cache, then
+	// deletes them.
+	keyLegacyRooms      = keyPrefix + "rooms"
+	keyLegacyRoomPrefix = keyPrefix + "room."
 )
 
 // profile is what the app keeps about the signed-in user between visits.
@@ -30,17 +39,12 @@ type profile struct {
 	User string `json:"user"`
 }
 
-// Persistence tuning.
-const (
-	// cachedMessages is how many recent messages per room are kept for
-	// offline start.
-	cachedMessages = 100
-	// flushDelay batches timeline writes.
-	flushDelay = 300 * time.Millisecond
-)
+// flushDelay batches timeline writes.
+const flushDelay = 300 * time.Millisecond
 
-// restore loads the saved profile and caches and, when signed in, starts
-// the connection; its first token comes from a refresh through the cookie.
+// restore loads the saved profile and, when signed in, starts the
+// connection; its first token comes from a refresh through the cookie.
+// The cache arrives later (loadCache).
 func (a *App) restore() {
 	s, ok := a.takeLegacySession()
 	if !ok {
@@ -50,36 +54,7 @@ func (a *App) restore() {
 		}
 		s = protocol.Session{User: p.User}
 	}
-	var rooms []protocol.Room
-	_ = a.kv.Get(keyRooms, &rooms) // a broken cache is an empty one
-	a.mu.Lock()
-	if len(rooms) > 0 {
-		a.roomList, a.roomsLoaded = rooms, true
-	}
-	a.mu.Unlock()
-	a.kv.ForEach(func(key string) {
-		if name, ok := strings.CutPrefix(key, keyRoomPrefix); ok && protocol.ValidRoomName(name) {
-			a.mu.Lock()
-			a.loadRoomLocked(name)
-			a.mu.Unlock()
-		}
-	})
 	a.start(s)
-}
-
-// loadRoomLocked fills the data of room from storage the first time it is
-// needed. a.mu must be held.
-func (a *App) loadRoomLocked(room string) {
-	if _, ok := a.rooms[room]; ok {
-		return
-	}
-	rd := a.room(room)
-	var tl state.Timeline
-	if err := a.kv.Get(keyRoomPrefix+room, &tl); err != nil {
-		return
-	}
-	rd.tl = tl
-	rd.ready = len(tl.Messages) > 0
 }
 
 // takeLegacySession deletes the tokens an older version stored and
@@ -99,12 +74,158 @@ func (a *App) takeLegacySession() (protocol.Session, bool) {
 	return s, true
 }
 
+// legacyCache reads what an older version kept in localStorage (the room
+// list, and each room's timeline with its pending messages) as one cache
+// write, and the keys it came from. A value that does not decode is
+// skipped, its key still listed: it holds nothing to keep.
+func legacyCache(kv app.BrowserStorage) (*cacheBatch, []string) {
+	b := &cacheBatch{}
+	var keys []string
+	kv.ForEach(func(k string) {
+		switch name, isRoom := strings.CutPrefix(k, keyLegacyRoomPrefix); {
+		case k == keyLegacyRooms:
+			keys = append(keys, k)
+			var rooms []protocol.Room
+			if kv.Get(k, &rooms) == nil && rooms != nil {
+				b.Rooms, b.SetRooms = rooms, true
+			}
+		case isRoom:
+			keys = append(keys, k)
+			var tl state.Timeline
+			if !protocol.ValidRoomName(name) || kv.Get(k, &tl) != nil {
+				return
+			}
+			b.Timelines = append(b.Timelines, window(name, &tl))
+			for _, p := range tl.Pending {
+				b.Put = append(b.Put, outboxEntry{Room: name, Pending: p})
+			}
+		}
+	})
+	return b, keys
+}
+
+// loadCache reads user's cache for session gen, on the cache's goroutine,
+// and hands it to the app when it arrives. An older version's data in
+// localStorage moves to the cache first and is deleted only once it is
+// written there; if that fails it stays, for the next start, and this
+// session uses it as read.
+func (a *App) loadCache(gen uint64, user string) {
+	legacy, keys := legacyCache(a.kv)
+	var unmigrated *cacheBatch
+	if len(keys) > 0 {
+		a.cache.write(user, legacy, func(err error) {
+			if err != nil {
+				app.Logf("move the cache to IndexedDB: %v", err)
+				unmigrated = legacy
+				return
+			}
+			for _, k := range keys {
+				a.kv.Del(k)
+			}
+		})
+	}
+	a.cache.load(user, func(c cacheContents, err error) {
+		if err != nil {
+			app.Logf("%v", err) // the app works without its cache
+		}
+		if unmigrated != nil {
+			c = withBatch(c, unmigrated)
+		}
+		a.cacheArrived(gen, c)
+	})
+}
+
+// withBatch returns c with what b would write.
+func withBatch(c cacheContents, b *cacheBatch) cacheContents {
+	if b.SetRooms {
+		c.Rooms, c.HasRooms = b.Rooms, true
+	}
+	if c.Timelines == nil {
+		c.Timelines = make(map[string]state.Timeline)
+	}
+	for _, t := range b.Timelines {
+		c.Timelines[t.Room] = state.Timeline{Epoch: t.Epoch, NoMore: t.NoMore, Messages: newest(t.Messages)}
+	}
+	c.Outbox = append(c.Outbox, b.Put...)
+	sortOutbox(c.Outbox)
+	return c
+}
+
+// cacheArrived merges the cache into session gen: the room list unless
+// the node's arrived first, each room's window where it joins what the
+// room holds, and the outbox, shown as pending (only the tab that holds
+// the outbox lock sends it). Writes held back until now go out.
+func (a *App) cacheArrived(gen uint64, c cacheContents) {
+	a.mu.Lock()
+	if a.gen != gen {
+		a.mu.Unlock()
+		return
+	}
+	if c.HasRooms && !a.roomsLoaded {
+		a.roomList, a.roomsLoaded = c.Rooms, true
+	}
+	for room, tl := range c.Timelines {
+		if protocol.ValidRoomName(room) {
+			mergeCached(a.room(room), a.sess.User, tl)
+		}
+	}
+	for _, e := range c.Outbox {
+		a.queueLocked(e)
+	}
+	a.cacheLoaded = true
+	if len(a.dirty) > 0 {
+		a.flushLocked()
+	}
+	room := a.current
+	a.mu.Unlock()
+	a.open(room)
+	a.notify()
+}
+
+// mergeCached adds a cached window to rd's timeline, unless the room has
+// moved on without it: another epoch, or newer messages that leave a gap
+// after the window (the timeline must stay contiguous).
+func mergeCached(rd *roomData, me string, c state.Timeline) {
+	if rd.removed != "" || len(c.Messages) == 0 {
+		return
+	}
+	tl := &rd.tl
+	switch {
+	case len(tl.Messages) == 0:
+		tl.Epoch, tl.NoMore = c.Epoch, c.NoMore
+		tl.Add(me, c.Messages...)
+	case tl.Epoch == c.Epoch && c.Messages[len(c.Messages)-1].Offset >= tl.Oldest()-1:
+		tl.Add(me, c.Messages...)
+		tl.NoMore = tl.NoMore || c.NoMore
+	default:
+		return
+	}
+	rd.ready = true
+}
+
+// queueLocked shows outbox entry e as pending in its room, unless a node
+// acknowledged it in this session already. a.mu must be held.
+func (a *App) queueLocked(e outboxEntry) bool {
+	if a.ackedCIDs[e.CID] || !protocol.ValidRoomName(e.Room) {
+		return false
+	}
+	tl := &a.room(e.Room).tl
+	tl.Queue(e.CID, e.Body, e.TS)
+	if e.Failed != "" {
+		tl.Fail(e.CID, e.Failed)
+	}
+	return true
+}
+
 func (a *App) saveProfile(user string) {
 	_ = a.kv.Set(keyProfile, profile{User: user}) // a full storage only costs the next start a sign-in
 }
 
-func (a *App) saveRooms(rooms []protocol.Room) {
-	_ = a.kv.Set(keyRooms, rooms)
+// saveRoomsLocked caches the room list. a.mu must be held.
+func (a *App) saveRoomsLocked() {
+	if a.sess.User != "" {
+		a.cache.write(a.sess.User, &cacheBatch{Rooms: a.roomList, SetRooms: true}, logCacheError)
+	}
 }
 
 // persistSoonLocked schedules room's timeline to be saved. a.mu must be held.
@@ -116,42 +237,75 @@ func (a *App) persistSoonLocked(room string) {
 	}
 }
 
-// saveRoomLocked saves room's timeline at once: a message the user just
-// sent must survive the tab closing right away. a.mu must be held.
-func (a *App) saveRoomLocked(room string) {
-	rd := a.rooms[room]
-	if rd == nil {
-		return
-	}
-	tl := rd.tl.Clone()
-	tl.Trim(cachedMessages)
-	_ = a.kv.Set(keyRoomPrefix+room, tl) // best effort: a full storage only loses the offline copy
-	delete(a.dirty, room)
-}
-
-// flush saves the timelines changed since the last flush: the newest
-// cachedMessages messages and every pending one.
+// flush saves the windows of the timelines changed since the last flush.
 func (a *App) flush(gen uint64) {
 	a.mu.Lock()
+	defer a.mu.Unlock()
 	if a.gen != gen {
-		a.mu.Unlock()
 		return
 	}
 	a.flushTimer = nil
-	// Writing under the lock keeps a flush from landing after a sign-out
-	// cleared the storage.
-	for room := range a.dirty {
-		a.saveRoomLocked(room)
-	}
-	a.mu.Unlock()
+	a.flushLocked()
 }
 
-// clearStorage removes everything Parley saved, and the settings read
-// from it.
-func (a *App) clearStorage() {
+// flushLocked queues the windows of the changed timelines as one write,
+// once the cache has arrived (before, a window would replace the cached
+// one with less). Queuing under the lock keeps a write from landing after
+// a sign-out cleared the cache. a.mu must be held.
+func (a *App) flushLocked() {
+	if !a.cacheLoaded || a.sess.User == "" {
+		return
+	}
+	b := &cacheBatch{}
+	for room := range a.dirty {
+		if rd := a.rooms[room]; rd != nil && rd.removed == "" {
+			b.Timelines = append(b.Timelines, window(room, &rd.tl))
+		}
+	}
+	clear(a.dirty)
+	a.cache.write(a.sess.User, b, logCacheError)
+}
+
+// outboxWriteLocked saves the outbox entry of cid in room as the
+// timeline holds it (or deletes it, when the timeline no longer has it
+// pending). When tell is set the lock holder hears of it once it is
+// written. a.mu must be held.
+func (a *App) outboxWriteLocked(room, cid string, tell bool) {
+	user := a.sess.User
+	if user == "" {
+		return
+	}
+	b := &cacheBatch{Del: []string{cid}}
+	if rd := a.rooms[room]; rd != nil {
+		for _, p := range rd.tl.Pending {
+			if p.CID == cid {
+				b = &cacheBatch{Put: []outboxEntry{{Room: room, Pending: p}}}
+			}
+		}
+	}
+	a.cache.write(user, b, func(err error) {
+		logCacheError(err)
+		if tell && err == nil {
+			a.tabs.post(tabMessage{Kind: tabOutbox, User: user})
+		}
+	})
+}
+
+func logCacheError(err error) {
+	if err != nil {
+		app.Logf("%v", err) // best effort: the cache is an offline copy
+	}
+}
+
+// clearStorage removes everything Parley saved for user (the cache) and
+// in localStorage, and the settings read from it.
+func (a *App) clearStorage(user string) {
 	a.mu.Lock()
 	a.notifyOn = false
 	a.mu.Unlock()
+	if user != "" {
+		a.cache.clear(user, logCacheError)
+	}
 	var keys []string
 	a.kv.ForEach(func(key string) {
 		if strings.HasPrefix(key, keyPrefix) {

@@ -43,9 +43,10 @@ func (a *App) RefreshRooms() {
 		return
 	}
 	sortRooms(rooms)
+	keepReads(a.roomList, rooms)
 	a.roomList, a.roomsLoaded, a.roomsErr = rooms, true, ""
+	a.saveRoomsLocked()
 	a.mu.Unlock()
-	a.saveRooms(rooms)
 	a.notify()
 }
 
@@ -98,9 +99,8 @@ func (a *App) addRoom(room protocol.Room) {
 		// Invited again: the room opens anew.
 		rd.removed, rd.missing, rd.subscribed, back = "", false, false, true
 	}
-	rooms := slices.Clone(a.roomList)
+	a.saveRoomsLocked()
 	a.mu.Unlock()
-	a.saveRooms(rooms)
 	if back {
 		a.open(room.Name) // only if it is on screen
 	}
@@ -117,9 +117,6 @@ func (a *App) Select(room string) {
 	}
 	prev, cl := a.current, a.cl
 	a.current = room
-	if room != "" {
-		a.loadRoomLocked(room)
-	}
 	if rd := a.rooms[prev]; rd != nil && prev != "" {
 		rd.subscribed, rd.present = false, nil
 		rd.people.Reset()
@@ -144,8 +141,7 @@ func (a *App) open(room string) {
 		a.mu.Unlock()
 		return
 	}
-	a.loadRoomLocked(room)
-	rd, cl := a.rooms[room], a.cl
+	rd, cl := a.room(room), a.cl
 	if rd.subscribed || rd.missing || rd.removed != "" {
 		a.mu.Unlock()
 		return
@@ -262,8 +258,10 @@ func (a *App) retryPage(gen uint64, cl *client.Client, room string, before int64
 	a.fetchPage(gen, cl, room, before)
 }
 
-// Send queues body for room: it shows at once as pending, is saved so it
-// survives a reload, and is sent whenever a connection is up.
+// Send queues body for room: it shows at once as pending, is saved in the
+// outbox so it survives a reload, and is sent whenever a connection is up
+// by the tab that holds the outbox lock (this one, or another that hears
+// of it once it is saved).
 func (a *App) Send(room, body string) error {
 	if err := protocol.CheckBody(body); err != nil {
 		return err
@@ -276,10 +274,13 @@ func (a *App) Send(room, body string) error {
 		return client.ErrUnauthorized
 	}
 	a.room(room).tl.Queue(cid, body, time.Now().UnixMilli())
-	a.saveRoomLocked(room)
+	owner := a.owner
+	a.outboxWriteLocked(room, cid, !owner)
 	a.mu.Unlock()
-	if err := cl.SendWithCID(room, cid, body); err != nil {
-		a.failSend(room, cid, err)
+	if owner {
+		if err := cl.SendWithCID(room, cid, body); err != nil {
+			a.failSend(room, cid, err)
+		}
 	}
 	a.notify()
 	return nil
@@ -288,7 +289,7 @@ func (a *App) Send(room, body string) error {
 // Retry sends a failed message again under its original cid.
 func (a *App) Retry(room, cid string) {
 	a.mu.Lock()
-	cl := a.cl
+	cl, owner := a.cl, a.owner
 	rd := a.rooms[room]
 	var body string
 	if rd != nil {
@@ -298,8 +299,12 @@ func (a *App) Retry(room, cid string) {
 			}
 		}
 	}
+	if body != "" {
+		a.outboxWriteLocked(room, cid, !owner)
+	}
 	a.mu.Unlock()
-	if cl == nil || body == "" {
+	if cl == nil || body == "" || !owner {
+		a.notify()
 		return
 	}
 	if err := cl.SendWithCID(room, cid, body); err != nil {
@@ -311,6 +316,9 @@ func (a *App) Retry(room, cid string) {
 // Discard drops a failed message.
 func (a *App) Discard(room, cid string) {
 	a.withRoom(room, true, func(rd *roomData, _ string) { rd.tl.Discard(cid) })
+	a.mu.Lock()
+	a.outboxWriteLocked(room, cid, false)
+	a.mu.Unlock()
 	a.notify()
 }
 
@@ -328,6 +336,9 @@ func (a *App) failSend(room, cid string, err error) {
 	a.withRoom(room, true, func(rd *roomData, _ string) {
 		rd.tl.Fail(cid, sendErrorText(err))
 	})
+	a.mu.Lock()
+	a.outboxWriteLocked(room, cid, false)
+	a.mu.Unlock()
 }
 
 func sendErrorText(err error) string {

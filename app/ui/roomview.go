@@ -44,6 +44,13 @@ type roomView struct {
 	// changes (a resized or rotated window, a phone keyboard), a list that
 	// was pinned to the end stays pinned.
 	clientHeight float64
+	// readAt is the user's read marker when the room opened: the "New
+	// messages" divider goes above the first message after it. readSet:
+	// it was taken.
+	readAt  int64
+	readSet bool
+	// onVisible re-checks the read marker when the tab is shown again.
+	onVisible app.Func
 }
 
 // CompoID makes /room/a → /room/b replace the view instead of reusing it.
@@ -71,6 +78,11 @@ func (r *roomView) OnMount(ctx app.Context) {
 	})
 	r.refresh(ctx)
 	ctx.Defer(func(app.Context) { r.focusIn() })
+	r.onVisible = app.FuncOf(func(app.Value, []app.Value) any {
+		ctx.Dispatch(func(app.Context) { r.markRead() })
+		return nil
+	})
+	app.Window().Get("document").Call("addEventListener", "visibilitychange", r.onVisible)
 }
 
 // focusIn moves the focus into the room when it opens from the sidebar,
@@ -117,6 +129,10 @@ func (r *roomView) OnDismount() {
 	if r.stop != nil {
 		r.stop()
 	}
+	if r.onVisible != nil {
+		app.Window().Get("document").Call("removeEventListener", "visibilitychange", r.onVisible)
+		r.onVisible.Release()
+	}
 }
 
 // refresh takes a new snapshot and, after rendering, restores the scroll
@@ -128,6 +144,9 @@ func (r *roomView) refresh(ctx app.Context) {
 	}
 	old := r.view
 	r.view = r.a.View(r.Room, time.Now(), time.Local)
+	if !r.readSet && r.view.Ready && r.view.Info.Kind != "" {
+		r.readAt, r.readSet = r.view.Info.LastRead, true
+	}
 	ctx.Defer(func(ctx app.Context) { r.afterRender(old) })
 }
 
@@ -148,6 +167,7 @@ func (r *roomView) afterRender(old RoomView) {
 		el.Set("scrollTop", height)
 	}
 	r.clientHeight = el.Get("clientHeight").Float()
+	r.markRead()
 	// The page paints this view from a snapshot on the next visit.
 	if save := app.Window().Get("parleySnapshotSoon"); save.Truthy() {
 		app.Window().Call("parleySnapshotSoon")
@@ -159,14 +179,19 @@ func (r *roomView) afterRender(old RoomView) {
 }
 
 func (r *roomView) onScroll(ctx app.Context, e app.Event) {
-	ctx.PreventUpdate()
 	if r.keepPinned() {
 		// The list was resized, not scrolled by the user.
+		ctx.PreventUpdate()
 		return
 	}
 	el := ctx.JSSrc()
 	top := el.Get("scrollTop").Float()
+	was := r.stick
 	r.stick = el.Get("scrollHeight").Float()-top-el.Get("clientHeight").Float() < stickySlack
+	if r.stick == was {
+		ctx.PreventUpdate() // the jump button stays as it is
+	}
+	r.markRead()
 	if top < loadOlderAt && r.view.Ready && r.view.HasOlder && !r.view.Loading {
 		r.a.LoadOlder(r.Room)
 	}
@@ -200,15 +225,11 @@ func (r *roomView) Render() app.UI {
 				app.Div().Class("timeline").Body(
 					app.Div().ID(messagesID).Class("messages").Role("log").
 						Aria("live", "polite").Aria("label", "Messages in "+r.ref()).
-						OnScroll(r.onScroll).Body(
-						r.historyEdge(),
-						app.Range(v.Rows).Slice(func(i int) app.UI {
-							return r.row(v.Rows[i])
-						}),
-						app.If(v.Ready && !v.HasOlder && len(v.Rows) == 0, func() app.UI {
-							return app.P().Class("empty muted").Text("No messages in " + r.ref() + " yet. Say hello!")
-						}),
-					),
+						OnScroll(r.onScroll).Body(r.messages()...),
+					app.If(!r.stick && v.Ready && len(v.Rows) > 0, func() app.UI {
+						return app.Button().ID("jump-newest").Class("jump-newest button small").Type("button").
+							Text("Jump to newest").OnClick(r.jumpNewest)
+					}),
 					app.Div().ID("typing").Class("typing").Aria("live", "polite").Text(v.Typing),
 					app.If(v.Retrying && v.Online, func() app.UI {
 						return app.P().ID("room-retrying").Class("notice room-retrying").Role("status").
@@ -427,4 +448,65 @@ func (r *roomView) createMissing(ctx app.Context, e app.Event) {
 		}
 		a.setRoomError(room, state.RoomErrorText(code, msg))
 	})
+}
+
+// markRead moves the read marker to the newest message when the user can
+// see it: the room is ready, the tab visible and the list scrolled to its
+// end.
+func (r *roomView) markRead() {
+	v := r.view
+	if r.a == nil || !v.Ready || !r.stick || v.Newest <= 0 || pageHidden() {
+		return
+	}
+	r.a.MarkRead(r.Room, v.Newest)
+}
+
+// jumpNewest scrolls to the newest message (and marks it read).
+func (r *roomView) jumpNewest(ctx app.Context, e app.Event) {
+	r.stick = true
+	if el := app.Window().GetElementByID(messagesID); el.Truthy() {
+		el.Set("scrollTop", el.Get("scrollHeight").Float())
+	}
+	focusID(composerID)
+	r.markRead()
+}
+
+// messages is the list's content: the history edge, the rows with the
+// "New messages" divider above the first unread one, or a word for an
+// empty room.
+func (r *roomView) messages() []app.UI {
+	v := r.view
+	at := r.dividerRow()
+	out := make([]app.UI, 0, len(v.Rows)+3)
+	out = append(out, r.historyEdge())
+	for i, row := range v.Rows {
+		if i == at {
+			out = append(out, unreadDivider())
+		}
+		out = append(out, r.row(row))
+	}
+	if v.Ready && !v.HasOlder && len(v.Rows) == 0 {
+		out = append(out, app.P().Class("empty muted").Text("No messages in "+r.ref()+" yet. Say hello!"))
+	}
+	return out
+}
+
+// dividerRow is the index of the row the "New messages" divider goes
+// above: the first stored message after the marker the room opened with
+// that someone else wrote; -1 for none.
+func (r *roomView) dividerRow() int {
+	if !r.readSet {
+		return -1
+	}
+	for i, row := range r.view.Rows {
+		if row.Kind == state.RowMessage && row.Offset > r.readAt && !row.Own && !row.Pending {
+			return i
+		}
+	}
+	return -1
+}
+
+// unreadDivider marks where the unread messages start.
+func unreadDivider() app.UI {
+	return app.Div().ID("unread-divider").Class("unread-divider").Role("separator").Text("New messages")
 }

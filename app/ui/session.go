@@ -68,7 +68,7 @@ func (a *App) SignOut() {
 	a.resetLocked()
 	a.notice = ""
 	a.mu.Unlock()
-	a.clearStorage()
+	a.clearStorage(s.User)
 	if s.User != "" {
 		a.tabs.post(tabMessage{Kind: tabSignedOut, User: s.User, Notice: signedOutElsewhere})
 		go a.logout(s)
@@ -109,7 +109,7 @@ func (a *App) expire(gen uint64, why string) {
 	a.resetLocked()
 	a.notice = why
 	a.mu.Unlock()
-	a.clearStorage()
+	a.clearStorage(user)
 	a.tabs.post(tabMessage{Kind: tabSignedOut, User: user, Notice: why})
 	a.notify()
 }
@@ -136,14 +136,16 @@ func (a *App) resetLocked() {
 	a.roomList, a.roomsLoaded, a.roomsErr = nil, false, ""
 	a.rooms = make(map[string]*roomData)
 	a.dirty = make(map[string]bool)
+	a.cacheLoaded, a.owner = false, false
+	a.ackedCIDs = make(map[string]bool)
 	// a.current stays: it is the page on screen, and signing in on a
 	// room's page opens that room.
 }
 
 // start begins session s: it saves the user's name, creates the client,
-// requeues the messages left unsent in storage and runs the connection
-// until the session ends. s may hold no access token yet: the first one
-// comes from a refresh.
+// loads the cache, waits for the outbox lock (drainOutbox) and runs the
+// connection until the session ends. s may hold no access token yet: the
+// first one comes from a refresh.
 func (a *App) start(s protocol.Session) {
 	a.saveProfile(s.User)
 	cl := client.New(client.Config{
@@ -159,14 +161,7 @@ func (a *App) start(s protocol.Session) {
 	a.cancelRun = cancel
 	a.conn = Conn{State: ConnConnecting}
 	gen := a.gen
-	var requeue []client.Outgoing
-	for name, rd := range a.rooms {
-		for _, p := range rd.tl.Pending {
-			if p.Failed == "" {
-				requeue = append(requeue, client.Outgoing{Room: name, CID: p.CID, Body: p.Body})
-			}
-		}
-	}
+	a.loadCache(gen, s.User)
 	room := a.current
 	a.updater = time.NewTicker(updateCheckEvery)
 	updates := a.updater.C
@@ -177,11 +172,7 @@ func (a *App) start(s protocol.Session) {
 	if err := cl.Subscribe(a.inbox, 0); err != nil {
 		app.Log(err)
 	}
-	for _, o := range requeue {
-		if err := cl.SendWithCID(o.Room, o.CID, o.Body); err != nil {
-			a.failSend(o.Room, o.CID, err)
-		}
-	}
+	go a.drainOutbox(ctx, gen, s.User)
 	go func() {
 		err := cl.Run(ctx)
 		a.runEnded(gen, err)

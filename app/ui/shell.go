@@ -37,6 +37,13 @@ type shell struct {
 	// installable: the browser can install the app; apple: it is an
 	// Apple browser, which has no prompt (Share → Add to Home Screen).
 	installable, apple, installHelp bool
+	// title is the page's title without the unread count; unread is
+	// the count in it.
+	title  string
+	unread int64
+	// polling: the room list reloads every roomPollEvery; dismounted
+	// stops it.
+	polling, dismounted bool
 }
 
 // OnInit joins the app-level client in the browser before the first
@@ -67,12 +74,34 @@ func (s *shell) OnMount(ctx app.Context) {
 	s.nav(ctx)
 	s.update(ctx)
 	s.OnAppInstallChange(ctx)
+	s.poll(ctx)
+}
+
+// poll reloads the room list every roomPollEvery while the shell is
+// mounted and someone is signed in: the counts of rooms that are not
+// open come from there.
+func (s *shell) poll(ctx app.Context) {
+	if s.polling {
+		return
+	}
+	s.polling = true
+	ctx.After(roomPollEvery, func(ctx app.Context) {
+		s.polling = false
+		if s.dismounted {
+			return
+		}
+		if s.user != "" {
+			go s.a.RefreshRooms()
+		}
+		s.poll(ctx)
+	})
 }
 
 // update takes a new snapshot of the app. While the connection waits to
 // retry, it re-renders every second for the countdown.
 func (s *shell) update(ctx app.Context) {
 	s.sync()
+	s.setTitle(ctx)
 	if s.conn.State == ConnReconnecting && !s.ticking {
 		s.ticking = true
 		ctx.After(time.Second, func(ctx app.Context) {
@@ -104,14 +133,23 @@ func (s *shell) nav(ctx app.Context) {
 	case s.account:
 		title = "Account · Parley"
 	}
-	ctx.Page().SetTitle(title)
+	s.title = title
+	s.setTitle(ctx)
 	if s.a != nil {
 		s.a.Select(s.room)
 	}
 }
 
+// setTitle puts the total unread count in the tab's title: "(3) Parley".
+func (s *shell) setTitle(ctx app.Context) {
+	if s.title != "" {
+		ctx.Page().SetTitle(pageTitle(s.title, s.unread))
+	}
+}
+
 // OnDismount stops watching; the app-level client keeps running.
 func (s *shell) OnDismount() {
+	s.dismounted = true
 	if s.stop != nil {
 		s.stop()
 	}
@@ -126,6 +164,7 @@ func (s *shell) sync() {
 	s.live = s.a.InboxLive()
 	s.conn = s.a.Conn()
 	s.notify = s.a.Notifications()
+	s.unread = s.a.UnreadTotal()
 }
 
 func (s *shell) Render() app.UI {
@@ -214,6 +253,7 @@ func (s *shell) roomLink(r protocol.Room) app.UI {
 			DataSet("kind", r.Kind).Aria("current", ariaCurrent(r.Name == s.room)).Body(
 			roomMark(r),
 			app.Bdi().Class("room-name").Text(roomLabel(r)),
+			unreadBadge(r),
 		),
 	)
 }

@@ -11,10 +11,12 @@ type tabMessage struct {
 	Notice string `json:"notice,omitempty"`
 }
 
-// Tab message kinds.
+// Tab message kinds. tabOutbox: the tab added to the user's outbox in
+// the cache; the tab that holds the outbox lock reads it and sends.
 const (
 	tabSignedIn  = "signed-in"
 	tabSignedOut = "signed-out"
+	tabOutbox    = "outbox"
 )
 
 // signedOutElsewhere is the notice of a tab signed out by another one.
@@ -37,6 +39,12 @@ func (a *App) onTabMessage(m tabMessage) {
 		if a.notice == "" {
 			a.notice = signedOutElsewhere
 		}
+	case m.Kind == tabOutbox && me == m.User:
+		if a.owner {
+			a.readOutboxLocked()
+		}
+		a.mu.Unlock()
+		return
 	case m.Kind == tabSignedIn && me != m.User:
 		a.resetLocked()
 		a.notice = ""

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/parleychat/parley/server/auth"
+	"github.com/parleychat/parley/server/store"
 	"github.com/parleychat/parley/shared/protocol"
 )
 
@@ -96,6 +97,9 @@ func classify(err error) *httpError {
 	}
 	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 		return &httpError{status: http.StatusServiceUnavailable, code: protocol.ErrUnavailable, msg: "request cancelled or timed out"}
+	}
+	if store.Unreachable(err) {
+		return &httpError{status: http.StatusServiceUnavailable, code: protocol.ErrUnavailable, msg: "the database is unreachable; retry later", retryAfter: time.Second}
 	}
 	return nil
 }

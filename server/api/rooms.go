@@ -62,6 +62,7 @@ func (h *Handler) listRooms(w http.ResponseWriter, r *http.Request, user string)
 	for _, room := range rooms {
 		wr := wireRoom(room.Room)
 		wr.Role, wr.Peer = room.Role, room.Peer
+		wr.LastRead, wr.Unread, wr.Mentions = room.LastRead, room.Unread, room.Mentions
 		list.Rooms = append(list.Rooms, wr)
 	}
 	slices.SortFunc(list.Rooms, func(a, b protocol.Room) int { return strings.Compare(a.Name, b.Name) })

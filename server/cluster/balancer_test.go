@@ -27,7 +27,10 @@ type balancer struct {
 	// blind: no health check; every connection goes to the next node that
 	// accepts TCP, as an L4 balancer without health checks does.
 	blind bool
-	conns map[net.Conn]struct{}
+	// refusing: every new connection is closed at once (the network
+	// is down for the clients behind the balancer).
+	refusing bool
+	conns    map[net.Conn]struct{}
 
 	wg sync.WaitGroup
 }
@@ -107,9 +110,26 @@ func (b *balancer) serve() {
 	}
 }
 
+// refuse makes the balancer close new connections at once (on) or
+// forward them again (off).
+func (b *balancer) refuse(on bool) {
+	b.mu.Lock()
+	b.refusing = on
+	b.mu.Unlock()
+}
+
+func (b *balancer) isRefusing() bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.refusing
+}
+
 // forward connects c to a ready node and copies until either side ends.
 func (b *balancer) forward(c net.Conn) {
 	defer c.Close()
+	if b.isRefusing() {
+		return
+	}
 	up, err := b.dialReady()
 	if err != nil {
 		return

@@ -51,6 +51,22 @@ type DeltaSubscriber interface {
 	PresenceDeltas() bool
 }
 
+// EditsSubscriber is a Subscriber that may be sent edit and delete events
+// (it negotiated protocol.FeatureEdits); other subscribers are sent
+// neither, and skip their offsets.
+type EditsSubscriber interface {
+	Subscriber
+	// Edits reports whether the subscriber takes edit and delete events;
+	// it must not change while the subscriber is in a room.
+	Edits() bool
+}
+
+// wantsEdits reports whether sub takes edit and delete events.
+func wantsEdits(sub Subscriber) bool {
+	e, ok := sub.(EditsSubscriber)
+	return ok && e.Edits()
+}
+
 // Config configures a Hub.
 type Config struct {
 	Store    store.Store
@@ -415,11 +431,12 @@ func (h *Hub) unsubscribeBroker(name string) {
 // fails, the message is still delivered to this node's subscribers; other
 // nodes pick it up from the store when they reconcile.
 func (h *Hub) PublishMessage(ctx context.Context, m store.Message) error {
-	frame, err := protocol.Encode(protocol.Frame{Type: protocol.TypeMsg, Msg: ToProtocol(&m)})
+	pm := ToProtocol(&m)
+	frame, err := protocol.Encode(protocol.Frame{Type: protocol.TypeMsg, Msg: pm})
 	if err != nil {
 		return err
 	}
-	h.publish(ctx, m.Room, headed(kindMsg, m.Offset, frame))
+	h.publish(ctx, m.Room, headed(msgKind(pm), m.Offset, frame))
 	return nil
 }
 
@@ -526,5 +543,10 @@ func ToProtocol(m *store.Message) *protocol.Message {
 		Body:   m.Body,
 		TS:     m.TS.UnixMilli(),
 		CID:    m.CID,
+
+		Kind:    m.Kind,
+		Target:  m.Target,
+		Edited:  m.Edited,
+		Deleted: m.Deleted,
 	}
 }

@@ -12,6 +12,7 @@ import (
 // every subscriber as they are:
 //
 //	m<offset>\n<msg frame>     a stored message
+//	e<offset>\n<msg frame>     a stored edit or deletion (only to clients with protocol.FeatureEdits)
 //	t\n<typing frame>          someone is typing
 //	p\n<presence frame>        a room's presence changed (re-read it)
 //	r\n<removed frame>         a user lost the room's membership (decoded)
@@ -23,6 +24,7 @@ import (
 // drop headed payloads, and their reconcile recovers those messages).
 const (
 	kindMsg      = 'm'
+	kindEvent    = 'e'
 	kindTyping   = 't'
 	kindPresence = 'p'
 	kindRemoved  = 'r'
@@ -31,12 +33,20 @@ const (
 // maxHeader bounds a header: a kind byte, an int64 in decimal, '\n'.
 const maxHeader = 1 + 20 + 1
 
+// msgKind is the header kind of a stored message or event.
+func msgKind(m *protocol.Message) byte {
+	if m.IsEvent() {
+		return kindEvent
+	}
+	return kindMsg
+}
+
 // headed prepends the header of kind (and offset, for a message) to an
 // encoded frame.
 func headed(kind byte, offset int64, frame []byte) []byte {
 	b := make([]byte, 0, maxHeader+len(frame))
 	b = append(b, kind)
-	if kind == kindMsg {
+	if kind == kindMsg || kind == kindEvent {
 		b = strconv.AppendInt(b, offset, 10)
 	}
 	b = append(b, '\n')
@@ -59,7 +69,7 @@ func route(room string, p []byte) (kind byte, offset int64, frame []byte, ok boo
 	}
 	kind, frame = p[0], p[i+1:]
 	switch kind {
-	case kindMsg:
+	case kindMsg, kindEvent:
 		o, err := strconv.ParseInt(string(p[1:i]), 10, 64) // no allocation: the conversion is only read
 		if err != nil || o <= 0 {
 			return 0, 0, nil, false
@@ -81,6 +91,9 @@ func routeFrame(room string, p []byte) (kind byte, offset int64, frame []byte, o
 	case protocol.TypeMsg:
 		if f.Msg == nil || f.Msg.Offset <= 0 || f.Msg.Room != room {
 			return 0, 0, nil, false
+		}
+		if f.Msg.IsEvent() {
+			return kindEvent, f.Msg.Offset, p, true
 		}
 		return kindMsg, f.Msg.Offset, p, true
 	case protocol.TypeTyping:

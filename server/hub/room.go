@@ -86,6 +86,9 @@ type subState struct {
 	// delta: the subscriber takes presence_delta frames
 	// (protocol.FeaturePresenceDelta).
 	delta bool
+	// edits: the subscriber takes edit and delete events
+	// (protocol.FeatureEdits); others skip them.
+	edits bool
 	// stale: the subscriber was not sent the room's presence list (the
 	// presence read failed); the next read sends it the full list.
 	stale bool
@@ -250,7 +253,7 @@ func (r *room) subscribe(ctx context.Context, sub Subscriber, since int64) error
 		}
 	}
 	old := r.subs[sub]
-	st := &subState{last: since, since: since, delta: wantsDeltas(sub)}
+	st := &subState{last: since, since: since, delta: wantsDeltas(sub), edits: wantsEdits(sub)}
 	if old != nil && since >= old.since && rm.Epoch == r.epoch {
 		// A resubscribe whose since did not move back: replay only what
 		// this subscriber has not been sent, so repeating a subscribe
@@ -318,6 +321,10 @@ func (r *room) readBacklog(ctx context.Context, since, head int64) ([]store.Mess
 
 func (r *room) sendBacklog(sub Subscriber, st *subState, msgs []store.Message) error {
 	for i := range msgs {
+		if msgs[i].Kind != "" && !st.edits {
+			st.last = msgs[i].Offset
+			continue
+		}
 		frame, err := protocol.Encode(protocol.Frame{Type: protocol.TypeMsg, Msg: ToProtocol(&msgs[i])})
 		if err != nil {
 			return err
@@ -339,10 +346,10 @@ func (r *room) payload(ctx context.Context, p []byte) {
 		return
 	}
 	switch kind {
-	case kindMsg:
-		r.message(ctx, offset, frame)
+	case kindMsg, kindEvent:
+		r.message(ctx, offset, frame, kind == kindEvent)
 	case kindTyping:
-		r.fanout(0, frame, true)
+		r.fanout(0, frame, true, false)
 	case kindPresence:
 		r.schedulePresence()
 	case kindRemoved:
@@ -362,7 +369,7 @@ func (r *room) payload(ctx context.Context, p []byte) {
 // dropped, and a gap before o is filled from the store first. Nothing past
 // a gap that could not be filled is delivered: a stalled room drops o (it
 // is in the store) and its retry delivers it in order later.
-func (r *room) message(ctx context.Context, o int64, p []byte) {
+func (r *room) message(ctx context.Context, o int64, p []byte, event bool) {
 	switch {
 	case r.last >= 0 && o <= r.last:
 		return
@@ -385,7 +392,7 @@ func (r *room) message(ctx context.Context, o int64, p []byte) {
 		r.h.beyondHeadFaults.Fail(errBeyondHead, "room", r.name, "offset", o, "head", r.last)
 		return
 	}
-	r.fanout(o, p, false)
+	r.fanout(o, p, false, event)
 	r.last = o
 }
 
@@ -450,7 +457,7 @@ func (r *room) catchUp(ctx context.Context, upTo int64) error {
 			if err != nil {
 				continue
 			}
-			r.fanout(msgs[i].Offset, frame, false)
+			r.fanout(msgs[i].Offset, frame, false, msgs[i].Kind != "")
 			r.last = msgs[i].Offset
 			r.h.stats.backfilled.Add(1)
 			r.busy = true
@@ -516,14 +523,19 @@ func (r *room) resyncAll() {
 	if err != nil {
 		return
 	}
-	r.fanout(0, frame, false)
+	r.fanout(0, frame, false, false)
 }
 
 // fanout sends an encoded frame to every subscriber. Messages (o > 0) go
-// only to subscribers that have not seen offset o.
-func (r *room) fanout(o int64, frame []byte, droppable bool) {
+// only to subscribers that have not seen offset o; an event (an edit or
+// deletion) only to those that take events, the others skip its offset.
+func (r *room) fanout(o int64, frame []byte, droppable, event bool) {
 	for sub, st := range r.subs {
 		if o > 0 && o <= st.last {
+			continue
+		}
+		if event && !st.edits {
+			st.last = o
 			continue
 		}
 		if !sub.Send(frame, droppable) {

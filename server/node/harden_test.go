@@ -195,4 +195,18 @@ func TestStoreTimeoutAnswersUnavailable(t *testing.T) {
 	if _, ok := body["error"]; ok || body["status"] != "store unreachable" {
 		t.Fatalf("readyz body %v: want a generic status and no error text", body)
 	}
+	// API calls while it is down are "unavailable, retry" (503 with
+	// Retry-After), not internal errors: a client keeps its session.
+	for name, call := range map[string]func() error{
+		"refresh": func() error {
+			_, err := api.Refresh(ctx, protocol.RefreshRequest{RefreshToken: s.RefreshToken})
+			return err
+		},
+		"rooms": func() error { _, err := api.Rooms(ctx, s.AccessToken); return err },
+	} {
+		err := call()
+		if !errors.As(err, &ae) || ae.Status != http.StatusServiceUnavailable || ae.Code != protocol.ErrUnavailable {
+			t.Fatalf("%s with the database stopped: %v, want 503 unavailable", name, err)
+		}
+	}
 }

@@ -37,6 +37,13 @@ type MemberRoom struct {
 	Room
 	Role string // the user's role; empty in a public room they never joined
 	Peer string // the other member of a direct room
+	// LastRead is the user's read marker (0 when not a member); Unread
+	// counts the messages after it that others wrote, Mentions those of
+	// them that mention the user (protocol.Mentioned). Both stop at
+	// protocol.UnreadCap.
+	LastRead int64
+	Unread   int64
+	Mentions int64
 }
 
 // Member is one member of a room.

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"time"
 
@@ -13,11 +14,26 @@ import (
 )
 
 // migration is one forward-only schema change. Versions start at 1 and
-// increase by one; a migration, once released, never changes.
+// increase; a migration, once released, never changes. Versions may have
+// gaps (a change developed in parallel takes a later number): migrate
+// applies every migration whose version is not recorded as applied, in
+// order, so a version below the newest applied one that arrives later is
+// still applied.
 type migration struct {
 	version int
 	name    string
 	sql     string
+}
+
+// checkApplied refuses a database that recorded a migration this program
+// does not know (a newer program migrated it).
+func checkApplied(applied map[int]bool, known []migration) error {
+	for v := range applied {
+		if !slices.ContainsFunc(known, func(m migration) bool { return m.version == v }) {
+			return fmt.Errorf("database schema has migration %d, which this program (newest %d) does not know", v, known[len(known)-1].version)
+		}
+	}
+	return nil
 }
 
 // limit returns the number of messages page p asks for: Limit, or

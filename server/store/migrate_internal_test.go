@@ -120,6 +120,11 @@ func checkConversationsMigrated(t *testing.T, s Store) {
 	if members, err := s.Roster(ctx, "old"); err != nil || len(members) != 0 {
 		t.Fatalf("a deleted creator came back as owner: %+v, %v", members, err)
 	}
+	// Migration 4: existing members have read everything so far.
+	rooms, err := s.RoomsOf(ctx, "bob")
+	if err != nil || len(rooms) != 3 || rooms[1].Name != "lobby" || rooms[1].LastRead != 2 || rooms[1].Unread != 0 {
+		t.Fatalf("bob's rooms after migration = %+v, %v; want lobby read up to 2", rooms, err)
+	}
 	if m, _, err := s.Append(ctx, Message{Room: "lobby", Author: "bob", Body: "third"}); err != nil || m.Offset != 3 {
 		t.Fatalf("append after migration = %+v, %v", m, err)
 	}
@@ -195,4 +200,62 @@ func TestPostgresMigrateConversations(t *testing.T) {
 	}
 	defer s.Close()
 	checkConversationsMigrated(t, s)
+}
+
+// withoutMigration4 leaves migration 4 out of list until the returned
+// function puts it back: a database migrated by a build that had 5 but not
+// yet 4 (changes developed in parallel land in any order).
+func withoutMigration4(t *testing.T, list *[]migration) (restore func()) {
+	t.Helper()
+	saved := *list
+	t.Cleanup(func() { *list = saved })
+	var next []migration
+	for _, m := range saved {
+		if m.version != 4 {
+			next = append(next, m)
+		}
+	}
+	*list = next
+	return func() { *list = saved }
+}
+
+// TestSQLiteMigrateGap checks that a migration numbered below the newest
+// applied one, added later, is still applied (versions may have gaps).
+func TestSQLiteMigrateGap(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "gap.db")
+	restore := withoutMigration4(t, &sqliteMigrations)
+	s, err := OpenSQLite(t.Context(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	restore()
+	s, err = OpenSQLite(t.Context(), path)
+	if err != nil {
+		t.Fatalf("reopen with migration 4 after 5: %v", err)
+	}
+	defer s.Close()
+	if _, err := s.w.ExecContext(t.Context(), `SELECT count(*) FROM mentions`); err != nil {
+		t.Fatalf("migration 4 was not applied: %v", err)
+	}
+}
+
+// TestPostgresMigrateGap is TestSQLiteMigrateGap on PostgreSQL.
+func TestPostgresMigrateGap(t *testing.T) {
+	url := testenv.Postgres(t)
+	restore := withoutMigration4(t, &pgMigrations)
+	s, err := OpenPostgres(t.Context(), url, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	restore()
+	s, err = OpenPostgres(t.Context(), url, 2)
+	if err != nil {
+		t.Fatalf("reopen with migration 4 after 5: %v", err)
+	}
+	defer s.Close()
+	if _, err := s.pool.Exec(t.Context(), `SELECT count(*) FROM mentions`); err != nil {
+		t.Fatalf("migration 4 was not applied: %v", err)
+	}
 }

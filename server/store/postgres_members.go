@@ -130,18 +130,20 @@ func (p *Postgres) RoomsOf(ctx context.Context, user string) ([]MemberRoom, erro
 	rows, err := p.pool.Query(ctx, `
 SELECT r.name, r.epoch, r.head, r.created_by, r.created_at, r.kind, r.topic, r.roster,
 	COALESCE(m.role, ''),
-	COALESCE(CASE WHEN d.user_a = $1 THEN d.user_b ELSE d.user_a END, '')
+	COALESCE(CASE WHEN d.user_a = $1 THEN d.user_b ELSE d.user_a END, ''),
+	`+pgUnreadColumns+`
 FROM rooms r
 LEFT JOIN memberships m ON m.room = r.name AND m.user_name = $1
 LEFT JOIN direct_rooms d ON d.room = r.name
 WHERE r.kind <> 'inbox' AND (m.user_name IS NOT NULL OR (r.kind = 'public' AND NOT EXISTS (SELECT 1 FROM bans b WHERE b.room = r.name AND b.user_name = $1)))
-ORDER BY r.name`, user)
+ORDER BY r.name`, user, nameKey(user), protocol.UnreadCap)
 	if err != nil {
 		return nil, fmt.Errorf("list rooms of %s: %w", user, pgErr(err))
 	}
 	out, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (MemberRoom, error) {
 		var mr MemberRoom
-		err := row.Scan(&mr.Name, &mr.Epoch, &mr.Head, &mr.CreatedBy, &mr.CreatedAt, &mr.Kind, &mr.Topic, &mr.Roster, &mr.Role, &mr.Peer)
+		err := row.Scan(&mr.Name, &mr.Epoch, &mr.Head, &mr.CreatedBy, &mr.CreatedAt, &mr.Kind, &mr.Topic, &mr.Roster, &mr.Role, &mr.Peer,
+			&mr.LastRead, &mr.Unread, &mr.Mentions)
 		mr.CreatedAt = mr.CreatedAt.UTC()
 		return mr, err
 	})

@@ -6,9 +6,11 @@ import (
 	"fmt"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/parleychat/parley/shared/protocol"
 )
 
-const pgMessageColumns = `room, seq, author, body, cid, ts`
+const pgMessageColumns = `room, seq, author, body, cid, ts, kind, target, edited, deleted`
 
 // pgAppendSQL advances the room's head and inserts the message under it in
 // one statement, hence one transaction: the UPDATE holds the room row's
@@ -25,13 +27,26 @@ WITH h AS (
 	  AND NOT EXISTS (SELECT 1 FROM messages WHERE author = $2 AND cid = $4 AND cid <> '')
 	RETURNING head
 )
-INSERT INTO messages (` + pgMessageColumns + `)
-SELECT $1, h.head, $2, $3, $4, date_trunc('milliseconds', clock_timestamp()) FROM h
+, i AS (
+	INSERT INTO messages (room, seq, author, body, cid, ts)
+	SELECT $1, h.head, $2, $3, $4, date_trunc('milliseconds', clock_timestamp()) FROM h
+	RETURNING seq, ts
+), n AS (
+	INSERT INTO mentions (name_key, room, seq) SELECT k, $1, i.seq FROM i, unnest($5::text[]) AS k
+)
+SELECT seq, ts FROM i`
+
+// pgAmendSQL stores an edit or deletion under the room's next offset,
+// inside Amend's transaction (which already holds the target's row lock).
+const pgAmendSQL = `
+WITH h AS (UPDATE rooms SET head = head + 1 WHERE name = $1 RETURNING head)
+INSERT INTO messages (room, seq, author, body, cid, ts, kind, target)
+SELECT $1, h.head, $2, $3, $4, date_trunc('milliseconds', clock_timestamp()), $5, $6 FROM h
 RETURNING seq, ts`
 
 func pgScanMessage(row pgx.Row) (Message, error) {
 	var m Message
-	if err := row.Scan(&m.Room, &m.Offset, &m.Author, &m.Body, &m.CID, &m.TS); err != nil {
+	if err := row.Scan(&m.Room, &m.Offset, &m.Author, &m.Body, &m.CID, &m.TS, &m.Kind, &m.Target, &m.Edited, &m.Deleted); err != nil {
 		return Message{}, pgErr(err)
 	}
 	m.TS = m.TS.UTC()
@@ -49,7 +64,8 @@ func (p *Postgres) Append(ctx context.Context, m Message) (Message, bool, error)
 }
 
 func (p *Postgres) append(ctx context.Context, m Message) (Message, bool, error) {
-	err := p.pool.QueryRow(ctx, pgAppendSQL, m.Room, m.Author, m.Body, m.CID).Scan(&m.Offset, &m.TS)
+	m.Kind, m.Target = "", 0
+	err := p.pool.QueryRow(ctx, pgAppendSQL, m.Room, m.Author, m.Body, m.CID, mentionKeys(m)).Scan(&m.Offset, &m.TS)
 	switch {
 	case err == nil:
 		m.TS = m.TS.UTC()
@@ -120,4 +136,82 @@ func pgHistoryQuery(pg Page) (query string, bound int64, newestFirst bool) {
 	default:
 		return sel + `AND seq > $2 ORDER BY seq ASC LIMIT $3`, pg.After, false
 	}
+}
+
+// Amend stores an edit or deletion and brings its target to its latest
+// state, in one transaction (see Store.Amend). The target's row is locked
+// first, so edits and deletions of one message from many nodes take
+// turns and an edit never lands after a deletion.
+func (p *Postgres) Amend(ctx context.Context, e Message, moderator bool) (Message, bool, error) {
+	if err := checkAmendKind(e); err != nil {
+		return Message{}, false, err
+	}
+	stored, dup, err := p.amend(ctx, e, moderator)
+	if isUniqueViolation(err, "messages_author_cid") {
+		// A twin with the same cid committed first.
+		stored, dup, err = p.amend(ctx, e, moderator)
+	}
+	if err != nil {
+		return Message{}, false, fmt.Errorf("%s message %d in %q: %w", e.Kind, e.Target, e.Room, err)
+	}
+	return stored, dup, nil
+}
+
+func (p *Postgres) amend(ctx context.Context, e Message, moderator bool) (stored Message, dup bool, err error) {
+	err = pgx.BeginFunc(ctx, p.pool, func(tx pgx.Tx) error {
+		target, err := pgScanMessage(tx.QueryRow(ctx,
+			`SELECT `+pgMessageColumns+` FROM messages WHERE room = $1 AND seq = $2 FOR UPDATE`, e.Room, e.Target))
+		if err != nil && !errors.Is(err, ErrNotFound) {
+			return fmt.Errorf("read message %d: %w", e.Target, err)
+		}
+		orig, oerr := pgScanMessage(tx.QueryRow(ctx,
+			`SELECT `+pgMessageColumns+` FROM messages WHERE author = $1 AND cid = $2 AND cid <> ''`, e.Author, e.CID))
+		switch {
+		case oerr == nil:
+			stored, dup = orig, true
+			return amendDup(orig, e)
+		case !errors.Is(oerr, ErrNotFound):
+			return fmt.Errorf("look up cid: %w", oerr)
+		case err != nil:
+			return fmt.Errorf("read message %d: %w", e.Target, err)
+		}
+		if err := amendVerdict(target, e, moderator); err != nil {
+			return err
+		}
+		if e.Kind == protocol.MsgDelete {
+			e.Body = ""
+		}
+		if err := tx.QueryRow(ctx, pgAmendSQL, e.Room, e.Author, e.Body, e.CID, e.Kind, e.Target).Scan(&e.Offset, &e.TS); err != nil {
+			return err
+		}
+		e.TS = e.TS.UTC()
+		stored = e
+		return pgApplyAmend(ctx, tx, e)
+	})
+	if err != nil && !isUniqueViolation(err, "messages_author_cid") {
+		err = pgErr(err)
+	}
+	return stored, dup, err
+}
+
+// pgApplyAmend brings e's target, and the edits before e, to the state e
+// leaves them in.
+func pgApplyAmend(ctx context.Context, tx pgx.Tx, e Message) error {
+	var err error
+	if e.Kind == protocol.MsgEdit {
+		_, err = tx.Exec(ctx, `UPDATE messages SET body = $1, edited = $2 WHERE room = $3 AND seq = $4`, e.Body, e.Offset, e.Room, e.Target)
+	} else {
+		_, err = tx.Exec(ctx, `UPDATE messages SET body = '', deleted = true WHERE room = $1 AND seq = $2`, e.Room, e.Target)
+		if err == nil {
+			_, err = tx.Exec(ctx, `DELETE FROM mentions WHERE room = $1 AND seq = $2`, e.Room, e.Target)
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("update message %d: %w", e.Target, err)
+	}
+	if _, err := tx.Exec(ctx, `UPDATE messages SET body = $1 WHERE room = $2 AND target = $3 AND kind = $4 AND seq < $5`,
+		e.Body, e.Room, e.Target, protocol.MsgEdit, e.Offset); err != nil {
+		return fmt.Errorf("update edits of message %d: %w", e.Target, err)
+	}
+	return nil
 }

@@ -103,6 +103,38 @@ CREATE TABLE direct_rooms (
 	CHECK (key_a < key_b)
 );
 `},
+	// Read markers and mentions: see the SQLite migration of the same
+	// version.
+	{version: 4, name: "read markers and mentions", sql: `
+ALTER TABLE memberships ADD COLUMN last_read BIGINT NOT NULL DEFAULT 0;
+UPDATE memberships m SET last_read = r.head FROM rooms r WHERE r.name = m.room;
+CREATE TABLE mentions (
+	name_key TEXT   NOT NULL,
+	room     TEXT   NOT NULL,
+	seq      BIGINT NOT NULL,
+	PRIMARY KEY (name_key, room, seq),
+	FOREIGN KEY (room, seq) REFERENCES messages(room, seq) ON DELETE CASCADE
+);
+CREATE INDEX mentions_message ON mentions(room, seq);
+CREATE FUNCTION memberships_read_from_head() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+	IF NEW.last_read = 0 THEN
+		SELECT r.head INTO NEW.last_read FROM rooms r WHERE r.name = NEW.room;
+		NEW.last_read := COALESCE(NEW.last_read, 0);
+	END IF;
+	RETURN NEW;
+END $$;
+CREATE TRIGGER memberships_read_from_head BEFORE INSERT ON memberships
+	FOR EACH ROW EXECUTE FUNCTION memberships_read_from_head();
+`},
+	// Edits and deletions: see the SQLite migration of the same version.
+	{version: 5, name: "message edits and deletions", sql: `
+ALTER TABLE messages ADD COLUMN kind TEXT NOT NULL DEFAULT '';
+ALTER TABLE messages ADD COLUMN target BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE messages ADD COLUMN edited BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE messages ADD COLUMN deleted BOOLEAN NOT NULL DEFAULT false;
+CREATE INDEX messages_target ON messages(room, target) WHERE target > 0;
+`},
 }
 
 // migrate applies the migrations the database lacks in one transaction,
@@ -118,15 +150,23 @@ func (p *Postgres) migrate(ctx context.Context) error {
 			applied_at TIMESTAMPTZ NOT NULL DEFAULT now())`); err != nil {
 			return fmt.Errorf("create schema_migrations: %w", err)
 		}
-		var current int
-		if err := tx.QueryRow(ctx, `SELECT COALESCE(MAX(version), 0) FROM schema_migrations`).Scan(&current); err != nil {
-			return fmt.Errorf("read schema version: %w", err)
+		rows, err := tx.Query(ctx, `SELECT version FROM schema_migrations`)
+		if err != nil {
+			return fmt.Errorf("read schema versions: %w", err)
 		}
-		if latest := pgMigrations[len(pgMigrations)-1].version; current > latest {
-			return fmt.Errorf("database schema version %d is newer than this program's %d", current, latest)
+		versions, err := pgx.CollectRows(rows, pgx.RowTo[int32])
+		if err != nil {
+			return fmt.Errorf("read schema versions: %w", err)
+		}
+		applied := make(map[int]bool, len(versions))
+		for _, v := range versions {
+			applied[int(v)] = true
+		}
+		if err := checkApplied(applied, pgMigrations); err != nil {
+			return err
 		}
 		for _, m := range pgMigrations {
-			if m.version <= current {
+			if applied[m.version] {
 				continue
 			}
 			if _, err := tx.Exec(ctx, m.sql); err != nil {

@@ -97,7 +97,7 @@ func isSQLiteBusy(err error) bool {
 
 // sqliteDSN returns the driver's data source name for path: WAL journal,
 // NORMAL synchronous (durable at checkpoints, never corrupt), foreign keys
-// and a busy timeout on every connection; the write connection takes the
+// and a busy timeout on every connection, secure_delete on the writer; the write connection takes the
 // write lock when a transaction begins, the read connections are read-only.
 func sqliteDSN(path string, write bool) string {
 	q := url.Values{}
@@ -108,6 +108,9 @@ func sqliteDSN(path string, write bool) string {
 		if path != ":memory:" {
 			q.Add("_pragma", "journal_mode(WAL)")
 		}
+		// A deleted message's text must leave the file, not linger in
+		// a freed cell.
+		q.Add("_pragma", "secure_delete(1)")
 		q.Set("_txlock", "immediate")
 	} else {
 		q.Add("_pragma", "query_only(1)")

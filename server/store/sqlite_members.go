@@ -112,12 +112,13 @@ func (s *SQLite) RoomsOf(ctx context.Context, user string) ([]MemberRoom, error)
 	rows, err := s.r.QueryContext(ctx, `
 SELECT r.name, r.epoch, r.head, r.created_by, r.created_at, r.kind, r.topic, r.roster,
 	COALESCE(m.role, ''),
-	COALESCE(CASE WHEN d.user_a = ?1 THEN d.user_b ELSE d.user_a END, '')
+	COALESCE(CASE WHEN d.user_a = ?1 THEN d.user_b ELSE d.user_a END, ''),
+	`+sqliteUnreadColumns+`
 FROM rooms r
 LEFT JOIN memberships m ON m.room = r.name AND m.user_name = ?1
 LEFT JOIN direct_rooms d ON d.room = r.name
 WHERE r.kind <> 'inbox' AND (m.user_name IS NOT NULL OR (r.kind = 'public' AND NOT EXISTS (SELECT 1 FROM bans b WHERE b.room = r.name AND b.user_name = ?1)))
-ORDER BY r.name`, user)
+ORDER BY r.name`, user, nameKey(user), protocol.UnreadCap)
 	if err != nil {
 		return nil, fmt.Errorf("list rooms of %s: %w", user, sqliteErr(err))
 	}
@@ -126,7 +127,8 @@ ORDER BY r.name`, user)
 	for rows.Next() {
 		var mr MemberRoom
 		var created int64
-		if err := rows.Scan(&mr.Name, &mr.Epoch, &mr.Head, &mr.CreatedBy, &created, &mr.Kind, &mr.Topic, &mr.Roster, &mr.Role, &mr.Peer); err != nil {
+		if err := rows.Scan(&mr.Name, &mr.Epoch, &mr.Head, &mr.CreatedBy, &created, &mr.Kind, &mr.Topic, &mr.Roster, &mr.Role, &mr.Peer,
+			&mr.LastRead, &mr.Unread, &mr.Mentions); err != nil {
 			return nil, fmt.Errorf("list rooms of %s: %w", user, sqliteErr(err))
 		}
 		mr.CreatedAt = fromMillis(created)

@@ -5,14 +5,16 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+
+	"github.com/parleychat/parley/shared/protocol"
 )
 
-const sqliteMessageColumns = `room, seq, author, body, cid, ts`
+const sqliteMessageColumns = `room, seq, author, body, cid, ts, kind, target, edited, deleted`
 
 func sqliteScanMessage(row sqliteRow) (Message, error) {
 	var m Message
 	var ts int64
-	if err := row.Scan(&m.Room, &m.Offset, &m.Author, &m.Body, &m.CID, &ts); err != nil {
+	if err := row.Scan(&m.Room, &m.Offset, &m.Author, &m.Body, &m.CID, &ts, &m.Kind, &m.Target, &m.Edited, &m.Deleted); err != nil {
 		return Message{}, sqliteErr(err)
 	}
 	m.TS = fromMillis(ts)
@@ -37,6 +39,7 @@ func (s *SQLite) Append(ctx context.Context, m Message) (Message, bool, error) {
 				return fmt.Errorf("look up cid: %w", err)
 			}
 		}
+		m.Kind, m.Target = "", 0
 		stored, err = sqliteInsertMessage(ctx, tx, m)
 		return err
 	})
@@ -44,6 +47,68 @@ func (s *SQLite) Append(ctx context.Context, m Message) (Message, bool, error) {
 		return Message{}, false, fmt.Errorf("append message to %q: %w", m.Room, err)
 	}
 	return stored, dup, nil
+}
+
+// Amend stores an edit or deletion and brings its target to its latest
+// state, in one transaction (see Store.Amend).
+func (s *SQLite) Amend(ctx context.Context, e Message, moderator bool) (Message, bool, error) {
+	if err := checkAmendKind(e); err != nil {
+		return Message{}, false, err
+	}
+	var stored Message
+	var dup bool
+	err := s.writeTx(ctx, func(tx *sql.Tx) error {
+		orig, err := sqliteScanMessage(tx.QueryRowContext(ctx,
+			`SELECT `+sqliteMessageColumns+` FROM messages WHERE author = ? AND cid = ? AND cid <> ''`, e.Author, e.CID))
+		switch {
+		case err == nil:
+			stored, dup = orig, true
+			return amendDup(orig, e)
+		case !errors.Is(err, ErrNotFound):
+			return fmt.Errorf("look up cid: %w", err)
+		}
+		target, err := sqliteScanMessage(tx.QueryRowContext(ctx,
+			`SELECT `+sqliteMessageColumns+` FROM messages WHERE room = ? AND seq = ?`, e.Room, e.Target))
+		if err != nil {
+			return fmt.Errorf("read message %d: %w", e.Target, err)
+		}
+		if err := amendVerdict(target, e, moderator); err != nil {
+			return err
+		}
+		if e.Kind == protocol.MsgDelete {
+			e.Body = ""
+		}
+		if stored, err = sqliteInsertMessage(ctx, tx, e); err != nil {
+			return err
+		}
+		return sqliteApplyAmend(ctx, tx, stored)
+	})
+	if err != nil {
+		return Message{}, false, fmt.Errorf("%s message %d in %q: %w", e.Kind, e.Target, e.Room, err)
+	}
+	return stored, dup, nil
+}
+
+// sqliteApplyAmend brings e's target, and the edits before e, to the
+// state e leaves them in.
+func sqliteApplyAmend(ctx context.Context, tx *sql.Tx, e Message) error {
+	var err error
+	if e.Kind == protocol.MsgEdit {
+		_, err = tx.ExecContext(ctx, `UPDATE messages SET body = ?, edited = ? WHERE room = ? AND seq = ?`, e.Body, e.Offset, e.Room, e.Target)
+	} else {
+		_, err = tx.ExecContext(ctx, `UPDATE messages SET body = '', deleted = 1 WHERE room = ? AND seq = ?`, e.Room, e.Target)
+		if err == nil {
+			_, err = tx.ExecContext(ctx, `DELETE FROM mentions WHERE room = ? AND seq = ?`, e.Room, e.Target)
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("update message %d: %w", e.Target, sqliteErr(err))
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE messages SET body = ? WHERE room = ? AND target = ? AND kind = ? AND seq < ?`,
+		e.Body, e.Room, e.Target, protocol.MsgEdit, e.Offset); err != nil {
+		return fmt.Errorf("update edits of message %d: %w", e.Target, sqliteErr(err))
+	}
+	return nil
 }
 
 // sqliteInsertMessage advances the room's head and stores m under it.
@@ -54,10 +119,13 @@ func sqliteInsertMessage(ctx context.Context, tx *sql.Tx, m Message) (Message, e
 	}
 	m.TS = now()
 	_, err := tx.ExecContext(ctx,
-		`INSERT INTO messages (`+sqliteMessageColumns+`) VALUES (?, ?, ?, ?, ?, ?)`,
-		m.Room, m.Offset, m.Author, m.Body, m.CID, m.TS.UnixMilli())
+		`INSERT INTO messages (room, seq, author, body, cid, ts, kind, target) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+		m.Room, m.Offset, m.Author, m.Body, m.CID, m.TS.UnixMilli(), m.Kind, m.Target)
 	if err != nil {
 		return Message{}, fmt.Errorf("insert: %w", sqliteErr(err))
+	}
+	if err := sqliteInsertMentions(ctx, tx, m); err != nil {
+		return Message{}, err
 	}
 	return m, nil
 }

@@ -111,6 +111,62 @@ CREATE TABLE direct_rooms (
 	CHECK (key_a < key_b)
 );
 `},
+	// Read markers: each member's last read offset per room (existing
+	// members have read everything so far, so nobody starts with the
+	// whole history unread), and who each message mentions (@name, by
+	// name key), so that the room list counts unread messages and
+	// mentions with one query. Messages from before have no mention rows:
+	// they are read. A new member (join, invite, a new room) starts at the
+	// room's head (the trigger), whichever statement inserts them: what
+	// was said before they came is not unread.
+	{version: 4, name: "read markers and mentions", sql: `
+ALTER TABLE memberships ADD COLUMN last_read INTEGER NOT NULL DEFAULT 0;
+UPDATE memberships SET last_read = COALESCE((SELECT r.head FROM rooms r WHERE r.name = memberships.room), 0);
+CREATE TABLE mentions (
+	name_key TEXT    NOT NULL,
+	room     TEXT    NOT NULL,
+	seq      INTEGER NOT NULL,
+	PRIMARY KEY (name_key, room, seq),
+	FOREIGN KEY (room, seq) REFERENCES messages(room, seq) ON DELETE CASCADE
+) WITHOUT ROWID;
+CREATE INDEX mentions_message ON mentions(room, seq);
+CREATE TRIGGER memberships_read_from_head AFTER INSERT ON memberships WHEN NEW.last_read = 0
+BEGIN
+	UPDATE memberships SET last_read = (SELECT r.head FROM rooms r WHERE r.name = NEW.room)
+	WHERE room = NEW.room AND user_name = NEW.user_name;
+END;
+`},
+	// Edits and deletions: an event row
+	// names the message it changes (kind, target); the message keeps its
+	// latest state (edited: the offset of its latest edit; deleted).
+	{version: 5, name: "message edits and deletions", sql: `
+ALTER TABLE messages ADD COLUMN kind TEXT NOT NULL DEFAULT '';
+ALTER TABLE messages ADD COLUMN target INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE messages ADD COLUMN edited INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE messages ADD COLUMN deleted INTEGER NOT NULL DEFAULT 0;
+CREATE INDEX messages_target ON messages(room, target) WHERE target > 0;
+`},
+}
+
+// sqliteApplied reads the versions of the migrations applied.
+func sqliteApplied(ctx context.Context, tx *sql.Tx) (map[int]bool, error) {
+	rows, err := tx.QueryContext(ctx, `SELECT version FROM schema_migrations`)
+	if err != nil {
+		return nil, fmt.Errorf("read schema versions: %w", err)
+	}
+	defer rows.Close()
+	applied := make(map[int]bool)
+	for rows.Next() {
+		var v int
+		if err := rows.Scan(&v); err != nil {
+			return nil, fmt.Errorf("read schema versions: %w", err)
+		}
+		applied[v] = true
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("read schema versions: %w", err)
+	}
+	return applied, nil
 }
 
 // migrate applies the migrations the database lacks, all in one
@@ -124,15 +180,15 @@ func (s *SQLite) migrate(ctx context.Context) error {
 			applied_at INTEGER NOT NULL)`); err != nil {
 			return fmt.Errorf("create schema_migrations: %w", err)
 		}
-		var current int
-		if err := tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(version), 0) FROM schema_migrations`).Scan(&current); err != nil {
-			return fmt.Errorf("read schema version: %w", err)
+		applied, err := sqliteApplied(ctx, tx)
+		if err != nil {
+			return err
 		}
-		if latest := sqliteMigrations[len(sqliteMigrations)-1].version; current > latest {
-			return fmt.Errorf("database schema version %d is newer than this program's %d", current, latest)
+		if err := checkApplied(applied, sqliteMigrations); err != nil {
+			return err
 		}
 		for _, m := range sqliteMigrations {
-			if m.version <= current {
+			if applied[m.version] {
 				continue
 			}
 			if _, err := tx.ExecContext(ctx, m.sql); err != nil {

@@ -1,14 +1,17 @@
 package store_test
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
+	"os"
 	"path/filepath"
 	"sync"
 	"testing"
 
 	"github.com/parleychat/parley/server/store"
 	"github.com/parleychat/parley/server/store/storetest"
+	"github.com/parleychat/parley/shared/protocol"
 )
 
 // openSQLiteAt opens the database file at path, closed when t ends.
@@ -90,8 +93,8 @@ func TestSQLiteReopen(t *testing.T) {
 			t.Fatalf("after reopen: resend = %+v dup %v, %v; want %+v", again, dup, err, first)
 		}
 	}
-	if n := countMigrations(t, path); n != 3 {
-		t.Fatalf("schema_migrations has %d rows after three opens, want 3 (one per migration)", n)
+	if n := countMigrations(t, path); n != 5 {
+		t.Fatalf("schema_migrations has %d rows after three opens, want 5 (one per migration)", n)
 	}
 }
 
@@ -123,5 +126,45 @@ func TestSQLiteRefusesNewerSchema(t *testing.T) {
 	if s, err := store.OpenSQLite(context.Background(), path); err == nil {
 		_ = s.Close()
 		t.Fatal("OpenSQLite accepted a database from a newer version")
+	}
+}
+
+// TestSQLiteDeleteErasesText checks that a deleted message's text, and
+// its edits' text, are gone from the database file, not only from
+// History.
+func TestSQLiteDeleteErasesText(t *testing.T) {
+	ctx := t.Context()
+	path := filepath.Join(t.TempDir(), "erase.db")
+	s, err := store.OpenSQLite(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.CreateRoom(ctx, "r", "alice"); err != nil {
+		t.Fatal(err)
+	}
+	m, _, err := s.Append(ctx, store.Message{Room: "r", Author: "alice", Body: "zebra-quartz-original", CID: "c1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range []store.Message{
+		{Room: "r", Author: "alice", CID: "e1", Kind: protocol.MsgEdit, Target: m.Offset, Body: "zebra-quartz-edited"},
+		{Room: "r", Author: "alice", CID: "d1", Kind: protocol.MsgDelete, Target: m.Offset},
+	} {
+		if _, _, err := s.Amend(ctx, e, false); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.Close(); err != nil { // the last connection checkpoints the WAL
+		t.Fatal(err)
+	}
+	files, _ := filepath.Glob(path + "*")
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if bytes.Contains(b, []byte("zebra-quartz")) {
+			t.Errorf("%s still holds the deleted text", filepath.Base(f))
+		}
 	}
 }

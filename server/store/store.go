@@ -16,6 +16,10 @@ var (
 	ErrConflict = errors.New("already exists")
 	// ErrBanned: the user is banned from the room (Join, AddMember).
 	ErrBanned = errors.New("banned from the room")
+	// ErrForbidden: the user may not change that message (Amend).
+	ErrForbidden = errors.New("not allowed")
+	// ErrGone: the message was deleted (Amend).
+	ErrGone = errors.New("message deleted")
 	// ErrReplayed: a refresh token that was already rotated, longer ago
 	// than the grace window, was presented again. The store has ended
 	// its session (the whole token family) by the time it returns this.
@@ -80,7 +84,11 @@ type Room struct {
 	Roster    int64
 }
 
-// Message is one stored room event.
+// Message is one stored room event: a message, or (Kind set) an edit or
+// deletion of the message at offset Target in the same room. A message
+// is stored in its latest state: Edited is the offset of the edit its
+// Body comes from; Deleted says it was deleted, and then its Body and the
+// bodies of its edits are empty.
 type Message struct {
 	Room   string
 	Offset int64
@@ -88,6 +96,11 @@ type Message struct {
 	Body   string
 	CID    string
 	TS     time.Time
+
+	Kind    string // "", protocol.MsgEdit or protocol.MsgDelete
+	Target  int64
+	Edited  int64
+	Deleted bool
 }
 
 // Page selects part of a room's history; results are always in ascending
@@ -183,7 +196,8 @@ type Store interface {
 	Access(ctx context.Context, room, user string) (Access, error)
 	// RoomsOf returns the rooms user may see, by name: every public room
 	// and every room user is a member of (but no inbox), with user's
-	// role and, for a direct room, the other member.
+	// role, read marker and unread and mention counts and, for a direct
+	// room, the other member. One query, however many rooms.
 	RoomsOf(ctx context.Context, user string) ([]MemberRoom, error)
 	// Roster returns room's members with their roles, by name;
 	// ErrNotFound for an unknown room.
@@ -207,14 +221,34 @@ type Store interface {
 	LeaveRoom(ctx context.Context, room, user string) (newOwner string, err error)
 	// SetTopic sets room's topic; ErrNotFound for an unknown room.
 	SetTopic(ctx context.Context, room, topic string) error
+	// SetReadMarker moves user's read marker in room forward to offset,
+	// clamped to the room's head; a marker already at or past it stays.
+	// It returns the marker after the call and whether it moved.
+	// ErrNotFound unless user is a member of room (a new member's marker
+	// starts at the room's head).
+	SetReadMarker(ctx context.Context, room, user string, offset int64) (marker int64, moved bool, err error)
 
 	// Append stores m (Room, Author, Body, CID; TS is set by the store)
-	// and returns it with Offset and TS filled. ErrNotFound for an
-	// unknown room. An empty CID is never a duplicate. The (author, cid)
+	// and returns it with Offset and TS filled, and records whom it
+	// mentions (protocol.Mentioned, except its author) for RoomsOf's
+	// counts. ErrNotFound for an unknown room. An empty CID is never a duplicate. The (author, cid)
 	// key spans rooms: a duplicate returns the original wherever it was
 	// stored. Times (TS, CreatedAt) are UTC with millisecond precision.
 	Append(ctx context.Context, m Message) (stored Message, dup bool, err error)
 	History(ctx context.Context, room string, p Page) ([]Message, error)
+	// Amend stores e, an edit or deletion (Kind protocol.MsgEdit or
+	// MsgDelete; Room, Author, CID, Target, and Body for an edit) of the
+	// message at offset e.Target, as a room event under the room's next
+	// offset, and brings the target to its latest state in the same
+	// transaction: an edit replaces its body (and that of its earlier
+	// edits) and sets Edited; a deletion empties its body and those of
+	// its edits and sets Deleted. Only the target's author may edit it;
+	// its author, or anyone when moderator is true, may delete it.
+	// ErrNotFound when the room or target does not exist or the target
+	// is itself an event, ErrForbidden for anyone else, ErrGone when
+	// it was deleted. Idempotent on (author, cid) like Append; a cid
+	// naming another message or event is ErrConflict.
+	Amend(ctx context.Context, e Message, moderator bool) (stored Message, dup bool, err error)
 
 	Ping(ctx context.Context) error
 	Close() error

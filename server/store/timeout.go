@@ -202,6 +202,12 @@ func (t timeoutStore) SetTopic(ctx context.Context, room, topic string) error {
 	return t.s.SetTopic(ctx, room, topic)
 }
 
+func (t timeoutStore) SetReadMarker(ctx context.Context, room, user string, offset int64) (int64, bool, error) {
+	ctx, cancel := t.ctx(ctx)
+	defer cancel()
+	return t.s.SetReadMarker(ctx, room, user, offset)
+}
+
 func (t timeoutStore) Append(ctx context.Context, m Message) (Message, bool, error) {
 	ctx, cancel := t.ctx(ctx)
 	defer cancel()
@@ -212,6 +218,12 @@ func (t timeoutStore) History(ctx context.Context, room string, p Page) ([]Messa
 	ctx, cancel := t.ctx(ctx)
 	defer cancel()
 	return t.s.History(ctx, room, p)
+}
+
+func (t timeoutStore) Amend(ctx context.Context, e Message, moderator bool) (Message, bool, error) {
+	ctx, cancel := t.ctx(ctx)
+	defer cancel()
+	return t.s.Amend(ctx, e, moderator)
 }
 
 func (t timeoutStore) Ping(ctx context.Context) error {

@@ -33,6 +33,7 @@ type conn struct {
 	authed   atomic.Bool
 	batch    atomic.Bool  // the client asked for protocol.FeatureBatch
 	deltas   atomic.Bool  // the client asked for protocol.FeaturePresenceDelta
+	edits    atomic.Bool  // the client asked for protocol.FeatureEdits
 	lastRead atomic.Int64 // unix nanoseconds
 	expires  atomic.Int64 // token expiry, unix nanoseconds
 	reauthed atomic.Int64 // expiry for which a reauth frame was sent
@@ -42,15 +43,18 @@ type conn struct {
 	killCode   protocol.CloseCode
 	killReason string
 	killLast   []byte // a frame the writer sends just before the close
-	aborted    chan struct{}
-	abortOnce  sync.Once
-	// rearm asks the writer to recompute its timer (after auth or a token
-	// refresh changed the deadlines).
-	rearm chan struct{}
+
+	// deadlineMu guards deadline and deadlineOff; a leaf lock. deadline
+	// fires at the next auth, idle, reauth or expiry deadline and runs
+	// onDeadline: a timer, not a goroutine, so an idle connection has
+	// only its reader.
+	deadlineMu  sync.Mutex
+	deadline    *time.Timer
+	deadlineOff bool // the connection ended: never re-arm
 	// writeTimer cuts the connection when one write takes longer than
 	// WriteTimeout: one timer per connection, made at its first write and
 	// armed around each, instead of a context and timer per write.
-	// Owned by the writer; writeCut is set when it fired.
+	// Used by the writer (one at a time); writeCut is set when it fired.
 	writeTimer *time.Timer
 	writeCut   atomic.Bool
 
@@ -76,8 +80,6 @@ func newConn(s *Server, wsc *websocket.Conn, remote string) *conn {
 		remote:    remote,
 		q:         newQueue(s.cfg.QueueFrames, s.cfg.QueueBytes),
 		killed:    make(chan struct{}),
-		aborted:   make(chan struct{}),
-		rearm:     make(chan struct{}, 1),
 		rooms:     make(map[string]bool),
 		removals:  make(map[string]chan struct{}),
 		held:      make(map[string]bool),
@@ -95,15 +97,27 @@ func (c *conn) User() string { return c.user }
 // PresenceDeltas implements hub.DeltaSubscriber.
 func (c *conn) PresenceDeltas() bool { return c.deltas.Load() }
 
+// Edits implements hub.EditsSubscriber.
+func (c *conn) Edits() bool { return c.edits.Load() }
+
 // Send implements hub.Subscriber.
 func (c *conn) Send(frame []byte, droppable bool) bool {
-	if c.q.push(frame, droppable) {
+	if c.push(frame, droppable) {
 		return true
 	}
 	if !droppable {
 		c.kill(protocol.CloseSlowConsumer, "too slow; reconnect and recover")
 	}
 	return false
+}
+
+// push queues a frame and starts a writer if none runs.
+func (c *conn) push(frame []byte, droppable bool) bool {
+	ok, wake := c.q.push(frame, droppable)
+	if wake {
+		go c.writeRun()
+	}
+	return ok
 }
 
 // kill asks the writer to close the connection with code. The first call
@@ -115,8 +129,10 @@ func (c *conn) kill(code protocol.CloseCode, reason string) { c.killWith(code, r
 func (c *conn) killWith(code protocol.CloseCode, reason string, last []byte) {
 	c.killOnce.Do(func() {
 		c.killCode, c.killReason, c.killLast = code, reason, last
-		c.q.close()
 		close(c.killed)
+		if c.q.close(true) {
+			go c.writeRun()
+		}
 	})
 }
 
@@ -138,23 +154,34 @@ func (c *conn) endSession() {
 	c.killWith(protocol.CloseSessionEnded, sessionEndedReason, sessionEnded)
 }
 
-// abort cuts the connection without a close handshake.
-func (c *conn) abort() {
-	c.abortOnce.Do(func() { close(c.aborted) })
-}
+// abort cuts the connection without a close handshake. CloseNow does
+// not wait for the peer, so anyone may call it; it also ends a write or
+// close handshake in progress.
+func (c *conn) abort() { _ = c.ws.CloseNow() }
 
-// serve runs the connection: the writer in its own goroutine, the reader
-// here. It returns when both have stopped and the hub has forgotten it.
+// serve runs the connection: the reader here, a writer goroutine whenever
+// frames wait (writeRun), and the deadline timer. It returns when the
+// reader and any writer have stopped and the hub has forgotten it.
+//
+// ctx is never done (the connection ends through kill and abort), so a
+// blocked Read arms nothing on it.
 func (c *conn) serve(ctx context.Context) {
-	ctx, cancel := context.WithCancel(ctx)
-	writerDone := make(chan struct{})
-	go func() {
-		defer close(writerDone)
-		c.writeLoop(ctx)
-	}()
+	c.deadlineMu.Lock()
+	c.deadline = time.AfterFunc(c.s.cfg.AuthTimeout, c.onDeadline)
+	c.deadlineMu.Unlock()
+	if c.q.start() {
+		go c.writeRun()
+	}
 	c.readLoop(ctx)
-	cancel()
-	<-writerDone
+	c.stopDeadline()
+	c.q.close(false)
+	// A write blocked now (the reader ended, the server stops) is cut at
+	// once: writes take no context.
+	_ = c.ws.CloseNow()
+	c.q.wait()
+	if c.writeTimer != nil {
+		c.writeTimer.Stop()
+	}
 	for _, room := range c.takeRooms() {
 		c.s.cfg.Hub.Unsubscribe(c, room)
 	}
@@ -164,54 +191,89 @@ func (c *conn) serve(ctx context.Context) {
 	}
 }
 
-func (c *conn) writeLoop(ctx context.Context) {
-	timer := time.NewTimer(c.s.cfg.AuthTimeout)
-	defer timer.Stop()
-	// A write blocked when the connection is cancelled (the reader ended,
-	// the server stops) is cut at once: writes take no context.
-	defer context.AfterFunc(ctx, func() { _ = c.ws.CloseNow() })()
-	defer func() {
-		if c.writeTimer != nil {
-			c.writeTimer.Stop()
-		}
-	}()
+// writeRun is the connection's writer: it runs while frames wait, writes
+// everything queued at once (writeQueued), and returns when the queue is
+// empty; the next push starts another. After a kill it writes the kill's
+// last frame, if any, and closes the connection with the kill's code
+// instead, skipping what is still queued. Only one runs at a time (the
+// queue's writing flag), so writes never interleave.
+func (c *conn) writeRun() {
+	defer c.q.writers.Done()
 	var batch [][]byte
 	for {
 		select {
-		case <-ctx.Done():
-			_ = c.ws.CloseNow()
-			return
-		case <-c.aborted:
-			_ = c.ws.CloseNow()
-			return
 		case <-c.killed:
-			if c.killLast != nil {
-				if err := c.write(c.killLast); err != nil {
-					c.s.log.Debug("websocket write before close", "remote", c.remote, "err", err)
-				}
-			}
-			c.closeWith(c.killCode, c.killReason)
+			c.closeKilled()
 			return
-		case <-c.q.ready:
-			batch = c.q.take(batch)
-			if err := c.writeQueued(batch); err != nil {
-				c.s.log.Debug("websocket write", "user", c.user, "err", err)
-				_ = c.ws.CloseNow()
-				return
-			}
-			if cap(batch) > idleSlots {
-				batch = nil // give back what a burst grew
-			}
-		case <-c.rearm:
-			timer.Reset(c.nextDeadline(c.s.cfg.Now()))
-		case <-timer.C:
-			now := c.s.cfg.Now()
-			if code, reason, stop := c.checkDeadlines(now); stop {
-				c.closeWith(code, reason)
-				return
-			}
-			timer.Reset(c.nextDeadline(now))
+		default:
 		}
+		var open bool
+		batch, open = c.q.next(batch)
+		if !open {
+			select {
+			case <-c.killed:
+				c.closeKilled()
+			default: // the reader ended; serve cuts the connection
+			}
+			return
+		}
+		if len(batch) == 0 {
+			return // the queue is empty; the next push starts a writer
+		}
+		if err := c.writeQueued(batch); err != nil {
+			c.s.log.Debug("websocket write", "user", c.user, "err", err)
+			c.q.close(false)
+			_ = c.ws.CloseNow()
+			return
+		}
+		if cap(batch) > idleSlots {
+			batch = nil // give back what a burst grew
+		}
+	}
+}
+
+// closeKilled sends the kill's last frame, if any, then closes the
+// connection with the kill's code and reason.
+func (c *conn) closeKilled() {
+	if c.killLast != nil {
+		if err := c.write(c.killLast); err != nil {
+			c.s.log.Debug("websocket write before close", "remote", c.remote, "err", err)
+		}
+	}
+	c.closeWith(c.killCode, c.killReason)
+}
+
+// onDeadline runs when the deadline timer fires: it ends the connection
+// whose deadline passed (through kill), else sends a due reauth and arms
+// the timer for the next deadline.
+func (c *conn) onDeadline() {
+	now := c.s.cfg.Now()
+	if code, reason, stop := c.checkDeadlines(now); stop {
+		c.kill(code, reason)
+		return
+	}
+	c.armDeadline(now)
+}
+
+// armDeadline sets the deadline timer to the next deadline after now,
+// computed under deadlineMu so that a concurrent re-arm cannot leave it
+// at a stale (later) one.
+func (c *conn) armDeadline(now time.Time) {
+	c.deadlineMu.Lock()
+	defer c.deadlineMu.Unlock()
+	if c.deadline == nil || c.deadlineOff {
+		return
+	}
+	c.deadline.Reset(c.nextDeadline(now))
+}
+
+// stopDeadline stops the deadline timer for good.
+func (c *conn) stopDeadline() {
+	c.deadlineMu.Lock()
+	defer c.deadlineMu.Unlock()
+	c.deadlineOff = true
+	if c.deadline != nil {
+		c.deadline.Stop()
 	}
 }
 
@@ -306,7 +368,7 @@ func (c *conn) checkDeadlines(now time.Time) (protocol.CloseCode, string, bool) 
 	}
 	if now.UnixNano() >= exp-int64(c.s.cfg.ReauthBefore) && c.reauthed.Swap(exp) != exp {
 		if f, err := protocol.Encode(protocol.Frame{Type: protocol.TypeReauth}); err == nil {
-			c.q.push(f, false)
+			c.push(f, false)
 		}
 	}
 	return 0, "", false
@@ -332,7 +394,9 @@ func (c *conn) nextDeadline(now time.Time) time.Duration {
 // readLoop authenticates the connection and then handles frames until the
 // connection ends.
 func (c *conn) readLoop(ctx context.Context) {
-	if !c.authenticate(ctx) {
+	var ok bool
+	onFreshStack(func() { ok = c.authenticate(ctx) })
+	if !ok {
 		c.drain(ctx)
 		return
 	}
@@ -343,30 +407,56 @@ func (c *conn) readLoop(ctx context.Context) {
 			return
 		}
 		c.lastRead.Store(c.s.cfg.Now().UnixNano())
-		if !c.frameLim.Allow() {
-			c.kill(protocol.CloseFlood, "too many frames")
+		var stop bool
+		onFreshStack(func() { stop = !c.frame(ctx, typ, data) })
+		if stop {
 			c.drain(ctx)
 			return
 		}
-		if typ != websocket.MessageText {
-			c.kill(protocol.CloseProtocolError, "binary frames are not supported")
-			c.drain(ctx)
-			return
-		}
-		f, err := protocol.Decode(data)
-		if err != nil {
-			// Not a Parley frame of this version: the client speaks
-			// something else and could not read an error frame either.
-			c.kill(protocol.CloseProtocolError, closeReason(err))
-			c.drain(ctx)
-			return
-		}
-		if err := protocol.ValidateClient(f); err != nil {
-			c.reject(f, err)
-			continue
-		}
-		c.handle(ctx, f)
 	}
+}
+
+// frame checks, decodes and handles one frame the client sent; false
+// when it killed the connection.
+func (c *conn) frame(ctx context.Context, typ websocket.MessageType, data []byte) bool {
+	if !c.frameLim.Allow() {
+		c.kill(protocol.CloseFlood, "too many frames")
+		return false
+	}
+	if typ != websocket.MessageText {
+		c.kill(protocol.CloseProtocolError, "binary frames are not supported")
+		return false
+	}
+	f, err := protocol.Decode(data)
+	if err != nil {
+		// Not a Parley frame of this version: the client speaks
+		// something else and could not read an error frame either.
+		c.kill(protocol.CloseProtocolError, closeReason(err))
+		return false
+	}
+	if err := protocol.ValidateClient(f); err != nil {
+		c.reject(f, err)
+		return true
+	}
+	c.handle(ctx, f)
+	return true
+}
+
+// onFreshStack runs f on a goroutine of its own and waits for it. The
+// reader waits for the next frame for most of a connection's life, and a
+// goroutine's stack keeps what its deepest call grew it to (the garbage
+// collector only halves it, and only when it collects): run on the
+// reader, one auth or subscribe (token check, store, hub) left every idle
+// connection an 8 KiB stack; this way the reader's stays small and the
+// deep call's is freed when it returns. It costs a goroutine per client
+// frame, which clients send a few of per second.
+func onFreshStack(f func()) {
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		f()
+	}()
+	<-done
 }
 
 // maxCloseReason is the most a WebSocket close reason may hold (125
@@ -448,6 +538,10 @@ func (c *conn) authenticate(ctx context.Context) bool {
 		c.deltas.Store(true)
 		features = append(features, protocol.FeaturePresenceDelta)
 	}
+	if protocol.HasFeature(f.Features, protocol.FeatureEdits) {
+		c.edits.Store(true)
+		features = append(features, protocol.FeatureEdits)
+	}
 	c.sid.Store(&id.Session)
 	c.expires.Store(exp.UnixNano())
 	c.lastRead.Store(c.s.cfg.Now().UnixNano())
@@ -481,12 +575,9 @@ func (c *conn) session() string {
 	return ""
 }
 
-func (c *conn) rearmTimer() {
-	select {
-	case c.rearm <- struct{}{}:
-	default:
-	}
-}
+// rearmTimer re-arms the deadline timer after auth or a token refresh
+// moved the deadlines.
+func (c *conn) rearmTimer() { c.armDeadline(c.s.cfg.Now()) }
 
 // reply queues a frame for this connection.
 func (c *conn) reply(f protocol.Frame) {

@@ -24,7 +24,7 @@ func (c *conn) handle(ctx context.Context, f protocol.Frame) {
 			c.s.cfg.Hub.Unsubscribe(c, f.Room)
 		}
 		c.release(f.Room)
-	case protocol.TypeSend:
+	case protocol.TypeSend, protocol.TypeEdit, protocol.TypeDelete:
 		c.send(ctx, f)
 	case protocol.TypeHistory:
 		c.history(ctx, f)
@@ -34,6 +34,8 @@ func (c *conn) handle(ctx context.Context, f protocol.Frame) {
 		c.refreshToken(ctx, f)
 	case protocol.TypePresence:
 		c.presence(ctx, f)
+	case protocol.TypeRead:
+		c.read(ctx, f)
 	case protocol.TypeAuth:
 		c.replyError(protocol.ErrBadRequest, "", "already authenticated")
 	}
@@ -151,13 +153,17 @@ func (c *conn) send(ctx context.Context, f protocol.Frame) {
 		c.refuseRate(f.CID, "sending too fast", d, now)
 		return
 	}
-	body := norm.NFC.String(f.Body)
-	if err := protocol.CheckBody(body); err != nil {
-		r.CancelAt(now)
-		c.reject(f, err) // NFC can lengthen a body past the limit
-		return
+	var body string
+	if f.Type != protocol.TypeDelete {
+		body = norm.NFC.String(f.Body)
+		if err := protocol.CheckBody(body); err != nil {
+			r.CancelAt(now)
+			c.reject(f, err) // NFC can lengthen a body past the limit
+			return
+		}
 	}
-	if err := c.authorize(ctx, f.Room, true); err != nil {
+	a, err := c.access(ctx, f.Room, true)
+	if err != nil {
 		if retryable(err) {
 			c.gate = sendGate{cid: f.CID, code: protocol.ErrUnavailable, until: now.Add(sendGateGrace)}
 		}
@@ -171,11 +177,16 @@ func (c *conn) send(ctx context.Context, f protocol.Frame) {
 			return
 		}
 	}
-	m, dup, err := c.s.cfg.Store.Append(ctx, store.Message{Room: f.Room, Author: c.user, Body: body, CID: f.CID})
-	if err == nil && dup && m.Room != f.Room {
-		// The cid names a message in another room: acknowledging that one
-		// would tell the client its message for f.Room is stored.
+	m, dup, err := c.store(ctx, f, body, a)
+	if err == nil && dup && (m.Room != f.Room || m.Kind != "" && f.Type == protocol.TypeSend) {
+		// The cid names a message in another room (or an event):
+		// acknowledging that one would tell the client its message for
+		// f.Room is stored.
 		c.replyError(protocol.ErrConflict, f.CID, fmt.Sprintf("cid already names a message in room %q; use a fresh cid", m.Room))
+		return
+	}
+	if f.Type != protocol.TypeSend && amendRefused(err) {
+		c.refuseAmend(f, err)
 		return
 	}
 	if err != nil {
@@ -191,6 +202,45 @@ func (c *conn) send(ctx context.Context, f protocol.Frame) {
 		}
 	}
 	c.reply(protocol.Frame{Type: protocol.TypeAck, CID: m.CID, Room: m.Room, Offset: m.Offset, TS: m.TS.UnixMilli()})
+}
+
+// store stores a send, edit or delete; a in the room decides whether
+// the user may delete others' messages.
+func (c *conn) store(ctx context.Context, f protocol.Frame, body string, a store.Access) (store.Message, bool, error) {
+	if f.Type == protocol.TypeSend {
+		return c.s.cfg.Store.Append(ctx, store.Message{Room: f.Room, Author: c.user, Body: body, CID: f.CID})
+	}
+	kind := protocol.MsgEdit
+	if f.Type == protocol.TypeDelete {
+		kind = protocol.MsgDelete
+	}
+	e := store.Message{Room: f.Room, Author: c.user, CID: f.CID, Kind: kind, Target: f.Target, Body: body}
+	return c.s.cfg.Store.Amend(ctx, e, a.CanModerate())
+}
+
+// amendRefused reports whether err is the store's final verdict on an
+// edit or delete (as opposed to a failure the client retries). The
+// room's existence and the user's access were checked before, so
+// ErrNotFound is about the target.
+func amendRefused(err error) bool {
+	return errors.Is(err, store.ErrNotFound) || errors.Is(err, store.ErrForbidden) ||
+		errors.Is(err, store.ErrGone) || errors.Is(err, store.ErrConflict)
+}
+
+// refuseAmend answers an edit or delete the store refused for good.
+func (c *conn) refuseAmend(f protocol.Frame, err error) {
+	switch {
+	case errors.Is(err, store.ErrForbidden) && f.Type == protocol.TypeEdit:
+		c.replyError(protocol.ErrForbidden, f.CID, "only its author may edit a message")
+	case errors.Is(err, store.ErrForbidden):
+		c.replyError(protocol.ErrForbidden, f.CID, "only its author, an owner or a moderator may delete a message")
+	case errors.Is(err, store.ErrGone):
+		c.replyError(protocol.ErrConflict, f.CID, "the message was deleted")
+	case errors.Is(err, store.ErrConflict):
+		c.replyError(protocol.ErrConflict, f.CID, "cid already names another message; use a fresh cid")
+	default:
+		c.replyError(protocol.ErrNotFound, f.CID, fmt.Sprintf("no message at offset %d", f.Target))
+	}
 }
 
 // refuseRate refuses a send over a rate limit for wait, and holds the
@@ -228,9 +278,13 @@ func (c *conn) history(ctx context.Context, f protocol.Frame) {
 	more := len(msgs) == limit && msgs[0].Offset > 1
 	msgs, trimmed := hub.NewestWithin(msgs, protocol.HistoryPageMaxBytes)
 	more = more || (trimmed && msgs[0].Offset > 1)
-	out := make([]protocol.Message, len(msgs))
+	out := make([]protocol.Message, 0, len(msgs))
+	edits := c.edits.Load()
 	for i := range msgs {
-		out[i] = *hub.ToProtocol(&msgs[i])
+		if msgs[i].Kind != "" && !edits {
+			continue // a client without protocol.FeatureEdits never sees an event
+		}
+		out = append(out, *hub.ToProtocol(&msgs[i]))
 	}
 	c.reply(protocol.Frame{Type: protocol.TypeHistory, ID: f.ID, Room: f.Room, Messages: out, More: more})
 }

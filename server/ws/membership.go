@@ -118,17 +118,23 @@ var errReadOnly = errors.New("only the node writes to an inbox")
 // authorize checks that the user may read room and, with send, send to it
 // (see store.Access). Its error is what storeError answers.
 func (c *conn) authorize(ctx context.Context, room string, send bool) error {
+	_, err := c.access(ctx, room, send)
+	return err
+}
+
+// access is authorize that also returns the user's access to room.
+func (c *conn) access(ctx context.Context, room string, send bool) (store.Access, error) {
 	a, err := c.s.cfg.Store.Access(ctx, room, c.user)
 	if err != nil {
-		return err
+		return a, err
 	}
 	if !a.CanRead() {
-		return errNoAccess(room, a)
+		return a, errNoAccess(room, a)
 	}
 	if send && !a.CanSend() {
-		return fmt.Errorf("room %s: %w", room, errReadOnly)
+		return a, fmt.Errorf("room %s: %w", room, errReadOnly)
 	}
-	return nil
+	return a, nil
 }
 
 // denied reports whether err says the user may not use the room (as

@@ -3,15 +3,24 @@ package ws
 import "sync"
 
 // queue is a connection's bounded outgoing queue. It grows only while
-// frames wait, so an idle connection holds no buffer.
+// frames wait, so an idle connection holds no buffer. It also decides when
+// the connection has a writer goroutine: one runs only while frames wait
+// (push says when to start it, next when it ends), so an idle connection
+// has no writer and no writer stack.
 type queue struct {
-	mu        sync.Mutex // guards frames, bytes and closed; a leaf lock
+	mu        sync.Mutex // guards the fields below; a leaf lock
 	frames    [][]byte
 	bytes     int
 	maxFrames int
 	maxBytes  int
 	closed    bool
-	ready     chan struct{} // signalled when frames are added
+	// started: writers may run (the connection is being served);
+	// writing: one runs, or is about to.
+	started bool
+	writing bool
+	// writers counts the running writer; Add is called under mu, so
+	// that once the queue is closed no Add can follow a Wait.
+	writers sync.WaitGroup
 }
 
 // idleSlots is the most frame slots a queue, or the writer's batch,
@@ -20,36 +29,60 @@ type queue struct {
 const idleSlots = 16
 
 func newQueue(maxFrames, maxBytes int) *queue {
-	return &queue{maxFrames: maxFrames, maxBytes: maxBytes, ready: make(chan struct{}, 1)}
+	return &queue{maxFrames: maxFrames, maxBytes: maxBytes}
 }
 
 // push adds a frame. A droppable frame is refused once the queue is half
-// full; any frame is refused when the queue is full or closed.
-func (q *queue) push(frame []byte, droppable bool) bool {
+// full; any frame is refused when the queue is full or closed. wake says
+// the caller must start a writer (go conn.writeRun): none runs, and the
+// queue has counted it in writers.
+func (q *queue) push(frame []byte, droppable bool) (ok, wake bool) {
 	q.mu.Lock()
+	defer q.mu.Unlock()
 	n, b := len(q.frames), q.bytes+len(frame)
-	ok := !q.closed && n < q.maxFrames && b <= q.maxBytes
+	ok = !q.closed && n < q.maxFrames && b <= q.maxBytes
 	if droppable && (n >= q.maxFrames/2 || b > q.maxBytes/2) {
 		ok = false
 	}
-	if ok {
-		q.frames = append(q.frames, frame)
-		q.bytes = b
+	if !ok {
+		return false, false
 	}
-	q.mu.Unlock()
-	if ok {
-		select {
-		case q.ready <- struct{}{}:
-		default:
-		}
+	q.frames = append(q.frames, frame)
+	q.bytes = b
+	return true, q.wakeLocked()
+}
+
+// wakeLocked marks a writer as running if none is and writers may run.
+func (q *queue) wakeLocked() bool {
+	if !q.started || q.writing {
+		return false
 	}
-	return ok
+	q.writing = true
+	q.writers.Add(1)
+	return true
+}
+
+// start lets writers run; wake says one must start now (frames are
+// queued, or the queue was closed by a kill before the connection was
+// served).
+func (q *queue) start() (wake bool) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	q.started = true
+	if len(q.frames) == 0 && !q.closed {
+		return false
+	}
+	return q.wakeLocked()
 }
 
 // take removes and returns every queued frame, reusing buf's storage.
 func (q *queue) take(buf [][]byte) [][]byte {
 	q.mu.Lock()
 	defer q.mu.Unlock()
+	return q.takeLocked(buf)
+}
+
+func (q *queue) takeLocked(buf [][]byte) [][]byte {
 	out := append(buf[:0], q.frames...)
 	clear(q.frames)
 	q.frames = q.frames[:0]
@@ -60,8 +93,35 @@ func (q *queue) take(buf [][]byte) [][]byte {
 	return out
 }
 
-func (q *queue) close() {
+// next is take for the writer. With nothing queued, the writer's turn
+// ends (it must return; the next push starts another) and next returns no
+// frames and open true. A closed queue returns open false: the writer
+// closes the connection (a kill) or just returns.
+func (q *queue) next(buf [][]byte) (out [][]byte, open bool) {
 	q.mu.Lock()
-	q.closed = true
-	q.mu.Unlock()
+	defer q.mu.Unlock()
+	if q.closed {
+		return buf[:0], false
+	}
+	if len(q.frames) == 0 {
+		q.writing = false
+		return buf[:0], true
+	}
+	return q.takeLocked(buf), true
 }
+
+// close refuses further frames. With wake, it reports whether a writer
+// must start to close the connection (none runs); the first close only
+// wakes one: a queue closed twice does not.
+func (q *queue) close(wake bool) bool {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if q.closed {
+		return false
+	}
+	q.closed = true
+	return wake && q.wakeLocked()
+}
+
+// wait returns once no writer runs. Call it after close: none starts then.
+func (q *queue) wait() { q.writers.Wait() }

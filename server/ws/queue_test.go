@@ -17,14 +17,14 @@ func frames(n, size int) [][]byte {
 
 func mustPush(t *testing.T, q *queue, f []byte, droppable bool) {
 	t.Helper()
-	if !q.push(f, droppable) {
+	if ok, _ := q.push(f, droppable); !ok {
 		t.Fatalf("push(%d bytes, droppable=%v) refused with %d frames, %d bytes queued", len(f), droppable, len(q.frames), q.bytes)
 	}
 }
 
 func mustRefuse(t *testing.T, q *queue, f []byte, droppable bool) {
 	t.Helper()
-	if q.push(f, droppable) {
+	if ok, _ := q.push(f, droppable); ok {
 		t.Fatalf("push(%d bytes, droppable=%v) accepted with %d frames, %d bytes queued", len(f), droppable, len(q.frames)-1, q.bytes-len(f))
 	}
 }
@@ -58,7 +58,7 @@ func TestQueueDroppableRefusedOnceHalfFullOfBytes(t *testing.T) {
 func TestQueueRefusesEverythingWhenClosed(t *testing.T) {
 	q := newQueue(8, 1<<20)
 	mustPush(t, q, []byte("m"), false)
-	q.close()
+	q.close(false)
 	mustRefuse(t, q, []byte("m"), false)
 	mustRefuse(t, q, []byte("t"), true)
 }
@@ -111,33 +111,72 @@ func TestQueueGivesBackBurstCapacity(t *testing.T) {
 	}
 }
 
-func TestQueueSignalsReady(t *testing.T) {
-	q := newQueue(4, 1<<20)
-	ready := func() bool {
-		select {
-		case <-q.ready:
-			return true
-		default:
-			return false
+// TestQueueWakesOneWriterAtATime: before the connection is served no
+// writer starts; after, the first push of an idle queue starts one, pushes
+// while it runs start none, and the writer's turn ends when next finds the
+// queue empty, so the next push starts another.
+func TestQueueWakesOneWriterAtATime(t *testing.T) {
+	q := newQueue(8, 1<<20)
+	push := func(f string) bool {
+		t.Helper()
+		ok, wake := q.push([]byte(f), false)
+		if !ok {
+			t.Fatalf("push(%q) refused", f)
 		}
+		return wake
 	}
-	if ready() {
-		t.Fatal("an empty queue signalled ready")
+	if push("early") {
+		t.Fatal("a push before start woke a writer")
 	}
-	mustPush(t, q, []byte("m"), false)
-	mustPush(t, q, []byte("m"), false) // must not block on the pending signal
-	if !ready() {
-		t.Fatal("push did not signal ready")
+	if !q.start() {
+		t.Fatal("start with a frame queued woke no writer")
 	}
-	if ready() {
-		t.Fatal("two pushes left two signals; the writer needs one")
+	if push("m1") {
+		t.Fatal("a push while a writer runs woke another")
 	}
-	mustRefuse(t, q, []byte("t"), true)
-	q.close()
-	mustRefuse(t, q, []byte("m"), false)
-	if ready() {
-		t.Fatal("a refused push signalled ready")
+	out, open := q.next(nil)
+	if !open || len(out) != 2 {
+		t.Fatalf("next = %d frames, open %v; want 2, true", len(out), open)
 	}
+	if out, open = q.next(out); !open || len(out) != 0 {
+		t.Fatalf("next on an empty queue = %d frames, open %v; want 0, true", len(out), open)
+	}
+	q.writers.Done() // the writer returns
+	if !push("m2") {
+		t.Fatal("a push after the writer's turn ended woke none")
+	}
+	if q.close(true) {
+		t.Fatal("close woke a second writer while one runs")
+	}
+	if _, open := q.next(nil); open {
+		t.Fatal("next on a closed queue says open")
+	}
+	q.writers.Done()
+	q.wait()
+}
+
+// TestQueueCloseWakesIdleWriter: a kill of an idle, served connection
+// wakes a writer to close it; one before start wakes it at start; a
+// second close wakes nothing.
+func TestQueueCloseWakesIdleWriter(t *testing.T) {
+	q := newQueue(8, 1<<20)
+	q.start()
+	if !q.close(true) {
+		t.Fatal("closing an idle served queue woke no writer")
+	}
+	q.writers.Done()
+	if q.close(true) {
+		t.Fatal("a second close woke a writer")
+	}
+	early := newQueue(8, 1<<20)
+	if early.close(true) {
+		t.Fatal("a close before start woke a writer")
+	}
+	if !early.start() {
+		t.Fatal("start of a closed queue woke no writer to close it")
+	}
+	early.writers.Done()
+	early.wait()
 }
 
 // BenchmarkQueuePushTake: the fan-out's hand-off to one connection (push)
@@ -151,8 +190,7 @@ func BenchmarkQueuePushTake(b *testing.B) {
 	for i := range b.N {
 		q.push(frame, false)
 		if i%8 == 7 {
-			<-q.ready
-			batch = q.take(batch)
+			batch, _ = q.next(batch)
 		}
 	}
 }

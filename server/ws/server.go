@@ -1,12 +1,16 @@
 // Package ws serves Parley's WebSocket endpoint: it authenticates each
 // connection from its first frame, turns client frames into store and hub
 // calls, and writes hub output through a bounded per-connection queue drained
-// by one writer goroutine.
+// by a writer goroutine.
 //
-// Each connection has exactly two goroutines: the reader (started by
-// ServeHTTP, which then returns) and the writer, which owns every write, the
-// close handshake and the connection's timers (auth deadline, idle timeout,
-// token expiry).
+// An idle connection has one goroutine, its reader (started by ServeHTTP,
+// which then returns), and holds no write buffer. The reader hands each
+// frame to a short goroutine and waits for it, so a deep store or hub call
+// does not leave its stack grown. A writer goroutine runs only while
+// frames wait: the push that finds none running starts it, and it returns
+// when the queue is empty. It owns every write and the close handshake;
+// the deadlines (auth, idle timeout, token expiry) run on a timer that
+// kills the connection when one passes.
 // Anyone who wants a connection closed asks the writer via kill; nobody else
 // calls Close, so no caller ever blocks on a slow peer.
 package ws
@@ -423,9 +427,10 @@ func (s *Server) Drain(ctx context.Context) error {
 const readBufferSize = 512
 
 // smallReads hands coder/websocket a hijacked connection with a
-// readBufferSize read buffer instead of net/http's (which becomes
-// garbage). The write buffer stays: every message is written through
-// it, and a smaller one would split messages into more write calls.
+// readBufferSize read buffer and a frameHeadBytes write buffer in front of
+// a frameWriter, instead of net/http's 4 KiB ones (which become garbage):
+// an idle connection keeps no write buffer, and a frame still leaves in
+// one write call.
 type smallReads struct{ http.ResponseWriter }
 
 // Hijack implements http.Hijacker.
@@ -435,10 +440,14 @@ func (s smallReads) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 		return nil, nil, errors.New("hijack: the ResponseWriter is not an http.Hijacker")
 	}
 	nc, brw, err := hj.Hijack()
-	if err != nil || brw.Reader.Buffered() > 0 {
-		// A client that sent before the upgrade answer: its bytes are
-		// in net/http's buffer, which coder/websocket carries over.
+	if err != nil {
 		return nc, brw, err
 	}
-	return nc, bufio.NewReadWriter(bufio.NewReaderSize(nc, readBufferSize), brw.Writer), nil
+	r := brw.Reader
+	if r.Buffered() == 0 {
+		// Else a client sent before the upgrade answer: its bytes are in
+		// net/http's buffer, which coder/websocket carries over.
+		r = bufio.NewReaderSize(nc, readBufferSize)
+	}
+	return nc, bufio.NewReadWriter(r, bufio.NewWriterSize(&frameWriter{w: nc}, frameHeadBytes)), nil
 }

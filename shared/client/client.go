@@ -35,6 +35,10 @@ type Client struct {
 	gen    uint64 // generation of the last connection
 	user   string
 	typed  map[string]time.Time
+	// marked is the largest offset MarkRead was given per room;
+	// unsentReads those not sent yet (no connection, or a full queue).
+	marked      map[string]int64
+	unsentReads map[string]int64
 	// retrying names the rooms with a refused subscribe or gap fetch
 	// waiting for its retry (see retry.go).
 	retrying map[string]struct{}
@@ -45,11 +49,13 @@ type Client struct {
 // New returns a Client for cfg; zero fields take their defaults.
 func New(cfg Config) *Client {
 	return &Client{
-		cfg:      cfg.withDefaults(),
-		rooms:    make(map[string]*roomState),
-		typed:    make(map[string]time.Time),
-		retrying: make(map[string]struct{}),
-		wake:     make(chan struct{}, 1),
+		cfg:         cfg.withDefaults(),
+		rooms:       make(map[string]*roomState),
+		typed:       make(map[string]time.Time),
+		marked:      make(map[string]int64),
+		unsentReads: make(map[string]int64),
+		retrying:    make(map[string]struct{}),
+		wake:        make(chan struct{}, 1),
 	}
 }
 

@@ -11,6 +11,10 @@ import (
 // acknowledged by a node.
 type Outgoing struct {
 	Room, CID, Body string
+	// Kind is empty for a message, protocol.MsgEdit or MsgDelete for an
+	// edit or deletion of the message at offset Target (Edit, Delete).
+	Kind   string
+	Target int64
 	// Queued is when Send accepted it.
 	Queued time.Time
 	// Written counts the times it was written to a connection.
@@ -65,8 +69,39 @@ func (c *Client) Send(room, body string) (cid string, err error) {
 // their own durable outbox (the offline app). A cid already in the outbox
 // is not queued twice.
 func (c *Client) SendWithCID(room, cid, body string) error {
-	if err := checkSend(room, cid, body); err != nil {
-		return fmt.Errorf("send: %w", err)
+	return c.queue(Outgoing{Room: room, CID: cid, Body: body})
+}
+
+// Edit queues an edit of the message at offset target in room: its body
+// becomes body. It goes through the outbox like a message (in order with
+// sends, resent with the same cid until acknowledged, so stored once):
+// EventAck names the edit's cid and the offset of the edit event, and a
+// refusal (forbidden: not the author; conflict: the message was deleted;
+// not_found: no such message) is an EventError naming the cid.
+func (c *Client) Edit(room string, target int64, body string) (cid string, err error) {
+	cid = NewCID()
+	if err := c.queue(Outgoing{Room: room, CID: cid, Body: body, Kind: protocol.MsgEdit, Target: target}); err != nil {
+		return "", err
+	}
+	return cid, nil
+}
+
+// Delete queues the deletion of the message at offset target in room,
+// like Edit. Its author may delete it, and so may the room's owners and
+// moderators.
+func (c *Client) Delete(room string, target int64) (cid string, err error) {
+	cid = NewCID()
+	if err := c.queue(Outgoing{Room: room, CID: cid, Kind: protocol.MsgDelete, Target: target}); err != nil {
+		return "", err
+	}
+	return cid, nil
+}
+
+// queue adds o to the outbox unless its cid is there already.
+func (c *Client) queue(o Outgoing) error {
+	cid := o.CID
+	if err := protocol.ValidateClient(o.frame()); err != nil {
+		return fmt.Errorf("%s: %w", o.frame().Type, err)
 	}
 	c.mu.Lock()
 	if c.outboxIndex(cid) >= 0 {
@@ -77,21 +112,14 @@ func (c *Client) SendWithCID(room, cid, body string) error {
 		c.mu.Unlock()
 		return fmt.Errorf("send: %w (%d messages wait for their ack)", ErrOutboxFull, c.cfg.OutboxSize)
 	}
-	c.outbox = append(c.outbox, &outEntry{Outgoing: Outgoing{Room: room, CID: cid, Body: body, Queued: time.Now()}})
+	o.Queued = time.Now()
+	c.outbox = append(c.outbox, &outEntry{Outgoing: o})
 	cn := c.cur
 	c.mu.Unlock()
 	if cn != nil {
 		cn.signal(cn.kick)
 	}
 	return nil
-}
-
-func checkSend(room, cid, body string) error {
-	if err := protocol.CheckRoomName(room); err != nil {
-		return err
-	}
-	f := protocol.Frame{Type: protocol.TypeSend, Room: room, CID: cid, Body: body}
-	return protocol.ValidateClient(f)
 }
 
 // outboxIndex returns the index of cid in the outbox, or -1. Callers hold mu.
@@ -147,7 +175,19 @@ func (c *Client) nextOutgoing(cn *conn) (frame []byte, wait time.Duration) {
 	e.gen = cn.gen
 	e.Written++
 	e.gap = cn.flow.wrote(now)
-	return encode(protocol.Frame{Type: protocol.TypeSend, Room: e.Room, CID: e.CID, Body: e.Body}), 0
+	return encode(e.frame()), 0
+}
+
+// frame is the frame that writes o: send, edit or delete.
+func (o *Outgoing) frame() protocol.Frame {
+	f := protocol.Frame{Type: protocol.TypeSend, Room: o.Room, CID: o.CID, Body: o.Body}
+	switch o.Kind {
+	case protocol.MsgEdit:
+		f.Type, f.Target = protocol.TypeEdit, o.Target
+	case protocol.MsgDelete:
+		f.Type, f.Target = protocol.TypeDelete, o.Target
+	}
+	return f
 }
 
 // sendFailed handles an error frame on cn that answers the outbox entry

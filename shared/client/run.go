@@ -170,7 +170,9 @@ func (c *Client) connect(ctx context.Context) (*websocket.Conn, protocol.Frame, 
 }
 
 // features are the optional protocol features this client asks for.
-var features = []string{protocol.FeatureBatch, protocol.FeaturePresenceDelta}
+// With protocol.FeatureEdits, EventMessage also carries edits and
+// deletions (Msg.Kind set).
+var features = []string{protocol.FeatureBatch, protocol.FeaturePresenceDelta, protocol.FeatureEdits}
 
 // handshake sends the auth frame and reads until welcome. An error frame
 // before it is kept, so a failure says why when the node then closes.
@@ -225,6 +227,7 @@ func (c *Client) attach(ws *websocket.Conn, welcome protocol.Frame) (*conn, [][]
 		rs.subscribing = true
 		subs = append(subs, subscribeFrame(name, rs.last))
 	}
+	subs = append(subs, c.takeUnsentReads()...)
 	return cn, subs
 }
 

@@ -160,6 +160,14 @@ type Room struct {
 	Role string `json:"role,omitempty"`
 	// Peer is the other member of a direct room.
 	Peer string `json:"peer,omitempty"`
+	// LastRead is the caller's read marker (TypeRead): the offset up to
+	// which they have read. Unread counts the messages after it that
+	// others wrote, Mentions those of them that mention the caller
+	// (Mentioned); both stop at UnreadCap. All three are 0 in a room the
+	// caller is not a member of. A new member starts at the room's head.
+	LastRead int64 `json:"last_read,omitempty"`
+	Unread   int64 `json:"unread,omitempty"`
+	Mentions int64 `json:"mentions,omitempty"`
 }
 
 // RoomList is the body of GET /api/rooms.

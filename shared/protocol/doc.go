@@ -71,6 +71,7 @@
 //	ping        {id}                           answered by pong; the heartbeat
 //	presence    {room}                         asks for the full presence list of a subscribed room
 //	token       {token}                        a fresh access token for a live connection
+//	read        {room, offset}                 the user has read room up to offset (see Read markers)
 //
 // # Node → client
 //
@@ -192,6 +193,34 @@
 // and no duplicate. [ParseUserEvent] decodes a body; skip types you do
 // not know. A client that follows its inbox sees rooms appear and
 // disappear without reloading the room list.
+//
+// # Read markers
+//
+// The node keeps, per member and room, the offset up to which the member
+// has read ([TypeRead]). A client sends read {room, offset} when the
+// user has seen the room's messages up to offset; there is no answer on
+// success. A marker only moves forward: a read at or below it changes
+// nothing, and an offset past the room's head is clamped to the head
+// (never refused: a client may have seen a head the node's answer to it
+// has not caught up with). A read of a room the user may not read is
+// answered as any request for it (not_found "no such room", ref=room,
+// for a private or direct room, forbidden when banned); a read of a
+// public room the user never joined joins it, like a subscribe; a read
+// of the user's own inbox is bad_request; reads count against the
+// connection's send rate. A marker that moved is announced as a
+// [UserRead] event {type: "read", room, offset} on the user's inbox: it
+// reaches every tab and device of the user on every node, and one that
+// was offline recovers it by resubscribing to the inbox like any event.
+// Keep the largest offset seen per room.
+//
+// The room list (GET /api/rooms, [Room]) gives, for each room the user
+// is a member of, last_read, unread (messages after last_read that
+// others wrote) and mentions (those of them naming the user as
+// "@name", by the rule of [Mentioned]), both counted up to
+// [UnreadCap]. A new member's marker starts at the room's head: what was
+// said before they came is not unread. Unread counts of rooms a client
+// is not subscribed to change only in the room list: a client that
+// wants them live reloads it (Parley's app does every 15 s).
 //
 // # Close codes
 //

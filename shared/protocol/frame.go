@@ -56,6 +56,8 @@ type Frame struct {
 
 	// Offset and TS describe a stored message (ack).
 	Offset int64 `json:"offset,omitempty"`
+	// Target is the offset of the message an edit or delete changes.
+	Target int64 `json:"target,omitempty"`
 	TS     int64 `json:"ts,omitempty"`
 	// Epoch and Head describe a room: its history generation and the
 	// offset of its newest event.
@@ -95,6 +97,16 @@ type Message struct {
 	// TS is when the node stored it, in Unix milliseconds.
 	TS  int64  `json:"ts"`
 	CID string `json:"cid,omitempty"`
+
+	// Kind is empty for a message, MsgEdit or MsgDelete for an event
+	// that changes the message at offset Target (FeatureEdits).
+	Kind   string `json:"kind,omitempty"`
+	Target int64  `json:"target,omitempty"`
+	// Edited is the offset of the latest edit the message's Body comes
+	// from (0: never edited); Deleted says it was deleted (Body is
+	// empty). A message is always sent in its latest state.
+	Edited  int64 `json:"edited,omitempty"`
+	Deleted bool  `json:"deleted,omitempty"`
 }
 
 // ErrFrameTooLarge is returned by Decode for input over MaxFrameBytes.

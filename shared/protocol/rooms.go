@@ -135,6 +135,7 @@ const (
 	UserRemoved = "removed"
 	// UserRole: By changed the user's role in Room to Role.
 	UserRole = "role"
+	// UserRead (see read.go): the user read Room up to Offset.
 )
 
 // UserEvent is the body of a message in a user's inbox.
@@ -145,6 +146,8 @@ type UserEvent struct {
 	Kind   string `json:"kind,omitempty"`
 	Reason string `json:"reason,omitempty"`
 	Role   string `json:"role,omitempty"`
+	// Offset is the read marker of a UserRead event.
+	Offset int64 `json:"offset,omitempty"`
 }
 
 // ParseUserEvent decodes and checks an inbox message's body. Clients

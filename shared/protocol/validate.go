@@ -157,6 +157,8 @@ func ValidateClient(f Frame) error {
 			return err
 		}
 		return CheckBody(f.Body)
+	case TypeEdit, TypeDelete:
+		return checkAmend(f)
 	case TypeHistory:
 		if err := CheckRoomName(f.Room); err != nil {
 			return err
@@ -172,6 +174,13 @@ func ValidateClient(f Frame) error {
 		}
 	case TypePing:
 		return checkID("id", f.ID, MaxIDLen, false)
+	case TypeRead:
+		if err := CheckRoomName(f.Room); err != nil {
+			return err
+		}
+		if f.Offset <= 0 {
+			return badRequest("offset must be positive")
+		}
 	default:
 		return &DecodeError{Code: ErrUnknownType, Msg: fmt.Sprintf("unknown frame type %q", f.Type)}
 	}
@@ -252,5 +261,5 @@ func checkMessage(m Message) error {
 	if m.Author == "" {
 		return badRequest("message without author")
 	}
-	return nil
+	return checkEvent(m)
 }

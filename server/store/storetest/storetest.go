@@ -30,8 +30,10 @@ func Run(t *testing.T, open Opener) {
 		{"Rooms", roomTests},
 		{"Members", memberTests},
 		{"Conversations", conversationTests},
+		{"ReadMarkers", readTests},
 		{"Append", appendTests},
 		{"History", historyTests},
+		{"Edits", editTests},
 		{"Concurrency", concurrencyTests},
 	}
 	for _, g := range groups {

@@ -69,5 +69,16 @@ func (p *printer) message(m *protocol.Message) {
 		return
 	}
 	at := time.UnixMilli(m.TS).Format("15:04")
-	fmt.Fprintf(p.stdout, "%s %s: %s\n", at, m.Author, m.Body)
+	switch {
+	case m.Kind == protocol.MsgEdit:
+		fmt.Fprintf(p.stdout, "%s %s edited a message: %s\n", at, m.Author, m.Body)
+	case m.Kind == protocol.MsgDelete:
+		fmt.Fprintf(p.stdout, "%s %s deleted a message\n", at, m.Author)
+	case m.Deleted:
+		fmt.Fprintf(p.stdout, "%s %s: (message deleted)\n", at, m.Author)
+	case m.Edited > 0:
+		fmt.Fprintf(p.stdout, "%s %s: %s (edited)\n", at, m.Author, m.Body)
+	default:
+		fmt.Fprintf(p.stdout, "%s %s: %s\n", at, m.Author, m.Body)
+	}
 }
