@@ -44,9 +44,3 @@ require (
 	modernc.org/mathutil v1.7.1 // indirect
 	modernc.org/memory v1.12.1 // indirect
 )
-
-// Copies that leave net/http out of js/wasm builds: third_party/*/PARLEY.md.
-replace (
-	github.com/coder/websocket => ./third_party/websocket
-	github.com/maxence-charriere/go-app/v10 => ./third_party/go-app
-)

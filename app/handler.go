@@ -1,5 +1,3 @@
-//go:build !wasm
-
 // Package app is the server side of Parley's browser app: it builds the
 // go-app HTTP handler that serves the app shell (prerendered pages, the
 // service worker, the manifest) and the web assets embedded in the server

@@ -3,6 +3,7 @@ package client
 import (
 	"context"
 	"log/slog"
+	"net/http"
 	"time"
 
 	"github.com/parleychat/parley/shared/protocol"
@@ -78,10 +79,8 @@ type Config struct {
 	RoomRetry time.Duration
 
 	// HTTPClient is used to dial on native platforms (default
-	// http.DefaultClient); the browser dials by itself. HTTPClient is
-	// http.Client there, and an empty placeholder in the browser build,
-	// which leaves net/http out of app.wasm.
-	HTTPClient *HTTPClient
+	// http.DefaultClient); the browser dials by itself.
+	HTTPClient *http.Client
 	// Origin is sent as the Origin header of the handshake on native
 	// platforms. Browsers set it themselves.
 	Origin string

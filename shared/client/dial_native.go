@@ -8,9 +8,6 @@ import (
 	"github.com/coder/websocket"
 )
 
-// HTTPClient is the client Config.HTTPClient dials with.
-type HTTPClient = http.Client
-
 // dialOptions sets the HTTP client and the Origin header, which only a
 // native dial controls.
 func (c *Client) dialOptions() *websocket.DialOptions {

@@ -1,5 +1,3 @@
-//go:build !js
-
 package client
 
 import (
@@ -11,10 +9,6 @@ import (
 
 	"github.com/parleychat/parley/shared/client/internal/peer"
 )
-
-// waitTimeout bounds every wait for a condition: generous, because a busy
-// machine is slow, and a condition that holds ends the wait at once.
-const waitTimeout = 30 * time.Second
 
 // recorder collects the events a Client emits.
 type recorder struct {

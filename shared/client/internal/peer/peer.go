@@ -1,5 +1,3 @@
-//go:build !js
-
 // Package peer is a small in-memory Parley node for the client's own tests:
 // a real WebSocket and HTTP endpoint that speaks shared/protocol
 // (authenticate, subscribe with backlog replay, idempotent send by
