@@ -35,6 +35,18 @@ wasm: $(WASM) ## build/web/app.wasm (+ .br/.gz at BROTLI quality, default 11), t
 $(WASM): $(WASM_SRC)
 	GOOS=js GOARCH=wasm $(GO) build -trimpath -ldflags='-s -w' -o $(WASM) ./app/cmd/wasm
 
+.PHONY: wasm-size
+wasm-size: wasm ## app.wasm's raw, gzip and brotli sizes, its sections and heaviest packages
+	$(GO) run ./build/wasmsize -quality $(BROTLI) $(WASM)
+
+.PHONY: lighthouse
+lighthouse: build ## Lighthouse (desktop) against a fresh node: scores and metrics, report in build/test-artifacts
+	build/scripts/lighthouse.sh build/parley
+
+.PHONY: startup
+startup: build ## start-up in headless Chromium: cold and repeat visits, medians of 10
+	$(GO) run ./build/startup -binary build/parley
+
 .PHONY: deps
 deps: ## install test dependencies (redis, postgresql, chromium, nginx) with apt-get when missing
 	./build/scripts/deps.sh

@@ -127,12 +127,15 @@ func colorScheme(scheme string) chromedp.Action[chromedp.Void] {
 }
 
 // TestAccessibility runs axe-core on every screen (sign-in, room list
-// with an unread badge, room view, the presence panel, a private room's members panel, a
-// missing room), on a desktop and a phone,
+// with an unread badge, room view, the presence panel, a private room's
+// members panel with a member's actions, the list of bans, the topic
+// editor and the last owner's leave step, a missing room), on a desktop
+// and a phone,
 // in light and dark mode: zero violations.
 func TestAccessibility(t *testing.T) {
 	srv := startServer(t)
 	dave := srv.signup(t, "dave")
+	srv.signup(t, "erin")
 	postMessages(t, srv, dave, "general", "seed 1", "seed 2", "seed 3", "مرحبا بالجميع", "שלום לכולם")
 	for _, size := range []struct {
 		name string
@@ -141,7 +144,9 @@ func TestAccessibility(t *testing.T) {
 		b := newBrowser(t, size.name, size.w, size.h)
 		user := "ann-" + size.name
 		hideout := "hideout-" + size.name
-		privateRoom(t, srv, srv.signup(t, user), hideout, "dave")
+		owner := srv.signup(t, user)
+		privateRoom(t, srv, owner, hideout, "dave")
+		banFrom(t, srv, owner, hideout, "erin")
 		for _, scheme := range []string{"light", "dark"} {
 			b.do(colorScheme(scheme))
 			b.do(chromedp.Navigate(srv.base + "/manifest.webmanifest"))
@@ -180,6 +185,14 @@ func TestAccessibility(t *testing.T) {
 				b.waitFor("the members panel", visible("#members"))
 			}
 			b.audit(scheme + " private room")
+			// Its moderation: actions on a member, the list of bans, the
+			// topic editor and the last owner's leave step.
+			b.waitFor("the list of bans", `document.querySelector('#ban-list .banned[data-user="erin"]')`)
+			b.click("topic-edit")
+			b.waitFor("the topic editor", `document.activeElement?.id === "topic-input"`)
+			b.click("leave-room")
+			b.waitFor("the leave step", `document.activeElement?.id === "leave-confirm"`)
+			b.audit(scheme + " moderation")
 
 			b.open(srv.base + "/room/nosuchroom")
 			b.waitFor("the missing room", `document.getElementById("create-missing")`)

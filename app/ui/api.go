@@ -27,6 +27,10 @@ type accountAPI interface {
 	Members(ctx context.Context, accessToken, room string) ([]protocol.Member, error)
 	Invite(ctx context.Context, accessToken, room, user, role string) error
 	Remove(ctx context.Context, accessToken, room, user string) (protocol.Left, error)
+	Ban(ctx context.Context, accessToken, room, user string) error
+	Unban(ctx context.Context, accessToken, room, user string) error
+	Bans(ctx context.Context, accessToken, room string) ([]protocol.Ban, error)
+	SetTopic(ctx context.Context, accessToken, room, topic string) (protocol.Room, error)
 	Sessions(ctx context.Context, accessToken string) ([]protocol.SessionInfo, error)
 	EndSession(ctx context.Context, accessToken, id string) error
 	EndAllSessions(ctx context.Context, accessToken string) error

@@ -148,6 +148,36 @@ func (f fetchAPI) Remove(ctx context.Context, accessToken, room, user string) (p
 	return left, nil
 }
 
+func (f fetchAPI) Ban(ctx context.Context, accessToken, room, user string) error {
+	if err := f.do(ctx, http.MethodPut, roomAPIPath(room, "bans", user), accessToken, nil, nil); err != nil {
+		return fmt.Errorf("ban %s from %s: %w", user, room, err)
+	}
+	return nil
+}
+
+func (f fetchAPI) Unban(ctx context.Context, accessToken, room, user string) error {
+	if err := f.do(ctx, http.MethodDelete, roomAPIPath(room, "bans", user), accessToken, nil, nil); err != nil {
+		return fmt.Errorf("unban %s from %s: %w", user, room, err)
+	}
+	return nil
+}
+
+func (f fetchAPI) Bans(ctx context.Context, accessToken, room string) ([]protocol.Ban, error) {
+	var list protocol.BanList
+	if err := f.do(ctx, http.MethodGet, roomAPIPath(room, "bans"), accessToken, nil, &list); err != nil {
+		return nil, fmt.Errorf("list bans of %s: %w", room, err)
+	}
+	return list.Bans, nil
+}
+
+func (f fetchAPI) SetTopic(ctx context.Context, accessToken, room, topic string) (protocol.Room, error) {
+	var r protocol.Room
+	if err := f.do(ctx, http.MethodPatch, roomAPIPath(room), accessToken, protocol.UpdateRoom{Topic: &topic}, &r); err != nil {
+		return r, fmt.Errorf("set topic of %s: %w", room, err)
+	}
+	return r, nil
+}
+
 // roomAPIPath is the API path of room with more segments after it.
 func roomAPIPath(room string, more ...string) string {
 	p := protocol.PathRooms + "/" + url.PathEscape(room)

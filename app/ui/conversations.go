@@ -140,3 +140,74 @@ func (a *App) inboxEvent(ev client.Event) {
 		a.readEvent(ue.Room, ue.Offset)
 	}
 }
+
+// SetRole makes user a moderator or a plain member of room (owners
+// only). It blocks.
+func (a *App) SetRole(ctx context.Context, room, user, role string) error {
+	ctx, cancel := context.WithTimeout(ctx, requestTimeout)
+	defer cancel()
+	return a.withToken(ctx, a.generation(), func(tok string) error {
+		return a.api.Invite(ctx, tok, room, user, role)
+	})
+}
+
+// Ban removes user from room and keeps them out. It blocks.
+func (a *App) Ban(ctx context.Context, room, user string) error {
+	ctx, cancel := context.WithTimeout(ctx, requestTimeout)
+	defer cancel()
+	return a.withToken(ctx, a.generation(), func(tok string) error {
+		return a.api.Ban(ctx, tok, room, user)
+	})
+}
+
+// Unban lets user into room again (by invitation). It blocks.
+func (a *App) Unban(ctx context.Context, room, user string) error {
+	ctx, cancel := context.WithTimeout(ctx, requestTimeout)
+	defer cancel()
+	return a.withToken(ctx, a.generation(), func(tok string) error {
+		return a.api.Unban(ctx, tok, room, user)
+	})
+}
+
+// Bans lists who is banned from room (owners and moderators). It blocks.
+func (a *App) Bans(ctx context.Context, room string) ([]protocol.Ban, error) {
+	ctx, cancel := context.WithTimeout(ctx, requestTimeout)
+	defer cancel()
+	var list []protocol.Ban
+	err := a.withToken(ctx, a.generation(), func(tok string) (err error) {
+		list, err = a.api.Bans(ctx, tok, room)
+		return err
+	})
+	return list, err
+}
+
+// SetTopic sets room's topic ("" clears it) and shows it at once. It
+// blocks.
+func (a *App) SetTopic(ctx context.Context, room, topic string) error {
+	ctx, cancel := context.WithTimeout(ctx, requestTimeout)
+	defer cancel()
+	var r protocol.Room
+	err := a.withToken(ctx, a.generation(), func(tok string) (err error) {
+		r, err = a.api.SetTopic(ctx, tok, room, topic)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	a.setTopic(room, r.Topic)
+	return nil
+}
+
+// setTopic changes what the room list says of room's topic.
+func (a *App) setTopic(room, topic string) {
+	a.mu.Lock()
+	i := slices.IndexFunc(a.roomList, func(r protocol.Room) bool { return r.Name == room })
+	if i < 0 || a.roomList[i].Topic == topic {
+		a.mu.Unlock()
+		return
+	}
+	a.roomList[i].Topic = topic
+	a.saveRoomsLocked()
+	a.mu.Unlock()
+	a.notify()
+}

@@ -263,7 +263,9 @@ func (a *App) flushLocked() {
 		}
 	}
 	clear(a.dirty)
-	a.cache.write(a.sess.User, b, logCacheError)
+	if len(b.Timelines) > 0 {
+		a.cache.write(a.sess.User, b, logCacheError)
+	}
 }
 
 // outboxWriteLocked saves the outbox entry of cid in room as the

@@ -220,6 +220,7 @@ func (r *roomView) Render() app.UI {
 				OnClick(func(ctx app.Context, e app.Event) { r.showPeople = !r.showPeople }).
 				Body(r.peopleCount()...),
 		),
+		&topicBar{Room: r.Room, Topic: v.Info.Topic, CanEdit: v.Removed == "" && canSetTopic(v.Info)},
 		app.If(v.Removed != "", func() app.UI {
 			return removedRoom(v.Removed)
 		}).ElseIf(v.Missing, func() app.UI {
@@ -278,6 +279,18 @@ func (r *roomView) Render() app.UI {
 			)
 		}),
 	)
+}
+
+// canSetTopic reports whether the user may set the room's topic:
+// owners and moderators, and either member of a direct room.
+func canSetTopic(r protocol.Room) bool {
+	switch r.Role {
+	case protocol.RoleOwner, protocol.RoleModerator:
+		return true
+	case protocol.RoleMember:
+		return r.Kind == protocol.KindDirect
+	}
+	return false
 }
 
 // info is what the room list says of the room, at least its name.

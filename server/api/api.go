@@ -169,6 +169,7 @@ func (h *Handler) routes() {
 	h.mux.Handle("GET "+protocol.PathRooms+"/{room}/members", h.handle(h.authed(h.listMembers)))
 	h.mux.Handle("POST "+protocol.PathRooms+"/{room}/members", h.handle(h.authed(h.limitUser(h.roomLimit, byUser, h.invite))))
 	h.mux.Handle("DELETE "+protocol.PathRooms+"/{room}/members/{user}", h.handle(h.authed(h.removeMember)))
+	h.mux.Handle("GET "+protocol.PathRooms+"/{room}/bans", h.handle(h.authed(h.listBans)))
 	h.mux.Handle("PUT "+protocol.PathRooms+"/{room}/bans/{user}", h.handle(h.authed(h.ban)))
 	h.mux.Handle("DELETE "+protocol.PathRooms+"/{room}/bans/{user}", h.handle(h.authed(h.unban)))
 

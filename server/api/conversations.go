@@ -279,6 +279,24 @@ func (h *Handler) ban(w http.ResponseWriter, r *http.Request, user string) error
 	return nil
 }
 
+// listBans: GET /api/rooms/{room}/bans → 200 BanList.
+func (h *Handler) listBans(w http.ResponseWriter, r *http.Request, user string) error {
+	room, _, err := h.moderated(r, user)
+	if err != nil {
+		return err
+	}
+	bans, err := h.store.Bans(r.Context(), room)
+	if err != nil {
+		return err
+	}
+	list := protocol.BanList{Bans: make([]protocol.Ban, 0, len(bans))}
+	for _, b := range bans {
+		list.Bans = append(list.Bans, protocol.Ban{User: b.User, BannedAt: b.BannedAt.UnixMilli()})
+	}
+	writeJSON(w, http.StatusOK, list)
+	return nil
+}
+
 // unban: DELETE /api/rooms/{room}/bans/{user} → 204.
 func (h *Handler) unban(w http.ResponseWriter, r *http.Request, user string) error {
 	room, _, err := h.moderated(r, user)

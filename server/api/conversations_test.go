@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 
@@ -83,6 +84,7 @@ func TestPrivateRoomLooksMissing(t *testing.T) {
 		{"PATCH", "", jsonBody(protocol.UpdateRoom{Topic: new(string)})},
 		{"DELETE", "/members/alice", ""},
 		{"DELETE", "/members/bob", ""},
+		{"GET", "/bans", ""},
 		{"PUT", "/bans/alice", ""},
 		{"DELETE", "/bans/alice", ""},
 	}
@@ -162,9 +164,19 @@ func TestModeration(t *testing.T) {
 	expect(carol, "GET", "/members", "", http.StatusNotFound)
 	expect(alice, "PUT", "/bans/carol", "", http.StatusNoContent)
 	expect(bob, "POST", "/members", jsonBody(protocol.Invite{User: "carol"}), http.StatusForbidden)
+	r = expect(bob, "GET", "/bans", "", http.StatusOK)
+	var bans protocol.BanList
+	if err := json.Unmarshal(r.body, &bans); err != nil || len(bans.Bans) != 1 || bans.Bans[0].User != "carol" || bans.Bans[0].BannedAt <= 0 {
+		t.Fatalf("bans = %s, %v; want carol", r.body, err)
+	}
+	expect(carol, "GET", "/bans", "", http.StatusNotFound)
 	expect(bob, "DELETE", "/bans/carol", "", http.StatusNoContent)
+	if r := expect(alice, "GET", "/bans", "", http.StatusOK); !strings.Contains(string(r.body), `"bans":[]`) {
+		t.Fatalf("bans after the unban = %s, want an empty list", r.body)
+	}
 	expect(bob, "DELETE", "/bans/carol", "", http.StatusNotFound)
 	expect(bob, "POST", "/members", jsonBody(protocol.Invite{User: "carol"}), http.StatusNoContent)
+	expect(carol, "GET", "/bans", "", http.StatusForbidden)
 
 	r = expect(alice, "DELETE", "/members/ALICE", "", http.StatusOK)
 	var left protocol.Left

@@ -53,6 +53,12 @@ type Member struct {
 	JoinedAt time.Time
 }
 
+// Ban is one user banned from a room.
+type Ban struct {
+	User     string
+	BannedAt time.Time
+}
+
 // joinVerdict decides a Join from the user's access: insert a membership,
 // or not (already a member, or err). A private or direct room comes
 // before a ban, so that not even a banned user learns more than

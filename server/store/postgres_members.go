@@ -242,6 +242,31 @@ func (p *Postgres) Unban(ctx context.Context, room, user string) error {
 	return nil
 }
 
+// Bans returns the users banned from room.
+func (p *Postgres) Bans(ctx context.Context, room string) ([]Ban, error) {
+	rows, err := p.pool.Query(ctx,
+		`SELECT user_name, banned_at FROM bans WHERE room = $1 ORDER BY user_name`, room)
+	if err != nil {
+		return nil, fmt.Errorf("bans of %q: %w", room, pgErr(err))
+	}
+	out, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (Ban, error) {
+		var b Ban
+		err := row.Scan(&b.User, &b.BannedAt)
+		b.BannedAt = b.BannedAt.UTC()
+		return b, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("bans of %q: %w", room, pgErr(err))
+	}
+	if len(out) == 0 {
+		if err := p.roomExists(ctx, room); err != nil {
+			return nil, fmt.Errorf("bans of %q: %w", room, err)
+		}
+		return nil, nil
+	}
+	return out, nil
+}
+
 // LeaveRoom removes user from room, handing ownership on if needed. The
 // room row's lock (roster) serialises two owners leaving at once.
 func (p *Postgres) LeaveRoom(ctx context.Context, room, user string) (string, error) {

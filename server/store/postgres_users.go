@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/jackc/pgx/v5"
@@ -65,11 +66,47 @@ func (p *Postgres) DeleteUser(ctx context.Context, userID int64) ([]string, erro
 		if ended, err = pgEndSessions(ctx, tx, userID, ""); err != nil {
 			return err
 		}
-		_, err = tx.Exec(ctx, `DELETE FROM memberships WHERE user_name = $1`, name)
-		return pgErr(err)
+		return pgDropMemberships(ctx, tx, name)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("delete user %d: %w", userID, err)
 	}
 	return ended, nil
+}
+
+// pgDropMemberships removes a deleted account's memberships and hands
+// each room it was the last owner of to the longest standing moderator,
+// else member (as LeaveRoom does). The rooms' rows are locked first, in
+// name order, as LeaveRoom locks its room's row: two owners leaving or
+// deleted at once cannot both see the other still there.
+func pgDropMemberships(ctx context.Context, tx pgx.Tx, name string) error {
+	rows, err := tx.Query(ctx, `SELECT r.name FROM rooms r JOIN memberships m ON m.room = r.name
+		WHERE m.user_name = $1 AND m.role = 'owner' ORDER BY r.name FOR UPDATE OF r`, name)
+	if err != nil {
+		return pgErr(err)
+	}
+	owned, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return pgErr(err)
+	}
+	if _, err := tx.Exec(ctx, `DELETE FROM memberships WHERE user_name = $1`, name); err != nil {
+		return pgErr(err)
+	}
+	for _, room := range owned {
+		if _, err := tx.Exec(ctx, `UPDATE rooms SET roster = roster + 1 WHERE name = $1`, room); err != nil {
+			return pgErr(err)
+		}
+		var heir string
+		err := tx.QueryRow(ctx, pgHeirSQL, room).Scan(&heir)
+		if errors.Is(err, pgx.ErrNoRows) || (err == nil && heir == "") {
+			continue // nobody left, or another owner remains
+		}
+		if err != nil {
+			return pgErr(err)
+		}
+		if _, err := tx.Exec(ctx, `UPDATE memberships SET role = 'owner' WHERE room = $1 AND user_name = $2`, room, heir); err != nil {
+			return pgErr(err)
+		}
+	}
+	return nil
 }

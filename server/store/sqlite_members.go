@@ -236,6 +236,35 @@ func (s *SQLite) Unban(ctx context.Context, room, user string) error {
 	return nil
 }
 
+// Bans returns the users banned from room.
+func (s *SQLite) Bans(ctx context.Context, room string) ([]Ban, error) {
+	rows, err := s.r.QueryContext(ctx,
+		`SELECT user_name, banned_at FROM bans WHERE room = ? ORDER BY user_name`, room)
+	if err != nil {
+		return nil, fmt.Errorf("bans of %q: %w", room, sqliteErr(err))
+	}
+	defer rows.Close()
+	var out []Ban
+	for rows.Next() {
+		var b Ban
+		var at int64
+		if err := rows.Scan(&b.User, &at); err != nil {
+			return nil, fmt.Errorf("bans of %q: %w", room, sqliteErr(err))
+		}
+		b.BannedAt = fromMillis(at)
+		out = append(out, b)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("bans of %q: %w", room, sqliteErr(err))
+	}
+	if len(out) == 0 {
+		if err := s.roomExists(ctx, room); err != nil {
+			return nil, fmt.Errorf("bans of %q: %w", room, err)
+		}
+	}
+	return out, nil
+}
+
 // LeaveRoom removes user from room, handing ownership on if needed.
 func (s *SQLite) LeaveRoom(ctx context.Context, room, user string) (string, error) {
 	var heir string

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 )
 
@@ -65,11 +66,54 @@ func (s *SQLite) DeleteUser(ctx context.Context, userID int64) ([]string, error)
 		if ended, err = sqliteEndSessions(ctx, tx, userID, ""); err != nil {
 			return err
 		}
-		_, err = tx.ExecContext(ctx, `DELETE FROM memberships WHERE user_name = ?`, name)
-		return sqliteErr(err)
+		return sqliteDropMemberships(ctx, tx, name)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("delete user %d: %w", userID, err)
 	}
 	return ended, nil
+}
+
+// sqliteDropMemberships removes a deleted account's memberships and
+// hands each room it was the last owner of to the longest standing
+// moderator, else member (as LeaveRoom does).
+func sqliteDropMemberships(ctx context.Context, tx *sql.Tx, name string) error {
+	rows, err := tx.QueryContext(ctx,
+		`SELECT room FROM memberships WHERE user_name = ? AND role = 'owner' ORDER BY room`, name)
+	if err != nil {
+		return sqliteErr(err)
+	}
+	var owned []string
+	for rows.Next() {
+		var room string
+		if err := rows.Scan(&room); err != nil {
+			rows.Close()
+			return sqliteErr(err)
+		}
+		owned = append(owned, room)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return sqliteErr(err)
+	}
+	if _, err := tx.ExecContext(ctx, `DELETE FROM memberships WHERE user_name = ?`, name); err != nil {
+		return sqliteErr(err)
+	}
+	for _, room := range owned {
+		if _, err := tx.ExecContext(ctx, `UPDATE rooms SET roster = roster + 1 WHERE name = ?`, room); err != nil {
+			return sqliteErr(err)
+		}
+		var heir string
+		err := tx.QueryRowContext(ctx, sqliteHeirSQL, room).Scan(&heir)
+		if errors.Is(err, sql.ErrNoRows) || (err == nil && heir == "") {
+			continue // nobody left, or another owner remains
+		}
+		if err != nil {
+			return sqliteErr(err)
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE memberships SET role = 'owner' WHERE room = ? AND user_name = ?`, room, heir); err != nil {
+			return sqliteErr(err)
+		}
+	}
+	return nil
 }

@@ -131,7 +131,9 @@ type Store interface {
 	UserByName(ctx context.Context, name string) (User, error)               // ErrNotFound (also for a deleted account); case-insensitive lookup
 	SetPasswordHash(ctx context.Context, userID int64, hash string) error    // ErrNotFound for an unknown or deleted user
 	// DeleteUser deletes an account: its sessions end, its memberships
-	// go, its name stays reserved (a tombstone:
+	// go (each room it was the last owner of passes to the longest
+	// standing moderator, else member, as in LeaveRoom, and moves its
+	// Roster), its name stays reserved (a tombstone:
 	// UserByName no longer finds it, CreateUser of the name is still
 	// ErrConflict) and its messages stay, under that name. It returns the
 	// ids of the sessions it ended. ErrNotFound for an unknown user.
@@ -215,6 +217,9 @@ type Store interface {
 	RemoveMember(ctx context.Context, room, user string, ban bool) error
 	// Unban lifts a ban; ErrNotFound when user is not banned.
 	Unban(ctx context.Context, room, user string) error
+	// Bans returns the users banned from room, by name; ErrNotFound for
+	// an unknown room.
+	Bans(ctx context.Context, room string) ([]Ban, error)
 	// LeaveRoom removes user from room and moves its Roster. When user
 	// was its last owner, the longest standing moderator, else member,
 	// becomes owner and is returned. ErrNotFound unless user is a member.

@@ -190,6 +190,12 @@ func (t timeoutStore) Unban(ctx context.Context, room, user string) error {
 	return t.s.Unban(ctx, room, user)
 }
 
+func (t timeoutStore) Bans(ctx context.Context, room string) ([]Ban, error) {
+	ctx, cancel := t.ctx(ctx)
+	defer cancel()
+	return t.s.Bans(ctx, room)
+}
+
 func (t timeoutStore) LeaveRoom(ctx context.Context, room, user string) (string, error) {
 	ctx, cancel := t.ctx(ctx)
 	defer cancel()

@@ -78,6 +78,15 @@ func (a *API) Ban(ctx context.Context, accessToken, room, user string) error {
 	return nil
 }
 
+// Bans lists the users banned from room (owners and moderators only).
+func (a *API) Bans(ctx context.Context, accessToken, room string) ([]protocol.Ban, error) {
+	var list protocol.BanList
+	if err := a.do(ctx, http.MethodGet, roomPath(room, "bans"), accessToken, nil, &list); err != nil {
+		return nil, fmt.Errorf("list bans of %s: %w", room, err)
+	}
+	return list.Bans, nil
+}
+
 // Unban lifts user's ban from room.
 func (a *API) Unban(ctx context.Context, accessToken, room, user string) error {
 	if err := a.do(ctx, http.MethodDelete, roomPath(room, "bans", user), accessToken, nil, nil); err != nil {

@@ -20,6 +20,7 @@ package protocol
 //	GET  /api/rooms/{room}/members    → 200 MemberList (auth; members, or anyone in a public room)
 //	POST /api/rooms/{room}/members Invite → 204        (auth; owner or moderator; 404 unknown user, 403 banned) invite, or (owner) set a role
 //	DELETE /api/rooms/{room}/members/{user} → 200 Left (auth) {user} is the caller: leave; else kick (owner or moderator)
+//	GET  /api/rooms/{room}/bans       → 200 BanList    (auth; owner or moderator) who is banned
 //	PUT  /api/rooms/{room}/bans/{user} → 204           (auth; owner or moderator) ban (and remove)
 //	DELETE /api/rooms/{room}/bans/{user} → 204         (auth; owner or moderator; 404 when not banned) lift a ban
 //	GET  /healthz                     → 200 while the process runs
@@ -211,6 +212,17 @@ type Member struct {
 // MemberList is the body of GET /api/rooms/{room}/members, by name.
 type MemberList struct {
 	Members []Member `json:"members"`
+}
+
+// Ban is one user banned from a room; BannedAt is in Unix milliseconds.
+type Ban struct {
+	User     string `json:"user"`
+	BannedAt int64  `json:"banned_at"`
+}
+
+// BanList is the body of GET /api/rooms/{room}/bans, by name.
+type BanList struct {
+	Bans []Ban `json:"bans"`
 }
 
 // Left answers a leave: NewOwner names who became owner because the

@@ -1,6 +1,8 @@
 package storetest
 
 import (
+	"errors"
+	"maps"
 	"slices"
 	"strings"
 	"sync"
@@ -17,6 +19,7 @@ var conversationTests = []test{
 	{"BanAndUnban", testBan},
 	{"Kick", testKick},
 	{"LeaveHandsOwnershipOn", testLeaveHandsOn},
+	{"DeleteUserHandsOwnershipOn", testDeleteHandsOn},
 	{"RolesAndTopic", testRolesAndTopic},
 	{"DirectRoomPerPair", testDirectRoom},
 	{"DirectRoomAtOnce", func(t *testing.T, s store.Store) { testDirectRoomAtOnce(t, []store.Store{s}) }},
@@ -202,10 +205,21 @@ func testBan(t *testing.T, s store.Store) {
 		t.Fatalf("ban of a non-member: %v", err)
 	}
 	wantErr(t, "Join of a pre-emptively banned user", s.Join(ctx, "lobby", "eve"), store.ErrBanned)
+	bans, err := s.Bans(ctx, "lobby")
+	if err != nil || len(bans) != 2 || bans[0].User != "eve" || bans[1].User != "mallory" {
+		t.Fatalf("Bans(lobby) = %+v, %v; want eve and mallory", bans, err)
+	}
+	checkTime(t, "BannedAt", bans[0].BannedAt)
+	if _, err := s.Bans(ctx, "nowhere"); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("Bans of an unknown room: %v, want ErrNotFound", err)
+	}
 	if err := s.Unban(ctx, "lobby", "mallory"); err != nil {
 		t.Fatalf("Unban: %v", err)
 	}
 	wantErr(t, "Unban again", s.Unban(ctx, "lobby", "mallory"), store.ErrNotFound)
+	if bans, err := s.Bans(ctx, "lobby"); err != nil || len(bans) != 1 || bans[0].User != "eve" {
+		t.Fatalf("Bans(lobby) after unban = %+v, %v; want eve", bans, err)
+	}
 	if err := s.Join(ctx, "lobby", "mallory"); err != nil {
 		t.Fatalf("Join after unban: %v", err)
 	}
@@ -434,4 +448,60 @@ func testInbox(t *testing.T, s store.Store) {
 	mustRoom(t, s, protocol.InboxRoom("carol"))
 	_, err = store.AppendUserEvent(ctx, s, "carol", events[0])
 	wantErr(t, "AppendUserEvent to a squatted inbox", err, store.ErrInboxTaken)
+}
+
+// testDeleteHandsOn: deleting an account hands every room it was the
+// last owner of to the longest standing moderator, else member; rooms
+// with another owner keep their roles.
+func testDeleteHandsOn(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	u, err := s.CreateUser(ctx, "vic", "hash")
+	if err != nil {
+		t.Fatal(err)
+	}
+	add := func(room, user, role string) {
+		t.Helper()
+		if err := s.AddMember(ctx, room, user, protocol.RoleMember); err != nil {
+			t.Fatal(err)
+		}
+		if role != protocol.RoleMember {
+			if err := s.SetRole(ctx, room, user, role); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	for _, room := range []string{"club", "duo", "solo"} {
+		if _, err := s.CreateRoomOf(ctx, room, protocol.KindPrivate, "vic"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	add("club", "ann", protocol.RoleMember)
+	add("club", "zed", protocol.RoleModerator)
+	add("duo", "ann", protocol.RoleMember)
+	add("duo", "bob", protocol.RoleOwner)
+	if _, err := s.CreateRoomOf(ctx, "plain", protocol.KindPrivate, "carol"); err != nil {
+		t.Fatal(err)
+	}
+	add("plain", "vic", protocol.RoleMember)
+	before, err := s.Room(ctx, "club")
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	if _, err := s.DeleteUser(ctx, u.ID); err != nil {
+		t.Fatalf("DeleteUser: %v", err)
+	}
+	for room, want := range map[string]map[string]string{
+		"club":  {"ann": "member", "zed": "owner"},
+		"duo":   {"ann": "member", "bob": "owner"},
+		"solo":  {},
+		"plain": {"carol": "owner"},
+	} {
+		if got := roster(t, s, room); !maps.Equal(got, want) {
+			t.Errorf("roster of %s after the owner's account was deleted = %v, want %v", room, got, want)
+		}
+	}
+	if after, err := s.Room(ctx, "club"); err != nil || after.Roster <= before.Roster {
+		t.Errorf("the owner's deletion did not move the roster: %d → %+v, %v", before.Roster, after, err)
+	}
 }
