@@ -3,48 +3,11 @@
 package e2e
 
 import (
-	"context"
 	"strconv"
 	"testing"
-	"time"
 
 	"github.com/chromedp/chromedp"
-
-	"github.com/parleychat/parley/internal/testenv"
-	"github.com/parleychat/parley/shared/client"
-	"github.com/parleychat/parley/shared/protocol"
 )
-
-// amendMessage edits (body != "") or deletes the message at target in
-// room as s, through the Go client, and waits for the node's ack.
-func amendMessage(t *testing.T, srv *server, s protocol.Session, room string, target int64, body string) {
-	t.Helper()
-	ws, err := client.WebSocketURL(srv.base)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cl := client.New(client.Config{
-		URL:    ws,
-		Origin: srv.base,
-		Token:  func(context.Context) (string, error) { return s.AccessToken, nil },
-	})
-	runCtx, stop := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- cl.Run(runCtx) }()
-	defer func() {
-		stop()
-		<-done
-	}()
-	if body != "" {
-		_, err = cl.Edit(room, target, body)
-	} else {
-		_, err = cl.Delete(room, target)
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	testenv.Eventually(t, time.Minute, "edit or delete acknowledged", testenv.Cond(func() bool { return len(cl.Pending()) == 0 }))
-}
 
 // msgAt is the message row of offset off.
 func msgAt(off int64) string {
