@@ -147,6 +147,7 @@ func TestAccessibility(t *testing.T) {
 		owner := srv.signup(t, user)
 		privateRoom(t, srv, owner, hideout, "dave")
 		banFrom(t, srv, owner, hideout, "erin")
+		postMessages(t, srv, owner, hideout, "one of mine") // Edit and Delete on it
 		for _, scheme := range []string{"light", "dark"} {
 			b.do(colorScheme(scheme))
 			b.do(chromedp.Navigate(srv.base + "/manifest.webmanifest"))
@@ -180,6 +181,17 @@ func TestAccessibility(t *testing.T) {
 			// with its invite form.
 			b.open(srv.base + "/room/" + hideout)
 			b.waitFor("the members panel", roomReady+" && "+member("dave", protocol.RoleMember))
+			// A message's Edit and Delete, shown by keyboard focus, and
+			// its edit box.
+			b.waitFor("an own message", `document.querySelector("#messages .msg-edit")`)
+			eval[chromedp.Void](b, `document.querySelector("#messages .msg-edit").focus()`)
+			b.waitFor("the message actions", `document.activeElement?.matches(".msg-edit")`)
+			b.audit(scheme + " message actions")
+			eval[chromedp.Void](b, `document.activeElement.click()`)
+			b.waitFor("the edit box", `document.activeElement?.id === "edit-input"`)
+			b.audit(scheme + " edit box")
+			b.do(pressKey("Escape", 27, false))
+			b.waitFor("the edit box closed", `!document.getElementById("edit-input") && document.activeElement?.matches(".msg-edit")`)
 			if size.name == "phone" {
 				b.click("people-toggle")
 				b.waitFor("the members panel", visible("#members"))
