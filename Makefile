@@ -11,7 +11,7 @@ ARGS ?=
 # made for the same app.wasm.
 BROTLI ?= 11
 # The parley binary the integration and browser tests run, built once with
-# -race for the whole test run (internal/testenv reads PARLEY_TEST_BINARY).
+# -race for the whole test run (shared/testenv reads PARLEY_TEST_BINARY).
 TEST_BIN := build/.test/parley
 
 .DEFAULT_GOAL := help

@@ -5,7 +5,7 @@ package e2e
 import (
 	"testing"
 
-	"github.com/parleychat/parley/internal/testenv"
+	"github.com/parleychat/parley/shared/testenv"
 )
 
 // TestRoomWaitsForTheDatabase: a room opened while the node's PostgreSQL

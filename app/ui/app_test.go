@@ -10,9 +10,9 @@ import (
 	"time"
 
 	"github.com/parleychat/parley/app/state"
-	"github.com/parleychat/parley/internal/testenv"
 	"github.com/parleychat/parley/shared/client"
 	"github.com/parleychat/parley/shared/protocol"
+	"github.com/parleychat/parley/shared/testenv"
 )
 
 // memKV is an in-memory app.BrowserStorage, as localStorage behaves.

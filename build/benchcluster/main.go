@@ -26,8 +26,8 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/parleychat/parley/internal/testenv"
 	"github.com/parleychat/parley/server/loadgen"
+	"github.com/parleychat/parley/shared/testenv"
 )
 
 type shape struct {

@@ -16,10 +16,10 @@ import (
 
 	"golang.org/x/time/rate"
 
-	"github.com/parleychat/parley/internal/testenv"
 	"github.com/parleychat/parley/server/auth"
 	"github.com/parleychat/parley/server/store"
 	"github.com/parleychat/parley/shared/protocol"
+	"github.com/parleychat/parley/shared/testenv"
 )
 
 // testParams are cheap argon2id costs for tests.

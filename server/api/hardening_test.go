@@ -9,10 +9,10 @@ import (
 
 	"golang.org/x/time/rate"
 
-	"github.com/parleychat/parley/internal/testenv"
 	"github.com/parleychat/parley/server/auth"
 	"github.com/parleychat/parley/server/budget"
 	"github.com/parleychat/parley/shared/protocol"
+	"github.com/parleychat/parley/shared/testenv"
 )
 
 // waitTimeout bounds a wait for a condition: a guard against hangs.

@@ -10,9 +10,9 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
-	"github.com/parleychat/parley/internal/testenv"
 	"github.com/parleychat/parley/server/broker"
 	"github.com/parleychat/parley/server/broker/brokertest"
+	"github.com/parleychat/parley/shared/testenv"
 )
 
 func newKey(t testing.TB) []byte {

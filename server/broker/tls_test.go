@@ -6,10 +6,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/parleychat/parley/internal/testenv"
 	"github.com/parleychat/parley/server/broker"
 	"github.com/parleychat/parley/server/broker/brokertest"
 	"github.com/parleychat/parley/server/certs"
+	"github.com/parleychat/parley/shared/testenv"
 )
 
 // clientTLS is the client side trusting files' CA.

@@ -5,8 +5,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/parleychat/parley/internal/testenv"
 	"github.com/parleychat/parley/server/budget"
+	"github.com/parleychat/parley/shared/testenv"
 )
 
 // TestBackoff: the first Free failures cost nothing, then the wait

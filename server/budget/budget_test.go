@@ -7,8 +7,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/parleychat/parley/internal/testenv"
 	"github.com/parleychat/parley/server/budget"
+	"github.com/parleychat/parley/shared/testenv"
 )
 
 // waitTimeout bounds every wait: a guard against hangs, not a budget.

@@ -5,8 +5,8 @@ import (
 	"slices"
 	"testing"
 
-	"github.com/parleychat/parley/internal/testenv"
 	"github.com/parleychat/parley/shared/protocol"
+	"github.com/parleychat/parley/shared/testenv"
 )
 
 // TestConcurrentAppendsOneRoom: four users on each of three nodes append

@@ -6,8 +6,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/parleychat/parley/internal/testenv"
 	"github.com/parleychat/parley/shared/protocol"
+	"github.com/parleychat/parley/shared/testenv"
 )
 
 // TestEditsAcrossNodes: over two nodes with Redis and PostgreSQL, an edit

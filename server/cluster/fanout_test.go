@@ -9,8 +9,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/parleychat/parley/internal/testenv"
 	"github.com/parleychat/parley/shared/protocol"
+	"github.com/parleychat/parley/shared/testenv"
 )
 
 // baseURLs lists every node's http:// base URL.

@@ -7,8 +7,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/parleychat/parley/internal/testenv"
 	"github.com/parleychat/parley/server/auth"
+	"github.com/parleychat/parley/shared/testenv"
 )
 
 // Test timings. The node's own defaults are longer (presence TTL 15s,

@@ -4,7 +4,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/parleychat/parley/internal/testenv"
+	"github.com/parleychat/parley/shared/testenv"
 )
 
 func TestMain(m *testing.M) { testenv.Main(m) }

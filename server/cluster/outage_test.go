@@ -9,11 +9,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/parleychat/parley/internal/testenv"
 	"github.com/parleychat/parley/server/broker"
 	"github.com/parleychat/parley/server/hub"
 	"github.com/parleychat/parley/server/store"
 	"github.com/parleychat/parley/shared/protocol"
+	"github.com/parleychat/parley/shared/testenv"
 )
 
 // TestStoreOutageLosesNothing: PostgreSQL goes down while a gap is open on

@@ -6,8 +6,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/parleychat/parley/internal/testenv"
 	"github.com/parleychat/parley/server/presence"
+	"github.com/parleychat/parley/shared/testenv"
 )
 
 // presenceSweepSlack is what the presence bound allows beyond the TTL: the

@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/parleychat/parley/internal/testenv"
+	"github.com/parleychat/parley/shared/testenv"
 )
 
 // TestRedisRestart: users on two nodes chat while Redis is killed and,

@@ -9,8 +9,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/parleychat/parley/internal/testenv"
 	"github.com/parleychat/parley/server/faultlog"
+	"github.com/parleychat/parley/shared/testenv"
 )
 
 // lines is a concurrency-safe log sink that splits what was written.

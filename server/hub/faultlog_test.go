@@ -10,11 +10,11 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/parleychat/parley/internal/testenv"
 	"github.com/parleychat/parley/server/broker"
 	"github.com/parleychat/parley/server/hub"
 	"github.com/parleychat/parley/server/presence"
 	"github.com/parleychat/parley/server/store"
+	"github.com/parleychat/parley/shared/testenv"
 )
 
 // logBuffer is a concurrency-safe log sink.

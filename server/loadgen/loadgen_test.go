@@ -5,9 +5,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/parleychat/parley/internal/testenv"
 	"github.com/parleychat/parley/server/auth"
 	"github.com/parleychat/parley/server/loadgen"
+	"github.com/parleychat/parley/shared/testenv"
 )
 
 // TestMain fails the run if the tests leave a goroutine behind.

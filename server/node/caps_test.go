@@ -11,9 +11,9 @@ import (
 
 	"github.com/coder/websocket"
 
-	"github.com/parleychat/parley/internal/testenv"
 	"github.com/parleychat/parley/server/node"
 	"github.com/parleychat/parley/shared/protocol"
+	"github.com/parleychat/parley/shared/testenv"
 )
 
 // tryDial opens a WebSocket to the node and returns the handshake's HTTP

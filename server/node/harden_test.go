@@ -16,10 +16,10 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"github.com/parleychat/parley/internal/testenv"
 	"github.com/parleychat/parley/server/node"
 	"github.com/parleychat/parley/shared/client"
 	"github.com/parleychat/parley/shared/protocol"
+	"github.com/parleychat/parley/shared/testenv"
 )
 
 func TestSecurityHeaders(t *testing.T) {

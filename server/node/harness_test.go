@@ -17,11 +17,11 @@ import (
 
 	"github.com/coder/websocket"
 
-	"github.com/parleychat/parley/internal/testenv"
 	"github.com/parleychat/parley/server/auth"
 	"github.com/parleychat/parley/server/node"
 	"github.com/parleychat/parley/shared/client"
 	"github.com/parleychat/parley/shared/protocol"
+	"github.com/parleychat/parley/shared/testenv"
 )
 
 // testNode is a real node serving on a free loopback port.

@@ -7,8 +7,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/parleychat/parley/internal/testenv"
 	"github.com/parleychat/parley/server/node"
+	"github.com/parleychat/parley/shared/testenv"
 )
 
 // TestMetricsLoopbackOnly: without --metrics-addr, /metrics answers a

@@ -11,10 +11,10 @@ import (
 
 	"github.com/coder/websocket"
 
-	"github.com/parleychat/parley/internal/testenv"
 	"github.com/parleychat/parley/server/node"
 	"github.com/parleychat/parley/shared/client"
 	"github.com/parleychat/parley/shared/protocol"
+	"github.com/parleychat/parley/shared/testenv"
 )
 
 func TestTwoUsersChatBothWays(t *testing.T) {

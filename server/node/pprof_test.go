@@ -7,8 +7,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/parleychat/parley/internal/testenv"
 	"github.com/parleychat/parley/server/node"
+	"github.com/parleychat/parley/shared/testenv"
 )
 
 // TestPprofOnlyOnItsOwnAddress: --pprof-addr serves profiles on its own

@@ -5,8 +5,8 @@ import (
 	"net/http"
 	"testing"
 
-	"github.com/parleychat/parley/internal/testenv"
 	"github.com/parleychat/parley/server/node"
+	"github.com/parleychat/parley/shared/testenv"
 )
 
 // TestNodeWaitsForPostgres: a node started while its PostgreSQL is down is

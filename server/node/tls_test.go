@@ -11,13 +11,13 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/redis/go-redis/v9"
 
-	"github.com/parleychat/parley/internal/testenv"
 	"github.com/parleychat/parley/server/broker"
 	"github.com/parleychat/parley/server/certs"
 	"github.com/parleychat/parley/server/node"
 	"github.com/parleychat/parley/server/store"
 	"github.com/parleychat/parley/shared/client"
 	"github.com/parleychat/parley/shared/protocol"
+	"github.com/parleychat/parley/shared/testenv"
 )
 
 // withRedisTLS points a node at srv (a rediss:// URL) trusting ca.

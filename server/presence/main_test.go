@@ -3,7 +3,7 @@ package presence_test
 import (
 	"testing"
 
-	"github.com/parleychat/parley/internal/testenv"
+	"github.com/parleychat/parley/shared/testenv"
 )
 
 // TestMain fails the run if the tests leave a goroutine behind.

@@ -12,9 +12,9 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
-	"github.com/parleychat/parley/internal/testenv"
 	"github.com/parleychat/parley/server/presence"
 	"github.com/parleychat/parley/server/presence/presencetest"
+	"github.com/parleychat/parley/shared/testenv"
 )
 
 // Short timings for tests: heartbeat and sweep every 100ms, and a crashed

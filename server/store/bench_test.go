@@ -10,8 +10,8 @@ import (
 	"sync/atomic"
 	"testing"
 
-	"github.com/parleychat/parley/internal/testenv"
 	"github.com/parleychat/parley/server/store"
+	"github.com/parleychat/parley/shared/testenv"
 )
 
 // benchStores opens each implementation on an empty database.

@@ -8,9 +8,9 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"github.com/parleychat/parley/internal/testenv"
 	"github.com/parleychat/parley/server/store"
 	"github.com/parleychat/parley/server/store/storetest"
+	"github.com/parleychat/parley/shared/testenv"
 )
 
 // openPostgresAt opens the database at url, closed when t ends.

@@ -4,9 +4,9 @@ import (
 	"slices"
 	"testing"
 
-	"github.com/parleychat/parley/internal/testenv"
 	"github.com/parleychat/parley/shared/client/internal/peer"
 	"github.com/parleychat/parley/shared/protocol"
+	"github.com/parleychat/parley/shared/testenv"
 )
 
 // TestClientReadsBatchedMessages: the client asks for the batch feature,

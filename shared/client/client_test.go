@@ -10,9 +10,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/parleychat/parley/internal/testenv"
 	"github.com/parleychat/parley/shared/client/internal/peer"
 	"github.com/parleychat/parley/shared/protocol"
+	"github.com/parleychat/parley/shared/testenv"
 )
 
 func TestSubscribeReplaysBacklogAndDeliversLive(t *testing.T) {

@@ -4,7 +4,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/parleychat/parley/internal/testenv"
+	"github.com/parleychat/parley/shared/testenv"
 )
 
 // TestMain fails the run if the tests leave a goroutine behind.

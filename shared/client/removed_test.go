@@ -3,9 +3,9 @@ package client
 import (
 	"testing"
 
-	"github.com/parleychat/parley/internal/testenv"
 	"github.com/parleychat/parley/shared/client/internal/peer"
 	"github.com/parleychat/parley/shared/protocol"
+	"github.com/parleychat/parley/shared/testenv"
 )
 
 // TestRemovedForgetsTheRoom: a removed frame ends the room for the

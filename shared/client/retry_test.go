@@ -5,9 +5,9 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/parleychat/parley/internal/testenv"
 	"github.com/parleychat/parley/shared/client/internal/peer"
 	"github.com/parleychat/parley/shared/protocol"
+	"github.com/parleychat/parley/shared/testenv"
 )
 
 // refuser answers the first n frames of one type with an error frame of

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/parleychat/parley/internal/testenv"
+	"github.com/parleychat/parley/shared/testenv"
 )
 
 // TestMain fails the run if the tests leave a goroutine behind.

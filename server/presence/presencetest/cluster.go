@@ -6,8 +6,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/parleychat/parley/internal/testenv"
 	"github.com/parleychat/parley/server/presence"
+	"github.com/parleychat/parley/shared/testenv"
 )
 
 // RunCluster runs the multi-node suite: open returns nodes of one cluster
