@@ -46,6 +46,7 @@ func (a *App) RefreshRooms() {
 	keepReads(a.roomList, rooms)
 	a.roomList, a.roomsLoaded, a.roomsErr = rooms, true, ""
 	a.saveRoomsLocked()
+	a.syncWatchesLocked()
 	a.mu.Unlock()
 	a.notify()
 }

@@ -273,7 +273,7 @@ func (r *roomView) Render() app.UI {
 						}),
 					),
 					app.If(v.Info.Kind == protocol.KindPrivate, func() app.UI {
-						return &membersPanel{Room: r.Room, Role: v.Info.Role}
+						return &membersPanel{Room: r.Room, Role: v.Info.Role, Rev: v.Rev}
 					}),
 				),
 			)
