@@ -369,10 +369,17 @@ func TestUserEvents(t *testing.T) {
 	if !slices.Equal(got, want) {
 		t.Fatalf("bob's inbox after alice deleted her account = %+v, want %+v", got, want)
 	}
+	wantGuild := []protocol.RoomEvent{
+		{What: protocol.RoomJoined, User: "Bob", By: "alice"},
+		{What: protocol.RoomRole, User: "Bob", By: "alice", Role: protocol.RoleOwner},
+	}
+	if got := e.roomEvents(t, "guild"); !slices.Equal(got, wantGuild) {
+		t.Fatalf("guild's room events = %+v, want %+v", got, wantGuild)
+	}
 	mu.Lock()
 	n = len(published)
 	mu.Unlock()
-	if n != len(want) {
-		t.Fatalf("published %d events, want %d", n, len(want))
+	if n != len(want)+len(wantRoom)+len(wantGuild) {
+		t.Fatalf("published %d events, want %d", n, len(want)+len(wantRoom)+len(wantGuild))
 	}
 }
