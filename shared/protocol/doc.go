@@ -208,7 +208,9 @@
 // name stay secret; a user banned from a public room gets forbidden.
 //
 // Rooms are created and managed over HTTP (api.go: private rooms, the
-// direct room of a pair, invites, roles, kicks, bans, leaving, topics;
+// direct room of a pair or a small group — one per set of at most
+// [MaxDirectUsers] people, see [DirectRequest] —, invites, roles, kicks,
+// bans, leaving, topics;
 // the room list holds only rooms the caller may see, with its role).
 // Whoever loses a room's membership — kicked, banned, or leaving on any
 // device — gets a removed frame on every connection subscribed to it, on
