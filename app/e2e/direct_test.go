@@ -64,6 +64,7 @@ func TestGroupFromPeopleList(t *testing.T) {
 	alice.waitFor("both picked", `document.querySelector('`+personButton("bob", "pick")+`').getAttribute("aria-pressed") === "true" && `+
 		`document.querySelector('`+personButton("carol", "pick")+`').getAttribute("aria-pressed") === "true" && `+
 		`document.getElementById("start-conversation").textContent === "Start conversation with bob and carol"`)
+	alice.audit("the people list with two picked")
 	alice.click("start-conversation")
 	alice.waitFor("the group", `location.pathname.startsWith("/room/dm-") && !location.pathname.endsWith(`+jsString(pair)+`) && `+titleIs("@bob and carol"))
 	alice.waitFor("the room", roomReady)

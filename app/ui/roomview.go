@@ -48,6 +48,9 @@ type roomView struct {
 	// none); editErr says why the last save was refused.
 	editing int64
 	editErr string
+	// confirming is the offset of the message whose delete step shows
+	// (0: none).
+	confirming int64
 	// readAt is the user's read marker when the room opened: the "New
 	// messages" divider goes above the first message after it. readSet:
 	// it was taken.
