@@ -259,7 +259,12 @@
 // is a member of, last_read, unread (messages after last_read that
 // others wrote) and mentions (those of them naming the user as
 // "@name", by the rule of [Mentioned]), both counted up to
-// [UnreadCap]. A new member's marker starts at the room's head: what was
+// [UnreadCap]. A message mentions whom its body named when it was sent:
+// an edit never mentions anyone (an edit that adds @bob raises no
+// mention count or notification for bob, who would otherwise be pinged
+// again by every edit; one that takes @bob out leaves the mention
+// counted until bob reads past it), and a deletion drops the message's
+// mentions with it. A new member's marker starts at the room's head: what was
 // said before they came is not unread. Unread counts of rooms a client
 // is not subscribed to change only in the room list: a client that
 // wants them live reloads it (Parley's app does every 15 s).
