@@ -38,6 +38,11 @@ type conn struct {
 	expires  atomic.Int64 // token expiry, unix nanoseconds
 	reauthed atomic.Int64 // expiry for which a reauth frame was sent
 
+	// writeFn is c.writeRun, made once: `go c.writeFn()` starts a
+	// writer without allocating, where `go c.writeRun()` allocates a
+	// closure for each burst.
+	writeFn func()
+
 	killOnce   sync.Once
 	killed     chan struct{}
 	killCode   protocol.CloseCode
@@ -87,6 +92,7 @@ func newConn(s *Server, wsc *websocket.Conn, remote string) *conn {
 		frameLim:  rate.NewLimiter(s.cfg.FrameRate, s.cfg.FrameBurst),
 		typingLim: make(map[string]time.Time),
 	}
+	c.writeFn = c.writeRun
 	c.lastRead.Store(c.s.cfg.Now().UnixNano())
 	return c
 }
@@ -115,7 +121,7 @@ func (c *conn) Send(frame []byte, droppable bool) bool {
 func (c *conn) push(frame []byte, droppable bool) bool {
 	ok, wake := c.q.push(frame, droppable)
 	if wake {
-		go c.writeRun()
+		go c.writeFn()
 	}
 	return ok
 }
@@ -131,7 +137,7 @@ func (c *conn) killWith(code protocol.CloseCode, reason string, last []byte) {
 		c.killCode, c.killReason, c.killLast = code, reason, last
 		close(c.killed)
 		if c.q.close(true) {
-			go c.writeRun()
+			go c.writeFn()
 		}
 	})
 }
@@ -170,7 +176,7 @@ func (c *conn) serve(ctx context.Context) {
 	c.deadline = time.AfterFunc(c.s.cfg.AuthTimeout, c.onDeadline)
 	c.deadlineMu.Unlock()
 	if c.q.start() {
-		go c.writeRun()
+		go c.writeFn()
 	}
 	c.readLoop(ctx)
 	c.stopDeadline()
@@ -199,7 +205,15 @@ func (c *conn) serve(ctx context.Context) {
 // queue's writing flag), so writes never interleave.
 func (c *conn) writeRun() {
 	defer c.q.writers.Done()
-	var batch [][]byte
+	box := batchSlots.Get().(*[][]byte)
+	batch := (*box)[:0]
+	defer func() {
+		clear(batch) // a failed write leaves frames in it
+		if cap(batch) <= idleSlots {
+			*box = batch[:0]
+		}
+		batchSlots.Put(box)
+	}()
 	for {
 		select {
 		case <-c.killed:
@@ -227,7 +241,7 @@ func (c *conn) writeRun() {
 			return
 		}
 		if cap(batch) > idleSlots {
-			batch = nil // give back what a burst grew
+			batch = (*box)[:0] // give back what a burst grew
 		}
 	}
 }
@@ -276,6 +290,15 @@ func (c *conn) stopDeadline() {
 		c.deadline.Stop()
 	}
 }
+
+// batchSlots holds the slices a writer takes the queued frames into
+// (idleSlots long; one that a burst grew is dropped), shared by every
+// connection: a writer starts for each burst, and taking a slice from
+// here costs it no allocation, while an idle connection holds none.
+var batchSlots = sync.Pool{New: func() any {
+	s := make([][]byte, 0, idleSlots)
+	return &s
+}}
 
 // batchBufs holds the buffers batches are built in, shared by every
 // connection: an idle connection holds none.
