@@ -1,11 +1,13 @@
 package ws
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/coder/websocket"
@@ -15,8 +17,17 @@ import (
 
 // conn is one client connection.
 type conn struct {
-	s      *Server
-	ws     *websocket.Conn
+	s  *Server
+	ws *websocket.Conn
+	// br is the read buffer under ws (see smallReads); the reader waits
+	// for data on it. Nil when the Server did not make it (tests).
+	br *bufio.Reader
+	// raw is the socket under br, which the reader waits on; nil when
+	// it has none (net.Pipe in tests): the reader then waits in Read.
+	raw syscall.RawConn
+	// brMu orders the reader's look at br (waitReadable) with the close
+	// handshake's reads of it (closeWith); a leaf lock.
+	brMu   sync.Mutex
 	remote string
 	q      *queue
 
@@ -370,7 +381,10 @@ func (c *conn) cutWrite() {
 }
 
 func (c *conn) closeWith(code protocol.CloseCode, reason string) {
-	if err := c.ws.Close(websocket.StatusCode(code), reason); err != nil {
+	c.brMu.Lock()
+	err := c.ws.Close(websocket.StatusCode(code), reason)
+	c.brMu.Unlock()
+	if err != nil {
 		// Not c.user: a close can race the reader's authentication.
 		c.s.log.Debug("websocket close", "remote", c.remote, "code", int(code), "err", err)
 	}
@@ -424,19 +438,64 @@ func (c *conn) readLoop(ctx context.Context) {
 		return
 	}
 	for {
-		typ, data, err := c.ws.Read(ctx)
-		if err != nil {
-			c.logReadEnd(err)
+		c.waitReadable()
+		var end readEnd
+		onFreshStack(func() { end = c.readFrame(ctx) })
+		switch end {
+		case readFailed:
 			return
-		}
-		c.lastRead.Store(c.s.cfg.Now().UnixNano())
-		var stop bool
-		onFreshStack(func() { stop = !c.frame(ctx, typ, data) })
-		if stop {
+		case readKilled:
 			c.drain(ctx)
 			return
 		}
 	}
+}
+
+// readEnd is what reading and handling one frame came to.
+type readEnd int
+
+const (
+	readOn     readEnd = iota // go on reading
+	readFailed                // the connection ended
+	readKilled                // the frame killed the connection: drain
+)
+
+// waitReadable blocks until the client has sent something (or the
+// connection ended), without reading it: the reader spends a
+// connection's idle life here, waiting on the socket itself
+// (waitSocket), not at the bottom of coder/websocket's Read, whose
+// frames kept every idle reader's stack at 4 KiB or more; Go shrinks an
+// idle stack at collections to what it uses. It returns at once when
+// the read buffer still holds bytes, and on any error: the Read that
+// follows reports it.
+//
+// It reads the buffer's length under brMu, which closeWith holds across
+// coder/websocket's close handshake, the one other reader of the buffer
+// outside Read.
+func (c *conn) waitReadable() {
+	if c.br == nil || c.raw == nil {
+		return
+	}
+	c.brMu.Lock()
+	buffered := c.br.Buffered()
+	c.brMu.Unlock()
+	if buffered == 0 {
+		waitSocket(c.raw)
+	}
+}
+
+// readFrame reads one message and handles it; it runs on a fresh stack.
+func (c *conn) readFrame(ctx context.Context) readEnd {
+	typ, data, err := c.ws.Read(ctx)
+	if err != nil {
+		c.logReadEnd(err)
+		return readFailed
+	}
+	c.lastRead.Store(c.s.cfg.Now().UnixNano())
+	if !c.frame(ctx, typ, data) {
+		return readKilled
+	}
+	return readOn
 }
 
 // frame checks, decodes and handles one frame the client sent; false

@@ -1,6 +1,7 @@
 package ws
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"errors"
@@ -9,6 +10,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -144,6 +146,19 @@ func (r *fanoutReaders) waitAll(want int64) {
 // its side of the connections and the readers of the clients' side.
 func startTCPFanout(b testing.TB, n int, batch bool) ([]*conn, *fanoutReaders) {
 	b.Helper()
+	return startTCP(b, n, batch, true)
+}
+
+// startTCPIdle is startTCPFanout with clients that, once each has
+// exchanged a few pings and pongs, run no goroutine.
+func startTCPIdle(t testing.TB, n int) []*conn {
+	t.Helper()
+	conns, _ := startTCP(t, n, false, false)
+	return conns
+}
+
+func startTCP(b testing.TB, n int, batch, read bool) ([]*conn, *fanoutReaders) {
+	b.Helper()
 	s := New(Config{Verify: verifyTestToken, Logger: slog.New(slog.DiscardHandler), MaxConnsPerAddr: n + 1, MaxUnauthPerAddr: n + 1})
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -191,6 +206,18 @@ func startTCPFanout(b testing.TB, n int, batch bool) ([]*conn, *fanoutReaders) {
 		if _, data, err := c.Read(ctx); err != nil || !bytes.Contains(data, []byte(`"welcome"`)) {
 			b.Fatalf("want welcome: %q, %v", data, err)
 		}
+		if !read {
+			// A few frames each way, then no goroutine on this side.
+			for range 3 {
+				if err := c.Write(ctx, websocket.MessageText, []byte(`{"v":1,"type":"ping","id":"p"}`)); err != nil {
+					b.Fatalf("write ping: %v", err)
+				}
+				if _, data, err := c.Read(ctx); err != nil || !bytes.Contains(data, []byte(`"pong"`)) {
+					b.Fatalf("want pong: %q, %v", data, err)
+				}
+			}
+			continue
+		}
 		readers.wg.Add(1)
 		go func() {
 			defer readers.wg.Done()
@@ -235,4 +262,131 @@ func readMessage(c *websocket.Conn, buf []byte) (int64, error) {
 			return 0, err
 		}
 	}
+}
+
+// TestIdleReaderStackStaysSmall: 200 idle connections over loopback
+// TCP, each having sent and been answered a few frames, add under
+// 3 KiB of stack each once the garbage collector has run (about 2.3
+// KiB: most readers' stacks are at Go's 2 KiB minimum): the reader waits
+// on the socket, not inside coder/websocket's Read, whose depth kept
+// each idle reader at 4 KiB (4.2 KiB per connection measured here).
+func TestIdleReaderStackStaysSmall(t *testing.T) {
+	if raceEnabled {
+		t.Skip("the race detector doubles every stack's guard: run without -race")
+	}
+	const n = 200
+	stack := func() uint64 {
+		runtime.GC()
+		runtime.GC()
+		var m runtime.MemStats
+		runtime.ReadMemStats(&m)
+		return m.StackInuse
+	}
+	before := stack()
+	conns := startTCPIdle(t, n)
+	after := stack()
+	per := float64(after-min(after, before)) / n
+	t.Logf("%.0f bytes of stack per idle connection (%d connections)", per, len(conns))
+	if per >= 3<<10 {
+		t.Fatalf("an idle connection keeps %.0f bytes of stack, want under 3 KiB", per)
+	}
+}
+
+// TestPipelinedFramesOverTCP: frames that reach the node together, in
+// one TCP segment (so the reader finds the later ones already in its
+// read buffer, not on the socket) are all handled, also when they came
+// with the upgrade request itself. The reader must not wait on the
+// socket for bytes it already holds.
+func TestPipelinedFramesOverTCP(t *testing.T) {
+	for _, early := range []bool{false, true} {
+		t.Run(fmt.Sprintf("with-upgrade=%v", early), func(t *testing.T) {
+			s := New(Config{Verify: verifyTestToken, Logger: slog.New(slog.DiscardHandler)})
+			l, err := net.Listen("tcp", "127.0.0.1:0")
+			if err != nil {
+				t.Fatal(err)
+			}
+			hs := &http.Server{Handler: s}
+			go func() { _ = hs.Serve(l) }()
+			t.Cleanup(func() {
+				ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+				defer cancel()
+				if err := s.Drain(ctx); err != nil {
+					t.Errorf("drain: %v", err)
+				}
+				_ = hs.Close()
+			})
+			nc, err := net.Dial("tcp", l.Addr().String())
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer nc.Close()
+			upgrade := "GET " + protocol.PathWS + " HTTP/1.1\r\nHost: " + l.Addr().String() +
+				"\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
+			frames := clientFrame(`{"v":1,"type":"auth","token":"alice 1h"}`)
+			for i := range 3 {
+				frames = append(frames, clientFrame(fmt.Sprintf(`{"v":1,"type":"ping","id":"p%d"}`, i))...)
+			}
+			br := bufio.NewReader(nc)
+			if early {
+				if _, err := nc.Write(append([]byte(upgrade), frames...)); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if !early {
+				if _, err := nc.Write([]byte(upgrade)); err != nil {
+					t.Fatal(err)
+				}
+			}
+			resp, err := http.ReadResponse(br, nil)
+			if err != nil || resp.StatusCode != http.StatusSwitchingProtocols {
+				t.Fatalf("upgrade: %v, %v", resp, err)
+			}
+			if !early {
+				if _, err := nc.Write(frames); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if err := nc.SetReadDeadline(time.Now().Add(time.Minute)); err != nil {
+				t.Fatal(err)
+			}
+			for _, want := range []string{`"welcome"`, `"p0"`, `"p1"`, `"p2"`} {
+				got, err := serverFrame(br)
+				if err != nil {
+					t.Fatalf("want a frame with %s: %v", want, err)
+				}
+				if !strings.Contains(got, want) {
+					t.Fatalf("got frame %s, want one with %s", got, want)
+				}
+			}
+		})
+	}
+}
+
+// clientFrame is a masked text frame (mask key zero) carrying payload.
+func clientFrame(payload string) []byte {
+	if len(payload) >= 126 {
+		panic("clientFrame: payload too long")
+	}
+	return append([]byte{0x81, 0x80 | byte(len(payload)), 0, 0, 0, 0}, payload...)
+}
+
+// serverFrame reads one unmasked, unfragmented frame's payload.
+func serverFrame(br *bufio.Reader) (string, error) {
+	var h [2]byte
+	if _, err := io.ReadFull(br, h[:]); err != nil {
+		return "", err
+	}
+	n := int(h[1] & 0x7f)
+	if n == 126 {
+		var ext [2]byte
+		if _, err := io.ReadFull(br, ext[:]); err != nil {
+			return "", err
+		}
+		n = int(ext[0])<<8 | int(ext[1])
+	}
+	p := make([]byte, n)
+	if _, err := io.ReadFull(br, p); err != nil {
+		return "", err
+	}
+	return string(p), nil
 }
