@@ -319,4 +319,22 @@ func TestUserEvents(t *testing.T) {
 			t.Fatalf("creating reserved %s: %d %s", name, r.status, r.body)
 		}
 	}
+
+	// Deleting the last owner's account tells the heir, like a leave.
+	do(alice, "POST", protocol.PathRooms, jsonBody(protocol.CreateRoom{Name: "guild", Kind: protocol.KindPrivate}), http.StatusCreated)
+	do(alice, "POST", protocol.PathRooms+"/guild/members", jsonBody(protocol.Invite{User: "bob"}), http.StatusNoContent)
+	do(alice, "DELETE", protocol.PathAccount, jsonBody(protocol.DeleteAccount{Password: "password1"}), http.StatusNoContent)
+	got := e.inboxEvents(t, "bob")
+	want = append(want,
+		protocol.UserEvent{Type: protocol.UserInvited, Room: "guild", By: "alice", Kind: protocol.KindPrivate},
+		protocol.UserEvent{Type: protocol.UserRole, Room: "guild", By: "alice", Role: protocol.RoleOwner})
+	if !slices.Equal(got, want) {
+		t.Fatalf("bob's inbox after alice deleted her account = %+v, want %+v", got, want)
+	}
+	mu.Lock()
+	n = len(published)
+	mu.Unlock()
+	if n != len(want) {
+		t.Fatalf("published %d events, want %d", n, len(want))
+	}
 }

@@ -117,6 +117,13 @@ type Page struct {
 	Limit  int
 }
 
+// Heir names who became owner of Room when its last owner's account was
+// deleted (Store.DeleteUser).
+type Heir struct {
+	Room string
+	User string
+}
+
 // Store is Parley's durable state. All methods are safe for concurrent use,
 // including from many processes sharing one database (PostgreSQL).
 //
@@ -136,8 +143,9 @@ type Store interface {
 	// Roster), its name stays reserved (a tombstone:
 	// UserByName no longer finds it, CreateUser of the name is still
 	// ErrConflict) and its messages stay, under that name. It returns the
-	// ids of the sessions it ended. ErrNotFound for an unknown user.
-	DeleteUser(ctx context.Context, userID int64) (sessions []string, err error)
+	// ids of the sessions it ended and who inherited which room, by room
+	// name. ErrNotFound for an unknown user.
+	DeleteUser(ctx context.Context, userID int64) (sessions []string, heirs []Heir, err error)
 
 	// CreateSession stores s and its first refresh token (first.SessionID
 	// is ignored). ErrNotFound for an unknown user, ErrConflict for a

@@ -40,7 +40,7 @@ func (t timeoutStore) SetPasswordHash(ctx context.Context, userID int64, hash st
 	return t.s.SetPasswordHash(ctx, userID, hash)
 }
 
-func (t timeoutStore) DeleteUser(ctx context.Context, userID int64) ([]string, error) {
+func (t timeoutStore) DeleteUser(ctx context.Context, userID int64) ([]string, []Heir, error) {
 	ctx, cancel := t.ctx(ctx)
 	defer cancel()
 	return t.s.DeleteUser(ctx, userID)

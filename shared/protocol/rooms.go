@@ -133,7 +133,9 @@ const (
 	// UserRemoved: the user lost Room's membership; Reason is a
 	// Removed* code (kicked, banned, left on some device).
 	UserRemoved = "removed"
-	// UserRole: By changed the user's role in Room to Role.
+	// UserRole: By changed the user's role in Room to Role; or By, the
+	// room's last owner, left or deleted their account and the user
+	// (the longest standing moderator, else member) now owns Room.
 	UserRole = "role"
 	// UserRead (see read.go): the user read Room up to Offset.
 )
