@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"io"
+	"io/fs"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -182,4 +183,27 @@ func canonicalHTML(t *testing.T, b []byte) string {
 		t.Fatal(err)
 	}
 	return out.String()
+}
+
+// BenchmarkPageCompressed serves the room list page to a browser that
+// accepts brotli: the cost compression adds to every page.
+func BenchmarkPageCompressed(b *testing.B) {
+	sub, err := fs.Sub(static, "web")
+	if err != nil {
+		b.Fatal(err)
+	}
+	h, err := newHandler(HandlerOptions{}, sub, fstest.MapFS{"app.wasm": {Data: fakeWasm}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		req := httptest.NewRequest(http.MethodGet, "/", nil)
+		req.Header.Set("Accept-Encoding", "gzip, deflate, br, zstd")
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		if rec.Code != http.StatusOK || rec.Header().Get("Content-Encoding") != "br" {
+			b.Fatalf("status %d, Content-Encoding %q", rec.Code, rec.Header().Get("Content-Encoding"))
+		}
+	}
 }
