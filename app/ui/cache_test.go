@@ -317,6 +317,10 @@ func TestResetHoldsRowsUntilNewestPage(t *testing.T) {
 	a.mu.Lock()
 	gen, cl := a.gen, a.cl
 	a.mu.Unlock()
+	// An older page of the old epoch, asked for before the reset, is
+	// dropped.
+	a.pageArrived(gen, cl, "general", 1, []protocol.Message{{Room: "general", Offset: 0, Author: "ann", Body: "old 0", TS: 1}}, true, nil)
+	waitIdle(t, a, "general")
 	a.pageArrived(gen, cl, "general", 0, []protocol.Message{{Room: "general", Offset: 1, Author: "ann", Body: "new 1", TS: 1}}, false, nil)
 	v = a.View("general", time.Now(), time.UTC)
 	if rows := msgRows(v); len(rows) != 1 || rows[0].Body != "new 1" || !v.Ready {

@@ -218,7 +218,11 @@ func (a *App) pageArrived(gen uint64, cl *client.Client, room string, before int
 	}
 	rd := a.room(room)
 	rd.loading = false
+	// An older page asked for before a new epoch emptied the room holds
+	// the old epoch's offsets: it is dropped, and the newest page asked for.
+	outdated := before != 0 && !rd.ready
 	switch {
+	case err == nil && outdated:
 	case err == nil:
 		rd.tl.AddPage(a.sess.User, msgs, more)
 		rd.err, rd.retrying, rd.pageRetries = "", false, 0
@@ -246,7 +250,7 @@ func (a *App) pageArrived(gen uint64, cl *client.Client, room string, before int
 		}
 	}
 	a.mu.Unlock()
-	if err == nil && before == 0 {
+	if err == nil && (before == 0 || outdated) {
 		a.open(room)
 	}
 	a.notify()
