@@ -84,6 +84,9 @@ type roomData struct {
 	pageRetries int
 	// err is the last failure to show in the room.
 	err string
+	// rev counts the room events seen (members, roles, topic): the
+	// member panel reads the list again when it moves.
+	rev int
 	// held is what the room showed before a new epoch emptied its
 	// timeline (EventSubscribed.Reset): the view shows it, read-only,
 	// until the new epoch's newest page arrives, instead of nothing.
@@ -142,6 +145,12 @@ type App struct {
 	rooms       map[string]*roomData
 	current     string
 	dirty       map[string]bool
+	// watching names the rooms the client was asked to watch
+	// (syncWatchesLocked).
+	watching map[string]bool
+	// watchLive names the watched rooms the node confirmed on this
+	// connection (EventWatching).
+	watchLive map[string]bool
 	// amends maps the cid of each edit or delete awaiting its ack to its
 	// room, to show a refusal there.
 	amends     map[string]string
@@ -222,6 +231,8 @@ func newApp(kv app.BrowserStorage, base string) *App {
 		wsURL:     webSocketURL(base),
 		rooms:     make(map[string]*roomData),
 		dirty:     make(map[string]bool),
+		watching:  make(map[string]bool),
+		watchLive: make(map[string]bool),
 		ackedCIDs: make(map[string]bool),
 		watchers:  make(map[int]func()),
 	}

@@ -257,6 +257,27 @@ func TestOnlyTheLockHolderSends(t *testing.T) {
 	}
 }
 
+// TestSortOutbox orders an outbox by the time sent, then by cid, keeping
+// entries equal in both (the same message in two rooms) as they were.
+func TestSortOutbox(t *testing.T) {
+	o := []outboxEntry{
+		{Room: "b", Pending: state.Pending{CID: "c2", TS: 20}},
+		{Room: "a", Pending: state.Pending{CID: "c3", TS: 10}},
+		{Room: "x", Pending: state.Pending{CID: "c1", TS: 20}},
+		{Room: "y", Pending: state.Pending{CID: "c1", TS: 20}},
+		{Room: "a", Pending: state.Pending{CID: "c0", TS: 30}},
+	}
+	sortOutbox(o)
+	var got []string
+	for _, e := range o {
+		got = append(got, fmt.Sprintf("%s/%s@%d", e.Room, e.CID, e.TS))
+	}
+	want := []string{"a/c3@10", "x/c1@20", "y/c1@20", "b/c2@20", "a/c0@30"}
+	if !slices.Equal(got, want) {
+		t.Fatalf("order %v, want %v", got, want)
+	}
+}
+
 // TestPreloadWaitsForCache: a signed-in start reads the cache before the
 // app mounts its first page (Preload), so that page's first frame holds
 // the cached messages of its room.

@@ -54,6 +54,11 @@ func (a *App) onEvent(ev client.Event) {
 	case client.EventRemoved:
 		a.removed(ev.Room, ev.Reason)
 		return
+	case client.EventWatched:
+		a.watched(ev)
+		return
+	case client.EventWatching:
+		a.watchStarted(ev.Room, ev.Head)
 	case client.EventGap:
 		a.withRoom(ev.Room, true, func(rd *roomData, _ string) {
 			rd.tl.DropBefore(ev.Offset)
@@ -114,6 +119,7 @@ func (a *App) disconnected(ev client.Event) {
 		a.stale = true
 	}
 	a.welcomed, a.inboxLive = false, false
+	clear(a.watchLive)
 	c := Conn{State: ConnReconnecting}
 	// Who is where is unknown until the node says again.
 	for _, rd := range a.rooms {
@@ -165,9 +171,10 @@ func (a *App) message(ev client.Event) {
 		rd.typing.Stop(ev.Msg.Author)
 		rd.retrying = false // a gap that was refused has been filled
 	})
-	if !ev.Msg.IsEvent() {
-		a.notifyMention(ev.Msg)
+	if ev.Msg.IsRoomEvent() {
+		a.roomChanged(ev.Msg)
 	}
+	a.notifyMessage(ev.Msg)
 }
 
 // serverError routes an error frame: to the message it refused, to the

@@ -4,7 +4,7 @@ import (
 	"context"
 	"errors"
 	"slices"
-	"strings"
+	"sort"
 	"time"
 
 	"github.com/parleychat/parley/app/state"
@@ -46,23 +46,35 @@ func (a *App) RefreshRooms() {
 	keepReads(a.roomList, rooms)
 	a.roomList, a.roomsLoaded, a.roomsErr = rooms, true, ""
 	a.saveRoomsLocked()
+	a.syncWatchesLocked()
 	a.mu.Unlock()
 	a.notify()
 }
 
 // sortRooms puts the default room first, then the rest by name.
 func sortRooms(rooms []protocol.Room) {
-	slices.SortFunc(rooms, func(x, y protocol.Room) int {
-		switch {
-		case x.Name == y.Name:
-			return 0
-		case x.Name == protocol.DefaultRoom:
-			return -1
-		case y.Name == protocol.DefaultRoom:
-			return 1
-		}
-		return strings.Compare(x.Name, y.Name)
-	})
+	// sort.Sort, not slices.SortFunc: the generic sort would be compiled
+	// again for protocol.Room's shape (about 20 KB of app.wasm), while
+	// sort's own is linked anyway.
+	sort.Sort(byRoomOrder(rooms))
+}
+
+// byRoomOrder sorts rooms for sortRooms.
+type byRoomOrder []protocol.Room
+
+func (r byRoomOrder) Len() int      { return len(r) }
+func (r byRoomOrder) Swap(i, j int) { r[i], r[j] = r[j], r[i] }
+func (r byRoomOrder) Less(i, j int) bool {
+	x, y := r[i].Name, r[j].Name
+	switch {
+	case x == y:
+		return false
+	case x == protocol.DefaultRoom:
+		return true
+	case y == protocol.DefaultRoom:
+		return false
+	}
+	return x < y
 }
 
 // CreateRoom creates a room of kind (protocol.KindPublic or KindPrivate)

@@ -136,6 +136,8 @@ func (a *App) resetLocked() {
 	a.roomList, a.roomsLoaded, a.roomsErr = nil, false, ""
 	a.rooms = make(map[string]*roomData)
 	a.dirty = make(map[string]bool)
+	a.watching = make(map[string]bool)
+	a.watchLive = make(map[string]bool)
 	a.amends = nil
 	a.cacheLoaded, a.owner, a.cacheReady = false, false, nil
 	a.ackedCIDs = make(map[string]bool)

@@ -37,6 +37,8 @@ type RoomView struct {
 	Pending int
 	// Online: the connection is up.
 	Online bool
+	// Rev moves with every room event (a member, role or topic changed).
+	Rev int
 }
 
 // View returns a snapshot of room for rendering.
@@ -62,6 +64,7 @@ func (a *App) View(room string, now time.Time, loc *time.Location) RoomView {
 	v.Ready, v.Loading, v.HasOlder = rd.ready, rd.loading, rd.tl.HasOlder()
 	v.Oldest, v.Newest = rd.tl.Oldest(), rd.tl.Newest()
 	v.Missing, v.Err, v.Retrying, v.Removed = rd.missing, rd.err, rd.retrying, rd.removed
+	v.Rev = rd.rev
 	for _, p := range rd.tl.Pending {
 		if p.Failed == "" {
 			v.Pending++
