@@ -14,9 +14,10 @@ import (
 //     a tree of elements from an allowlist of tags and attributes, with
 //     text as text, built again with createElement and textContent (never
 //     innerHTML), so a message with markup or a stored string someone
-//     tampered with cannot run. It is shown inert and marked data-snapshot
-//     and aria-busy; go-app replaces it with the live view when the app
-//     mounts, since it takes the body's first element for its root. A
+//     tampered with cannot run. It is marked data-snapshot and aria-busy,
+//     its controls inert (the rest stays readable); go-app replaces it
+//     with the live view when the app mounts, since it takes the body's
+//     first element for its root. A
 //     snapshot of another version, another page or another user (the one
 //     parley.profile names) is never shown; sign-out deletes it with every
 //     other parley.* key (app/ui/persist.go).
@@ -124,7 +125,9 @@ function parleyPaintSnapshot() {
     }
     view.setAttribute("data-snapshot", "");
     view.setAttribute("aria-busy", "true");
-    view.inert = true;
+    // Its controls do nothing yet: they take no focus and no clicks. The
+    // rest stays readable (the room's heading, its landmarks, the rows).
+    view.querySelectorAll("a, button, input, select, textarea").forEach((e) => { e.inert = true; });
     first.replaceWith(view);
     const list = view.querySelector("#messages");
     if (list) {

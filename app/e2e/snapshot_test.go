@@ -66,12 +66,13 @@ func (g *wasmGate) release(id fetch.RequestID) {
 	}))
 }
 
-// snapshotShows is true while the page shows the snapshot (inert, busy)
-// with a visible message whose body is body.
+// snapshotShows is true while the page shows the snapshot (busy, its
+// controls inert) with a visible message whose body is body.
 func snapshotShows(body string) string {
 	return `(() => {
   const snap = document.querySelector("[data-snapshot]");
-  if (!snap || snap.getAttribute("aria-busy") !== "true" || !snap.inert) return false;
+  if (!snap || snap.getAttribute("aria-busy") !== "true") return false;
+  if (Array.from(snap.querySelectorAll("a, button, input, select, textarea")).some(e => !e.inert)) return false;
   return Array.from(snap.querySelectorAll("#messages .msg .body")).some(e => e.textContent === ` + jsString(body) + ` && e.checkVisibility());
 })()`
 }
@@ -114,6 +115,7 @@ func TestSnapshotPaintsBeforeWasm(t *testing.T) {
 		t.Error("a message's markup ran in the snapshot")
 	}
 	b.screenshot("snapshot-before-wasm")
+	b.audit("the snapshot")
 	gate.release(wasm)
 	for _, body := range []string{"first light", markup} {
 		b.waitForWithin(appTimeout, "the app's own view", shownOnce(body))
