@@ -24,10 +24,10 @@ import (
 
 // TestWriterBurstsAllocateNothing: a frame pushed to an idle connection
 // (its writer starts, writes it and returns) allocates nothing: not the
-// writer's start, its batch slice or the frame's writev. Before, each
-// such delivery allocated four objects. The bound is under one per
-// delivery rather than zero because the race detector makes sync.Pool
-// drop some of what it is given.
+// writer's start, the queue's and its batch slices or the frame's
+// writev. Before, each such delivery allocated four objects. The bound
+// is under one per delivery rather than zero (two under the race
+// detector) because the runtime may allocate now and then.
 func TestWriterBurstsAllocateNothing(t *testing.T) {
 	conns, readers := startTCPFanout(t, 1, false)
 	frame, err := protocol.Encode(protocol.Frame{Type: protocol.TypeMsg, Msg: &protocol.Message{
@@ -43,7 +43,14 @@ func TestWriterBurstsAllocateNothing(t *testing.T) {
 		sent++
 		readers.waitAll(sent) // the writer has written it and returns
 	})
-	if allocs >= 1 {
+	// Under the race detector sync.Pool drops a quarter of what it is
+	// given, and a pool miss costs two objects (the queue's and the
+	// writer's slices, and their boxes): about one per delivery.
+	limit := 1.0
+	if raceEnabled {
+		limit = 2
+	}
+	if allocs >= limit {
 		t.Fatalf("a delivery to an idle connection allocates %.2f objects, want none", allocs)
 	}
 }
