@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"net/http"
 	"slices"
 	"strings"
@@ -237,6 +236,84 @@ func TestDirectRoomAPI(t *testing.T) {
 	}
 }
 
+// TestDirectGroupAPI: one direct room per set of people, opened by any
+// of them naming the others; the list names the others; bad requests
+// are refused clearly and create nothing; an outsider gets not_found.
+func TestDirectGroupAPI(t *testing.T) {
+	e := newEnv(t, nil)
+	alice := e.signup("alice", "password1")
+	bob := e.signup("Bob", "password1")
+	e.signup("carol", "password1")
+	dave := e.signup("dave", "password1")
+	open := func(s protocol.Session, req protocol.DirectRequest, status int, code, msg string) protocol.Room {
+		t.Helper()
+		r := e.do("POST", protocol.PathDirect, jsonBody(req), bearer(s)...)
+		if r.status != status {
+			t.Fatalf("%s opens %+v: %d %s, want %d", s.User, req, r.status, r.body, status)
+		}
+		var room protocol.Room
+		if status >= 300 {
+			var body protocol.APIError
+			if err := json.Unmarshal(r.body, &body); err != nil || body.Error.Code != code || !strings.Contains(body.Error.Message, msg) {
+				t.Fatalf("%s opens %+v: %s, want %s with %q", s.User, req, r.body, code, msg)
+			}
+			return room
+		}
+		if err := json.Unmarshal(r.body, &room); err != nil {
+			t.Fatal(err)
+		}
+		return room
+	}
+	g := open(alice, protocol.DirectRequest{Users: []string{"carol", "bob"}}, http.StatusCreated, "", "")
+	if g.Kind != protocol.KindDirect || !slices.Equal(g.Peers, []string{"Bob", "carol"}) || g.Peer != "" {
+		t.Fatalf("group = %+v, want peers Bob and carol", g)
+	}
+	if again := open(bob, protocol.DirectRequest{Users: []string{"ALICE", "Carol"}}, http.StatusOK, "", ""); again.Name != g.Name ||
+		!slices.Equal(again.Peers, []string{"alice", "carol"}) {
+		t.Fatalf("bob opens the same group: %+v, want %s with alice and carol", again, g.Name)
+	}
+	pair := open(alice, protocol.DirectRequest{Users: []string{"bob"}}, http.StatusCreated, "", "")
+	if pair.Name == g.Name || pair.Peer != "Bob" || !slices.Equal(pair.Peers, []string{"Bob"}) {
+		t.Fatalf("the pair's room = %+v", pair)
+	}
+	if old := open(bob, protocol.DirectRequest{User: "alice"}, http.StatusOK, "", ""); old.Name != pair.Name {
+		t.Fatalf("the single-name form = %s, want %s", old.Name, pair.Name)
+	}
+	eight := []string{"bob", "carol", "dave", "u4", "u5", "u6", "u7", "u8"}
+	for _, bad := range []struct {
+		req    protocol.DirectRequest
+		status int
+		code   string
+		msg    string
+	}{
+		{protocol.DirectRequest{Users: eight}, http.StatusBadRequest, protocol.ErrTooLarge, "at most 8 people"},
+		{protocol.DirectRequest{Users: []string{"bob", "nobody-here"}}, http.StatusNotFound, protocol.ErrNotFound, `no such user: "nobody-here"`},
+		{protocol.DirectRequest{Users: []string{"Alice"}}, http.StatusBadRequest, protocol.ErrBadRequest, "another user"},
+		{protocol.DirectRequest{Users: []string{"bob", "alice"}}, http.StatusBadRequest, protocol.ErrBadRequest, "name only the others"},
+		{protocol.DirectRequest{Users: []string{"bob", "dave", "BOB"}}, http.StatusBadRequest, protocol.ErrBadRequest, "named twice"},
+		{protocol.DirectRequest{User: "bob", Users: []string{"dave"}}, http.StatusBadRequest, protocol.ErrBadRequest, "not both"},
+		{protocol.DirectRequest{}, http.StatusBadRequest, protocol.ErrBadRequest, "at least one"},
+	} {
+		open(alice, bad.req, bad.status, bad.code, bad.msg)
+	}
+	if got := e.roomNames(t, dave); len(got) != 0 {
+		t.Fatalf("refused requests left dave rooms: %v", got)
+	}
+	for _, ev := range e.inboxEvents(t, "carol") {
+		if ev.Room != g.Name || ev.Type != protocol.UserInvited || ev.By != "alice" || ev.Kind != protocol.KindDirect {
+			t.Fatalf("carol's inbox holds %+v, want only the invitation to %s", ev, g.Name)
+		}
+	}
+	if evs := e.inboxEvents(t, "carol"); len(evs) != 1 {
+		t.Fatalf("carol's inbox = %+v, want one invitation", evs)
+	}
+	for _, path := range []string{"/members", "/bans"} {
+		if r := e.do("GET", protocol.PathRooms+"/"+g.Name+path, "", bearer(dave)...); r.status != http.StatusNotFound {
+			t.Fatalf("an outsider reads %s of the group: %d %s", path, r.status, r.body)
+		}
+	}
+}
+
 // inboxEvents reads user's inbox from the store.
 func (e *env) inboxEvents(t *testing.T, user string) []protocol.UserEvent {
 	t.Helper()
@@ -258,9 +335,31 @@ func (e *env) inboxEvents(t *testing.T, user string) []protocol.UserEvent {
 	return out
 }
 
+// roomEvents returns the room events stored in room, in order.
+func (e *env) roomEvents(t *testing.T, room string) []protocol.RoomEvent {
+	t.Helper()
+	msgs, err := e.store.History(t.Context(), room, store.Page{Newest: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []protocol.RoomEvent
+	for _, m := range msgs {
+		if m.Kind != protocol.MsgRoom {
+			continue
+		}
+		ev, err := protocol.ParseRoomEvent(m.Body)
+		if err != nil {
+			t.Fatalf("%s holds room event %q: %v", room, m.Body, err)
+		}
+		out = append(out, ev)
+	}
+	return out
+}
+
 // TestUserEvents: invitations, role changes, removals and new direct
-// rooms land in the user's inbox, in order, and are published; reserved
-// names cannot be taken.
+// rooms land in the user's inbox, in order, and are published; the same
+// changes land in the room's own stream as room events, also published;
+// reserved names cannot be taken.
 func TestUserEvents(t *testing.T) {
 	var mu sync.Mutex
 	var published []string
@@ -268,7 +367,7 @@ func TestUserEvents(t *testing.T) {
 		c.Publish = func(_ context.Context, m store.Message) error {
 			mu.Lock()
 			defer mu.Unlock()
-			published = append(published, fmt.Sprint(m.Room, "#", m.Offset))
+			published = append(published, m.Room)
 			return nil
 		}
 	})
@@ -304,11 +403,28 @@ func TestUserEvents(t *testing.T) {
 	if got := e.inboxEvents(t, "alice"); len(got) != 0 {
 		t.Fatalf("alice's inbox = %+v, want none", got)
 	}
+	wantRoom := []protocol.RoomEvent{
+		{What: protocol.RoomJoined, User: "Bob", By: "alice"},
+		{What: protocol.RoomRole, User: "Bob", By: "alice", Role: protocol.RoleModerator},
+		{What: protocol.RoomRemoved, User: "Bob", By: "alice", Reason: protocol.RemovedKicked},
+	}
+	if got := e.roomEvents(t, "club"); !slices.Equal(got, wantRoom) {
+		t.Fatalf("club's room events = %+v, want %+v", got, wantRoom)
+	}
 	mu.Lock()
+	inbox, club := 0, 0
+	for _, room := range published {
+		switch room {
+		case protocol.InboxRoom("bob"):
+			inbox++
+		case "club":
+			club++
+		}
+	}
 	n := len(published)
 	mu.Unlock()
-	if n != len(want) {
-		t.Fatalf("published %d events, want %d", n, len(want))
+	if inbox != len(want) || club != len(wantRoom) || n != inbox+club {
+		t.Fatalf("published %d inbox events and %d room events of %d, want %d and %d", inbox, club, n, len(want), len(wantRoom))
 	}
 	if _, ok := e.roomNames(t, bob)[protocol.InboxRoom("bob")]; ok {
 		t.Fatal("the room list shows the inbox")
@@ -318,5 +434,30 @@ func TestUserEvents(t *testing.T) {
 		if r.status != http.StatusBadRequest {
 			t.Fatalf("creating reserved %s: %d %s", name, r.status, r.body)
 		}
+	}
+
+	// Deleting the last owner's account tells the heir, like a leave.
+	do(alice, "POST", protocol.PathRooms, jsonBody(protocol.CreateRoom{Name: "guild", Kind: protocol.KindPrivate}), http.StatusCreated)
+	do(alice, "POST", protocol.PathRooms+"/guild/members", jsonBody(protocol.Invite{User: "bob"}), http.StatusNoContent)
+	do(alice, "DELETE", protocol.PathAccount, jsonBody(protocol.DeleteAccount{Password: "password1"}), http.StatusNoContent)
+	got := e.inboxEvents(t, "bob")
+	want = append(want,
+		protocol.UserEvent{Type: protocol.UserInvited, Room: "guild", By: "alice", Kind: protocol.KindPrivate},
+		protocol.UserEvent{Type: protocol.UserRole, Room: "guild", By: "alice", Role: protocol.RoleOwner})
+	if !slices.Equal(got, want) {
+		t.Fatalf("bob's inbox after alice deleted her account = %+v, want %+v", got, want)
+	}
+	wantGuild := []protocol.RoomEvent{
+		{What: protocol.RoomJoined, User: "Bob", By: "alice"},
+		{What: protocol.RoomRole, User: "Bob", By: "alice", Role: protocol.RoleOwner},
+	}
+	if got := e.roomEvents(t, "guild"); !slices.Equal(got, wantGuild) {
+		t.Fatalf("guild's room events = %+v, want %+v", got, wantGuild)
+	}
+	mu.Lock()
+	n = len(published)
+	mu.Unlock()
+	if n != len(want)+len(wantRoom)+len(wantGuild) {
+		t.Fatalf("published %d events, want %d", n, len(want)+len(wantRoom)+len(wantGuild))
 	}
 }

@@ -69,8 +69,13 @@ func (h *Handler) deleteAccount(w http.ResponseWriter, r *http.Request, c auth.C
 	if req.Password == "" {
 		return errorf(http.StatusBadRequest, protocol.ErrBadRequest, "password is required")
 	}
-	if err := h.auth.DeleteAccount(r.Context(), c, req.Password); err != nil {
+	heirs, err := h.auth.DeleteAccount(r.Context(), c, req.Password)
+	if err != nil {
 		return wrongPassword(err)
+	}
+	for _, heir := range heirs {
+		h.notify(r.Context(), heir.User, protocol.UserEvent{Type: protocol.UserRole, Room: heir.Room, By: c.User, Role: protocol.RoleOwner})
+		h.roomEvent(r.Context(), heir.Room, c.User, protocol.RoomEvent{What: protocol.RoomRole, User: heir.User, By: c.User, Role: protocol.RoleOwner})
 	}
 	if cookieMode(r) {
 		clearRefreshCookie(w)

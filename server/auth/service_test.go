@@ -395,10 +395,10 @@ func TestAccountOperations(t *testing.T) {
 		t.Fatal(err)
 	}
 	c5 := claimsOf(t, s, five)
-	if err := s.DeleteAccount(ctx, c5, "password1"); !errors.Is(err, ErrInvalidCredentials) {
+	if _, err := s.DeleteAccount(ctx, c5, "password1"); !errors.Is(err, ErrInvalidCredentials) {
 		t.Fatalf("delete with a wrong password: %v", err)
 	}
-	if err := s.DeleteAccount(ctx, c5, "password2"); err != nil {
+	if _, err := s.DeleteAccount(ctx, c5, "password2"); err != nil {
 		t.Fatal(err)
 	}
 	if got := ended.take(); !slices.Equal(got, []string{c5.Session}) {

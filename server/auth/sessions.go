@@ -287,21 +287,22 @@ func (s *Service) ChangePassword(ctx context.Context, c Claims, current, next st
 
 // DeleteAccount deletes the account c signed in to, once its password
 // checks out: every session ends, the name stays reserved and the
-// messages stay, under that name (see store.Store.DeleteUser).
-func (s *Service) DeleteAccount(ctx context.Context, c Claims, password string) error {
+// messages stay, under that name (see store.Store.DeleteUser). It
+// returns who inherited the rooms the account was the last owner of.
+func (s *Service) DeleteAccount(ctx context.Context, c Claims, password string) ([]store.Heir, error) {
 	u, err := s.user(ctx, c.User)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if err := s.checkPassword(ctx, u, password); err != nil {
-		return err
+		return nil, err
 	}
-	ids, err := s.store.DeleteUser(ctx, u.ID)
+	ids, heirs, err := s.store.DeleteUser(ctx, u.ID)
 	if err != nil {
-		return fmt.Errorf("delete account: %w", err)
+		return nil, fmt.Errorf("delete account: %w", err)
 	}
 	s.endedIDs(ids)
-	return nil
+	return heirs, nil
 }
 
 // Sweep deletes expired refresh tokens, and sessions that expired or

@@ -53,8 +53,11 @@ func (p *Postgres) SetPasswordHash(ctx context.Context, userID int64, hash strin
 }
 
 // DeleteUser turns an account into a tombstone: see Store.DeleteUser.
-func (p *Postgres) DeleteUser(ctx context.Context, userID int64) ([]string, error) {
-	var ended []string
+func (p *Postgres) DeleteUser(ctx context.Context, userID int64) ([]string, []Heir, error) {
+	var (
+		ended []string
+		heirs []Heir
+	)
 	err := p.tx(ctx, func(tx pgx.Tx) error {
 		var name string
 		err := tx.QueryRow(ctx,
@@ -66,12 +69,13 @@ func (p *Postgres) DeleteUser(ctx context.Context, userID int64) ([]string, erro
 		if ended, err = pgEndSessions(ctx, tx, userID, ""); err != nil {
 			return err
 		}
-		return pgDropMemberships(ctx, tx, name)
+		heirs, err = pgDropMemberships(ctx, tx, name)
+		return err
 	})
 	if err != nil {
-		return nil, fmt.Errorf("delete user %d: %w", userID, err)
+		return nil, nil, fmt.Errorf("delete user %d: %w", userID, err)
 	}
-	return ended, nil
+	return ended, heirs, nil
 }
 
 // pgDropMemberships removes a deleted account's memberships and hands
@@ -79,22 +83,23 @@ func (p *Postgres) DeleteUser(ctx context.Context, userID int64) ([]string, erro
 // else member (as LeaveRoom does). The rooms' rows are locked first, in
 // name order, as LeaveRoom locks its room's row: two owners leaving or
 // deleted at once cannot both see the other still there.
-func pgDropMemberships(ctx context.Context, tx pgx.Tx, name string) error {
+func pgDropMemberships(ctx context.Context, tx pgx.Tx, name string) ([]Heir, error) {
+	var heirs []Heir
 	rows, err := tx.Query(ctx, `SELECT r.name FROM rooms r JOIN memberships m ON m.room = r.name
 		WHERE m.user_name = $1 AND m.role = 'owner' ORDER BY r.name FOR UPDATE OF r`, name)
 	if err != nil {
-		return pgErr(err)
+		return nil, pgErr(err)
 	}
 	owned, err := pgx.CollectRows(rows, pgx.RowTo[string])
 	if err != nil {
-		return pgErr(err)
+		return nil, pgErr(err)
 	}
 	if _, err := tx.Exec(ctx, `DELETE FROM memberships WHERE user_name = $1`, name); err != nil {
-		return pgErr(err)
+		return nil, pgErr(err)
 	}
 	for _, room := range owned {
 		if _, err := tx.Exec(ctx, `UPDATE rooms SET roster = roster + 1 WHERE name = $1`, room); err != nil {
-			return pgErr(err)
+			return nil, pgErr(err)
 		}
 		var heir string
 		err := tx.QueryRow(ctx, pgHeirSQL, room).Scan(&heir)
@@ -102,11 +107,12 @@ func pgDropMemberships(ctx context.Context, tx pgx.Tx, name string) error {
 			continue // nobody left, or another owner remains
 		}
 		if err != nil {
-			return pgErr(err)
+			return nil, pgErr(err)
 		}
 		if _, err := tx.Exec(ctx, `UPDATE memberships SET role = 'owner' WHERE room = $1 AND user_name = $2`, room, heir); err != nil {
-			return pgErr(err)
+			return nil, pgErr(err)
 		}
+		heirs = append(heirs, Heir{Room: room, User: heir})
 	}
-	return nil
+	return heirs, nil
 }

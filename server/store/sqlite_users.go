@@ -53,8 +53,11 @@ func (s *SQLite) SetPasswordHash(ctx context.Context, userID int64, hash string)
 }
 
 // DeleteUser turns an account into a tombstone: see Store.DeleteUser.
-func (s *SQLite) DeleteUser(ctx context.Context, userID int64) ([]string, error) {
-	var ended []string
+func (s *SQLite) DeleteUser(ctx context.Context, userID int64) ([]string, []Heir, error) {
+	var (
+		ended []string
+		heirs []Heir
+	)
 	err := s.writeTx(ctx, func(tx *sql.Tx) error {
 		var name string
 		err := tx.QueryRowContext(ctx,
@@ -66,42 +69,44 @@ func (s *SQLite) DeleteUser(ctx context.Context, userID int64) ([]string, error)
 		if ended, err = sqliteEndSessions(ctx, tx, userID, ""); err != nil {
 			return err
 		}
-		return sqliteDropMemberships(ctx, tx, name)
+		heirs, err = sqliteDropMemberships(ctx, tx, name)
+		return err
 	})
 	if err != nil {
-		return nil, fmt.Errorf("delete user %d: %w", userID, err)
+		return nil, nil, fmt.Errorf("delete user %d: %w", userID, err)
 	}
-	return ended, nil
+	return ended, heirs, nil
 }
 
 // sqliteDropMemberships removes a deleted account's memberships and
 // hands each room it was the last owner of to the longest standing
 // moderator, else member (as LeaveRoom does).
-func sqliteDropMemberships(ctx context.Context, tx *sql.Tx, name string) error {
+func sqliteDropMemberships(ctx context.Context, tx *sql.Tx, name string) ([]Heir, error) {
+	var heirs []Heir
 	rows, err := tx.QueryContext(ctx,
 		`SELECT room FROM memberships WHERE user_name = ? AND role = 'owner' ORDER BY room`, name)
 	if err != nil {
-		return sqliteErr(err)
+		return nil, sqliteErr(err)
 	}
 	var owned []string
 	for rows.Next() {
 		var room string
 		if err := rows.Scan(&room); err != nil {
 			rows.Close()
-			return sqliteErr(err)
+			return nil, sqliteErr(err)
 		}
 		owned = append(owned, room)
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
-		return sqliteErr(err)
+		return nil, sqliteErr(err)
 	}
 	if _, err := tx.ExecContext(ctx, `DELETE FROM memberships WHERE user_name = ?`, name); err != nil {
-		return sqliteErr(err)
+		return nil, sqliteErr(err)
 	}
 	for _, room := range owned {
 		if _, err := tx.ExecContext(ctx, `UPDATE rooms SET roster = roster + 1 WHERE name = ?`, room); err != nil {
-			return sqliteErr(err)
+			return nil, sqliteErr(err)
 		}
 		var heir string
 		err := tx.QueryRowContext(ctx, sqliteHeirSQL, room).Scan(&heir)
@@ -109,11 +114,12 @@ func sqliteDropMemberships(ctx context.Context, tx *sql.Tx, name string) error {
 			continue // nobody left, or another owner remains
 		}
 		if err != nil {
-			return sqliteErr(err)
+			return nil, sqliteErr(err)
 		}
 		if _, err := tx.ExecContext(ctx, `UPDATE memberships SET role = 'owner' WHERE room = ? AND user_name = ?`, room, heir); err != nil {
-			return sqliteErr(err)
+			return nil, sqliteErr(err)
 		}
+		heirs = append(heirs, Heir{Room: room, User: heir})
 	}
-	return nil
+	return heirs, nil
 }

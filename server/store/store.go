@@ -97,7 +97,7 @@ type Message struct {
 	CID    string
 	TS     time.Time
 
-	Kind    string // "", protocol.MsgEdit or protocol.MsgDelete
+	Kind    string // "", protocol.MsgEdit, protocol.MsgDelete or protocol.MsgRoom
 	Target  int64
 	Edited  int64
 	Deleted bool
@@ -115,6 +115,13 @@ type Page struct {
 	After  int64
 	Newest bool
 	Limit  int
+}
+
+// Heir names who became owner of Room when its last owner's account was
+// deleted (Store.DeleteUser).
+type Heir struct {
+	Room string
+	User string
 }
 
 // Store is Parley's durable state. All methods are safe for concurrent use,
@@ -136,8 +143,9 @@ type Store interface {
 	// Roster), its name stays reserved (a tombstone:
 	// UserByName no longer finds it, CreateUser of the name is still
 	// ErrConflict) and its messages stay, under that name. It returns the
-	// ids of the sessions it ended. ErrNotFound for an unknown user.
-	DeleteUser(ctx context.Context, userID int64) (sessions []string, err error)
+	// ids of the sessions it ended and who inherited which room, by room
+	// name. ErrNotFound for an unknown user.
+	DeleteUser(ctx context.Context, userID int64) (sessions []string, heirs []Heir, err error)
 
 	// CreateSession stores s and its first refresh token (first.SessionID
 	// is ignored). ErrNotFound for an unknown user, ErrConflict for a
@@ -186,20 +194,22 @@ type Store interface {
 	// CreateRoomOf creates a public or private room with owner as its
 	// first member (role owner); ErrConflict if the name exists.
 	CreateRoomOf(ctx context.Context, name, kind, owner string) (Room, error)
-	// DirectRoom returns the direct room of users a and b (canonical
-	// names), creating it with both as members if the pair has none.
-	// There is one per pair whatever the order or case of the names, even
-	// when many nodes create it at once; created reports whether this call
-	// made it. Calling it adds a back if a left the room. The room's name
-	// is random (prefix "dm-"). ErrConflict when a and b are one user.
-	DirectRoom(ctx context.Context, a, b string) (room Room, created bool, err error)
+	// DirectRoom returns the direct room of caller and others (canonical
+	// names), creating it with all of them as members if that set of
+	// people has none. There is one per set whatever the order or case of
+	// the names, even when many nodes create it at once; created reports
+	// whether this call made it. Calling it adds caller back if they left
+	// the room. The room's name is random (prefix "dm-"). ErrConflict
+	// unless they are 2 to protocol.MaxDirectUsers distinct users.
+	DirectRoom(ctx context.Context, caller string, others ...string) (room Room, created bool, err error)
 	// Access tells what user may do in room; ErrNotFound for an unknown
 	// room.
 	Access(ctx context.Context, room, user string) (Access, error)
 	// RoomsOf returns the rooms user may see, by name: every public room
 	// and every room user is a member of (but no inbox), with user's
 	// role, read marker and unread and mention counts and, for a direct
-	// room, the other member. One query, however many rooms.
+	// room, the other people (Peers; Peer too for a pair). One query,
+	// however many rooms.
 	RoomsOf(ctx context.Context, user string) ([]MemberRoom, error)
 	// Roster returns room's members with their roles, by name;
 	// ErrNotFound for an unknown room.
@@ -236,7 +246,10 @@ type Store interface {
 	// Append stores m (Room, Author, Body, CID; TS is set by the store)
 	// and returns it with Offset and TS filled, and records whom it
 	// mentions (protocol.Mentioned, except its author) for RoomsOf's
-	// counts. ErrNotFound for an unknown room. An empty CID is never a duplicate. The (author, cid)
+	// counts. Kind protocol.MsgRoom stores a room event (Body a
+	// protocol.RoomEvent; it mentions nobody and is never unread); any
+	// other Kind is cleared (edits and deletions go through Amend).
+	// ErrNotFound for an unknown room. An empty CID is never a duplicate. The (author, cid)
 	// key spans rooms: a duplicate returns the original wherever it was
 	// stored. Times (TS, CreatedAt) are UTC with millisecond precision.
 	Append(ctx context.Context, m Message) (stored Message, dup bool, err error)

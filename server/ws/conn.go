@@ -45,6 +45,8 @@ type conn struct {
 	batch    atomic.Bool  // the client asked for protocol.FeatureBatch
 	deltas   atomic.Bool  // the client asked for protocol.FeaturePresenceDelta
 	edits    atomic.Bool  // the client asked for protocol.FeatureEdits
+	changes  atomic.Bool  // the client asked for protocol.FeatureRoomEvents
+	watchOK  atomic.Bool  // the client asked for protocol.FeatureWatch
 	lastRead atomic.Int64 // unix nanoseconds
 	expires  atomic.Int64 // token expiry, unix nanoseconds
 	reauthed atomic.Int64 // expiry for which a reauth frame was sent
@@ -75,11 +77,14 @@ type conn struct {
 	writeCut   atomic.Bool
 
 	// roomsMu guards rooms, the rooms the connection is subscribed to,
-	// and removals. The reader adds and drops rooms; a room actor drops
-	// one when the user is removed from it (Removed). A leaf lock.
-	roomsMu  sync.Mutex
-	rooms    map[string]bool
-	removals map[string]chan struct{} // closed when the room's Hub.Unsubscribe is done
+	// removals, watches and unwatches. The reader adds and drops rooms
+	// and watches; a room actor drops one when the user is removed from
+	// it (Removed). A leaf lock.
+	roomsMu   sync.Mutex
+	rooms     map[string]bool
+	removals  map[string]chan struct{} // closed when the room's Hub.Unsubscribe is done
+	watches   map[string]*watcher      // the rooms the connection watches
+	unwatches []chan struct{}          // closed when a removed watch's Hub.Unwatch is done
 
 	// Owned by the reader goroutine.
 	held      map[string]bool // rooms whose subscribe failed for now: Hub.Hold
@@ -98,6 +103,7 @@ func newConn(s *Server, wsc *websocket.Conn, remote string) *conn {
 		killed:    make(chan struct{}),
 		rooms:     make(map[string]bool),
 		removals:  make(map[string]chan struct{}),
+		watches:   make(map[string]*watcher),
 		held:      make(map[string]bool),
 		sendLim:   rate.NewLimiter(s.cfg.SendRate, s.cfg.SendBurst),
 		frameLim:  rate.NewLimiter(s.cfg.FrameRate, s.cfg.FrameBurst),
@@ -116,6 +122,9 @@ func (c *conn) PresenceDeltas() bool { return c.deltas.Load() }
 
 // Edits implements hub.EditsSubscriber.
 func (c *conn) Edits() bool { return c.edits.Load() }
+
+// RoomEvents implements hub.RoomEventsSubscriber.
+func (c *conn) RoomEvents() bool { return c.changes.Load() }
 
 // Send implements hub.Subscriber.
 func (c *conn) Send(frame []byte, droppable bool) bool {
@@ -203,6 +212,7 @@ func (c *conn) serve(ctx context.Context) {
 		c.s.cfg.Hub.Unsubscribe(c, room)
 	}
 	c.awaitRemovals()
+	c.endWatches()
 	for room := range c.held {
 		c.s.cfg.Hub.Release(room, c.user)
 	}
@@ -614,6 +624,14 @@ func (c *conn) authenticate(ctx context.Context) bool {
 	if protocol.HasFeature(f.Features, protocol.FeatureEdits) {
 		c.edits.Store(true)
 		features = append(features, protocol.FeatureEdits)
+	}
+	if protocol.HasFeature(f.Features, protocol.FeatureRoomEvents) {
+		c.changes.Store(true)
+		features = append(features, protocol.FeatureRoomEvents)
+	}
+	if protocol.HasFeature(f.Features, protocol.FeatureWatch) {
+		c.watchOK.Store(true)
+		features = append(features, protocol.FeatureWatch)
 	}
 	c.sid.Store(&id.Session)
 	c.expires.Store(exp.UnixNano())

@@ -488,8 +488,14 @@ func testDeleteHandsOn(t *testing.T, s store.Store) {
 		t.Fatal(err)
 	}
 
-	if _, err := s.DeleteUser(ctx, u.ID); err != nil {
+	_, heirs, err := s.DeleteUser(ctx, u.ID)
+	if err != nil {
 		t.Fatalf("DeleteUser: %v", err)
+	}
+	// club passes to zed; duo keeps bob, its other owner; solo has
+	// nobody left; plain was never the deleted user's.
+	if want := []store.Heir{{Room: "club", User: "zed"}}; !slices.Equal(heirs, want) {
+		t.Errorf("DeleteUser heirs = %+v, want %+v", heirs, want)
 	}
 	for room, want := range map[string]map[string]string{
 		"club":  {"ann": "member", "zed": "owner"},

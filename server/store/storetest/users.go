@@ -344,10 +344,10 @@ func testDeleteUser(t *testing.T, s store.Store) {
 		t.Fatal(err)
 	}
 	msg, _ := mustAppend(t, s, "lobby", u.Name, "hello", "c1")
-	ended, err := s.DeleteUser(ctx, u.ID)
+	ended, heirs, err := s.DeleteUser(ctx, u.ID)
 	sort.Strings(ended)
-	if err != nil || !slices.Equal(ended, []string{"a", "b"}) {
-		t.Fatalf("DeleteUser = %v, %v; want sessions [a b]", ended, err)
+	if err != nil || !slices.Equal(ended, []string{"a", "b"}) || len(heirs) != 0 {
+		t.Fatalf("DeleteUser = %v, %v, %v; want sessions [a b] and no heir", ended, heirs, err)
 	}
 	_, err = s.UserByName(ctx, u.Name)
 	wantErr(t, "UserByName of a deleted user", err, store.ErrNotFound)
@@ -356,7 +356,7 @@ func testDeleteUser(t *testing.T, s store.Store) {
 	_, err = rotate(t, s, "ta", "x", now, time.Hour)
 	wantErr(t, "rotating a deleted user's token", err, store.ErrNotFound)
 	wantErr(t, "SetPasswordHash of a deleted user", s.SetPasswordHash(ctx, u.ID, "x"), store.ErrNotFound)
-	_, err = s.DeleteUser(ctx, u.ID)
+	_, _, err = s.DeleteUser(ctx, u.ID)
 	wantErr(t, "deleting a user twice", err, store.ErrNotFound)
 	members, err := s.Members(ctx, "lobby")
 	if err != nil || slices.Contains(members, u.Name) {
