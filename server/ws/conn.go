@@ -226,14 +226,14 @@ func (c *conn) serve(ctx context.Context) {
 // queue's writing flag), so writes never interleave.
 func (c *conn) writeRun() {
 	defer c.q.writers.Done()
-	box := batchSlots.Get().(*[][]byte)
+	box := slots.Get().(*[][]byte)
 	batch := (*box)[:0]
 	defer func() {
 		clear(batch) // a failed write leaves frames in it
 		if cap(batch) <= idleSlots {
 			*box = batch[:0]
 		}
-		batchSlots.Put(box)
+		slots.Put(box)
 	}()
 	for {
 		select {
@@ -311,15 +311,6 @@ func (c *conn) stopDeadline() {
 		c.deadline.Stop()
 	}
 }
-
-// batchSlots holds the slices a writer takes the queued frames into
-// (idleSlots long; one that a burst grew is dropped), shared by every
-// connection: a writer starts for each burst, and taking a slice from
-// here costs it no allocation, while an idle connection holds none.
-var batchSlots = sync.Pool{New: func() any {
-	s := make([][]byte, 0, idleSlots)
-	return &s
-}}
 
 // batchBufs holds the buffers batches are built in, shared by every
 // connection: an idle connection holds none.

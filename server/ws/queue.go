@@ -8,8 +8,12 @@ import "sync"
 // (push says when to start it, next when it ends), so an idle connection
 // has no writer and no writer stack.
 type queue struct {
-	mu        sync.Mutex // guards the fields below; a leaf lock
-	frames    [][]byte
+	mu     sync.Mutex // guards the fields below; a leaf lock
+	frames [][]byte
+	// box holds frames' storage, from slots, while the queue has any:
+	// from the first push after an idle spell to the end of the
+	// writer's turn, when both go back to the pool.
+	box       *[][]byte
 	bytes     int
 	maxFrames int
 	maxBytes  int
@@ -46,6 +50,10 @@ func (q *queue) push(frame []byte, droppable bool) (ok, wake bool) {
 	}
 	if !ok {
 		return false, false
+	}
+	if q.box == nil {
+		q.box = slots.Get().(*[][]byte)
+		q.frames = (*q.box)[:0]
 	}
 	q.frames = append(q.frames, frame)
 	q.bytes = b
@@ -86,12 +94,37 @@ func (q *queue) takeLocked(buf [][]byte) [][]byte {
 	out := append(buf[:0], q.frames...)
 	clear(q.frames)
 	q.frames = q.frames[:0]
-	if cap(q.frames) > idleSlots {
-		q.frames = nil // give back what a burst grew
+	if q.box != nil && cap(q.frames) > idleSlots {
+		// Give back what a burst grew; the box's storage may still
+		// hold frames from before the growth.
+		q.frames = (*q.box)[:0]
+		clear(q.frames[:cap(q.frames)])
 	}
 	q.bytes = 0
 	return out
 }
+
+// releaseLocked gives the empty queue's storage back to the pool.
+func (q *queue) releaseLocked() {
+	if q.box == nil {
+		return
+	}
+	if cap(q.frames) <= idleSlots {
+		*q.box = q.frames[:0]
+	} else {
+		clear((*q.box)[:cap(*q.box)])
+	}
+	slots.Put(q.box)
+	q.box, q.frames = nil, nil
+}
+
+// slots holds frame slices of idleSlots, shared by every connection's
+// queue and writer: an idle connection holds none, and a burst to one
+// allocates none.
+var slots = sync.Pool{New: func() any {
+	s := make([][]byte, 0, idleSlots)
+	return &s
+}}
 
 // next is take for the writer. With nothing queued, the writer's turn
 // ends (it must return; the next push starts another) and next returns no
@@ -105,6 +138,7 @@ func (q *queue) next(buf [][]byte) (out [][]byte, open bool) {
 	}
 	if len(q.frames) == 0 {
 		q.writing = false
+		q.releaseLocked()
 		return buf[:0], true
 	}
 	return q.takeLocked(buf), true

@@ -106,8 +106,39 @@ func TestQueueGivesBackBurstCapacity(t *testing.T) {
 	if out := q.take(nil); len(out) != 100 {
 		t.Fatalf("take = %d frames, want 100", len(out))
 	}
-	if cap(q.frames) != 0 {
+	if cap(q.frames) > idleSlots {
 		t.Fatalf("after a burst of 100 the queue keeps capacity %d; want it given back", cap(q.frames))
+	}
+	for i, f := range q.frames[:cap(q.frames)] {
+		if f != nil {
+			t.Fatalf("after the burst the queue's storage still references frame %d", i)
+		}
+	}
+}
+
+// TestQueueIdleHoldsNoStorage: when the writer's turn ends on an empty
+// queue, the queue gives its storage back to the pool, so an idle
+// connection holds none; the next push takes some again.
+func TestQueueIdleHoldsNoStorage(t *testing.T) {
+	q := newQueue(8, 1<<20)
+	q.start()
+	mustPush(t, q, []byte("m1"), false)
+	if out, _ := q.next(nil); len(out) != 1 {
+		t.Fatalf("next = %d frames, want 1", len(out))
+	}
+	if q.frames == nil {
+		t.Fatal("the queue let go of its storage while the writer runs")
+	}
+	if out, open := q.next(nil); !open || len(out) != 0 {
+		t.Fatalf("next on an empty queue = %d frames, open %v", len(out), open)
+	}
+	if q.frames != nil || q.box != nil {
+		t.Fatalf("an idle queue holds storage for %d frames", cap(q.frames))
+	}
+	q.writers.Done()
+	mustPush(t, q, []byte("m2"), false)
+	if out := q.take(nil); len(out) != 1 || string(out[0]) != "m2" {
+		t.Fatalf("take after the idle spell = %q, want [m2]", out)
 	}
 }
 

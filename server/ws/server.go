@@ -454,13 +454,16 @@ func (s *smallReads) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 		return nc, brw, err
 	}
 	r := brw.Reader
-	if r.Buffered() == 0 {
-		// Else a client sent before the upgrade answer: its bytes are in
-		// net/http's buffer, which coder/websocket carries over.
+	early := r.Buffered() > 0
+	if !early {
 		r = bufio.NewReaderSize(nc, readBufferSize)
 	}
+	// Else a client sent before the upgrade answer: its bytes are in
+	// net/http's buffer, which coder/websocket carries over in a reader
+	// of its own in front of the socket, where waitReadable cannot see
+	// them: such a connection's reader waits inside Read instead.
 	s.br = r
-	if sc, ok := nc.(syscall.Conn); ok {
+	if sc, ok := nc.(syscall.Conn); ok && !early {
 		if raw, err := sc.SyscallConn(); err == nil {
 			s.raw = raw
 		}

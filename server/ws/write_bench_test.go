@@ -24,10 +24,10 @@ import (
 
 // TestWriterBurstsAllocateNothing: a frame pushed to an idle connection
 // (its writer starts, writes it and returns) allocates nothing: not the
-// writer's start, its batch slice or the frame's writev. Before, each
-// such delivery allocated four objects. The bound is under one per
-// delivery rather than zero because the race detector makes sync.Pool
-// drop some of what it is given.
+// writer's start, the queue's and its batch slices or the frame's
+// writev. Before, each such delivery allocated four objects. The bound
+// is under one per delivery rather than zero (two under the race
+// detector) because the runtime may allocate now and then.
 func TestWriterBurstsAllocateNothing(t *testing.T) {
 	conns, readers := startTCPFanout(t, 1, false)
 	frame, err := protocol.Encode(protocol.Frame{Type: protocol.TypeMsg, Msg: &protocol.Message{
@@ -43,7 +43,14 @@ func TestWriterBurstsAllocateNothing(t *testing.T) {
 		sent++
 		readers.waitAll(sent) // the writer has written it and returns
 	})
-	if allocs >= 1 {
+	// Under the race detector sync.Pool drops a quarter of what it is
+	// given, and a pool miss costs two objects (the queue's and the
+	// writer's slices, and their boxes): about one per delivery.
+	limit := 1.0
+	if raceEnabled {
+		limit = 2
+	}
+	if allocs >= limit {
 		t.Fatalf("a delivery to an idle connection allocates %.2f objects, want none", allocs)
 	}
 }
@@ -323,7 +330,10 @@ func TestPipelinedFramesOverTCP(t *testing.T) {
 			upgrade := "GET " + protocol.PathWS + " HTTP/1.1\r\nHost: " + l.Addr().String() +
 				"\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
 			frames := clientFrame(`{"v":1,"type":"auth","token":"alice 1h"}`)
-			for i := range 3 {
+			// 150 pings: more than net/http's 4 KiB read buffer holds, so
+			// with the upgrade some stay in front of the socket.
+			const pings = 150
+			for i := range pings {
 				frames = append(frames, clientFrame(fmt.Sprintf(`{"v":1,"type":"ping","id":"p%d"}`, i))...)
 			}
 			br := bufio.NewReader(nc)
@@ -349,7 +359,11 @@ func TestPipelinedFramesOverTCP(t *testing.T) {
 			if err := nc.SetReadDeadline(time.Now().Add(time.Minute)); err != nil {
 				t.Fatal(err)
 			}
-			for _, want := range []string{`"welcome"`, `"p0"`, `"p1"`, `"p2"`} {
+			want := []string{`"welcome"`}
+			for i := range pings {
+				want = append(want, fmt.Sprintf(`"p%d"`, i))
+			}
+			for _, want := range want {
 				got, err := serverFrame(br)
 				if err != nil {
 					t.Fatalf("want a frame with %s: %v", want, err)
