@@ -6,11 +6,14 @@ import (
 	"context"
 	"encoding/json"
 	"testing"
+	"time"
 
 	cdpbrowser "github.com/chromedp/cdproto/browser"
 	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
+
+	"github.com/parleychat/parley/shared/client"
 )
 
 // recordNotifications runs in every document before its own scripts: it
@@ -76,13 +79,16 @@ type note struct{ Title, Body, Tag string }
 // TestMentionNotification: the app never asks for permission on load;
 // after the user turns notifications on with the button, a message that
 // mentions them while the tab is hidden raises one system notification,
-// and a message without a mention raises none.
+// and a message without a mention raises none. In a direct room, which
+// the tab does not have open (its messages come through a watch), any
+// message raises one, titled with the sender's name.
 func TestMentionNotification(t *testing.T) {
 	srv := startServer(t)
 	alice, bob := newBrowser(t, "alice", 1280, 800), newBrowser(t, "bob", 1280, 800)
 	alice.do(recordOnNewDocument(recordNotifications), grantNotifications(srv.base))
 	alice.seed(srv.base, srv.signup(t, "alice"))
-	bob.seed(srv.base, srv.signup(t, "bob"))
+	bobSess := srv.signup(t, "bob")
+	bob.seed(srv.base, bobSess)
 	for _, b := range []*browser{alice, bob} {
 		b.open(srv.base + "/room/general")
 		b.waitFor("the room", roomReady)
@@ -135,4 +141,23 @@ func TestMentionNotification(t *testing.T) {
 	if n := eval[int](alice, `window.__notes.length`); n != 1 {
 		t.Errorf("%d notifications, want 1", n)
 	}
+
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	dm, err := client.NewAPI(srv.base, nil).DirectRoom(ctx, bobSess.AccessToken, "alice")
+	if err != nil {
+		t.Fatal(err)
+	}
+	alice.waitFor("the direct room, watched", roomLink(dm.Name)+`?.matches('[data-watched="true"]')`)
+	hidden(true)
+	postMessages(t, srv, bobSess, dm.Name, "no mention, just us")
+	alice.waitFor("the direct notification", `window.__notes.length > 1`)
+	notes = nil
+	if err := json.Unmarshal([]byte(eval[string](alice, `JSON.stringify(window.__notes)`)), &notes); err != nil {
+		t.Fatal(err)
+	}
+	if len(notes) != 2 || notes[1].Title != "bob" || notes[1].Body != "no mention, just us" {
+		t.Fatalf("notifications %+v, want a second one from bob with the direct message", notes)
+	}
+	hidden(false)
 }

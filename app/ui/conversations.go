@@ -100,12 +100,15 @@ func (a *App) removed(room, why string) {
 	rd.people.Reset()
 	cl := a.cl
 	delete(a.dirty, room)
+	delete(a.watching, room)
+	delete(a.watchLive, room)
 	if a.sess.User != "" {
 		a.cache.write(a.sess.User, &cacheBatch{Rooms: a.roomList, SetRooms: true, Drop: []string{room}}, logCacheError)
 	}
 	a.mu.Unlock()
 	if cl != nil {
 		cl.Unsubscribe(room)
+		cl.Unwatch(room)
 	}
 	a.notify()
 }

@@ -54,6 +54,11 @@ func (a *App) onEvent(ev client.Event) {
 	case client.EventRemoved:
 		a.removed(ev.Room, ev.Reason)
 		return
+	case client.EventWatched:
+		a.watched(ev)
+		return
+	case client.EventWatching:
+		a.watchStarted(ev.Room, ev.Head)
 	case client.EventGap:
 		a.withRoom(ev.Room, true, func(rd *roomData, _ string) {
 			rd.tl.DropBefore(ev.Offset)
@@ -114,6 +119,7 @@ func (a *App) disconnected(ev client.Event) {
 		a.stale = true
 	}
 	a.welcomed, a.inboxLive = false, false
+	clear(a.watchLive)
 	c := Conn{State: ConnReconnecting}
 	// Who is where is unknown until the node says again.
 	for _, rd := range a.rooms {
@@ -135,8 +141,18 @@ func (a *App) subscribed(ev client.Event) {
 	rd := a.room(ev.Room)
 	rd.missing, rd.err, rd.retrying = false, "", false
 	if ev.Reset {
+		// The offsets start again: the room shows what it showed until
+		// the new epoch's newest page replaces it, not an empty list.
+		if rd.held == nil && len(rd.tl.Messages) > 0 {
+			rd.held = rd.tl.Messages
+		}
 		rd.tl.Reset(ev.Epoch)
+		rd.ready = false
 		a.persistSoonLocked(ev.Room)
+		if !rd.loading && a.cl != nil {
+			rd.loading = true
+			go a.fetchPage(a.gen, a.cl, ev.Room, 0)
+		}
 		return
 	}
 	if rd.tl.Epoch != ev.Epoch {
@@ -155,9 +171,10 @@ func (a *App) message(ev client.Event) {
 		rd.typing.Stop(ev.Msg.Author)
 		rd.retrying = false // a gap that was refused has been filled
 	})
-	if !ev.Msg.IsEvent() {
-		a.notifyMention(ev.Msg)
+	if ev.Msg.IsRoomEvent() {
+		a.roomChanged(ev.Msg)
 	}
+	a.notifyMessage(ev.Msg)
 }
 
 // serverError routes an error frame: to the message it refused, to the

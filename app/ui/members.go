@@ -22,6 +22,9 @@ type membersPanel struct {
 	Room string
 	// Role is the user's role in the room (protocol.Role*).
 	Role string
+	// Rev moves when someone changed the room's members (a room event):
+	// the panel reads them again.
+	Rev int
 
 	a       *App
 	members []protocol.Member

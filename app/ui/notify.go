@@ -4,7 +4,6 @@ import (
 	"context"
 	"strconv"
 
-	"github.com/parleychat/parley/app/state"
 	"github.com/parleychat/parley/shared/protocol"
 )
 
@@ -81,20 +80,6 @@ func (a *App) loadNotify() {
 	a.mu.Lock()
 	a.notifyOn = on
 	a.mu.Unlock()
-}
-
-// notifyMention raises a system notification for m when it mentions the
-// user, the tab is hidden and notifications are on. Tabs showing the same
-// message replace each other's notification (same tag).
-func (a *App) notifyMention(m *protocol.Message) {
-	a.mu.Lock()
-	me, on := a.sess.User, a.notifyOn
-	a.mu.Unlock()
-	if !on || m.Author == me || !state.Mentions(m.Body, me) || !pageHidden() ||
-		notificationPermission() != "granted" {
-		return
-	}
-	showNotification("#"+m.Room+" · "+m.Author, m.Body, notificationTag(m), RoomPath(m.Room))
 }
 
 // notificationTag names the notification of one message.

@@ -31,7 +31,7 @@ func (r *roomView) peoplePanel(cls string) app.UI {
 			app.If(r.canPick() && len(v.Present) > 1, func() app.UI { return r.startButton() }),
 		),
 		app.If(v.Info.Kind == protocol.KindPrivate, func() app.UI {
-			return &membersPanel{Room: r.Room, Role: v.Info.Role}
+			return &membersPanel{Room: r.Room, Role: v.Info.Role, Rev: v.Rev}
 		}),
 	)
 }

@@ -24,6 +24,8 @@ type shell struct {
 	account bool
 	user    string
 	rooms   []protocol.Room
+	// watched names the rooms whose new messages arrive live.
+	watched map[string]bool
 	loaded  bool
 	roomErr string
 	// live: invitations and removals arrive live (data-live on the list).
@@ -85,7 +87,7 @@ func (s *shell) poll(ctx app.Context) {
 		return
 	}
 	s.polling = true
-	ctx.After(roomPollEvery, func(ctx app.Context) {
+	ctx.After(s.a.pollEvery(), func(ctx app.Context) {
 		s.polling = false
 		if s.dismounted {
 			return
@@ -161,6 +163,7 @@ func (s *shell) OnAppUpdate(ctx app.Context) { s.updated = ctx.AppUpdateAvailabl
 func (s *shell) sync() {
 	s.user = s.a.User()
 	s.rooms, s.loaded, s.roomErr = s.a.Rooms()
+	s.watched = s.a.WatchedRooms()
 	s.live = s.a.InboxLive()
 	s.conn = s.a.Conn()
 	s.notify = s.a.Notifications()
@@ -250,7 +253,7 @@ func (s *shell) roomLink(r protocol.Room) app.UI {
 	}
 	return app.Li().Body(
 		app.A().ID(r.Name+"-link").Class(cls).Href(RoomPath(r.Name)).DataSet("room", r.Name).
-			DataSet("kind", r.Kind).Aria("current", ariaCurrent(r.Name == s.room)).Body(
+			DataSet("kind", r.Kind).DataSet("watched", s.watched[r.Name]).Aria("current", ariaCurrent(r.Name == s.room)).Body(
 			roomMark(r),
 			app.Bdi().Class("room-name").Text(roomLabel(r)),
 			unreadBadge(r),

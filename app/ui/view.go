@@ -37,6 +37,8 @@ type RoomView struct {
 	Pending int
 	// Online: the connection is up.
 	Online bool
+	// Rev moves with every room event (a member, role or topic changed).
+	Rev int
 }
 
 // View returns a snapshot of room for rendering.
@@ -49,12 +51,20 @@ func (a *App) View(room string, now time.Time, loc *time.Location) RoomView {
 	if rd == nil {
 		return v
 	}
-	v.Rows = state.Rows(&rd.tl, v.Me, now, loc)
+	tl := &rd.tl
+	if rd.held != nil {
+		// A new epoch's newest page is on its way: keep showing the old.
+		shown := rd.tl.Clone()
+		shown.Messages = rd.held
+		tl = &shown
+	}
+	v.Rows = state.Rows(tl, v.Me, now, loc)
 	v.Present = append([]string(nil), rd.present...)
 	v.Typing = state.TypingLabel(rd.typing.Active(now, v.Me))
 	v.Ready, v.Loading, v.HasOlder = rd.ready, rd.loading, rd.tl.HasOlder()
 	v.Oldest, v.Newest = rd.tl.Oldest(), rd.tl.Newest()
 	v.Missing, v.Err, v.Retrying, v.Removed = rd.missing, rd.err, rd.retrying, rd.removed
+	v.Rev = rd.rev
 	for _, p := range rd.tl.Pending {
 		if p.Failed == "" {
 			v.Pending++

@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"net/http"
 	"slices"
@@ -85,6 +86,7 @@ func (h *Handler) updateRoom(w http.ResponseWriter, r *http.Request, user string
 		if err := h.store.SetTopic(r.Context(), room, *req.Topic); err != nil {
 			return err
 		}
+		h.roomEvent(r.Context(), room, user, protocol.RoomEvent{What: protocol.RoomTopic, By: user, Topic: *req.Topic})
 	}
 	rm, err := h.store.Room(r.Context(), room)
 	if err != nil {
@@ -207,12 +209,14 @@ func (h *Handler) invite(w http.ResponseWriter, r *http.Request, user string) er
 	}
 	if before.Role == "" {
 		h.notify(r.Context(), target, protocol.UserEvent{Type: protocol.UserInvited, Room: room, By: user, Kind: a.Kind})
+		h.roomEvent(r.Context(), room, user, protocol.RoomEvent{What: protocol.RoomJoined, User: target, By: user})
 	}
 	if req.Role != "" && a.Role == protocol.RoleOwner && req.Role != before.Role && (before.Role != "" || req.Role != protocol.RoleMember) {
 		if err := h.store.SetRole(r.Context(), room, target, req.Role); err != nil {
 			return err
 		}
 		h.notify(r.Context(), target, protocol.UserEvent{Type: protocol.UserRole, Room: room, By: user, Role: req.Role})
+		h.roomEvent(r.Context(), room, user, protocol.RoomEvent{What: protocol.RoomRole, User: target, By: user, Role: req.Role})
 	}
 	w.WriteHeader(http.StatusNoContent)
 	return nil
@@ -235,6 +239,7 @@ func (h *Handler) removeMember(w http.ResponseWriter, r *http.Request, user stri
 	}
 	h.announceRemoved(r.Context(), room, target, protocol.RemovedKicked)
 	h.notify(r.Context(), target, protocol.UserEvent{Type: protocol.UserRemoved, Room: room, By: user, Reason: protocol.RemovedKicked})
+	h.roomEvent(r.Context(), room, user, protocol.RoomEvent{What: protocol.RoomRemoved, User: target, By: user, Reason: protocol.RemovedKicked})
 	writeJSON(w, http.StatusOK, protocol.Left{})
 	return nil
 }
@@ -257,8 +262,10 @@ func (h *Handler) leave(w http.ResponseWriter, r *http.Request, user string) err
 	}
 	h.announceRemoved(r.Context(), room, user, protocol.RemovedLeft)
 	h.notify(r.Context(), user, protocol.UserEvent{Type: protocol.UserRemoved, Room: room, Reason: protocol.RemovedLeft})
+	h.roomEvent(r.Context(), room, user, protocol.RoomEvent{What: protocol.RoomRemoved, User: user, Reason: protocol.RemovedLeft})
 	if heir != "" {
 		h.notify(r.Context(), heir, protocol.UserEvent{Type: protocol.UserRole, Room: room, By: user, Role: protocol.RoleOwner})
+		h.roomEvent(r.Context(), room, user, protocol.RoomEvent{What: protocol.RoomRole, User: heir, By: user, Role: protocol.RoleOwner})
 	}
 	writeJSON(w, http.StatusOK, protocol.Left{NewOwner: heir})
 	return nil
@@ -300,6 +307,7 @@ func (h *Handler) ban(w http.ResponseWriter, r *http.Request, user string) error
 	}
 	h.announceRemoved(r.Context(), room, target, protocol.RemovedBanned)
 	h.notify(r.Context(), target, protocol.UserEvent{Type: protocol.UserRemoved, Room: room, By: user, Reason: protocol.RemovedBanned})
+	h.roomEvent(r.Context(), room, user, protocol.RoomEvent{What: protocol.RoomRemoved, User: target, By: user, Reason: protocol.RemovedBanned})
 	w.WriteHeader(http.StatusNoContent)
 	return nil
 }
@@ -365,6 +373,28 @@ func (h *Handler) notify(ctx context.Context, user string, ev protocol.UserEvent
 	if h.publish != nil {
 		if err := h.publish(ctx, m); err != nil {
 			h.log.Warn("publish user event", "user", user, "err", err)
+		}
+	}
+}
+
+// roomEvent appends ev (made by by) to room's own stream as a room event
+// (protocol.MsgRoom) and announces it to every node, so the room's other
+// members see the change live and recover it after a reconnect. Like
+// notify, a failure is logged: the change itself is stored.
+func (h *Handler) roomEvent(ctx context.Context, room, by string, ev protocol.RoomEvent) {
+	body, err := json.Marshal(ev)
+	if err != nil {
+		h.log.Warn("encode room event", "room", room, "err", err)
+		return
+	}
+	m, _, err := h.store.Append(ctx, store.Message{Room: room, Author: by, Kind: protocol.MsgRoom, Body: string(body)})
+	if err != nil {
+		h.log.Warn("append room event", "room", room, "what", ev.What, "err", err)
+		return
+	}
+	if h.publish != nil {
+		if err := h.publish(ctx, m); err != nil {
+			h.log.Warn("publish room event", "room", room, "err", err)
 		}
 	}
 }

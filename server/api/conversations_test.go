@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"net/http"
 	"slices"
 	"strings"
@@ -336,9 +335,31 @@ func (e *env) inboxEvents(t *testing.T, user string) []protocol.UserEvent {
 	return out
 }
 
+// roomEvents returns the room events stored in room, in order.
+func (e *env) roomEvents(t *testing.T, room string) []protocol.RoomEvent {
+	t.Helper()
+	msgs, err := e.store.History(t.Context(), room, store.Page{Newest: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []protocol.RoomEvent
+	for _, m := range msgs {
+		if m.Kind != protocol.MsgRoom {
+			continue
+		}
+		ev, err := protocol.ParseRoomEvent(m.Body)
+		if err != nil {
+			t.Fatalf("%s holds room event %q: %v", room, m.Body, err)
+		}
+		out = append(out, ev)
+	}
+	return out
+}
+
 // TestUserEvents: invitations, role changes, removals and new direct
-// rooms land in the user's inbox, in order, and are published; reserved
-// names cannot be taken.
+// rooms land in the user's inbox, in order, and are published; the same
+// changes land in the room's own stream as room events, also published;
+// reserved names cannot be taken.
 func TestUserEvents(t *testing.T) {
 	var mu sync.Mutex
 	var published []string
@@ -346,7 +367,7 @@ func TestUserEvents(t *testing.T) {
 		c.Publish = func(_ context.Context, m store.Message) error {
 			mu.Lock()
 			defer mu.Unlock()
-			published = append(published, fmt.Sprint(m.Room, "#", m.Offset))
+			published = append(published, m.Room)
 			return nil
 		}
 	})
@@ -382,11 +403,28 @@ func TestUserEvents(t *testing.T) {
 	if got := e.inboxEvents(t, "alice"); len(got) != 0 {
 		t.Fatalf("alice's inbox = %+v, want none", got)
 	}
+	wantRoom := []protocol.RoomEvent{
+		{What: protocol.RoomJoined, User: "Bob", By: "alice"},
+		{What: protocol.RoomRole, User: "Bob", By: "alice", Role: protocol.RoleModerator},
+		{What: protocol.RoomRemoved, User: "Bob", By: "alice", Reason: protocol.RemovedKicked},
+	}
+	if got := e.roomEvents(t, "club"); !slices.Equal(got, wantRoom) {
+		t.Fatalf("club's room events = %+v, want %+v", got, wantRoom)
+	}
 	mu.Lock()
+	inbox, club := 0, 0
+	for _, room := range published {
+		switch room {
+		case protocol.InboxRoom("bob"):
+			inbox++
+		case "club":
+			club++
+		}
+	}
 	n := len(published)
 	mu.Unlock()
-	if n != len(want) {
-		t.Fatalf("published %d events, want %d", n, len(want))
+	if inbox != len(want) || club != len(wantRoom) || n != inbox+club {
+		t.Fatalf("published %d inbox events and %d room events of %d, want %d and %d", inbox, club, n, len(want), len(wantRoom))
 	}
 	if _, ok := e.roomNames(t, bob)[protocol.InboxRoom("bob")]; ok {
 		t.Fatal("the room list shows the inbox")
@@ -409,10 +447,17 @@ func TestUserEvents(t *testing.T) {
 	if !slices.Equal(got, want) {
 		t.Fatalf("bob's inbox after alice deleted her account = %+v, want %+v", got, want)
 	}
+	wantGuild := []protocol.RoomEvent{
+		{What: protocol.RoomJoined, User: "Bob", By: "alice"},
+		{What: protocol.RoomRole, User: "Bob", By: "alice", Role: protocol.RoleOwner},
+	}
+	if got := e.roomEvents(t, "guild"); !slices.Equal(got, wantGuild) {
+		t.Fatalf("guild's room events = %+v, want %+v", got, wantGuild)
+	}
 	mu.Lock()
 	n = len(published)
 	mu.Unlock()
-	if n != len(want) {
-		t.Fatalf("published %d events, want %d", n, len(want))
+	if n != len(want)+len(wantRoom)+len(wantGuild) {
+		t.Fatalf("published %d events, want %d", n, len(want)+len(wantRoom)+len(wantGuild))
 	}
 }

@@ -75,6 +75,7 @@ func (h *Handler) deleteAccount(w http.ResponseWriter, r *http.Request, c auth.C
 	}
 	for _, heir := range heirs {
 		h.notify(r.Context(), heir.User, protocol.UserEvent{Type: protocol.UserRole, Room: heir.Room, By: c.User, Role: protocol.RoleOwner})
+		h.roomEvent(r.Context(), heir.Room, c.User, protocol.RoomEvent{What: protocol.RoomRole, User: heir.User, By: c.User, Role: protocol.RoleOwner})
 	}
 	if cookieMode(r) {
 		clearRefreshCookie(w)

@@ -60,11 +60,16 @@ func TestReadMarkersAcrossNodes(t *testing.T) {
 	subscribe(tabB, inbox, 0)
 
 	ra := dial(0, alice)
+	// offs are the messages' offsets (the room's stream also holds the
+	// room event of bob's invitation).
+	var offs []int64
 	for i, body := range []string{"hello", "@bob look", "bob@example.com is not a mention"} {
 		cid := string(rune('a' + i))
-		if f := answer(t, ctx, ra, protocol.Frame{Type: protocol.TypeSend, Room: "team", CID: cid, Body: body}); f.Type != protocol.TypeAck {
+		f := answer(t, ctx, ra, protocol.Frame{Type: protocol.TypeSend, Room: "team", CID: cid, Body: body})
+		if f.Type != protocol.TypeAck {
 			t.Fatalf("alice sends: %+v", f)
 		}
+		offs = append(offs, f.Offset)
 	}
 	counts := func(api *client.API, s protocol.Session) protocol.Room {
 		t.Helper()
@@ -87,16 +92,16 @@ func TestReadMarkersAcrossNodes(t *testing.T) {
 	}
 
 	// A read on node 0 reaches both tabs, the one on node 1 through Redis.
-	if err := tabA.write(ctx, protocol.Frame{Type: protocol.TypeRead, Room: "team", Offset: 2}); err != nil {
+	if err := tabA.write(ctx, protocol.Frame{Type: protocol.TypeRead, Room: "team", Offset: offs[1]}); err != nil {
 		t.Fatal(err)
 	}
-	readEvent(tabA, 2)
-	last := readEvent(tabB, 2)
-	if r := counts(api1, bob); r.LastRead != 2 || r.Unread != 1 || r.Mentions != 0 {
-		t.Fatalf("bob's list after reading to 2: marker %d, unread %d, mentions %d; want 2, 1, 0", r.LastRead, r.Unread, r.Mentions)
+	readEvent(tabA, offs[1])
+	last := readEvent(tabB, offs[1])
+	if r := counts(api1, bob); r.LastRead != offs[1] || r.Unread != 1 || r.Mentions != 0 {
+		t.Fatalf("bob's list after reading to %d: marker %d, unread %d, mentions %d; want %d, 1, 0", offs[1], r.LastRead, r.Unread, r.Mentions, offs[1])
 	}
 
-	// Tab B goes away; a read past the head (clamped to 3) and one going
+	// Tab B goes away; a read past the head (clamped to it) and one going
 	// back (ignored) happen meanwhile; B comes back and recovers the one
 	// event from its inbox, with nothing for the ignored one.
 	tabB.close()
@@ -105,7 +110,7 @@ func TestReadMarkersAcrossNodes(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	readEvent(tabA, 3)
+	readEvent(tabA, offs[2])
 	for _, f := range pingPong(t, ctx, tabA, "after-reads") {
 		if f.Type == protocol.TypeError || f.Type == protocol.TypeMsg {
 			t.Fatalf("a read that moved nothing answered %+v", f)
@@ -113,9 +118,9 @@ func TestReadMarkersAcrossNodes(t *testing.T) {
 	}
 	tabB = dial(1, bob)
 	subscribe(tabB, inbox, last)
-	readEvent(tabB, 3)
-	if r := counts(api0, bob); r.LastRead != 3 || r.Unread != 0 {
-		t.Fatalf("bob's list after reading past the head: %+v; want marker 3, nothing unread", r)
+	readEvent(tabB, offs[2])
+	if r := counts(api0, bob); r.LastRead != offs[2] || r.Unread != 0 {
+		t.Fatalf("bob's list after reading past the head: %+v; want marker %d, nothing unread", r, offs[2])
 	}
 
 	// A stranger: a private room answers like a missing one, and nothing moves.

@@ -61,6 +61,36 @@ type EditsSubscriber interface {
 	Edits() bool
 }
 
+// RoomEventsSubscriber is a Subscriber that may be sent room events
+// (it negotiated protocol.FeatureRoomEvents); other subscribers are sent
+// none, and skip their offsets.
+type RoomEventsSubscriber interface {
+	Subscriber
+	// RoomEvents reports whether the subscriber takes room events; it
+	// must not change while the subscriber is in a room.
+	RoomEvents() bool
+}
+
+func wantsRoomEvents(sub Subscriber) bool {
+	e, ok := sub.(RoomEventsSubscriber)
+	return ok && e.RoomEvents()
+}
+
+// Watcher is a Subscriber that watches a room for a connection (see
+// Hub.Watch): Owner is that connection's Subscriber, whose subscription
+// to the same room, while it has one, delivers instead.
+type Watcher interface {
+	Subscriber
+	Owner() Subscriber
+}
+
+func ownerOf(w Subscriber) Subscriber {
+	if o, ok := w.(Watcher); ok {
+		return o.Owner()
+	}
+	return nil
+}
+
 // wantsEdits reports whether sub takes edit and delete events.
 func wantsEdits(sub Subscriber) bool {
 	e, ok := sub.(EditsSubscriber)
@@ -203,13 +233,43 @@ func (h *Hub) Subscribe(ctx context.Context, sub Subscriber, roomName string, si
 	return nil
 }
 
+// Watch adds w to room as a watcher: w is sent watching {room, head},
+// then every message stored after head, and nothing else (no backlog,
+// presence, typing or events) while ownerOf(w) is not subscribed to the
+// room. A watcher is not present in the room: it costs the room a frame
+// per message and nothing more. The room must exist, and the caller has
+// checked that w's user may read it; a removal ends the watch like a
+// subscription (without a removed frame). End it with Unwatch.
+func (h *Hub) Watch(ctx context.Context, w Subscriber, roomName string) error {
+	r, err := h.acquire(ctx, roomName)
+	if err != nil {
+		return err
+	}
+	if err := r.ask(context.Background(), command{kind: cmdWatch, sub: w}); err != nil {
+		h.Unwatch(w, roomName)
+		return fmt.Errorf("watch %s: %w", roomName, err)
+	}
+	return nil
+}
+
+// Unwatch ends w's watch of room; a no-op if w does not watch it.
+func (h *Hub) Unwatch(w Subscriber, roomName string) { h.drop(w, roomName) }
+
 // Unsubscribe removes sub from room; it is a no-op if sub is not in it.
 func (h *Hub) Unsubscribe(sub Subscriber, roomName string) {
+	if h.drop(sub, roomName) {
+		h.memberLeave(roomName, sub.User())
+	}
+}
+
+// drop removes sub from room and releases its reference to the room
+// actor, stopping it when it was the last.
+func (h *Hub) drop(sub Subscriber, roomName string) bool {
 	h.mu.Lock()
 	r := h.rooms[roomName]
 	if r == nil {
 		h.mu.Unlock()
-		return
+		return false
 	}
 	r.refs--
 	emptied := r.refs <= 0
@@ -226,7 +286,7 @@ func (h *Hub) Unsubscribe(sub Subscriber, roomName string) {
 		case <-r.done:
 		}
 	}
-	h.memberLeave(roomName, sub.User())
+	return true
 }
 
 // memberJoin counts one more subscription (or hold) of user in room; the

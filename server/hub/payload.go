@@ -13,6 +13,7 @@ import (
 //
 //	m<offset>\n<msg frame>     a stored message
 //	e<offset>\n<msg frame>     a stored edit or deletion (only to clients with protocol.FeatureEdits)
+//	c<offset>\n<msg frame>     a stored room event (only to clients with protocol.FeatureRoomEvents)
 //	t\n<typing frame>          someone is typing
 //	p\n<presence frame>        a room's presence changed (re-read it)
 //	r\n<removed frame>         a user lost the room's membership (decoded)
@@ -25,6 +26,7 @@ import (
 const (
 	kindMsg      = 'm'
 	kindEvent    = 'e'
+	kindChange   = 'c'
 	kindTyping   = 't'
 	kindPresence = 'p'
 	kindRemoved  = 'r'
@@ -35,10 +37,24 @@ const maxHeader = 1 + 20 + 1
 
 // msgKind is the header kind of a stored message or event.
 func msgKind(m *protocol.Message) byte {
-	if m.IsEvent() {
-		return kindEvent
+	return kindOf(m.Kind)
+}
+
+// kindOf is the header kind of a stored message or event of Kind kind.
+func kindOf(kind string) byte {
+	switch kind {
+	case "":
+		return kindMsg
+	case protocol.MsgRoom:
+		return kindChange
 	}
-	return kindMsg
+	return kindEvent
+}
+
+// stored reports whether a header kind is that of a stored message or
+// event (it carries an offset).
+func stored(kind byte) bool {
+	return kind == kindMsg || kind == kindEvent || kind == kindChange
 }
 
 // headed prepends the header of kind (and offset, for a message) to an
@@ -46,7 +62,7 @@ func msgKind(m *protocol.Message) byte {
 func headed(kind byte, offset int64, frame []byte) []byte {
 	b := make([]byte, 0, maxHeader+len(frame))
 	b = append(b, kind)
-	if kind == kindMsg || kind == kindEvent {
+	if stored(kind) {
 		b = strconv.AppendInt(b, offset, 10)
 	}
 	b = append(b, '\n')
@@ -69,7 +85,7 @@ func route(room string, p []byte) (kind byte, offset int64, frame []byte, ok boo
 	}
 	kind, frame = p[0], p[i+1:]
 	switch kind {
-	case kindMsg, kindEvent:
+	case kindMsg, kindEvent, kindChange:
 		o, err := strconv.ParseInt(string(p[1:i]), 10, 64) // no allocation: the conversion is only read
 		if err != nil || o <= 0 {
 			return 0, 0, nil, false
@@ -92,10 +108,7 @@ func routeFrame(room string, p []byte) (kind byte, offset int64, frame []byte, o
 		if f.Msg == nil || f.Msg.Offset <= 0 || f.Msg.Room != room {
 			return 0, 0, nil, false
 		}
-		if f.Msg.IsEvent() {
-			return kindEvent, f.Msg.Offset, p, true
-		}
-		return kindMsg, f.Msg.Offset, p, true
+		return msgKind(f.Msg), f.Msg.Offset, p, true
 	case protocol.TypeTyping:
 		return kindTyping, 0, p, true
 	case protocol.TypePresence:

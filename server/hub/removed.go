@@ -67,12 +67,16 @@ func (r *room) recheck(ctx context.Context, reason string, match func(string) bo
 	}
 }
 
-// evict drops sub from the room, sends it the removed frame and tells it.
+// evict drops sub from the room, sends it the removed frame (not to a
+// watcher: a watch ends silently) and tells it.
 func (r *room) evict(sub Subscriber, reason string) {
+	st := r.subs[sub]
 	delete(r.subs, sub)
 	r.h.stats.removed.Add(1)
-	if frame, err := protocol.Encode(protocol.Frame{Type: protocol.TypeRemoved, Room: r.name, Code: reason}); err == nil {
-		sub.Send(frame, false)
+	if st == nil || !st.watch {
+		if frame, err := protocol.Encode(protocol.Frame{Type: protocol.TypeRemoved, Room: r.name, Code: reason}); err == nil {
+			sub.Send(frame, false)
+		}
 	}
 	if rm, ok := sub.(Remover); ok {
 		rm.Removed(r.name)

@@ -22,6 +22,8 @@ const (
 	// the room dropped meanwhile (a removal) is not brought back.
 	cmdResubscribe
 	cmdPresence
+	// cmdWatch adds a watcher (see Hub.Watch).
+	cmdWatch
 )
 
 type command struct {
@@ -89,6 +91,13 @@ type subState struct {
 	// edits: the subscriber takes edit and delete events
 	// (protocol.FeatureEdits); others skip them.
 	edits bool
+	// changes: the subscriber takes room events
+	// (protocol.FeatureRoomEvents); others skip them.
+	changes bool
+	// watch: a watcher (Hub.Watch): it takes new messages only, and none
+	// while owner, the connection it watches for, is subscribed here.
+	watch bool
+	owner Subscriber
 	// stale: the subscriber was not sent the room's presence list (the
 	// presence read failed); the next read sends it the full list.
 	stale bool
@@ -217,6 +226,8 @@ func (r *room) command(ctx context.Context, c command) {
 		c.reply <- r.subscribe(ctx, c.sub, c.since)
 	case cmdUnsubscribe:
 		delete(r.subs, c.sub)
+	case cmdWatch:
+		c.reply <- r.watch(ctx, c.sub)
 	case cmdPresence:
 		if r.subs[c.sub] == nil {
 			c.reply <- errNotSubscribed
@@ -253,7 +264,7 @@ func (r *room) subscribe(ctx context.Context, sub Subscriber, since int64) error
 		}
 	}
 	old := r.subs[sub]
-	st := &subState{last: since, since: since, delta: wantsDeltas(sub), edits: wantsEdits(sub)}
+	st := &subState{last: since, since: since, delta: wantsDeltas(sub), edits: wantsEdits(sub), changes: wantsRoomEvents(sub)}
 	if old != nil && since >= old.since && rm.Epoch == r.epoch {
 		// A resubscribe whose since did not move back: replay only what
 		// this subscriber has not been sent, so repeating a subscribe
@@ -321,7 +332,7 @@ func (r *room) readBacklog(ctx context.Context, since, head int64) ([]store.Mess
 
 func (r *room) sendBacklog(sub Subscriber, st *subState, msgs []store.Message) error {
 	for i := range msgs {
-		if msgs[i].Kind != "" && !st.edits {
+		if !st.takes(kindOf(msgs[i].Kind)) {
 			st.last = msgs[i].Offset
 			continue
 		}
@@ -346,10 +357,10 @@ func (r *room) payload(ctx context.Context, p []byte) {
 		return
 	}
 	switch kind {
-	case kindMsg, kindEvent:
-		r.message(ctx, offset, frame, kind == kindEvent)
+	case kindMsg, kindEvent, kindChange:
+		r.message(ctx, offset, frame, kind)
 	case kindTyping:
-		r.fanout(0, frame, true, false)
+		r.fanout(0, frame, true, 0)
 	case kindPresence:
 		r.schedulePresence()
 	case kindRemoved:
@@ -369,7 +380,7 @@ func (r *room) payload(ctx context.Context, p []byte) {
 // dropped, and a gap before o is filled from the store first. Nothing past
 // a gap that could not be filled is delivered: a stalled room drops o (it
 // is in the store) and its retry delivers it in order later.
-func (r *room) message(ctx context.Context, o int64, p []byte, event bool) {
+func (r *room) message(ctx context.Context, o int64, p []byte, kind byte) {
 	switch {
 	case r.last >= 0 && o <= r.last:
 		return
@@ -392,7 +403,7 @@ func (r *room) message(ctx context.Context, o int64, p []byte, event bool) {
 		r.h.beyondHeadFaults.Fail(errBeyondHead, "room", r.name, "offset", o, "head", r.last)
 		return
 	}
-	r.fanout(o, p, false, event)
+	r.fanout(o, p, false, kind)
 	r.last = o
 }
 
@@ -457,7 +468,7 @@ func (r *room) catchUp(ctx context.Context, upTo int64) error {
 			if err != nil {
 				continue
 			}
-			r.fanout(msgs[i].Offset, frame, false, msgs[i].Kind != "")
+			r.fanout(msgs[i].Offset, frame, false, kindOf(msgs[i].Kind))
 			r.last = msgs[i].Offset
 			r.h.stats.backfilled.Add(1)
 			r.busy = true
@@ -523,18 +534,24 @@ func (r *room) resyncAll() {
 	if err != nil {
 		return
 	}
-	r.fanout(0, frame, false, false)
+	r.fanout(0, frame, false, 0)
 }
 
-// fanout sends an encoded frame to every subscriber. Messages (o > 0) go
-// only to subscribers that have not seen offset o; an event (an edit or
-// deletion) only to those that take events, the others skip its offset.
-func (r *room) fanout(o int64, frame []byte, droppable, event bool) {
+// fanout sends an encoded frame to every subscriber. Messages (o > 0, of
+// header kind) go only to subscribers that have not seen offset o; an
+// event only to those that take its kind, the others skip its offset.
+// Watchers take only messages, and none while their connection is
+// subscribed here.
+func (r *room) fanout(o int64, frame []byte, droppable bool, kind byte) {
 	for sub, st := range r.subs {
 		if o > 0 && o <= st.last {
 			continue
 		}
-		if event && !st.edits {
+		if st.watch && (o == 0 || r.subs[st.owner] != nil) {
+			st.last = max(st.last, o)
+			continue
+		}
+		if o > 0 && !st.takes(kind) {
 			st.last = o
 			continue
 		}
@@ -576,6 +593,8 @@ func (r *room) sendPresence(ctx context.Context, sub Subscriber) {
 	for s, st := range r.subs {
 		var frame []byte
 		switch {
+		case st.watch:
+			continue
 		case s == sub || st.stale:
 			frame = pf.full()
 		case len(joined)+len(left) == 0:
@@ -600,4 +619,40 @@ func (r *room) sendPresence(ctx context.Context, sub Subscriber) {
 func wantsDeltas(sub Subscriber) bool {
 	d, ok := sub.(DeltaSubscriber)
 	return ok && d.PresenceDeltas()
+}
+
+// takes reports whether the subscriber is sent a stored message or event
+// of header kind (kindMsg, kindEvent, kindChange).
+func (st *subState) takes(kind byte) bool {
+	switch kind {
+	case kindEvent:
+		return st.edits && !st.watch
+	case kindChange:
+		return st.changes && !st.watch
+	}
+	return true
+}
+
+// watch adds w as a watcher: from the room's head on, it is sent every
+// new message (and nothing else) while its owner is not subscribed. It
+// answers watching {room, head}; a watch the room has already restarts
+// from the head.
+func (r *room) watch(ctx context.Context, w Subscriber) error {
+	rm, err := r.h.cfg.Store.Room(ctx, r.name)
+	if err != nil {
+		return err
+	}
+	if r.last < 0 {
+		r.last, r.epoch = rm.Head, rm.Epoch
+	}
+	head := max(r.last, rm.Head)
+	frame, err := protocol.Encode(protocol.Frame{Type: protocol.TypeWatching, Room: r.name, Head: head})
+	if err != nil {
+		return err
+	}
+	if !w.Send(frame, false) {
+		return errSlow
+	}
+	r.subs[w] = &subState{last: head, since: head, watch: true, owner: ownerOf(w)}
+	return nil
 }

@@ -38,3 +38,13 @@ func checkAmendKind(e Message) error {
 	}
 	return nil
 }
+
+// appendKind is the kind Append stores: a room event keeps its kind
+// (protocol.MsgRoom); anything else is a message (edits go through
+// Amend).
+func appendKind(kind string) string {
+	if kind == protocol.MsgRoom {
+		return kind
+	}
+	return ""
+}

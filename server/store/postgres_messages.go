@@ -28,8 +28,8 @@ WITH h AS (
 	RETURNING head
 )
 , i AS (
-	INSERT INTO messages (room, seq, author, body, cid, ts)
-	SELECT $1, h.head, $2, $3, $4, date_trunc('milliseconds', clock_timestamp()) FROM h
+	INSERT INTO messages (room, seq, author, body, cid, ts, kind)
+	SELECT $1, h.head, $2, $3, $4, date_trunc('milliseconds', clock_timestamp()), $6 FROM h
 	RETURNING seq, ts
 ), n AS (
 	INSERT INTO mentions (name_key, room, seq) SELECT k, $1, i.seq FROM i, unnest($5::text[]) AS k
@@ -64,8 +64,8 @@ func (p *Postgres) Append(ctx context.Context, m Message) (Message, bool, error)
 }
 
 func (p *Postgres) append(ctx context.Context, m Message) (Message, bool, error) {
-	m.Kind, m.Target = "", 0
-	err := p.pool.QueryRow(ctx, pgAppendSQL, m.Room, m.Author, m.Body, m.CID, mentionKeys(m)).Scan(&m.Offset, &m.TS)
+	m.Kind, m.Target = appendKind(m.Kind), 0
+	err := p.pool.QueryRow(ctx, pgAppendSQL, m.Room, m.Author, m.Body, m.CID, mentionKeys(m), m.Kind).Scan(&m.Offset, &m.TS)
 	switch {
 	case err == nil:
 		m.TS = m.TS.UTC()

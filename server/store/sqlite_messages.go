@@ -39,7 +39,7 @@ func (s *SQLite) Append(ctx context.Context, m Message) (Message, bool, error) {
 				return fmt.Errorf("look up cid: %w", err)
 			}
 		}
-		m.Kind, m.Target = "", 0
+		m.Kind, m.Target = appendKind(m.Kind), 0
 		stored, err = sqliteInsertMessage(ctx, tx, m)
 		return err
 	})

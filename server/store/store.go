@@ -97,7 +97,7 @@ type Message struct {
 	CID    string
 	TS     time.Time
 
-	Kind    string // "", protocol.MsgEdit or protocol.MsgDelete
+	Kind    string // "", protocol.MsgEdit, protocol.MsgDelete or protocol.MsgRoom
 	Target  int64
 	Edited  int64
 	Deleted bool
@@ -246,7 +246,10 @@ type Store interface {
 	// Append stores m (Room, Author, Body, CID; TS is set by the store)
 	// and returns it with Offset and TS filled, and records whom it
 	// mentions (protocol.Mentioned, except its author) for RoomsOf's
-	// counts. ErrNotFound for an unknown room. An empty CID is never a duplicate. The (author, cid)
+	// counts. Kind protocol.MsgRoom stores a room event (Body a
+	// protocol.RoomEvent; it mentions nobody and is never unread); any
+	// other Kind is cleared (edits and deletions go through Amend).
+	// ErrNotFound for an unknown room. An empty CID is never a duplicate. The (author, cid)
 	// key spans rooms: a duplicate returns the original wherever it was
 	// stored. Times (TS, CreatedAt) are UTC with millisecond precision.
 	Append(ctx context.Context, m Message) (stored Message, dup bool, err error)

@@ -36,6 +36,10 @@ func (c *conn) handle(ctx context.Context, f protocol.Frame) {
 		c.presence(ctx, f)
 	case protocol.TypeRead:
 		c.read(ctx, f)
+	case protocol.TypeWatch:
+		c.watch(ctx, f)
+	case protocol.TypeUnwatch:
+		c.unwatch(f.Room)
 	case protocol.TypeAuth:
 		c.replyError(protocol.ErrBadRequest, "", "already authenticated")
 	}
@@ -279,10 +283,10 @@ func (c *conn) history(ctx context.Context, f protocol.Frame) {
 	msgs, trimmed := hub.NewestWithin(msgs, protocol.HistoryPageMaxBytes)
 	more = more || (trimmed && msgs[0].Offset > 1)
 	out := make([]protocol.Message, 0, len(msgs))
-	edits := c.edits.Load()
+	edits, changes := c.edits.Load(), c.changes.Load()
 	for i := range msgs {
-		if msgs[i].Kind != "" && !edits {
-			continue // a client without protocol.FeatureEdits never sees an event
+		if k := msgs[i].Kind; k == protocol.MsgRoom && !changes || k != "" && k != protocol.MsgRoom && !edits {
+			continue // a client never sees an event of a feature it did not ask for
 		}
 		out = append(out, *hub.ToProtocol(&msgs[i]))
 	}

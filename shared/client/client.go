@@ -42,6 +42,8 @@ type Client struct {
 	// retrying names the rooms with a refused subscribe or gap fetch
 	// waiting for its retry (see retry.go).
 	retrying map[string]struct{}
+	// watched names the rooms to watch (see Watch).
+	watched map[string]struct{}
 
 	evbuf []Event // events being emitted; used only by the Run goroutine
 }
@@ -55,6 +57,7 @@ func New(cfg Config) *Client {
 		marked:      make(map[string]int64),
 		unsentReads: make(map[string]int64),
 		retrying:    make(map[string]struct{}),
+		watched:     make(map[string]struct{}),
 		wake:        make(chan struct{}, 1),
 	}
 }

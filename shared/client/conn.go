@@ -26,6 +26,8 @@ type conn struct {
 	user string
 	node string
 	ping time.Duration
+	// watch: the node confirmed protocol.FeatureWatch.
+	watch bool
 
 	out    chan []byte   // bounded send queue, drained by the writer
 	kick   chan struct{} // outbox has something new
@@ -63,6 +65,7 @@ func newConn(ws *websocket.Conn, gen uint64, welcome protocol.Frame, ping time.D
 		gen:     gen,
 		user:    welcome.User,
 		node:    welcome.Node,
+		watch:   protocol.HasFeature(welcome.Features, protocol.FeatureWatch),
 		ping:    ping,
 		out:     make(chan []byte, queue),
 		kick:    make(chan struct{}, 1),

@@ -60,6 +60,13 @@ const (
 	// room and will not resubscribe to it. Room, Reason (a
 	// protocol.Removed* code).
 	EventRemoved
+	// EventWatching: a watch (Client.Watch) is live on this connection:
+	// messages stored after Head come as EventWatched. Room, Head.
+	EventWatching
+	// EventWatched: a new message in a watched room the client is not
+	// subscribed to (raise its unread count; it is not in the room's
+	// offsets). Room, Msg, Offset, CID, TS.
+	EventWatched
 )
 
 var kindNames = [...]string{
@@ -75,6 +82,8 @@ var kindNames = [...]string{
 	EventGap:          "gap",
 	EventRoomRetry:    "room retry",
 	EventRemoved:      "removed",
+	EventWatching:     "watching",
+	EventWatched:      "watched",
 }
 
 func (k EventKind) String() string {

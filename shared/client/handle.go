@@ -42,6 +42,8 @@ func (c *Client) handle(cn *conn, data []byte) {
 		c.onError(cn, f)
 	case protocol.TypeRemoved:
 		c.onRemoved(f)
+	case protocol.TypeWatching:
+		c.emit(Event{Kind: EventWatching, Room: f.Room, Head: f.Head})
 	case protocol.TypePong, protocol.TypeWelcome:
 	}
 }
@@ -50,7 +52,11 @@ func (c *Client) onMsg(cn *conn, m *protocol.Message) {
 	c.mu.Lock()
 	rs := c.rooms[m.Room]
 	if rs == nil {
+		_, watched := c.watched[m.Room]
 		c.mu.Unlock()
+		if watched && !m.IsEvent() {
+			c.emit(Event{Kind: EventWatched, Room: m.Room, Msg: m, Offset: m.Offset, CID: m.CID, TS: m.TS})
+		}
 		return
 	}
 	ours := m.CID != "" && m.Author == cn.user && c.stored(cn, m.CID)

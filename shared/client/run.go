@@ -171,8 +171,9 @@ func (c *Client) connect(ctx context.Context) (*websocket.Conn, protocol.Frame, 
 
 // features are the optional protocol features this client asks for.
 // With protocol.FeatureEdits, EventMessage also carries edits and
-// deletions (Msg.Kind set).
-var features = []string{protocol.FeatureBatch, protocol.FeaturePresenceDelta, protocol.FeatureEdits}
+// deletions, with protocol.FeatureRoomEvents room events (Msg.Kind set).
+var features = []string{protocol.FeatureBatch, protocol.FeaturePresenceDelta, protocol.FeatureEdits,
+	protocol.FeatureRoomEvents, protocol.FeatureWatch}
 
 // handshake sends the auth frame and reads until welcome. An error frame
 // before it is kept, so a failure says why when the node then closes.
@@ -228,6 +229,11 @@ func (c *Client) attach(ws *websocket.Conn, welcome protocol.Frame) (*conn, [][]
 		subs = append(subs, subscribeFrame(name, rs.last))
 	}
 	subs = append(subs, c.takeUnsentReads()...)
+	if cn.watch {
+		for name := range c.watched {
+			subs = append(subs, encode(protocol.Frame{Type: protocol.TypeWatch, Room: name}))
+		}
+	}
 	return cn, subs
 }
 

@@ -62,6 +62,11 @@
 //   - [FeatureEdits] ("edits"): the client understands edit and delete
 //     events (see Edits and deletions). Without it a client is never sent
 //     one, and their offsets are gaps to it (below).
+//   - [FeatureRoomEvents] ("room_events"): the client understands room
+//     events (see Room events). Without it a client is never sent one,
+//     and their offsets are gaps to it, as for edits.
+//   - [FeatureWatch] ("watch"): the node accepts watch and unwatch (see
+//     Watching rooms). Without it they are answered bad_request.
 //
 // # Client → node
 //
@@ -77,6 +82,8 @@
 //	presence    {room}                         asks for the full presence list of a subscribed room
 //	token       {token}                        a fresh access token for a live connection
 //	read        {room, offset}                 the user has read room up to offset (see Read markers)
+//	watch       {room}                         with watch: new messages of room without subscribing; answered by watching
+//	unwatch     {room}                         ends a watch
 //
 // # Node → client
 //
@@ -92,6 +99,7 @@
 //	resync      {room, epoch, head}            the node may have missed events: re-read from your last offset
 //	reauth      {}                             the access token is about to expire: send a token frame
 //	removed     {room, code}                   no longer a member of room: the subscription ended (see Conversations)
+//	watching    {room, head}                   a watch is live: messages after head follow as msg frames
 //	error       {code, message, ref}           a request failed; ref is the request's cid or id
 //
 // # Offsets and recovery
@@ -179,6 +187,38 @@
 // nothing is lost or shown twice; history replies are shorter than limit
 // where events were left out.
 //
+// # Room events
+//
+// With [FeatureRoomEvents], a room's own stream also carries what
+// happened to the room: a [Message] of Kind [MsgRoom] whose Author made
+// the change and whose Body is a [RoomEvent] ([ParseRoomEvent]): a
+// member joined (invited), was removed (kicked, banned, left), got a
+// role, or the topic changed. They are numbered, live on every node and
+// recovered after a reconnect exactly like messages and edits (backlog,
+// history). Apply them to what you show (the member list, roles, the
+// topic) or read those again; never show one as a message. They are
+// never unread and mention nobody. A public room joined by subscribing
+// has no joined event. Skip a What you do not know.
+//
+// # Watching rooms
+//
+// A subscription makes the user present, so a client that wants the
+// unread counts of rooms it does not have open live watches them
+// instead ([FeatureWatch]): watch {room} is answered watching {room,
+// head}, or an error with ref=room as a subscribe would be (not_found
+// for a private or direct room the user may not read). From then on,
+// each new message of the room (no edits, deletions or room events;
+// no backlog, typing or presence) arrives as a msg frame, except while
+// the same connection is subscribed to the room: the subscription
+// delivers it then, once. The user does not appear in the room's
+// presence. A watch lives as long as the connection; after a reconnect,
+// read the room list (GET /api/rooms) for the counts and watch again.
+// It ends silently when the user loses the membership (the inbox says
+// so). A connection watches at most [MaxWatches] rooms. Each watch costs
+// the room one frame per message, like a subscription, and nothing for
+// presence or typing: in a room of N watching members a message is N
+// frames, as it is for N subscribers.
+//
 // # Presence
 //
 // A subscription starts with a presence frame: the room's users, sorted
@@ -223,8 +263,10 @@
 // they are checked against the store every time. A client that
 // does not know the removed frame may ignore it: its next subscribe to
 // the room is answered not_found, which is final. Nothing else changed
-// for clients of this version, so [Version] stays 1 (edits and deletions
-// are a negotiated feature too).
+// for clients of this version, so [Version] stays 1 (edits and deletions,
+// room events and watches are negotiated features too). The other
+// members of the room learn of each change live from the room's own
+// stream (see Room events).
 //
 // Each user has an inbox ([KindInbox], named [InboxRoom] of the user):
 // a room only that user reads and only nodes write, whose messages are
@@ -265,9 +307,10 @@
 // again by every edit; one that takes @bob out leaves the mention
 // counted until bob reads past it), and a deletion drops the message's
 // mentions with it. A new member's marker starts at the room's head: what was
-// said before they came is not unread. Unread counts of rooms a client
-// is not subscribed to change only in the room list: a client that
-// wants them live reloads it (Parley's app does every 15 s).
+// said before they came is not unread. A client counts the messages of
+// rooms it has not open live by watching them (see Watching rooms);
+// without [FeatureWatch] it reloads the room list (Parley's app does
+// every 15 s then).
 //
 // # Close codes
 //

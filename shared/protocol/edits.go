@@ -67,6 +67,11 @@ func checkEvent(m Message) error {
 			return badRequest("%s event at %d targets offset %d", m.Kind, m.Offset, m.Target)
 		}
 		return nil
+	case MsgRoom:
+		if m.Target != 0 {
+			return badRequest("room event at %d has a target", m.Offset)
+		}
+		return nil
 	}
 	return badRequest("%s", fmt.Sprintf("unknown message kind %q", m.Kind))
 }

@@ -147,7 +147,7 @@ func ValidateClient(f Frame) error {
 		if f.Since < 0 {
 			return badRequest("since must not be negative")
 		}
-	case TypeUnsubscribe, TypeTyping, TypePresence:
+	case TypeUnsubscribe, TypeTyping, TypePresence, TypeWatch, TypeUnwatch:
 		return CheckRoomName(f.Room)
 	case TypeSend:
 		if err := CheckRoomName(f.Room); err != nil {
@@ -195,7 +195,7 @@ func ValidateServer(f Frame) error {
 		if f.User == "" {
 			return badRequest("welcome without user")
 		}
-	case TypeSubscribed, TypeResync:
+	case TypeSubscribed, TypeResync, TypeWatching:
 		return CheckRoomName(f.Room)
 	case TypePresence, TypePresenceDelta:
 		if err := CheckRoomName(f.Room); err != nil {

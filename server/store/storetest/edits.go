@@ -14,6 +14,7 @@ var editTests = []test{
 	{"EditAfterDeleteRefused", testEditAfterDelete},
 	{"Idempotent", testAmendIdempotent},
 	{"NoSuchTarget", testAmendNoTarget},
+	{"RoomEvent", testRoomEvent},
 }
 
 // amend stores an edit (body != "") or deletion of target by user.
@@ -146,4 +147,37 @@ func testAmendNoTarget(t *testing.T, s store.Store) {
 	_, _, err := amend(t, s, "nowhere", "alice", "y", 1, "", false)
 	wantErr(t, "delete in an unknown room", err, store.ErrNotFound)
 	checkHead(t, s, "r", 2)
+}
+
+// testRoomEvent: Append keeps the kind of a room event (and no other),
+// the event mentions nobody, is not unread and cannot be edited.
+func testRoomEvent(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	if _, err := s.CreateRoomOf(ctx, "team", protocol.KindPrivate, "alice"); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.AddMember(ctx, "team", "bob", protocol.RoleMember); err != nil {
+		t.Fatal(err)
+	}
+	ev, _, err := s.Append(ctx, store.Message{Room: "team", Author: "alice", Kind: protocol.MsgRoom, Target: 7,
+		Body: `{"what":"topic","by":"alice","topic":"hi @bob"}`})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ev.Kind != protocol.MsgRoom || ev.Target != 0 || ev.Offset != 1 {
+		t.Fatalf("stored room event %+v, want kind %q, no target, offset 1", ev, protocol.MsgRoom)
+	}
+	forged, _, err := s.Append(ctx, store.Message{Room: "team", Author: "alice", Body: "x", Kind: protocol.MsgEdit, Target: 1})
+	if err != nil || forged.Kind != "" || forged.Target != 0 {
+		t.Fatalf("Append with kind edit = %+v, %v; want a plain message", forged, err)
+	}
+	page, err := s.History(ctx, "team", store.Page{Newest: true})
+	if err != nil || len(page) != 2 || page[0].Kind != protocol.MsgRoom || page[1].Kind != "" {
+		t.Fatalf("history = %+v, %v; want the room event then a message", page, err)
+	}
+	if r := listed(t, s, "bob")["team"]; r.Unread != 1 || r.Mentions != 0 {
+		t.Fatalf("bob's counts %+v: want 1 unread (the message), no mention", r)
+	}
+	_, _, err = amend(t, s, "team", "alice", "e1", 1, "changed", false)
+	wantErr(t, "edit of a room event", err, store.ErrNotFound)
 }
