@@ -6,41 +6,118 @@ import (
 )
 
 // bootJS is added to go-app's app.js (the page script that registers the
-// service worker and starts app.wasm). It does two things go-app does not:
+// service worker and starts app.wasm). It does what go-app does not:
 //
-//   - It paints the last view the app saved (a snapshot of its DOM, in
-//     localStorage under parley.snapshot) while app.wasm loads, so a repeat
-//     visit shows the room with its messages at once. The snapshot is inert
-//     (no focus, no clicks) and marked data-snapshot; go-app replaces it
-//     with the live view when the app mounts, since it takes the body's
-//     first element for its root. A snapshot of another version, another
-//     page or a signed-out browser is never shown.
+//   - It paints the last view the app saved (parley.snapshot in
+//     localStorage) while app.wasm loads, so a repeat visit shows the room
+//     with its newest messages at once. The snapshot is data, not markup:
+//     a tree of elements from an allowlist of tags and attributes, with
+//     text as text, built again with createElement and textContent (never
+//     innerHTML), so a message with markup or a stored string someone
+//     tampered with cannot run. It is shown inert and marked data-snapshot
+//     and aria-busy; go-app replaces it with the live view when the app
+//     mounts, since it takes the body's first element for its root. A
+//     snapshot of another version, another page or another user (the one
+//     parley.profile names) is never shown; sign-out deletes it with every
+//     other parley.* key (app/ui/persist.go).
 //   - It defines parleySnapshotSoon, which the app calls after it renders a
-//     room, and saves the snapshot when the page is hidden. The snapshot
-//     holds no style attribute (the CSP allows none).
+//     room, and saves the snapshot when the page is hidden.
 //   - It defines parleyNotify, which shows a system notification for a
 //     mention (app/ui/notify.go).
+//   - It hands app.wasm's Response to instantiateStreaming as it is
+//     (parleyFetchWasm).
 const bootJS = `// -----------------------------------------------------------------------------
 // Parley: snapshot of the last view, painted before app.wasm runs
 // -----------------------------------------------------------------------------
 const parleySnapshotKey = "parley.snapshot";
-// parleySnapshotRows bounds the messages kept in a snapshot.
-const parleySnapshotRows = 60;
+// parleySnapshotRows bounds the messages kept in a snapshot: a screenful
+// and more, not the history.
+const parleySnapshotRows = 40;
+// parleySnapshotTags and parleySnapshotAttrs are all a snapshot may hold;
+// anything else (with what is inside it) is left out when it is saved and
+// when it is painted. Attributes starting with aria- and data- are kept too.
+const parleySnapshotTags = new Set(["a", "aside", "bdi", "button", "div", "footer", "form", "h1", "h2", "h3",
+  "header", "input", "label", "li", "main", "nav", "option", "p", "section", "select", "span", "textarea", "time", "ul"]);
+const parleySnapshotAttrs = new Set(["class", "datetime", "dir", "for", "hidden", "href", "id", "lang", "name",
+  "placeholder", "role", "rows", "title", "type"]);
 let parleySnapshotTimer = 0;
+
+function parleySnapshotAttr(name, value) {
+  if (name === "href") {
+    // Links of the app only: "/room/x", never "//host" or "javascript:".
+    return /^\/(?![\/\\])/.test(value);
+  }
+  return parleySnapshotAttrs.has(name) || ((name.startsWith("aria-") || name.startsWith("data-")) && name !== "data-snapshot");
+}
+
+// parleySnapshotTree turns an element into [tag, {attr: value}, children],
+// children being trees or strings (text).
+function parleySnapshotTree(el) {
+  const attrs = {};
+  for (const a of el.attributes) {
+    if (parleySnapshotAttr(a.name, a.value)) {
+      attrs[a.name] = a.value;
+    }
+  }
+  const children = [];
+  for (const c of el.childNodes) {
+    if (c.nodeType === Node.TEXT_NODE) {
+      children.push(c.data);
+    } else if (c.nodeType === Node.ELEMENT_NODE && parleySnapshotTags.has(c.localName)) {
+      children.push(parleySnapshotTree(c));
+    }
+  }
+  return [el.localName, attrs, children];
+}
+
+// parleySnapshotBuild builds the element a tree describes, checking it
+// against the allowlists again: the stored string is not trusted.
+function parleySnapshotBuild(tree) {
+  const [tag, attrs, children] = tree;
+  if (!parleySnapshotTags.has(tag)) {
+    return null;
+  }
+  const el = document.createElement(tag);
+  for (const [name, value] of Object.entries(attrs || {})) {
+    if (typeof value === "string" && parleySnapshotAttr(name, value)) {
+      el.setAttribute(name, value);
+    }
+  }
+  for (const c of children || []) {
+    if (typeof c === "string") {
+      el.append(document.createTextNode(c));
+    } else if (Array.isArray(c)) {
+      const child = parleySnapshotBuild(c);
+      if (child) {
+        el.append(child);
+      }
+    }
+  }
+  return el;
+}
+
+// parleySignedIn is the user parley.profile names, "" for none.
+function parleySignedIn() {
+  try {
+    return JSON.parse(localStorage.getItem("parley.profile") || "{}").user || "";
+  } catch (err) {
+    return "";
+  }
+}
 
 function parleyPaintSnapshot() {
   try {
     const raw = localStorage.getItem(parleySnapshotKey);
-    if (!raw || !localStorage.getItem("parley.profile")) {
+    const user = parleySignedIn();
+    if (!raw || !user) {
       return;
     }
     const snap = JSON.parse(raw);
-    if (snap.version !== goappEnv.GOAPP_VERSION || snap.path !== location.pathname) {
+    if (snap.version !== goappEnv.GOAPP_VERSION || snap.path !== location.pathname ||
+        snap.user !== user || !Array.isArray(snap.tree)) {
       return;
     }
-    const tpl = document.createElement("template");
-    tpl.innerHTML = snap.html;
-    const view = tpl.content.firstElementChild;
+    const view = parleySnapshotBuild(snap.tree);
     const first = document.body.firstElementChild;
     if (!view || !first || first.id === "app-wasm-loader") {
       return;
@@ -66,8 +143,11 @@ function parleySaveSnapshot() {
   clearTimeout(parleySnapshotTimer);
   parleySnapshotTimer = 0;
   const root = document.body.firstElementChild;
-  if (!root || root.hasAttribute("data-snapshot") || !root.matches(".layout") ||
-      !localStorage.getItem("parley.profile")) {
+  const user = parleySignedIn();
+  // The view must be the signed-in user's: another tab may have signed
+  // in as someone else.
+  if (!root || root.hasAttribute("data-snapshot") || !root.matches(".layout") || !user ||
+      root.querySelector(".me-name")?.textContent !== user) {
     return;
   }
   const copy = root.cloneNode(true);
@@ -76,16 +156,13 @@ function parleySaveSnapshot() {
     rows[i].remove();
   }
   // What may have changed by the next visit is left out.
-  copy.querySelectorAll(".banner, #typing > *, .room-error, .room-retrying").forEach((e) => e.remove());
-  // Styles set through the CSSOM (the composer's height) are style
-  // attributes in the copy, which the CSP refuses to parse back.
-  copy.removeAttribute("style");
-  copy.querySelectorAll("[style]").forEach((e) => e.removeAttribute("style"));
+  copy.querySelectorAll(".banner, #typing > *, .room-error, .room-retrying, #jump-newest, #unread-divider").forEach((e) => e.remove());
   try {
     localStorage.setItem(parleySnapshotKey, JSON.stringify({
       version: goappEnv.GOAPP_VERSION,
       path: location.pathname,
-      html: copy.outerHTML,
+      user: user,
+      tree: parleySnapshotTree(copy),
     }));
   } catch (err) {
     // A full storage only costs the next visit its early paint.

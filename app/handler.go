@@ -2,7 +2,8 @@
 // go-app HTTP handler that serves the app shell (prerendered pages, the
 // service worker, the manifest) and the web assets embedded in the server
 // binary (app.wasm from build/web, precompressed when available; style sheet
-// and icons from app/web).
+// and icons from app/web). Text responses are compressed when the browser
+// accepts it (textEncoder).
 //
 // The browser app itself lives in app/ui (components and routes), app/state
 // (the pure state it renders) and app/cmd/wasm (its main). This package is
@@ -63,6 +64,7 @@ type Handler struct {
 	info BuildInfo
 	gen  generated
 	etag string
+	text textEncoder
 }
 
 var routesOnce sync.Once
@@ -145,8 +147,19 @@ func (h *Handler) Info() BuildInfo { return h.info }
 
 // ServeHTTP serves pages, the service worker, the manifest and /web/ assets.
 // app.js and the manifest are go-app's, fixed once (generate); pages are
-// go-app's, fixed on the way out (fixPage).
+// go-app's, fixed on the way out (fixPage). Text responses go out
+// compressed when the browser accepts it (textEncoder); app.wasm has its
+// own compressed copies (assets).
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if (r.Method == http.MethodGet || r.Method == http.MethodHead) && !strings.HasSuffix(r.URL.Path, ".wasm") {
+		h.text.serve(w, r, http.HandlerFunc(h.route))
+		return
+	}
+	h.route(w, r)
+}
+
+// route sends a request to what serves its path.
+func (h *Handler) route(w http.ResponseWriter, r *http.Request) {
 	switch path := r.URL.Path; {
 	case path == "/app.js" || path == "/goapp.js":
 		h.serveGenerated(w, r, h.gen.appJS, "application/javascript")

@@ -127,7 +127,8 @@ func colorScheme(scheme string) chromedp.Action[chromedp.Void] {
 }
 
 // TestAccessibility runs axe-core on every screen (sign-in, room list
-// with an unread badge, room view, the presence panel, a private room's
+// with an unread badge, room view, the presence panel, a message's
+// actions, edit box and delete step, a private room's
 // members panel with a member's actions, the list of bans, the topic
 // editor and the last owner's leave step, a missing room), on a desktop
 // and a phone,
@@ -192,6 +193,12 @@ func TestAccessibility(t *testing.T) {
 			b.audit(scheme + " edit box")
 			b.do(pressKey("Escape", 27, false))
 			b.waitFor("the edit box closed", `!document.getElementById("edit-input") && document.activeElement?.matches(".msg-edit")`)
+			// Its delete step.
+			eval[chromedp.Void](b, `document.querySelector("#messages .msg-delete").click()`)
+			b.waitFor("the delete step", `document.activeElement?.matches(".msg-delete-confirm")`)
+			b.audit(scheme + " delete step")
+			eval[chromedp.Void](b, `document.activeElement.parentElement.querySelector(".msg-delete-cancel").click()`)
+			b.waitFor("the delete step closed", `document.activeElement?.matches(".msg-delete") && !document.querySelector(".msg-delete-confirm")`)
 			if size.name == "phone" {
 				b.click("people-toggle")
 				b.waitFor("the members panel", visible("#members"))

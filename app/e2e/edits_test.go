@@ -22,7 +22,8 @@ func (b *browser) offsetOf(body string) int64 {
 }
 
 // TestEditAndDelete: alice edits a message from the keyboard (Escape
-// first cancels an edit) and deletes another; bob sees "(edited)" with
+// first cancels an edit) and deletes another (after a confirm step,
+// which Keep first cancels); bob sees "(edited)" with
 // the new text and "Message deleted" live, and the same after a reload;
 // carol, opening the room afterwards, reads the same from history; and
 // the deleted text is in no browser's storage.
@@ -65,7 +66,19 @@ func TestEditAndDelete(t *testing.T) {
 	alice.waitFor("the edit at alice", edited)
 	bob.waitFor("the edit at bob", edited)
 
-	alice.do(clickSel(`#messages .msg[data-offset="` + strconv.FormatInt(second, 10) + `"] .msg-delete`))
+	// Delete asks first: Keep leaves the message, focus back on Delete.
+	off := strconv.FormatInt(second, 10)
+	alice.click("delete-" + off)
+	alice.waitFor("the delete step, focused", `document.activeElement?.id === "delete-confirm-`+off+`" && `+
+		msgAt(second)+`.querySelector(".delete-ask")?.textContent === "Delete?"`)
+	alice.click("delete-cancel-" + off)
+	alice.waitFor("kept, focus back on Delete", `document.activeElement?.id === "delete-`+off+`" && !document.getElementById("delete-confirm-`+off+`")`)
+	if !eval[bool](alice, hasBody("a secret to delete")) {
+		t.Fatal("Keep deleted the message")
+	}
+	alice.click("delete-" + off)
+	alice.waitFor("the delete step again", `document.activeElement?.id === "delete-confirm-`+off+`"`)
+	alice.do(pressEnter(false))
 	deleted := msgAt(second) + `?.querySelector(".body.deleted")?.textContent === "Message deleted"`
 	alice.waitFor("the deletion at alice", deleted)
 	bob.waitFor("the deletion at bob", deleted)
@@ -102,5 +115,33 @@ func TestEditAndDelete(t *testing.T) {
 				t.Errorf("%s's localStorage still holds %q", b.name, old)
 			}
 		}
+	}
+}
+
+// TestModeratorDeletes: the owner of a private room is offered Delete
+// (and no Edit) on a member's message, confirms it, and the deletion
+// comes back from the node; the member's other message stays.
+func TestModeratorDeletes(t *testing.T) {
+	srv := startServer(t)
+	alice := newBrowser(t, "alice", 1280, 800)
+	owner := srv.signup(t, "alice")
+	bob := srv.signup(t, "bob")
+	alice.seed(srv.base, owner)
+	privateRoom(t, srv, owner, "crew", "bob")
+	postMessages(t, srv, bob, "crew", "buy cheap watches", "sorry, wrong room")
+	alice.open(srv.base + "/room/crew")
+	alice.waitFor("bob's messages", roomReady+" && "+hasBody("sorry, wrong room"))
+	spam := alice.offsetOf("buy cheap watches")
+	off := strconv.FormatInt(spam, 10)
+	if eval[bool](alice, msgAt(spam)+`.querySelector(".msg-edit") !== null`) {
+		t.Fatal("the owner is offered Edit on bob's message")
+	}
+	eval[chromedp.Void](alice, `document.getElementById("delete-`+off+`").focus()`)
+	alice.do(pressEnter(false))
+	alice.waitFor("the delete step, focused", `document.activeElement?.id === "delete-confirm-`+off+`"`)
+	alice.click("delete-confirm-" + off)
+	alice.waitFor("the deletion", msgAt(spam)+`?.querySelector(".body.deleted")?.textContent === "Message deleted"`)
+	if !eval[bool](alice, hasBody("sorry, wrong room")) {
+		t.Fatal("bob's other message went too")
 	}
 }

@@ -24,6 +24,7 @@ type accountAPI interface {
 	Rooms(ctx context.Context, accessToken string) ([]protocol.Room, error)
 	CreateRoomOf(ctx context.Context, accessToken, name, kind string) (protocol.Room, error)
 	DirectRoom(ctx context.Context, accessToken, user string) (protocol.Room, error)
+	DirectGroup(ctx context.Context, accessToken string, users ...string) (protocol.Room, error)
 	Members(ctx context.Context, accessToken, room string) ([]protocol.Member, error)
 	Invite(ctx context.Context, accessToken, room, user, role string) error
 	Remove(ctx context.Context, accessToken, room, user string) (protocol.Left, error)

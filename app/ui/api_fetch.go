@@ -125,6 +125,14 @@ func (f fetchAPI) DirectRoom(ctx context.Context, accessToken, user string) (pro
 	return r, nil
 }
 
+func (f fetchAPI) DirectGroup(ctx context.Context, accessToken string, users ...string) (protocol.Room, error) {
+	var r protocol.Room
+	if err := f.do(ctx, http.MethodPost, protocol.PathDirect, accessToken, protocol.DirectRequest{Users: users}, &r); err != nil {
+		return r, fmt.Errorf("direct room with %s: %w", strings.Join(users, ", "), err)
+	}
+	return r, nil
+}
+
 func (f fetchAPI) Members(ctx context.Context, accessToken, room string) ([]protocol.Member, error) {
 	var list protocol.MemberList
 	if err := f.do(ctx, http.MethodGet, roomAPIPath(room, "members"), accessToken, nil, &list); err != nil {

@@ -87,6 +87,10 @@ type roomData struct {
 	// rev counts the room events seen (members, roles, topic): the
 	// member panel reads the list again when it moves.
 	rev int
+	// held is what the room showed before a new epoch emptied its
+	// timeline (EventSubscribed.Reset): the view shows it, read-only,
+	// until the new epoch's newest page arrives, instead of nothing.
+	held []protocol.Message
 }
 
 // App is the app-level client: one per browser tab, shared by every
@@ -154,6 +158,9 @@ type App struct {
 	// cacheLoaded: the session's cache arrived and was merged, so the
 	// timelines may be written back.
 	cacheLoaded bool
+	// cacheReady is closed when the session's cache arrived (nil when no
+	// session waits for one).
+	cacheReady chan struct{}
 	// owner: this tab holds the outbox lock and sends the outbox.
 	owner bool
 	// ackedCIDs holds the cids a node acknowledged in this session: an
@@ -186,6 +193,34 @@ func current(kv app.BrowserStorage) *App {
 		theApp.restore()
 	})
 	return theApp
+}
+
+// Preload starts the app-level client before go-app mounts the first
+// page (app/cmd/wasm) and waits, at most d, for the signed-in user's
+// cache: IndexedDB answers only asynchronously, and a room's first frame
+// should show its cached messages, not an empty list that fills a moment
+// later. Meanwhile the page shows the snapshot it painted. It does nothing
+// outside the browser or when nobody is signed in.
+func Preload(d time.Duration) {
+	if app.IsClient {
+		current(localStorage{}).waitCache(d)
+	}
+}
+
+// waitCache waits, at most d, until the session's cache has arrived.
+func (a *App) waitCache(d time.Duration) {
+	a.mu.Lock()
+	ready := a.cacheReady
+	a.mu.Unlock()
+	if ready == nil {
+		return
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ready:
+	case <-t.C:
+	}
 }
 
 func newApp(kv app.BrowserStorage, base string) *App {

@@ -3,6 +3,7 @@ package ui
 import (
 	"cmp"
 	"slices"
+	"sort"
 	"sync"
 
 	"github.com/parleychat/parley/app/state"
@@ -180,9 +181,17 @@ func newest(msgs []protocol.Message) []protocol.Message {
 	return msgs
 }
 
-// sortOutbox puts an outbox in the order it was sent.
+// sortOutbox puts an outbox in the order it was sent. (sort.Stable, not
+// slices.SortStableFunc, for the reason sortRooms gives.)
 func sortOutbox(o []outboxEntry) {
-	slices.SortStableFunc(o, func(x, y outboxEntry) int {
-		return cmp.Or(cmp.Compare(x.TS, y.TS), cmp.Compare(x.CID, y.CID))
-	})
+	sort.Stable(byOutboxOrder(o))
+}
+
+// byOutboxOrder sorts an outbox for sortOutbox.
+type byOutboxOrder []outboxEntry
+
+func (o byOutboxOrder) Len() int      { return len(o) }
+func (o byOutboxOrder) Swap(i, j int) { o[i], o[j] = o[j], o[i] }
+func (o byOutboxOrder) Less(i, j int) bool {
+	return cmp.Or(cmp.Compare(o[i].TS, o[j].TS), cmp.Compare(o[i].CID, o[j].CID)) < 0
 }

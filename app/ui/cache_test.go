@@ -12,6 +12,7 @@ import (
 	"github.com/parleychat/parley/app/state"
 	"github.com/parleychat/parley/shared/client"
 	"github.com/parleychat/parley/shared/protocol"
+	"github.com/parleychat/parley/shared/testenv"
 )
 
 func msgs(from, to int64) []protocol.Message {
@@ -253,5 +254,97 @@ func TestOnlyTheLockHolderSends(t *testing.T) {
 	holder.sendOutbox(holder.generation(), []outboxEntry{{Room: "general", Pending: state.Pending{CID: cid, Body: "from the other tab"}}})
 	if rows := msgRows(holder.View("general", time.Now(), time.UTC)); len(rows) != 1 || rows[0].Pending {
 		t.Fatalf("the holder's rows after the ack: %+v", rows)
+	}
+}
+
+// TestSortOutbox orders an outbox by the time sent, then by cid, keeping
+// entries equal in both (the same message in two rooms) as they were.
+func TestSortOutbox(t *testing.T) {
+	o := []outboxEntry{
+		{Room: "b", Pending: state.Pending{CID: "c2", TS: 20}},
+		{Room: "a", Pending: state.Pending{CID: "c3", TS: 10}},
+		{Room: "x", Pending: state.Pending{CID: "c1", TS: 20}},
+		{Room: "y", Pending: state.Pending{CID: "c1", TS: 20}},
+		{Room: "a", Pending: state.Pending{CID: "c0", TS: 30}},
+	}
+	sortOutbox(o)
+	var got []string
+	for _, e := range o {
+		got = append(got, fmt.Sprintf("%s/%s@%d", e.Room, e.CID, e.TS))
+	}
+	want := []string{"a/c3@10", "x/c1@20", "y/c1@20", "b/c2@20", "a/c0@30"}
+	if !slices.Equal(got, want) {
+		t.Fatalf("order %v, want %v", got, want)
+	}
+}
+
+// TestPreloadWaitsForCache: a signed-in start reads the cache before the
+// app mounts its first page (Preload), so that page's first frame holds
+// the cached messages of its room.
+func TestPreloadWaitsForCache(t *testing.T) {
+	kv := newMemKV()
+	must(t, kv.Set(keyProfile, profile{User: "me"}))
+	a := newApp(kv, "http://127.0.0.1:1")
+	a.cache.write("me", &cacheBatch{Timelines: []cachedTimeline{{Room: "general", Epoch: 1, Messages: msgs(1, 3)}}}, nil)
+	a.cache.settle()
+	a.restore()
+	t.Cleanup(func() {
+		a.mu.Lock()
+		a.resetLocked()
+		a.mu.Unlock()
+	})
+	done := make(chan struct{})
+	go func() {
+		a.waitCache(time.Hour)
+		close(done)
+	}()
+	testenv.Eventually(t, 30*time.Second, "the wait for the cache to end", testenv.Cond(func() bool {
+		select {
+		case <-done:
+			return true
+		default:
+			return false
+		}
+	}))
+	if rows := msgRows(a.View("general", time.Now(), time.UTC)); len(rows) != 3 || rows[2].Body != "m3" {
+		t.Fatalf("rows once the cache arrived: %+v", rows)
+	}
+	// Signed out, nothing is waited for.
+	a.SignOut()
+	a.waitCache(time.Hour)
+}
+
+// TestResetHoldsRowsUntilNewestPage: when the node reports a new epoch
+// for a room (its history was reset or restored), the room keeps showing
+// its rows until the new epoch's newest page replaces them, instead of an
+// empty list; the page is asked for at once.
+func TestResetHoldsRowsUntilNewestPage(t *testing.T) {
+	a := signedIn(t, newMemKV())
+	a.Select("general")
+	waitIdle(t, a, "general")
+	for off := int64(1); off <= 3; off++ {
+		a.onEvent(message(off, "ann", fmt.Sprint("old ", off)))
+	}
+	a.onEvent(client.Event{Kind: client.EventSubscribed, Room: "general", Epoch: 9, Head: 1, Reset: true})
+	v := a.View("general", time.Now(), time.UTC)
+	if rows := msgRows(v); len(rows) != 3 || rows[0].Body != "old 1" || v.Ready {
+		t.Fatalf("after the reset: ready %v, rows %+v", v.Ready, rows)
+	}
+	// The page request fails here (no connection); the rows stay.
+	waitIdle(t, a, "general")
+	if rows := msgRows(a.View("general", time.Now(), time.UTC)); len(rows) != 3 {
+		t.Fatalf("after a failed reload: rows %+v", rows)
+	}
+	a.mu.Lock()
+	gen, cl := a.gen, a.cl
+	a.mu.Unlock()
+	// An older page of the old epoch, asked for before the reset, is
+	// dropped.
+	a.pageArrived(gen, cl, "general", 1, []protocol.Message{{Room: "general", Offset: 0, Author: "ann", Body: "old 0", TS: 1}}, true, nil)
+	waitIdle(t, a, "general")
+	a.pageArrived(gen, cl, "general", 0, []protocol.Message{{Room: "general", Offset: 1, Author: "ann", Body: "new 1", TS: 1}}, false, nil)
+	v = a.View("general", time.Now(), time.UTC)
+	if rows := msgRows(v); len(rows) != 1 || rows[0].Body != "new 1" || !v.Ready {
+		t.Fatalf("after the new page: ready %v, rows %+v", v.Ready, rows)
 	}
 }

@@ -8,14 +8,19 @@ import (
 	"github.com/parleychat/parley/shared/protocol"
 )
 
-// OpenDirect returns the name of the direct room with user, creating it
-// if needed, and adds it to the list. It blocks: run it from ctx.Async.
-func (a *App) OpenDirect(ctx context.Context, user string) (string, error) {
+// OpenDirect returns the name of the direct room with users (one person,
+// or a group), creating it if needed, and adds it to the list. It
+// blocks: run it from ctx.Async.
+func (a *App) OpenDirect(ctx context.Context, users ...string) (string, error) {
 	ctx, cancel := context.WithTimeout(ctx, requestTimeout)
 	defer cancel()
 	var room protocol.Room
 	err := a.withToken(ctx, a.generation(), func(tok string) (err error) {
-		room, err = a.api.DirectRoom(ctx, tok, user)
+		if len(users) == 1 {
+			room, err = a.api.DirectRoom(ctx, tok, users[0])
+		} else {
+			room, err = a.api.DirectGroup(ctx, tok, users...)
+		}
 		return err
 	})
 	if err != nil {

@@ -89,3 +89,26 @@ func TestInboxUpdatesRoomList(t *testing.T) {
 		t.Fatalf("after a new invitation: removed %q, rooms %v", v.Removed, roomNames(a))
 	}
 }
+
+// TestDirectRoomLabels: a direct room is named by its other people, a
+// pair's from an older node by its peer, any other room by its name.
+func TestDirectRoomLabels(t *testing.T) {
+	for _, tc := range []struct {
+		r          protocol.Room
+		label, ref string
+	}{
+		{protocol.Room{Name: "dm-1", Kind: protocol.KindDirect, Peer: "bob", Peers: []string{"bob"}}, "bob", "@bob"},
+		{protocol.Room{Name: "dm-2", Kind: protocol.KindDirect, Peers: []string{"Bob", "carol"}}, "Bob and carol", "@Bob, @carol"},
+		{protocol.Room{Name: "dm-3", Kind: protocol.KindDirect, Peers: []string{"Bob", "carol", "dave"}}, "Bob, carol and dave", "@Bob, @carol, @dave"},
+		{protocol.Room{Name: "dm-4", Kind: protocol.KindDirect, Peer: "bob"}, "bob", "@bob"},
+		{protocol.Room{Name: "dm-5", Kind: protocol.KindDirect}, "dm-5", "#dm-5"},
+		{protocol.Room{Name: "club", Kind: protocol.KindPrivate, Peers: []string{"x"}}, "club", "#club"},
+	} {
+		if got := roomLabel(tc.r); got != tc.label {
+			t.Errorf("roomLabel(%+v) = %q, want %q", tc.r, got, tc.label)
+		}
+		if got := roomRef(tc.r); got != tc.ref {
+			t.Errorf("roomRef(%+v) = %q, want %q", tc.r, got, tc.ref)
+		}
+	}
+}

@@ -74,17 +74,34 @@ func userErrorText(user string, err error) string {
 	return state.RoomErrorText(code, msg)
 }
 
-// openDirect opens the direct room with user from anywhere (the people
-// list); failures show in the current room.
-func openDirect(ctx app.Context, a *App, from, user string) {
+// openDirect opens the direct room with users (one person or a group)
+// from anywhere (the people list); failures show in the current room.
+// done runs when it is over, opened (ok) or not.
+func openDirect(ctx app.Context, a *App, from string, users []string, done func(ok bool)) {
 	ctx.Async(func() {
-		room, err := a.OpenDirect(ctx, user)
+		room, err := a.OpenDirect(ctx, users...)
 		if err != nil {
-			a.setRoomError(from, userErrorText(user, err))
-			return
+			a.setRoomError(from, usersErrorText(users, err))
 		}
-		ctx.Dispatch(func(ctx app.Context) { ctx.Navigate(RoomPath(room)) })
+		ctx.Dispatch(func(ctx app.Context) {
+			done(err == nil)
+			if err == nil {
+				ctx.Navigate(RoomPath(room))
+			}
+		})
 	})
+}
+
+// usersErrorText is userErrorText for a request naming several users.
+func usersErrorText(users []string, err error) string {
+	if len(users) == 1 {
+		return userErrorText(users[0], err)
+	}
+	code, msg := apiCode(err)
+	if code == protocol.ErrNotFound {
+		return "One of them no longer uses Parley: " + msg + "."
+	}
+	return state.RoomErrorText(code, msg)
 }
 
 // nameField is a one-line text field for a name (a room's, a user's):
@@ -111,20 +128,34 @@ func formError(id, text string) app.UI {
 	return app.P().ID(id).Class("error small").Role("alert").Text(text)
 }
 
+// peersOf returns the other people of a direct room (nil for any other
+// room, or while the room list has not said).
+func peersOf(r protocol.Room) []string {
+	switch {
+	case r.Kind != protocol.KindDirect:
+		return nil
+	case len(r.Peers) > 0:
+		return r.Peers
+	case r.Peer != "":
+		return []string{r.Peer}
+	}
+	return nil
+}
+
 // roomLabel is how the list and the room's title name a room: a direct
-// room by the other person, any other by its name.
+// room by the other people ("Bob and carol"), any other by its name.
 func roomLabel(r protocol.Room) string {
-	if r.Kind == protocol.KindDirect && r.Peer != "" {
-		return r.Peer
+	if peers := peersOf(r); peers != nil {
+		return state.PeopleLabel(peers)
 	}
 	return r.Name
 }
 
-// roomRef names a room in running text: "@peer" for a direct room,
-// "#name" for any other.
+// roomRef names a room in running text: "@peer" (or "@Bob, @carol") for
+// a direct room, "#name" for any other.
 func roomRef(r protocol.Room) string {
-	if r.Kind == protocol.KindDirect && r.Peer != "" {
-		return "@" + r.Peer
+	if peers := peersOf(r); peers != nil {
+		return "@" + strings.Join(peers, ", @")
 	}
 	return "#" + r.Name
 }

@@ -141,8 +141,18 @@ func (a *App) subscribed(ev client.Event) {
 	rd := a.room(ev.Room)
 	rd.missing, rd.err, rd.retrying = false, "", false
 	if ev.Reset {
+		// The offsets start again: the room shows what it showed until
+		// the new epoch's newest page replaces it, not an empty list.
+		if rd.held == nil && len(rd.tl.Messages) > 0 {
+			rd.held = rd.tl.Messages
+		}
 		rd.tl.Reset(ev.Epoch)
+		rd.ready = false
 		a.persistSoonLocked(ev.Room)
+		if !rd.loading && a.cl != nil {
+			rd.loading = true
+			go a.fetchPage(a.gen, a.cl, ev.Room, 0)
+		}
 		return
 	}
 	if rd.tl.Epoch != ev.Epoch {

@@ -14,22 +14,70 @@ const editInputID = "edit-input"
 
 // actions are a stored message's buttons: Edit and Delete on the user's
 // own, Delete on anyone's for owners and moderators. They show on hover
-// and on keyboard focus (CSS), and are always in the tab order.
+// and on keyboard focus (CSS), and are always in the tab order. Delete
+// asks first: it turns into "Delete?" with Delete and Keep. Each button
+// carries the message's offset in data-offset, read at the click: go-app
+// keeps an element's first handler when the list shifts under it (older
+// messages load above), so a closure over the offset would act on the
+// message the row showed first.
 func (r *roomView) actions(row state.Row) app.UI {
 	if row.Offset <= 0 || row.Deleted || row.Offset == r.editing || (!row.Own && !canModerate(r.info())) {
 		return nil
 	}
-	off := row.Offset
+	off := strconv.FormatInt(row.Offset, 10)
+	if row.Offset == r.confirming {
+		return app.Div().Class("msg-actions confirming").Role("group").Aria("labelledby", "delete-ask-"+off).Body(
+			app.Span().ID("delete-ask-"+off).Class("delete-ask").Text("Delete?"),
+			app.Button().ID("delete-confirm-"+off).Class("link small msg-delete-confirm").Type("button").
+				DataSet("offset", off).Title("Delete this message for everyone").Text("Delete").OnClick(r.confirmDelete),
+			app.Button().ID("delete-cancel-"+off).Class("link small msg-delete-cancel").Type("button").
+				DataSet("offset", off).Title("Keep this message").Text("Keep").OnClick(r.cancelDelete),
+		)
+	}
 	return app.Div().Class("msg-actions").Body(
 		app.If(row.Own, func() app.UI {
-			return app.Button().ID("edit-" + strconv.FormatInt(off, 10)).Class("link small msg-edit").Type("button").
-				Title("Edit this message").Text("Edit").
-				OnClick(func(ctx app.Context, e app.Event) { r.startEdit(ctx, off) })
+			return app.Button().ID("edit-"+off).Class("link small msg-edit").Type("button").
+				DataSet("offset", off).Title("Edit this message").Text("Edit").OnClick(r.startEdit)
 		}),
-		app.Button().Class("link small msg-delete").Type("button").
-			Title("Delete this message").Text("Delete").
-			OnClick(func(ctx app.Context, e app.Event) { r.deleteMsg(ctx, off) }),
+		app.Button().ID("delete-"+off).Class("link small msg-delete").Type("button").
+			DataSet("offset", off).Title("Delete this message").Text("Delete").OnClick(r.askDelete),
 	)
+}
+
+// clickedOffset is the offset in the clicked button's data-offset, 0
+// when it holds none.
+func clickedOffset(ctx app.Context) int64 {
+	off, err := strconv.ParseInt(ctx.JSSrc().Get("dataset").Get("offset").String(), 10, 64)
+	if err != nil || off <= 0 {
+		return 0
+	}
+	return off
+}
+
+// askDelete shows the message's delete step, focused on its Delete.
+func (r *roomView) askDelete(ctx app.Context, e app.Event) {
+	if off := clickedOffset(ctx); off > 0 {
+		r.confirming = off
+		focusNextFrame("delete-confirm-" + strconv.FormatInt(off, 10))
+	}
+}
+
+// cancelDelete closes the delete step and gives the focus back to the
+// message's Delete.
+func (r *roomView) cancelDelete(ctx app.Context, e app.Event) {
+	off := clickedOffset(ctx)
+	r.confirming = 0
+	if off > 0 {
+		focusNextFrame("delete-" + strconv.FormatInt(off, 10))
+	}
+}
+
+// confirmDelete deletes the message of the step.
+func (r *roomView) confirmDelete(ctx app.Context, e app.Event) {
+	r.confirming = 0
+	if off := clickedOffset(ctx); off > 0 {
+		r.deleteMsg(ctx, off)
+	}
 }
 
 // editor is the in-place edit box of a message: Enter or Save stores the
@@ -50,9 +98,11 @@ func (r *roomView) editor(row state.Row) app.UI {
 	)
 }
 
-func (r *roomView) startEdit(ctx app.Context, off int64) {
-	r.editing, r.editErr = off, ""
-	focusNextFrame(editInputID)
+func (r *roomView) startEdit(ctx app.Context, e app.Event) {
+	if off := clickedOffset(ctx); off > 0 {
+		r.editing, r.editErr, r.confirming = off, "", 0
+		focusNextFrame(editInputID)
+	}
 }
 
 func (r *roomView) onEditKey(ctx app.Context, e app.Event) {

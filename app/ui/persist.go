@@ -173,6 +173,10 @@ func (a *App) cacheArrived(gen uint64, c cacheContents) {
 		a.queueLocked(e)
 	}
 	a.cacheLoaded = true
+	if a.cacheReady != nil {
+		close(a.cacheReady)
+		a.cacheReady = nil
+	}
 	if len(a.dirty) > 0 {
 		a.flushLocked()
 	}

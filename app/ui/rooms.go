@@ -4,7 +4,7 @@ import (
 	"context"
 	"errors"
 	"slices"
-	"strings"
+	"sort"
 	"time"
 
 	"github.com/parleychat/parley/app/state"
@@ -53,17 +53,28 @@ func (a *App) RefreshRooms() {
 
 // sortRooms puts the default room first, then the rest by name.
 func sortRooms(rooms []protocol.Room) {
-	slices.SortFunc(rooms, func(x, y protocol.Room) int {
-		switch {
-		case x.Name == y.Name:
-			return 0
-		case x.Name == protocol.DefaultRoom:
-			return -1
-		case y.Name == protocol.DefaultRoom:
-			return 1
-		}
-		return strings.Compare(x.Name, y.Name)
-	})
+	// sort.Sort, not slices.SortFunc: the generic sort would be compiled
+	// again for protocol.Room's shape (about 20 KB of app.wasm), while
+	// sort's own is linked anyway.
+	sort.Sort(byRoomOrder(rooms))
+}
+
+// byRoomOrder sorts rooms for sortRooms.
+type byRoomOrder []protocol.Room
+
+func (r byRoomOrder) Len() int      { return len(r) }
+func (r byRoomOrder) Swap(i, j int) { r[i], r[j] = r[j], r[i] }
+func (r byRoomOrder) Less(i, j int) bool {
+	x, y := r[i].Name, r[j].Name
+	switch {
+	case x == y:
+		return false
+	case x == protocol.DefaultRoom:
+		return true
+	case y == protocol.DefaultRoom:
+		return false
+	}
+	return x < y
 }
 
 // CreateRoom creates a room of kind (protocol.KindPublic or KindPrivate)
@@ -143,11 +154,13 @@ func (a *App) open(room string) {
 		return
 	}
 	rd, cl := a.room(room), a.cl
-	if rd.subscribed || rd.missing || rd.removed != "" {
+	// Subscribed but not ready: a new epoch emptied the room and its
+	// newest page is still to come.
+	if (rd.subscribed && rd.ready) || rd.missing || rd.removed != "" {
 		a.mu.Unlock()
 		return
 	}
-	if rd.ready {
+	if rd.ready && !rd.subscribed {
 		rd.subscribed = true
 		epoch, since := rd.tl.Epoch, rd.tl.Newest()
 		a.mu.Unlock()
@@ -203,6 +216,13 @@ func (a *App) fetchPage(gen uint64, cl *client.Client, room string, before int64
 	ctx, cancel := context.WithTimeout(context.Background(), requestTimeout)
 	defer cancel()
 	msgs, more, err := cl.History(ctx, room, before, pageSize)
+	a.pageArrived(gen, cl, room, before, msgs, more, err)
+}
+
+// pageArrived merges the page of room before offset before that session
+// gen asked for (or handles why it did not come). The newest page ends
+// what a new epoch held on screen (roomData.held).
+func (a *App) pageArrived(gen uint64, cl *client.Client, room string, before int64, msgs []protocol.Message, more bool, err error) {
 	a.mu.Lock()
 	if a.gen != gen {
 		a.mu.Unlock()
@@ -210,12 +230,16 @@ func (a *App) fetchPage(gen uint64, cl *client.Client, room string, before int64
 	}
 	rd := a.room(room)
 	rd.loading = false
+	// An older page asked for before a new epoch emptied the room holds
+	// the old epoch's offsets: it is dropped, and the newest page asked for.
+	outdated := before != 0 && !rd.ready
 	switch {
+	case err == nil && outdated:
 	case err == nil:
 		rd.tl.AddPage(a.sess.User, msgs, more)
 		rd.err, rd.retrying, rd.pageRetries = "", false, 0
 		if before == 0 {
-			rd.ready = true
+			rd.ready, rd.held = true, nil
 		}
 		a.persistSoonLocked(room)
 	case errors.Is(err, client.ErrNotConnected):
@@ -238,7 +262,7 @@ func (a *App) fetchPage(gen uint64, cl *client.Client, room string, before int64
 		}
 	}
 	a.mu.Unlock()
-	if err == nil && before == 0 {
+	if err == nil && (before == 0 || outdated) {
 		a.open(room)
 	}
 	a.notify()

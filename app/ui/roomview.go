@@ -48,6 +48,9 @@ type roomView struct {
 	// none); editErr says why the last save was refused.
 	editing int64
 	editErr string
+	// confirming is the offset of the message whose delete step shows
+	// (0: none).
+	confirming int64
 	// readAt is the user's read marker when the room opened: the "New
 	// messages" divider goes above the first message after it. readSet:
 	// it was taken.
@@ -55,6 +58,10 @@ type roomView struct {
 	readSet bool
 	// onVisible re-checks the read marker when the tab is shown again.
 	onVisible app.Func
+	// picks are the people picked for a new conversation; starting is
+	// set while it opens.
+	picks    state.Picks
+	starting bool
 }
 
 // CompoID makes /room/a → /room/b replace the view instead of reusing it.
@@ -245,37 +252,7 @@ func (r *roomView) Render() app.UI {
 					}),
 					&composer{Room: r.Room, Label: r.ref()},
 				),
-				app.Aside().ID("people").Class(peopleCls).Aria("label", "People in this room").Body(
-					app.H2().Class("section-title").Text("In this room"),
-					app.Ul().Class("people-list").Body(
-						app.Range(v.Present).Slice(func(i int) app.UI {
-							u := v.Present[i]
-							return app.Li().Class("person").DataSet("user", u).Body(
-								avatar(u),
-								app.Bdi().Class("person-name").Text(u),
-								app.If(u == v.Me, func() app.UI {
-									return app.Span().Class("muted small").Text(" (you)")
-								}).ElseIf(v.Info.Kind != protocol.KindDirect, func() app.UI {
-									return app.Button().Class("link small dm").Type("button").
-										DataSet("user", u).Aria("label", "Message "+u).Text("Message").
-										OnClick(func(ctx app.Context, e app.Event) { openDirect(ctx, r.a, r.Room, u) })
-								}),
-							)
-						}),
-					),
-					// Wrapped so that the members panel after it keeps its
-					// position (go-app matches children by position).
-					app.Div().Body(
-						app.If(len(v.Present) == 0 && v.Online, func() app.UI {
-							return app.P().Class("muted small").Text("Nobody yet.")
-						}).ElseIf(len(v.Present) == 0, func() app.UI {
-							return app.P().Class("muted small").Text("Unknown while offline.")
-						}),
-					),
-					app.If(v.Info.Kind == protocol.KindPrivate, func() app.UI {
-						return &membersPanel{Room: r.Room, Role: v.Info.Role, Rev: v.Rev}
-					}),
-				),
+				r.peoplePanel(peopleCls),
 			)
 		}),
 	)

@@ -139,7 +139,7 @@ func (a *App) resetLocked() {
 	a.watching = make(map[string]bool)
 	a.watchLive = make(map[string]bool)
 	a.amends = nil
-	a.cacheLoaded, a.owner = false, false
+	a.cacheLoaded, a.owner, a.cacheReady = false, false, nil
 	a.ackedCIDs = make(map[string]bool)
 	// a.current stays: it is the page on screen, and signing in on a
 	// room's page opens that room.
@@ -164,6 +164,7 @@ func (a *App) start(s protocol.Session) {
 	a.cancelRun = cancel
 	a.conn = Conn{State: ConnConnecting}
 	gen := a.gen
+	a.cacheReady = make(chan struct{})
 	a.loadCache(gen, s.User)
 	room := a.current
 	a.updater = time.NewTicker(updateCheckEvery)

@@ -51,7 +51,14 @@ func (a *App) View(room string, now time.Time, loc *time.Location) RoomView {
 	if rd == nil {
 		return v
 	}
-	v.Rows = state.Rows(&rd.tl, v.Me, now, loc)
+	tl := &rd.tl
+	if rd.held != nil {
+		// A new epoch's newest page is on its way: keep showing the old.
+		shown := rd.tl.Clone()
+		shown.Messages = rd.held
+		tl = &shown
+	}
+	v.Rows = state.Rows(tl, v.Me, now, loc)
 	v.Present = append([]string(nil), rd.present...)
 	v.Typing = state.TypingLabel(rd.typing.Active(now, v.Me))
 	v.Ready, v.Loading, v.HasOlder = rd.ready, rd.loading, rd.tl.HasOlder()

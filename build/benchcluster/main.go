@@ -9,6 +9,7 @@ package main
 
 import (
 	"bufio"
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/base64"
@@ -21,6 +22,7 @@ import (
 	"os/exec"
 	"os/signal"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -31,8 +33,9 @@ import (
 )
 
 type shape struct {
-	name string
-	args []string
+	name  string
+	round int // 1, 2… when a shape runs more than once (-rounds)
+	args  []string
 	// oneNode puts every client on the first node.
 	oneNode bool
 }
@@ -44,6 +47,8 @@ func main() {
 	duration := flag.Duration("duration", 10*time.Second, "how long senders send in each fanout shape")
 	idle := flag.Int("idle", 5000, "idle connections on one node")
 	out := flag.String("json", "", "write every result as JSON to this file")
+	only := flag.String("shapes", "", "comma-separated shapes to run (fanout-200, fanout-2000, idle); empty: all")
+	rounds := flag.Int("rounds", 1, "run each shape this many times, the builds interleaved (base, head, base, head…)")
 	flag.Parse()
 	if *base == "" || *head == "" {
 		fmt.Fprintln(os.Stderr, "benchcluster: -base and -head are required")
@@ -57,13 +62,41 @@ func main() {
 		{name: "fanout-2000", args: []string{"--shape", "fanout", "--clients", "2000", "--senders", "25", "--rate", "20", "--duration", d}},
 		{name: "idle", args: []string{"--shape", "idle", "--clients", strconv.Itoa(*idle), "--rooms", "10", "--workers", strconv.Itoa(max(1, *idle/12000+1)), "--settle", "5s"}, oneNode: true},
 	}
-	if err := run(ctx, strings.Split(*labels, ","), []string{*base, *head}, *head, shapes, *out); err != nil {
+	shapes, err := pick(shapes, *only)
+	if err != nil || *rounds < 1 {
+		fmt.Fprintln(os.Stderr, "benchcluster:", cmp.Or(err, errors.New("-rounds must be at least 1")))
+		os.Exit(2)
+	}
+	if err := run(ctx, strings.Split(*labels, ","), []string{*base, *head}, *head, shapes, *rounds, *out); err != nil {
 		fmt.Fprintln(os.Stderr, "benchcluster:", err)
 		os.Exit(1)
 	}
 }
 
-func run(ctx context.Context, labels, bins []string, loadgenBin string, shapes []shape, out string) error {
+// pick returns the shapes named in the comma-separated list only, in
+// their usual order; an empty list picks all.
+func pick(all []shape, only string) ([]shape, error) {
+	if only == "" {
+		return all, nil
+	}
+	want := map[string]bool{}
+	for _, name := range strings.Split(only, ",") {
+		want[strings.TrimSpace(name)] = true
+	}
+	var out []shape
+	for _, sh := range all {
+		if want[sh.name] {
+			out = append(out, sh)
+			delete(want, sh.name)
+		}
+	}
+	for name := range want {
+		return nil, fmt.Errorf("unknown shape %q (have fanout-200, fanout-2000, idle)", name)
+	}
+	return out, nil
+}
+
+func run(ctx context.Context, labels, bins []string, loadgenBin string, shapes []shape, rounds int, out string) error {
 	keys, err := jwtKeys()
 	if err != nil {
 		return err
@@ -94,9 +127,9 @@ func run(ctx context.Context, labels, bins []string, loadgenBin string, shapes [
 	// is reported and the run goes on: the other build's numbers, and
 	// the failure itself, are the comparison.
 	var failed []error
-	for _, sh := range shapes {
+	for _, sh := range repeat(shapes, rounds) {
 		var rs []*loadgen.Result
-		for _, s := range stacks {
+		for _, s := range inTurn(stacks, sh.round) {
 			if err := s.restart(ctx); err != nil {
 				return err
 			}
@@ -109,7 +142,7 @@ func run(ctx context.Context, labels, bins []string, loadgenBin string, shapes [
 			}
 			rs = append(rs, r)
 		}
-		fmt.Printf("\n== %s\n", sh.name)
+		fmt.Printf("\n== %s\n", sh.label())
 		if len(rs) > 0 {
 			loadgen.WriteTable(os.Stdout, rs)
 		}
@@ -129,6 +162,41 @@ func run(ctx context.Context, labels, bins []string, loadgenBin string, shapes [
 		}
 	}
 	return errors.Join(failed...)
+}
+
+// repeat lists each shape rounds times, numbering the rounds.
+func repeat(shapes []shape, rounds int) []shape {
+	if rounds == 1 {
+		return shapes
+	}
+	var out []shape
+	for _, sh := range shapes {
+		for i := range rounds {
+			sh.round = i + 1
+			out = append(out, sh)
+		}
+	}
+	return out
+}
+
+// inTurn is the order the builds run a shape's round in: even rounds
+// reversed, so that neither build always runs first (on a shared
+// machine, load drifts within a round).
+func inTurn(stacks []*stack, round int) []*stack {
+	if round%2 == 1 || round == 0 {
+		return stacks
+	}
+	out := slices.Clone(stacks)
+	slices.Reverse(out)
+	return out
+}
+
+// label names the shape and its round.
+func (sh shape) label() string {
+	if sh.round == 0 {
+		return sh.name
+	}
+	return fmt.Sprintf("%s #%d", sh.name, sh.round)
 }
 
 func jwtKeys() (string, error) {
@@ -274,7 +342,7 @@ func (s *stack) bench(ctx context.Context, loadgenBin string, sh shape, keys str
 		return nil, fmt.Errorf("decode result: %w", err)
 	}
 	r.P50, r.P90, r.P99, r.Max = r.Latency["p50"], r.Latency["p90"], r.Latency["p99"], r.Latency["max"]
-	r.Label = s.label + " " + sh.name
+	r.Label = s.label + " " + sh.label()
 	return &r, nil
 }
 

@@ -10,6 +10,9 @@
 #
 #   BASE=<rev> DURATION=10s IDLE=5000 JSON=out.json build/scripts/bench-cluster.sh
 #
+# SHAPES=fanout-200 runs only the shapes named (comma-separated); ROUNDS=3
+# runs each shape three times, the two builds taking turns to go first.
+#
 # Numbers from a shared machine vary from run to run: compare the two
 # columns of one run, not runs with each other.
 set -euo pipefail
@@ -36,4 +39,5 @@ git worktree remove --force "$tmp/base"
 CGO_ENABLED=0 $GO build -o "$tmp/parley-head" ./server/cmd/parley
 
 $GO run ./build/benchcluster -base "$tmp/parley-base" -head "$tmp/parley-head" \
-	-labels "base,head" -duration "${DURATION:-10s}" -idle "${IDLE:-5000}" ${JSON:+-json "$JSON"}
+	-labels "base,head" -duration "${DURATION:-10s}" -idle "${IDLE:-5000}" ${JSON:+-json "$JSON"} \
+	${SHAPES:+-shapes "$SHAPES"} -rounds "${ROUNDS:-1}"

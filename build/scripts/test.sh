@@ -13,7 +13,7 @@ cd "$(dirname "$0")/../.."
 GO=${GO:-go}
 TESTFLAGS=${TESTFLAGS:--race -count=1 -timeout 20m}
 phase=build/scripts/phase.sh
-integration=(./internal/... ./server/store/... ./server/broker/... ./server/presence/... ./server/hub/... ./server/node/... ./server/cluster/...)
+integration=(./shared/testenv/... ./server/store/... ./server/broker/... ./server/presence/... ./server/hub/... ./server/node/... ./server/cluster/...)
 browser=(./app/e2e/...)
 
 if [ -z "${PARLEY_PHASES_OWNER:-}" ]; then

@@ -16,7 +16,10 @@
 //
 // Every time is read in the page from performance.now() (0 is the start of
 // the navigation) by a MutationObserver installed before the page's own
-// scripts, so polling from here adds nothing. "Interactive" means the app's
+// scripts, so polling from here adds nothing. "Painted" is when the frame
+// that first shows a visible message row has been drawn (a task queued
+// from that frame's requestAnimationFrame), not when the row entered the
+// DOM. "Interactive" means the app's
 // own room view is in the DOM (not a snapshot of it), with its messages and
 // composer, and go-app's loader is gone. Long tasks after the start add up
 // to the total blocking time (each task's time beyond 50 ms).
@@ -53,10 +56,16 @@ import (
 const probe = `(() => {
   const t = { painted_ms: 0, interactive_ms: 0, tbt_ms: 0, long_tasks: 0 };
   window.__parleyStartup = t;
+  let framing = false;
   const check = () => {
     const now = performance.now();
     const msg = document.querySelector("#messages .msg");
-    if (!t.painted_ms && msg) t.painted_ms = now;
+    // Painted: the frame that first shows a message row (the snapshot's
+    // or the app's) has been drawn.
+    if (!t.painted_ms && !framing && msg && msg.checkVisibility()) {
+      framing = true;
+      requestAnimationFrame(() => setTimeout(() => { t.painted_ms = performance.now(); }, 0));
+    }
     if (!t.interactive_ms && msg && !msg.closest("[data-snapshot]") &&
         document.querySelector(".layout #composer") &&
         !document.querySelector("[data-snapshot]") &&
@@ -341,7 +350,7 @@ func visit(ctx context.Context, base string) (sample, error) {
 	}
 	for {
 		s, err := chromedp.Run(ctx, chromedp.Evaluate[sample](`window.__parleyStartup || {}`))
-		if err == nil && s.Interactive > 0 {
+		if err == nil && s.Interactive > 0 && s.Painted > 0 {
 			// Let the long tasks of the first render be counted.
 			time.Sleep(300 * time.Millisecond)
 			return chromedp.Run(ctx, chromedp.Evaluate[sample](`window.__parleyStartup`))

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"slices"
+	"strings"
 
 	"github.com/parleychat/parley/server/store"
 	"github.com/parleychat/parley/shared/protocol"
@@ -96,32 +98,55 @@ func (h *Handler) updateRoom(w http.ResponseWriter, r *http.Request, user string
 	return nil
 }
 
-// directRoom: POST /api/direct DirectRequest → 200 Room (201 when new).
+// directRoom: POST /api/direct DirectRequest → 200 Room (201 when new):
+// the direct room of the caller and the people named.
 func (h *Handler) directRoom(w http.ResponseWriter, r *http.Request, user string) error {
 	var req protocol.DirectRequest
 	if err := decodeBody(r, &req); err != nil {
 		return err
 	}
-	peer, err := h.lookupUser(r.Context(), req.User)
+	names, err := req.Check(user)
 	if err != nil {
 		return err
 	}
-	room, created, err := h.store.DirectRoom(r.Context(), user, peer)
+	others := make([]string, len(names))
+	for i, name := range names {
+		if others[i], err = h.lookupUser(r.Context(), name); err != nil {
+			if len(names) > 1 {
+				return errorf(http.StatusNotFound, protocol.ErrNotFound, "no such user: %q", name)
+			}
+			return err
+		}
+	}
+	room, created, err := h.store.DirectRoom(r.Context(), user, others...)
 	if errors.Is(err, store.ErrConflict) {
-		return errorf(http.StatusBadRequest, protocol.ErrBadRequest, "a direct room needs another user")
+		return errorf(http.StatusBadRequest, protocol.ErrBadRequest, "a direct room needs 2 to %d different people", protocol.MaxDirectUsers)
 	}
 	if err != nil {
 		return err
 	}
 	wr := wireRoom(room)
-	wr.Role, wr.Peer = protocol.RoleMember, peer
+	wr.Role, wr.Peers = protocol.RoleMember, sortedPeers(others)
+	if len(others) == 1 {
+		wr.Peer = others[0]
+	}
 	status := http.StatusOK
 	if created {
 		status = http.StatusCreated
-		h.notify(r.Context(), peer, protocol.UserEvent{Type: protocol.UserInvited, Room: room.Name, By: user, Kind: protocol.KindDirect})
+		for _, peer := range others {
+			h.notify(r.Context(), peer, protocol.UserEvent{Type: protocol.UserInvited, Room: room.Name, By: user, Kind: protocol.KindDirect})
+		}
 	}
 	writeJSON(w, status, wr)
 	return nil
+}
+
+// sortedPeers orders a direct room's people as the room list does: by
+// lowercased name.
+func sortedPeers(users []string) []string {
+	out := slices.Clone(users)
+	slices.SortFunc(out, func(a, b string) int { return strings.Compare(strings.ToLower(a), strings.ToLower(b)) })
+	return out
 }
 
 // listMembers: GET /api/rooms/{room}/members → 200 MemberList.

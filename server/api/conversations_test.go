@@ -236,6 +236,84 @@ func TestDirectRoomAPI(t *testing.T) {
 	}
 }
 
+// TestDirectGroupAPI: one direct room per set of people, opened by any
+// of them naming the others; the list names the others; bad requests
+// are refused clearly and create nothing; an outsider gets not_found.
+func TestDirectGroupAPI(t *testing.T) {
+	e := newEnv(t, nil)
+	alice := e.signup("alice", "password1")
+	bob := e.signup("Bob", "password1")
+	e.signup("carol", "password1")
+	dave := e.signup("dave", "password1")
+	open := func(s protocol.Session, req protocol.DirectRequest, status int, code, msg string) protocol.Room {
+		t.Helper()
+		r := e.do("POST", protocol.PathDirect, jsonBody(req), bearer(s)...)
+		if r.status != status {
+			t.Fatalf("%s opens %+v: %d %s, want %d", s.User, req, r.status, r.body, status)
+		}
+		var room protocol.Room
+		if status >= 300 {
+			var body protocol.APIError
+			if err := json.Unmarshal(r.body, &body); err != nil || body.Error.Code != code || !strings.Contains(body.Error.Message, msg) {
+				t.Fatalf("%s opens %+v: %s, want %s with %q", s.User, req, r.body, code, msg)
+			}
+			return room
+		}
+		if err := json.Unmarshal(r.body, &room); err != nil {
+			t.Fatal(err)
+		}
+		return room
+	}
+	g := open(alice, protocol.DirectRequest{Users: []string{"carol", "bob"}}, http.StatusCreated, "", "")
+	if g.Kind != protocol.KindDirect || !slices.Equal(g.Peers, []string{"Bob", "carol"}) || g.Peer != "" {
+		t.Fatalf("group = %+v, want peers Bob and carol", g)
+	}
+	if again := open(bob, protocol.DirectRequest{Users: []string{"ALICE", "Carol"}}, http.StatusOK, "", ""); again.Name != g.Name ||
+		!slices.Equal(again.Peers, []string{"alice", "carol"}) {
+		t.Fatalf("bob opens the same group: %+v, want %s with alice and carol", again, g.Name)
+	}
+	pair := open(alice, protocol.DirectRequest{Users: []string{"bob"}}, http.StatusCreated, "", "")
+	if pair.Name == g.Name || pair.Peer != "Bob" || !slices.Equal(pair.Peers, []string{"Bob"}) {
+		t.Fatalf("the pair's room = %+v", pair)
+	}
+	if old := open(bob, protocol.DirectRequest{User: "alice"}, http.StatusOK, "", ""); old.Name != pair.Name {
+		t.Fatalf("the single-name form = %s, want %s", old.Name, pair.Name)
+	}
+	eight := []string{"bob", "carol", "dave", "u4", "u5", "u6", "u7", "u8"}
+	for _, bad := range []struct {
+		req    protocol.DirectRequest
+		status int
+		code   string
+		msg    string
+	}{
+		{protocol.DirectRequest{Users: eight}, http.StatusBadRequest, protocol.ErrTooLarge, "at most 8 people"},
+		{protocol.DirectRequest{Users: []string{"bob", "nobody-here"}}, http.StatusNotFound, protocol.ErrNotFound, `no such user: "nobody-here"`},
+		{protocol.DirectRequest{Users: []string{"Alice"}}, http.StatusBadRequest, protocol.ErrBadRequest, "another user"},
+		{protocol.DirectRequest{Users: []string{"bob", "alice"}}, http.StatusBadRequest, protocol.ErrBadRequest, "name only the others"},
+		{protocol.DirectRequest{Users: []string{"bob", "dave", "BOB"}}, http.StatusBadRequest, protocol.ErrBadRequest, "named twice"},
+		{protocol.DirectRequest{User: "bob", Users: []string{"dave"}}, http.StatusBadRequest, protocol.ErrBadRequest, "not both"},
+		{protocol.DirectRequest{}, http.StatusBadRequest, protocol.ErrBadRequest, "at least one"},
+	} {
+		open(alice, bad.req, bad.status, bad.code, bad.msg)
+	}
+	if got := e.roomNames(t, dave); len(got) != 0 {
+		t.Fatalf("refused requests left dave rooms: %v", got)
+	}
+	for _, ev := range e.inboxEvents(t, "carol") {
+		if ev.Room != g.Name || ev.Type != protocol.UserInvited || ev.By != "alice" || ev.Kind != protocol.KindDirect {
+			t.Fatalf("carol's inbox holds %+v, want only the invitation to %s", ev, g.Name)
+		}
+	}
+	if evs := e.inboxEvents(t, "carol"); len(evs) != 1 {
+		t.Fatalf("carol's inbox = %+v, want one invitation", evs)
+	}
+	for _, path := range []string{"/members", "/bans"} {
+		if r := e.do("GET", protocol.PathRooms+"/"+g.Name+path, "", bearer(dave)...); r.status != http.StatusNotFound {
+			t.Fatalf("an outsider reads %s of the group: %d %s", path, r.status, r.body)
+		}
+	}
+}
+
 // inboxEvents reads user's inbox from the store.
 func (e *env) inboxEvents(t *testing.T, user string) []protocol.UserEvent {
 	t.Helper()

@@ -61,7 +61,7 @@ func (h *Handler) listRooms(w http.ResponseWriter, r *http.Request, user string)
 	list := protocol.RoomList{Rooms: make([]protocol.Room, 0, len(rooms))}
 	for _, room := range rooms {
 		wr := wireRoom(room.Room)
-		wr.Role, wr.Peer = room.Role, room.Peer
+		wr.Role, wr.Peer, wr.Peers = room.Role, room.Peer, room.Peers
 		wr.LastRead, wr.Unread, wr.Mentions = room.LastRead, room.Unread, room.Mentions
 		list.Rooms = append(list.Rooms, wr)
 	}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 
@@ -116,49 +117,7 @@ func TestPrivateRoomAcrossNodes(t *testing.T) {
 
 	// The stranger, on either node, learns nothing and changes nothing.
 	for node := range 2 {
-		rm := dial(node, mallory)
-		for i, req := range []protocol.Frame{
-			{Type: protocol.TypeSubscribe, Room: "%s"},
-			{Type: protocol.TypeSend, Room: "%s", CID: "m%d", Body: "let me in"},
-			{Type: protocol.TypeHistory, Room: "%s", ID: "h%d"},
-		} {
-			ask := func(room string) protocol.Frame {
-				f := req
-				f.Room = room
-				if f.CID != "" {
-					f.CID = fmt.Sprintf("m%d-%d-%s", node, i, room)
-				}
-				if f.ID != "" {
-					f.ID = fmt.Sprintf("h%d-%d-%s", node, i, room)
-				}
-				g := answer(t, ctx, rm, f)
-				// Ref names the request itself; the rest must not differ.
-				return protocol.Frame{Type: g.Type, Code: g.Code, Message: g.Message, Room: g.Room, Messages: g.Messages}
-			}
-			hidden, missing := ask("secret"), ask("no-such-room")
-			if hidden.Type != protocol.TypeError || hidden.Code != protocol.ErrNotFound ||
-				hidden.Message != missing.Message || hidden.Code != missing.Code || hidden.Room != "" || missing.Room != "" {
-				t.Fatalf("node %d, %s: a private room answers %+v, a missing one %+v", node, req.Type, hidden, missing)
-			}
-		}
-		if err := rm.write(ctx, protocol.Frame{Type: protocol.TypeTyping, Room: "secret"}); err != nil {
-			t.Fatal(err)
-		}
-		for _, f := range pingPong(t, ctx, rm, "after-typing") {
-			if f.Room == "secret" && f.Type != protocol.TypeError {
-				t.Fatalf("node %d: the stranger got %+v", node, f)
-			}
-			if f.Type == protocol.TypeError && f.Code != protocol.ErrForbidden {
-				t.Fatalf("node %d: typing in a private room answered %+v", node, f)
-			}
-		}
-		rooms, err := client.NewAPI(c.nodes[node].URL, nil).Rooms(ctx, mallory.AccessToken)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if slices.ContainsFunc(rooms, func(r protocol.Room) bool { return r.Name == "secret" }) {
-			t.Fatalf("node %d lists the private room to a stranger", node)
-		}
+		strangerLearnsNothing(t, ctx, c, node, dial(node, mallory), mallory, "secret")
 	}
 	// Members never saw the stranger: not in presence, not in history.
 	f := answer(t, ctx, ra, protocol.Frame{Type: protocol.TypeHistory, Room: "secret", ID: "check"})
@@ -211,6 +170,157 @@ func TestPrivateRoomAcrossNodes(t *testing.T) {
 	}
 	if rooms, err := api1.Rooms(ctx, bob.AccessToken); err != nil || slices.ContainsFunc(rooms, func(r protocol.Room) bool { return r.Name == "secret" }) {
 		t.Fatalf("the kicked member's room list: %v, %v", rooms, err)
+	}
+}
+
+// strangerLearnsNothing checks that s, connected to node as rm, is
+// answered about room exactly as about a room that does not exist, over
+// the WebSocket and the API, and changes nothing in it.
+func strangerLearnsNothing(t *testing.T, ctx context.Context, c *cluster, node int, rm *rawClient, s protocol.Session, room string) {
+	t.Helper()
+	for i, req := range []protocol.Frame{
+		{Type: protocol.TypeSubscribe},
+		{Type: protocol.TypeSend, CID: "m", Body: "let me in"},
+		{Type: protocol.TypeHistory, ID: "h"},
+	} {
+		ask := func(name string) protocol.Frame {
+			f := req
+			f.Room = name
+			if f.CID != "" {
+				f.CID = fmt.Sprintf("m%d-%d-%s", node, i, name)
+			}
+			if f.ID != "" {
+				f.ID = fmt.Sprintf("h%d-%d-%s", node, i, name)
+			}
+			g := answer(t, ctx, rm, f)
+			// Ref names the request itself; the rest must not differ.
+			return protocol.Frame{Type: g.Type, Code: g.Code, Message: g.Message, Room: g.Room, Messages: g.Messages}
+		}
+		hidden, missing := ask(room), ask("no-such-room")
+		if hidden.Type != protocol.TypeError || hidden.Code != protocol.ErrNotFound ||
+			hidden.Message != missing.Message || hidden.Code != missing.Code || hidden.Room != "" || missing.Room != "" {
+			t.Fatalf("node %d, %s: a hidden room answers %+v, a missing one %+v", node, req.Type, hidden, missing)
+		}
+	}
+	if err := rm.write(ctx, protocol.Frame{Type: protocol.TypeTyping, Room: room}); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range pingPong(t, ctx, rm, fmt.Sprintf("after-typing-%d", node)) {
+		if f.Room == room && f.Type != protocol.TypeError {
+			t.Fatalf("node %d: the stranger got %+v", node, f)
+		}
+		if f.Type == protocol.TypeError && f.Code != protocol.ErrForbidden {
+			t.Fatalf("node %d: typing in a hidden room answered %+v", node, f)
+		}
+	}
+	api := client.NewAPI(c.nodes[node].URL, nil)
+	rooms, err := api.Rooms(ctx, s.AccessToken)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if slices.ContainsFunc(rooms, func(r protocol.Room) bool { return r.Name == room }) {
+		t.Fatalf("node %d lists the hidden room to a stranger", node)
+	}
+	_, hidden := api.Members(ctx, s.AccessToken, room)
+	_, missing := api.Members(ctx, s.AccessToken, "no-such-room")
+	var he, me *client.APIError
+	if !errors.As(hidden, &he) || !errors.As(missing, &me) || he.Code != protocol.ErrNotFound || he.Status != me.Status || he.Message != me.Message {
+		t.Fatalf("node %d: the members of a hidden room answer %v, of a missing one %v", node, hidden, missing)
+	}
+}
+
+// TestDirectGroupAcrossNodes: three people open their group from both
+// nodes at once, each naming the others in another order: one room,
+// which each of them lists with the other two; they talk in it across
+// nodes, and a fourth user learns nothing of it on either node.
+func TestDirectGroupAcrossNodes(t *testing.T) {
+	c := startCluster(t, options{nodes: 2})
+	ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
+	defer cancel()
+	ss := signupAll(t, c.baseURLs(), []string{"alice", "Bob", "carol", "dave"})
+	const calls = 12
+	names := make([]string, calls)
+	errs := make([]error, calls)
+	var wg sync.WaitGroup
+	for i := range calls {
+		wg.Go(func() {
+			me := ss[i%3]
+			var others []string
+			for _, s := range ss[:3] {
+				if s.User != me.User {
+					others = append(others, strings.ToUpper(s.User))
+				}
+			}
+			if i%2 == 1 {
+				slices.Reverse(others)
+			}
+			r, err := client.NewAPI(c.nodes[i%2].URL, nil).DirectGroup(ctx, me.AccessToken, others...)
+			names[i], errs[i] = r.Name, err
+		})
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		t.Fatal(err)
+	}
+	for i, n := range names {
+		if n != names[0] {
+			t.Fatalf("call %d got %q, call 0 %q: two direct rooms for one group", i, n, names[0])
+		}
+	}
+	group := names[0]
+	conns := make([]*rawClient, 3)
+	for i, s := range ss[:3] {
+		rooms, err := client.NewAPI(c.nodes[i%2].URL, nil).Rooms(ctx, s.AccessToken)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []protocol.Room
+		for _, r := range rooms {
+			if r.Kind == protocol.KindDirect {
+				got = append(got, r)
+			}
+		}
+		var want []string
+		for _, o := range ss[:3] {
+			if o.User != s.User {
+				want = append(want, o.User)
+			}
+		}
+		if len(got) != 1 || got[0].Name != group || !slices.Equal(got[0].Peers, want) || got[0].Peer != "" {
+			t.Fatalf("%s lists direct rooms %+v, want only %s with %v", s.User, got, group, want)
+		}
+		rc, err := dialRaw(ctx, c.nodes[i%2].WSURL(), s.AccessToken, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(rc.close)
+		if f := answer(t, ctx, rc, protocol.Frame{Type: protocol.TypeSubscribe, Room: group}); f.Type != protocol.TypeSubscribed {
+			t.Fatalf("%s subscribes to the group: %+v", s.User, f)
+		}
+		conns[i] = rc
+	}
+	for i, rc := range conns {
+		body := "hello from " + ss[i].User
+		if f := answer(t, ctx, rc, protocol.Frame{Type: protocol.TypeSend, Room: group, CID: fmt.Sprint("g", i), Body: body}); f.Type != protocol.TypeAck {
+			t.Fatalf("%s sends: %+v", ss[i].User, f)
+		}
+		for j, other := range conns {
+			if j != i {
+				waitFrame(t, ctx, other, body, func(f protocol.Frame) bool { return f.Type == protocol.TypeMsg && f.Msg.Body == body })
+			}
+		}
+	}
+	for node := range 2 {
+		rd, err := dialRaw(ctx, c.nodes[node].WSURL(), ss[3].AccessToken, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(rd.close)
+		strangerLearnsNothing(t, ctx, c, node, rd, ss[3], group)
+	}
+	f := answer(t, ctx, conns[0], protocol.Frame{Type: protocol.TypeHistory, Room: group, ID: "check"})
+	if len(f.Messages) != 3 {
+		t.Fatalf("the group's history after the stranger tried = %+v", f.Messages)
 	}
 }
 

@@ -36,7 +36,10 @@ func (a Access) CanSend() bool { return a.CanRead() && a.Kind != protocol.KindIn
 type MemberRoom struct {
 	Room
 	Role string // the user's role; empty in a public room they never joined
-	Peer string // the other member of a direct room
+	Peer string // the other member of a direct room between two users
+	// Peers are the other people of a direct room, by name key, members
+	// or not (those it was made for).
+	Peers []string
 	// LastRead is the user's read marker (0 when not a member); Unread
 	// counts the messages after it that others wrote, Mentions those of
 	// them that mention the user (protocol.Mentioned). Both stop at

@@ -81,22 +81,58 @@ func reverse(msgs []Message) {
 	}
 }
 
-// pair is the two users of a direct room, ordered by name key.
-type pair struct {
-	keyA, keyB   string
-	userA, userB string
+// directSet is the people of a direct room, ordered by name key. Its key
+// (the name keys joined by spaces, which no name holds) is the primary
+// key of direct_sets: one room per set, whatever the order or case of the
+// names.
+type directSet struct {
+	key   string
+	users []string // canonical names, in key order
 }
 
-// newPair orders a and b by name key; ErrConflict when they are one user.
-func newPair(a, b string) (pair, error) {
-	ka, kb := nameKey(a), nameKey(b)
-	switch {
-	case ka == kb:
-		return pair{}, fmt.Errorf("a direct room needs two users: %w", ErrConflict)
-	case ka > kb:
-		ka, kb, a, b = kb, ka, b, a
+// newDirectSet is the set of caller and others; ErrConflict unless they
+// are 2 to protocol.MaxDirectUsers distinct users.
+func newDirectSet(caller string, others []string) (directSet, error) {
+	users := append([]string{caller}, others...)
+	slices.SortFunc(users, func(a, b string) int { return strings.Compare(nameKey(a), nameKey(b)) })
+	keys := make([]string, len(users))
+	for i, u := range users {
+		keys[i] = nameKey(u)
+		if i > 0 && keys[i] == keys[i-1] {
+			return directSet{}, fmt.Errorf("%s named twice in a direct room: %w", u, ErrConflict)
+		}
 	}
-	return pair{keyA: ka, keyB: kb, userA: a, userB: b}, nil
+	if len(users) < 2 || len(users) > protocol.MaxDirectUsers {
+		return directSet{}, fmt.Errorf("a direct room needs 2 to %d users, not %d: %w", protocol.MaxDirectUsers, len(users), ErrConflict)
+	}
+	return directSet{key: strings.Join(keys, " "), users: users}, nil
+}
+
+// String names the set in errors.
+func (d directSet) String() string { return strings.Join(d.users, ", ") }
+
+// peersOf returns the people of a direct room (its stored users, joined
+// by spaces) other than user.
+func peersOf(users, user string) []string {
+	if users == "" {
+		return nil
+	}
+	var peers []string
+	for _, u := range strings.Fields(users) {
+		if nameKey(u) != nameKey(user) {
+			peers = append(peers, u)
+		}
+	}
+	return peers
+}
+
+// setPeers fills a direct room's Peers (and Peer, for a pair) from its
+// stored users.
+func (mr *MemberRoom) setPeers(users, user string) {
+	mr.Peers = peersOf(users, user)
+	if len(mr.Peers) == 1 {
+		mr.Peer = mr.Peers[0]
+	}
 }
 
 // directRoomName returns a fresh random direct room name: "dm-" and 32

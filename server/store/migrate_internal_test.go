@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"fmt"
 	"path/filepath"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -258,4 +260,88 @@ func TestPostgresMigrateGap(t *testing.T) {
 	if _, err := s.pool.Exec(t.Context(), `SELECT count(*) FROM mentions`); err != nil {
 		t.Fatalf("migration 4 was not applied: %v", err)
 	}
+}
+
+// withMigrationsUpTo keeps only the migrations up to version v in list
+// until the test ends: a database from before the later ones.
+func withMigrationsUpTo(t *testing.T, list *[]migration, v int) (restore func()) {
+	t.Helper()
+	saved := *list
+	t.Cleanup(func() { *list = saved })
+	*list = slices.DeleteFunc(slices.Clone(saved), func(m migration) bool { return m.version > v })
+	return func() { *list = saved }
+}
+
+// v5DirectFixture is a pair's direct room under schema version 5, in
+// either dialect (TS: a timestamp).
+var v5DirectFixture = []string{
+	`INSERT INTO rooms (name, epoch, head, created_by, created_at, kind) VALUES ('dm-old', 3, 0, 'Zed', TS, 'direct')`,
+	`INSERT INTO memberships (room, user_name, joined_at) VALUES ('dm-old', 'Zed', TS), ('dm-old', 'amy', TS)`,
+	`INSERT INTO direct_rooms (key_a, key_b, user_a, user_b, room) VALUES ('amy', 'zed', 'amy', 'Zed', 'dm-old')`,
+}
+
+// checkPairKept checks what migration 6 promises: a pair's room from
+// before is the room of that set, for either of them, and names the
+// other; a group is a new room.
+func checkPairKept(t *testing.T, s Store) {
+	t.Helper()
+	ctx := t.Context()
+	for _, ask := range [][2]string{{"Zed", "amy"}, {"AMY", "zed"}} {
+		r, created, err := s.DirectRoom(ctx, ask[0], ask[1])
+		if err != nil || created || r.Name != "dm-old" {
+			t.Fatalf("DirectRoom(%v) after migration = %+v, created %v, %v; want dm-old", ask, r, created, err)
+		}
+	}
+	rooms, err := s.RoomsOf(ctx, "amy")
+	if err != nil || len(rooms) != 1 || rooms[0].Peer != "Zed" || !slices.Equal(rooms[0].Peers, []string{"Zed"}) {
+		t.Fatalf("amy's rooms after migration = %+v, %v; want dm-old with Zed", rooms, err)
+	}
+	g, created, err := s.DirectRoom(ctx, "amy", "Zed", "bob")
+	if err != nil || !created || g.Name == "dm-old" {
+		t.Fatalf("a group after migration = %+v, created %v, %v", g, created, err)
+	}
+}
+
+func TestSQLiteMigrateDirectSets(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "v5.db")
+	restore := withMigrationsUpTo(t, &sqliteMigrations, 5)
+	s, err := OpenSQLite(t.Context(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range v5DirectFixture {
+		if _, err := s.w.ExecContext(t.Context(), strings.ReplaceAll(q, "TS", "1700000000000")); err != nil {
+			t.Fatalf("build a version-5 database: %v", err)
+		}
+	}
+	s.Close()
+	restore()
+	s, err = OpenSQLite(t.Context(), path)
+	if err != nil {
+		t.Fatalf("open and migrate: %v", err)
+	}
+	defer s.Close()
+	checkPairKept(t, s)
+}
+
+func TestPostgresMigrateDirectSets(t *testing.T) {
+	url := testenv.Postgres(t)
+	restore := withMigrationsUpTo(t, &pgMigrations, 5)
+	s, err := OpenPostgres(t.Context(), url, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range v5DirectFixture {
+		if _, err := s.pool.Exec(t.Context(), strings.ReplaceAll(q, "TS", "now()")); err != nil {
+			t.Fatalf("build a version-5 database: %v", err)
+		}
+	}
+	s.Close()
+	restore()
+	s, err = OpenPostgres(t.Context(), url, 2)
+	if err != nil {
+		t.Fatalf("open and migrate: %v", err)
+	}
+	defer s.Close()
+	checkPairKept(t, s)
 }

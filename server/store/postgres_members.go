@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -76,40 +77,40 @@ func pgInsertRoom(ctx context.Context, tx pgx.Tx, r Room, role string, members .
 	return nil
 }
 
-// DirectRoom returns (creating it if needed) the direct room of a and b.
-// Two nodes creating one pair's room at once both insert; the primary key
-// of direct_rooms makes the second wait for the first and fail, and it
-// then finds the first one's room.
-func (p *Postgres) DirectRoom(ctx context.Context, a, b string) (Room, bool, error) {
-	pr, err := newPair(a, b)
+// DirectRoom returns (creating it if needed) the direct room of caller
+// and others. Two nodes creating one set's room at once both insert; the
+// primary key of direct_sets makes the second wait for the first and
+// fail, and it then finds the first one's room.
+func (p *Postgres) DirectRoom(ctx context.Context, caller string, others ...string) (Room, bool, error) {
+	set, err := newDirectSet(caller, others)
 	if err != nil {
-		return Room{}, false, fmt.Errorf("direct room of %s and %s: %w", a, b, err)
+		return Room{}, false, fmt.Errorf("direct room: %w", err)
 	}
-	r, created, err := p.directRoom(ctx, pr, a)
+	r, created, err := p.directRoom(ctx, set, caller)
 	if errors.Is(err, ErrConflict) {
-		r, created, err = p.directRoom(ctx, pr, a) // lost the race: it exists now
+		r, created, err = p.directRoom(ctx, set, caller) // lost the race: it exists now
 	}
 	if err != nil {
-		return Room{}, false, fmt.Errorf("direct room of %s and %s: %w", a, b, err)
+		return Room{}, false, fmt.Errorf("direct room of %s: %w", set, err)
 	}
 	return r, created, nil
 }
 
-func (p *Postgres) directRoom(ctx context.Context, pr pair, caller string) (Room, bool, error) {
+func (p *Postgres) directRoom(ctx context.Context, set directSet, caller string) (Room, bool, error) {
 	var r Room
 	var created bool
 	err := p.tx(ctx, func(tx pgx.Tx) error {
 		var name string
-		err := tx.QueryRow(ctx, `SELECT room FROM direct_rooms WHERE key_a = $1 AND key_b = $2`, pr.keyA, pr.keyB).Scan(&name)
+		err := tx.QueryRow(ctx, `SELECT room FROM direct_sets WHERE set_key = $1`, set.key).Scan(&name)
 		switch {
 		case errors.Is(err, pgx.ErrNoRows):
 			r = Room{Name: directRoomName(), Epoch: newEpoch(), CreatedBy: caller, CreatedAt: now(), Kind: protocol.KindDirect}
-			if err := pgInsertRoom(ctx, tx, r, protocol.RoleMember, pr.userA, pr.userB); err != nil {
+			if err := pgInsertRoom(ctx, tx, r, protocol.RoleMember, set.users...); err != nil {
 				return err
 			}
 			created = true
-			_, err := tx.Exec(ctx, `INSERT INTO direct_rooms (key_a, key_b, user_a, user_b, room) VALUES ($1, $2, $3, $4, $5)`,
-				pr.keyA, pr.keyB, pr.userA, pr.userB, r.Name)
+			_, err := tx.Exec(ctx, `INSERT INTO direct_sets (set_key, users, room) VALUES ($1, $2, $3)`,
+				set.key, strings.Join(set.users, " "), r.Name)
 			return pgErr(err)
 		case err != nil:
 			return pgErr(err)
@@ -130,11 +131,11 @@ func (p *Postgres) RoomsOf(ctx context.Context, user string) ([]MemberRoom, erro
 	rows, err := p.pool.Query(ctx, `
 SELECT r.name, r.epoch, r.head, r.created_by, r.created_at, r.kind, r.topic, r.roster,
 	COALESCE(m.role, ''),
-	COALESCE(CASE WHEN d.user_a = $1 THEN d.user_b ELSE d.user_a END, ''),
+	COALESCE(d.users, ''),
 	`+pgUnreadColumns+`
 FROM rooms r
 LEFT JOIN memberships m ON m.room = r.name AND m.user_name = $1
-LEFT JOIN direct_rooms d ON d.room = r.name
+LEFT JOIN direct_sets d ON d.room = r.name
 WHERE r.kind <> 'inbox' AND (m.user_name IS NOT NULL OR (r.kind = 'public' AND NOT EXISTS (SELECT 1 FROM bans b WHERE b.room = r.name AND b.user_name = $1)))
 ORDER BY r.name`, user, nameKey(user), protocol.UnreadCap)
 	if err != nil {
@@ -142,9 +143,11 @@ ORDER BY r.name`, user, nameKey(user), protocol.UnreadCap)
 	}
 	out, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (MemberRoom, error) {
 		var mr MemberRoom
-		err := row.Scan(&mr.Name, &mr.Epoch, &mr.Head, &mr.CreatedBy, &mr.CreatedAt, &mr.Kind, &mr.Topic, &mr.Roster, &mr.Role, &mr.Peer,
+		var users string
+		err := row.Scan(&mr.Name, &mr.Epoch, &mr.Head, &mr.CreatedBy, &mr.CreatedAt, &mr.Kind, &mr.Topic, &mr.Roster, &mr.Role, &users,
 			&mr.LastRead, &mr.Unread, &mr.Mentions)
 		mr.CreatedAt = mr.CreatedAt.UTC()
+		mr.setPeers(users, user)
 		return mr, err
 	})
 	if err != nil {

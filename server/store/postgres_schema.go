@@ -135,6 +135,22 @@ ALTER TABLE messages ADD COLUMN edited BIGINT NOT NULL DEFAULT 0;
 ALTER TABLE messages ADD COLUMN deleted BOOLEAN NOT NULL DEFAULT false;
 CREATE INDEX messages_target ON messages(room, target) WHERE target > 0;
 `},
+	// Group direct rooms: see the SQLite migration of the same version.
+	// The pair is sorted bytewise here (COLLATE "C"), as Go sorts the
+	// keys of a new set, whatever the database's collation.
+	{version: 6, name: "direct rooms for groups", sql: `
+CREATE TABLE direct_sets (
+	set_key TEXT NOT NULL PRIMARY KEY,
+	users   TEXT NOT NULL,
+	room    TEXT NOT NULL UNIQUE REFERENCES rooms(name) ON DELETE CASCADE
+);
+INSERT INTO direct_sets (set_key, users, room)
+	SELECT CASE WHEN key_a COLLATE "C" < key_b COLLATE "C" THEN key_a || ' ' || key_b ELSE key_b || ' ' || key_a END,
+		CASE WHEN key_a COLLATE "C" < key_b COLLATE "C" THEN user_a || ' ' || user_b ELSE user_b || ' ' || user_a END,
+		room
+	FROM direct_rooms;
+DROP TABLE direct_rooms;
+`},
 }
 
 // migrate applies the migrations the database lacks in one transaction,

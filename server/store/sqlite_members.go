@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/parleychat/parley/shared/protocol"
 )
@@ -69,40 +70,41 @@ func sqliteInsertRoom(ctx context.Context, tx *sql.Tx, r Room, role string, memb
 	return nil
 }
 
-// DirectRoom returns (creating it if needed) the direct room of a and b.
-func (s *SQLite) DirectRoom(ctx context.Context, a, b string) (Room, bool, error) {
-	p, err := newPair(a, b)
+// DirectRoom returns (creating it if needed) the direct room of caller
+// and others.
+func (s *SQLite) DirectRoom(ctx context.Context, caller string, others ...string) (Room, bool, error) {
+	set, err := newDirectSet(caller, others)
 	if err != nil {
-		return Room{}, false, fmt.Errorf("direct room of %s and %s: %w", a, b, err)
+		return Room{}, false, fmt.Errorf("direct room: %w", err)
 	}
 	var r Room
 	var created bool
 	err = s.writeTx(ctx, func(tx *sql.Tx) error {
 		var name string
-		err := tx.QueryRowContext(ctx, `SELECT room FROM direct_rooms WHERE key_a = ? AND key_b = ?`, p.keyA, p.keyB).Scan(&name)
+		err := tx.QueryRowContext(ctx, `SELECT room FROM direct_sets WHERE set_key = ?`, set.key).Scan(&name)
 		switch {
 		case errors.Is(err, sql.ErrNoRows):
-			r = Room{Name: directRoomName(), Epoch: newEpoch(), CreatedBy: a, CreatedAt: now(), Kind: protocol.KindDirect}
-			if err := sqliteInsertRoom(ctx, tx, r, protocol.RoleMember, a, b); err != nil {
+			r = Room{Name: directRoomName(), Epoch: newEpoch(), CreatedBy: caller, CreatedAt: now(), Kind: protocol.KindDirect}
+			if err := sqliteInsertRoom(ctx, tx, r, protocol.RoleMember, set.users...); err != nil {
 				return err
 			}
 			created = true
-			_, err := tx.ExecContext(ctx, `INSERT INTO direct_rooms (key_a, key_b, user_a, user_b, room) VALUES (?, ?, ?, ?, ?)`,
-				p.keyA, p.keyB, p.userA, p.userB, r.Name)
+			_, err := tx.ExecContext(ctx, `INSERT INTO direct_sets (set_key, users, room) VALUES (?, ?, ?)`,
+				set.key, strings.Join(set.users, " "), r.Name)
 			return sqliteErr(err)
 		case err != nil:
 			return sqliteErr(err)
 		}
 		if _, err := tx.ExecContext(ctx,
 			`INSERT INTO memberships (room, user_name, joined_at, role) VALUES (?, ?, ?, 'member')
-			 ON CONFLICT (room, user_name) DO NOTHING`, name, a, now().UnixMilli()); err != nil {
+			 ON CONFLICT (room, user_name) DO NOTHING`, name, caller, now().UnixMilli()); err != nil {
 			return sqliteErr(err)
 		}
 		r, err = sqliteScanRoom(tx.QueryRowContext(ctx, `SELECT `+sqliteRoomColumns+` FROM rooms WHERE name = ?`, name))
 		return err
 	})
 	if err != nil {
-		return Room{}, false, fmt.Errorf("direct room of %s and %s: %w", a, b, err)
+		return Room{}, false, fmt.Errorf("direct room of %s: %w", set, err)
 	}
 	return r, created, nil
 }
@@ -112,11 +114,11 @@ func (s *SQLite) RoomsOf(ctx context.Context, user string) ([]MemberRoom, error)
 	rows, err := s.r.QueryContext(ctx, `
 SELECT r.name, r.epoch, r.head, r.created_by, r.created_at, r.kind, r.topic, r.roster,
 	COALESCE(m.role, ''),
-	COALESCE(CASE WHEN d.user_a = ?1 THEN d.user_b ELSE d.user_a END, ''),
+	COALESCE(d.users, ''),
 	`+sqliteUnreadColumns+`
 FROM rooms r
 LEFT JOIN memberships m ON m.room = r.name AND m.user_name = ?1
-LEFT JOIN direct_rooms d ON d.room = r.name
+LEFT JOIN direct_sets d ON d.room = r.name
 WHERE r.kind <> 'inbox' AND (m.user_name IS NOT NULL OR (r.kind = 'public' AND NOT EXISTS (SELECT 1 FROM bans b WHERE b.room = r.name AND b.user_name = ?1)))
 ORDER BY r.name`, user, nameKey(user), protocol.UnreadCap)
 	if err != nil {
@@ -127,11 +129,13 @@ ORDER BY r.name`, user, nameKey(user), protocol.UnreadCap)
 	for rows.Next() {
 		var mr MemberRoom
 		var created int64
-		if err := rows.Scan(&mr.Name, &mr.Epoch, &mr.Head, &mr.CreatedBy, &created, &mr.Kind, &mr.Topic, &mr.Roster, &mr.Role, &mr.Peer,
+		var users string
+		if err := rows.Scan(&mr.Name, &mr.Epoch, &mr.Head, &mr.CreatedBy, &created, &mr.Kind, &mr.Topic, &mr.Roster, &mr.Role, &users,
 			&mr.LastRead, &mr.Unread, &mr.Mentions); err != nil {
 			return nil, fmt.Errorf("list rooms of %s: %w", user, sqliteErr(err))
 		}
 		mr.CreatedAt = fromMillis(created)
+		mr.setPeers(users, user)
 		out = append(out, mr)
 	}
 	if err := rows.Err(); err != nil {

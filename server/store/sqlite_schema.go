@@ -146,6 +146,21 @@ ALTER TABLE messages ADD COLUMN edited INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE messages ADD COLUMN deleted INTEGER NOT NULL DEFAULT 0;
 CREATE INDEX messages_target ON messages(room, target) WHERE target > 0;
 `},
+	// Group direct rooms: one direct room per set of 2 to
+	// protocol.MaxDirectUsers people, unique on set_key (their name keys,
+	// sorted bytewise, joined by spaces; names hold none); users keeps
+	// their names, in the same order. Every pair's room keeps its
+	// identity: its set is the pair (key_a < key_b already sorts it).
+	{version: 6, name: "direct rooms for groups", sql: `
+CREATE TABLE direct_sets (
+	set_key TEXT NOT NULL PRIMARY KEY,
+	users   TEXT NOT NULL,
+	room    TEXT NOT NULL UNIQUE REFERENCES rooms(name) ON DELETE CASCADE
+);
+INSERT INTO direct_sets (set_key, users, room)
+	SELECT key_a || ' ' || key_b, user_a || ' ' || user_b, room FROM direct_rooms;
+DROP TABLE direct_rooms;
+`},
 }
 
 // sqliteApplied reads the versions of the migrations applied.

@@ -194,20 +194,22 @@ type Store interface {
 	// CreateRoomOf creates a public or private room with owner as its
 	// first member (role owner); ErrConflict if the name exists.
 	CreateRoomOf(ctx context.Context, name, kind, owner string) (Room, error)
-	// DirectRoom returns the direct room of users a and b (canonical
-	// names), creating it with both as members if the pair has none.
-	// There is one per pair whatever the order or case of the names, even
-	// when many nodes create it at once; created reports whether this call
-	// made it. Calling it adds a back if a left the room. The room's name
-	// is random (prefix "dm-"). ErrConflict when a and b are one user.
-	DirectRoom(ctx context.Context, a, b string) (room Room, created bool, err error)
+	// DirectRoom returns the direct room of caller and others (canonical
+	// names), creating it with all of them as members if that set of
+	// people has none. There is one per set whatever the order or case of
+	// the names, even when many nodes create it at once; created reports
+	// whether this call made it. Calling it adds caller back if they left
+	// the room. The room's name is random (prefix "dm-"). ErrConflict
+	// unless they are 2 to protocol.MaxDirectUsers distinct users.
+	DirectRoom(ctx context.Context, caller string, others ...string) (room Room, created bool, err error)
 	// Access tells what user may do in room; ErrNotFound for an unknown
 	// room.
 	Access(ctx context.Context, room, user string) (Access, error)
 	// RoomsOf returns the rooms user may see, by name: every public room
 	// and every room user is a member of (but no inbox), with user's
 	// role, read marker and unread and mention counts and, for a direct
-	// room, the other member. One query, however many rooms.
+	// room, the other people (Peers; Peer too for a pair). One query,
+	// however many rooms.
 	RoomsOf(ctx context.Context, user string) ([]MemberRoom, error)
 	// Roster returns room's members with their roles, by name;
 	// ErrNotFound for an unknown room.

@@ -142,10 +142,10 @@ func (t timeoutStore) CreateRoomOf(ctx context.Context, name, kind, owner string
 	return t.s.CreateRoomOf(ctx, name, kind, owner)
 }
 
-func (t timeoutStore) DirectRoom(ctx context.Context, a, b string) (Room, bool, error) {
+func (t timeoutStore) DirectRoom(ctx context.Context, caller string, others ...string) (Room, bool, error) {
 	ctx, cancel := t.ctx(ctx)
 	defer cancel()
-	return t.s.DirectRoom(ctx, a, b)
+	return t.s.DirectRoom(ctx, caller, others...)
 }
 
 func (t timeoutStore) Access(ctx context.Context, room, user string) (Access, error) {

@@ -1,11 +1,13 @@
 package ws
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/coder/websocket"
@@ -15,8 +17,17 @@ import (
 
 // conn is one client connection.
 type conn struct {
-	s      *Server
-	ws     *websocket.Conn
+	s  *Server
+	ws *websocket.Conn
+	// br is the read buffer under ws (see smallReads); the reader waits
+	// for data on it. Nil when the Server did not make it (tests).
+	br *bufio.Reader
+	// raw is the socket under br, which the reader waits on; nil when
+	// it has none (net.Pipe in tests): the reader then waits in Read.
+	raw syscall.RawConn
+	// brMu orders the reader's look at br (waitReadable) with the close
+	// handshake's reads of it (closeWith); a leaf lock.
+	brMu   sync.Mutex
 	remote string
 	q      *queue
 
@@ -39,6 +50,11 @@ type conn struct {
 	lastRead atomic.Int64 // unix nanoseconds
 	expires  atomic.Int64 // token expiry, unix nanoseconds
 	reauthed atomic.Int64 // expiry for which a reauth frame was sent
+
+	// writeFn is c.writeRun, made once: `go c.writeFn()` starts a
+	// writer without allocating, where `go c.writeRun()` allocates a
+	// closure for each burst.
+	writeFn func()
 
 	killOnce   sync.Once
 	killed     chan struct{}
@@ -93,6 +109,7 @@ func newConn(s *Server, wsc *websocket.Conn, remote string) *conn {
 		frameLim:  rate.NewLimiter(s.cfg.FrameRate, s.cfg.FrameBurst),
 		typingLim: make(map[string]time.Time),
 	}
+	c.writeFn = c.writeRun
 	c.lastRead.Store(c.s.cfg.Now().UnixNano())
 	return c
 }
@@ -124,7 +141,7 @@ func (c *conn) Send(frame []byte, droppable bool) bool {
 func (c *conn) push(frame []byte, droppable bool) bool {
 	ok, wake := c.q.push(frame, droppable)
 	if wake {
-		go c.writeRun()
+		go c.writeFn()
 	}
 	return ok
 }
@@ -140,7 +157,7 @@ func (c *conn) killWith(code protocol.CloseCode, reason string, last []byte) {
 		c.killCode, c.killReason, c.killLast = code, reason, last
 		close(c.killed)
 		if c.q.close(true) {
-			go c.writeRun()
+			go c.writeFn()
 		}
 	})
 }
@@ -179,7 +196,7 @@ func (c *conn) serve(ctx context.Context) {
 	c.deadline = time.AfterFunc(c.s.cfg.AuthTimeout, c.onDeadline)
 	c.deadlineMu.Unlock()
 	if c.q.start() {
-		go c.writeRun()
+		go c.writeFn()
 	}
 	c.readLoop(ctx)
 	c.stopDeadline()
@@ -209,7 +226,15 @@ func (c *conn) serve(ctx context.Context) {
 // queue's writing flag), so writes never interleave.
 func (c *conn) writeRun() {
 	defer c.q.writers.Done()
-	var batch [][]byte
+	box := batchSlots.Get().(*[][]byte)
+	batch := (*box)[:0]
+	defer func() {
+		clear(batch) // a failed write leaves frames in it
+		if cap(batch) <= idleSlots {
+			*box = batch[:0]
+		}
+		batchSlots.Put(box)
+	}()
 	for {
 		select {
 		case <-c.killed:
@@ -237,7 +262,7 @@ func (c *conn) writeRun() {
 			return
 		}
 		if cap(batch) > idleSlots {
-			batch = nil // give back what a burst grew
+			batch = (*box)[:0] // give back what a burst grew
 		}
 	}
 }
@@ -286,6 +311,15 @@ func (c *conn) stopDeadline() {
 		c.deadline.Stop()
 	}
 }
+
+// batchSlots holds the slices a writer takes the queued frames into
+// (idleSlots long; one that a burst grew is dropped), shared by every
+// connection: a writer starts for each burst, and taking a slice from
+// here costs it no allocation, while an idle connection holds none.
+var batchSlots = sync.Pool{New: func() any {
+	s := make([][]byte, 0, idleSlots)
+	return &s
+}}
 
 // batchBufs holds the buffers batches are built in, shared by every
 // connection: an idle connection holds none.
@@ -357,7 +391,10 @@ func (c *conn) cutWrite() {
 }
 
 func (c *conn) closeWith(code protocol.CloseCode, reason string) {
-	if err := c.ws.Close(websocket.StatusCode(code), reason); err != nil {
+	c.brMu.Lock()
+	err := c.ws.Close(websocket.StatusCode(code), reason)
+	c.brMu.Unlock()
+	if err != nil {
 		// Not c.user: a close can race the reader's authentication.
 		c.s.log.Debug("websocket close", "remote", c.remote, "code", int(code), "err", err)
 	}
@@ -411,19 +448,64 @@ func (c *conn) readLoop(ctx context.Context) {
 		return
 	}
 	for {
-		typ, data, err := c.ws.Read(ctx)
-		if err != nil {
-			c.logReadEnd(err)
+		c.waitReadable()
+		var end readEnd
+		onFreshStack(func() { end = c.readFrame(ctx) })
+		switch end {
+		case readFailed:
 			return
-		}
-		c.lastRead.Store(c.s.cfg.Now().UnixNano())
-		var stop bool
-		onFreshStack(func() { stop = !c.frame(ctx, typ, data) })
-		if stop {
+		case readKilled:
 			c.drain(ctx)
 			return
 		}
 	}
+}
+
+// readEnd is what reading and handling one frame came to.
+type readEnd int
+
+const (
+	readOn     readEnd = iota // go on reading
+	readFailed                // the connection ended
+	readKilled                // the frame killed the connection: drain
+)
+
+// waitReadable blocks until the client has sent something (or the
+// connection ended), without reading it: the reader spends a
+// connection's idle life here, waiting on the socket itself
+// (waitSocket), not at the bottom of coder/websocket's Read, whose
+// frames kept every idle reader's stack at 4 KiB or more; Go shrinks an
+// idle stack at collections to what it uses. It returns at once when
+// the read buffer still holds bytes, and on any error: the Read that
+// follows reports it.
+//
+// It reads the buffer's length under brMu, which closeWith holds across
+// coder/websocket's close handshake, the one other reader of the buffer
+// outside Read.
+func (c *conn) waitReadable() {
+	if c.br == nil || c.raw == nil {
+		return
+	}
+	c.brMu.Lock()
+	buffered := c.br.Buffered()
+	c.brMu.Unlock()
+	if buffered == 0 {
+		waitSocket(c.raw)
+	}
+}
+
+// readFrame reads one message and handles it; it runs on a fresh stack.
+func (c *conn) readFrame(ctx context.Context) readEnd {
+	typ, data, err := c.ws.Read(ctx)
+	if err != nil {
+		c.logReadEnd(err)
+		return readFailed
+	}
+	c.lastRead.Store(c.s.cfg.Now().UnixNano())
+	if !c.frame(ctx, typ, data) {
+		return readKilled
+	}
+	return readOn
 }
 
 // frame checks, decodes and handles one frame the client sent; false

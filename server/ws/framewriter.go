@@ -24,14 +24,21 @@ type frameWriter struct {
 	w    io.Writer
 	head [frameHeadBytes]byte
 	held int // bytes of head waiting for the rest of their frame
+	// vec and bufs are the writev's two parts, kept here so that a
+	// write allocates nothing; both are emptied after each write.
+	vec  [2][]byte
+	bufs net.Buffers
 }
 
 // Write implements io.Writer.
 func (fw *frameWriter) Write(p []byte) (int, error) {
 	if fw.held > 0 {
-		bufs := net.Buffers{fw.head[:fw.held], p}
+		fw.vec = [2][]byte{fw.head[:fw.held], p}
+		fw.bufs = fw.vec[:]
 		fw.held = 0
-		if _, err := bufs.WriteTo(fw.w); err != nil {
+		_, err := fw.bufs.WriteTo(fw.w)
+		fw.vec, fw.bufs = [2][]byte{}, nil // hold no frame while idle
+		if err != nil {
 			return 0, err
 		}
 		return len(p), nil

@@ -4,9 +4,11 @@
 // by a writer goroutine.
 //
 // An idle connection has one goroutine, its reader (started by ServeHTTP,
-// which then returns), and holds no write buffer. The reader hands each
-// frame to a short goroutine and waits for it, so a deep store or hub call
-// does not leave its stack grown. A writer goroutine runs only while
+// which then returns), and holds no write buffer. The reader waits on the
+// socket itself until the client sends something, then hands the read
+// and the frame to a short goroutine and waits for it, so its stack stays
+// at the 2 KiB minimum: neither coder/websocket's read depth nor a deep
+// store or hub call leaves it grown. A writer goroutine runs only while
 // frames wait: the push that finds none running starts it, and it returns
 // when the queue is empty. It owns every write and the close handshake;
 // the deadlines (auth, idle timeout, token expiry) run on a timer that
@@ -24,6 +26,7 @@ import (
 	"net/http"
 	"net/netip"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/coder/websocket"
@@ -314,7 +317,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.wg.Add(1)
 	s.mu.Unlock()
 
-	wsc, err := websocket.Accept(smallReads{w}, r, &websocket.AcceptOptions{OriginPatterns: s.cfg.OriginPatterns})
+	sr := &smallReads{ResponseWriter: w}
+	wsc, err := websocket.Accept(sr, r, &websocket.AcceptOptions{OriginPatterns: s.cfg.OriginPatterns})
 	if err != nil {
 		s.mu.Lock()
 		decr(s.perAddr, key)
@@ -326,6 +330,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	wsc.SetReadLimit(protocol.MaxFrameBytes)
 	c := newConn(s, wsc, r.RemoteAddr)
+	c.br, c.raw = sr.br, sr.raw
 	c.addrKey, c.unauthCounted = key, true
 	s.mu.Lock()
 	s.conns[c] = struct{}{}
@@ -430,11 +435,16 @@ const readBufferSize = 512
 // readBufferSize read buffer and a frameHeadBytes write buffer in front of
 // a frameWriter, instead of net/http's 4 KiB ones (which become garbage):
 // an idle connection keeps no write buffer, and a frame still leaves in
-// one write call.
-type smallReads struct{ http.ResponseWriter }
+// one write call. Hijack records the read buffer in br: the reader waits
+// on it (conn.waitReadable).
+type smallReads struct {
+	http.ResponseWriter
+	br  *bufio.Reader
+	raw syscall.RawConn // the socket's, when it has one
+}
 
 // Hijack implements http.Hijacker.
-func (s smallReads) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+func (s *smallReads) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 	hj, ok := s.ResponseWriter.(http.Hijacker)
 	if !ok {
 		return nil, nil, errors.New("hijack: the ResponseWriter is not an http.Hijacker")
@@ -448,6 +458,12 @@ func (s smallReads) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 		// Else a client sent before the upgrade answer: its bytes are in
 		// net/http's buffer, which coder/websocket carries over.
 		r = bufio.NewReaderSize(nc, readBufferSize)
+	}
+	s.br = r
+	if sc, ok := nc.(syscall.Conn); ok {
+		if raw, err := sc.SyscallConn(); err == nil {
+			s.raw = raw
+		}
 	}
 	return nc, bufio.NewReadWriter(r, bufio.NewWriterSize(&frameWriter{w: nc}, frameHeadBytes)), nil
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"strings"
 
 	"github.com/parleychat/parley/shared/protocol"
 )
@@ -38,6 +39,17 @@ func (a *API) DirectRoom(ctx context.Context, accessToken, user string) (protoco
 	var r protocol.Room
 	if err := a.do(ctx, http.MethodPost, protocol.PathDirect, accessToken, protocol.DirectRequest{User: user}, &r); err != nil {
 		return r, fmt.Errorf("direct room with %s: %w", user, err)
+	}
+	return r, nil
+}
+
+// DirectGroup returns the direct room of the caller and users (one to
+// protocol.MaxDirectUsers-1 others), creating it if needed: one room per
+// set of people.
+func (a *API) DirectGroup(ctx context.Context, accessToken string, users ...string) (protocol.Room, error) {
+	var r protocol.Room
+	if err := a.do(ctx, http.MethodPost, protocol.PathDirect, accessToken, protocol.DirectRequest{Users: users}, &r); err != nil {
+		return r, fmt.Errorf("direct room with %s: %w", strings.Join(users, ", "), err)
 	}
 	return r, nil
 }

@@ -2,8 +2,6 @@ package client
 
 import (
 	"context"
-	"log/slog"
-	"net/http"
 	"time"
 
 	"github.com/parleychat/parley/shared/protocol"
@@ -79,15 +77,30 @@ type Config struct {
 	RoomRetry time.Duration
 
 	// HTTPClient is used to dial on native platforms (default
-	// http.DefaultClient); the browser dials by itself.
-	HTTPClient *http.Client
+	// http.DefaultClient); the browser dials by itself (see HTTPClient).
+	HTTPClient *HTTPClient
 	// Origin is sent as the Origin header of the handshake on native
 	// platforms. Browsers set it themselves.
 	Origin string
 
-	// Logger receives debug and warning logs; nil discards them.
-	Logger *slog.Logger
+	// Logger receives debug and warning logs; nil discards them. A
+	// *slog.Logger is one.
+	Logger Logger
 }
+
+// Logger is what the client logs through; *slog.Logger implements it.
+// It is an interface, not *slog.Logger, so that the browser build does not
+// link log/slog (about 190 KB of app.wasm).
+type Logger interface {
+	Debug(msg string, args ...any)
+	Warn(msg string, args ...any)
+}
+
+// discard is the Logger of a Config without one.
+type discard struct{}
+
+func (discard) Debug(string, ...any) {}
+func (discard) Warn(string, ...any)  {}
 
 func (cfg Config) withDefaults() Config {
 	if cfg.MinBackoff <= 0 {
@@ -124,7 +137,7 @@ func (cfg Config) withDefaults() Config {
 		cfg.OnEvent = func(Event) {}
 	}
 	if cfg.Logger == nil {
-		cfg.Logger = slog.New(slog.DiscardHandler)
+		cfg.Logger = discard{}
 	}
 	return cfg
 }

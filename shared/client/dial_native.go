@@ -8,6 +8,10 @@ import (
 	"github.com/coder/websocket"
 )
 
+// HTTPClient is the HTTP client a native client dials with
+// (Config.HTTPClient): net/http's.
+type HTTPClient = http.Client
+
 // dialOptions sets the HTTP client and the Origin header, which only a
 // native dial controls.
 func (c *Client) dialOptions() *websocket.DialOptions {

@@ -3,12 +3,16 @@ package client
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/parleychat/parley/shared/client/internal/peer"
 )
+
+// A *slog.Logger is a Logger, as Config.Logger documents.
+var _ Logger = (*slog.Logger)(nil)
 
 // recorder collects the events a Client emits.
 type recorder struct {

@@ -16,7 +16,7 @@ package protocol
 //	GET  /api/rooms                   → 200 RoomList   (auth) the rooms the caller may see (see Conversations)
 //	POST /api/rooms    CreateRoom    → 201 Room       (auth; 409 when it exists) the caller owns it
 //	PATCH /api/rooms/{room} UpdateRoom → 200 Room      (auth; owner or moderator) set the topic
-//	POST /api/direct   DirectRequest → 200 Room       (auth; 201 when created; 404 unknown user) the direct room with a user
+//	POST /api/direct   DirectRequest → 200 Room       (auth; 201 when created; 404 unknown user; 400 see CheckDirectUsers) the direct room with one user or a small group
 //	GET  /api/rooms/{room}/members    → 200 MemberList (auth; members, or anyone in a public room)
 //	POST /api/rooms/{room}/members Invite → 204        (auth; owner or moderator; 404 unknown user, 403 banned) invite, or (owner) set a role
 //	DELETE /api/rooms/{room}/members/{user} → 200 Left (auth) {user} is the caller: leave; else kick (owner or moderator)
@@ -159,8 +159,13 @@ type Room struct {
 	// Role is the caller's role, empty when not a member (a public room
 	// the caller never joined).
 	Role string `json:"role,omitempty"`
-	// Peer is the other member of a direct room.
+	// Peer is the other member of a direct room between two users (empty
+	// for a group).
 	Peer string `json:"peer,omitempty"`
+	// Peers are the other people of a direct room (two users or a
+	// group), sorted by lowercased name: who the room is with, whether or
+	// not they are still members. Name a direct room by them.
+	Peers []string `json:"peers,omitempty"`
 	// LastRead is the caller's read marker (TypeRead): the offset up to
 	// which they have read. Unread counts the messages after it that
 	// others wrote, Mentions those of them that mention the caller
@@ -189,9 +194,25 @@ type UpdateRoom struct {
 	Topic *string `json:"topic,omitempty"`
 }
 
-// DirectRequest is the body of POST /api/direct: the other user.
+// DirectRequest is the body of POST /api/direct: the people to talk
+// with besides the caller, either one in User (the form from before
+// groups) or one to MaxDirectUsers-1 in Users, not both. There is one
+// direct room per set of people (the caller and the others, by
+// lowercased name, in any order): asking again for the same set, from
+// any member, returns the same room (200; 201 when this call created
+// it), and brings the caller back if they had left it. A room for the
+// pair {alice, bob} is the one they had before groups existed.
 type DirectRequest struct {
-	User string `json:"user"`
+	User  string   `json:"user,omitempty"`
+	Users []string `json:"users,omitempty"`
+}
+
+// Names returns the users the request names: User, or else Users.
+func (d DirectRequest) Names() []string {
+	if d.User != "" {
+		return append([]string{d.User}, d.Users...)
+	}
+	return d.Users
 }
 
 // Invite is the body of POST /api/rooms/{room}/members. Role is

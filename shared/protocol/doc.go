@@ -248,7 +248,9 @@
 // name stay secret; a user banned from a public room gets forbidden.
 //
 // Rooms are created and managed over HTTP (api.go: private rooms, the
-// direct room of a pair, invites, roles, kicks, bans, leaving, topics;
+// direct room of a pair or a small group — one per set of at most
+// [MaxDirectUsers] people, see [DirectRequest] —, invites, roles, kicks,
+// bans, leaving, topics;
 // the room list holds only rooms the caller may see, with its role).
 // Whoever loses a room's membership — kicked, banned, or leaving on any
 // device — gets a removed frame on every connection subscribed to it, on
@@ -299,7 +301,12 @@
 // is a member of, last_read, unread (messages after last_read that
 // others wrote) and mentions (those of them naming the user as
 // "@name", by the rule of [Mentioned]), both counted up to
-// [UnreadCap]. A new member's marker starts at the room's head: what was
+// [UnreadCap]. A message mentions whom its body named when it was sent:
+// an edit never mentions anyone (an edit that adds @bob raises no
+// mention count or notification for bob, who would otherwise be pinged
+// again by every edit; one that takes @bob out leaves the mention
+// counted until bob reads past it), and a deletion drops the message's
+// mentions with it. A new member's marker starts at the room's head: what was
 // said before they came is not unread. A client counts the messages of
 // rooms it has not open live by watching them (see Watching rooms);
 // without [FeatureWatch] it reloads the room list (Parley's app does

@@ -17,9 +17,10 @@ import (
 //     kinds). Every room from before kinds existed is public.
 //   - KindPrivate: invite only. Only members see it in the room list and
 //     may subscribe, send, read history, type or see presence in it.
-//   - KindDirect: between two users, one room per pair, created (or
-//     found) with POST PathDirect. Only its two members see or use it; it
-//     has no invites, kicks or bans.
+//   - KindDirect: between two users or a small group (at most
+//     MaxDirectUsers people), one room per set of people, created (or
+//     found) by the people it is for with POST PathDirect. Only its
+//     members see or use it; it has no invites, kicks or bans.
 //
 // To anyone who may not read a private or direct room, the room is
 // answered exactly like a room that does not exist (not_found, "no such
@@ -59,6 +60,43 @@ const (
 	// lost, or raced a subscribe) and does not know why.
 	RemovedNotMember = "not_member"
 )
+
+// MaxDirectUsers bounds the people of a direct room, its creator
+// included: a direct request names at most MaxDirectUsers-1 others.
+const MaxDirectUsers = 8
+
+// Check returns the others a direct request of caller names (see
+// DirectRequest), or a readable error: none named, both forms at once,
+// more than MaxDirectUsers-1 others (too_large), the caller among them
+// (the caller is in every direct room they open), or one named twice
+// (names are case-insensitive). Whether the names are users is the
+// node's to say (not_found).
+func (d DirectRequest) Check(caller string) ([]string, error) {
+	if d.User != "" && len(d.Users) > 0 {
+		return nil, badRequest("give user or users, not both")
+	}
+	names := d.Names()
+	switch {
+	case len(names) == 0:
+		return nil, badRequest("name at least one other user")
+	case len(names) > MaxDirectUsers-1:
+		return nil, &DecodeError{Code: ErrTooLarge, Msg: fmt.Sprintf("a direct room holds at most %d people: name at most %d others", MaxDirectUsers, MaxDirectUsers-1)}
+	}
+	seen := make(map[string]bool, len(names))
+	for _, n := range names {
+		key := strings.ToLower(n)
+		switch {
+		case key == strings.ToLower(caller) && len(names) == 1:
+			return nil, badRequest("a direct room needs another user")
+		case key == strings.ToLower(caller):
+			return nil, badRequest("name only the others: you are in every direct room you open")
+		case seen[key]:
+			return nil, badRequest("%q is named twice", n)
+		}
+		seen[key] = true
+	}
+	return names, nil
+}
 
 // MaxTopicRunes bounds a room topic, in Unicode code points.
 const MaxTopicRunes = 250
@@ -128,7 +166,8 @@ func ReservedRoomName(name string) bool {
 // UserEvent types.
 const (
 	// UserInvited: the user was added to Room (invited by By, or a
-	// direct room By opened with them). Kind is the room's kind.
+	// direct room By opened with them and maybe others: the room list
+	// says with whom, Room.Peers). Kind is the room's kind.
 	UserInvited = "invited"
 	// UserRemoved: the user lost Room's membership; Reason is a
 	// Removed* code (kicked, banned, left on some device).

@@ -95,3 +95,45 @@ func FuzzParseUserEvent(f *testing.F) {
 		}
 	})
 }
+
+func TestDirectRequestCheck(t *testing.T) {
+	many := make([]string, MaxDirectUsers)
+	for i := range many {
+		many[i] = "user" + string(rune('a'+i))
+	}
+	good := []struct {
+		req  DirectRequest
+		want []string
+	}{
+		{DirectRequest{User: "bob"}, []string{"bob"}},
+		{DirectRequest{Users: []string{"bob"}}, []string{"bob"}},
+		{DirectRequest{Users: []string{"Bob", "carol"}}, []string{"Bob", "carol"}},
+		{DirectRequest{Users: many[:MaxDirectUsers-1]}, many[:MaxDirectUsers-1]},
+	}
+	for _, tc := range good {
+		got, err := tc.req.Check("Alice")
+		if err != nil || strings.Join(got, ",") != strings.Join(tc.want, ",") {
+			t.Errorf("%+v.Check = %v, %v; want %v", tc.req, got, err, tc.want)
+		}
+	}
+	bad := []struct {
+		req  DirectRequest
+		code string
+		msg  string
+	}{
+		{DirectRequest{}, ErrBadRequest, "at least one"},
+		{DirectRequest{User: "bob", Users: []string{"carol"}}, ErrBadRequest, "not both"},
+		{DirectRequest{Users: many}, ErrTooLarge, "at most 8 people"},
+		{DirectRequest{User: "alice"}, ErrBadRequest, "another user"},
+		{DirectRequest{Users: []string{"ALICE"}}, ErrBadRequest, "another user"},
+		{DirectRequest{Users: []string{"bob", "alice"}}, ErrBadRequest, "name only the others"},
+		{DirectRequest{Users: []string{"bob", "carol", "BOB"}}, ErrBadRequest, `"BOB" is named twice`},
+	}
+	for _, tc := range bad {
+		_, err := tc.req.Check("Alice")
+		de, ok := err.(*DecodeError)
+		if !ok || de.Code != tc.code || !strings.Contains(de.Msg, tc.msg) {
+			t.Errorf("%+v.Check: %v, want %s containing %q", tc.req, err, tc.code, tc.msg)
+		}
+	}
+}

@@ -7,12 +7,22 @@
 package main
 
 import (
+	"time"
+
 	"github.com/maxence-charriere/go-app/v10/pkg/app"
 
 	"github.com/parleychat/parley/app/ui"
 )
 
+// cacheWait bounds how long the app waits for the IndexedDB cache before
+// it mounts.
+const cacheWait = 1500 * time.Millisecond
+
 func main() {
 	ui.Routes()
+	// The first frame of a room shows its cached messages: the cache is
+	// read before go-app mounts the page (the page's snapshot stays up
+	// meanwhile). A cache that takes longer only fills in after.
+	ui.Preload(cacheWait)
 	app.RunWhenOnBrowser()
 }

@@ -45,6 +45,9 @@ func RunMultiNode(t *testing.T, open NodesOpener) {
 	t.Run("DirectRoomAtOnce", func(t *testing.T) {
 		testDirectRoomAtOnce(t, open(t, nodes))
 	})
+	t.Run("DirectGroupAtOnce", func(t *testing.T) {
+		testDirectGroupAtOnce(t, open(t, nodes))
+	})
 }
 
 // testEnsureRoomAtOnce ensures one room from every node at once, as nodes

@@ -13,6 +13,7 @@ var readTests = []test{
 	{"MarkerOnlyForMembers", testMarkerMembers},
 	{"NewMemberStartsAtHead", testMarkerStartsAtHead},
 	{"UnreadAndMentionCounts", testUnreadCounts},
+	{"EditsMentionNobody", testEditsMentionNobody},
 	{"CountsStopAtCap", testUnreadCap},
 }
 
@@ -142,6 +143,34 @@ func testUnreadCounts(t *testing.T, s store.Store) {
 	if r := listed(t, s, "Alice")["team"]; r.Unread != 1 || r.Mentions != 0 {
 		t.Fatalf("alice's team: %+v, want bob's one message unread", r)
 	}
+}
+
+// testEditsMentionNobody: a message mentions whom it named when it was
+// sent. An edit that adds @bob is no mention of bob, and one that takes
+// @bob out leaves the mention counted; a deletion drops it.
+func testEditsMentionNobody(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	if _, err := s.CreateRoomOf(ctx, "team", protocol.KindPrivate, "bob"); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.AddMember(ctx, "team", "alice", protocol.RoleMember); err != nil {
+		t.Fatal(err)
+	}
+	plain, _ := mustAppend(t, s, "team", "alice", "see you", "")
+	named, _ := mustAppend(t, s, "team", "alice", "hi @bob", "")
+	check := func(when string, unread, mentions int64) {
+		t.Helper()
+		if r := listed(t, s, "bob")["team"]; r.Unread != unread || r.Mentions != mentions {
+			t.Fatalf("%s: bob's unread %d, mentions %d; want %d, %d", when, r.Unread, r.Mentions, unread, mentions)
+		}
+	}
+	check("sent", 2, 1)
+	mustAmend(t, s, "team", "alice", "e1", plain.Offset, "see you @bob", false)
+	check("after an edit adding @bob", 2, 1)
+	mustAmend(t, s, "team", "alice", "e2", named.Offset, "hi", false)
+	check("after an edit taking @bob out", 2, 1)
+	mustAmend(t, s, "team", "alice", "d1", named.Offset, "", false)
+	check("after deleting the mention", 1, 0)
 }
 
 func testUnreadCap(t *testing.T, s store.Store) {

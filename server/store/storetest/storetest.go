@@ -30,6 +30,7 @@ func Run(t *testing.T, open Opener) {
 		{"Rooms", roomTests},
 		{"Members", memberTests},
 		{"Conversations", conversationTests},
+		{"Direct", directTests},
 		{"ReadMarkers", readTests},
 		{"Append", appendTests},
 		{"History", historyTests},

@@ -1,0 +1,206 @@
+//go:build !(js && wasm)
+
+package e2e
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/fetch"
+	"github.com/chromedp/cdproto/network"
+	"github.com/chromedp/chromedp"
+)
+
+// wasmGate holds every request for app.wasm of one tab until the test
+// lets it go, through the DevTools protocol's Fetch domain. The service
+// worker is bypassed, so app.wasm comes from the network, where the gate
+// is.
+type wasmGate struct {
+	b      *browser
+	paused chan fetch.RequestID
+}
+
+// holdWasm starts holding b's requests for app.wasm.
+func (b *browser) holdWasm() *wasmGate {
+	b.t.Helper()
+	g := &wasmGate{b: b, paused: make(chan fetch.RequestID, 16)}
+	err := chromedp.Listen(b.ctx, func(ev any) {
+		if e, ok := ev.(*fetch.EventRequestPaused); ok {
+			g.paused <- e.RequestID
+		}
+	})
+	if err != nil {
+		b.t.Fatalf("%s: listen for paused requests: %v", b.name, err)
+	}
+	b.do(chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+		if _, err := cdp.Call(ctx, t, network.SetBypassServiceWorker, network.SetBypassServiceWorkerParams{Bypass: true}); err != nil {
+			return err
+		}
+		_, err := cdp.Call(ctx, t, fetch.Enable, fetch.EnableParams{Patterns: []*fetch.RequestPattern{{URLPattern: "*/web/app.wasm*"}}})
+		return err
+	}))
+	return g
+}
+
+// held waits until the page asked for app.wasm and returns the request,
+// still held.
+func (g *wasmGate) held() fetch.RequestID {
+	g.b.t.Helper()
+	select {
+	case id := <-g.paused:
+		return id
+	case <-time.After(pollTimeout):
+		g.b.fail("%s: the page never asked for app.wasm", g.b.name)
+		return ""
+	}
+}
+
+// release lets a held request for app.wasm go on.
+func (g *wasmGate) release(id fetch.RequestID) {
+	g.b.t.Helper()
+	g.b.do(chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+		_, err := cdp.Call(ctx, t, fetch.ContinueRequest, fetch.ContinueRequestParams{RequestID: id})
+		return err
+	}))
+}
+
+// snapshotShows is true while the page shows the snapshot (inert, busy)
+// with a visible message whose body is body.
+func snapshotShows(body string) string {
+	return `(() => {
+  const snap = document.querySelector("[data-snapshot]");
+  if (!snap || snap.getAttribute("aria-busy") !== "true" || !snap.inert) return false;
+  return Array.from(snap.querySelectorAll("#messages .msg .body")).some(e => e.textContent === ` + jsString(body) + ` && e.checkVisibility());
+})()`
+}
+
+// shownOnce is true when the app's own view shows body exactly once.
+func shownOnce(body string) string {
+	return live + `document.getElementById("composer") && Array.from(document.querySelectorAll("#messages .msg .body")).filter(e => e.textContent === ` + jsString(body) + `).length === 1`
+}
+
+// TestSnapshotPaintsBeforeWasm: a repeat visit paints the last room with
+// its newest messages from the snapshot while app.wasm has not even
+// arrived (it is held); markup in a message is shown as text there too;
+// the app then replaces the snapshot with its own view, every message
+// once. Signing out deletes the snapshot, and a snapshot of one user is
+// never painted for another.
+func TestSnapshotPaintsBeforeWasm(t *testing.T) {
+	srv := startServer(t)
+	b := newBrowser(t, "sara", 1280, 800)
+	b.seed(srv.base, srv.signup(t, "sara"))
+	room := srv.base + "/room/general"
+	b.open(room)
+	b.waitFor("the room", roomReady)
+	markup := `<img src="x" onerror="window.parleyPwned=1"><script>window.parleyPwned=2</script><b>bold</b>`
+	for _, body := range []string{"first light", markup} {
+		b.typeInto("composer", body)
+		b.do(pressEnter(false))
+		b.waitFor("the ack", rowOf(body)+`?.matches(":not(.pending)")`)
+	}
+	b.waitFor("the snapshot saved", `(localStorage.getItem("parley.snapshot") || "").includes("first light")`)
+
+	gate := b.holdWasm()
+	b.do(chromedp.Navigate(room))
+	wasm := gate.held()
+	b.waitFor("the snapshot painted before app.wasm arrived", snapshotShows("first light"))
+	b.waitFor("markup shown as text in the snapshot", snapshotShows(markup))
+	if n := eval[int](b, `document.querySelectorAll("#messages img, #messages script, #messages b").length`); n != 0 {
+		t.Errorf("the snapshot made %d elements from a message's markup", n)
+	}
+	if eval[bool](b, `"parleyPwned" in window`) {
+		t.Error("a message's markup ran in the snapshot")
+	}
+	b.screenshot("snapshot-before-wasm")
+	gate.release(wasm)
+	for _, body := range []string{"first light", markup} {
+		b.waitForWithin(appTimeout, "the app's own view", shownOnce(body))
+	}
+	if eval[bool](b, `"parleyPwned" in window`) {
+		t.Error("a message's markup ran in the app")
+	}
+
+	saved := eval[string](b, `localStorage.getItem("parley.snapshot") || ""`)
+	b.click("sign-out")
+	b.waitFor("the sign-in form", `document.getElementById("auth-form")`)
+	b.waitFor("the snapshot deleted", `localStorage.getItem("parley.snapshot") === null`)
+
+	// Another user signs in on this browser, and sara's snapshot is put
+	// back as if it had stayed (on a page without the app, which would
+	// save its own when it goes): it is not painted for them.
+	srv.signup(t, "tess")
+	b.signIn("tess", password)
+	b.waitFor("tess signed in", `document.querySelector(".me-name")?.textContent === "tess"`)
+	b.do(chromedp.Navigate(srv.base + "/manifest.webmanifest"))
+	eval[chromedp.Void](b, `localStorage.setItem("parley.snapshot", `+jsString(saved)+`)`)
+	b.do(chromedp.Navigate(room))
+	wasm = gate.held()
+	// The page script ran (it asks for app.wasm after it would have
+	// painted the snapshot): nothing of sara's view is on the page.
+	if eval[bool](b, `!!document.querySelector("[data-snapshot]") || document.body.textContent.includes("first light")`) {
+		t.Error("sara's snapshot was painted for tess")
+	}
+	gate.release(wasm)
+	b.waitForWithin(appTimeout, "tess's room", live+roomReady)
+}
+
+// TestNewEpochKeepsRowsShown: when the node reports another epoch for the
+// room the cache holds (its history was reset or restored), the room
+// keeps its cached rows on screen until the new epoch's newest page
+// replaces them: the list is never empty in between.
+func TestNewEpochKeepsRowsShown(t *testing.T) {
+	srv := startServer(t)
+	b := newBrowser(t, "uma", 1280, 800)
+	b.seed(srv.base, srv.signup(t, "uma"))
+	room := srv.base + "/room/general"
+	b.open(room)
+	b.waitFor("the room", roomReady)
+	for _, body := range []string{"before the reset", "still before"} {
+		b.typeInto("composer", body)
+		b.do(pressEnter(false))
+		b.waitFor("the ack", rowOf(body)+`?.matches(":not(.pending)")`)
+	}
+	b.waitCachedRecord("the window with its epoch", "timelines", `"general"`, `"epoch":`)
+	b.waitCachedRecord("the message", "messages", "still before")
+
+	// The cache now holds the room under an epoch the node never had.
+	b.do(chromedp.Navigate(srv.base + "/manifest.webmanifest"))
+	awaitEval[bool](b, `(async () => {
+  const req = (r) => new Promise((ok, fail) => { r.onsuccess = () => ok(r.result); r.onerror = () => fail(r.error); });
+  const db = await req(indexedDB.open("parley"));
+  const store = db.transaction("timelines", "readwrite").objectStore("timelines");
+  const keys = await req(store.getAllKeys());
+  const values = await req(store.getAll());
+  for (let i = 0; i < keys.length; i++) {
+    await req(store.put(values[i].replace(/"epoch":\d+/, '"epoch":7'), keys[i]));
+  }
+  db.close();
+  return true;
+})()`)
+	// Record, from before the page's own scripts, whether the list ever
+	// went empty after it first showed a message.
+	b.do(recordOnNewDocument(`(() => {
+  window.parleyRowsSeen = false;
+  window.parleyRowsVanished = false;
+  new MutationObserver(() => {
+    const n = document.querySelectorAll("#messages .msg").length;
+    if (n > 0) window.parleyRowsSeen = true;
+    else if (window.parleyRowsSeen) window.parleyRowsVanished = true;
+  }).observe(document, { subtree: true, childList: true });
+})()`))
+	b.do(chromedp.Navigate(room))
+	b.waitForWithin(appTimeout, "the cached rows", live+hasBody("still before"))
+	// The node's epoch differs from the cached one: the room reloads its
+	// newest page, which carries both messages again under the new epoch.
+	b.waitCachedRecord("the node's epoch in the cache", "timelines", `"general"`)
+	b.waitAsync("the new epoch cached", cachedCond("timelines", `"general"`)+`.then((rs) => rs.length === 1 && !rs[0].includes('"epoch":7'))`)
+	for _, body := range []string{"before the reset", "still before"} {
+		b.waitFor(body+" shown once", shownOnce(body))
+	}
+	b.waitFor("the room ready", roomReady)
+	if eval[bool](b, `window.parleyRowsVanished`) {
+		t.Error("the room's rows disappeared while its newest page was reloaded")
+	}
+}

@@ -1,0 +1,56 @@
+package main
+
+import (
+	"slices"
+	"strings"
+	"testing"
+)
+
+func names(shapes []shape) []string {
+	var out []string
+	for _, sh := range shapes {
+		out = append(out, sh.label())
+	}
+	return out
+}
+
+// TestPickKeepsOrderAndRefusesUnknown: -shapes selects in the usual
+// order whatever order it names them in, and an unknown name is an error.
+func TestPickKeepsOrderAndRefusesUnknown(t *testing.T) {
+	all := []shape{{name: "fanout-200"}, {name: "fanout-2000"}, {name: "idle"}}
+	got, err := pick(all, "idle, fanout-200")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"fanout-200", "idle"}; !slices.Equal(names(got), want) {
+		t.Fatalf("pick = %v, want %v", names(got), want)
+	}
+	if got, err := pick(all, ""); err != nil || len(got) != 3 {
+		t.Fatalf("pick of nothing = %v, %v; want all three", names(got), err)
+	}
+	if _, err := pick(all, "fanout-200,fanout-20"); err == nil || !strings.Contains(err.Error(), `"fanout-20"`) {
+		t.Fatalf("pick of an unknown shape: err = %v, want one naming it", err)
+	}
+}
+
+// TestRoundsTakeTurns: -rounds repeats each shape, numbered, and the
+// builds go first in turn.
+func TestRoundsTakeTurns(t *testing.T) {
+	got := repeat([]shape{{name: "a"}, {name: "b"}}, 2)
+	if want := []string{"a #1", "a #2", "b #1", "b #2"}; !slices.Equal(names(got), want) {
+		t.Fatalf("repeat = %v, want %v", names(got), want)
+	}
+	if got := repeat([]shape{{name: "a"}}, 1); !slices.Equal(names(got), []string{"a"}) {
+		t.Fatalf("one round = %v, want [a]", names(got))
+	}
+	base, head := &stack{label: "base"}, &stack{label: "head"}
+	stacks := []*stack{base, head}
+	for round, first := range map[int]*stack{0: base, 1: base, 2: head, 3: base} {
+		if got := inTurn(stacks, round)[0]; got != first {
+			t.Errorf("round %d: %s goes first, want %s", round, got.label, first.label)
+		}
+	}
+	if stacks[0] != base {
+		t.Error("inTurn reordered its argument")
+	}
+}
