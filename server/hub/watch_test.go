@@ -122,3 +122,30 @@ func TestRoomEventsOnlyToThoseWhoAsked(t *testing.T) {
 	testenv.Eventually(t, waitTimeout, "the old backlog", oldBack.hasOffsets(4))
 	testenv.Eventually(t, waitTimeout, "the new backlog", newBack.hasOffsets(3, 4))
 }
+
+// TestRemovalEndsWatchSilently: a removal ends a watch like a
+// subscription, without a removed frame.
+func TestRemovalEndsWatchSilently(t *testing.T) {
+	e := newEnv(t, time.Hour)
+	ctx := context.Background()
+	w := &watchRecorder{recorder: recorder{user: "bob"}}
+	if err := e.hub.Watch(ctx, w, "general"); err != nil {
+		t.Fatal(err)
+	}
+	ann := &recorder{user: "ann"}
+	if err := e.hub.Subscribe(ctx, ann, "general", 0); err != nil {
+		t.Fatal(err)
+	}
+	// bob never joined general: the store does not count him a member.
+	if err := e.hub.PublishRemoved(ctx, "general", "bob", protocol.RemovedKicked); err != nil {
+		t.Fatal(err)
+	}
+	first := e.publish(t, store.Message{Author: "ann", Body: "probe"})
+	testenv.Eventually(t, waitTimeout, "ann gets the probe", ann.hasOffsets(first.Offset))
+	if got := w.offsets(); len(got) != 0 {
+		t.Fatalf("the removed watcher got %v", got)
+	}
+	if n := len(w.frames(protocol.TypeRemoved)); n != 0 {
+		t.Fatalf("the watcher got %d removed frames", n)
+	}
+}

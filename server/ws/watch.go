@@ -2,6 +2,7 @@ package ws
 
 import (
 	"context"
+	"slices"
 
 	"github.com/parleychat/parley/server/hub"
 	"github.com/parleychat/parley/shared/protocol"
@@ -38,6 +39,7 @@ func (w *watcher) Removed(room string) {
 		return // the reader is already ending it
 	}
 	delete(c.watches, room)
+	c.unwatches = slices.DeleteFunc(c.unwatches, closed) // bounded by the releases under way
 	done := make(chan struct{})
 	c.unwatches = append(c.unwatches, done)
 	go func() {
@@ -114,5 +116,15 @@ func (c *conn) endWatches() {
 	}
 	for _, done := range pending {
 		<-done
+	}
+}
+
+// closed reports whether done is closed.
+func closed(done chan struct{}) bool {
+	select {
+	case <-done:
+		return true
+	default:
+		return false
 	}
 }
