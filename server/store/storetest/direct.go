@@ -145,22 +145,29 @@ func testDirectGroupAtOnce(t *testing.T, stores []store.Store) {
 	if t.Failed() {
 		return
 	}
-	made := 0
-	for i, n := range names {
-		if n != names[0] {
-			t.Fatalf("call %d got room %q, call 0 %q: two direct rooms for one set", i, n, names[0])
-		}
-		if createdN[i] {
-			made++
-		}
-	}
-	if made != 1 {
-		t.Fatalf("%d calls report creating the room, want 1", made)
-	}
+	wantOneDirectRoom(t, names, createdN, "set")
 	for _, p := range people {
 		rooms, err := stores[0].RoomsOf(t.Context(), p)
 		if err != nil || len(rooms) != 1 || rooms[0].Name != names[0] {
 			t.Fatalf("%s sees %+v, %v; want the one group", p, rooms, err)
 		}
+	}
+}
+
+// wantOneDirectRoom checks what concurrent DirectRoom calls for one
+// group of people got: the same room for all, created by exactly one.
+func wantOneDirectRoom(t *testing.T, names []string, created []bool, group string) {
+	t.Helper()
+	made := 0
+	for i, n := range names {
+		if n != names[0] {
+			t.Fatalf("call %d got room %q, call 0 %q: two direct rooms for one %s", i, n, names[0], group)
+		}
+		if created[i] {
+			made++
+		}
+	}
+	if made != 1 {
+		t.Fatalf("%d calls report creating the room, want 1", made)
 	}
 }

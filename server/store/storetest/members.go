@@ -392,18 +392,7 @@ func testDirectRoomAtOnce(t *testing.T, stores []store.Store) {
 	if t.Failed() {
 		return
 	}
-	made := 0
-	for i, n := range names {
-		if n != names[0] {
-			t.Fatalf("call %d got room %q, call 0 %q: two direct rooms for one pair", i, n, names[0])
-		}
-		if createdN[i] {
-			made++
-		}
-	}
-	if made != 1 {
-		t.Fatalf("%d calls report creating the room, want 1", made)
-	}
+	wantOneDirectRoom(t, names, createdN, "pair")
 	rooms, err := stores[0].RoomsOf(t.Context(), "alice")
 	if err != nil || len(rooms) != 1 {
 		t.Fatalf("alice sees %+v, %v; want one direct room", rooms, err)
