@@ -613,25 +613,11 @@ func (c *conn) authenticate(ctx context.Context) bool {
 		return false
 	}
 	var features []string
-	if protocol.HasFeature(f.Features, protocol.FeatureBatch) {
-		c.batch.Store(true)
-		features = append(features, protocol.FeatureBatch)
-	}
-	if protocol.HasFeature(f.Features, protocol.FeaturePresenceDelta) {
-		c.deltas.Store(true)
-		features = append(features, protocol.FeaturePresenceDelta)
-	}
-	if protocol.HasFeature(f.Features, protocol.FeatureEdits) {
-		c.edits.Store(true)
-		features = append(features, protocol.FeatureEdits)
-	}
-	if protocol.HasFeature(f.Features, protocol.FeatureRoomEvents) {
-		c.changes.Store(true)
-		features = append(features, protocol.FeatureRoomEvents)
-	}
-	if protocol.HasFeature(f.Features, protocol.FeatureWatch) {
-		c.watchOK.Store(true)
-		features = append(features, protocol.FeatureWatch)
+	for _, opt := range knownFeatures {
+		if protocol.HasFeature(f.Features, opt.name) {
+			opt.flag(c).Store(true)
+			features = append(features, opt.name)
+		}
 	}
 	c.sid.Store(&id.Session)
 	c.expires.Store(exp.UnixNano())
@@ -707,4 +693,18 @@ func requestRef(f protocol.Frame) string {
 		return ""
 	}
 	return ref
+}
+
+// knownFeatures are the optional protocol features a node confirms in its
+// welcome, in that order, each with the connection's flag that records
+// the client asked for it.
+var knownFeatures = []struct {
+	name string
+	flag func(*conn) *atomic.Bool
+}{
+	{protocol.FeatureBatch, func(c *conn) *atomic.Bool { return &c.batch }},
+	{protocol.FeaturePresenceDelta, func(c *conn) *atomic.Bool { return &c.deltas }},
+	{protocol.FeatureEdits, func(c *conn) *atomic.Bool { return &c.edits }},
+	{protocol.FeatureRoomEvents, func(c *conn) *atomic.Bool { return &c.changes }},
+	{protocol.FeatureWatch, func(c *conn) *atomic.Bool { return &c.watchOK }},
 }
