@@ -21,6 +21,9 @@ func TestRoomWaitsForTheDatabase(t *testing.T) {
 	alice.seed(srv.base, srv.signup(t, "alice"))
 	alice.open(srv.base + "/room/general")
 	alice.waitFor("the room", roomReady)
+	// The room list loads beside the room: stopping the database before it
+	// answered would leave no list to open the room from.
+	alice.waitFor("the room list", `document.getElementById("later-link")`)
 
 	if err := pg.Stop(); err != nil {
 		t.Fatal(err)
