@@ -19,9 +19,17 @@ const roomPollWatching = 2 * time.Minute
 // pollEvery is the wait before the next reload of the room list.
 func (a *App) pollEvery() time.Duration {
 	a.mu.Lock()
-	cl := a.cl
+	cl, failed := a.cl, a.roomsErr != ""
 	a.mu.Unlock()
-	if cl != nil && cl.Watching() {
+	return pollInterval(cl != nil && cl.Watching(), failed)
+}
+
+// pollInterval is the wait before the next reload of the room list:
+// roomPollWatching while the node confirmed watches, unless the last
+// load failed (the list, or its newest state, is missing: retry as
+// often as without watches).
+func pollInterval(watching, lastFailed bool) time.Duration {
+	if watching && !lastFailed {
 		return roomPollWatching
 	}
 	return roomPollEvery

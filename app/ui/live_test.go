@@ -36,3 +36,22 @@ func TestWatchedAndRoomEvents(t *testing.T) {
 		t.Fatalf("rev %d after a room event, want %d", rev, before+1)
 	}
 }
+
+// TestPollAfterFailedLoad: with watches the room list reloads rarely,
+// but a failed load (the node could not answer) is retried as often as
+// without them, so a list that never loaded does not wait minutes.
+func TestPollAfterFailedLoad(t *testing.T) {
+	for _, c := range []struct {
+		watching, failed bool
+		want             time.Duration
+	}{
+		{false, false, roomPollEvery},
+		{false, true, roomPollEvery},
+		{true, false, roomPollWatching},
+		{true, true, roomPollEvery},
+	} {
+		if got := pollInterval(c.watching, c.failed); got != c.want {
+			t.Errorf("pollInterval(watching %v, failed %v) = %v, want %v", c.watching, c.failed, got, c.want)
+		}
+	}
+}
