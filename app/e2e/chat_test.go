@@ -10,8 +10,10 @@ import (
 // xss is a message that would run script if the app rendered bodies as HTML.
 const xss = `<img src=x onerror="window.__parleyXSS=1"><b>bold?</b>`
 
-// roomReady holds when a room page shows its messages and is connected.
-const roomReady = `document.getElementById("composer") && !document.getElementById("conn-status") && !document.querySelector("#messages .edge.muted[data-loading]")`
+// roomReady holds when the app's own room page (not the snapshot painted
+// before app.wasm runs, which has a composer and no connection banner)
+// shows its messages and is connected.
+const roomReady = `!document.querySelector("[data-snapshot]") && document.getElementById("composer") && !document.getElementById("conn-status") && !document.querySelector("#messages .edge.muted[data-loading]")`
 
 func present(user string) string {
 	return `document.querySelector('#people .person[data-user="` + user + `"]')`

@@ -145,7 +145,7 @@ func TestSnapshotPaintsBeforeWasm(t *testing.T) {
 		t.Error("sara's snapshot was painted for tess")
 	}
 	gate.release(wasm)
-	b.waitForWithin(appTimeout, "tess's room", live+roomReady)
+	b.waitForWithin(appTimeout, "tess's room", roomReady)
 }
 
 // TestNewEpochKeepsRowsShown: when the node reports another epoch for the
