@@ -14,10 +14,11 @@ type Access struct {
 }
 
 // CanRead reports whether the user may subscribe to the room, read its
-// history, see its presence and send to it: a member of any room, or
-// anyone not banned from a public room.
+// history, see its presence and send to it: a member of any room, anyone
+// not banned from a public room, or anyone at all for the room feed
+// (protocol.KindFeed), which has no members.
 func (a Access) CanRead() bool {
-	return a.Role != "" || (a.Kind == protocol.KindPublic && !a.Banned)
+	return a.Role != "" || (a.Kind == protocol.KindPublic && !a.Banned) || a.Kind == protocol.KindFeed
 }
 
 // CanModerate reports whether the user may invite, kick, ban and set the
@@ -29,8 +30,10 @@ func (a Access) CanModerate() bool {
 }
 
 // CanSend reports whether the user may send to the room: whoever may read
-// it, except to an inbox, which only nodes write.
-func (a Access) CanSend() bool { return a.CanRead() && a.Kind != protocol.KindInbox }
+// it, except to an inbox or the room feed, which only nodes write.
+func (a Access) CanSend() bool {
+	return a.CanRead() && a.Kind != protocol.KindInbox && a.Kind != protocol.KindFeed
+}
 
 // MemberRoom is a room as one user sees it in their room list.
 type MemberRoom struct {
@@ -63,12 +66,12 @@ type Ban struct {
 }
 
 // joinVerdict decides a Join from the user's access: insert a membership,
-// or not (already a member, or err). A private or direct room comes
-// before a ban, so that not even a banned user learns more than
-// ErrNotFound.
+// or not (already a member, or the room feed, which everyone reads and
+// nobody joins; or err). A private or direct room comes before a ban, so
+// that not even a banned user learns more than ErrNotFound.
 func joinVerdict(a Access) (insert bool, err error) {
 	switch {
-	case a.Role != "":
+	case a.Role != "", a.Kind == protocol.KindFeed:
 		return false, nil
 	case a.Kind != protocol.KindPublic:
 		return false, ErrNotFound

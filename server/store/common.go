@@ -142,3 +142,12 @@ func directRoomName() string {
 	crand.Read(b[:])
 	return "dm-" + hex.EncodeToString(b[:])
 }
+
+// owners is the member list of a new room owned by owner: none for a
+// room without an owner (a node's room).
+func owners(owner string) []string {
+	if owner == "" {
+		return nil
+	}
+	return []string{owner}
+}

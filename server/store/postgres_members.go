@@ -52,7 +52,7 @@ func (p *Postgres) Access(ctx context.Context, room, user string) (Access, error
 func (p *Postgres) CreateRoomOf(ctx context.Context, name, kind, owner string) (Room, error) {
 	r := Room{Name: name, Epoch: newEpoch(), CreatedBy: owner, CreatedAt: now(), Kind: kind}
 	err := p.tx(ctx, func(tx pgx.Tx) error {
-		return pgInsertRoom(ctx, tx, r, protocol.RoleOwner, owner)
+		return pgInsertRoom(ctx, tx, r, protocol.RoleOwner, owners(owner)...)
 	})
 	if err != nil {
 		return Room{}, fmt.Errorf("create %s room %q: %w", kind, name, err)

@@ -44,7 +44,7 @@ func (s *SQLite) Access(ctx context.Context, room, user string) (Access, error) 
 func (s *SQLite) CreateRoomOf(ctx context.Context, name, kind, owner string) (Room, error) {
 	r := Room{Name: name, Epoch: newEpoch(), CreatedBy: owner, CreatedAt: now(), Kind: kind}
 	err := s.writeTx(ctx, func(tx *sql.Tx) error {
-		return sqliteInsertRoom(ctx, tx, r, protocol.RoleOwner, owner)
+		return sqliteInsertRoom(ctx, tx, r, protocol.RoleOwner, owners(owner)...)
 	})
 	if err != nil {
 		return Room{}, fmt.Errorf("create %s room %q: %w", kind, name, err)

@@ -186,13 +186,15 @@ type Store interface {
 	// Join makes user a member (role member) of a public room, the
 	// implicit join of a subscribe; idempotent, an existing member keeps
 	// their role. ErrNotFound for an unknown room and for a private or
-	// direct room user is not a member of (a no-op for a member);
-	// ErrBanned for a banned user.
+	// direct room user is not a member of (a no-op for a member, and for
+	// the room feed, which everyone reads and nobody joins); ErrBanned
+	// for a banned user.
 	Join(ctx context.Context, room, user string) error
 	Members(ctx context.Context, room string) ([]string, error) // sorted; ErrNotFound for an unknown room
 
-	// CreateRoomOf creates a public or private room with owner as its
-	// first member (role owner); ErrConflict if the name exists.
+	// CreateRoomOf creates a room of kind with owner as its first member
+	// (role owner); ErrConflict if the name exists. An empty owner makes
+	// a room without members (a node's room: the room feed).
 	CreateRoomOf(ctx context.Context, name, kind, owner string) (Room, error)
 	// DirectRoom returns the direct room of caller and others (canonical
 	// names), creating it with all of them as members if that set of
@@ -206,7 +208,8 @@ type Store interface {
 	// room.
 	Access(ctx context.Context, room, user string) (Access, error)
 	// RoomsOf returns the rooms user may see, by name: every public room
-	// and every room user is a member of (but no inbox), with user's
+	// and every room user is a member of (but no inbox; never the room
+	// feed, which has no members), with user's
 	// role, read marker and unread and mention counts and, for a direct
 	// room, the other people (Peers; Peer too for a pair). One query,
 	// however many rooms.

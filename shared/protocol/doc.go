@@ -278,6 +278,20 @@
 // not know. A client that follows its inbox sees rooms appear and
 // disappear without reloading the room list.
 //
+// Public rooms others create arrive through the room feed ([RoomFeed],
+// of kind [KindFeed]): one stream for every signed-in user, which only
+// nodes write, whose messages are [FeedEvent]s — a public room created,
+// a public room's topic set. Subscribe to it like the inbox (subscribing
+// creates it; since = the last offset seen recovers what was missed);
+// [ParseFeedEvent] decodes a body; skip types you do not know. The feed
+// names public rooms only: a private or direct room never appears in it,
+// nor anything about one. It is the same for everyone (a user banned
+// from a public room still sees that room's events there; the room list
+// leaves it out). Following it costs no presence: nobody appears in it,
+// and presence, typing and read for it are answered bad_request; a send
+// to it is forbidden. Nothing new on the wire: a client that does not
+// follow it reads the room list again now and then instead.
+//
 // # Read markers
 //
 // The node keeps, per member and room, the offset up to which the member

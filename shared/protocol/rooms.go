@@ -158,7 +158,7 @@ func InboxRoom(user string) string {
 }
 
 // ReservedRoomName reports whether name is kept for rooms the node makes
-// (inboxes, direct rooms): POST PathRooms refuses it.
+// (inboxes, the room feed, direct rooms): POST PathRooms refuses it.
 func ReservedRoomName(name string) bool {
 	return strings.HasPrefix(name, inboxPrefix) || strings.HasPrefix(name, directPrefix)
 }

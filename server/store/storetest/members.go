@@ -24,6 +24,8 @@ var conversationTests = []test{
 	{"DirectRoomPerPair", testDirectRoom},
 	{"DirectRoomAtOnce", func(t *testing.T, s store.Store) { testDirectRoomAtOnce(t, []store.Store{s}) }},
 	{"Inbox", testInbox},
+	{"Feed", testFeed},
+	{"FeedNameTaken", testFeedTaken},
 }
 
 // mustAccess returns user's access to room or fails the test.
@@ -437,6 +439,68 @@ func testInbox(t *testing.T, s store.Store) {
 	mustRoom(t, s, protocol.InboxRoom("carol"))
 	_, err = store.AppendUserEvent(ctx, s, "carol", events[0])
 	wantErr(t, "AppendUserEvent to a squatted inbox", err, store.ErrInboxTaken)
+}
+
+// testFeed: the room feed has no members; everyone reads it and nobody
+// joins it, sends to it, moderates it or sees it in the room list; only
+// public rooms' events go in.
+func testFeed(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	events := []protocol.FeedEvent{
+		{Type: protocol.FeedCreated, Room: "club", By: "bob", Kind: protocol.KindPublic},
+		{Type: protocol.FeedTopic, Room: "club", By: "bob", Topic: "hi @alice"},
+	}
+	for i, ev := range events {
+		m, err := store.AppendFeedEvent(ctx, s, ev)
+		if err != nil || m.Offset != int64(i+1) || m.Room != protocol.RoomFeed || m.Author != "bob" {
+			t.Fatalf("AppendFeedEvent %d = %+v, %v", i, m, err)
+		}
+	}
+	if err := store.EnsureFeed(ctx, s); err != nil {
+		t.Fatalf("EnsureFeed of an existing feed: %v", err)
+	}
+	_, err := store.AppendFeedEvent(ctx, s, protocol.FeedEvent{Type: protocol.FeedCreated, Room: "secret", By: "bob", Kind: protocol.KindPrivate})
+	if err == nil {
+		t.Fatal("AppendFeedEvent took a private room's event")
+	}
+	msgs, err := s.History(ctx, protocol.RoomFeed, store.Page{Newest: true})
+	if err != nil || len(msgs) != len(events) {
+		t.Fatalf("feed history = %+v, %v; want %d events", msgs, err, len(events))
+	}
+	for i, m := range msgs {
+		got, err := protocol.ParseFeedEvent(m.Body)
+		if err != nil || got != events[i] {
+			t.Fatalf("event %d = %+v, %v; want %+v", i, got, err, events[i])
+		}
+	}
+	if err := s.Join(ctx, protocol.RoomFeed, "alice"); err != nil {
+		t.Fatalf("Join of the feed: %v, want a no-op", err)
+	}
+	a := mustAccess(t, s, protocol.RoomFeed, "alice")
+	if a.Kind != protocol.KindFeed || a.Role != "" || !a.CanRead() || a.CanSend() || a.CanModerate() {
+		t.Fatalf("access to the feed = %+v: read only, no membership", a)
+	}
+	if m, err := s.Members(ctx, protocol.RoomFeed); err != nil || len(m) != 0 {
+		t.Fatalf("feed members = %v, %v; want none", m, err)
+	}
+	rooms, err := s.RoomsOf(ctx, "alice")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range rooms {
+		if r.Name == protocol.RoomFeed {
+			t.Fatalf("RoomsOf lists the feed: %+v", r)
+		}
+	}
+}
+
+// testFeedTaken: a room that took the feed's name before it was
+// reserved is never used as the feed.
+func testFeedTaken(t *testing.T, s store.Store) {
+	mustRoom(t, s, protocol.RoomFeed)
+	_, err := store.AppendFeedEvent(t.Context(), s, protocol.FeedEvent{Type: protocol.FeedCreated, Room: "club", Kind: protocol.KindPublic})
+	wantErr(t, "AppendFeedEvent to a squatted feed", err, store.ErrFeedTaken)
+	wantErr(t, "EnsureFeed of a squatted feed", store.EnsureFeed(t.Context(), s), store.ErrFeedTaken)
 }
 
 // testDeleteHandsOn: deleting an account hands every room it was the
