@@ -78,7 +78,8 @@ type Config struct {
 	Removed func(ctx context.Context, room, user, reason string) error
 	// Publish, if set, announces a stored message to every node
 	// (hub.Hub.PublishMessage): the user events the API appends to
-	// inboxes (protocol.KindInbox) arrive live through it.
+	// inboxes (protocol.KindInbox), the room events and the room feed's
+	// events (protocol.RoomFeed) arrive live through it.
 	Publish func(ctx context.Context, m store.Message) error
 }
 

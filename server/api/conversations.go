@@ -87,6 +87,9 @@ func (h *Handler) updateRoom(w http.ResponseWriter, r *http.Request, user string
 			return err
 		}
 		h.roomEvent(r.Context(), room, user, protocol.RoomEvent{What: protocol.RoomTopic, By: user, Topic: *req.Topic})
+		if a.Kind == protocol.KindPublic {
+			h.feed(r.Context(), protocol.FeedEvent{Type: protocol.FeedTopic, Room: room, By: user, Topic: *req.Topic})
+		}
 	}
 	rm, err := h.store.Room(r.Context(), room)
 	if err != nil {
@@ -373,6 +376,23 @@ func (h *Handler) notify(ctx context.Context, user string, ev protocol.UserEvent
 	if h.publish != nil {
 		if err := h.publish(ctx, m); err != nil {
 			h.log.Warn("publish user event", "user", user, "err", err)
+		}
+	}
+}
+
+// feed appends ev (about a public room) to the room feed and announces
+// it to every node, so everyone's room list shows the change at once.
+// Like notify, a failure is logged: the change is stored, and the room
+// list shows it at its next reload.
+func (h *Handler) feed(ctx context.Context, ev protocol.FeedEvent) {
+	m, err := store.AppendFeedEvent(ctx, h.store, ev)
+	if err != nil {
+		h.log.Warn("append feed event", "type", ev.Type, "room", ev.Room, "err", err)
+		return
+	}
+	if h.publish != nil {
+		if err := h.publish(ctx, m); err != nil {
+			h.log.Warn("publish feed event", "room", ev.Room, "err", err)
 		}
 	}
 }

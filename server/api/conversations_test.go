@@ -461,3 +461,83 @@ func TestUserEvents(t *testing.T) {
 		t.Fatalf("published %d events, want %d", n, len(want)+len(wantRoom)+len(wantGuild))
 	}
 }
+
+// feedEvents reads the room feed from the store.
+func (e *env) feedEvents(t *testing.T) []protocol.FeedEvent {
+	t.Helper()
+	msgs, err := e.store.History(t.Context(), protocol.RoomFeed, store.Page{Newest: true})
+	if errors.Is(err, store.ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []protocol.FeedEvent
+	for _, m := range msgs {
+		ev, err := protocol.ParseFeedEvent(m.Body)
+		if err != nil {
+			t.Fatalf("the feed holds %q: %v", m.Body, err)
+		}
+		out = append(out, ev)
+	}
+	return out
+}
+
+// TestRoomFeed: creating a public room and setting a public room's topic
+// land in the room feed and are published; nothing about a private or
+// direct room does, nor a refused request.
+func TestRoomFeed(t *testing.T) {
+	var mu sync.Mutex
+	var published []string
+	e := newEnv(t, func(c *Config) {
+		c.Publish = func(_ context.Context, m store.Message) error {
+			mu.Lock()
+			defer mu.Unlock()
+			published = append(published, m.Room)
+			return nil
+		}
+	})
+	alice := e.signup("alice", "password1")
+	e.signup("bob", "password1")
+	do := func(method, path, body string, status int) {
+		t.Helper()
+		if r := e.do(method, path, body, bearer(alice)...); r.status != status {
+			t.Fatalf("%s %s: %d %s, want %d", method, path, r.status, r.body, status)
+		}
+	}
+	topic := func(s string) string { return jsonBody(protocol.UpdateRoom{Topic: &s}) }
+	do("POST", protocol.PathRooms, jsonBody(protocol.CreateRoom{Name: "lobby"}), http.StatusCreated)
+	do("POST", protocol.PathRooms, jsonBody(protocol.CreateRoom{Name: "club", Kind: protocol.KindPrivate}), http.StatusCreated)
+	do("POST", protocol.PathRooms, jsonBody(protocol.CreateRoom{Name: "lobby"}), http.StatusConflict)
+	do("POST", protocol.PathRooms, jsonBody(protocol.CreateRoom{Name: protocol.RoomFeed}), http.StatusBadRequest)
+	do("POST", protocol.PathDirect, jsonBody(protocol.DirectRequest{User: "bob"}), http.StatusCreated)
+	do("PATCH", protocol.PathRooms+"/lobby", topic("all welcome"), http.StatusOK)
+	do("PATCH", protocol.PathRooms+"/club", topic("members only"), http.StatusOK)
+	do("PATCH", protocol.PathRooms+"/lobby", topic("bad\ntopic"), http.StatusBadRequest)
+	do("PATCH", protocol.PathRooms+"/lobby", topic(""), http.StatusOK)
+	want := []protocol.FeedEvent{
+		{Type: protocol.FeedCreated, Room: "lobby", Kind: protocol.KindPublic, By: "alice"},
+		{Type: protocol.FeedTopic, Room: "lobby", By: "alice", Topic: "all welcome"},
+		{Type: protocol.FeedTopic, Room: "lobby", By: "alice"},
+	}
+	if got := e.feedEvents(t); !slices.Equal(got, want) {
+		t.Fatalf("room feed = %+v, want %+v", got, want)
+	}
+	mu.Lock()
+	n := 0
+	for _, room := range published {
+		if room == protocol.RoomFeed {
+			n++
+		}
+	}
+	mu.Unlock()
+	if n != len(want) {
+		t.Fatalf("published %d feed events, want %d", n, len(want))
+	}
+	if _, ok := e.roomNames(t, alice)[protocol.RoomFeed]; ok {
+		t.Fatal("the room list shows the feed")
+	}
+	if r := e.do("GET", protocol.PathRooms+"/"+protocol.RoomFeed+"/members", "", bearer(alice)...); r.status != http.StatusNotFound {
+		t.Fatalf("the feed's members: %d %s, want 404", r.status, r.body)
+	}
+}

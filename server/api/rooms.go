@@ -96,6 +96,9 @@ func (h *Handler) createRoom(w http.ResponseWriter, r *http.Request, user string
 	if err != nil {
 		return err
 	}
+	if room.Kind == protocol.KindPublic {
+		h.feed(r.Context(), protocol.FeedEvent{Type: protocol.FeedCreated, Room: room.Name, Kind: room.Kind, By: user})
+	}
 	wr := wireRoom(room)
 	wr.Role = protocol.RoleOwner
 	writeJSON(w, http.StatusCreated, wr)
