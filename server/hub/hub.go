@@ -219,7 +219,8 @@ func (h *Hub) Run(ctx context.Context) error {
 
 // Subscribe adds sub to room and sends it, in order: a subscribed frame,
 // the stored messages after since (at most protocol.MaxBacklog, the newest
-// ones), the room's presence, then live events. The room must exist.
+// ones), the room's presence (none in the room feed, see presenceless),
+// then live events. The room must exist.
 func (h *Hub) Subscribe(ctx context.Context, sub Subscriber, roomName string, since int64) error {
 	r, err := h.acquire(ctx, roomName)
 	if err != nil {
@@ -295,6 +296,9 @@ func (h *Hub) drop(sub Subscriber, roomName string) bool {
 // call together, so presence sees them in the order the counts changed:
 // a Leave can never overtake the Join that follows it.
 func (h *Hub) memberJoin(ctx context.Context, roomName, user string) {
+	if presenceless(roomName) {
+		return
+	}
 	key := memberKey{roomName, user}
 	l := h.memberLock(key)
 	l.Lock()
@@ -311,6 +315,9 @@ func (h *Hub) memberJoin(ctx context.Context, roomName, user string) {
 // memberLeave counts one subscription (or hold) of user in room less; the
 // last one leaves the room's presence.
 func (h *Hub) memberLeave(roomName, user string) {
+	if presenceless(roomName) {
+		return
+	}
 	key := memberKey{roomName, user}
 	l := h.memberLock(key)
 	l.Lock()
@@ -322,6 +329,12 @@ func (h *Hub) memberLeave(roomName, user string) {
 		h.presenceLeave(roomName, user)
 	}
 }
+
+// presenceless reports whether room has no presence: the room feed
+// (protocol.RoomFeed), which every user follows. Its subscribers join
+// no presence list and are sent none, so a connect or disconnect costs
+// it nothing and nobody learns who is online from it.
+func presenceless(room string) bool { return room == protocol.RoomFeed }
 
 // memberLock returns the lock of key's stripe.
 func (h *Hub) memberLock(key memberKey) *sync.Mutex {

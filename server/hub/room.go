@@ -297,7 +297,9 @@ func (r *room) subscribe(ctx context.Context, sub Subscriber, since int64) error
 	}
 	r.subs[sub] = st
 	if old == nil {
-		r.sendPresence(ctx, sub) // a resubscriber has the list already
+		if !presenceless(r.name) {
+			r.sendPresence(ctx, sub) // a resubscriber has the list already
+		}
 	} else {
 		st.stale = old.stale
 	}

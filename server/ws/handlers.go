@@ -74,11 +74,15 @@ func (c *conn) subscribe(ctx context.Context, f protocol.Frame) {
 	}
 	c.awaitRemoval(f.Room)
 	var err error
-	if f.Room == protocol.InboxRoom(c.user) {
+	switch f.Room {
+	case protocol.InboxRoom(c.user):
 		_, err = store.EnsureInbox(ctx, c.s.cfg.Store, c.user) // subscribing makes it
+	case protocol.RoomFeed:
+		err = store.EnsureFeed(ctx, c.s.cfg.Store)
 	}
 	// Join is the membership check: it joins a public room (unless
-	// banned) and refuses a private or direct room the user is not in.
+	// banned), refuses a private or direct room the user is not in, and
+	// lets anyone follow the room feed (no membership, no presence).
 	if err == nil {
 		err = c.s.cfg.Store.Join(ctx, f.Room, c.user)
 	}
@@ -103,6 +107,10 @@ func (c *conn) subscribe(ctx context.Context, f protocol.Frame) {
 
 // presence answers a client's request for a room's full presence list.
 func (c *conn) presence(ctx context.Context, f protocol.Frame) {
+	if f.Room == protocol.RoomFeed {
+		c.replyError(protocol.ErrBadRequest, f.Room, "the room feed has no presence")
+		return
+	}
 	if !c.inRoom(f.Room) {
 		c.replyError(protocol.ErrBadRequest, f.Room, "not subscribed to the room")
 		return
@@ -297,6 +305,10 @@ func (c *conn) history(ctx context.Context, f protocol.Frame) {
 const typingEvery = time.Second
 
 func (c *conn) typing(ctx context.Context, f protocol.Frame) {
+	if f.Room == protocol.RoomFeed {
+		c.replyError(protocol.ErrBadRequest, f.Room, "nobody types in the room feed")
+		return
+	}
 	if !c.inRoom(f.Room) {
 		c.replyError(protocol.ErrForbidden, f.Room, "subscribe to the room first")
 		return

@@ -112,8 +112,9 @@ func errNoAccess(room string, a store.Access) error {
 	return fmt.Errorf("room %s: %w", room, store.ErrNotFound)
 }
 
-// errReadOnly: a send to a room only nodes write (an inbox).
-var errReadOnly = errors.New("only the node writes to an inbox")
+// errReadOnly: a send to a room only nodes write (an inbox, the room
+// feed).
+var errReadOnly = errors.New("only nodes write to this room")
 
 // authorize checks that the user may read room and, with send, send to it
 // (see store.Access). Its error is what storeError answers.

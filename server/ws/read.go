@@ -20,8 +20,8 @@ func (c *conn) read(ctx context.Context, f protocol.Frame) {
 			Message: "marking read too fast", RetryAfter: max(d.Milliseconds(), 1)})
 		return
 	}
-	if f.Room == protocol.InboxRoom(c.user) {
-		c.replyError(protocol.ErrBadRequest, f.Room, "an inbox has no read marker")
+	if f.Room == protocol.InboxRoom(c.user) || f.Room == protocol.RoomFeed {
+		c.replyError(protocol.ErrBadRequest, f.Room, "an inbox or the room feed has no read marker")
 		return
 	}
 	// Join is the membership check, as for a subscribe: it joins a public
