@@ -103,7 +103,7 @@ func (a *App) removed(room, why string) {
 	delete(a.watching, room)
 	delete(a.watchLive, room)
 	if a.sess.User != "" {
-		a.cache.write(a.sess.User, &cacheBatch{Rooms: a.roomList, SetRooms: true, Drop: []string{room}}, logCacheError)
+		a.cache.write(a.sess.User, &cacheBatch{Rooms: slices.Clone(a.roomList), SetRooms: true, Drop: []string{room}}, logCacheError)
 	}
 	a.mu.Unlock()
 	if cl != nil {

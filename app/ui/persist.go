@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"slices"
 	"strings"
 	"time"
 
@@ -228,7 +229,9 @@ func (a *App) saveProfile(user string) {
 // saveRoomsLocked caches the room list. a.mu must be held.
 func (a *App) saveRoomsLocked() {
 	if a.sess.User != "" {
-		a.cache.write(a.sess.User, &cacheBatch{Rooms: a.roomList, SetRooms: true}, logCacheError)
+		// A copy: the list is changed in place (a topic, a count) while
+		// the cache may still be writing this one.
+		a.cache.write(a.sess.User, &cacheBatch{Rooms: slices.Clone(a.roomList), SetRooms: true}, logCacheError)
 	}
 }
 
