@@ -138,7 +138,10 @@ type App struct {
 	inbox string
 	// inboxLive: the node confirmed the inbox subscription on the
 	// current connection, so invitations arrive live.
-	inboxLive   bool
+	inboxLive bool
+	// feedLive: the node confirmed the room feed subscription on the
+	// current connection, so public rooms others create arrive live.
+	feedLive    bool
 	roomList    []protocol.Room
 	roomsLoaded bool
 	roomsErr    string

@@ -18,6 +18,10 @@ func (a *App) onEvent(ev client.Event) {
 		a.inboxEvent(ev)
 		return
 	}
+	if ev.Room == protocol.RoomFeed {
+		a.feedEvent(ev)
+		return
+	}
 	switch ev.Kind {
 	case client.EventConnected:
 		a.connected()
@@ -118,7 +122,7 @@ func (a *App) disconnected(ev client.Event) {
 	if !a.welcomed {
 		a.stale = true
 	}
-	a.welcomed, a.inboxLive = false, false
+	a.welcomed, a.inboxLive, a.feedLive = false, false, false
 	clear(a.watchLive)
 	c := Conn{State: ConnReconnecting}
 	// Who is where is unknown until the node says again.

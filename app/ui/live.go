@@ -12,8 +12,9 @@ import (
 
 // roomPollWatching is how often the room list reloads while the node
 // confirmed watches: new messages in closed rooms arrive live then
-// (watched), so the poll only finds public rooms others created (and
-// each reconnect reloads the list anyway).
+// (watched), and public rooms others create through the room feed
+// (feedEvent), so the poll only catches what a node from before the
+// feed does not announce (and each reconnect reloads the list anyway).
 const roomPollWatching = 2 * time.Minute
 
 // pollEvery is the wait before the next reload of the room list.

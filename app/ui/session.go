@@ -131,7 +131,7 @@ func (a *App) resetLocked() {
 	}
 	a.sess = protocol.Session{}
 	a.stale, a.welcomed, a.endingWhy = false, false, ""
-	a.cl, a.inbox, a.inboxLive = nil, "", false
+	a.cl, a.inbox, a.inboxLive, a.feedLive = nil, "", false, false
 	a.conn, a.connectedOnce = Conn{}, false
 	a.roomList, a.roomsLoaded, a.roomsErr = nil, false, ""
 	a.rooms = make(map[string]*roomData)
@@ -172,9 +172,12 @@ func (a *App) start(s protocol.Session) {
 	a.mu.Unlock()
 
 	// Live from now on; after a reconnect the client recovers what the
-	// inbox got meanwhile, and each connect reloads the room list anyway.
-	if err := cl.Subscribe(a.inbox, 0); err != nil {
-		app.Log(err)
+	// inbox and the room feed got meanwhile, and each connect reloads the
+	// room list anyway.
+	for _, room := range []string{a.inbox, protocol.RoomFeed} {
+		if err := cl.Subscribe(room, 0); err != nil {
+			app.Log(err)
+		}
 	}
 	go a.drainOutbox(ctx, gen, s.User)
 	go func() {

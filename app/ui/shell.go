@@ -29,7 +29,10 @@ type shell struct {
 	loaded  bool
 	roomErr string
 	// live: invitations and removals arrive live (data-live on the list).
-	live    bool
+	live bool
+	// feed: public rooms others create arrive live (data-feed on the
+	// list).
+	feed    bool
 	conn    Conn
 	notify  NotifyState
 	updated bool
@@ -165,6 +168,7 @@ func (s *shell) sync() {
 	s.rooms, s.loaded, s.roomErr = s.a.Rooms()
 	s.watched = s.a.WatchedRooms()
 	s.live = s.a.InboxLive()
+	s.feed = s.a.FeedLive()
 	s.conn = s.a.Conn()
 	s.notify = s.a.Notifications()
 	s.unread = s.a.UnreadTotal()
@@ -216,7 +220,7 @@ func (s *shell) sidebar() app.UI {
 			return app.P().Class("install-help small").Role("status").
 				Text("To install Parley, tap Share, then “Add to Home Screen”.")
 		}),
-		app.Nav().Class("room-list").Aria("label", "Rooms").DataSet("live", s.live).Body(
+		app.Nav().Class("room-list").Aria("label", "Rooms").DataSet("live", s.live).DataSet("feed", s.feed).Body(
 			app.H2().Class("section-title").Text("Rooms"),
 			app.If(!s.loaded && s.roomErr == "", func() app.UI {
 				return app.P().Class("muted small").Text("Loading rooms…")
