@@ -37,6 +37,10 @@ type Hooks struct {
 	// AuthEnded: refuse every auth with a session_ended error frame and a
 	// normal close (1000), as a browser client sees a close 4502.
 	AuthEnded bool
+	// Features are the features the peer supports: the welcome confirms
+	// those of them the auth frame asked for. The peer does not act on
+	// them; OnFrame answers what they bring (watch, say).
+	Features []string
 	// OnFrame sees every client frame after auth; returning true skips the
 	// default answer.
 	OnFrame func(*Conn, protocol.Frame) bool
@@ -86,8 +90,10 @@ type Conn struct {
 	ws   *websocket.Conn
 	user string
 	n    int
-	wmu  sync.Mutex
-	subs map[string]bool // guarded by Peer.mu
+	// asked: the features of the connection's auth frame.
+	asked []string
+	wmu   sync.Mutex
+	subs  map[string]bool // guarded by Peer.mu
 
 	// sendLim and frameLim are nil when the hooks set no limit; only the
 	// connection's handler uses them, and the gate (like the node's).
@@ -163,8 +169,15 @@ func (p *Peer) serveWS(w http.ResponseWriter, r *http.Request) {
 	}()
 	p.mu.Lock()
 	hb, after := p.hooks.Heartbeat, p.hooks.AfterWelcome
+	var confirmed []string
+	for _, f := range p.hooks.Features {
+		if protocol.HasFeature(c.asked, f) {
+			confirmed = append(confirmed, f)
+		}
+	}
 	p.mu.Unlock()
-	c.SendBatch(append([]protocol.Frame{{Type: protocol.TypeWelcome, User: c.user, Node: "peer", Heartbeat: hb}}, after...)...)
+	welcome := protocol.Frame{Type: protocol.TypeWelcome, User: c.user, Node: "peer", Heartbeat: hb, Features: confirmed}
+	c.SendBatch(append([]protocol.Frame{welcome}, after...)...)
 	for {
 		_, data, err := ws.Read(context.Background())
 		if err != nil {
@@ -209,7 +222,7 @@ func (p *Peer) auth(ws *websocket.Conn) (*Conn, bool) {
 	p.accepts++
 	p.tokens = append(p.tokens, f.Token)
 	p.feats = append(p.feats, f.Features)
-	c := &Conn{p: p, ws: ws, user: tokenUser(f.Token), n: p.accepts, subs: map[string]bool{}}
+	c := &Conn{p: p, ws: ws, user: tokenUser(f.Token), n: p.accepts, asked: f.Features, subs: map[string]bool{}}
 	if p.hooks.SendRate > 0 {
 		c.sendLim = rate.NewLimiter(p.hooks.SendRate, p.hooks.SendBurst)
 	}
