@@ -234,6 +234,15 @@ type Store interface {
 	// was its last owner, the longest standing moderator, else member,
 	// becomes owner and is returned. ErrNotFound unless user is a member.
 	LeaveRoom(ctx context.Context, room, user string) (newOwner string, err error)
+	// DeleteRoom deletes room with everything of it in one transaction:
+	// its members, bans, read markers, messages, events and mentions
+	// (nothing is kept; SQLite overwrites the freed pages). It returns
+	// who its members were, by name. A room created later under the same
+	// name is a new room: a new Epoch, Head 0, only its creator, no
+	// history, bans or roster of the old one. ErrNotFound for an unknown
+	// room. Whether the caller may (an owner; not a direct room, inbox
+	// or protocol.DefaultRoom) is the API's to decide.
+	DeleteRoom(ctx context.Context, room string) (members []string, err error)
 	// SetTopic sets room's topic; ErrNotFound for an unknown room.
 	SetTopic(ctx context.Context, room, topic string) error
 	// SetReadMarker moves user's read marker in room forward to offset,

@@ -24,6 +24,7 @@ var conversationTests = []test{
 	{"DirectRoomPerPair", testDirectRoom},
 	{"DirectRoomAtOnce", func(t *testing.T, s store.Store) { testDirectRoomAtOnce(t, []store.Store{s}) }},
 	{"Inbox", testInbox},
+	{"DeleteRoom", testDeleteRoom},
 }
 
 // mustAccess returns user's access to room or fails the test.
