@@ -115,7 +115,7 @@ func (a *App) removed(room, why string) {
 
 // inboxEvent applies one event of the user's inbox: an invitation adds
 // the room to the list at once (then the list is fetched again for the
-// details), a removal takes it out. Unknown types are a newer node's and
+// details), a removal or deletion takes it out (and its cache). Unknown types are a newer node's and
 // are skipped.
 func (a *App) inboxEvent(ev client.Event) {
 	switch {
@@ -142,6 +142,8 @@ func (a *App) inboxEvent(ev client.Event) {
 		go a.RefreshRooms()
 	case protocol.UserRemoved:
 		a.removed(ue.Room, ue.Reason)
+	case protocol.UserDeleted:
+		a.removed(ue.Room, protocol.RemovedDeleted)
 	case protocol.UserRole:
 		go a.RefreshRooms()
 	case protocol.UserRead:
@@ -204,6 +206,20 @@ func (a *App) SetTopic(ctx context.Context, room, topic string) error {
 	}
 	a.setTopic(room, r.Topic)
 	return nil
+}
+
+// DeleteRoom deletes room (owners only) and forgets it at once, as
+// its inbox event will say again. It blocks.
+func (a *App) DeleteRoom(ctx context.Context, room string) error {
+	ctx, cancel := context.WithTimeout(ctx, requestTimeout)
+	defer cancel()
+	err := a.withToken(ctx, a.generation(), func(tok string) error {
+		return a.api.DeleteRoom(ctx, tok, room)
+	})
+	if err == nil {
+		a.removed(room, protocol.RemovedDeleted)
+	}
+	return err
 }
 
 // setTopic changes what the room list says of room's topic.
