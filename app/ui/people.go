@@ -33,9 +33,7 @@ func (r *roomView) peoplePanel(cls string) app.UI {
 		app.If(v.Info.Kind == protocol.KindPrivate, func() app.UI {
 			return &membersPanel{Room: r.Room, Role: v.Info.Role, Rev: v.Rev}
 		}),
-		app.If(canDelete(v.Info) && v.Removed == "", func() app.UI {
-			return &deleteRoomPanel{Room: r.Room}
-		}),
+		app.If(canDelete(v.Info) && v.Removed == "", r.deleteControls),
 	)
 }
 

@@ -62,6 +62,8 @@ type roomView struct {
 	// set while it opens.
 	picks    state.Picks
 	starting bool
+	// del is the owner's "Delete room" step (roomdelete.go).
+	del roomDeletion
 }
 
 // CompoID makes /room/a → /room/b replace the view instead of reusing it.
@@ -155,6 +157,13 @@ func (r *roomView) refresh(ctx app.Context) {
 	}
 	old := r.view
 	r.view = r.a.View(r.Room, time.Now(), time.Local)
+	if r.del.sent && r.view.Removed == protocol.RemovedDeleted {
+		// This view deleted the room: back to the list, whichever
+		// came first, the answer or the inbox's event.
+		r.del = roomDeletion{}
+		ctx.Navigate("/")
+		return
+	}
 	if !r.readSet && r.view.Ready && r.view.Info.Kind != "" {
 		r.readAt, r.readSet = r.view.Info.LastRead, true
 	}
