@@ -67,7 +67,9 @@ type Rotation struct {
 }
 
 // Room is a chat room. Epoch is set once when the room is created (a random
-// positive number) and changes only if its history is reset. Head is the
+// positive number): a room deleted and made again under its name
+// (DeleteRoom) has another, which is how nodes and clients tell the two
+// apart. Head is the
 // offset of its newest message (0 when empty).
 //
 // Kind is protocol.KindPublic, KindPrivate or KindDirect. Roster counts the
