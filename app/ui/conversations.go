@@ -91,13 +91,20 @@ func (a *App) roomInfoLocked(room string) (protocol.Room, bool) {
 
 // removed forgets room after the user lost its membership (why: a
 // protocol.Removed* code): it leaves the list, its subscription and its
-// cache, and an open view says so instead of showing a dead room.
+// cache (and, deleted, the history held in memory), and an open view
+// says so instead of showing a dead room.
 func (a *App) removed(room, why string) {
 	a.mu.Lock()
 	a.roomList = slices.DeleteFunc(a.roomList, func(r protocol.Room) bool { return r.Name == room })
 	rd := a.room(room)
 	rd.removed, rd.subscribed, rd.present = why, false, nil
 	rd.people.Reset()
+	if why == protocol.RemovedDeleted {
+		// Its history is gone from the node: a room made later under
+		// the name must not open on it.
+		rd.tl.Reset(0)
+		rd.held, rd.ready = nil, false
+	}
 	cl := a.cl
 	delete(a.dirty, room)
 	delete(a.watching, room)

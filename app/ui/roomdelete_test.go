@@ -19,6 +19,9 @@ func TestInboxDeletedDropsRoom(t *testing.T) {
 	a.roomList = []protocol.Room{{Name: "general", Kind: protocol.KindPublic}, {Name: "club", Kind: protocol.KindPrivate, Role: protocol.RoleMember}}
 	a.cache.write("me", &cacheBatch{Rooms: a.roomList, SetRooms: true,
 		Timelines: []cachedTimeline{{Room: "club", Epoch: 1, Messages: msgs(1, 3)}}}, nil)
+	a.mu.Lock()
+	a.room("club").tl.Messages = msgs(1, 3)
+	a.mu.Unlock()
 	a.cache.settle()
 	if c, err := a.cache.backend.load("me"); err != nil || len(c.Timelines["club"].Messages) != 3 {
 		t.Fatalf("club's cached window before = %+v (%v)", c.Timelines["club"], err)
@@ -30,6 +33,12 @@ func TestInboxDeletedDropsRoom(t *testing.T) {
 	}
 	if v := a.View("club", time.Now(), time.UTC); v.Removed != protocol.RemovedDeleted {
 		t.Fatalf("view of the deleted room: Removed = %q", v.Removed)
+	}
+	a.mu.Lock()
+	held := len(a.room("club").tl.Messages)
+	a.mu.Unlock()
+	if held != 0 {
+		t.Fatalf("the deleted room's timeline still holds %d messages in memory", held)
 	}
 	if got := removedTitle(protocol.RemovedDeleted); got != "This room was deleted" {
 		t.Fatalf("title of a deleted room = %q", got)
