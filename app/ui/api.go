@@ -32,6 +32,7 @@ type accountAPI interface {
 	Unban(ctx context.Context, accessToken, room, user string) error
 	Bans(ctx context.Context, accessToken, room string) ([]protocol.Ban, error)
 	SetTopic(ctx context.Context, accessToken, room, topic string) (protocol.Room, error)
+	DeleteRoom(ctx context.Context, accessToken, room string) error
 	Sessions(ctx context.Context, accessToken string) ([]protocol.SessionInfo, error)
 	EndSession(ctx context.Context, accessToken, id string) error
 	EndAllSessions(ctx context.Context, accessToken string) error

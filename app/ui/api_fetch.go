@@ -186,6 +186,13 @@ func (f fetchAPI) SetTopic(ctx context.Context, accessToken, room, topic string)
 	return r, nil
 }
 
+func (f fetchAPI) DeleteRoom(ctx context.Context, accessToken, room string) error {
+	if err := f.do(ctx, http.MethodDelete, roomAPIPath(room), accessToken, nil, nil); err != nil {
+		return fmt.Errorf("delete room %s: %w", room, err)
+	}
+	return nil
+}
+
 // roomAPIPath is the API path of room with more segments after it.
 func roomAPIPath(room string, more ...string) string {
 	p := protocol.PathRooms + "/" + url.PathEscape(room)

@@ -91,13 +91,20 @@ func (a *App) roomInfoLocked(room string) (protocol.Room, bool) {
 
 // removed forgets room after the user lost its membership (why: a
 // protocol.Removed* code): it leaves the list, its subscription and its
-// cache, and an open view says so instead of showing a dead room.
+// cache (and, deleted, the history held in memory), and an open view
+// says so instead of showing a dead room.
 func (a *App) removed(room, why string) {
 	a.mu.Lock()
 	a.roomList = slices.DeleteFunc(a.roomList, func(r protocol.Room) bool { return r.Name == room })
 	rd := a.room(room)
 	rd.removed, rd.subscribed, rd.present = why, false, nil
 	rd.people.Reset()
+	if why == protocol.RemovedDeleted {
+		// Its history is gone from the node: a room made later under
+		// the name must not open on it.
+		rd.tl.Reset(0)
+		rd.held, rd.ready = nil, false
+	}
 	cl := a.cl
 	delete(a.dirty, room)
 	delete(a.watching, room)
@@ -115,7 +122,7 @@ func (a *App) removed(room, why string) {
 
 // inboxEvent applies one event of the user's inbox: an invitation adds
 // the room to the list at once (then the list is fetched again for the
-// details), a removal takes it out. Unknown types are a newer node's and
+// details), a removal or deletion takes it out (and its cache). Unknown types are a newer node's and
 // are skipped.
 func (a *App) inboxEvent(ev client.Event) {
 	switch {
@@ -142,6 +149,8 @@ func (a *App) inboxEvent(ev client.Event) {
 		go a.RefreshRooms()
 	case protocol.UserRemoved:
 		a.removed(ue.Room, ue.Reason)
+	case protocol.UserDeleted:
+		a.removed(ue.Room, protocol.RemovedDeleted)
 	case protocol.UserRole:
 		go a.RefreshRooms()
 	case protocol.UserRead:
@@ -204,6 +213,20 @@ func (a *App) SetTopic(ctx context.Context, room, topic string) error {
 	}
 	a.setTopic(room, r.Topic)
 	return nil
+}
+
+// DeleteRoom deletes room (owners only) and forgets it at once, as
+// its inbox event will say again. It blocks.
+func (a *App) DeleteRoom(ctx context.Context, room string) error {
+	ctx, cancel := context.WithTimeout(ctx, requestTimeout)
+	defer cancel()
+	err := a.withToken(ctx, a.generation(), func(tok string) error {
+		return a.api.DeleteRoom(ctx, tok, room)
+	})
+	if err == nil {
+		a.removed(room, protocol.RemovedDeleted)
+	}
+	return err
 }
 
 // setTopic changes what the room list says of room's topic.

@@ -33,6 +33,7 @@ func (r *roomView) peoplePanel(cls string) app.UI {
 		app.If(v.Info.Kind == protocol.KindPrivate, func() app.UI {
 			return &membersPanel{Room: r.Room, Role: v.Info.Role, Rev: v.Rev}
 		}),
+		app.If(canDelete(v.Info) && v.Removed == "", r.deleteControls),
 	)
 }
 

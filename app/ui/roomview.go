@@ -62,6 +62,8 @@ type roomView struct {
 	// set while it opens.
 	picks    state.Picks
 	starting bool
+	// del is the owner's "Delete room" step (roomdelete.go).
+	del roomDeletion
 }
 
 // CompoID makes /room/a → /room/b replace the view instead of reusing it.
@@ -155,6 +157,13 @@ func (r *roomView) refresh(ctx app.Context) {
 	}
 	old := r.view
 	r.view = r.a.View(r.Room, time.Now(), time.Local)
+	if r.del.sent && r.view.Removed == protocol.RemovedDeleted {
+		// This view deleted the room: back to the list, whichever
+		// came first, the answer or the inbox's event.
+		r.del = roomDeletion{}
+		ctx.Navigate("/")
+		return
+	}
 	if !r.readSet && r.view.Ready && r.view.Info.Kind != "" {
 		r.readAt, r.readSet = r.view.Info.LastRead, true
 	}
@@ -400,12 +409,20 @@ func (r *roomView) failed(row state.Row) app.UI {
 // removedRoom replaces a room the user is no longer a member of.
 func removedRoom(why string) app.UI {
 	return app.Div().ID("room-removed").Class("missing").Role("alert").Body(
-		app.H2().Text("You were removed from this room"),
+		app.H2().Text(removedTitle(why)),
 		app.P().Class("muted").Text(removedText(why)),
 		app.Div().Class("actions").Body(
 			app.A().Class("button").Href("/").Text("All rooms"),
 		),
 	)
+}
+
+// removedTitle heads the view of a room the user lost.
+func removedTitle(why string) string {
+	if why == protocol.RemovedDeleted {
+		return "This room was deleted"
+	}
+	return "You were removed from this room"
 }
 
 // removedText says why the user lost a room (a protocol.Removed* code).
@@ -417,6 +434,8 @@ func removedText(why string) string {
 		return "An owner or moderator removed you and you cannot join again."
 	case protocol.RemovedLeft:
 		return "You left this room, here or on another device."
+	case protocol.RemovedDeleted:
+		return "An owner deleted it, with its messages and members."
 	default:
 		return "You are no longer a member of this room."
 	}

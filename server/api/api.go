@@ -10,7 +10,10 @@
 // protocol.APIError with a stable code. Signup, login, refresh and logout
 // are rate limited per client address (an IPv6 /64) and per IPv6 /48
 // (with password change and account deletion, which cost a password hash
-// too), room creation per user. Beyond that, auth.Service slows down
+// too), room creation per user. An owner deletes a room (DELETE
+// /api/rooms/{room}): the store forgets it, Config.Deleted ends its
+// subscriptions on every node, and each member's inbox gets a deleted
+// event. Beyond that, auth.Service slows down
 // password guessing per account (429 with Retry-After) and answers 503
 // with Retry-After at once when its queue of password hashes is full.
 //
@@ -76,6 +79,10 @@ type Config struct {
 	// to end user's subscriptions to room on every node
 	// (hub.Hub.PublishRemoved); reason is a protocol.Removed* code.
 	Removed func(ctx context.Context, room, user, reason string) error
+	// Deleted, if set, is called after a room's deletion is stored, to
+	// end every subscription and watch of it on every node
+	// (hub.Hub.PublishDeleted).
+	Deleted func(ctx context.Context, room string) error
 	// Publish, if set, announces a stored message to every node
 	// (hub.Hub.PublishMessage): the user events the API appends to
 	// inboxes (protocol.KindInbox), the room events and the room feed's
@@ -95,6 +102,7 @@ type Handler struct {
 	roomLimit *limiterMap // per user: room creation
 	clientIP  func(*http.Request) string
 	removed   func(ctx context.Context, room, user, reason string) error
+	deleted   func(ctx context.Context, room string) error
 	publish   func(ctx context.Context, m store.Message) error
 }
 
@@ -145,6 +153,7 @@ func New(cfg Config) (*Handler, error) {
 		roomLimit: newLimiterMap(cfg.RoomRateLimit, cfg.RoomRateBurst, cfg.MaxClients, cfg.Now),
 		clientIP:  cfg.ClientIP,
 		removed:   cfg.Removed,
+		deleted:   cfg.Deleted,
 		publish:   cfg.Publish,
 	}
 	h.routes()
@@ -166,6 +175,7 @@ func (h *Handler) routes() {
 	h.mux.Handle("GET "+protocol.PathRooms, h.handle(h.authed(h.listRooms)))
 	h.mux.Handle("POST "+protocol.PathRooms, h.handle(h.authed(h.limitUser(h.roomLimit, byUser, h.createRoom))))
 	h.mux.Handle("PATCH "+protocol.PathRooms+"/{room}", h.handle(h.authed(h.updateRoom)))
+	h.mux.Handle("DELETE "+protocol.PathRooms+"/{room}", h.handle(h.authed(h.deleteRoom)))
 	h.mux.Handle("POST "+protocol.PathDirect, h.handle(h.authed(h.limitUser(h.roomLimit, byUser, h.directRoom))))
 	h.mux.Handle("GET "+protocol.PathRooms+"/{room}/members", h.handle(h.authed(h.listMembers)))
 	h.mux.Handle("POST "+protocol.PathRooms+"/{room}/members", h.handle(h.authed(h.limitUser(h.roomLimit, byUser, h.invite))))

@@ -101,6 +101,47 @@ func (h *Handler) updateRoom(w http.ResponseWriter, r *http.Request, user string
 	return nil
 }
 
+// deleteRoom: DELETE /api/rooms/{room} → 204. An owner deletes a public
+// or private room with its members, bans and history. A direct room has
+// no owner (each of its people leaves it instead), an inbox is the
+// node's, and the default room is made again by every node that starts,
+// so none of them is deleted. Members learn it from their inbox
+// (protocol.UserDeleted), and every subscription to the room ends on
+// every node (removed, protocol.RemovedDeleted).
+func (h *Handler) deleteRoom(w http.ResponseWriter, r *http.Request, user string) error {
+	room, a, err := h.roomAccess(r, user)
+	if err != nil {
+		return err
+	}
+	switch {
+	case a.Kind == protocol.KindDirect:
+		return errorf(http.StatusForbidden, protocol.ErrForbidden, "a direct room cannot be deleted; leave it instead")
+	case a.Kind == protocol.KindInbox:
+		return errorf(http.StatusForbidden, protocol.ErrForbidden, "an inbox cannot be deleted")
+	case room == protocol.DefaultRoom:
+		return errorf(http.StatusForbidden, protocol.ErrForbidden, "the default room %q cannot be deleted", room)
+	case a.Role != protocol.RoleOwner:
+		return errorf(http.StatusForbidden, protocol.ErrForbidden, "only owners may delete a room")
+	}
+	members, err := h.store.DeleteRoom(r.Context(), room)
+	if errors.Is(err, store.ErrNotFound) {
+		return errNoRoom // deleted meanwhile
+	}
+	if err != nil {
+		return err
+	}
+	if h.deleted != nil {
+		if err := h.deleted(r.Context(), room); err != nil {
+			h.log.Warn("announce room deletion", "room", room, "err", err)
+		}
+	}
+	for _, m := range members {
+		h.notify(r.Context(), m, protocol.UserEvent{Type: protocol.UserDeleted, Room: room, By: user, Kind: a.Kind})
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
 // directRoom: POST /api/direct DirectRequest → 200 Room (201 when new):
 // the direct room of the caller and the people named.
 func (h *Handler) directRoom(w http.ResponseWriter, r *http.Request, user string) error {

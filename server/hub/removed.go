@@ -2,6 +2,7 @@ package hub
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/parleychat/parley/server/store"
@@ -30,6 +31,48 @@ func (h *Hub) PublishRemoved(ctx context.Context, roomName, user, reason string)
 	}
 	h.publish(ctx, roomName, headed(kindRemoved, 0, payload))
 	return nil
+}
+
+// PublishDeleted announces that room was deleted. Call it after the
+// store deleted it: every node's room actor of it ends every local
+// subscription (removed, code protocol.RemovedDeleted) and watch. A
+// lost announcement is caught by the room's next reconcile, which finds
+// the room gone (or another under its name, with a new epoch).
+func (h *Hub) PublishDeleted(ctx context.Context, roomName string) error {
+	payload, err := protocol.Encode(protocol.Frame{Type: protocol.TypeRemoved, Room: roomName, Code: protocol.RemovedDeleted})
+	if err != nil {
+		return fmt.Errorf("publish deletion of %s: %w", roomName, err)
+	}
+	h.publish(ctx, roomName, headed(kindRemoved, 0, payload))
+	return nil
+}
+
+// deleted handles a deletion announcement: unless the store still has
+// the room this actor serves (the same epoch: the announcement is
+// stale), every subscription and watch here ends. When the store
+// cannot be asked, they end too (fail closed, as recheck does).
+func (r *room) deleted(ctx context.Context) {
+	rm, err := r.h.cfg.Store.Room(ctx, r.name)
+	if ctx.Err() != nil {
+		return // the hub is stopping
+	}
+	if err == nil && r.epoch != 0 && rm.Epoch == r.epoch {
+		return
+	}
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		r.h.log.Warn("room check after a deletion failed; ending its subscriptions", "room", r.name, "err", err)
+	}
+	r.endAll()
+}
+
+// endAll ends every local subscription and watch of a room that is gone
+// (deleted, or replaced by another of the same name), and forgets what
+// the actor knew of it: a later subscribe starts from the store again.
+func (r *room) endAll() {
+	for sub := range r.subs {
+		r.evict(sub, protocol.RemovedDeleted)
+	}
+	r.last, r.epoch, r.roster = -1, 0, -1
 }
 
 // removed handles a removal announcement: user's subscriptions here end

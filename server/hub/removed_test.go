@@ -183,3 +183,92 @@ func TestInterruptionRechecksMembers(t *testing.T) {
 		t.Fatalf("ann was removed: %+v", got)
 	}
 }
+
+// publishIn appends a message by author to room and publishes it.
+func publishIn(t *testing.T, e *env, room, author, cid string) store.Message {
+	t.Helper()
+	m, _, err := e.store.Append(context.Background(), store.Message{Room: room, Author: author, Body: cid, CID: cid})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.hub.PublishMessage(context.Background(), m); err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+// TestDeletedEndsEverySubscription: an announced deletion ends every
+// subscription of the room with code deleted, and their presence; one
+// the store contradicts (the room is still there) changes nothing.
+func TestDeletedEndsEverySubscription(t *testing.T) {
+	e, ann, bob1, bob2, cat := clubEnv(t, time.Hour)
+	ctx := context.Background()
+	all := []*remover{ann, bob1, bob2, cat}
+	if err := e.hub.PublishDeleted(ctx, "club"); err != nil {
+		t.Fatal(err)
+	}
+	publishIn(t, e, "club", "ann", "still-here")
+	for _, r := range all {
+		testenv.Eventually(t, waitTimeout, r.user+" gets the message after a stale announcement", r.hasOffsets(1))
+	}
+	if _, err := e.store.DeleteRoom(ctx, "club"); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.hub.PublishDeleted(ctx, "club"); err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range all {
+		testenv.Eventually(t, waitTimeout, r.user+" removed", r.removedWith("club", protocol.RemovedDeleted))
+	}
+	testenv.Eventually(t, waitTimeout, "nobody left in the presence", func() error {
+		users, err := e.presence.Users(ctx, "club")
+		if err != nil || len(users) != 0 {
+			return fmt.Errorf("presence %v, %v", users, err)
+		}
+		return nil
+	})
+}
+
+// TestReconcileEndsSubscriptionsOfDeletedRoom: a deletion whose
+// announcement was lost is found by the reconcile (the room is gone).
+func TestReconcileEndsSubscriptionsOfDeletedRoom(t *testing.T) {
+	e, ann, bob1, _, cat := clubEnv(t, 20*time.Millisecond)
+	if _, err := e.store.DeleteRoom(context.Background(), "club"); err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range []*remover{ann, bob1, cat} {
+		testenv.Eventually(t, waitTimeout, r.user+" removed", r.removedWith("club", protocol.RemovedDeleted))
+	}
+}
+
+// TestSubscribeToRecreatedRoom: when a room was deleted and another made
+// under its name while the announcement was lost, a subscribe to the
+// new one ends the old room's subscriptions, and the new room's offsets
+// (from 1 again) are delivered, not taken for ones already seen.
+func TestSubscribeToRecreatedRoom(t *testing.T) {
+	e, ann, bob1, _, _ := clubEnv(t, time.Hour)
+	ctx := context.Background()
+	for i := range 3 {
+		publishIn(t, e, "club", "ann", fmt.Sprint("old-", i))
+	}
+	testenv.Eventually(t, waitTimeout, "bob gets the old room's messages", bob1.hasOffsets(1, 2, 3))
+	if _, err := e.store.DeleteRoom(ctx, "club"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.store.CreateRoomOf(ctx, "club", protocol.KindPublic, "dan"); err != nil {
+		t.Fatal(err)
+	}
+	dan := &remover{recorder: &recorder{user: "dan"}, h: e.hub}
+	t.Cleanup(dan.wg.Wait)
+	if err := e.hub.Subscribe(ctx, dan, "club", 0); err != nil {
+		t.Fatalf("subscribe to the new room: %v", err)
+	}
+	for _, r := range []*remover{ann, bob1} {
+		testenv.Eventually(t, waitTimeout, r.user+" removed", r.removedWith("club", protocol.RemovedDeleted))
+	}
+	publishIn(t, e, "club", "dan", "new-0")
+	testenv.Eventually(t, waitTimeout, "dan gets the new room's first message", dan.hasOffsets(1))
+	if got := bob1.offsets(); !slices.Equal(got, []int64{1, 2, 3}) {
+		t.Fatalf("bob, of the old room, got offsets %v", got)
+	}
+}

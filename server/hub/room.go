@@ -251,6 +251,16 @@ func (r *room) subscribe(ctx context.Context, sub Subscriber, since int64) error
 	if err != nil {
 		return err
 	}
+	if r.epoch != 0 && rm.Epoch != r.epoch {
+		// The room this actor served was deleted and another made
+		// under its name (the announcement was lost): its subscribers
+		// go, sub too if it was one of them.
+		_, had := r.subs[sub]
+		r.endAll()
+		if had {
+			return fmt.Errorf("subscribe %s: the room was deleted: %w", r.name, store.ErrNotFound)
+		}
+	}
 	moved := r.roster >= 0 && rm.Roster != r.roster
 	if moved {
 		// Someone lost access since this actor last looked: sub's user
@@ -282,7 +292,7 @@ func (r *room) subscribe(ctx context.Context, sub Subscriber, since int64) error
 			return err
 		}
 	}
-	if r.last < 0 {
+	if r.last < 0 || r.epoch == 0 {
 		r.last, r.epoch = rm.Head, rm.Epoch
 	}
 	frame, err := protocol.Encode(protocol.Frame{Type: protocol.TypeSubscribed, Room: r.name, Epoch: rm.Epoch, Head: rm.Head, Since: since})
@@ -372,8 +382,12 @@ func (r *room) payload(ctx context.Context, p []byte) {
 			r.h.log.Warn("undecodable removal", "room", r.name, "err", err)
 			return
 		}
-		if f.Type == protocol.TypeRemoved && f.Room == r.name && f.User != "" {
+		switch {
+		case f.Type != protocol.TypeRemoved || f.Room != r.name:
+		case f.User != "":
 			r.removed(ctx, f.User, f.Code)
+		case f.Code == protocol.RemovedDeleted:
+			r.deleted(ctx)
 		}
 	}
 }
@@ -514,29 +528,19 @@ func (r *room) reconcile(ctx context.Context) {
 		return // the stall retry is already asking the store
 	}
 	rm, err := r.h.cfg.Store.Room(ctx, r.name)
+	if errors.Is(err, store.ErrNotFound) || (err == nil && r.epoch != 0 && rm.Epoch != r.epoch) {
+		// Deleted (and maybe made again under its name): whoever was
+		// here was in a room that is gone.
+		r.endAll()
+		return
+	}
 	if err != nil {
 		return // not caught up: unknown; the next tick asks again
 	}
 	r.checkRoster(ctx, &rm)
-	if r.epoch != 0 && rm.Epoch != r.epoch {
-		r.epoch, r.last = rm.Epoch, rm.Head
-		r.resyncAll()
-		return
-	}
 	if rm.Head > r.last {
 		r.backfill(ctx)
 	}
-}
-
-// resyncAll tells every subscriber to resubscribe from its last offset. It
-// is for a new epoch (the history was reset), never for a store failure:
-// a resubscribe would meet the same failure.
-func (r *room) resyncAll() {
-	frame, err := protocol.Encode(protocol.Frame{Type: protocol.TypeResync, Room: r.name, Epoch: r.epoch})
-	if err != nil {
-		return
-	}
-	r.fanout(0, frame, false, 0)
 }
 
 // fanout sends an encoded frame to every subscriber. Messages (o > 0, of
@@ -644,7 +648,10 @@ func (r *room) watch(ctx context.Context, w Subscriber) error {
 	if err != nil {
 		return err
 	}
-	if r.last < 0 {
+	if r.epoch != 0 && rm.Epoch != r.epoch {
+		r.endAll() // see subscribe
+	}
+	if r.last < 0 || r.epoch == 0 {
 		r.last, r.epoch = rm.Head, rm.Epoch
 	}
 	head := max(r.last, rm.Head)

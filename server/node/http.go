@@ -41,7 +41,7 @@ func (n *Node) buildHTTP() error {
 	}
 	n.auth = svc
 	apiHandler, err := api.New(api.Config{
-		Auth: svc, Store: n.store, Logger: n.log, ClientIP: n.clientIP, Removed: n.hub.PublishRemoved, Publish: n.hub.PublishMessage,
+		Auth: svc, Store: n.store, Logger: n.log, ClientIP: n.clientIP, Removed: n.hub.PublishRemoved, Deleted: n.hub.PublishDeleted, Publish: n.hub.PublishMessage,
 		RateLimit: rate.Limit(n.cfg.AuthRate), RateBurst: n.cfg.AuthBurst,
 		PrefixRateLimit: rate.Limit(n.cfg.AuthRate48), PrefixRateBurst: n.cfg.AuthBurst48,
 		RoomRateLimit: rate.Limit(n.cfg.RoomRate), RoomRateBurst: n.cfg.RoomBurst,

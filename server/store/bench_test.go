@@ -167,3 +167,38 @@ func BenchmarkAccess(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkDeleteRoom deletes a private room of 50 members and 1000
+// messages (each mentioning a member), with everything of it; the
+// filling is not timed. Run it with a fixed count (-benchtime=20x):
+// each iteration fills a room first.
+func BenchmarkDeleteRoom(b *testing.B) {
+	ctx := context.Background()
+	for _, impl := range benchStores {
+		b.Run(impl.name+"/1000Messages", func(b *testing.B) {
+			s := impl.open(b)
+			for i := 0; i < b.N; i++ {
+				b.StopTimer()
+				room := fmt.Sprint("club", i)
+				if _, err := s.CreateRoomOf(ctx, room, "private", "owner"); err != nil {
+					b.Fatal(err)
+				}
+				for m := range 50 {
+					if err := s.AddMember(ctx, room, fmt.Sprint("member", m), "member"); err != nil {
+						b.Fatal(err)
+					}
+				}
+				for m := range 1000 {
+					msg := store.Message{Room: room, Author: "owner", Body: fmt.Sprintf("@member%d %s", m%50, benchBody), CID: fmt.Sprint(room, "-", m)}
+					if _, _, err := s.Append(ctx, msg); err != nil {
+						b.Fatal(err)
+					}
+				}
+				b.StartTimer()
+				if members, err := s.DeleteRoom(ctx, room); err != nil || len(members) != 51 {
+					b.Fatal(len(members), err)
+				}
+			}
+		})
+	}
+}

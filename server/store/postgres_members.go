@@ -308,6 +308,32 @@ FROM memberships WHERE room = $1
 ORDER BY CASE role WHEN 'owner' THEN 0 WHEN 'moderator' THEN 1 ELSE 2 END, joined_at, user_name
 LIMIT 1`
 
+// DeleteRoom deletes room; its memberships, bans, messages and mentions
+// go with it (ON DELETE CASCADE). The room's row is locked first, so an
+// Append, Join or invite that comes later waits and then finds no room.
+func (p *Postgres) DeleteRoom(ctx context.Context, room string) ([]string, error) {
+	var members []string
+	err := p.tx(ctx, func(tx pgx.Tx) error {
+		var name string
+		if err := tx.QueryRow(ctx, `SELECT name FROM rooms WHERE name = $1 FOR UPDATE`, room).Scan(&name); err != nil {
+			return pgErr(err)
+		}
+		rows, err := tx.Query(ctx, `SELECT user_name FROM memberships WHERE room = $1 ORDER BY user_name`, room)
+		if err != nil {
+			return pgErr(err)
+		}
+		members, err = pgx.CollectRows(rows, pgx.RowTo[string])
+		if err != nil {
+			return pgErr(err)
+		}
+		return pgAffected(tx.Exec(ctx, `DELETE FROM rooms WHERE name = $1`, room))
+	})
+	if err != nil {
+		return nil, fmt.Errorf("delete room %q: %w", room, err)
+	}
+	return members, nil
+}
+
 // SetTopic sets room's topic.
 func (p *Postgres) SetTopic(ctx context.Context, room, topic string) error {
 	if err := pgAffected(p.pool.Exec(ctx, `UPDATE rooms SET topic = $1 WHERE name = $2`, topic, room)); err != nil {

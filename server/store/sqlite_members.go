@@ -313,6 +313,34 @@ FROM memberships WHERE room = ?1
 ORDER BY CASE role WHEN 'owner' THEN 0 WHEN 'moderator' THEN 1 ELSE 2 END, joined_at, user_name
 LIMIT 1`
 
+// DeleteRoom deletes room; its memberships, bans, messages and mentions
+// go with it (ON DELETE CASCADE).
+func (s *SQLite) DeleteRoom(ctx context.Context, room string) ([]string, error) {
+	var members []string
+	err := s.writeTx(ctx, func(tx *sql.Tx) error {
+		rows, err := tx.QueryContext(ctx, `SELECT user_name FROM memberships WHERE room = ? ORDER BY user_name`, room)
+		if err != nil {
+			return sqliteErr(err)
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var u string
+			if err := rows.Scan(&u); err != nil {
+				return sqliteErr(err)
+			}
+			members = append(members, u)
+		}
+		if err := rows.Err(); err != nil {
+			return sqliteErr(err)
+		}
+		return sqliteAffected(tx.ExecContext(ctx, `DELETE FROM rooms WHERE name = ?`, room))
+	})
+	if err != nil {
+		return nil, fmt.Errorf("delete room %q: %w", room, err)
+	}
+	return members, nil
+}
+
 // SetTopic sets room's topic.
 func (s *SQLite) SetTopic(ctx context.Context, room, topic string) error {
 	err := s.writeTx(ctx, func(tx *sql.Tx) error {

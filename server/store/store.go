@@ -67,7 +67,9 @@ type Rotation struct {
 }
 
 // Room is a chat room. Epoch is set once when the room is created (a random
-// positive number) and changes only if its history is reset. Head is the
+// positive number): a room deleted and made again under its name
+// (DeleteRoom) has another, which is how nodes and clients tell the two
+// apart. Head is the
 // offset of its newest message (0 when empty).
 //
 // Kind is protocol.KindPublic, KindPrivate or KindDirect. Roster counts the
@@ -237,6 +239,15 @@ type Store interface {
 	// was its last owner, the longest standing moderator, else member,
 	// becomes owner and is returned. ErrNotFound unless user is a member.
 	LeaveRoom(ctx context.Context, room, user string) (newOwner string, err error)
+	// DeleteRoom deletes room with everything of it in one transaction:
+	// its members, bans, read markers, messages, events and mentions
+	// (nothing is kept; SQLite overwrites the freed pages). It returns
+	// who its members were, by name. A room created later under the same
+	// name is a new room: a new Epoch, Head 0, only its creator, no
+	// history, bans or roster of the old one. ErrNotFound for an unknown
+	// room. Whether the caller may (an owner; not a direct room, inbox
+	// or protocol.DefaultRoom) is the API's to decide.
+	DeleteRoom(ctx context.Context, room string) (members []string, err error)
 	// SetTopic sets room's topic; ErrNotFound for an unknown room.
 	SetTopic(ctx context.Context, room, topic string) error
 	// SetReadMarker moves user's read marker in room forward to offset,

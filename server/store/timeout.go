@@ -202,6 +202,12 @@ func (t timeoutStore) LeaveRoom(ctx context.Context, room, user string) (string,
 	return t.s.LeaveRoom(ctx, room, user)
 }
 
+func (t timeoutStore) DeleteRoom(ctx context.Context, room string) ([]string, error) {
+	ctx, cancel := t.ctx(ctx)
+	defer cancel()
+	return t.s.DeleteRoom(ctx, room)
+}
+
 func (t timeoutStore) SetTopic(ctx context.Context, room, topic string) error {
 	ctx, cancel := t.ctx(ctx)
 	defer cancel()

@@ -107,6 +107,15 @@ func (a *API) Unban(ctx context.Context, accessToken, room, user string) error {
 	return nil
 }
 
+// DeleteRoom deletes room with its members and history (owners only;
+// not a direct room, an inbox or protocol.DefaultRoom).
+func (a *API) DeleteRoom(ctx context.Context, accessToken, room string) error {
+	if err := a.do(ctx, http.MethodDelete, roomPath(room), accessToken, nil, nil); err != nil {
+		return fmt.Errorf("delete room %s: %w", room, err)
+	}
+	return nil
+}
+
 // SetTopic sets room's topic (empty clears it).
 func (a *API) SetTopic(ctx context.Context, accessToken, room, topic string) (protocol.Room, error) {
 	var r protocol.Room

@@ -16,6 +16,7 @@ package protocol
 //	GET  /api/rooms                   → 200 RoomList   (auth) the rooms the caller may see (see Conversations)
 //	POST /api/rooms    CreateRoom    → 201 Room       (auth; 409 when it exists) the caller owns it
 //	PATCH /api/rooms/{room} UpdateRoom → 200 Room      (auth; owner or moderator) set the topic
+//	DELETE /api/rooms/{room}          → 204            (auth; owner; 403 for a direct room, an inbox or DefaultRoom) delete the room, see Conversations
 //	POST /api/direct   DirectRequest → 200 Room       (auth; 201 when created; 404 unknown user; 400 see DirectRequest.Check) the direct room with one user or a small group
 //	GET  /api/rooms/{room}/members    → 200 MemberList (auth; members, or anyone in a public room)
 //	POST /api/rooms/{room}/members Invite → 204        (auth; owner or moderator; 404 unknown user, 403 banned) invite, or (owner) set a role

@@ -98,7 +98,7 @@
 //	pong        {id}
 //	resync      {room, epoch, head}            the node may have missed events: re-read from your last offset
 //	reauth      {}                             the access token is about to expire: send a token frame
-//	removed     {room, code}                   no longer a member of room: the subscription ended (see Conversations)
+//	removed     {room, code}                   no longer a member of room, or it was deleted: the subscription ended (see Conversations)
 //	watching    {room, head}                   a watch is live: messages after head follow as msg frames
 //	error       {code, message, ref}           a request failed; ref is the request's cid or id
 //
@@ -113,8 +113,9 @@
 // request; the subscribed frame's head tells it where live messages start.
 // A client drops any msg whose offset is not greater than the last it saw,
 // and fetches a gap (offset > last+1) with history. A room's epoch changes
-// only if its history is reset; a client that sees a new epoch discards its
-// cached history.
+// only if its history is reset: when the room was deleted and another
+// created under its name (see Conversations); a client that sees a new
+// epoch discards its cached history.
 //
 // A history reply holds up to HistoryPageMax messages and about
 // HistoryPageMaxBytes (the newest of the page that fit, at least one; more
@@ -268,10 +269,28 @@
 // members of the room learn of each change live from the room's own
 // stream (see Room events).
 //
+// An owner deletes a public or private room (DELETE /api/rooms/{room};
+// moderators and members get forbidden, a stranger to a private room
+// not_found as for a missing room; a direct room, an inbox and
+// [DefaultRoom] are refused with forbidden: leave a direct room
+// instead). Its members, bans, read markers and whole history are gone
+// from the node. Every connection subscribed to it, on every node, gets
+// removed with code [RemovedDeleted] at once (a node that missed the
+// announcement finds out at its next check of the room, as for a
+// removal), every watch of it ends silently, and every former member's
+// inbox gets a [UserDeleted] event. From then on the room is answered
+// not_found to every request. Forget it and everything cached of it. A
+// room created later under the same name is another room: it has a new
+// epoch and numbers its events from 1 again, so a client that kept the
+// old room's offsets sees the new epoch in subscribed and starts over.
+// A client that does not know [RemovedDeleted] or [UserDeleted] treats
+// them as any removed frame or unknown inbox event: its next request for
+// the room is answered not_found.
+//
 // Each user has an inbox ([KindInbox], named [InboxRoom] of the user):
 // a room only that user reads and only nodes write, whose messages are
 // [UserEvent]s — invited (also to a new direct room), role changed,
-// removed. Subscribe to it like any room (subscribing creates it): new
+// removed, room deleted. Subscribe to it like any room (subscribing creates it): new
 // events arrive live from every node, and after a reconnect a subscribe
 // with since = the last offset seen replays the missed ones, with no gap
 // and no duplicate. [ParseUserEvent] decodes a body; skip types you do

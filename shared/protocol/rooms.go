@@ -34,8 +34,9 @@ const (
 
 // Member roles (Room.Role, Member.Role). Owners and moderators invite,
 // kick, ban and set the topic; only owners make moderators and owners
-// (SetRole). Anyone may leave; when the last owner leaves, the longest
-// standing moderator (else member) becomes owner.
+// (SetRole) and delete a public or private room (DELETE
+// PathRooms/{room}). Anyone may leave; when the last owner leaves, the
+// longest standing moderator (else member) becomes owner.
 const (
 	RoleOwner     = "owner"
 	RoleModerator = "moderator"
@@ -56,6 +57,10 @@ const (
 	RemovedKicked = "kicked" // an owner or moderator removed the user
 	RemovedBanned = "banned" // removed and banned
 	RemovedLeft   = "left"   // the user left (on this or another device)
+	// RemovedDeleted: an owner deleted the room; its members, history
+	// and bans are gone. A room created later under the same name is
+	// another room (another epoch, offsets from 1).
+	RemovedDeleted = "deleted"
 	// RemovedNotMember: a node found out later (its announcement was
 	// lost, or raced a subscribe) and does not know why.
 	RemovedNotMember = "not_member"
@@ -177,6 +182,12 @@ const (
 	// (the longest standing moderator, else member) now owns Room.
 	UserRole = "role"
 	// UserRead (see read.go): the user read Room up to Offset.
+
+	// UserDeleted: By, an owner, deleted Room, of which the user was a
+	// member; Kind is its kind. Forget the room and everything cached
+	// of it: its history is gone from the node, and a room created later
+	// under the same name is another room (a new epoch).
+	UserDeleted = "deleted"
 )
 
 // UserEvent is the body of a message in a user's inbox.

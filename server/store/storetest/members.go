@@ -26,6 +26,7 @@ var conversationTests = []test{
 	{"Inbox", testInbox},
 	{"Feed", testFeed},
 	{"FeedNameTaken", testFeedTaken},
+	{"DeleteRoom", testDeleteRoom},
 }
 
 // mustAccess returns user's access to room or fails the test.
