@@ -96,7 +96,7 @@
 //	presence_delta {room, joined, left, count} with presence_delta: who joined and left since the last presence frame or delta
 //	typing      {room, user}                   someone is typing
 //	pong        {id}
-//	resync      {room, epoch, head}            the node may have missed events: re-read from your last offset
+//	resync      {room, epoch, head}            re-read from your last offset (older nodes sent it on a new epoch; nodes of this version send removed instead)
 //	reauth      {}                             the access token is about to expire: send a token frame
 //	removed     {room, code}                   no longer a member of room, or it was deleted: the subscription ended (see Conversations)
 //	watching    {room, head}                   a watch is live: messages after head follow as msg frames
