@@ -79,7 +79,10 @@ type conn struct {
 	// roomsMu guards rooms, the rooms the connection is subscribed to,
 	// removals, watches and unwatches. The reader adds and drops rooms
 	// and watches; a room actor drops one when the user is removed from
-	// it (Removed). A leaf lock.
+	// it (Removed). A leaf lock. The maps here and below are nil until
+	// their first entry (putIn): most connections never hold a removal,
+	// a watch, a held room or a typing stamp, and an empty map costs 48
+	// bytes or more each.
 	roomsMu   sync.Mutex
 	rooms     map[string]bool
 	removals  map[string]chan struct{} // closed when the room's Hub.Unsubscribe is done
@@ -96,18 +99,13 @@ type conn struct {
 
 func newConn(s *Server, wsc *websocket.Conn, remote string) *conn {
 	c := &conn{
-		s:         s,
-		ws:        wsc,
-		remote:    remote,
-		q:         newQueue(s.cfg.QueueFrames, s.cfg.QueueBytes),
-		killed:    make(chan struct{}),
-		rooms:     make(map[string]bool),
-		removals:  make(map[string]chan struct{}),
-		watches:   make(map[string]*watcher),
-		held:      make(map[string]bool),
-		sendLim:   rate.NewLimiter(s.cfg.SendRate, s.cfg.SendBurst),
-		frameLim:  rate.NewLimiter(s.cfg.FrameRate, s.cfg.FrameBurst),
-		typingLim: make(map[string]time.Time),
+		s:        s,
+		ws:       wsc,
+		remote:   remote,
+		q:        newQueue(s.cfg.QueueFrames, s.cfg.QueueBytes),
+		killed:   make(chan struct{}),
+		sendLim:  rate.NewLimiter(s.cfg.SendRate, s.cfg.SendBurst),
+		frameLim: rate.NewLimiter(s.cfg.FrameRate, s.cfg.FrameBurst),
 	}
 	c.writeFn = c.writeRun
 	c.lastRead.Store(c.s.cfg.Now().UnixNano())
