@@ -1,0 +1,32 @@
+package node_test
+
+import (
+	"runtime/debug"
+	"testing"
+
+	"github.com/parleychat/parley/server/node"
+)
+
+// gcPercent reads the process's GOGC.
+func gcPercent() int {
+	p := debug.SetGCPercent(100)
+	debug.SetGCPercent(p)
+	return p
+}
+
+// TestServeSetsGCPercent: a serving node has set the process's GOGC to
+// its GCPercent; 0 leaves the runtime's alone. Not parallel: GOGC is the
+// whole process's, and parallel tests start nodes of their own.
+func TestServeSetsGCPercent(t *testing.T) {
+	old := debug.SetGCPercent(100)
+	t.Cleanup(func() { debug.SetGCPercent(old) })
+	startNode(t, func(c *node.Config) { c.GCPercent = 37 })
+	if got := gcPercent(); got != 37 {
+		t.Fatalf("GOGC %d with GCPercent 37", got)
+	}
+	debug.SetGCPercent(100)
+	startNode(t, func(c *node.Config) { c.GCPercent = 0 })
+	if got := gcPercent(); got != 100 {
+		t.Fatalf("GOGC %d with GCPercent 0, want the runtime's 100 left alone", got)
+	}
+}
