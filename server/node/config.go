@@ -119,8 +119,9 @@ type Config struct {
 	// bound for a node that missed the broadcast of an ended session.
 	SessionRecheck time.Duration
 	// GCPercent is the garbage collector's headroom over the live heap,
-	// in percent (Go's GOGC), set for the whole process when the node
-	// starts serving; 0 leaves the runtime's (GOGC, 100 by default). Most
+	// in percent, and at least gcFloor (gcPolicy sets Go's GOGC for the
+	// whole process after every collection while the node serves); 0
+	// leaves the runtime's (GOGC, 100 by default). Most
 	// of an idle node's heap is its connections, so the default of 25
 	// holds their memory at 1.25 times what they use rather than twice.
 	// A GOGC in the environment wins over the default.
@@ -260,7 +261,7 @@ func ParseFlags(name string, args []string, getenv func(string) string, out io.W
 	fs.StringVar(&c.RedisCert, "redis-cert", "", "with a rediss:// --redis: PEM client certificate for Redis servers that ask for one (with --redis-key)")
 	fs.StringVar(&c.RedisKey, "redis-key", "", "with a rediss:// --redis: PEM private key of --redis-cert")
 	fs.DurationVar(&c.SessionRecheck, "session-recheck", time.Minute, "how often a node checks in the store every session it holds a socket of and closes those that ended (the longest a socket outlives its session on a node that missed the broadcast)")
-	fs.IntVar(&c.GCPercent, "gc-percent", DefaultGCPercent, "garbage collector headroom over the live heap, in percent (Go's GOGC); 0: the Go runtime's own (GOGC, else 100); GOGC in the environment wins over the default")
+	fs.IntVar(&c.GCPercent, "gc-percent", DefaultGCPercent, "garbage collector headroom over the live heap, in percent, at least 8 MiB (the node sets Go's GOGC); 0: the Go runtime's own (GOGC, else 100); GOGC in the environment wins over the default")
 	fs.StringVar(&proxies, "trusted-proxies", "", "comma-separated CIDRs of reverse proxies whose X-Forwarded-For names the client (for rate limits and logs)")
 	fs.Usage = func() {
 		fmt.Fprintf(out, "Usage: %s [flags]\n\nServes Parley: the web app, the HTTP API and the WebSocket endpoint.\n\nFlags (each also read from its environment variable):\n", name)

@@ -298,7 +298,7 @@ func (n *Node) Serve(ctx context.Context, ln net.Listener) error {
 	// app (a 16 MiB brotli window). Collect it and give the memory back
 	// now, or an idle node would hold it until its heap grew that far.
 	if n.cfg.GCPercent > 0 {
-		debug.SetGCPercent(n.cfg.GCPercent)
+		defer startGCPolicy(n.cfg.GCPercent).stop()
 	}
 	debug.FreeOSMemory()
 	n.ready.Store(true)
