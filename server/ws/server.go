@@ -333,7 +333,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	wsc.SetReadLimit(protocol.MaxFrameBytes)
 	c := newConn(s, wsc, r.RemoteAddr)
-	c.br, c.raw = sr.br, sr.raw
+	c.br, c.raw, c.nc = sr.br, sr.raw, sr.nc
 	c.addrKey, c.unauthCounted = key, true
 	s.mu.Lock()
 	s.conns[c] = struct{}{}
@@ -445,6 +445,7 @@ type smallReads struct {
 	http.ResponseWriter
 	br  *bufio.Reader
 	raw syscall.RawConn // the socket's, when it has one
+	nc  net.Conn        // the socket
 }
 
 // Hijack implements http.Hijacker.
@@ -473,7 +474,7 @@ func (s *smallReads) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 			return nc, nil, fmt.Errorf("hijack: move early bytes: %w", err)
 		}
 	}
-	s.br = r
+	s.br, s.nc = r, nc
 	if sc, ok := nc.(syscall.Conn); ok {
 		if raw, err := sc.SyscallConn(); err == nil {
 			s.raw = raw
