@@ -4,7 +4,7 @@
 // by a writer goroutine.
 //
 // An idle connection has one goroutine, its reader (started by ServeHTTP,
-// which then returns), and holds no write buffer. The reader waits on the
+// which then returns), and holds no read or write buffer. The reader waits on the
 // socket itself until the client sends something, then hands the read
 // and the frame to a short goroutine and waits for it, so its stack stays
 // at the 2 KiB minimum: neither coder/websocket's read depth nor a deep
