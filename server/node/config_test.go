@@ -79,3 +79,36 @@ func TestLimitFlags(t *testing.T) {
 		}
 	}
 }
+
+// TestGCPercentFlag: --gc-percent defaults to DefaultGCPercent, is read
+// from its flag and PARLEY_GC_PERCENT, gives way to a GOGC in the
+// environment unless set itself, and refuses a negative value.
+func TestGCPercentFlag(t *testing.T) {
+	env := func(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
+	cases := []struct {
+		args []string
+		env  map[string]string
+		want int
+	}{
+		{want: DefaultGCPercent},
+		{args: []string{"--gc-percent", "50"}, want: 50},
+		{env: map[string]string{"PARLEY_GC_PERCENT": "40"}, want: 40},
+		{args: []string{"--gc-percent", "0"}, want: 0},
+		{env: map[string]string{"GOGC": "200"}, want: 0},
+		{args: []string{"--gc-percent", "30"}, env: map[string]string{"GOGC": "200"}, want: 30},
+		{env: map[string]string{"GOGC": "200", "PARLEY_GC_PERCENT": "35"}, want: 35},
+	}
+	for _, c := range cases {
+		cfg, err := ParseFlags("test", c.args, env(c.env), io.Discard)
+		if err != nil {
+			t.Errorf("%v %v: %v", c.args, c.env, err)
+			continue
+		}
+		if cfg.GCPercent != c.want {
+			t.Errorf("%v %v: GCPercent %d, want %d", c.args, c.env, cfg.GCPercent, c.want)
+		}
+	}
+	if _, err := ParseFlags("test", []string{"--gc-percent", "-1"}, env(nil), io.Discard); err == nil || !strings.Contains(err.Error(), "--gc-percent") {
+		t.Errorf("--gc-percent -1: error %v, want one naming --gc-percent", err)
+	}
+}

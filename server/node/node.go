@@ -297,6 +297,9 @@ func (n *Node) Serve(ctx context.Context, ln net.Listener) error {
 	// hash (64 MiB of working memory) and the check of the precompressed
 	// app (a 16 MiB brotli window). Collect it and give the memory back
 	// now, or an idle node would hold it until its heap grew that far.
+	if n.cfg.GCPercent > 0 {
+		defer startGCPolicy(n.cfg.GCPercent).stop()
+	}
 	debug.FreeOSMemory()
 	n.ready.Store(true)
 	n.log.Info("serving", "addr", ln.Addr().String(), "node", n.cfg.NodeID)

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"errors"
+	"net"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -25,9 +26,15 @@ type conn struct {
 	// raw is the socket under br, which the reader waits on; nil when
 	// it has none (net.Pipe in tests): the reader then waits in Read.
 	raw syscall.RawConn
+	// nc is the socket br reads from, once its early bytes are read:
+	// br's buffer is dropped while the reader waits on the socket
+	// (brIdle) and made again from nc when it wakes (readBuffer).
+	nc net.Conn
 	// brMu orders the reader's look at br (waitReadable) with the close
-	// handshake's reads of it (closeWith); a leaf lock.
+	// handshake's reads of it (closeWith), and guards brIdle: br has no
+	// buffer (and no source) while set. A leaf lock.
 	brMu   sync.Mutex
+	brIdle bool
 	remote string
 	q      *queue
 
@@ -79,7 +86,10 @@ type conn struct {
 	// roomsMu guards rooms, the rooms the connection is subscribed to,
 	// removals, watches and unwatches. The reader adds and drops rooms
 	// and watches; a room actor drops one when the user is removed from
-	// it (Removed). A leaf lock.
+	// it (Removed). A leaf lock. The maps here and below are nil until
+	// their first entry (putIn): most connections never hold a removal,
+	// a watch, a held room or a typing stamp, and an empty map costs 48
+	// bytes or more each.
 	roomsMu   sync.Mutex
 	rooms     map[string]bool
 	removals  map[string]chan struct{} // closed when the room's Hub.Unsubscribe is done
@@ -96,18 +106,13 @@ type conn struct {
 
 func newConn(s *Server, wsc *websocket.Conn, remote string) *conn {
 	c := &conn{
-		s:         s,
-		ws:        wsc,
-		remote:    remote,
-		q:         newQueue(s.cfg.QueueFrames, s.cfg.QueueBytes),
-		killed:    make(chan struct{}),
-		rooms:     make(map[string]bool),
-		removals:  make(map[string]chan struct{}),
-		watches:   make(map[string]*watcher),
-		held:      make(map[string]bool),
-		sendLim:   rate.NewLimiter(s.cfg.SendRate, s.cfg.SendBurst),
-		frameLim:  rate.NewLimiter(s.cfg.FrameRate, s.cfg.FrameBurst),
-		typingLim: make(map[string]time.Time),
+		s:        s,
+		ws:       wsc,
+		remote:   remote,
+		q:        newQueue(s.cfg.QueueFrames, s.cfg.QueueBytes),
+		killed:   make(chan struct{}),
+		sendLim:  rate.NewLimiter(s.cfg.SendRate, s.cfg.SendBurst),
+		frameLim: rate.NewLimiter(s.cfg.FrameRate, s.cfg.FrameBurst),
 	}
 	c.writeFn = c.writeRun
 	c.lastRead.Store(c.s.cfg.Now().UnixNano())
@@ -383,6 +388,7 @@ func (c *conn) cutWrite() {
 
 func (c *conn) closeWith(code protocol.CloseCode, reason string) {
 	c.brMu.Lock()
+	c.readBuffer()
 	err := c.ws.Close(websocket.StatusCode(code), reason)
 	c.brMu.Unlock()
 	if err != nil {
@@ -473,20 +479,43 @@ const (
 // It reads the buffer's length under brMu, which closeWith holds across
 // coder/websocket's close handshake, the one other reader of the buffer
 // outside Read.
+//
+// While it waits, the connection holds no read buffer: br is emptied
+// (its 512 bytes become garbage) and gets a new buffer when the frame is
+// read (readFrame, on its fresh stack: an allocation the memory profiler
+// samples walks a deep stack), or when closeWith needs it first.
 func (c *conn) waitReadable() {
 	if c.br == nil || c.raw == nil {
 		return
 	}
 	c.brMu.Lock()
 	buffered := c.br.Buffered()
+	if buffered == 0 && c.nc != nil {
+		*c.br = bufio.Reader{}
+		c.brIdle = true
+	}
 	c.brMu.Unlock()
 	if buffered == 0 {
 		waitSocket(c.raw)
 	}
 }
 
+// readBuffer gives br a buffer again, reading from the socket, if
+// waitReadable took it; called with brMu held. Every byte before was
+// read (the buffer was empty, and early bytes are read by the first
+// Read), so the socket is all the source br needs.
+func (c *conn) readBuffer() {
+	if c.brIdle {
+		*c.br = *bufio.NewReaderSize(c.nc, readBufferSize)
+		c.brIdle = false
+	}
+}
+
 // readFrame reads one message and handles it; it runs on a fresh stack.
 func (c *conn) readFrame(ctx context.Context) readEnd {
+	c.brMu.Lock()
+	c.readBuffer()
+	c.brMu.Unlock()
 	typ, data, err := c.ws.Read(ctx)
 	if err != nil {
 		c.logReadEnd(err)

@@ -247,7 +247,8 @@ func TestTypingThrottledPerRoom(t *testing.T) {
 	clk := testenv.NewClock(t0)
 	c := clockConn(clk, Config{Hub: hub.New(hub.Config{Broker: pub})})
 	c.user = "alice"
-	c.rooms["a"], c.rooms["b"] = true, true
+	c.markRoom("a")
+	c.markRoom("b")
 	typing := func(room string) {
 		c.typing(context.Background(), protocol.Frame{Type: protocol.TypeTyping, Room: room})
 	}

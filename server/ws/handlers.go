@@ -94,7 +94,7 @@ func (c *conn) subscribe(ctx context.Context, f protocol.Frame) {
 	}
 	if err != nil {
 		if retryable(err) && !c.held[f.Room] {
-			c.held[f.Room] = true
+			c.held = putIn(c.held, f.Room, true)
 			c.s.cfg.Hub.Hold(ctx, f.Room, c.user)
 		} else if !retryable(err) {
 			c.release(f.Room)
@@ -317,7 +317,7 @@ func (c *conn) typing(ctx context.Context, f protocol.Frame) {
 	if now.Sub(c.typingLim[f.Room]) < typingEvery {
 		return
 	}
-	c.typingLim[f.Room] = now
+	c.typingLim = putIn(c.typingLim, f.Room, now)
 	c.s.cfg.Hub.PublishTyping(ctx, f.Room, c.user)
 }
 

@@ -22,7 +22,7 @@ func (c *conn) Removed(room string) {
 	}
 	delete(c.rooms, room)
 	done := make(chan struct{})
-	c.removals[room] = done
+	c.removals = putIn(c.removals, room, done)
 	go func() {
 		defer close(done)
 		c.s.cfg.Hub.Unsubscribe(c, room)
@@ -77,7 +77,7 @@ func (c *conn) subscriptions() int {
 func (c *conn) markRoom(room string) {
 	c.roomsMu.Lock()
 	defer c.roomsMu.Unlock()
-	c.rooms[room] = true
+	c.rooms = putIn(c.rooms, room, true)
 }
 
 // takeRoom forgets room and reports whether the connection was subscribed
@@ -142,4 +142,14 @@ func (c *conn) access(ctx context.Context, room string, send bool) (store.Access
 // opposed to the store failing).
 func denied(err error) bool {
 	return errors.Is(err, store.ErrNotFound) || errors.Is(err, store.ErrBanned) || errors.Is(err, errReadOnly)
+}
+
+// putIn sets m[k] = v, making m first when it is nil: a connection's maps
+// are made at their first entry.
+func putIn[V any](m map[string]V, k string, v V) map[string]V {
+	if m == nil {
+		m = make(map[string]V, 1)
+	}
+	m[k] = v
+	return m
 }

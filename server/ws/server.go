@@ -4,7 +4,7 @@
 // by a writer goroutine.
 //
 // An idle connection has one goroutine, its reader (started by ServeHTTP,
-// which then returns), and holds no write buffer. The reader waits on the
+// which then returns), and holds no read or write buffer. The reader waits on the
 // socket itself until the client sends something, then hands the read
 // and the frame to a short goroutine and waits for it, so its stack stays
 // at the 2 KiB minimum: neither coder/websocket's read depth nor a deep
@@ -19,8 +19,11 @@ package ws
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"errors"
+	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -330,7 +333,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	wsc.SetReadLimit(protocol.MaxFrameBytes)
 	c := newConn(s, wsc, r.RemoteAddr)
-	c.br, c.raw = sr.br, sr.raw
+	c.br, c.raw, c.nc = sr.br, sr.raw, sr.nc
 	c.addrKey, c.unauthCounted = key, true
 	s.mu.Lock()
 	s.conns[c] = struct{}{}
@@ -339,12 +342,13 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if draining {
 		c.kill(protocol.CloseGoingAway, "node is draining")
 	}
-	// net/http cancels r.Context() when this handler returns; the
-	// connection ends through kill and abort (Drain) instead.
-	ctx := context.WithoutCancel(r.Context())
+	// Not r.Context(): net/http cancels it when this handler returns
+	// (the connection ends through kill and abort, Drain, instead), and
+	// holding it would keep net/http's per-connection contexts alive,
+	// about 500 bytes an idle connection; nothing reads a value from it.
 	go func() {
 		defer s.wg.Done()
-		c.serve(ctx)
+		c.serve(context.Background())
 		s.forget(c)
 	}()
 }
@@ -441,6 +445,7 @@ type smallReads struct {
 	http.ResponseWriter
 	br  *bufio.Reader
 	raw syscall.RawConn // the socket's, when it has one
+	nc  net.Conn        // the socket
 }
 
 // Hijack implements http.Hijacker.
@@ -453,17 +458,24 @@ func (s *smallReads) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 	if err != nil {
 		return nc, brw, err
 	}
-	r := brw.Reader
-	early := r.Buffered() > 0
-	if !early {
-		r = bufio.NewReaderSize(nc, readBufferSize)
+	r := bufio.NewReaderSize(nc, readBufferSize)
+	if n := brw.Reader.Buffered(); n > 0 {
+		// The client sent before the upgrade answer, or net/http's
+		// background read caught its first byte: those bytes are in
+		// net/http's 4 KiB buffer, which the connection would keep for
+		// good. They move to a buffer of ours, as large as they need, in
+		// front of the socket. coder/websocket's Accept then carries what
+		// is buffered over into the reader's source, and the first Read
+		// (auth, which waits on nothing) takes it back into the buffer
+		// at once, where waitReadable sees what is left.
+		early, _ := brw.Reader.Peek(n)
+		r = bufio.NewReaderSize(io.MultiReader(bytes.NewReader(bytes.Clone(early)), nc), max(readBufferSize, n))
+		if _, err := r.Peek(n); err != nil {
+			return nc, nil, fmt.Errorf("hijack: move early bytes: %w", err)
+		}
 	}
-	// Else a client sent before the upgrade answer: its bytes are in
-	// net/http's buffer, which coder/websocket carries over in a reader
-	// of its own in front of the socket, where waitReadable cannot see
-	// them: such a connection's reader waits inside Read instead.
-	s.br = r
-	if sc, ok := nc.(syscall.Conn); ok && !early {
+	s.br, s.nc = r, nc
+	if sc, ok := nc.(syscall.Conn); ok {
 		if raw, err := sc.SyscallConn(); err == nil {
 			s.raw = raw
 		}

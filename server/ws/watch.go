@@ -64,7 +64,7 @@ func (c *conn) watch(ctx context.Context, f protocol.Frame) {
 	full := old == nil && len(c.watches) >= protocol.MaxWatches
 	w := &watcher{c: c}
 	if !full {
-		c.watches[f.Room] = w
+		c.watches = putIn(c.watches, f.Room, w)
 	}
 	c.roomsMu.Unlock()
 	if full {
@@ -107,7 +107,7 @@ func (c *conn) takeWatch(room string, w *watcher) bool {
 func (c *conn) endWatches() {
 	c.roomsMu.Lock()
 	watches := c.watches
-	c.watches = make(map[string]*watcher)
+	c.watches = nil
 	pending := c.unwatches
 	c.unwatches = nil
 	c.roomsMu.Unlock()
