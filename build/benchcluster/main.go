@@ -49,6 +49,7 @@ func main() {
 	out := flag.String("json", "", "write every result as JSON to this file")
 	only := flag.String("shapes", "", "comma-separated shapes to run (fanout-200, fanout-2000, idle); empty: all")
 	rounds := flag.Int("rounds", 1, "run each shape this many times, the builds interleaved (base, head, base, head…)")
+	rate := flag.Float64("rate", 20, "messages per second each of the fanout shapes' 25 senders sends")
 	flag.Parse()
 	if *base == "" || *head == "" {
 		fmt.Fprintln(os.Stderr, "benchcluster: -base and -head are required")
@@ -57,9 +58,10 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	d := duration.String()
+	r := strconv.FormatFloat(*rate, 'f', -1, 64)
 	shapes := []shape{
-		{name: "fanout-200", args: []string{"--shape", "fanout", "--clients", "200", "--senders", "25", "--rate", "20", "--duration", d}},
-		{name: "fanout-2000", args: []string{"--shape", "fanout", "--clients", "2000", "--senders", "25", "--rate", "20", "--duration", d}},
+		{name: "fanout-200", args: []string{"--shape", "fanout", "--clients", "200", "--senders", "25", "--rate", r, "--duration", d}},
+		{name: "fanout-2000", args: []string{"--shape", "fanout", "--clients", "2000", "--senders", "25", "--rate", r, "--duration", d}},
 		{name: "idle", args: []string{"--shape", "idle", "--clients", strconv.Itoa(*idle), "--rooms", "10", "--workers", strconv.Itoa(max(1, *idle/12000+1)), "--settle", "5s"}, oneNode: true},
 	}
 	shapes, err := pick(shapes, *only)

@@ -11,7 +11,9 @@
 #   BASE=<rev> DURATION=10s IDLE=5000 JSON=out.json build/scripts/bench-cluster.sh
 #
 # SHAPES=fanout-200 runs only the shapes named (comma-separated); ROUNDS=3
-# runs each shape three times, the two builds taking turns to go first.
+# runs each shape three times, the two builds taking turns to go first;
+# RATE=5 makes each of the 25 senders of the fanout shapes send 5 msg/s
+# instead of 20 (a load the machine keeps up with).
 #
 # Numbers from a shared machine vary from run to run: compare the two
 # columns of one run, not runs with each other.
@@ -40,4 +42,4 @@ CGO_ENABLED=0 $GO build -o "$tmp/parley-head" ./server/cmd/parley
 
 $GO run ./build/benchcluster -base "$tmp/parley-base" -head "$tmp/parley-head" \
 	-labels "base,head" -duration "${DURATION:-10s}" -idle "${IDLE:-5000}" ${JSON:+-json "$JSON"} \
-	${SHAPES:+-shapes "$SHAPES"} -rounds "${ROUNDS:-1}"
+	${SHAPES:+-shapes "$SHAPES"} -rounds "${ROUNDS:-1}" -rate "${RATE:-20}"

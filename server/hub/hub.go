@@ -41,6 +41,33 @@ type Subscriber interface {
 	Send(frame []byte, droppable bool) bool
 }
 
+// BatchSubscriber is a Subscriber that takes several frames in one call:
+// a room sends the messages it gathered (Config.Coalesce) to each
+// subscriber that way, so they cost it one hand-off (one wake of its
+// writer, one write) instead of one each.
+type BatchSubscriber interface {
+	Subscriber
+	// SendAll offers frames, in order, as Send(frame, false) would each,
+	// without blocking; all are queued or none is (and the subscriber
+	// closes itself as slow). It reports whether they were queued, and
+	// must not keep frames (the slice) after it returns.
+	SendAll(frames [][]byte) bool
+}
+
+// sendAll offers frames to sub: in one call when it takes them so, else
+// one by one.
+func sendAll(sub Subscriber, frames [][]byte) bool {
+	if b, ok := sub.(BatchSubscriber); ok {
+		return b.SendAll(frames)
+	}
+	for _, f := range frames {
+		if !sub.Send(f, false) {
+			return false
+		}
+	}
+	return true
+}
+
 // DeltaSubscriber is a Subscriber that may be sent presence_delta frames
 // (it negotiated protocol.FeaturePresenceDelta); other subscribers get
 // the full presence list after every change.
@@ -113,10 +140,20 @@ type Config struct {
 	ReconcileIdle time.Duration
 	// PresenceDebounce batches presence recomputation (default 100ms).
 	PresenceDebounce time.Duration
+	// Coalesce is how long a busy room gathers live messages before it
+	// sends them on together (default 10ms; negative: never): a message
+	// that finds the room quiet for that long goes at once, the next
+	// ones wait until Coalesce after it. Each subscriber then gets the
+	// gathered messages in one hand-off, so its connection writes once
+	// for them all; a message waits at most Coalesce.
+	Coalesce time.Duration
 	// FaultLogEvery is how often a failing broker or presence backend is
 	// summarised in the log after its first failure (default 1m).
 	FaultLogEvery time.Duration
 }
+
+// DefaultCoalesce is Config.Coalesce's default.
+const DefaultCoalesce = 10 * time.Millisecond
 
 // Hub routes room events between the broker and local subscribers.
 type Hub struct {
@@ -170,6 +207,9 @@ func New(cfg Config) *Hub {
 	}
 	if cfg.PresenceDebounce <= 0 {
 		cfg.PresenceDebounce = 100 * time.Millisecond
+	}
+	if cfg.Coalesce == 0 {
+		cfg.Coalesce = DefaultCoalesce
 	}
 	return &Hub{
 		cfg:              cfg,

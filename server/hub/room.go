@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -78,6 +79,26 @@ type room struct {
 	stalled    bool
 	stalls     int
 	retryTimer *time.Timer
+	// pend holds live messages gathered while the room is busy
+	// (Config.Coalesce), in offset order, all at or below last; sent
+	// marks when the room last sent live messages on, and flushTimer
+	// fires when pend is due. share is one subscriber's frames of a
+	// flush, reused.
+	pend []pending
+	sent time.Time
+	// ahead holds messages past a gap, in arrival order, while the
+	// room waits for the gap's offsets from the broker (since gapAt).
+	ahead      []pending
+	gapAt      time.Time
+	flushTimer *time.Timer
+	share      [][]byte
+}
+
+// pending is a stored message or event waiting in room.pend.
+type pending struct {
+	offset int64
+	frame  []byte
+	kind   byte
 }
 
 type subState struct {
@@ -164,6 +185,9 @@ func (r *room) run(ctx context.Context) {
 	})
 	r.retryTimer.Stop()
 	defer r.retryTimer.Stop()
+	r.flushTimer = time.NewTimer(time.Hour)
+	r.flushTimer.Stop()
+	defer r.flushTimer.Stop()
 
 	for {
 		select {
@@ -171,13 +195,19 @@ func (r *room) run(ctx context.Context) {
 			return
 		case <-r.quit:
 			return
-		case c := <-r.cmds:
-			r.busy = r.busy || c.kind == cmdSubscribe
-			r.command(ctx, c)
 		case p := <-r.inbox:
 			r.busy = true
 			r.payload(ctx, p)
+		case <-r.flushTimer.C:
+			r.tick(ctx)
+		// Everything else sends what waits first (flush), so it runs
+		// as if every message had gone out on arrival.
+		case c := <-r.cmds:
+			r.flush()
+			r.busy = r.busy || c.kind == cmdSubscribe
+			r.command(ctx, c)
 		case <-r.wake:
+			r.flush()
 			flags := r.pokes.Swap(0)
 			r.busy = r.busy || flags&pokeCatchUp != 0
 			if flags&pokeCatchUp != 0 && !r.stalled {
@@ -188,13 +218,16 @@ func (r *room) run(ctx context.Context) {
 				r.schedulePresence()
 			}
 		case <-retry:
+			r.flush()
 			r.backfill(ctx)
 		case <-reconcile.C:
+			r.flush()
 			r.reconcile(ctx)
 			r.reconcileWait = nextReconcile(r.reconcileWait, r.h.cfg.Reconcile, r.h.cfg.ReconcileIdle, r.busy || r.stalled || r.isUnsynced())
 			r.busy = false
 			reconcile.Reset(r.reconcileWait)
 		case <-presence:
+			r.flush()
 			r.sendPresence(ctx, nil)
 		}
 	}
@@ -372,10 +405,12 @@ func (r *room) payload(ctx context.Context, p []byte) {
 	case kindMsg, kindEvent, kindChange:
 		r.message(ctx, offset, frame, kind)
 	case kindTyping:
+		r.flush()
 		r.fanout(0, frame, true, 0)
 	case kindPresence:
 		r.schedulePresence()
 	case kindRemoved:
+		r.flush()
 		// Rare: decoded, unlike the hot kinds above.
 		f, err := protocol.Decode(frame)
 		if err != nil {
@@ -396,6 +431,11 @@ func (r *room) payload(ctx context.Context, p []byte) {
 // dropped, and a gap before o is filled from the store first. Nothing past
 // a gap that could not be filled is delivered: a stalled room drops o (it
 // is in the store) and its retry delivers it in order later.
+//
+// A message past a gap waits in ahead first, for at most Config.Coalesce:
+// with several nodes appending, the broker often brings offsets out of
+// order, and the missing one is on its way. It is read from the store
+// only when it has not come by then (tick).
 func (r *room) message(ctx context.Context, o int64, p []byte, kind byte) {
 	switch {
 	case r.last >= 0 && o <= r.last:
@@ -404,23 +444,157 @@ func (r *room) message(ctx context.Context, o int64, p []byte, kind byte) {
 		if r.stalled {
 			return
 		}
-		if err := r.catchUp(ctx, o); err != nil {
-			r.stall(ctx, err)
+		if r.h.cfg.Coalesce > 0 && len(r.ahead) < maxPending {
+			if len(r.ahead) == 0 {
+				r.gapAt = time.Now()
+			}
+			r.ahead = append(r.ahead, pending{offset: o, frame: p, kind: kind})
+			r.arm()
 			return
 		}
-		if o <= r.last {
-			return
-		}
-		// The store, read after the payload arrived, ends before o:
-		// nobody stored o (a node appends before it publishes), so the
-		// payload is forged or corrupt. Delivering it would move every
-		// client's last offset past messages still to come.
-		r.h.stats.beyondHead.Add(1)
-		r.h.beyondHeadFaults.Fail(errBeyondHead, "room", r.name, "offset", o, "head", r.last)
+		r.fillGap(ctx, o)
 		return
 	}
-	r.fanout(o, p, false, kind)
+	r.hold(o, p, kind)
 	r.last = o
+	if len(r.ahead) > 0 && r.takeAhead() {
+		r.flush() // they waited for the gap already
+	}
+}
+
+// fillGap reads the messages up to o from the store (catchUp) and
+// delivers them.
+func (r *room) fillGap(ctx context.Context, o int64) {
+	r.ahead = r.ahead[:0] // the store has what they hold, or they are forged
+	if err := r.catchUp(ctx, o); err != nil {
+		r.stall(ctx, err)
+		return
+	}
+	if o <= r.last {
+		return
+	}
+	// The store, read after the payload arrived, ends before o:
+	// nobody stored o (a node appends before it publishes), so the
+	// payload is forged or corrupt. Delivering it would move every
+	// client's last offset past messages still to come.
+	r.h.stats.beyondHead.Add(1)
+	r.h.beyondHeadFaults.Fail(errBeyondHead, "room", r.name, "offset", o, "head", r.last)
+}
+
+// takeAhead moves the messages in ahead that are now in sequence to pend
+// and drops those at or below last; it reports whether it moved any.
+func (r *room) takeAhead() bool {
+	moved := false
+	for {
+		next := -1
+		for i, m := range r.ahead {
+			if m.offset == r.last+1 {
+				next = i
+				break
+			}
+		}
+		if next < 0 {
+			break
+		}
+		m := r.ahead[next]
+		r.pend = append(r.pend, m)
+		r.last = m.offset
+		moved = true
+	}
+	r.ahead = slices.DeleteFunc(r.ahead, func(m pending) bool { return m.offset <= r.last })
+	if len(r.ahead) == 0 {
+		clear(r.ahead[:cap(r.ahead)])
+	}
+	return moved
+}
+
+// tick runs when flushTimer fires: a gap that outlived Coalesce is read
+// from the store, and pend is sent when due.
+func (r *room) tick(ctx context.Context) {
+	now := time.Now()
+	if len(r.ahead) > 0 && !now.Before(r.gapAt.Add(r.h.cfg.Coalesce)) {
+		top := r.last
+		for _, m := range r.ahead {
+			top = max(top, m.offset)
+		}
+		r.fillGap(ctx, top) // flushes pend first
+	}
+	if len(r.pend) > 0 && !now.Before(r.sent.Add(r.h.cfg.Coalesce)) {
+		r.flush()
+	}
+	r.arm()
+}
+
+// arm sets flushTimer to the earlier of pend's and the gap's deadline.
+func (r *room) arm() {
+	var due time.Time
+	if len(r.pend) > 0 {
+		due = r.sent.Add(r.h.cfg.Coalesce)
+	}
+	if len(r.ahead) > 0 {
+		if gap := r.gapAt.Add(r.h.cfg.Coalesce); due.IsZero() || gap.Before(due) {
+			due = gap
+		}
+	}
+	if !due.IsZero() {
+		r.flushTimer.Reset(max(time.Until(due), 0))
+	}
+}
+
+// maxPending bounds the messages a room gathers before it sends them on
+// (Config.Coalesce): far below a connection's queue, which takes them all
+// at once.
+const maxPending = 64
+
+// hold sends a live message on, or keeps it in pend while the room is
+// busy: a message that finds the room quiet for Config.Coalesce goes at
+// once; the others wait until Coalesce after the last send, and go
+// together, so each subscriber gets them in one hand-off (SendAll: one
+// writer wake and one write) instead of one each.
+func (r *room) hold(o int64, frame []byte, kind byte) {
+	w := r.h.cfg.Coalesce
+	now := time.Now()
+	r.pend = append(r.pend, pending{offset: o, frame: frame, kind: kind})
+	switch due := r.sent.Add(w).Sub(now); {
+	case w <= 0 || len(r.pend) >= maxPending || (len(r.pend) == 1 && due <= 0):
+		r.flush()
+	case len(r.pend) == 1:
+		r.arm()
+	}
+}
+
+// flush sends every message in pend to the subscribers, in order, as
+// fanout would have one by one: each subscriber's share (the offsets it
+// has not seen, of kinds it takes) in one SendAll.
+func (r *room) flush() {
+	if len(r.pend) == 0 {
+		return
+	}
+	for sub, st := range r.subs {
+		share, top := r.share[:0], st.last
+		for _, m := range r.pend {
+			switch {
+			case m.offset <= st.last:
+				continue
+			case st.watch && r.subs[st.owner] != nil, !st.takes(m.kind):
+				// Skipped, but seen: its offset is passed.
+			default:
+				share = append(share, m.frame)
+			}
+			top = m.offset
+		}
+		r.share = share
+		if len(share) > 0 && !sendAll(sub, share) {
+			r.h.stats.slowClosed.Add(1)
+			delete(r.subs, sub)
+			continue
+		}
+		st.last = max(st.last, top)
+	}
+	clear(r.share[:cap(r.share)])
+	clear(r.pend)
+	r.pend = r.pend[:0]
+	r.sent = time.Now()
 }
 
 var errBeyondHead = errors.New("broker payload's offset is above the store's head; dropped")
@@ -471,6 +645,7 @@ func (r *room) stall(ctx context.Context, err error) {
 // upTo (0: everything stored). It returns the store's error, leaving last
 // at the last offset delivered.
 func (r *room) catchUp(ctx context.Context, upTo int64) error {
+	r.flush() // it sends past pend
 	if r.last < 0 {
 		return r.init(ctx)
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/parleychat/parley/server/auth"
 	"github.com/parleychat/parley/server/broker"
 	"github.com/parleychat/parley/server/budget"
+	"github.com/parleychat/parley/server/hub"
 	"github.com/parleychat/parley/server/ws"
 	"github.com/parleychat/parley/shared/protocol"
 )
@@ -88,6 +89,9 @@ type Config struct {
 	// ReconcileIdle is the longest a room without traffic waits between
 	// checks of the store's head (hub.Config.ReconcileIdle).
 	ReconcileIdle time.Duration
+	// Coalesce is how long a busy room gathers messages to send them on
+	// together (hub.Config.Coalesce); 0: each goes at once.
+	Coalesce time.Duration
 
 	// PasswordParams is the argon2id cost of new hashes (--argon2-*;
 	// tests lower it so sign-ups are cheap).
@@ -188,6 +192,7 @@ var envVars = []envVar{
 	{"room-rate", "PARLEY_ROOM_RATE"},
 	{"room-burst", "PARLEY_ROOM_BURST"},
 	{"reconcile-idle", "PARLEY_RECONCILE_IDLE"},
+	{"coalesce", "PARLEY_COALESCE"},
 	{"redis-ca", "PARLEY_REDIS_CA"},
 	{"redis-cert", "PARLEY_REDIS_CERT"},
 	{"redis-key", "PARLEY_REDIS_KEY"},
@@ -256,6 +261,7 @@ func ParseFlags(name string, args []string, getenv func(string) string, out io.W
 	argonMemory := fs.Uint("argon2-memory", uint(auth.DefaultParams.Memory), "argon2id memory per password hash, in KiB (OWASP's lower-memory setting: 19456 with --argon2-time 2 --argon2-threads 1)")
 	argonTime := fs.Uint("argon2-time", uint(auth.DefaultParams.Time), "argon2id passes over the memory")
 	argonThreads := fs.Uint("argon2-threads", uint(auth.DefaultParams.Threads), "argon2id lanes (parallelism)")
+	fs.DurationVar(&c.Coalesce, "coalesce", hub.DefaultCoalesce, "how long a busy room gathers messages to send them on together, one write per client for all (a message that finds the room quiet goes at once; none waits longer); 0: each message goes at once")
 	fs.DurationVar(&c.ReconcileIdle, "reconcile-idle", 0, "the longest a room without traffic waits between its checks for messages the broker lost (it backs off from --reconcile; traffic brings it back); 0: 8 × --reconcile")
 	fs.StringVar(&c.RedisCA, "redis-ca", "", "with a rediss:// --redis: PEM file of the CA that signed Redis's certificate, the only one trusted (empty: the system roots); the server name in the URL is always verified")
 	fs.StringVar(&c.RedisCert, "redis-cert", "", "with a rediss:// --redis: PEM client certificate for Redis servers that ask for one (with --redis-key)")
@@ -372,6 +378,9 @@ func (c Config) validate() error {
 	}
 	if c.Reconcile < 100*time.Millisecond {
 		return errors.New("--reconcile must be at least 100ms")
+	}
+	if c.Coalesce < 0 || c.Coalesce > time.Second {
+		return errors.New("--coalesce must be between 0 and 1s")
 	}
 	if c.ReconcileIdle != 0 && c.ReconcileIdle < c.Reconcile {
 		return errors.New("--reconcile-idle must be 0 (8 × --reconcile) or at least --reconcile")

@@ -8,6 +8,7 @@ import (
 
 	"github.com/parleychat/parley/server/auth"
 	"github.com/parleychat/parley/server/budget"
+	"github.com/parleychat/parley/server/hub"
 )
 
 func TestAppVersionFlag(t *testing.T) {
@@ -110,5 +111,38 @@ func TestGCPercentFlag(t *testing.T) {
 	}
 	if _, err := ParseFlags("test", []string{"--gc-percent", "-1"}, env(nil), io.Discard); err == nil || !strings.Contains(err.Error(), "--gc-percent") {
 		t.Errorf("--gc-percent -1: error %v, want one naming --gc-percent", err)
+	}
+}
+
+// TestCoalesceFlag: --coalesce defaults to the hub's default, reads its
+// flag and environment variable, takes 0 (off) and refuses a negative or
+// overlong window; the hub gets -1 for 0 (its own 0 is the default).
+func TestCoalesceFlag(t *testing.T) {
+	env := func(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
+	cases := []struct {
+		args []string
+		env  map[string]string
+		want time.Duration
+	}{
+		{nil, nil, hub.DefaultCoalesce},
+		{[]string{"--coalesce", "25ms"}, nil, 25 * time.Millisecond},
+		{nil, map[string]string{"PARLEY_COALESCE": "0"}, 0},
+	}
+	for _, c := range cases {
+		cfg, err := ParseFlags("test", c.args, env(c.env), io.Discard)
+		if err != nil {
+			t.Fatalf("%v %v: %v", c.args, c.env, err)
+		}
+		if cfg.Coalesce != c.want {
+			t.Errorf("%v %v: coalesce %v, want %v", c.args, c.env, cfg.Coalesce, c.want)
+		}
+	}
+	if got := coalesce(0); got >= 0 {
+		t.Errorf("--coalesce 0 gives the hub %v, want a negative window (off)", got)
+	}
+	for _, v := range []string{"-1ms", "2s"} {
+		if _, err := ParseFlags("test", []string{"--coalesce", v}, env(nil), io.Discard); err == nil {
+			t.Errorf("--coalesce %s: no error", v)
+		}
 	}
 }

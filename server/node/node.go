@@ -85,7 +85,7 @@ func (n *Node) open(ctx context.Context) error {
 	if err := n.openSessionEvents(); err != nil {
 		return err
 	}
-	n.hub = hub.New(hub.Config{Store: n.store, Broker: n.broker, Presence: n.presence, Logger: n.log, Reconcile: n.cfg.Reconcile, ReconcileIdle: n.cfg.ReconcileIdle})
+	n.hub = hub.New(hub.Config{Store: n.store, Broker: n.broker, Presence: n.presence, Logger: n.log, Reconcile: n.cfg.Reconcile, ReconcileIdle: n.cfg.ReconcileIdle, Coalesce: coalesce(n.cfg.Coalesce)})
 	return n.buildHTTP()
 }
 
@@ -348,4 +348,12 @@ func (n *Node) Close() {
 		}
 	}
 	n.closers = nil
+}
+
+// coalesce is hub.Config.Coalesce for --coalesce: 0 turns it off.
+func coalesce(d time.Duration) time.Duration {
+	if d == 0 {
+		return -1
+	}
+	return d
 }

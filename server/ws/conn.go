@@ -142,6 +142,20 @@ func (c *conn) Send(frame []byte, droppable bool) bool {
 	return false
 }
 
+// SendAll implements hub.BatchSubscriber: the frames are queued at once,
+// so the writer takes them together (one message with the batch feature,
+// one write).
+func (c *conn) SendAll(frames [][]byte) bool {
+	ok, wake := c.q.pushAll(frames)
+	if wake {
+		go c.writeFn()
+	}
+	if !ok {
+		c.kill(protocol.CloseSlowConsumer, "too slow; reconnect and recover")
+	}
+	return ok
+}
+
 // push queues a frame and starts a writer if none runs.
 func (c *conn) push(frame []byte, droppable bool) bool {
 	ok, wake := c.q.push(frame, droppable)

@@ -60,6 +60,28 @@ func (q *queue) push(frame []byte, droppable bool) (ok, wake bool) {
 	return true, q.wakeLocked()
 }
 
+// pushAll adds frames in order, all or none (none when they do not all
+// fit, or the queue is closed); wake is as for push. It keeps no
+// reference to frames, the slice.
+func (q *queue) pushAll(frames [][]byte) (ok, wake bool) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	b := q.bytes
+	for _, f := range frames {
+		b += len(f)
+	}
+	if q.closed || len(q.frames)+len(frames) > q.maxFrames || b > q.maxBytes {
+		return false, false
+	}
+	if q.box == nil {
+		q.box = slots.Get().(*[][]byte)
+		q.frames = (*q.box)[:0]
+	}
+	q.frames = append(q.frames, frames...)
+	q.bytes = b
+	return true, q.wakeLocked()
+}
+
 // wakeLocked marks a writer as running if none is and writers may run.
 func (q *queue) wakeLocked() bool {
 	if !q.started || q.writing {

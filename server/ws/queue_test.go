@@ -225,3 +225,35 @@ func BenchmarkQueuePushTake(b *testing.B) {
 		}
 	}
 }
+
+// TestQueuePushAllIsAllOrNothing: frames pushed together are queued in
+// order when they all fit, and none is when one does not (frames or
+// bytes) or the queue is closed; only the first push wakes a writer.
+func TestQueuePushAllIsAllOrNothing(t *testing.T) {
+	q := newQueue(4, 10)
+	q.start()
+	if ok, wake := q.pushAll(frames(2, 2)); !ok || !wake {
+		t.Fatalf("pushAll of 2 into an empty queue: ok %v, wake %v; want both", ok, wake)
+	}
+	if ok, _ := q.pushAll(frames(3, 1)); ok {
+		t.Fatal("pushAll of 3 frames into a queue with room for 2 accepted")
+	}
+	if ok, _ := q.pushAll(frames(2, 4)); ok {
+		t.Fatal("pushAll of 8 bytes into a queue with room for 6 accepted")
+	}
+	if len(q.frames) != 2 || q.bytes != 4 {
+		t.Fatalf("a refused pushAll changed the queue: %d frames, %d bytes; want 2, 4", len(q.frames), q.bytes)
+	}
+	more := [][]byte{[]byte("x"), []byte("yz")}
+	if ok, wake := q.pushAll(more); !ok || wake {
+		t.Fatalf("pushAll of 2 more: ok %v, wake %v; want ok, no wake (a writer runs)", ok, wake)
+	}
+	got := fmt.Sprintf("%q", q.take(nil))
+	if want := fmt.Sprintf("%q", append(frames(2, 2), more...)); got != want {
+		t.Fatalf("queued %s, want %s in order", got, want)
+	}
+	q.close(false)
+	if ok, _ := q.pushAll(more); ok {
+		t.Fatal("pushAll into a closed queue accepted")
+	}
+}

@@ -14,8 +14,10 @@ import (
 type watcher struct{ c *conn }
 
 var (
-	_ hub.Watcher = (*watcher)(nil)
-	_ hub.Remover = (*watcher)(nil)
+	_ hub.Watcher         = (*watcher)(nil)
+	_ hub.Remover         = (*watcher)(nil)
+	_ hub.BatchSubscriber = (*watcher)(nil)
+	_ hub.BatchSubscriber = (*conn)(nil)
 )
 
 // User implements hub.Subscriber.
@@ -23,6 +25,10 @@ func (w *watcher) User() string { return w.c.user }
 
 // Send implements hub.Subscriber: the frame goes to the connection.
 func (w *watcher) Send(frame []byte, droppable bool) bool { return w.c.Send(frame, droppable) }
+
+// SendAll implements hub.BatchSubscriber: the frames go to the
+// connection.
+func (w *watcher) SendAll(frames [][]byte) bool { return w.c.SendAll(frames) }
 
 // Owner implements hub.Watcher.
 func (w *watcher) Owner() hub.Subscriber { return w.c }

@@ -68,7 +68,11 @@ func TestWriterBurstsAllocateNothing(t *testing.T) {
 //     push, so each op finds every queue empty and its writer gone, as in
 //     a room that gets a message every few milliseconds;
 //   - burst: pushes as fast as the queues take them (waiting only every
-//     64 ops), so writers find frames queued and batch them.
+//     64 ops), so writers find frames queued and batch them;
+//   - paced-batch-sendallK: paced, but each op is K frames handed to
+//     every connection at once (SendAll), as a room that gathered K
+//     messages (hub.Config.Coalesce) sends them: compare its
+//     cpu-ns/delivery with paced-batch's, one message at a time.
 func BenchmarkWriteFanout(b *testing.B) {
 	for _, batch := range []bool{false, true} {
 		for _, paced := range []bool{true, false} {
@@ -76,34 +80,49 @@ func BenchmarkWriteFanout(b *testing.B) {
 			if batch {
 				name += "-batch"
 			}
-			b.Run(name, func(b *testing.B) { benchWriteFanout(b, 200, paced, batch) })
+			b.Run(name, func(b *testing.B) { benchWriteFanout(b, 200, paced, batch, 1) })
 		}
+	}
+	for _, k := range []int{4, 8} {
+		b.Run(fmt.Sprintf("paced-batch-sendall%d", k), func(b *testing.B) { benchWriteFanout(b, 200, true, true, k) })
 	}
 }
 
-func benchWriteFanout(b *testing.B, n int, paced, batch bool) {
+// benchWriteFanout pushes group frames per op to each of n connections:
+// one Send when group is 1, else one SendAll of them all.
+func benchWriteFanout(b *testing.B, n int, paced, batch bool, group int) {
 	conns, readers := startTCPFanout(b, n, batch)
 	frame, err := protocol.Encode(protocol.Frame{Type: protocol.TypeMsg, Msg: &protocol.Message{
 		Room: "general", Offset: 1, Author: "ann", Body: strings.Repeat("x", 100), TS: 1}})
 	if err != nil {
 		b.Fatal(err)
 	}
+	burst := make([][]byte, group)
+	for i := range burst {
+		burst[i] = frame
+	}
 	b.ReportAllocs()
 	cpu0 := cpuTime(b)
 	b.ResetTimer()
 	for i := range b.N {
 		for _, c := range conns {
-			if !c.Send(frame, false) {
+			ok := false
+			if group == 1 {
+				ok = c.Send(frame, false)
+			} else {
+				ok = c.SendAll(burst)
+			}
+			if !ok {
 				b.Fatalf("op %d: queue refused: closed %v, %d frames", i, c.q.closed, len(c.q.frames))
 			}
 		}
 		if paced || i%64 == 63 {
-			readers.waitAll(int64(i + 1))
+			readers.waitAll(int64((i + 1) * group))
 		}
 	}
-	readers.waitAll(int64(b.N))
+	readers.waitAll(int64(b.N * group))
 	b.StopTimer()
-	d := float64(b.N * n)
+	d := float64(b.N * n * group)
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/d, "ns/delivery")
 	b.ReportMetric(float64((cpuTime(b)-cpu0).Nanoseconds())/d, "cpu-ns/delivery")
 }

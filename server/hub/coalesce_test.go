@@ -1,0 +1,146 @@
+package hub_test
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/parleychat/parley/server/broker"
+	"github.com/parleychat/parley/server/hub"
+	"github.com/parleychat/parley/server/presence"
+	"github.com/parleychat/parley/server/store"
+	"github.com/parleychat/parley/shared/protocol"
+	"github.com/parleychat/parley/shared/testenv"
+)
+
+// batchRecorder is a recorder that takes frames in batches
+// (hub.BatchSubscriber) and remembers the message offsets of each.
+type batchRecorder struct {
+	recorder
+	batches [][]int64 // guarded by recorder.mu
+}
+
+func (r *batchRecorder) SendAll(frames [][]byte) bool {
+	var offsets []int64
+	for _, f := range frames {
+		if !r.Send(f, false) {
+			return false
+		}
+		if fr := r.last(); fr.Type == protocol.TypeMsg {
+			offsets = append(offsets, fr.Msg.Offset)
+		}
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.batches = append(r.batches, offsets)
+	return true
+}
+
+func (r *batchRecorder) last() protocol.Frame {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.got[len(r.got)-1]
+}
+
+func (r *batchRecorder) batchList() string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return fmt.Sprint(r.batches)
+}
+
+// coalesceEnv runs a hub with Config.Coalesce set to window on a fresh
+// SQLite store and the in-process broker, with sub subscribed to general.
+func coalesceEnv(t *testing.T, window time.Duration, sub hub.Subscriber) *env {
+	t.Helper()
+	ctx := context.Background()
+	st := openSQLite(t)
+	if _, err := st.EnsureRoom(ctx, "general"); err != nil {
+		t.Fatal(err)
+	}
+	e := &env{store: st, broker: broker.NewMemory(), presence: presence.NewMemory()}
+	e.hub = hub.New(hub.Config{Store: st, Broker: e.broker, Presence: e.presence, Reconcile: time.Hour, Coalesce: window})
+	runHub(t, e.hub)
+	testenv.Eventually(t, waitTimeout, "subscribed", func() error { return e.hub.Subscribe(ctx, sub, "general", 0) })
+	return e
+}
+
+// store appends n messages to general without publishing them.
+func (e *env) stored(t *testing.T, n int) []store.Message {
+	t.Helper()
+	var out []store.Message
+	for i := range n {
+		m, _, err := e.store.Append(context.Background(), store.Message{Room: "general", Author: "ann", Body: fmt.Sprint("m", i), CID: fmt.Sprintf("%s-%d", t.Name(), i)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, m)
+	}
+	return out
+}
+
+func (e *env) publishAll(t *testing.T, ms ...store.Message) {
+	t.Helper()
+	for _, m := range ms {
+		if err := e.hub.PublishMessage(context.Background(), m); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// TestBusyRoomSendsMessagesTogether: a message that finds the room quiet
+// goes at once, alone; the ones after it, within Coalesce, wait and go to
+// each subscriber in one SendAll (here when maxPending, 64, have
+// gathered, long before the minute's window ends).
+func TestBusyRoomSendsMessagesTogether(t *testing.T) {
+	sub := &batchRecorder{recorder: recorder{user: "bob"}}
+	e := coalesceEnv(t, time.Minute, sub)
+	ms := e.stored(t, 65)
+	e.publishAll(t, ms[0])
+	testenv.Eventually(t, waitTimeout, "the first message, at once", sub.hasOffsets(1))
+	e.publishAll(t, ms[1:]...)
+	want := make([]int64, 65)
+	for i := range want {
+		want[i] = int64(i + 1)
+	}
+	testenv.Eventually(t, waitTimeout, "the other 64, together", sub.hasOffsets(want...))
+	if got, want := sub.batchList(), fmt.Sprint([][]int64{{1}, want[1:]}); got != want {
+		t.Fatalf("batches %s, want %s", got, want)
+	}
+}
+
+// TestHeldMessageGoesWhenItsWindowEnds: a message held because the room
+// just sent one goes on its own once Coalesce has passed.
+func TestHeldMessageGoesWhenItsWindowEnds(t *testing.T) {
+	sub := &batchRecorder{recorder: recorder{user: "bob"}}
+	e := coalesceEnv(t, 50*time.Millisecond, sub)
+	e.publishAll(t, e.stored(t, 2)...)
+	testenv.Eventually(t, waitTimeout, "both messages", sub.hasOffsets(1, 2))
+}
+
+// TestOutOfOrderOffsetsWaitForTheBroker: offset 2 published before 1 (two
+// nodes appending at once) waits for 1 instead of reading the store, and
+// both go on in order when 1 arrives.
+func TestOutOfOrderOffsetsWaitForTheBroker(t *testing.T) {
+	sub := &batchRecorder{recorder: recorder{user: "bob"}}
+	e := coalesceEnv(t, time.Minute, sub)
+	ms := e.stored(t, 2)
+	e.publishAll(t, ms[1], ms[0])
+	testenv.Eventually(t, waitTimeout, "offsets 1 and 2 in order", sub.hasOffsets(1, 2))
+	if n := e.hub.Stats().Backfilled; n != 0 {
+		t.Fatalf("read %d messages from the store, want none", n)
+	}
+}
+
+// TestGapNotFilledByTheBrokerIsReadFromTheStore: an offset the broker
+// never brings is read from the store once Coalesce has passed.
+func TestGapNotFilledByTheBrokerIsReadFromTheStore(t *testing.T) {
+	sub := &batchRecorder{recorder: recorder{user: "bob"}}
+	e := coalesceEnv(t, 50*time.Millisecond, sub)
+	ms := e.stored(t, 3)
+	e.publishAll(t, ms[2])
+	testenv.Eventually(t, waitTimeout, "offsets 1 to 3 in order", sub.hasOffsets(1, 2, 3))
+	if n := e.hub.Stats().Backfilled; n < 2 {
+		t.Fatalf("read %d messages from the store, want at least 2", n)
+	}
+}
