@@ -54,7 +54,7 @@ import (
 // probe runs in every document before its scripts and records when the
 // room is first shown and when the app runs it.
 const probe = `(() => {
-  const t = { painted_ms: 0, interactive_ms: 0, tbt_ms: 0, long_tasks: 0 };
+  const t = { painted_ms: 0, interactive_ms: 0, tbt_ms: 0, long_tasks: 0, tasks: [] };
   window.__parleyStartup = t;
   let framing = false;
   const check = () => {
@@ -86,6 +86,7 @@ const probe = `(() => {
       for (const e of list.getEntries()) {
         t.long_tasks++;
         t.tbt_ms += Math.max(0, e.duration - 50);
+        t.tasks.push([e.startTime, e.duration]);
       }
     }).observe({ type: "longtask", buffered: true });
   } catch (e) {}
@@ -102,6 +103,8 @@ type sample struct {
 	// when it was compiled and instantiated.
 	WasmStart    float64 `json:"wasm_start_ms"`
 	WasmCompiled float64 `json:"wasm_compiled_ms"`
+	// Tasks lists the long tasks: start and duration.
+	Tasks [][2]float64 `json:"tasks"`
 }
 
 func main() {
@@ -111,14 +114,15 @@ func main() {
 	chromium := flag.String("chromium", "/usr/bin/chromium", "Chromium")
 	stay := flag.Duration("stay", 10*time.Second, "how long the first repeat-visit profile stays on the page before the measured visits")
 	jsonOut := flag.String("json", "", "also write every run to this file")
+	prof := flag.String("profile", "", "after the repeat visits, profile one more and write the V8 CPU profile to this file")
 	flag.Parse()
-	if err := run(*binary, *chromium, *runs, *messages, *stay, *jsonOut); err != nil {
+	if err := run(*binary, *chromium, *runs, *messages, *stay, *jsonOut, *prof); err != nil {
 		fmt.Fprintln(os.Stderr, "startup:", err)
 		os.Exit(1)
 	}
 }
 
-func run(binary, chromium string, runs, messages int, stay time.Duration, jsonOut string) error {
+func run(binary, chromium string, runs, messages int, stay time.Duration, jsonOut, prof string) error {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Minute)
 	defer cancel()
 	base, stop, err := startNode(ctx, binary)
@@ -151,7 +155,7 @@ func run(binary, chromium string, runs, messages int, stay time.Duration, jsonOu
 		}
 		cold = append(cold, s)
 	}
-	repeat, err = visitRepeat(ctx, chromium, base, sess, runs, stay)
+	repeat, err = visitRepeat(ctx, chromium, base, sess, runs, stay, prof)
 	if err != nil {
 		return err
 	}
@@ -379,7 +383,7 @@ func visitCold(ctx context.Context, chromium, base string, sess protocol.Session
 	return visit(bctx, base)
 }
 
-func visitRepeat(ctx context.Context, chromium, base string, sess protocol.Session, runs int, stay time.Duration) ([]sample, error) {
+func visitRepeat(ctx context.Context, chromium, base string, sess protocol.Session, runs int, stay time.Duration, prof string) ([]sample, error) {
 	dir, err := os.MkdirTemp("", "parley-startup-profile-")
 	if err != nil {
 		return nil, err
@@ -420,6 +424,11 @@ func visitRepeat(ctx context.Context, chromium, base string, sess protocol.Sessi
 		}
 		if i >= 2 { // two warm-up visits
 			out = append(out, s)
+		}
+	}
+	if prof != "" {
+		if err := profileVisit(bctx, base, prof); err != nil {
+			return nil, err
 		}
 	}
 	return out, nil
