@@ -222,6 +222,31 @@ func TestNotifyButton(t *testing.T) {
 	}
 }
 
+// TestNotifyState: the button follows the permission the browser
+// reported; before it has, the user's own choice stands.
+func TestNotifyState(t *testing.T) {
+	for _, c := range []struct {
+		supported bool
+		perm      string
+		on        bool
+		want      NotifyState
+	}{
+		{false, "", true, NotifyUnsupported},
+		{true, "", false, NotifyOff},
+		{true, "", true, NotifyOn},
+		{true, "default", true, NotifyOff},
+		{true, "default", false, NotifyOff},
+		{true, "granted", false, NotifyOff},
+		{true, "granted", true, NotifyOn},
+		{true, "denied", true, NotifyBlocked},
+		{true, "denied", false, NotifyBlocked},
+	} {
+		if got := notifyState(c.supported, c.perm, c.on); got != c.want {
+			t.Errorf("notifyState(%v, %q, %v) = %d, want %d", c.supported, c.perm, c.on, got, c.want)
+		}
+	}
+}
+
 func TestNotificationTag(t *testing.T) {
 	m := &protocol.Message{Room: "general", Offset: 42}
 	if got := notificationTag(m); got != "parley:general:42" {
