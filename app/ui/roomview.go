@@ -87,8 +87,16 @@ func (r *roomView) OnMount(ctx app.Context) {
 			})
 		})
 	})
-	r.refresh(ctx)
-	ctx.Defer(func(app.Context) { r.focusIn() })
+	// Nothing is scrolled yet: take the snapshot without reading the
+	// list's metrics, which would lay the page out in this task.
+	r.take(ctx)
+	// The focus waits for the first frame: focusing lays the page out too.
+	afterPaint(func() {
+		ctx.Dispatch(func(ctx app.Context) {
+			ctx.PreventUpdate()
+			r.focusIn()
+		})
+	})
 	r.onVisible = app.FuncOf(func(app.Value, []app.Value) any {
 		ctx.Dispatch(func(app.Context) { r.markRead() })
 		return nil
@@ -153,10 +161,20 @@ func (r *roomView) refresh(ctx app.Context) {
 	if el := app.Window().GetElementByID(messagesID); el.Truthy() {
 		r.height, r.top = el.Get("scrollHeight").Float(), el.Get("scrollTop").Float()
 	}
-	old := r.view
+	r.take(ctx)
+}
+
+// take takes a new snapshot of the room. One that shows what the last did
+// (most changes of the app are elsewhere) is not rendered again: a render
+// builds every row anew.
+func (r *roomView) take(ctx app.Context) {
+	old, readSet := r.view, r.readSet
 	r.view = r.a.View(r.Room, time.Now(), time.Local)
 	if !r.readSet && r.view.Ready && r.view.Info.Kind != "" {
 		r.readAt, r.readSet = r.view.Info.LastRead, true
+	}
+	if r.readSet == readSet && sameView(old, r.view) {
+		ctx.PreventUpdate()
 	}
 	ctx.Defer(func(ctx app.Context) { r.afterRender(old) })
 }
