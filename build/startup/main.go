@@ -26,7 +26,15 @@
 //
 // Timings on a shared machine are noisy: compare medians taken in one
 // session with the same flags. It prints a table; -json writes the raw
-// runs too.
+// runs too, each with its long tasks (start and duration).
+//
+// -profile FILE makes one more repeat visit under V8's sampling profiler,
+// writes the profile to FILE (the Performance panel of DevTools opens it)
+// and prints the visit's long tasks and the functions with the most time
+// on the page's thread. For function names app.wasm needs its name
+// section: build it without -ldflags=-s before linking the binary. Times
+// are wall clock: on a loaded machine a sample the thread was descheduled
+// in counts long, so trust functions hit by many samples.
 package main
 
 import (
