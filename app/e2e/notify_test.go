@@ -47,14 +47,39 @@ func recordOnNewDocument(script string) chromedp.Action[chromedp.Void] {
 // in the browser's prompt (Browser.setPermission; this protocol version no
 // longer has Browser.grantPermissions).
 func grantNotifications(origin string) chromedp.Action[chromedp.Void] {
+	return setNotifications(origin, cdpbrowser.PermissionSettingGranted)
+}
+
+// setNotifications sets the notification permission of origin, as the
+// user would in the browser's site settings.
+func setNotifications(origin string, setting cdpbrowser.PermissionSetting) chromedp.Action[chromedp.Void] {
 	return chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
 		_, err := cdp.Call(ctx, t, cdpbrowser.SetPermission, cdpbrowser.SetPermissionParams{
 			Permission: &cdpbrowser.PermissionDescriptor{Name: "notifications"},
-			Setting:    cdpbrowser.PermissionSettingGranted,
+			Setting:    setting,
 			Origin:     origin,
 		})
 		return err
 	})
+}
+
+// TestNotifyButtonFollowsPermission: blocking notifications in the
+// browser's site settings while the app is open turns the button into
+// the "blocked" note at once, and allowing them again brings the button
+// back, with nothing else happening in the app meanwhile (the app hears
+// of the change from the browser; it no longer reads the permission on
+// every render).
+func TestNotifyButtonFollowsPermission(t *testing.T) {
+	srv := startServer(t)
+	b := newBrowser(t, "pia", 1280, 800)
+	b.seed(srv.base, srv.signup(t, "pia"))
+	b.open(srv.base + "/room/general")
+	b.waitFor("the room", roomReady)
+	b.waitFor("the notifications button", `document.getElementById("notify")?.getAttribute("aria-pressed") === "false"`)
+	b.do(setNotifications(srv.base, cdpbrowser.PermissionSettingDenied))
+	b.waitFor("the blocked note", `!document.getElementById("notify") && !!document.getElementById("notify-blocked")`)
+	b.do(setNotifications(srv.base, cdpbrowser.PermissionSettingGranted))
+	b.waitFor("the button again", `!document.getElementById("notify-blocked") && document.getElementById("notify")?.getAttribute("aria-pressed") === "false"`)
 }
 
 // minimize minimizes (or restores) the browser window: the page becomes

@@ -175,6 +175,9 @@ type App struct {
 	updater     *time.Ticker
 	// notifyOn: the user turned mention notifications on.
 	notifyOn bool
+	// perm is the notification permission as the browser last reported
+	// it ("" until it does).
+	perm string
 }
 
 var (
@@ -193,6 +196,7 @@ func current(kv app.BrowserStorage) *App {
 		theApp = newApp(kv, base)
 		theApp.tabs = openTabChannel(theApp.onTabMessage)
 		theApp.loadNotify()
+		watchNotificationPermission(theApp.permissionChanged)
 		theApp.restore()
 	})
 	return theApp

@@ -27,22 +27,41 @@ const (
 	NotifyBlocked
 )
 
-// Notifications returns the notification state for the button.
+// Notifications returns the notification state for the button, from the
+// permission the browser last reported (watchNotificationPermission).
 func (a *App) Notifications() NotifyState {
 	a.mu.Lock()
-	on := a.notifyOn
+	on, perm := a.notifyOn, a.perm
 	a.mu.Unlock()
-	switch notificationPermission() {
-	case "unsupported":
+	return notifyState(notificationsSupported(), perm, on)
+}
+
+// notifyState is the state of the button when the browser has
+// notifications (supported) with permission perm ("" while not yet
+// known) and the user turned them on (on). While the permission is not
+// known, the user's choice stands: it was granted when they made it.
+func notifyState(supported bool, perm string, on bool) NotifyState {
+	switch {
+	case !supported:
 		return NotifyUnsupported
-	case "denied":
+	case perm == "denied":
 		return NotifyBlocked
-	case "granted":
-		if on {
-			return NotifyOn
-		}
+	case on && (perm == "granted" || perm == ""):
+		return NotifyOn
 	}
 	return NotifyOff
+}
+
+// permissionChanged records the notification permission the browser
+// reports.
+func (a *App) permissionChanged(perm string) {
+	a.mu.Lock()
+	changed := a.perm != perm
+	a.perm = perm
+	a.mu.Unlock()
+	if changed {
+		a.notify()
+	}
 }
 
 // EnableNotifications asks the browser for permission (it prompts the
@@ -54,6 +73,9 @@ func (a *App) EnableNotifications(ctx context.Context) error {
 		a.notify()
 		return err
 	}
+	a.mu.Lock()
+	a.perm = perm
+	a.mu.Unlock()
 	a.setNotify(perm == "granted")
 	return nil
 }

@@ -8,6 +8,10 @@ import "context"
 
 func notificationPermission() string { return "unsupported" }
 
+func notificationsSupported() bool { return false }
+
+func watchNotificationPermission(func(perm string)) {}
+
 func requestNotificationPermission(context.Context) (string, error) { return "unsupported", nil }
 
 func pageHidden() bool { return false }

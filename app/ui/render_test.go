@@ -222,6 +222,72 @@ func TestNotifyButton(t *testing.T) {
 	}
 }
 
+// TestNotifyState: the button follows the permission the browser
+// reported; before it has, the user's own choice stands.
+func TestNotifyState(t *testing.T) {
+	for _, c := range []struct {
+		supported bool
+		perm      string
+		on        bool
+		want      NotifyState
+	}{
+		{false, "", true, NotifyUnsupported},
+		{true, "", false, NotifyOff},
+		{true, "", true, NotifyOn},
+		{true, "default", true, NotifyOff},
+		{true, "default", false, NotifyOff},
+		{true, "granted", false, NotifyOff},
+		{true, "granted", true, NotifyOn},
+		{true, "denied", true, NotifyBlocked},
+		{true, "denied", false, NotifyBlocked},
+	} {
+		if got := notifyState(c.supported, c.perm, c.on); got != c.want {
+			t.Errorf("notifyState(%v, %q, %v) = %d, want %d", c.supported, c.perm, c.on, got, c.want)
+		}
+	}
+}
+
+// TestPageStart: a room renders the newest pageSize messages first, with
+// the day separator above the first of them, and each step back shows
+// pageSize more.
+func TestPageStart(t *testing.T) {
+	day := state.Row{Kind: state.RowDay}
+	msg := state.Row{Kind: state.RowMessage}
+	var rows []state.Row
+	for range 3 { // three days of 40 messages: separators at 0, 41, 82
+		rows = append(rows, day)
+		for range 40 {
+			rows = append(rows, msg)
+		}
+	}
+	// 123 rows: day three's 40 and the last 10 of day two, from its
+	// 31st message (index 72), which has no separator right above it.
+	if got := pageStart(rows, len(rows)); got != 72 {
+		t.Errorf("newest page starts at %d, want 72", got)
+	}
+	// Back from the 11th message of day two: its 10 and day one's 40
+	// make 50, so the page starts at day one's separator.
+	if got := pageStart(rows, 52); got != 0 {
+		t.Errorf("page before 52 starts at %d, want 0", got)
+	}
+	// 40 messages before index 82 (the second day's 40), then 10 of day
+	// one: starts at its 31st message.
+	if got := pageStart(rows, 82); got != 31 {
+		t.Errorf("page before 82 starts at %d, want 31", got)
+	}
+	// A page whose 50th message is right below a separator takes the
+	// separator: 10 of day three (83..92) and all of day two.
+	if got := pageStart(rows, 93); got != 41 {
+		t.Errorf("page before 93 starts at %d, want 41", got)
+	}
+	if got := pageStart(rows[:30], 30); got != 0 {
+		t.Errorf("fewer than a page starts at %d, want 0", got)
+	}
+	if got := pageStart(rows, 500); got != 72 {
+		t.Errorf("an end past the rows starts at %d, want 72", got)
+	}
+}
+
 func TestNotificationTag(t *testing.T) {
 	m := &protocol.Message{Room: "general", Offset: 42}
 	if got := notificationTag(m); got != "parley:general:42" {

@@ -64,6 +64,13 @@ type roomView struct {
 	starting bool
 	// del is the owner's "Delete room" step (roomdelete.go).
 	del roomDeletion
+	// hidden counts the oldest rows not rendered: a room opens with its
+	// newest pageSize rows (its cache may hold cachedMessages), and
+	// scrolling to the top shows the held rows a page at a time before
+	// asking the node for older ones. first is the offset of the first
+	// message rendered when the list was last laid out.
+	hidden int
+	first  int64
 }
 
 // CompoID makes /room/a → /room/b replace the view instead of reusing it.
@@ -75,6 +82,7 @@ func (r *roomView) OnInit() {
 	if app.IsClient {
 		r.a = current(localStorage{})
 		r.view = r.a.View(r.Room, time.Now(), time.Local)
+		r.hidden = pageStart(r.view.Rows, len(r.view.Rows))
 	}
 }
 
@@ -89,8 +97,16 @@ func (r *roomView) OnMount(ctx app.Context) {
 			})
 		})
 	})
-	r.refresh(ctx)
-	ctx.Defer(func(app.Context) { r.focusIn() })
+	// Nothing is scrolled yet: take the snapshot without reading the
+	// list's metrics, which would lay the page out in this task.
+	r.take(ctx)
+	// The focus waits for the first frame: focusing lays the page out too.
+	afterPaint(func() {
+		ctx.Dispatch(func(ctx app.Context) {
+			ctx.PreventUpdate()
+			r.focusIn()
+		})
+	})
 	r.onVisible = app.FuncOf(func(app.Value, []app.Value) any {
 		ctx.Dispatch(func(app.Context) { r.markRead() })
 		return nil
@@ -155,7 +171,14 @@ func (r *roomView) refresh(ctx app.Context) {
 	if el := app.Window().GetElementByID(messagesID); el.Truthy() {
 		r.height, r.top = el.Get("scrollHeight").Float(), el.Get("scrollTop").Float()
 	}
-	old := r.view
+	r.take(ctx)
+}
+
+// take takes a new snapshot of the room. One that shows what the last did
+// (most changes of the app are elsewhere) is not rendered again: a render
+// builds every row anew.
+func (r *roomView) take(ctx app.Context) {
+	old, readSet := r.view, r.readSet
 	r.view = r.a.View(r.Room, time.Now(), time.Local)
 	if r.del.sent && r.view.Removed == protocol.RemovedDeleted {
 		// This view deleted the room: back to the list, whichever
@@ -167,21 +190,88 @@ func (r *roomView) refresh(ctx app.Context) {
 	if !r.readSet && r.view.Ready && r.view.Info.Kind != "" {
 		r.readAt, r.readSet = r.view.Info.LastRead, true
 	}
-	ctx.Defer(func(ctx app.Context) { r.afterRender(old) })
+	if len(old.Rows) == 0 {
+		// The room's first rows (cached, or the newest page): render
+		// the newest page of them first.
+		r.hidden = pageStart(r.view.Rows, len(r.view.Rows))
+	}
+	if r.readSet == readSet && sameView(old, r.view) {
+		ctx.PreventUpdate()
+	}
+	ctx.Defer(func(ctx app.Context) { r.afterRender(ctx, old) })
 }
 
-func (r *roomView) afterRender(old RoomView) {
+// shown returns the rows rendered: all but the hidden oldest.
+func (r *roomView) shown() []state.Row {
+	r.hidden = min(r.hidden, len(r.view.Rows))
+	return r.view.Rows[r.hidden:]
+}
+
+// showOlder renders the next page of the held rows that are hidden, or,
+// with none left, asks the node for the page before the oldest. el is
+// the list, whose position is kept when rows are added above.
+func (r *roomView) showOlder(ctx app.Context, el app.Value) {
+	if r.hidden == 0 {
+		r.a.LoadOlder(r.Room)
+		return
+	}
+	if el.Truthy() {
+		r.height, r.top = el.Get("scrollHeight").Float(), el.Get("scrollTop").Float()
+	}
+	r.hidden = pageStart(r.view.Rows, r.hidden)
+	// Render them, then keep the position (a Defer queued from the
+	// dispatch runs after the render it asks for).
+	ctx.Dispatch(func(ctx app.Context) {
+		ctx.Defer(func(ctx app.Context) { r.afterRender(ctx, r.view) })
+	})
+}
+
+// pageStart returns where the page of rows ending before end starts: at
+// the day separator above its pageSize-th message counted back from end,
+// or at 0 when there are not that many.
+func pageStart(rows []state.Row, end int) int {
+	n := 0
+	for i := min(end, len(rows)) - 1; i > 0; i-- {
+		if rows[i].Kind != state.RowMessage {
+			continue
+		}
+		if n++; n == pageSize {
+			if rows[i-1].Kind == state.RowDay {
+				i--
+			}
+			return i
+		}
+	}
+	return 0
+}
+
+// firstShown is the offset of the first message rendered, 0 for none.
+func (r *roomView) firstShown() int64 {
+	for _, row := range r.shown() {
+		if row.Kind == state.RowMessage && row.Offset > 0 {
+			return row.Offset
+		}
+	}
+	return 0
+}
+
+func (r *roomView) afterRender(ctx app.Context, old RoomView) {
 	el := app.Window().GetElementByID(messagesID)
 	if !el.Truthy() {
 		return
 	}
 	height := el.Get("scrollHeight").Float()
+	first := r.firstShown()
+	prepended := r.first != 0 && first != 0 && first < r.first
+	r.first = first
 	switch {
 	case r.view.Pending > old.Pending:
 		// The user just sent something: show it.
 		r.stick = true
 		el.Set("scrollTop", height)
-	case old.Oldest != 0 && r.view.Oldest < old.Oldest && !r.stick:
+	case prepended && !r.stick:
+		// Older rows came above (a page from the node, or held rows
+		// shown): keep what the user was reading in place.
 		el.Set("scrollTop", height-r.height+r.top)
 	case r.stick:
 		el.Set("scrollTop", height)
@@ -193,8 +283,8 @@ func (r *roomView) afterRender(old RoomView) {
 		app.Window().Call("parleySnapshotSoon")
 	}
 	// A short first page leaves nothing to scroll: keep loading.
-	if height <= el.Get("clientHeight").Float()+1 && r.view.Ready && r.view.HasOlder && !r.view.Loading {
-		r.a.LoadOlder(r.Room)
+	if height <= el.Get("clientHeight").Float()+1 && (r.hidden > 0 || r.view.Ready && r.view.HasOlder && !r.view.Loading) {
+		r.showOlder(ctx, el)
 	}
 }
 
@@ -212,8 +302,8 @@ func (r *roomView) onScroll(ctx app.Context, e app.Event) {
 		ctx.PreventUpdate() // the jump button stays as it is
 	}
 	r.markRead()
-	if top < loadOlderAt && r.view.Ready && r.view.HasOlder && !r.view.Loading {
-		r.a.LoadOlder(r.Room)
+	if top < loadOlderAt && (r.hidden > 0 || r.view.Ready && r.view.HasOlder && !r.view.Loading) {
+		r.showOlder(ctx, el)
 	}
 }
 
@@ -296,15 +386,20 @@ func (r *roomView) ref() string { return roomRef(r.info()) }
 // messages, or the start of the room.
 func (r *roomView) historyEdge() app.UI {
 	v := r.view
+	older := app.Button().ID("load-older").Class("edge button subtle small").Type("button").
+		Text("Load older messages").
+		OnClick(func(ctx app.Context, e app.Event) {
+			r.showOlder(ctx, app.Window().GetElementByID(messagesID))
+		})
 	switch {
+	case r.hidden > 0:
+		return older
 	case v.Loading:
 		return app.P().Class("edge muted").Text("Loading messages…")
 	case !v.Ready:
 		return app.P().Class("edge muted").Text("Waiting for the connection…")
 	case v.HasOlder:
-		return app.Button().ID("load-older").Class("edge button subtle small").Type("button").
-			Text("Load older messages").
-			OnClick(func(ctx app.Context, e app.Event) { r.a.LoadOlder(r.Room) })
+		return older
 	case len(v.Rows) == 0:
 		// The empty room says so once, below.
 		return nil
@@ -499,10 +594,11 @@ func (r *roomView) jumpNewest(ctx app.Context, e app.Event) {
 // empty room.
 func (r *roomView) messages() []app.UI {
 	v := r.view
-	at := r.dividerRow()
-	out := make([]app.UI, 0, len(v.Rows)+3)
+	rows := r.shown()
+	at := r.dividerRow(rows)
+	out := make([]app.UI, 0, len(rows)+3)
 	out = append(out, r.historyEdge())
-	for i, row := range v.Rows {
+	for i, row := range rows {
 		if i == at {
 			out = append(out, unreadDivider())
 		}
@@ -514,14 +610,14 @@ func (r *roomView) messages() []app.UI {
 	return out
 }
 
-// dividerRow is the index of the row the "New messages" divider goes
-// above: the first stored message after the marker the room opened with
-// that someone else wrote; -1 for none.
-func (r *roomView) dividerRow() int {
+// dividerRow is the index in rows of the row the "New messages" divider
+// goes above: the first stored message after the marker the room opened
+// with that someone else wrote; -1 for none.
+func (r *roomView) dividerRow(rows []state.Row) int {
 	if !r.readSet {
 		return -1
 	}
-	for i, row := range r.view.Rows {
+	for i, row := range rows {
 		if row.Kind == state.RowMessage && row.Offset > r.readAt && !row.Own && !row.Pending {
 			return i
 		}

@@ -2,6 +2,7 @@ package ui
 
 import (
 	"context"
+	"reflect"
 	"strconv"
 	"time"
 
@@ -72,13 +73,18 @@ func (s *shell) OnMount(ctx app.Context) {
 		s.watch.trigger(func() {
 			ctx.Dispatch(func(ctx app.Context) {
 				s.watch.done()
-				s.update(ctx)
+				s.follow(ctx)
 			})
 		})
 	})
+	// The first render (OnInit) may have shown all of this already.
+	before := s.shown()
 	s.nav(ctx)
 	s.update(ctx)
 	s.OnAppInstallChange(ctx)
+	if reflect.DeepEqual(before, s.shown()) {
+		ctx.PreventUpdate()
+	}
 	s.poll(ctx)
 }
 
@@ -100,6 +106,23 @@ func (s *shell) poll(ctx app.Context) {
 		}
 		s.poll(ctx)
 	})
+}
+
+// follow takes a new snapshot after the app changed. One the shell shows
+// already (the change was in a room) is not rendered again.
+func (s *shell) follow(ctx app.Context) {
+	before := s.shown()
+	s.update(ctx)
+	if reflect.DeepEqual(before, s.shown()) {
+		ctx.PreventUpdate()
+	}
+}
+
+// shown is what the shell renders, but for the time and the browser's
+// online state (the countdown re-renders by itself).
+func (s *shell) shown() []any {
+	return []any{s.room, s.account, s.user, s.rooms, s.loaded, s.roomErr, s.watched, s.live, s.conn, s.notify,
+		s.updated, s.installable, s.apple, s.installHelp, s.unread}
 }
 
 // update takes a new snapshot of the app. While the connection waits to

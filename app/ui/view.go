@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"reflect"
 	"time"
 
 	"github.com/parleychat/parley/app/state"
@@ -72,3 +73,6 @@ func (a *App) View(room string, now time.Time, loc *time.Location) RoomView {
 	}
 	return v
 }
+
+// sameView reports whether a and b show the same thing.
+func sameView(a, b RoomView) bool { return reflect.DeepEqual(a, b) }

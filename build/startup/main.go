@@ -26,7 +26,15 @@
 //
 // Timings on a shared machine are noisy: compare medians taken in one
 // session with the same flags. It prints a table; -json writes the raw
-// runs too.
+// runs too, each with its long tasks (start and duration).
+//
+// -profile FILE makes one more repeat visit under V8's sampling profiler,
+// writes the profile to FILE (the Performance panel of DevTools opens it)
+// and prints the visit's long tasks and the functions with the most time
+// on the page's thread. For function names app.wasm needs its name
+// section: build it without -ldflags=-s before linking the binary. Times
+// are wall clock: on a loaded machine a sample the thread was descheduled
+// in counts long, so trust functions hit by many samples.
 package main
 
 import (
@@ -54,7 +62,7 @@ import (
 // probe runs in every document before its scripts and records when the
 // room is first shown and when the app runs it.
 const probe = `(() => {
-  const t = { painted_ms: 0, interactive_ms: 0, tbt_ms: 0, long_tasks: 0 };
+  const t = { painted_ms: 0, interactive_ms: 0, tbt_ms: 0, long_tasks: 0, tasks: [] };
   window.__parleyStartup = t;
   let framing = false;
   const check = () => {
@@ -86,6 +94,7 @@ const probe = `(() => {
       for (const e of list.getEntries()) {
         t.long_tasks++;
         t.tbt_ms += Math.max(0, e.duration - 50);
+        t.tasks.push([e.startTime, e.duration]);
       }
     }).observe({ type: "longtask", buffered: true });
   } catch (e) {}
@@ -102,6 +111,8 @@ type sample struct {
 	// when it was compiled and instantiated.
 	WasmStart    float64 `json:"wasm_start_ms"`
 	WasmCompiled float64 `json:"wasm_compiled_ms"`
+	// Tasks lists the long tasks: start and duration.
+	Tasks [][2]float64 `json:"tasks"`
 }
 
 func main() {
@@ -111,14 +122,15 @@ func main() {
 	chromium := flag.String("chromium", "/usr/bin/chromium", "Chromium")
 	stay := flag.Duration("stay", 10*time.Second, "how long the first repeat-visit profile stays on the page before the measured visits")
 	jsonOut := flag.String("json", "", "also write every run to this file")
+	prof := flag.String("profile", "", "after the repeat visits, profile one more and write the V8 CPU profile to this file")
 	flag.Parse()
-	if err := run(*binary, *chromium, *runs, *messages, *stay, *jsonOut); err != nil {
+	if err := run(*binary, *chromium, *runs, *messages, *stay, *jsonOut, *prof); err != nil {
 		fmt.Fprintln(os.Stderr, "startup:", err)
 		os.Exit(1)
 	}
 }
 
-func run(binary, chromium string, runs, messages int, stay time.Duration, jsonOut string) error {
+func run(binary, chromium string, runs, messages int, stay time.Duration, jsonOut, prof string) error {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Minute)
 	defer cancel()
 	base, stop, err := startNode(ctx, binary)
@@ -151,7 +163,7 @@ func run(binary, chromium string, runs, messages int, stay time.Duration, jsonOu
 		}
 		cold = append(cold, s)
 	}
-	repeat, err = visitRepeat(ctx, chromium, base, sess, runs, stay)
+	repeat, err = visitRepeat(ctx, chromium, base, sess, runs, stay, prof)
 	if err != nil {
 		return err
 	}
@@ -379,7 +391,7 @@ func visitCold(ctx context.Context, chromium, base string, sess protocol.Session
 	return visit(bctx, base)
 }
 
-func visitRepeat(ctx context.Context, chromium, base string, sess protocol.Session, runs int, stay time.Duration) ([]sample, error) {
+func visitRepeat(ctx context.Context, chromium, base string, sess protocol.Session, runs int, stay time.Duration, prof string) ([]sample, error) {
 	dir, err := os.MkdirTemp("", "parley-startup-profile-")
 	if err != nil {
 		return nil, err
@@ -420,6 +432,11 @@ func visitRepeat(ctx context.Context, chromium, base string, sess protocol.Sessi
 		}
 		if i >= 2 { // two warm-up visits
 			out = append(out, s)
+		}
+	}
+	if prof != "" {
+		if err := profileVisit(bctx, base, prof); err != nil {
+			return nil, err
 		}
 	}
 	return out, nil
