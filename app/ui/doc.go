@@ -4,8 +4,10 @@
 //
 // The app-level client ([App]) lives outside the components: it owns the
 // WebSocket client (shared/client), the session, the room list and each
-// room's timeline, and persists the user's name, recent history and unsent
-// messages in localStorage. Tokens never reach storage: the refresh token
+// room's timeline, and persists the room list, a bounded window of each
+// room's history and the unsent messages in IndexedDB (cache.go), and who
+// is signed in, settings and the page's snapshot in localStorage
+// (persist.go). Tokens never reach storage: the refresh token
 // is the node's HttpOnly cookie (cookie mode), the access token stays in
 // memory. It is created in the browser only, on the first
 // component mount — never during the server's prerender. Components register
