@@ -37,23 +37,52 @@ func (e *env) roomNames(t *testing.T, s protocol.Session) map[string]protocol.Ro
 	return out
 }
 
-// removals records what the API announces through Config.Removed.
-type removals struct {
+// recorder keeps, in order, what the API announces through one of
+// Config's hooks (its methods of the hooks' types).
+type recorder struct {
 	mu  sync.Mutex
 	got []string
 }
 
-func (rm *removals) record(_ context.Context, room, user, reason string) error {
-	rm.mu.Lock()
-	defer rm.mu.Unlock()
-	rm.got = append(rm.got, room+" "+user+" "+reason)
+func (r *recorder) add(s string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.got = append(r.got, s)
+}
+
+func (r *recorder) list() []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return slices.Clone(r.got)
+}
+
+// removed is a Config.Removed: "room user reason".
+func (r *recorder) removed(_ context.Context, room, user, reason string) error {
+	r.add(room + " " + user + " " + reason)
 	return nil
 }
 
-func (rm *removals) list() []string {
-	rm.mu.Lock()
-	defer rm.mu.Unlock()
-	return slices.Clone(rm.got)
+// published is a Config.Publish: the message's room.
+func (r *recorder) published(_ context.Context, m store.Message) error {
+	r.add(m.Room)
+	return nil
+}
+
+// deleted is a Config.Deleted: the room.
+func (r *recorder) deleted(_ context.Context, room string) error {
+	r.add(room)
+	return nil
+}
+
+// expect does one request as s and fails the test unless it is answered
+// with status.
+func (e *env) expect(t *testing.T, s protocol.Session, method, path, body string, status int) response {
+	t.Helper()
+	r := e.do(method, path, body, bearer(s)...)
+	if r.status != status {
+		t.Fatalf("%s %s: %d %s, want %d", method, path, r.status, r.body, status)
+	}
+	return r
 }
 
 // TestPrivateRoomLooksMissing: to a stranger, every request about a
@@ -102,8 +131,8 @@ func TestPrivateRoomLooksMissing(t *testing.T) {
 // TestModeration walks invite, roles, kick, ban, unban and leave through
 // the API, with who may do what.
 func TestModeration(t *testing.T) {
-	rm := &removals{}
-	e := newEnv(t, func(c *Config) { c.Removed = rm.record })
+	rm := &recorder{}
+	e := newEnv(t, func(c *Config) { c.Removed = rm.removed })
 	alice := e.signup("alice", "password1")
 	bob := e.signup("bob", "password1")
 	carol := e.signup("carol", "password1")
@@ -361,25 +390,13 @@ func (e *env) roomEvents(t *testing.T, room string) []protocol.RoomEvent {
 // changes land in the room's own stream as room events, also published;
 // reserved names cannot be taken.
 func TestUserEvents(t *testing.T) {
-	var mu sync.Mutex
-	var published []string
-	e := newEnv(t, func(c *Config) {
-		c.Publish = func(_ context.Context, m store.Message) error {
-			mu.Lock()
-			defer mu.Unlock()
-			published = append(published, m.Room)
-			return nil
-		}
-	})
+	var pub recorder
+	e := newEnv(t, func(c *Config) { c.Publish = pub.published })
 	alice := e.signup("alice", "password1")
 	bob := e.signup("Bob", "password1")
 	do := func(s protocol.Session, method, path, body string, status int) response {
 		t.Helper()
-		r := e.do(method, path, body, bearer(s)...)
-		if r.status != status {
-			t.Fatalf("%s %s: %d %s, want %d", method, path, r.status, r.body, status)
-		}
-		return r
+		return e.expect(t, s, method, path, body, status)
 	}
 	do(alice, "POST", protocol.PathRooms, jsonBody(protocol.CreateRoom{Name: "club", Kind: protocol.KindPrivate}), http.StatusCreated)
 	do(alice, "POST", protocol.PathRooms+"/club/members", jsonBody(protocol.Invite{User: "bob"}), http.StatusNoContent)
@@ -411,7 +428,7 @@ func TestUserEvents(t *testing.T) {
 	if got := e.roomEvents(t, "club"); !slices.Equal(got, wantRoom) {
 		t.Fatalf("club's room events = %+v, want %+v", got, wantRoom)
 	}
-	mu.Lock()
+	published := pub.list()
 	inbox, club := 0, 0
 	for _, room := range published {
 		switch room {
@@ -422,7 +439,6 @@ func TestUserEvents(t *testing.T) {
 		}
 	}
 	n := len(published)
-	mu.Unlock()
 	if inbox != len(want) || club != len(wantRoom) || n != inbox+club {
 		t.Fatalf("published %d inbox events and %d room events of %d, want %d and %d", inbox, club, n, len(want), len(wantRoom))
 	}
@@ -454,9 +470,7 @@ func TestUserEvents(t *testing.T) {
 	if got := e.roomEvents(t, "guild"); !slices.Equal(got, wantGuild) {
 		t.Fatalf("guild's room events = %+v, want %+v", got, wantGuild)
 	}
-	mu.Lock()
-	n = len(published)
-	mu.Unlock()
+	n = len(pub.list())
 	if n != len(want)+len(wantRoom)+len(wantGuild) {
 		t.Fatalf("published %d events, want %d", n, len(want)+len(wantRoom)+len(wantGuild))
 	}
@@ -487,16 +501,8 @@ func (e *env) feedEvents(t *testing.T) []protocol.FeedEvent {
 // land in the room feed and are published; nothing about a private or
 // direct room does, nor a refused request.
 func TestRoomFeed(t *testing.T) {
-	var mu sync.Mutex
-	var published []string
-	e := newEnv(t, func(c *Config) {
-		c.Publish = func(_ context.Context, m store.Message) error {
-			mu.Lock()
-			defer mu.Unlock()
-			published = append(published, m.Room)
-			return nil
-		}
-	})
+	var pub recorder
+	e := newEnv(t, func(c *Config) { c.Publish = pub.published })
 	alice := e.signup("alice", "password1")
 	e.signup("bob", "password1")
 	do := func(method, path, body string, status int) {
@@ -523,14 +529,12 @@ func TestRoomFeed(t *testing.T) {
 	if got := e.feedEvents(t); !slices.Equal(got, want) {
 		t.Fatalf("room feed = %+v, want %+v", got, want)
 	}
-	mu.Lock()
 	n := 0
-	for _, room := range published {
+	for _, room := range pub.list() {
 		if room == protocol.RoomFeed {
 			n++
 		}
 	}
-	mu.Unlock()
 	if n != len(want) {
 		t.Fatalf("published %d feed events, want %d", n, len(want))
 	}

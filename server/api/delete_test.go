@@ -1,11 +1,9 @@
 package api
 
 import (
-	"context"
 	"encoding/json"
 	"net/http"
 	"slices"
-	"sync"
 	"testing"
 
 	"github.com/parleychat/parley/shared/protocol"
@@ -17,27 +15,15 @@ import (
 // announced once and lands in every member's inbox, and the room is gone
 // from every list and request.
 func TestDeleteRoom(t *testing.T) {
-	var mu sync.Mutex
-	var deleted []string
-	e := newEnv(t, func(c *Config) {
-		c.Deleted = func(_ context.Context, room string) error {
-			mu.Lock()
-			defer mu.Unlock()
-			deleted = append(deleted, room)
-			return nil
-		}
-	})
+	var deleted recorder
+	e := newEnv(t, func(c *Config) { c.Deleted = deleted.deleted })
 	alice := e.signup("alice", "password1")
 	bob := e.signup("bob", "password1")
 	carol := e.signup("carol", "password1")
 	dave := e.signup("dave", "password1")
 	do := func(s protocol.Session, method, path, body string, status int) response {
 		t.Helper()
-		r := e.do(method, path, body, bearer(s)...)
-		if r.status != status {
-			t.Fatalf("%s %s: %d %s, want %d", method, path, r.status, r.body, status)
-		}
-		return r
+		return e.expect(t, s, method, path, body, status)
 	}
 	refused := func(s protocol.Session, room string, status int, code string) protocol.APIErrorBody {
 		t.Helper()
@@ -75,16 +61,12 @@ func TestDeleteRoom(t *testing.T) {
 	refused(bob, protocol.InboxRoom("bob"), http.StatusForbidden, protocol.ErrForbidden)
 	refused(alice, protocol.DefaultRoom, http.StatusForbidden, protocol.ErrForbidden)
 	refused(alice, "Not%20A%20Name", http.StatusNotFound, protocol.ErrNotFound)
-	mu.Lock()
-	if len(deleted) != 0 {
-		t.Fatalf("refused deletions were announced: %v", deleted)
+	if got := deleted.list(); len(got) != 0 {
+		t.Fatalf("refused deletions were announced: %v", got)
 	}
-	mu.Unlock()
 
 	do(alice, "DELETE", protocol.PathRooms+"/club", "", http.StatusNoContent)
-	mu.Lock()
-	got := slices.Clone(deleted)
-	mu.Unlock()
+	got := deleted.list()
 	if !slices.Equal(got, []string{"club"}) {
 		t.Fatalf("announced deletions %v, want [club]", got)
 	}
