@@ -4,9 +4,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"log/slog"
-	"net"
-	"net/http"
 	"runtime"
 	"sort"
 	"strings"
@@ -120,24 +117,10 @@ func BenchmarkIdleConnHeap(b *testing.B) {
 // answered, and a close while it waits completes its handshake (the
 // close gives br a buffer first).
 func TestIdleConnDropsReadBuffer(t *testing.T) {
-	s := New(Config{Verify: verifyTestToken, Logger: slog.New(slog.DiscardHandler)})
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	hs := &http.Server{Handler: s}
-	go func() { _ = hs.Serve(l) }()
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-		defer cancel()
-		if err := s.Drain(ctx); err != nil {
-			t.Errorf("drain: %v", err)
-		}
-		_ = hs.Close()
-	})
+	s, addr := serveTCP(t)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	c, _, err := websocket.Dial(ctx, "ws://"+l.Addr().String()+protocol.PathWS, nil)
+	c, _, err := websocket.Dial(ctx, "ws://"+addr+protocol.PathWS, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -318,6 +318,29 @@ func TestIdleReaderStackStaysSmall(t *testing.T) {
 	}
 }
 
+// serveTCP serves a new Server on a loopback listener until the test
+// ends, then drains it and closes the listener; it returns the Server and
+// the listener's address.
+func serveTCP(t testing.TB) (*Server, string) {
+	t.Helper()
+	s := New(Config{Verify: verifyTestToken, Logger: slog.New(slog.DiscardHandler)})
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	hs := &http.Server{Handler: s}
+	go func() { _ = hs.Serve(l) }()
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		if err := s.Drain(ctx); err != nil {
+			t.Errorf("drain: %v", err)
+		}
+		_ = hs.Close()
+	})
+	return s, l.Addr().String()
+}
+
 // TestPipelinedFramesOverTCP: frames that reach the node together, in
 // one TCP segment (so the reader finds the later ones already in its
 // read buffer, not on the socket) are all handled, also when they came
@@ -326,27 +349,13 @@ func TestIdleReaderStackStaysSmall(t *testing.T) {
 func TestPipelinedFramesOverTCP(t *testing.T) {
 	for _, early := range []bool{false, true} {
 		t.Run(fmt.Sprintf("with-upgrade=%v", early), func(t *testing.T) {
-			s := New(Config{Verify: verifyTestToken, Logger: slog.New(slog.DiscardHandler)})
-			l, err := net.Listen("tcp", "127.0.0.1:0")
-			if err != nil {
-				t.Fatal(err)
-			}
-			hs := &http.Server{Handler: s}
-			go func() { _ = hs.Serve(l) }()
-			t.Cleanup(func() {
-				ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-				defer cancel()
-				if err := s.Drain(ctx); err != nil {
-					t.Errorf("drain: %v", err)
-				}
-				_ = hs.Close()
-			})
-			nc, err := net.Dial("tcp", l.Addr().String())
+			_, addr := serveTCP(t)
+			nc, err := net.Dial("tcp", addr)
 			if err != nil {
 				t.Fatal(err)
 			}
 			defer nc.Close()
-			upgrade := "GET " + protocol.PathWS + " HTTP/1.1\r\nHost: " + l.Addr().String() +
+			upgrade := "GET " + protocol.PathWS + " HTTP/1.1\r\nHost: " + addr +
 				"\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
 			frames := clientFrame(`{"v":1,"type":"auth","token":"alice 1h"}`)
 			// 150 pings: more than net/http's 4 KiB read buffer holds, so
