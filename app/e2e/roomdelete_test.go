@@ -4,6 +4,8 @@ package e2e
 
 import (
 	"testing"
+
+	"github.com/parleychat/parley/shared/protocol"
 )
 
 // TestDeleteRoomInApp: alice, owner of a private room, deletes it from
@@ -30,7 +32,10 @@ func TestDeleteRoomInApp(t *testing.T) {
 
 	alice.open(srv.base + "/room/club")
 	alice.waitFor("the room", roomReady)
-	alice.waitFor("the delete button", `document.getElementById("delete-room")`)
+	// The panel is laid out (bob present, the members listed) before the
+	// click: a click lands where the button was, and rows added above it
+	// move it down.
+	alice.waitFor("the delete button, the panel laid out", `document.getElementById("delete-room") && `+present("bob")+` && `+member("bob", protocol.RoleMember))
 	alice.click("delete-room")
 	alice.waitFor("the question, Delete focused", textOf("delete-room-ask")+` === "Delete #club and all its messages for everyone?" && document.activeElement?.id === "delete-room-confirm"`)
 	alice.screenshot("delete-room-ask")
