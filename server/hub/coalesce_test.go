@@ -21,26 +21,24 @@ type batchRecorder struct {
 	batches [][]int64 // guarded by recorder.mu
 }
 
+// SendAll keeps frames and their batch under one hold of the lock, so
+// whoever sees the frames sees the batch too: a wait for the offsets
+// (hasOffsets) that ended between the two would read a batch list
+// without the batch that brought them.
 func (r *batchRecorder) SendAll(frames [][]byte) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.full {
+		return false
+	}
 	var offsets []int64
 	for _, f := range frames {
-		if !r.Send(f, false) {
-			return false
-		}
-		if fr := r.last(); fr.Type == protocol.TypeMsg {
+		if fr := r.keepLocked(f); fr.Type == protocol.TypeMsg {
 			offsets = append(offsets, fr.Msg.Offset)
 		}
 	}
-	r.mu.Lock()
-	defer r.mu.Unlock()
 	r.batches = append(r.batches, offsets)
 	return true
-}
-
-func (r *batchRecorder) last() protocol.Frame {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return r.got[len(r.got)-1]
 }
 
 func (r *batchRecorder) batchList() string {

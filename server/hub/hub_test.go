@@ -33,12 +33,18 @@ func (r *recorder) Send(frame []byte, droppable bool) bool {
 	if r.full {
 		return false
 	}
+	r.keepLocked(frame)
+	return true
+}
+
+// keepLocked decodes frame and adds it to got; r.mu is held.
+func (r *recorder) keepLocked(frame []byte) protocol.Frame {
 	f, err := protocol.Decode(frame)
 	if err != nil {
 		panic(fmt.Sprintf("hub sent an undecodable frame %q: %v", frame, err))
 	}
 	r.got = append(r.got, f)
-	return true
+	return f
 }
 
 // offsets returns the offsets of the msg frames received so far.
