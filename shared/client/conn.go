@@ -127,11 +127,32 @@ func (cn *conn) write(ctx context.Context, frame []byte) error {
 	return nil
 }
 
-// dead reports whether the reader has waited longer than 2.5 ping
-// intervals for a frame.
-func (cn *conn) dead(now time.Time) bool {
+// heartbeat is the writer's record of the pings it sent while the reader
+// waited: the first ping of the reader's current wait (identified by its
+// readStart) is the question a live peer answers with a frame.
+type heartbeat struct {
+	wait     int64     // the readStart the ping was sent in; 0: none yet
+	pingedAt time.Time // when that ping was written
+}
+
+// pinged records a ping written at at while the reader's wait was start
+// (0: the reader was handling a frame, so the ping asks nothing new).
+func (hb *heartbeat) pinged(start int64, at time.Time) {
+	if start != 0 && start != hb.wait {
+		hb.wait, hb.pingedAt = start, at
+	}
+}
+
+// dead reports whether the peer is dead: the reader has waited longer than
+// 2.5 ping intervals for a frame, and a ping sent during that wait has
+// gone unanswered for longer than 1.5 intervals. The second half matters
+// when the writer ran late (a starved machine, a throttled browser tab):
+// a long silence that no ping asked to end says nothing about the peer.
+func (cn *conn) dead(now time.Time, hb *heartbeat) bool {
 	start := cn.readStart.Load()
-	return start != 0 && now.Sub(time.Unix(0, start)) > 2*cn.ping+cn.ping/2
+	return start != 0 && start == hb.wait &&
+		now.Sub(time.Unix(0, start)) > 2*cn.ping+cn.ping/2 &&
+		now.Sub(hb.pingedAt) > cn.ping+cn.ping/2
 }
 
 // writeLoop owns every write on cn: first the subscriptions, then queued
@@ -164,6 +185,7 @@ func (c *Client) writeFrames(ctx context.Context, cn *conn, subs [][]byte) error
 	rooms.Stop()
 	defer rooms.Stop()
 	ticks, pings := 0, 0
+	var hb heartbeat
 	for {
 		select {
 		case f := <-cn.out:
@@ -209,15 +231,17 @@ func (c *Client) writeFrames(ctx context.Context, cn *conn, subs [][]byte) error
 				return err
 			}
 		case now := <-tick.C:
-			if cn.dead(now) {
+			if cn.dead(now, &hb) {
 				return ErrHeartbeatTimeout
 			}
 			if ticks++; ticks%2 == 0 {
 				pings++
 				ping := encode(protocol.Frame{Type: protocol.TypePing, ID: "p" + strconv.Itoa(pings)})
+				start, at := cn.readStart.Load(), time.Now()
 				if err := cn.write(ctx, ping); err != nil {
 					return err
 				}
+				hb.pinged(start, at)
 			}
 		}
 	}

@@ -27,8 +27,8 @@ var (
 	ErrSendQueueFull = errors.New("send queue full")
 	// ErrTooManyRooms: more than protocol.MaxSubscriptions subscriptions.
 	ErrTooManyRooms = errors.New("too many subscriptions")
-	// ErrHeartbeatTimeout: no frame arrived for too long; the connection is
-	// treated as dead.
+	// ErrHeartbeatTimeout: no frame arrived for too long, not even an
+	// answer to a ping; the connection is treated as dead.
 	ErrHeartbeatTimeout = errors.New("heartbeat timeout")
 	// ErrAlreadyRunning: Run was called while another Run is active.
 	ErrAlreadyRunning = errors.New("client already running")
