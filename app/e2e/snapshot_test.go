@@ -134,7 +134,7 @@ func TestSnapshotPaintsBeforeWasm(t *testing.T) {
 	// save its own when it goes): it is not painted for them.
 	srv.signup(t, "tess")
 	b.signIn("tess", password)
-	b.waitFor("tess signed in", `document.querySelector(".me-name")?.textContent === "tess"`)
+	b.waitFor("tess signed in", signedIn("tess"))
 	b.do(chromedp.Navigate(srv.base + "/manifest.webmanifest"))
 	eval[chromedp.Void](b, `localStorage.setItem("parley.snapshot", `+jsString(saved)+`)`)
 	b.do(chromedp.Navigate(room))
