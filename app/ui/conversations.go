@@ -61,9 +61,23 @@ func (a *App) Remove(ctx context.Context, room, user string) error {
 		return err
 	})
 	if err == nil && user == a.User() {
+		a.withRoom(room, false, func(rd *roomData, _ string) { rd.leftHere = true })
 		a.removed(room, protocol.RemovedLeft)
 	}
 	return err
+}
+
+// TakeLeft reports, once, whether this tab left room (Remove of the
+// user signed in succeeded): its view then goes back to the list.
+func (a *App) TakeLeft(room string) bool {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	rd := a.rooms[room]
+	if rd == nil || !rd.leftHere {
+		return false
+	}
+	rd.leftHere = false
+	return true
 }
 
 // InboxLive reports whether invitations and removals arrive live (the
