@@ -303,8 +303,16 @@ func slot(children ...app.UI) app.UI {
 
 // clearField empties an input: go-app drops an empty value attribute
 // instead of clearing the field.
-func clearField(id string) {
+func clearField(id string) { setField(id, "") }
+
+// setField puts value in the text field id. Fields are never bound with
+// Value(): go-app handles an input event after the browser has taken
+// more keys, so a render from a handler (or from anything else) would
+// write back a value older than the field's and lose what was typed
+// since. The browser owns what the field holds; handlers read it on
+// input (ValueTo) and the app writes it only through here.
+func setField(id, value string) {
 	if el := app.Window().GetElementByID(id); el.Truthy() {
-		el.Set("value", "")
+		el.Set("value", value)
 	}
 }

@@ -26,7 +26,7 @@ func (d *directForm) Render() app.UI {
 	}
 	return app.Form().ID("direct-form").Class("new-room").OnSubmit(d.submit).Body(
 		app.Label().For("direct-user").Class("section-title").Text("Message someone"),
-		submitRow(nameField("direct-user", "user name", protocol.MaxUsernameLen, d.user, d.ValueTo(&d.user)),
+		submitRow(nameField("direct-user", "user name", protocol.MaxUsernameLen, d.ValueTo(&d.user)),
 			"direct-submit", label, d.busy),
 		formError("direct-error", d.err),
 	)
@@ -106,10 +106,10 @@ func usersErrorText(users []string, err error) string {
 
 // nameField is a one-line text field for a name (a room's, a user's):
 // no autocapitalisation, autocompletion or spellcheck.
-func nameField(id, placeholder string, maxLen int, value string, onInput app.EventHandler) app.HTMLInput {
+func nameField(id, placeholder string, maxLen int, onInput app.EventHandler) app.HTMLInput {
 	return app.Input().ID(id).Type("text").Placeholder(placeholder).MaxLength(maxLen).
 		Attr("autocapitalize", "none").Attr("autocomplete", "off").Spellcheck(false).
-		Value(value).OnInput(onInput)
+		OnInput(onInput)
 }
 
 // submitRow is a form's field beside its submit button.

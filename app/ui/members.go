@@ -209,7 +209,7 @@ func (m *membersPanel) leaveControls() app.UI {
 func (m *membersPanel) inviteForm() app.UI {
 	return app.Form().ID("invite-form").Class("invite").OnSubmit(m.invite).Body(
 		app.Label().For("invite-user").Class("small").Text("Invite someone"),
-		submitRow(nameField("invite-user", "user name", protocol.MaxUsernameLen, m.invitee, m.ValueTo(&m.invitee)),
+		submitRow(nameField("invite-user", "user name", protocol.MaxUsernameLen, m.ValueTo(&m.invitee)),
 			"invite-submit", "Invite", m.busy),
 	)
 }

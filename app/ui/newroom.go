@@ -27,7 +27,7 @@ func (n *newRoom) Render() app.UI {
 	}
 	return app.Form().ID("new-room").Class("new-room").OnSubmit(n.submit).Body(
 		app.Label().For("new-room-name").Class("section-title").Text("New room"),
-		submitRow(nameField("new-room-name", "room-name", protocol.MaxRoomNameLen, n.name, n.ValueTo(&n.name)),
+		submitRow(nameField("new-room-name", "room-name", protocol.MaxRoomNameLen, n.ValueTo(&n.name)),
 			"new-room-submit", label, n.busy),
 		app.Div().Class("new-room-row new-room-kind").Body(
 			app.Label().For("new-room-kind").Class("small muted").Text("Who can join"),
@@ -69,8 +69,6 @@ func (n *newRoom) submit(ctx app.Context, e app.Event) {
 			case err == nil, code == protocol.ErrConflict:
 				// A room that exists already is where the user wants to go.
 				n.name = ""
-				// go-app drops an empty value attribute instead of
-				// clearing the field: clear it directly.
 				clearField("new-room-name")
 				if code == protocol.ErrConflict {
 					go a.RefreshRooms()
