@@ -3,9 +3,7 @@
 package e2e
 
 import (
-	"context"
 	"testing"
-	"time"
 
 	"github.com/parleychat/parley/shared/client"
 	"github.com/parleychat/parley/shared/protocol"
@@ -19,8 +17,7 @@ import (
 // inbox's joined event.
 func TestJoinInOneTabListsInAnother(t *testing.T) {
 	srv := startServer(t)
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
+	ctx := t.Context() // the browsers' waits bound the test, not a budget
 	api := client.NewAPI(srv.base, nil)
 	alice := srv.signup(t, "alice")
 	if _, err := api.CreateRoomOf(ctx, alice.AccessToken, "club", protocol.KindPublic); err != nil {
