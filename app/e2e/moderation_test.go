@@ -36,7 +36,8 @@ func banFrom(t *testing.T, srv *server, owner protocol.Session, room, user strin
 // who has the room open: dave's view says so and the room leaves his
 // list; alice's invitation of dave is refused until bob lifts the ban
 // from the list of bans. Alice sets the topic, which shows under the
-// title, and as the last owner is told who takes over before she leaves.
+// title, and as the last owner is told who takes over before she leaves;
+// leaving takes her back to the list.
 func TestModerationInApp(t *testing.T) {
 	srv := startServer(t)
 	aliceSess, bobSess := srv.signup(t, "alice"), srv.signup(t, "bob")
@@ -108,7 +109,7 @@ func TestModerationInApp(t *testing.T) {
 	alice.waitFor("the leave button back", `document.activeElement?.id === "leave-room"`)
 	alice.click("leave-room")
 	alice.click("leave-confirm")
-	alice.waitFor("the room gone from the list", `!`+roomLink("club"))
+	alice.waitFor("back to the list, the room gone from it", `location.pathname === "/" && !`+roomLink("club"))
 	bob.open(srv.base + "/room/club")
 	bob.waitFor("bob, owner", member("bob", protocol.RoleOwner))
 }

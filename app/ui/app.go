@@ -76,6 +76,11 @@ type roomData struct {
 	// removed is why the user lost the room's membership (a
 	// protocol.Removed* code), "" while a member.
 	removed string
+	// leftHere: this tab's leave of the room succeeded; its view goes
+	// back to the list once (TakeLeft), whichever came first, the
+	// answer or the inbox's event (which unmounts the members panel
+	// that asked).
+	leftHere bool
 	// retrying: the node cannot serve the room right now; the client
 	// retries by itself (EventRoomRetry) until it is subscribed again, or
 	// the app retries the history page it needs first (pageRetries counts

@@ -61,9 +61,23 @@ func (a *App) Remove(ctx context.Context, room, user string) error {
 		return err
 	})
 	if err == nil && user == a.User() {
+		a.withRoom(room, false, func(rd *roomData, _ string) { rd.leftHere = true })
 		a.removed(room, protocol.RemovedLeft)
 	}
 	return err
+}
+
+// TakeLeft reports, once, whether this tab left room (Remove of the
+// user signed in succeeded): its view then goes back to the list.
+func (a *App) TakeLeft(room string) bool {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	rd := a.rooms[room]
+	if rd == nil || !rd.leftHere {
+		return false
+	}
+	rd.leftHere = false
+	return true
 }
 
 // InboxLive reports whether invitations and removals arrive live (the
@@ -122,8 +136,9 @@ func (a *App) removed(room, why string) {
 
 // inboxEvent applies one event of the user's inbox: an invitation adds
 // the room to the list at once (then the list is fetched again for the
-// details), a removal or deletion takes it out (and its cache). Unknown types are a newer node's and
-// are skipped.
+// details), a public room joined on another tab or device too (from
+// what the event says), a removal or deletion takes it out (and its
+// cache). Unknown types are a newer node's and are skipped.
 func (a *App) inboxEvent(ev client.Event) {
 	switch {
 	case ev.Kind == client.EventSubscribed:
@@ -147,6 +162,8 @@ func (a *App) inboxEvent(ev client.Event) {
 		}
 		a.addRoom(r)
 		go a.RefreshRooms()
+	case protocol.UserJoined:
+		a.joinedRoom(protocol.Room{Name: ue.Room, Kind: ue.Kind, Topic: ue.Topic, Role: protocol.RoleMember})
 	case protocol.UserRemoved:
 		a.removed(ue.Room, ue.Reason)
 	case protocol.UserDeleted:
@@ -156,6 +173,28 @@ func (a *App) inboxEvent(ev client.Event) {
 	case protocol.UserRead:
 		a.readEvent(ue.Room, ue.Offset)
 	}
+}
+
+// joinedRoom lists room, a public room the user joined on some tab or
+// device (protocol.UserJoined), as a membership: a room the list holds
+// keeps what the list says of it (counts, a newer topic) and gets the
+// role, a room the user had left comes back and opens anew. It is
+// watched from now on, as every membership is; the watch's head brings
+// the rest of the list's details. The list is not fetched again: the
+// tab that joined gets the event too.
+func (a *App) joinedRoom(room protocol.Room) {
+	a.mu.Lock()
+	if known, ok := a.roomInfoLocked(room.Name); ok {
+		if known.Role == "" {
+			known.Role = room.Role
+		}
+		room = known
+	}
+	a.mu.Unlock()
+	a.addRoom(room)
+	a.mu.Lock()
+	a.syncWatchesLocked()
+	a.mu.Unlock()
 }
 
 // SetRole makes user a moderator or a plain member of room (owners

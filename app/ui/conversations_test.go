@@ -90,6 +90,65 @@ func TestInboxUpdatesRoomList(t *testing.T) {
 	}
 }
 
+// TestInboxJoinedListsRoom: a public room the user joined on another
+// tab or device (a joined event) is listed at once as a membership and
+// watched; a room the list held keeps what the list said of it (its
+// newer topic, an owner's role); a repeat event lists it once; a room
+// the user had left comes back and its view opens anew.
+func TestInboxJoinedListsRoom(t *testing.T) {
+	kv := newMemKV()
+	a := signedIn(t, kv)
+	a.inbox = protocol.InboxRoom("me")
+	a.roomList = []protocol.Room{
+		{Name: "general", Kind: protocol.KindPublic, Topic: "newer", Head: 7, LastRead: 5},
+		{Name: "mine", Kind: protocol.KindPublic, Role: protocol.RoleOwner},
+	}
+	joined := func(off int64, room, topic string) {
+		a.onEvent(inboxMessage(t, off, protocol.UserEvent{Type: protocol.UserJoined, Room: room, Kind: protocol.KindPublic, Topic: topic}))
+	}
+	watched := func(room string) bool {
+		a.mu.Lock()
+		defer a.mu.Unlock()
+		return a.watching[room]
+	}
+
+	joined(1, "general", "older")
+	joined(2, "mine", "")
+	joined(3, "club", "chess")
+	joined(4, "club", "chess")
+	if got, want := roomNames(a), []string{"general", "club", "mine"}; !slices.Equal(got, want) {
+		t.Fatalf("rooms after joins = %v, want %v", got, want)
+	}
+	if r, _ := a.RoomInfo("general"); r.Role != protocol.RoleMember || r.Topic != "newer" || r.Head != 7 || r.LastRead != 5 {
+		t.Fatalf("a listed room joined = %+v: want a membership that keeps the list's topic and counts", r)
+	}
+	if r, _ := a.RoomInfo("mine"); r.Role != protocol.RoleOwner {
+		t.Fatalf("an owner's room after a joined event = %+v", r)
+	}
+	if r, _ := a.RoomInfo("club"); r.Role != protocol.RoleMember || r.Kind != protocol.KindPublic || r.Topic != "chess" {
+		t.Fatalf("a new room joined = %+v", r)
+	}
+	for _, room := range []string{"general", "club"} {
+		if !watched(room) {
+			t.Fatalf("%s is not watched after the join", room)
+		}
+	}
+	a.cache.settle()
+	if c, err := a.cache.backend.load("me"); err != nil || !slices.ContainsFunc(c.Rooms, func(r protocol.Room) bool { return r.Name == "club" }) {
+		t.Fatalf("cached room list = %v (%v), want club in it", c.Rooms, err)
+	}
+
+	// Left on another device, then joined again there.
+	a.onEvent(inboxMessage(t, 5, protocol.UserEvent{Type: protocol.UserRemoved, Room: "club", Reason: protocol.RemovedLeft}))
+	if v := a.View("club", time.Now(), time.UTC); v.Removed != protocol.RemovedLeft || slices.Contains(roomNames(a), "club") || watched("club") {
+		t.Fatalf("after leaving: removed %q, rooms %v, watched %v", v.Removed, roomNames(a), watched("club"))
+	}
+	joined(6, "club", "chess")
+	if v := a.View("club", time.Now(), time.UTC); v.Removed != "" || !slices.Contains(roomNames(a), "club") || !watched("club") {
+		t.Fatalf("after joining again: removed %q, rooms %v, watched %v", v.Removed, roomNames(a), watched("club"))
+	}
+}
+
 // TestDirectRoomLabels: a direct room is named by its other people, a
 // pair's from an older node by its peer, any other room by its name.
 func TestDirectRoomLabels(t *testing.T) {

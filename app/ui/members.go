@@ -271,9 +271,9 @@ func (m *membersPanel) askLeave(ctx app.Context, e app.Event) {
 
 func (m *membersPanel) leave(ctx app.Context, e app.Event) {
 	a, room := m.a, m.Room
-	m.run(ctx, func(c context.Context) error { return a.Remove(c, room, a.User()) }, nil, func() {
-		ctx.Navigate("/")
-	})
+	// Success unmounts the panel (the room leaves the list) before its
+	// done could run: the room view goes back to the list (TakeLeft).
+	m.run(ctx, func(c context.Context) error { return a.Remove(c, room, a.User()) }, nil, func() {})
 }
 
 // run does one change in the background, then reloads the list (done

@@ -109,7 +109,7 @@ func (a *App) addRoom(room protocol.Room) {
 	back := false
 	if rd := a.rooms[room.Name]; rd != nil && rd.removed != "" {
 		// Invited again: the room opens anew.
-		rd.removed, rd.missing, rd.subscribed, back = "", false, false, true
+		rd.removed, rd.missing, rd.subscribed, rd.leftHere, back = "", false, false, false, true
 	}
 	a.saveRoomsLocked()
 	a.mu.Unlock()

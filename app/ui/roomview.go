@@ -187,6 +187,12 @@ func (r *roomView) take(ctx app.Context) {
 		ctx.Navigate("/")
 		return
 	}
+	if r.view.Removed == protocol.RemovedLeft && r.a.TakeLeft(r.Room) {
+		// The user left it here (the members panel, unmounted by
+		// now, asked): back to the list.
+		ctx.Navigate("/")
+		return
+	}
 	if !r.readSet && r.view.Ready && r.view.Info.Kind != "" {
 		r.readAt, r.readSet = r.view.Info.LastRead, true
 	}

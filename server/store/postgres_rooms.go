@@ -74,7 +74,8 @@ func (p *Postgres) Rooms(ctx context.Context) ([]Room, error) {
 }
 
 // Join makes user a member of a public room (see Store.Join).
-func (p *Postgres) Join(ctx context.Context, room, user string) error {
+func (p *Postgres) Join(ctx context.Context, room, user string) (bool, error) {
+	var joined bool
 	err := p.tx(ctx, func(tx pgx.Tx) error {
 		a, err := pgAccess(ctx, tx, room, user, true)
 		if err != nil {
@@ -83,16 +84,17 @@ func (p *Postgres) Join(ctx context.Context, room, user string) error {
 		if insert, err := joinVerdict(a); !insert {
 			return err
 		}
-		_, err = tx.Exec(ctx,
+		tag, err := tx.Exec(ctx,
 			`INSERT INTO memberships (room, user_name, joined_at, role) VALUES ($1, $2, $3, 'member')
 			 ON CONFLICT (room, user_name) DO NOTHING`,
 			room, user, now())
+		joined = err == nil && tag.RowsAffected() == 1
 		return err
 	})
 	if err != nil {
-		return fmt.Errorf("join room %q: %w", room, pgErr(err))
+		return false, fmt.Errorf("join room %q: %w", room, pgErr(err))
 	}
-	return nil
+	return joined, nil
 }
 
 // Members returns the names of room's members, sorted.

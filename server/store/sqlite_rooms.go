@@ -90,28 +90,34 @@ func (s *SQLite) Rooms(ctx context.Context) ([]Room, error) {
 }
 
 // Join makes user a member of a public room (see Store.Join).
-func (s *SQLite) Join(ctx context.Context, room, user string) error {
-	err := s.writeTx(ctx, func(tx *sql.Tx) error {
-		return sqliteJoin(ctx, tx, room, user)
+func (s *SQLite) Join(ctx context.Context, room, user string) (bool, error) {
+	var joined bool
+	err := s.writeTx(ctx, func(tx *sql.Tx) (err error) {
+		joined, err = sqliteJoin(ctx, tx, room, user)
+		return err
 	})
 	if err != nil {
-		return fmt.Errorf("join room %q: %w", room, err)
+		return false, fmt.Errorf("join room %q: %w", room, err)
 	}
-	return nil
+	return joined, nil
 }
 
-func sqliteJoin(ctx context.Context, tx *sql.Tx, room, user string) error {
+// sqliteJoin is Join in tx; it reports whether it added the membership.
+func sqliteJoin(ctx context.Context, tx *sql.Tx, room, user string) (bool, error) {
 	a, err := sqliteAccess(ctx, tx, room, user)
 	if err != nil {
-		return err
+		return false, err
 	}
 	if insert, err := joinVerdict(a); !insert {
-		return err
+		return false, err
 	}
 	_, err = tx.ExecContext(ctx,
 		`INSERT INTO memberships (room, user_name, joined_at, role) VALUES (?, ?, ?, 'member')`,
 		room, user, now().UnixMilli())
-	return sqliteErr(err)
+	if err != nil {
+		return false, sqliteErr(err)
+	}
+	return true, nil
 }
 
 // Members returns the names of room's members, sorted.

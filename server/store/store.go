@@ -190,8 +190,11 @@ type Store interface {
 	// their role. ErrNotFound for an unknown room and for a private or
 	// direct room user is not a member of (a no-op for a member, and for
 	// the room feed, which everyone reads and nobody joins); ErrBanned
-	// for a banned user.
-	Join(ctx context.Context, room, user string) error
+	// for a banned user. joined reports whether this call made user a
+	// member (a new membership row): false for a member already, the room
+	// feed and every refusal, so of many joins at once (on any node) one
+	// reports it.
+	Join(ctx context.Context, room, user string) (joined bool, err error)
 	Members(ctx context.Context, room string) ([]string, error) // sorted; ErrNotFound for an unknown room
 
 	// CreateRoomOf creates a room of kind with owner as its first member

@@ -124,7 +124,7 @@ func (t timeoutStore) Rooms(ctx context.Context) ([]Room, error) {
 	return t.s.Rooms(ctx)
 }
 
-func (t timeoutStore) Join(ctx context.Context, room, user string) error {
+func (t timeoutStore) Join(ctx context.Context, room, user string) (bool, error) {
 	ctx, cancel := t.ctx(ctx)
 	defer cancel()
 	return t.s.Join(ctx, room, user)

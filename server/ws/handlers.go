@@ -83,8 +83,12 @@ func (c *conn) subscribe(ctx context.Context, f protocol.Frame) {
 	// Join is the membership check: it joins a public room (unless
 	// banned), refuses a private or direct room the user is not in, and
 	// lets anyone follow the room feed (no membership, no presence).
+	var joined bool
 	if err == nil {
-		err = c.s.cfg.Store.Join(ctx, f.Room, c.user)
+		joined, err = c.s.cfg.Store.Join(ctx, f.Room, c.user)
+	}
+	if joined {
+		c.announceJoin(ctx, f.Room)
 	}
 	if err == nil {
 		c.markRoom(f.Room)

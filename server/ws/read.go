@@ -26,7 +26,10 @@ func (c *conn) read(ctx context.Context, f protocol.Frame) {
 	}
 	// Join is the membership check, as for a subscribe: it joins a public
 	// room and refuses (not_found) a room the user may not read.
-	err := c.s.cfg.Store.Join(ctx, f.Room, c.user)
+	joined, err := c.s.cfg.Store.Join(ctx, f.Room, c.user)
+	if joined {
+		c.announceJoin(ctx, f.Room)
+	}
 	var marker int64
 	var moved bool
 	if err == nil {
@@ -39,15 +42,34 @@ func (c *conn) read(ctx context.Context, f protocol.Frame) {
 	if !moved {
 		return
 	}
-	ev := protocol.UserEvent{Type: protocol.UserRead, Room: f.Room, Offset: marker}
+	// The marker is stored: should the event fail, the room list shows
+	// it and other tabs learn it at their next list.
+	c.announce(ctx, protocol.UserEvent{Type: protocol.UserRead, Room: f.Room, Offset: marker})
+}
+
+// announceJoin tells every tab and device of the user, on every node,
+// that the user just joined the public room (protocol.UserJoined): a
+// subscribe or read made them a new member. The membership is stored:
+// should the event fail, other tabs see the room at their next list.
+func (c *conn) announceJoin(ctx context.Context, room string) {
+	r, err := c.s.cfg.Store.Room(ctx, room)
+	if err != nil {
+		c.s.log.Warn("read joined room", "user", c.user, "room", room, "err", err)
+		return
+	}
+	c.announce(ctx, protocol.UserEvent{Type: protocol.UserJoined, Room: room, Kind: r.Kind, Topic: r.Topic})
+}
+
+// announce appends ev to the user's inbox and publishes it, as the API
+// does with the events it makes; a failure is logged, the change it
+// tells of being stored already.
+func (c *conn) announce(ctx context.Context, ev protocol.UserEvent) {
 	m, err := store.AppendUserEvent(ctx, c.s.cfg.Store, c.user, ev)
 	if err != nil {
-		// The marker is stored: the room list shows it; other tabs learn
-		// it at their next list.
-		c.s.log.Warn("append read event", "user", c.user, "room", f.Room, "err", err)
+		c.s.log.Warn("append user event", "user", c.user, "type", ev.Type, "room", ev.Room, "err", err)
 		return
 	}
 	if err := c.s.cfg.Hub.PublishMessage(ctx, m); err != nil {
-		c.s.log.Warn("publish read event", "user", c.user, "err", err)
+		c.s.log.Warn("publish user event", "user", c.user, "type", ev.Type, "err", err)
 	}
 }

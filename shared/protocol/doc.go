@@ -290,7 +290,10 @@
 // Each user has an inbox ([KindInbox], named [InboxRoom] of the user):
 // a room only that user reads and only nodes write, whose messages are
 // [UserEvent]s — invited (also to a new direct room), role changed,
-// removed, room deleted. Subscribe to it like any room (subscribing creates it): new
+// removed, room deleted, read, and joined ([UserJoined]: the user's own
+// subscribe or read made them a new member of a public room, so their
+// other tabs and devices list it at once; a repeat join says nothing).
+// Subscribe to it like any room (subscribing creates it): new
 // events arrive live from every node, and after a reconnect a subscribe
 // with since = the last offset seen replays the missed ones, with no gap
 // and no duplicate. [ParseUserEvent] decodes a body; skip types you do

@@ -183,6 +183,13 @@ const (
 	UserRole = "role"
 	// UserRead (see read.go): the user read Room up to Offset.
 
+	// UserJoined: the user joined the public Room themselves, on some
+	// device (a subscribe or read made them a new member; joining again
+	// a room they are in says nothing). Kind is the room's kind (public),
+	// Topic its topic when it joined. An old client skips it (an unknown
+	// type) and sees the room at its next room list.
+	UserJoined = "joined"
+
 	// UserDeleted: By, an owner, deleted Room, of which the user was a
 	// member; Kind is its kind. Forget the room and everything cached
 	// of it: its history is gone from the node, and a room created later
@@ -198,6 +205,8 @@ type UserEvent struct {
 	Kind   string `json:"kind,omitempty"`
 	Reason string `json:"reason,omitempty"`
 	Role   string `json:"role,omitempty"`
+	// Topic is the room's topic in a UserJoined event.
+	Topic string `json:"topic,omitempty"`
 	// Offset is the read marker of a UserRead event.
 	Offset int64 `json:"offset,omitempty"`
 }

@@ -48,6 +48,9 @@ func RunMultiNode(t *testing.T, open NodesOpener) {
 	t.Run("DirectGroupAtOnce", func(t *testing.T) {
 		testDirectGroupAtOnce(t, open(t, nodes))
 	})
+	t.Run("JoinAtOnce", func(t *testing.T) {
+		testJoinAtOnce(t, open(t, nodes))
+	})
 }
 
 // testEnsureRoomAtOnce ensures one room from every node at once, as nodes

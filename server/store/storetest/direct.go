@@ -74,7 +74,7 @@ func testDirectGroup(t *testing.T, s store.Store) {
 	if a := mustAccess(t, s, g.Name, "dave"); a.CanRead() || a.Role != "" {
 		t.Fatalf("dave's access to a group he is not in = %+v", a)
 	}
-	wantErr(t, "Join of someone else's group", s.Join(ctx, g.Name, "dave"), store.ErrNotFound)
+	wantErr(t, "Join of someone else's group", refusedJoin(s.Join(ctx, g.Name, "dave")), store.ErrNotFound)
 	rooms, err := s.RoomsOf(ctx, "dave")
 	if err != nil || len(rooms) != 1 || rooms[0].Name != bigger.Name {
 		t.Fatalf("RoomsOf(dave) = %+v, %v; want only the group of four", rooms, err)

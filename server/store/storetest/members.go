@@ -104,14 +104,14 @@ func testJoinOnlyPublic(t *testing.T, s store.Store) {
 	if _, err := s.CreateRoomOf(ctx, "secret", protocol.KindPrivate, "alice"); err != nil {
 		t.Fatal(err)
 	}
-	wantErr(t, "Join of a private room by a stranger", s.Join(ctx, "secret", "mallory"), store.ErrNotFound)
+	wantErr(t, "Join of a private room by a stranger", refusedJoin(s.Join(ctx, "secret", "mallory")), store.ErrNotFound)
 	if got := roster(t, s, "secret"); len(got) != 1 {
 		t.Fatalf("after a refused join the roster is %v", got)
 	}
-	if err := s.Join(ctx, "secret", "alice"); err != nil {
+	if _, err := s.Join(ctx, "secret", "alice"); err != nil {
 		t.Fatalf("Join of a private room by its owner: %v", err)
 	}
-	if err := s.Join(ctx, "lobby", "bob"); err != nil {
+	if _, err := s.Join(ctx, "lobby", "bob"); err != nil {
 		t.Fatalf("Join of a public room: %v", err)
 	}
 	if got := roster(t, s, "lobby"); got["bob"] != protocol.RoleMember {
@@ -184,7 +184,7 @@ func testRoomsOf(t *testing.T, s store.Store) {
 func testBan(t *testing.T, s store.Store) {
 	ctx := t.Context()
 	before := mustRoom(t, s, "lobby")
-	if err := s.Join(ctx, "lobby", "mallory"); err != nil {
+	if _, err := s.Join(ctx, "lobby", "mallory"); err != nil {
 		t.Fatal(err)
 	}
 	if err := s.RemoveMember(ctx, "lobby", "mallory", true); err != nil {
@@ -194,7 +194,7 @@ func testBan(t *testing.T, s store.Store) {
 	if !a.Banned || a.Role != "" || a.CanRead() {
 		t.Fatalf("banned user's access = %+v", a)
 	}
-	wantErr(t, "Join when banned", s.Join(ctx, "lobby", "mallory"), store.ErrBanned)
+	wantErr(t, "Join when banned", refusedJoin(s.Join(ctx, "lobby", "mallory")), store.ErrBanned)
 	wantErr(t, "AddMember when banned", s.AddMember(ctx, "lobby", "mallory", protocol.RoleMember), store.ErrBanned)
 	if got := roster(t, s, "lobby"); len(got) != 0 {
 		t.Fatalf("roster after ban = %v", got)
@@ -207,7 +207,7 @@ func testBan(t *testing.T, s store.Store) {
 	if err := s.RemoveMember(ctx, "lobby", "eve", true); err != nil {
 		t.Fatalf("ban of a non-member: %v", err)
 	}
-	wantErr(t, "Join of a pre-emptively banned user", s.Join(ctx, "lobby", "eve"), store.ErrBanned)
+	wantErr(t, "Join of a pre-emptively banned user", refusedJoin(s.Join(ctx, "lobby", "eve")), store.ErrBanned)
 	bans, err := s.Bans(ctx, "lobby")
 	if err != nil || len(bans) != 2 || bans[0].User != "eve" || bans[1].User != "mallory" {
 		t.Fatalf("Bans(lobby) = %+v, %v; want eve and mallory", bans, err)
@@ -223,7 +223,7 @@ func testBan(t *testing.T, s store.Store) {
 	if bans, err := s.Bans(ctx, "lobby"); err != nil || len(bans) != 1 || bans[0].User != "eve" {
 		t.Fatalf("Bans(lobby) after unban = %+v, %v; want eve", bans, err)
 	}
-	if err := s.Join(ctx, "lobby", "mallory"); err != nil {
+	if _, err := s.Join(ctx, "lobby", "mallory"); err != nil {
 		t.Fatalf("Join after unban: %v", err)
 	}
 	wantErr(t, "ban in an unknown room", s.RemoveMember(ctx, "nowhere", "eve", true), store.ErrNotFound)
@@ -362,7 +362,7 @@ func testDirectRoom(t *testing.T, s store.Store) {
 	if a := mustAccess(t, s, r.Name, "alice"); a.CanRead() {
 		t.Fatalf("alice left but may read: %+v", a)
 	}
-	wantErr(t, "Join of a direct room", s.Join(ctx, r.Name, "alice"), store.ErrNotFound)
+	wantErr(t, "Join of a direct room", refusedJoin(s.Join(ctx, r.Name, "alice")), store.ErrNotFound)
 	if back, _, err := s.DirectRoom(ctx, "alice", "Bob"); err != nil || back.Name != r.Name {
 		t.Fatalf("DirectRoom after leaving = %+v, %v", back, err)
 	}
@@ -434,7 +434,7 @@ func testInbox(t *testing.T, s store.Store) {
 	if a := mustAccess(t, s, name, "bob"); a.CanRead() {
 		t.Fatalf("another user may read alice's inbox: %+v", a)
 	}
-	wantErr(t, "Join of another's inbox", s.Join(ctx, name, "bob"), store.ErrNotFound)
+	wantErr(t, "Join of another's inbox", refusedJoin(s.Join(ctx, name, "bob")), store.ErrNotFound)
 	// A room that took an inbox's name before names were reserved is
 	// never used as the inbox.
 	mustRoom(t, s, protocol.InboxRoom("carol"))
@@ -474,7 +474,7 @@ func testFeed(t *testing.T, s store.Store) {
 			t.Fatalf("event %d = %+v, %v; want %+v", i, got, err, events[i])
 		}
 	}
-	if err := s.Join(ctx, protocol.RoomFeed, "alice"); err != nil {
+	if _, err := s.Join(ctx, protocol.RoomFeed, "alice"); err != nil {
 		t.Fatalf("Join of the feed: %v, want a no-op", err)
 	}
 	a := mustAccess(t, s, protocol.RoomFeed, "alice")

@@ -89,7 +89,7 @@ func testMarkerStartsAtHead(t *testing.T, s store.Store) {
 		mustAppend(t, s, "lobby", "alice", fmt.Sprintf("hi @bob %d", i), "")
 		mustAppend(t, s, "team", "alice", fmt.Sprintf("hi @bob %d", i), "")
 	}
-	if err := s.Join(ctx, "lobby", "bob"); err != nil {
+	if _, err := s.Join(ctx, "lobby", "bob"); err != nil {
 		t.Fatal(err)
 	}
 	if err := s.AddMember(ctx, "team", "bob", protocol.RoleMember); err != nil {

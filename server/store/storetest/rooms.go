@@ -2,9 +2,12 @@ package storetest
 
 import (
 	"slices"
+	"sync"
+	"sync/atomic"
 	"testing"
 
 	"github.com/parleychat/parley/server/store"
+	"github.com/parleychat/parley/shared/protocol"
 )
 
 var roomTests = []test{
@@ -113,15 +116,21 @@ func testUnknownRoom(t *testing.T, s store.Store) {
 var memberTests = []test{
 	{"JoinIdempotent", testJoin},
 	{"UnknownRoom", testJoinUnknownRoom},
+	{"JoinReportsNewMember", testJoinReports},
+	{"JoinAtOnce", func(t *testing.T, s store.Store) { testJoinAtOnce(t, []store.Store{s}) }},
 }
 
 func testJoin(t *testing.T, s store.Store) {
 	ctx := t.Context()
 	mustRoom(t, s, "club")
 	mustRoom(t, s, "quiet")
-	for _, u := range []string{"carol", "alice", "bob", "alice"} {
-		if err := s.Join(ctx, "club", u); err != nil {
+	for i, u := range []string{"carol", "alice", "bob", "alice"} {
+		joined, err := s.Join(ctx, "club", u)
+		if err != nil {
 			t.Fatalf("Join(club, %s): %v", u, err)
+		}
+		if want := i < 3; joined != want {
+			t.Fatalf("Join %d (club, %s) reported joined=%v, want %v (only a new membership is a join)", i, u, joined, want)
 		}
 	}
 	members, err := s.Members(ctx, "club")
@@ -137,8 +146,64 @@ func testJoin(t *testing.T, s store.Store) {
 	}
 }
 
+// testJoinReports: Join reports a new membership, and only that: not an
+// owner's own room, not the room feed, but a public room joined again
+// after leaving it.
+func testJoinReports(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	if _, err := s.CreateRoomOf(ctx, "club", protocol.KindPublic, "alice"); err != nil {
+		t.Fatal(err)
+	}
+	if err := store.EnsureFeed(ctx, s); err != nil {
+		t.Fatal(err)
+	}
+	wantJoin := func(room, user string, want bool) {
+		t.Helper()
+		joined, err := s.Join(ctx, room, user)
+		if err != nil || joined != want {
+			t.Fatalf("Join(%s, %s) = %v, %v; want %v", room, user, joined, err, want)
+		}
+	}
+	wantJoin("club", "alice", false) // the owner is a member already
+	wantJoin(protocol.RoomFeed, "bob", false)
+	wantJoin("club", "bob", true)
+	wantJoin("club", "bob", false)
+	if _, err := s.LeaveRoom(ctx, "club", "bob"); err != nil {
+		t.Fatalf("LeaveRoom: %v", err)
+	}
+	wantJoin("club", "bob", true)
+	if got := roster(t, s, "club"); got["bob"] != protocol.RoleMember || got["alice"] != protocol.RoleOwner {
+		t.Fatalf("roster after joins = %v", got)
+	}
+}
+
+// testJoinAtOnce: of many joins of one user to one room at once, exactly
+// one reports the new membership.
+func testJoinAtOnce(t *testing.T, stores []store.Store) {
+	mustRoom(t, stores[0], "busy")
+	const perStore = 6
+	var joins atomic.Int64
+	var wg sync.WaitGroup
+	for i := range perStore * len(stores) {
+		s := stores[i%len(stores)]
+		wg.Go(func() {
+			joined, err := s.Join(t.Context(), "busy", "alice")
+			if err != nil {
+				t.Errorf("Join %d: %v", i, err)
+			}
+			if joined {
+				joins.Add(1)
+			}
+		})
+	}
+	wg.Wait()
+	if n := joins.Load(); n != 1 {
+		t.Fatalf("%d of %d joins at once reported a new member, want 1", n, perStore*len(stores))
+	}
+}
+
 func testJoinUnknownRoom(t *testing.T, s store.Store) {
-	err := s.Join(t.Context(), "nowhere", "alice")
+	err := refusedJoin(s.Join(t.Context(), "nowhere", "alice"))
 	wantErr(t, "Join(nowhere)", err, store.ErrNotFound)
 	_, err = s.Members(t.Context(), "nowhere")
 	wantErr(t, "Members(nowhere)", err, store.ErrNotFound)

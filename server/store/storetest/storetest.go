@@ -5,6 +5,7 @@ package storetest
 
 import (
 	"errors"
+	"fmt"
 	"testing"
 	"time"
 
@@ -78,6 +79,16 @@ func wantErr(t *testing.T, what string, err, target error) {
 	if !errors.Is(err, target) {
 		t.Fatalf("%s: error %v, want %v", what, err, target)
 	}
+}
+
+// refusedJoin is the error of a Join that must be refused; a refused
+// Join that reports a new member fails the check (its error no longer
+// matches).
+func refusedJoin(joined bool, err error) error {
+	if joined {
+		return fmt.Errorf("refused Join reported a new member (error %v)", err)
+	}
+	return err
 }
 
 // checkTime fails the test unless ts is a UTC time of millisecond

@@ -340,7 +340,7 @@ func testDeleteUser(t *testing.T, s store.Store) {
 	mustSession(t, s, u, "a", "ta", now, time.Hour)
 	mustSession(t, s, u, "b", "tb", now, time.Hour)
 	mustRoom(t, s, "lobby")
-	if err := s.Join(ctx, "lobby", u.Name); err != nil {
+	if _, err := s.Join(ctx, "lobby", u.Name); err != nil {
 		t.Fatal(err)
 	}
 	msg, _ := mustAppend(t, s, "lobby", u.Name, "hello", "c1")
