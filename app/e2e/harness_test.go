@@ -288,7 +288,7 @@ func (b *browser) screenshot(name string) string {
 func (b *browser) open(url string) {
 	b.t.Helper()
 	b.do(chromedp.Navigate(url))
-	b.waitForWithin(appTimeout, "the app to start", `!document.getElementById("app-wasm-loader") && document.querySelector(".auth-page, .layout")`)
+	b.waitForWithin(appTimeout, "the app to start", `!document.getElementById("app-wasm-loader") && document.querySelector(".auth-page:not([data-prerender]), .layout")`)
 }
 
 // seed puts a session in the browser as the app leaves it after a
