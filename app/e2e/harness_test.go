@@ -367,12 +367,13 @@ func (b *browser) click(id string) {
 }
 
 // appBooted waits until the page shows the app, not the snapshot of the
-// last view painted before app.wasm runs: the snapshot has the same ids
-// but no handlers, and the app replaces its nodes when it boots (a click
-// found on the snapshot would be lost, or fail on a node gone).
+// last view or the prerendered sign-in page shown before app.wasm runs
+// (boot.go): they have the same ids but no handlers, and the app replaces
+// their nodes when it boots (a click found on them would be lost, or fail
+// on a node gone).
 func (b *browser) appBooted() {
 	b.t.Helper()
-	b.waitFor("the app, not its snapshot", live+"true")
+	b.waitFor("the app, not its snapshot", live+`!document.querySelector("[data-prerender]")`)
 }
 
 // bodies returns the texts of the message bodies shown, oldest first.
