@@ -21,6 +21,11 @@ import (
 //     snapshot of another version, another page or another user (the one
 //     parley.profile names) is never shown; sign-out deletes it with every
 //     other parley.* key (app/ui/persist.go).
+//   - When nobody is signed in, it shows the page's prerendered sign-in
+//     page (data-prerender, what the app will draw) instead of go-app's
+//     loader, which covered it until app.wasm ran: the first paint is the
+//     page itself, not a loader swapped for it seconds later. Its
+//     controls are inert until the app replaces it.
 //   - It defines parleySnapshotSoon, which the app calls after it renders a
 //     room, and saves the snapshot when the page is hidden.
 //   - It defines parleyNotify, which shows a system notification for a
@@ -106,11 +111,38 @@ function parleySignedIn() {
   }
 }
 
+// parleyHideLoader hides go-app's loader, which covers the page until
+// app.wasm runs; app.js still removes it then.
+function parleyHideLoader() {
+  const loader = document.getElementById("app-wasm-loader");
+  if (loader) {
+    loader.style.display = "none";
+  }
+}
+
+// parleyInert makes the controls of a view painted before app.wasm runs
+// do nothing yet: they take no focus and no clicks (a sign-in form
+// submitted before the app runs would put the password in the URL). The
+// rest stays readable.
+function parleyInert(view) {
+  view.setAttribute("aria-busy", "true");
+  view.querySelectorAll("a, button, input, select, textarea").forEach((e) => { e.inert = true; });
+}
+
 function parleyPaintSnapshot() {
   try {
     const raw = localStorage.getItem(parleySnapshotKey);
     const user = parleySignedIn();
-    if (!raw || !user) {
+    if (!user) {
+      // The prerendered sign-in page is the app's first view.
+      const first = document.body.firstElementChild;
+      if (first && first.hasAttribute("data-prerender")) {
+        parleyInert(first);
+        parleyHideLoader();
+      }
+      return;
+    }
+    if (!raw) {
       return;
     }
     const snap = JSON.parse(raw);
@@ -124,19 +156,13 @@ function parleyPaintSnapshot() {
       return;
     }
     view.setAttribute("data-snapshot", "");
-    view.setAttribute("aria-busy", "true");
-    // Its controls do nothing yet: they take no focus and no clicks. The
-    // rest stays readable (the room's heading, its landmarks, the rows).
-    view.querySelectorAll("a, button, input, select, textarea").forEach((e) => { e.inert = true; });
+    parleyInert(view);
     first.replaceWith(view);
     const list = view.querySelector("#messages");
     if (list) {
       list.scrollTop = list.scrollHeight;
     }
-    const loader = document.getElementById("app-wasm-loader");
-    if (loader) {
-      loader.style.display = "none";
-    }
+    parleyHideLoader();
   } catch (err) {
     console.warn("parley: the saved view was not shown:", err);
   }

@@ -116,9 +116,14 @@ func newHandler(opts HandlerOptions, staticFS, buildFS fs.FS) (*Handler, error) 
 				Maskable: "/web/icon-maskable-512.png",
 				SVG:      "/web/icon.svg",
 			},
-			Styles:                []string{"/web/parley.css"},
-			CacheableResources:    []string{"/web/icon.svg"},
-			RawHeaders:            []string{`<meta name="color-scheme" content="light dark">`},
+			Styles:             []string{"/web/parley.css"},
+			CacheableResources: []string{"/web/icon.svg"},
+			RawHeaders: []string{
+				`<meta name="color-scheme" content="light dark">`,
+				// The logo of the sign-in page and the sidebar is a CSS
+				// background: fetched with the style sheet, not after it.
+				`<link rel="preload" href="/web/icon.svg" as="image" type="image/svg+xml">`,
+			},
 			Resources:             res,
 			Version:               version,
 			ServiceWorkerTemplate: worker,

@@ -288,7 +288,7 @@ func (b *browser) screenshot(name string) string {
 func (b *browser) open(url string) {
 	b.t.Helper()
 	b.do(chromedp.Navigate(url))
-	b.waitForWithin(appTimeout, "the app to start", `!document.getElementById("app-wasm-loader") && document.querySelector(".auth-page, .layout")`)
+	b.waitForWithin(appTimeout, "the app to start", `!document.getElementById("app-wasm-loader") && document.querySelector(".auth-page:not([data-prerender]), .layout")`)
 }
 
 // seed puts a session in the browser as the app leaves it after a
@@ -367,12 +367,13 @@ func (b *browser) click(id string) {
 }
 
 // appBooted waits until the page shows the app, not the snapshot of the
-// last view painted before app.wasm runs: the snapshot has the same ids
-// but no handlers, and the app replaces its nodes when it boots (a click
-// found on the snapshot would be lost, or fail on a node gone).
+// last view or the prerendered sign-in page shown before app.wasm runs
+// (boot.go): they have the same ids but no handlers, and the app replaces
+// their nodes when it boots (a click found on them would be lost, or fail
+// on a node gone).
 func (b *browser) appBooted() {
 	b.t.Helper()
-	b.waitFor("the app, not its snapshot", live+"true")
+	b.waitFor("the app, not its snapshot", live+`!document.querySelector("[data-prerender]")`)
 }
 
 // bodies returns the texts of the message bodies shown, oldest first.

@@ -208,3 +208,50 @@ func TestNewEpochKeepsRowsShown(t *testing.T) {
 		t.Error("the room's rows disappeared while its newest page was reloaded")
 	}
 }
+
+// signInShownEarly is true while the page shows the server's sign-in page
+// (data-prerender) instead of go-app's loader: visible, busy, its
+// controls inert.
+const signInShownEarly = `(() => {
+  const page = document.querySelector(".auth-page[data-prerender]");
+  const loader = document.getElementById("app-wasm-loader");
+  if (!page || !loader || loader.checkVisibility() || page.getAttribute("aria-busy") !== "true") return false;
+  const controls = Array.from(page.querySelectorAll("a, button, input, select, textarea"));
+  return controls.length > 0 && controls.every(e => e.inert) && document.getElementById("auth-form").checkVisibility();
+})()`
+
+// TestSignInPaintsBeforeWasm: signed out, the page shows the prerendered
+// sign-in page while app.wasm has not arrived (it is held), not go-app's
+// loader, and its controls do nothing yet; the app then replaces it with
+// its own, which signs in. Signed in without a
+// snapshot, the loader stays up: the sign-in page is never shown to
+// someone signed in.
+func TestSignInPaintsBeforeWasm(t *testing.T) {
+	srv := startServer(t)
+	b := newBrowser(t, "wren", 1280, 800)
+	gate := b.holdWasm()
+	b.do(chromedp.Navigate(srv.base + "/room/general"))
+	wasm := gate.held()
+	b.waitFor("the sign-in page before app.wasm arrived", signInShownEarly)
+	b.screenshot("sign-in-before-wasm")
+	b.audit("the prerendered sign-in page")
+	gate.release(wasm)
+	b.waitForWithin(appTimeout, "the app's sign-in page", `!document.getElementById("app-wasm-loader") &&
+  document.querySelector(".auth-page:not([data-prerender])") && !document.querySelector("[data-prerender]") &&
+  !document.getElementById("auth-username").inert`)
+	srv.signup(t, "wren")
+	b.signIn("wren", password)
+	b.waitFor("wren signed in", `document.querySelector(".me-name")?.textContent === "wren"`)
+
+	b.do(chromedp.Navigate(srv.base + "/manifest.webmanifest"))
+	eval[chromedp.Void](b, `localStorage.removeItem("parley.snapshot")`)
+	b.do(chromedp.Navigate(srv.base + "/room/general"))
+	wasm = gate.held()
+	// The page script ran (it asks for app.wasm after it would have
+	// shown the sign-in page): the loader still covers the page.
+	if eval[bool](b, `!document.getElementById("app-wasm-loader")?.checkVisibility() || !!document.querySelector("[data-prerender][aria-busy]")`) {
+		t.Error("the sign-in page was shown to a signed-in user")
+	}
+	gate.release(wasm)
+	b.waitForWithin(appTimeout, "wren's room", roomReady)
+}

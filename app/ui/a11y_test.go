@@ -113,9 +113,9 @@ func TestRowReadsRight(t *testing.T) {
 // not <img> elements at all, and are hidden from assistive technology.
 func TestDecorativeIconsHidden(t *testing.T) {
 	for name, ui := range map[string]app.UI{
-		"splash":  splash(),
-		"welcome": welcome("ann"),
-		"auth":    &authPage{},
+		"welcome":   welcome("ann"),
+		"auth":      &authPage{},
+		"prerender": &authPage{Prerender: true},
 	} {
 		d := parse(t, app.HTMLString(ui))
 		if imgs := d.all(func(n *html.Node) bool { return n.Data == "img" && attr(n, "alt") == "" }); len(imgs) != 0 {

@@ -16,6 +16,10 @@ type authPage struct {
 
 	// Notice explains why the user was signed out, if they were.
 	Notice string
+	// Prerender: this is the server's copy, marked data-prerender. The
+	// page script shows it before app.wasm runs when nobody is signed in
+	// (its controls inert), and the app replaces it when it mounts.
+	Prerender bool
 
 	mode     state.AuthAction
 	username string
@@ -35,7 +39,11 @@ func (p *authPage) Render() app.UI {
 	if p.busy {
 		submit = busy
 	}
-	return app.Main().Class("auth-page").Body(
+	page := app.Main().Class("auth-page")
+	if p.Prerender {
+		page = page.DataSet("prerender", true)
+	}
+	return page.Body(
 		app.Div().Class("auth-card").Body(
 			logo("auth-icon"),
 			app.H1().Text("Parley"),
@@ -50,7 +58,7 @@ func (p *authPage) Render() app.UI {
 			app.Form().ID("auth-form").Class("auth-form").OnSubmit(p.submit).Body(
 				app.Label().For("auth-username").Text("Username"),
 				app.Input().ID("auth-username").Name("username").Type("text").
-					AutoFocus(true).Required(true).MaxLength(protocol.MaxUsernameLen).
+					AutoFocus(!p.Prerender).Required(true).MaxLength(protocol.MaxUsernameLen).
 					Attr("autocomplete", "username").Attr("autocapitalize", "none").Spellcheck(false).
 					Value(fieldValue("auth-username", p.username)).OnInput(p.ValueTo(&p.username)),
 				app.Label().For("auth-password").Text("Password"),

@@ -10,7 +10,9 @@
 // (persist.go). Tokens never reach storage: the refresh token
 // is the node's HttpOnly cookie (cookie mode), the access token stays in
 // memory. It is created in the browser only, on the first
-// component mount — never during the server's prerender. Components register
+// component mount — never during the server's prerender, which renders the
+// sign-in page (marked data-prerender: the page script shows it before
+// app.wasm runs when nobody is signed in). Components register
 // a watcher in OnMount and re-render through ctx.Dispatch when it fires; all
 // mutation happens in App under its mutex.
 //

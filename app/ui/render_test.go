@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/maxence-charriere/go-app/v10/pkg/app"
+	"golang.org/x/net/html"
 
 	"github.com/parleychat/parley/app/state"
 	"github.com/parleychat/parley/shared/protocol"
@@ -75,20 +76,26 @@ func TestRowStates(t *testing.T) {
 	}
 }
 
-// TestShellPrerendersSplash checks what the server renders: it knows no
-// session and must not start a client.
-func TestShellPrerendersSplash(t *testing.T) {
+// TestShellPrerendersSignIn checks what the server renders: it knows no
+// session and must not start a client. It renders the sign-in page,
+// marked data-prerender (the page script shows it before app.wasm runs
+// when nobody is signed in); the app's own is never marked.
+func TestShellPrerendersSignIn(t *testing.T) {
 	e := app.NewTestEngine()
 	s := &shell{}
 	if err := e.Load(s); err != nil {
 		t.Fatal(err)
 	}
 	e.ConsumeAll()
-	if err := app.Match(app.Div().Class("splash"), s, 0); err != nil {
-		t.Fatalf("prerender is not the splash: %v", err)
+	if err := app.Match(app.Main().Class("auth-page").DataSet("prerender", true), s, 0, 0); err != nil {
+		t.Fatalf("prerender is not the marked sign-in page: %v", err)
 	}
 	if theApp != nil {
 		t.Fatal("the prerender created the app-level client")
+	}
+	d := parse(t, app.HTMLString(&authPage{}))
+	if marked := d.all(func(n *html.Node) bool { return hasAttr(n, "data-prerender") }); len(marked) != 0 {
+		t.Error("the app's sign-in page is marked data-prerender")
 	}
 }
 

@@ -54,8 +54,8 @@ type shell struct {
 
 // OnInit joins the app-level client in the browser before the first
 // render, so the first frame is the real view (the page may be showing a
-// snapshot of it that the splash would replace). The server's prerender
-// never opens a connection: it renders the splash.
+// snapshot of it that the prerender would replace). The server's
+// prerender never opens a connection: it renders the sign-in page.
 func (s *shell) OnInit() {
 	if app.IsClient {
 		s.a = current(localStorage{})
@@ -200,7 +200,10 @@ func (s *shell) sync() {
 func (s *shell) Render() app.UI {
 	switch {
 	case s.a == nil:
-		return splash()
+		// The server knows no session. The sign-in page is what a
+		// signed-out visitor will get: the page script shows it at once
+		// (boot.go), so the first paint is the page itself.
+		return &authPage{Prerender: true}
 	case s.user == "":
 		return &authPage{Notice: s.a.Notice()}
 	}
@@ -338,14 +341,6 @@ func (s *shell) retryNow(ctx app.Context, e app.Event) { s.a.RetryNow() }
 func (s *shell) signOut(ctx app.Context, e app.Event) {
 	s.a.SignOut()
 	ctx.Navigate("/")
-}
-
-// splash is what the server prerenders: no session is known there.
-func splash() app.UI {
-	return app.Div().Class("splash").Body(
-		logo("splash-icon"),
-		app.P().Text("Loading Parley…"),
-	)
 }
 
 // welcomeView is the signed-in screen without a room. When it appears

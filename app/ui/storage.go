@@ -10,8 +10,8 @@ import (
 // localStorage is the browser's localStorage with go-app's encoding (JSON
 // values), reachable without a Context: the shell needs the app-level
 // client in OnInit, before its first render, so that the first thing the
-// app draws is the signed-in view and not a splash over the snapshot the
-// page painted. Browser only.
+// app draws is the signed-in view and not the prerendered sign-in page
+// over the snapshot the page painted. Browser only.
 type localStorage struct{}
 
 var _ app.BrowserStorage = localStorage{}
