@@ -33,6 +33,7 @@ func (b *browser) signedOut(notice string) {
 // a keyboard user does.
 func (b *browser) keyPress(sel string) {
 	b.t.Helper()
+	b.appBooted()
 	b.waitFor("the focus on "+sel, `(e => e && (e.focus(), document.activeElement === e))(document.querySelector(`+jsString(sel)+`))`)
 	b.do(pressEnter(false))
 }
@@ -91,7 +92,7 @@ func TestAccountSessions(t *testing.T) {
 	two.clearInput("auth-password")
 	two.typeInto("auth-password", newPassword)
 	two.click("auth-submit")
-	two.waitFor("signed in with the new password", `document.querySelector(".me-name")?.textContent === "joan"`)
+	two.waitFor("signed in with the new password", signedIn("joan"))
 	one.open(srv.base + "/room/general")
 	one.waitFor("the first browser still signed in", roomReady)
 

@@ -15,6 +15,12 @@ func (b *browser) clearInput(id string) {
 	eval[bool](b, `(() => { const e = document.getElementById(`+jsString(id)+`); e.value = ""; e.dispatchEvent(new Event("input", {bubbles: true})); return true })()`)
 }
 
+// signedIn holds once the app itself (not the saved snapshot painted
+// before it boots, which the app then replaces) shows user signed in.
+func signedIn(user string) string {
+	return live + `document.querySelector(".me-name")?.textContent === ` + jsString(user)
+}
+
 func (b *browser) authError(want string) {
 	b.t.Helper()
 	b.waitFor("the error "+want, `document.getElementById("auth-error")?.textContent === `+jsString(want))
@@ -57,7 +63,7 @@ func TestSignUpFlow(t *testing.T) {
 
 	// The session survives a reload.
 	b.open(srv.base + "/")
-	b.waitFor("the signed-in app after a reload", `document.querySelector(".me-name")?.textContent === "carol"`)
+	b.waitFor("the signed-in app after a reload", signedIn("carol"))
 
 	// Sign out: back to the form, nothing of the session left behind.
 	b.click("sign-out")
@@ -73,7 +79,7 @@ func TestSignUpFlow(t *testing.T) {
 	b.clearInput("auth-password")
 	b.typeInto("auth-password", password)
 	b.click("auth-submit")
-	b.waitFor("signed in again", `document.querySelector(".me-name")?.textContent === "carol"`)
+	b.waitFor("signed in again", signedIn("carol"))
 }
 
 // TestTokenRefresh: the app starts with only the refresh cookie (the

@@ -255,7 +255,7 @@ func TestSignOutClearsCache(t *testing.T) {
 
 	srv.signup(t, "rita")
 	b.signIn("rita", password)
-	b.waitFor("rita signed in", `document.querySelector(".me-name")?.textContent === "rita"`)
+	b.waitFor("rita signed in", signedIn("rita"))
 	b.open(srv.base + "/room/general")
 	b.waitFor("rita's room", roomReady)
 	b.waitCachedRecord("rita's room list", "rooms", `"rita","general"`)

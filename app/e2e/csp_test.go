@@ -52,7 +52,7 @@ func TestNoCSPViolations(t *testing.T) {
 	b.typeInto("auth-username", "carol")
 	b.typeInto("auth-password", password)
 	b.click("auth-submit")
-	b.waitFor("the signed-in app", `document.querySelector(".me-name")?.textContent === "carol"`)
+	b.waitFor("the signed-in app", signedIn("carol"))
 	b.waitFor("the room list", `document.getElementById("general-link")`)
 	b.click("general-link")
 	b.waitFor("the room", roomReady)

@@ -356,12 +356,23 @@ func (s *server) login(t *testing.T, user string) protocol.Session {
 // typeInto focuses an element and types text with real key events.
 func (b *browser) typeInto(id, text string) {
 	b.t.Helper()
+	b.appBooted()
 	b.do(chromedp.SendKeys(chromedp.ID(id), text))
 }
 
 func (b *browser) click(id string) {
 	b.t.Helper()
+	b.appBooted()
 	b.do(chromedp.Click(chromedp.ID(id)))
+}
+
+// appBooted waits until the page shows the app, not the snapshot of the
+// last view painted before app.wasm runs: the snapshot has the same ids
+// but no handlers, and the app replaces its nodes when it boots (a click
+// found on the snapshot would be lost, or fail on a node gone).
+func (b *browser) appBooted() {
+	b.t.Helper()
+	b.waitFor("the app, not its snapshot", live+"true")
 }
 
 // bodies returns the texts of the message bodies shown, oldest first.

@@ -195,6 +195,6 @@ func TestTabsSignOutTogether(t *testing.T) {
 	two.signedOut("You signed out in another tab.")
 
 	two.signIn("lee", password)
-	two.waitFor("signed in", `document.querySelector(".me-name")?.textContent === "lee"`)
-	one.waitFor("the other tab signed in too", `document.querySelector(".me-name")?.textContent === "lee" && !document.getElementById("conn-status")`)
+	two.waitFor("signed in", signedIn("lee"))
+	one.waitFor("the other tab signed in too", signedIn("lee")+` && !document.getElementById("conn-status")`)
 }

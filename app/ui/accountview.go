@@ -303,8 +303,28 @@ func slot(children ...app.UI) app.UI {
 
 // clearField empties an input: go-app drops an empty value attribute
 // instead of clearing the field.
-func clearField(id string) {
+func clearField(id string) { setField(id, "") }
+
+// fieldValue is what a text field renders as its value: what the field
+// on the page holds, or draft (the value its input handler last read)
+// when it is not on the page yet. go-app handles an input event after
+// the browser may have taken more keys, and writes a bound value into
+// the field whenever it differs from the one rendered before: binding
+// the draft would write back a value older than the field's and lose
+// the keys typed in between. Binding what the field holds writes
+// nothing new, and a field that go-app recreates (its form moved to
+// another position) still gets what the user typed. The app changes a
+// field's value only through setField, which writes the page first.
+func fieldValue(id, draft string) string {
 	if el := app.Window().GetElementByID(id); el.Truthy() {
-		el.Set("value", "")
+		return el.Get("value").String()
+	}
+	return draft
+}
+
+// setField puts value in the text field id (see fieldValue).
+func setField(id, value string) {
+	if el := app.Window().GetElementByID(id); el.Truthy() {
+		el.Set("value", value)
 	}
 }

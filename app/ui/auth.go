@@ -52,12 +52,12 @@ func (p *authPage) Render() app.UI {
 				app.Input().ID("auth-username").Name("username").Type("text").
 					AutoFocus(true).Required(true).MaxLength(protocol.MaxUsernameLen).
 					Attr("autocomplete", "username").Attr("autocapitalize", "none").Spellcheck(false).
-					Value(p.username).OnInput(p.ValueTo(&p.username)),
+					Value(fieldValue("auth-username", p.username)).OnInput(p.ValueTo(&p.username)),
 				app.Label().For("auth-password").Text("Password"),
 				app.Input().ID("auth-password").Name("password").Type("password").
 					Required(true).MaxLength(protocol.MaxPasswordLen).
 					Attr("autocomplete", pwComplete).
-					Value(p.password).OnInput(p.ValueTo(&p.password)),
+					Value(fieldValue("auth-password", p.password)).OnInput(p.ValueTo(&p.password)),
 				app.If(signUp, func() app.UI {
 					return app.P().Class("hint").Text("Usernames have 3–32 letters, digits, '.', '-' or '_'. Passwords have at least 8 characters.")
 				}),

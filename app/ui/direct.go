@@ -109,7 +109,7 @@ func usersErrorText(users []string, err error) string {
 func nameField(id, placeholder string, maxLen int, value string, onInput app.EventHandler) app.HTMLInput {
 	return app.Input().ID(id).Type("text").Placeholder(placeholder).MaxLength(maxLen).
 		Attr("autocapitalize", "none").Attr("autocomplete", "off").Spellcheck(false).
-		Value(value).OnInput(onInput)
+		Value(fieldValue(id, value)).OnInput(onInput)
 }
 
 // submitRow is a form's field beside its submit button.

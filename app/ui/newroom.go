@@ -69,8 +69,6 @@ func (n *newRoom) submit(ctx app.Context, e app.Event) {
 			case err == nil, code == protocol.ErrConflict:
 				// A room that exists already is where the user wants to go.
 				n.name = ""
-				// go-app drops an empty value attribute instead of
-				// clearing the field: clear it directly.
 				clearField("new-room-name")
 				if code == protocol.ErrConflict {
 					go a.RefreshRooms()

@@ -53,7 +53,7 @@ func (t *topicBar) form() app.UI {
 	return app.Form().ID("topic-form").Class("topic-form").Hidden(!t.editing).OnSubmit(t.save).Body(
 		app.Label().For("topic-input").Class("sr-only").Text("Topic of the room"),
 		app.Input().ID("topic-input").Type("text").Dir("auto").Placeholder("What is this room about?").
-			MaxLength(protocol.MaxTopicRunes).Value(t.draft).OnInput(t.ValueTo(&t.draft)),
+			MaxLength(protocol.MaxTopicRunes).Value(fieldValue("topic-input", t.draft)).OnInput(t.ValueTo(&t.draft)),
 		app.Button().ID("topic-save").Class("button small").Type("submit").Disabled(t.busy).Text("Save"),
 		app.Button().ID("topic-cancel").Class("button subtle small").Type("button").Text("Cancel").OnClick(t.cancel),
 		formError("topic-error", t.err),
@@ -62,6 +62,7 @@ func (t *topicBar) form() app.UI {
 
 func (t *topicBar) edit(ctx app.Context, e app.Event) {
 	t.editing, t.draft, t.err = true, t.Topic, ""
+	setField("topic-input", t.draft)
 	ctx.Defer(func(app.Context) { focusID("topic-input") })
 }
 
