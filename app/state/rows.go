@@ -39,6 +39,9 @@ type Row struct {
 	// Edited marks a message whose body was edited; Deleted one that was
 	// deleted (Body is empty: show a placeholder).
 	Edited, Deleted bool
+	// Reactions is a stored message's reaction bar (none while pending,
+	// or once deleted).
+	Reactions []RowReaction
 	// Continued is true when the previous row is a message of the same
 	// author shortly before, so the author line is not repeated.
 	Continued bool
@@ -66,8 +69,12 @@ func Rows(t *Timeline, me string, now time.Time, loc *time.Location) []Row {
 		if m.IsEvent() {
 			continue // applied to the message it changes
 		}
-		add(Row{Offset: m.Offset, CID: m.CID, Author: m.Author, Body: m.Body, TS: m.TS, Own: m.Author == me,
-			Edited: m.Edited > 0, Deleted: m.Deleted})
+		r := Row{Offset: m.Offset, CID: m.CID, Author: m.Author, Body: m.Body, TS: m.TS, Own: m.Author == me,
+			Edited: m.Edited > 0, Deleted: m.Deleted}
+		if !m.Deleted {
+			r.Reactions = rowReactions(&m, me)
+		}
+		add(r)
 	}
 	for _, p := range t.Pending {
 		add(Row{CID: p.CID, Author: me, Body: p.Body, TS: p.TS, Own: true, Pending: p.Failed == "", Failed: p.Failed})

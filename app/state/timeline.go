@@ -62,6 +62,11 @@ func (t *Timeline) HasOlder() bool {
 // edit's body (Edited) or is Deleted with no body; the edits of a message
 // carry its latest body (none once deleted), so a timeline that is saved
 // holds no text the room no longer has.
+//
+// Reaction events (protocol.MsgReact, MsgUnreact) are kept and applied
+// the same way, in offset order, each only to a message whose Reacted
+// is below its offset: the message's Reactions then count its author in
+// or out. A deleted message has no reactions.
 func (t *Timeline) Add(me string, msgs ...protocol.Message) int {
 	added := 0
 	for _, m := range msgs {
@@ -101,9 +106,11 @@ func (t *Timeline) settle(m protocol.Message) {
 		}
 		switch {
 		case e.Kind == protocol.MsgDelete:
-			msg.Deleted, msg.Body = true, ""
+			msg.Deleted, msg.Body, msg.Reactions = true, "", nil
 		case e.Kind == protocol.MsgEdit && !msg.Deleted && e.Offset > msg.Edited:
 			msg.Body, msg.Edited = e.Body, e.Offset
+		case e.IsReactionEvent():
+			applyReaction(msg, e)
 		}
 	}
 	if !msg.Deleted && msg.Edited == 0 {
@@ -125,9 +132,14 @@ func (t *Timeline) refresh(i int, m protocol.Message) {
 	case held.IsEvent() || held.Deleted:
 		return
 	case m.Deleted:
-		held.Deleted, held.Body = true, ""
-	case m.Edited > held.Edited:
-		held.Body, held.Edited = m.Body, m.Edited
+		held.Deleted, held.Body, held.Reactions = true, "", nil
+	case m.Edited > held.Edited || m.Reacted > held.Reacted:
+		if m.Edited > held.Edited {
+			held.Body, held.Edited = m.Body, m.Edited
+		}
+		if m.Reacted > held.Reacted {
+			held.Reactions, held.Reacted = m.Reactions, m.Reacted
+		}
 	default:
 		return
 	}

@@ -468,6 +468,7 @@ func (r *roomView) row(row state.Row) app.UI {
 			app.If(row.Failed != "", func() app.UI {
 				return r.failed(row)
 			}),
+			r.reactionBar(row),
 		),
 		r.actions(row),
 	)

@@ -2,6 +2,7 @@ package cluster_test
 
 import (
 	"fmt"
+	"reflect"
 	"slices"
 	"testing"
 
@@ -72,12 +73,12 @@ func TestConcurrentAppendsOneRoom(t *testing.T) {
 	checkDense(t, room, ref[0], total)
 	checkBodies(t, room, ref[0], want)
 	for i := 1; i < len(ref); i++ {
-		if !slices.Equal(ref[i], ref[0]) {
+		if !reflect.DeepEqual(ref[i], ref[0]) {
 			t.Errorf("history differs between %s and %s", c.nodes[0].ID, c.nodes[i].ID)
 		}
 	}
 	for _, m := range members {
-		if !slices.Equal(m.messages(room), ref[0]) {
+		if !reflect.DeepEqual(m.messages(room), ref[0]) {
 			t.Errorf("%s: delivered messages differ from the history", m.user)
 		}
 	}

@@ -3,6 +3,7 @@ package cluster_test
 import (
 	"fmt"
 	"net/http"
+	"reflect"
 	"slices"
 	"sync"
 	"testing"
@@ -247,7 +248,7 @@ func checkComplete(t testing.TB, chatters []*chatter, room string, total int, re
 		seen[key] = true
 	}
 	for _, ch := range chatters {
-		if !slices.Equal(ch.messages(room), h) {
+		if !reflect.DeepEqual(ch.messages(room), h) {
 			t.Errorf("%s: delivered messages differ from the history", ch.name)
 		}
 	}

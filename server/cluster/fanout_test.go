@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"reflect"
 	"slices"
 	"sync"
 	"testing"
@@ -130,12 +131,12 @@ func TestFanoutAcrossNodes(t *testing.T) {
 				checkBodies(t, r, ref, want)
 				continue
 			}
-			if !slices.Equal(h, ref) {
+			if !reflect.DeepEqual(h, ref) {
 				t.Errorf("history of %s differs between %s and %s", r, c.nodes[0].ID, c.nodes[i].ID)
 			}
 		}
 		for _, m := range members {
-			if slices.Contains(m.rooms, r) && !slices.Equal(m.messages(r), ref) {
+			if slices.Contains(m.rooms, r) && !reflect.DeepEqual(m.messages(r), ref) {
 				t.Errorf("%s: messages of %s differ from the history", m.user, r)
 			}
 		}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"os"
+	"reflect"
 	"slices"
 	"strconv"
 	"sync"
@@ -216,7 +217,7 @@ func checkSameHistory(t *testing.T, c *cluster, room string, want []protocol.Mes
 		if err != nil {
 			t.Fatal(err)
 		}
-		if !slices.Equal(h, want) {
+		if !reflect.DeepEqual(h, want) {
 			t.Errorf("%s serves a different history of %s (%d messages, want %d)", n.ID, room, len(h), len(want))
 		}
 		reader.disconnect()

@@ -118,6 +118,22 @@ func ownerOf(w Subscriber) Subscriber {
 	return nil
 }
 
+// ReactionsSubscriber is a Subscriber that may be sent reaction events
+// (it negotiated protocol.FeatureReactions); other subscribers are sent
+// none, and skip their offsets.
+type ReactionsSubscriber interface {
+	Subscriber
+	// Reactions reports whether the subscriber takes reaction events; it
+	// must not change while the subscriber is in a room.
+	Reactions() bool
+}
+
+// wantsReactions reports whether sub takes reaction events.
+func wantsReactions(sub Subscriber) bool {
+	e, ok := sub.(ReactionsSubscriber)
+	return ok && e.Reactions()
+}
+
 // wantsEdits reports whether sub takes edit and delete events.
 func wantsEdits(sub Subscriber) bool {
 	e, ok := sub.(EditsSubscriber)
@@ -661,5 +677,8 @@ func ToProtocol(m *store.Message) *protocol.Message {
 		Target:  m.Target,
 		Edited:  m.Edited,
 		Deleted: m.Deleted,
+
+		Reactions: m.Reactions,
+		Reacted:   m.Reacted,
 	}
 }

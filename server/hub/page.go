@@ -6,9 +6,20 @@ import "github.com/parleychat/parley/server/store"
 // body, author and cid (field names, offset, timestamp).
 const messageOverhead = 80
 
+// reactionOverhead approximates what one reaction costs beyond its
+// emoji and users (field names, count, quotes).
+const reactionOverhead = 32
+
 // MessageCost is roughly how many bytes m takes in a frame.
 func MessageCost(m *store.Message) int {
-	return len(m.Body) + len(m.Author) + len(m.CID) + len(m.Room) + messageOverhead
+	n := len(m.Body) + len(m.Author) + len(m.CID) + len(m.Room) + messageOverhead
+	for _, r := range m.Reactions {
+		n += len(r.Emoji) + reactionOverhead
+		for _, u := range r.Users {
+			n += len(u) + 3
+		}
+	}
+	return n
 }
 
 // NewestWithin returns the newest messages of msgs (ascending by offset)

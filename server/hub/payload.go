@@ -14,6 +14,7 @@ import (
 //	m<offset>\n<msg frame>     a stored message
 //	e<offset>\n<msg frame>     a stored edit or deletion (only to clients with protocol.FeatureEdits)
 //	c<offset>\n<msg frame>     a stored room event (only to clients with protocol.FeatureRoomEvents)
+//	a<offset>\n<msg frame>     a stored reaction event (only to clients with protocol.FeatureReactions)
 //	t\n<typing frame>          someone is typing
 //	p\n<presence frame>        a room's presence changed (re-read it)
 //	r\n<removed frame>         a user lost the room's membership (decoded)
@@ -27,6 +28,7 @@ const (
 	kindMsg      = 'm'
 	kindEvent    = 'e'
 	kindChange   = 'c'
+	kindReaction = 'a'
 	kindTyping   = 't'
 	kindPresence = 'p'
 	kindRemoved  = 'r'
@@ -47,6 +49,8 @@ func kindOf(kind string) byte {
 		return kindMsg
 	case protocol.MsgRoom:
 		return kindChange
+	case protocol.MsgReact, protocol.MsgUnreact:
+		return kindReaction
 	}
 	return kindEvent
 }
@@ -54,7 +58,7 @@ func kindOf(kind string) byte {
 // stored reports whether a header kind is that of a stored message or
 // event (it carries an offset).
 func stored(kind byte) bool {
-	return kind == kindMsg || kind == kindEvent || kind == kindChange
+	return kind == kindMsg || kind == kindEvent || kind == kindChange || kind == kindReaction
 }
 
 // headed prepends the header of kind (and offset, for a message) to an
@@ -85,7 +89,7 @@ func route(room string, p []byte) (kind byte, offset int64, frame []byte, ok boo
 	}
 	kind, frame = p[0], p[i+1:]
 	switch kind {
-	case kindMsg, kindEvent, kindChange:
+	case kindMsg, kindEvent, kindChange, kindReaction:
 		o, err := strconv.ParseInt(string(p[1:i]), 10, 64) // no allocation: the conversion is only read
 		if err != nil || o <= 0 {
 			return 0, 0, nil, false

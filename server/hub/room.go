@@ -112,6 +112,9 @@ type subState struct {
 	// edits: the subscriber takes edit and delete events
 	// (protocol.FeatureEdits); others skip them.
 	edits bool
+	// reactions: the subscriber takes reaction events
+	// (protocol.FeatureReactions); others skip them.
+	reactions bool
 	// changes: the subscriber takes room events
 	// (protocol.FeatureRoomEvents); others skip them.
 	changes bool
@@ -307,7 +310,7 @@ func (r *room) subscribe(ctx context.Context, sub Subscriber, since int64) error
 		}
 	}
 	old := r.subs[sub]
-	st := &subState{last: since, since: since, delta: wantsDeltas(sub), edits: wantsEdits(sub), changes: wantsRoomEvents(sub)}
+	st := &subState{last: since, since: since, delta: wantsDeltas(sub), edits: wantsEdits(sub), reactions: wantsReactions(sub), changes: wantsRoomEvents(sub)}
 	if old != nil && since >= old.since && rm.Epoch == r.epoch {
 		// A resubscribe whose since did not move back: replay only what
 		// this subscriber has not been sent, so repeating a subscribe
@@ -803,13 +806,15 @@ func wantsDeltas(sub Subscriber) bool {
 }
 
 // takes reports whether the subscriber is sent a stored message or event
-// of header kind (kindMsg, kindEvent, kindChange).
+// of header kind (kindMsg, kindEvent, kindChange, kindReaction).
 func (st *subState) takes(kind byte) bool {
 	switch kind {
 	case kindEvent:
 		return st.edits && !st.watch
 	case kindChange:
 		return st.changes && !st.watch
+	case kindReaction:
+		return st.reactions && !st.watch
 	}
 	return true
 }

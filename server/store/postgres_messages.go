@@ -10,7 +10,7 @@ import (
 	"github.com/parleychat/parley/shared/protocol"
 )
 
-const pgMessageColumns = `room, seq, author, body, cid, ts, kind, target, edited, deleted`
+const pgMessageColumns = `room, seq, author, body, cid, ts, kind, target, edited, deleted, reacted`
 
 // pgAppendSQL advances the room's head and inserts the message under it in
 // one statement, hence one transaction: the UPDATE holds the room row's
@@ -46,7 +46,7 @@ RETURNING seq, ts`
 
 func pgScanMessage(row pgx.Row) (Message, error) {
 	var m Message
-	if err := row.Scan(&m.Room, &m.Offset, &m.Author, &m.Body, &m.CID, &m.TS, &m.Kind, &m.Target, &m.Edited, &m.Deleted); err != nil {
+	if err := row.Scan(&m.Room, &m.Offset, &m.Author, &m.Body, &m.CID, &m.TS, &m.Kind, &m.Target, &m.Edited, &m.Deleted, &m.Reacted); err != nil {
 		return Message{}, pgErr(err)
 	}
 	m.TS = m.TS.UTC()
@@ -121,7 +121,30 @@ func (p *Postgres) History(ctx context.Context, room string, pg Page) ([]Message
 	if newestFirst {
 		reverse(msgs)
 	}
+	if err := p.attachReactions(ctx, room, msgs); err != nil {
+		return nil, fmt.Errorf("read history of %q: %w", room, err)
+	}
 	return msgs, nil
+}
+
+// attachReactions reads the reactions of msgs (ascending, not empty).
+func (p *Postgres) attachReactions(ctx context.Context, room string, msgs []Message) error {
+	lo, hi := messageSpan(msgs)
+	rows, err := p.pool.Query(ctx, `SELECT target, emoji, user_name FROM reactions
+		WHERE room = $1 AND target BETWEEN $2 AND $3 ORDER BY target, user_name COLLATE "C"`, room, lo, hi)
+	if err != nil {
+		return fmt.Errorf("read reactions: %w", pgErr(err))
+	}
+	rs, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (reactionRow, error) {
+		var r reactionRow
+		err := row.Scan(&r.target, &r.emoji, &r.user)
+		return r, err
+	})
+	if err != nil {
+		return fmt.Errorf("read reactions: %w", pgErr(err))
+	}
+	attachReactions(msgs, rs)
+	return nil
 }
 
 // pgHistoryQuery returns the query selecting page pg (arguments: room,
@@ -204,6 +227,9 @@ func pgApplyAmend(ctx context.Context, tx pgx.Tx, e Message) error {
 		_, err = tx.Exec(ctx, `UPDATE messages SET body = '', deleted = true WHERE room = $1 AND seq = $2`, e.Room, e.Target)
 		if err == nil {
 			_, err = tx.Exec(ctx, `DELETE FROM mentions WHERE room = $1 AND seq = $2`, e.Room, e.Target)
+		}
+		if err == nil {
+			_, err = tx.Exec(ctx, `DELETE FROM reactions WHERE room = $1 AND target = $2`, e.Room, e.Target)
 		}
 	}
 	if err != nil {

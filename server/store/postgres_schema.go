@@ -151,6 +151,19 @@ INSERT INTO direct_sets (set_key, users, room)
 	FROM direct_rooms;
 DROP TABLE direct_rooms;
 `},
+	// Reactions: see the SQLite migration of the same version.
+	{version: 7, name: "message reactions", sql: `
+ALTER TABLE messages ADD COLUMN reacted BIGINT NOT NULL DEFAULT 0;
+CREATE TABLE reactions (
+	room      TEXT   NOT NULL,
+	target    BIGINT NOT NULL,
+	emoji     TEXT   NOT NULL,
+	user_key  TEXT   NOT NULL,
+	user_name TEXT   NOT NULL,
+	PRIMARY KEY (room, target, emoji, user_key),
+	FOREIGN KEY (room, target) REFERENCES messages(room, seq) ON DELETE CASCADE
+);
+`},
 }
 
 // migrate applies the migrations the database lacks in one transaction,

@@ -9,12 +9,12 @@ import (
 	"github.com/parleychat/parley/shared/protocol"
 )
 
-const sqliteMessageColumns = `room, seq, author, body, cid, ts, kind, target, edited, deleted`
+const sqliteMessageColumns = `room, seq, author, body, cid, ts, kind, target, edited, deleted, reacted`
 
 func sqliteScanMessage(row sqliteRow) (Message, error) {
 	var m Message
 	var ts int64
-	if err := row.Scan(&m.Room, &m.Offset, &m.Author, &m.Body, &m.CID, &ts, &m.Kind, &m.Target, &m.Edited, &m.Deleted); err != nil {
+	if err := row.Scan(&m.Room, &m.Offset, &m.Author, &m.Body, &m.CID, &ts, &m.Kind, &m.Target, &m.Edited, &m.Deleted, &m.Reacted); err != nil {
 		return Message{}, sqliteErr(err)
 	}
 	m.TS = fromMillis(ts)
@@ -100,6 +100,9 @@ func sqliteApplyAmend(ctx context.Context, tx *sql.Tx, e Message) error {
 		if err == nil {
 			_, err = tx.ExecContext(ctx, `DELETE FROM mentions WHERE room = ? AND seq = ?`, e.Room, e.Target)
 		}
+		if err == nil {
+			_, err = tx.ExecContext(ctx, `DELETE FROM reactions WHERE room = ? AND target = ?`, e.Room, e.Target)
+		}
 	}
 	if err != nil {
 		return fmt.Errorf("update message %d: %w", e.Target, sqliteErr(err))
@@ -146,7 +149,36 @@ func (s *SQLite) History(ctx context.Context, room string, p Page) ([]Message, e
 	if newestFirst {
 		reverse(msgs)
 	}
+	if len(msgs) > 0 {
+		if err := s.attachReactions(ctx, room, msgs); err != nil {
+			return nil, fmt.Errorf("read history of %q: %w", room, err)
+		}
+	}
 	return msgs, nil
+}
+
+// attachReactions reads the reactions of msgs (ascending, not empty).
+func (s *SQLite) attachReactions(ctx context.Context, room string, msgs []Message) error {
+	lo, hi := messageSpan(msgs)
+	rows, err := s.r.QueryContext(ctx, `SELECT target, emoji, user_name FROM reactions
+		WHERE room = ? AND target BETWEEN ? AND ? ORDER BY target, user_name`, room, lo, hi)
+	if err != nil {
+		return fmt.Errorf("read reactions: %w", sqliteErr(err))
+	}
+	defer rows.Close()
+	var rs []reactionRow
+	for rows.Next() {
+		var r reactionRow
+		if err := rows.Scan(&r.target, &r.emoji, &r.user); err != nil {
+			return fmt.Errorf("read reactions: %w", sqliteErr(err))
+		}
+		rs = append(rs, r)
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("read reactions: %w", sqliteErr(err))
+	}
+	attachReactions(msgs, rs)
+	return nil
 }
 
 // sqliteHistoryQuery returns the query selecting page p (arguments: room,

@@ -161,6 +161,23 @@ INSERT INTO direct_sets (set_key, users, room)
 	SELECT key_a || ' ' || key_b, user_a || ' ' || user_b, room FROM direct_rooms;
 DROP TABLE direct_rooms;
 `},
+	// Reactions: one row per user, emoji and message (user_key is the
+	// user's name key, so one reaction per user however the name is
+	// spelt); a reaction event is a messages row (kind react or unreact,
+	// target, body the emoji), and the message records the offset of its
+	// latest one (reacted).
+	{version: 7, name: "message reactions", sql: `
+ALTER TABLE messages ADD COLUMN reacted INTEGER NOT NULL DEFAULT 0;
+CREATE TABLE reactions (
+	room      TEXT    NOT NULL,
+	target    INTEGER NOT NULL,
+	emoji     TEXT    NOT NULL,
+	user_key  TEXT    NOT NULL,
+	user_name TEXT    NOT NULL,
+	PRIMARY KEY (room, target, emoji, user_key),
+	FOREIGN KEY (room, target) REFERENCES messages(room, seq) ON DELETE CASCADE
+) WITHOUT ROWID;
+`},
 }
 
 // sqliteApplied reads the versions of the migrations applied.

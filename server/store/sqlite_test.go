@@ -93,8 +93,8 @@ func TestSQLiteReopen(t *testing.T) {
 			t.Fatalf("after reopen: resend = %+v dup %v, %v; want %+v", again, dup, err, first)
 		}
 	}
-	if n := countMigrations(t, path); n != 6 {
-		t.Fatalf("schema_migrations has %d rows after three opens, want 6 (one per migration)", n)
+	if n := countMigrations(t, path); n != 7 {
+		t.Fatalf("schema_migrations has %d rows after three opens, want 7 (one per migration)", n)
 	}
 }
 

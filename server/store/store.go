@@ -8,6 +8,8 @@ import (
 	"context"
 	"errors"
 	"time"
+
+	"github.com/parleychat/parley/shared/protocol"
 )
 
 // Errors every implementation returns (wrapped is fine: test with errors.Is).
@@ -99,10 +101,15 @@ type Message struct {
 	CID    string
 	TS     time.Time
 
-	Kind    string // "", protocol.MsgEdit, protocol.MsgDelete or protocol.MsgRoom
+	Kind    string // "", protocol.MsgEdit, MsgDelete, MsgReact, MsgUnreact or MsgRoom
 	Target  int64
 	Edited  int64
 	Deleted bool
+	// Reactions are a message's reactions (protocol.Message.Reactions);
+	// Reacted is the offset of the latest reaction event they include.
+	// Only History fills Reactions.
+	Reactions []protocol.Reaction
+	Reacted   int64
 }
 
 // Page selects part of a room's history; results are always in ascending
@@ -284,6 +291,20 @@ type Store interface {
 	// it was deleted. Idempotent on (author, cid) like Append; a cid
 	// naming another message or event is ErrConflict.
 	Amend(ctx context.Context, e Message, moderator bool) (stored Message, dup bool, err error)
+	// React stores e, a reaction event (Kind protocol.MsgReact or
+	// MsgUnreact; Room, Author, CID, Target, and Body one of
+	// protocol.Reactions) under the room's next offset, and in the same
+	// transaction adds Author's reaction to the message at e.Target or
+	// removes it, and sets the message's Reacted. A user has at most one
+	// reaction of each emoji on a message (users compare as SameUser). A
+	// reaction that changes nothing (react twice, unreact what is not
+	// there) stores nothing and returns e with Offset = e.Target and
+	// dup=true. ErrNotFound when the room or target does not exist or
+	// the target is itself an event, ErrGone when it was deleted.
+	// Idempotent on (author, cid) like Append; a cid naming another
+	// message or event is ErrConflict. Deleting a message (Amend) deletes
+	// its reactions.
+	React(ctx context.Context, e Message) (stored Message, dup bool, err error)
 
 	Ping(ctx context.Context) error
 	Close() error

@@ -238,6 +238,12 @@ func (t timeoutStore) Amend(ctx context.Context, e Message, moderator bool) (Mes
 	return t.s.Amend(ctx, e, moderator)
 }
 
+func (t timeoutStore) React(ctx context.Context, e Message) (Message, bool, error) {
+	ctx, cancel := t.ctx(ctx)
+	defer cancel()
+	return t.s.React(ctx, e)
+}
+
 func (t timeoutStore) Ping(ctx context.Context) error {
 	ctx, cancel := t.ctx(ctx)
 	defer cancel()

@@ -52,6 +52,7 @@ type conn struct {
 	batch    atomic.Bool  // the client asked for protocol.FeatureBatch
 	deltas   atomic.Bool  // the client asked for protocol.FeaturePresenceDelta
 	edits    atomic.Bool  // the client asked for protocol.FeatureEdits
+	reacts   atomic.Bool  // the client asked for protocol.FeatureReactions
 	changes  atomic.Bool  // the client asked for protocol.FeatureRoomEvents
 	watchOK  atomic.Bool  // the client asked for protocol.FeatureWatch
 	lastRead atomic.Int64 // unix nanoseconds
@@ -127,6 +128,9 @@ func (c *conn) PresenceDeltas() bool { return c.deltas.Load() }
 
 // Edits implements hub.EditsSubscriber.
 func (c *conn) Edits() bool { return c.edits.Load() }
+
+// Reactions implements hub.ReactionsSubscriber.
+func (c *conn) Reactions() bool { return c.reacts.Load() }
 
 // RoomEvents implements hub.RoomEventsSubscriber.
 func (c *conn) RoomEvents() bool { return c.changes.Load() }
@@ -749,5 +753,6 @@ var knownFeatures = []struct {
 	{protocol.FeaturePresenceDelta, func(c *conn) *atomic.Bool { return &c.deltas }},
 	{protocol.FeatureEdits, func(c *conn) *atomic.Bool { return &c.edits }},
 	{protocol.FeatureRoomEvents, func(c *conn) *atomic.Bool { return &c.changes }},
+	{protocol.FeatureReactions, func(c *conn) *atomic.Bool { return &c.reacts }},
 	{protocol.FeatureWatch, func(c *conn) *atomic.Bool { return &c.watchOK }},
 }

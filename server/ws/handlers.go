@@ -24,7 +24,7 @@ func (c *conn) handle(ctx context.Context, f protocol.Frame) {
 			c.s.cfg.Hub.Unsubscribe(c, f.Room)
 		}
 		c.release(f.Room)
-	case protocol.TypeSend, protocol.TypeEdit, protocol.TypeDelete:
+	case protocol.TypeSend, protocol.TypeEdit, protocol.TypeDelete, protocol.TypeReact, protocol.TypeUnreact:
 		c.send(ctx, f)
 	case protocol.TypeHistory:
 		c.history(ctx, f)
@@ -169,8 +169,11 @@ func (c *conn) send(ctx context.Context, f protocol.Frame) {
 		c.refuseRate(f.CID, "sending too fast", d, now)
 		return
 	}
-	var body string
-	if f.Type != protocol.TypeDelete {
+	body := f.Body // a reaction's body is one of protocol.Reactions (validated)
+	switch f.Type {
+	case protocol.TypeDelete:
+		body = ""
+	case protocol.TypeSend, protocol.TypeEdit:
 		body = norm.NFC.String(f.Body)
 		if err := protocol.CheckBody(body); err != nil {
 			r.CancelAt(now)
@@ -220,11 +223,18 @@ func (c *conn) send(ctx context.Context, f protocol.Frame) {
 	c.reply(protocol.Frame{Type: protocol.TypeAck, CID: m.CID, Room: m.Room, Offset: m.Offset, TS: m.TS.UnixMilli()})
 }
 
-// store stores a send, edit or delete; a in the room decides whether
-// the user may delete others' messages.
+// store stores a send, edit, delete, react or unreact; a in the room
+// decides whether the user may delete others' messages.
 func (c *conn) store(ctx context.Context, f protocol.Frame, body string, a store.Access) (store.Message, bool, error) {
-	if f.Type == protocol.TypeSend {
+	switch f.Type {
+	case protocol.TypeSend:
 		return c.s.cfg.Store.Append(ctx, store.Message{Room: f.Room, Author: c.user, Body: body, CID: f.CID})
+	case protocol.TypeReact, protocol.TypeUnreact:
+		kind := protocol.MsgReact
+		if f.Type == protocol.TypeUnreact {
+			kind = protocol.MsgUnreact
+		}
+		return c.s.cfg.Store.React(ctx, store.Message{Room: f.Room, Author: c.user, CID: f.CID, Kind: kind, Target: f.Target, Body: body})
 	}
 	kind := protocol.MsgEdit
 	if f.Type == protocol.TypeDelete {
@@ -235,7 +245,7 @@ func (c *conn) store(ctx context.Context, f protocol.Frame, body string, a store
 }
 
 // amendRefused reports whether err is the store's final verdict on an
-// edit or delete (as opposed to a failure the client retries). The
+// edit, delete or reaction (as opposed to a failure the client retries). The
 // room's existence and the user's access were checked before, so
 // ErrNotFound is about the target.
 func amendRefused(err error) bool {
@@ -243,7 +253,8 @@ func amendRefused(err error) bool {
 		errors.Is(err, store.ErrGone) || errors.Is(err, store.ErrConflict)
 }
 
-// refuseAmend answers an edit or delete the store refused for good.
+// refuseAmend answers an edit, delete or reaction the store refused for
+// good.
 func (c *conn) refuseAmend(f protocol.Frame, err error) {
 	switch {
 	case errors.Is(err, store.ErrForbidden) && f.Type == protocol.TypeEdit:
@@ -295,9 +306,8 @@ func (c *conn) history(ctx context.Context, f protocol.Frame) {
 	msgs, trimmed := hub.NewestWithin(msgs, protocol.HistoryPageMaxBytes)
 	more = more || (trimmed && msgs[0].Offset > 1)
 	out := make([]protocol.Message, 0, len(msgs))
-	edits, changes := c.edits.Load(), c.changes.Load()
 	for i := range msgs {
-		if k := msgs[i].Kind; k == protocol.MsgRoom && !changes || k != "" && k != protocol.MsgRoom && !edits {
+		if !c.takesKind(msgs[i].Kind) {
 			continue // a client never sees an event of a feature it did not ask for
 		}
 		out = append(out, *hub.ToProtocol(&msgs[i]))
@@ -366,4 +376,18 @@ func (c *conn) storeError(ref, what string, err error) {
 // retryable reports whether storeError answers err with unavailable.
 func retryable(err error) bool {
 	return !denied(err) && !errors.Is(err, context.Canceled)
+}
+
+// takesKind reports whether the connection is sent stored messages or
+// events of kind: events only of the features it asked for.
+func (c *conn) takesKind(kind string) bool {
+	switch kind {
+	case "":
+		return true
+	case protocol.MsgRoom:
+		return c.changes.Load()
+	case protocol.MsgReact, protocol.MsgUnreact:
+		return c.reacts.Load()
+	}
+	return c.edits.Load()
 }

@@ -12,7 +12,9 @@ import (
 type Outgoing struct {
 	Room, CID, Body string
 	// Kind is empty for a message, protocol.MsgEdit or MsgDelete for an
-	// edit or deletion of the message at offset Target (Edit, Delete).
+	// edit or deletion of the message at offset Target (Edit, Delete),
+	// protocol.MsgReact or MsgUnreact for adding or removing the reaction
+	// Body on it (React).
 	Kind   string
 	Target int64
 	// Queued is when Send accepted it.
@@ -92,6 +94,24 @@ func (c *Client) Edit(room string, target int64, body string) (cid string, err e
 func (c *Client) Delete(room string, target int64) (cid string, err error) {
 	cid = NewCID()
 	if err := c.queue(Outgoing{Room: room, CID: cid, Kind: protocol.MsgDelete, Target: target}); err != nil {
+		return "", err
+	}
+	return cid, nil
+}
+
+// React queues adding (add) or removing the user's reaction emoji (one
+// of protocol.Reactions) on the message at offset target in room, like
+// Edit. EventAck names the cid and the offset of the reaction event, or
+// the target's offset when the reaction changed nothing (it was already
+// there, or not there to remove); a refusal (not_found, conflict: the
+// message was deleted) is an EventError naming the cid.
+func (c *Client) React(room string, target int64, emoji string, add bool) (cid string, err error) {
+	cid = NewCID()
+	kind := protocol.MsgUnreact
+	if add {
+		kind = protocol.MsgReact
+	}
+	if err := c.queue(Outgoing{Room: room, CID: cid, Body: emoji, Kind: kind, Target: target}); err != nil {
 		return "", err
 	}
 	return cid, nil
@@ -178,7 +198,7 @@ func (c *Client) nextOutgoing(cn *conn) (frame []byte, wait time.Duration) {
 	return encode(e.frame()), 0
 }
 
-// frame is the frame that writes o: send, edit or delete.
+// frame is the frame that writes o: send, edit, delete, react or unreact.
 func (o *Outgoing) frame() protocol.Frame {
 	f := protocol.Frame{Type: protocol.TypeSend, Room: o.Room, CID: o.CID, Body: o.Body}
 	switch o.Kind {
@@ -186,6 +206,10 @@ func (o *Outgoing) frame() protocol.Frame {
 		f.Type, f.Target = protocol.TypeEdit, o.Target
 	case protocol.MsgDelete:
 		f.Type, f.Target = protocol.TypeDelete, o.Target
+	case protocol.MsgReact:
+		f.Type, f.Target = protocol.TypeReact, o.Target
+	case protocol.MsgUnreact:
+		f.Type, f.Target = protocol.TypeUnreact, o.Target
 	}
 	return f
 }

@@ -171,9 +171,10 @@ func (c *Client) connect(ctx context.Context) (*websocket.Conn, protocol.Frame, 
 
 // features are the optional protocol features this client asks for.
 // With protocol.FeatureEdits, EventMessage also carries edits and
-// deletions, with protocol.FeatureRoomEvents room events (Msg.Kind set).
+// deletions, with protocol.FeatureReactions reaction events, with
+// protocol.FeatureRoomEvents room events (Msg.Kind set).
 var features = []string{protocol.FeatureBatch, protocol.FeaturePresenceDelta, protocol.FeatureEdits,
-	protocol.FeatureRoomEvents, protocol.FeatureWatch}
+	protocol.FeatureRoomEvents, protocol.FeatureWatch, protocol.FeatureReactions}
 
 // handshake sends the auth frame and reads until welcome. An error frame
 // before it is kept, so a failure says why when the node then closes.

@@ -65,6 +65,9 @@
 //   - [FeatureRoomEvents] ("room_events"): the client understands room
 //     events (see Room events). Without it a client is never sent one,
 //     and their offsets are gaps to it, as for edits.
+//   - [FeatureReactions] ("reactions"): the client understands reaction
+//     events (see Reactions). Without it a client is never sent one, and
+//     their offsets are gaps to it, as for edits.
 //   - [FeatureWatch] ("watch"): the node accepts watch and unwatch (see
 //     Watching rooms). Without it they are answered bad_request.
 //
@@ -76,6 +79,8 @@
 //	send        {room, cid, body}              answered by ack (or error with ref=cid)
 //	edit        {room, cid, target, body}      replace the body of your message at offset target; answered like send
 //	delete      {room, cid, target}            delete the message at offset target; answered like send
+//	react       {room, cid, target, body}      add your reaction body (one of Reactions) to the message at offset target; answered like send
+//	unreact     {room, cid, target, body}      remove it; answered like send
 //	history     {id, room, before, limit}      a page of messages older than before
 //	typing      {room}                         ephemeral, never stored
 //	ping        {id}                           answered by pong; the heartbeat
@@ -188,6 +193,41 @@
 // nothing is lost or shown twice; history replies are shorter than limit
 // where events were left out.
 //
+// # Reactions
+//
+// A member who may send to a room reacts to its messages with one of the
+// fixed set [Reactions] (body): react adds the sender's reaction, unreact
+// removes it. A user has at most one reaction of each emoji on a message.
+// The frames are sends in every other way (rate limits, account budget,
+// order, idempotent on (author, cid)). A reaction that changes something
+// is stored as a room event with its own offset, a [Message] of Kind
+// [MsgReact] or [MsgUnreact] whose Author reacted, whose Body is the
+// emoji and whose Target is the message's offset; the ack names it. One
+// that changes nothing (react twice, unreact what is not there) stores
+// nothing and is acknowledged with offset = target. A refusal is an error
+// with ref=cid: bad_request (body not one of Reactions), not_found (no
+// message at target, or target is itself an event), conflict (the message
+// was deleted; or the cid names another message or event); a user who may
+// not send to the room is refused as for a send.
+//
+// A message carries its reactions in its latest state, like its body:
+// Reactions, one [Reaction] per emoji that has any, in the order of
+// [Reactions], with its Count and its Users (byte order, at most
+// [MaxReactionUsers]); Reacted is the offset of the latest reaction event
+// they include. Apply a reaction event to the message at Target when
+// both are held, whenever either arrives: skip it if its offset is not
+// above the message's Reacted; otherwise add Author to (react) or remove
+// Author from (unreact) the emoji's users and count, doing nothing if
+// already so, and set Reacted. Events of one message arrive in offset
+// order on one connection; from history pages, apply them in offset
+// order. A deleted message has no reactions (its reactions are deleted
+// with it, and a deletion clears them). Never show a reaction event as a
+// message; it is never unread and mentions nobody.
+//
+// A client without [FeatureReactions] is sent no reaction event (live, in
+// a backlog or in history) and skips their offsets like those of edits;
+// it still gets Reactions on messages and may ignore them.
+//
 // # Room events
 //
 // With [FeatureRoomEvents], a room's own stream also carries what
@@ -265,7 +305,7 @@
 // does not know the removed frame may ignore it: its next subscribe to
 // the room is answered not_found, which is final. Nothing else changed
 // for clients of this version, so [Version] stays 1 (edits and deletions,
-// room events and watches are negotiated features too). The other
+// reactions, room events and watches are negotiated features too). The other
 // members of the room learn of each change live from the room's own
 // stream (see Room events).
 //

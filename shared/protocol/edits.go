@@ -31,7 +31,8 @@ const (
 // live, not in a subscribe backlog, not in a history reply.
 const FeatureEdits = "edits"
 
-// IsEvent reports whether m is an edit or deletion rather than a message.
+// IsEvent reports whether m is an event (an edit, deletion, reaction or
+// room event) rather than a message.
 func (m *Message) IsEvent() bool { return m.Kind != "" }
 
 // checkAmend checks an edit or delete frame's fields.
@@ -54,7 +55,7 @@ func checkAmend(f Frame) error {
 	return CheckBody(f.Body)
 }
 
-// checkEvent checks the fields of an edit or delete event from a node.
+// checkEvent checks the fields of an event from a node.
 func checkEvent(m Message) error {
 	switch m.Kind {
 	case "":
@@ -62,7 +63,7 @@ func checkEvent(m Message) error {
 			return badRequest("a message without kind has no target")
 		}
 		return nil
-	case MsgEdit, MsgDelete:
+	case MsgEdit, MsgDelete, MsgReact, MsgUnreact:
 		if m.Target <= 0 || m.Target >= m.Offset {
 			return badRequest("%s event at %d targets offset %d", m.Kind, m.Offset, m.Target)
 		}

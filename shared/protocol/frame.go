@@ -56,7 +56,8 @@ type Frame struct {
 
 	// Offset and TS describe a stored message (ack).
 	Offset int64 `json:"offset,omitempty"`
-	// Target is the offset of the message an edit or delete changes.
+	// Target is the offset of the message an edit, delete, react or
+	// unreact changes.
 	Target int64 `json:"target,omitempty"`
 	TS     int64 `json:"ts,omitempty"`
 	// Epoch and Head describe a room: its history generation and the
@@ -98,8 +99,9 @@ type Message struct {
 	TS  int64  `json:"ts"`
 	CID string `json:"cid,omitempty"`
 
-	// Kind is empty for a message, MsgEdit or MsgDelete for an event
-	// that changes the message at offset Target (FeatureEdits).
+	// Kind is empty for a message; MsgEdit or MsgDelete (FeatureEdits),
+	// MsgReact or MsgUnreact (FeatureReactions) for an event that
+	// changes the message at offset Target; MsgRoom for a room event.
 	Kind   string `json:"kind,omitempty"`
 	Target int64  `json:"target,omitempty"`
 	// Edited is the offset of the latest edit the message's Body comes
@@ -107,6 +109,11 @@ type Message struct {
 	// empty). A message is always sent in its latest state.
 	Edited  int64 `json:"edited,omitempty"`
 	Deleted bool  `json:"deleted,omitempty"`
+	// Reactions are the message's reactions, in the order of Reactions
+	// (none on an event or a deleted message); Reacted is the offset of
+	// the latest reaction event they include (0: none).
+	Reactions []Reaction `json:"reactions,omitempty"`
+	Reacted   int64      `json:"reacted,omitempty"`
 }
 
 // ErrFrameTooLarge is returned by Decode for input over MaxFrameBytes.

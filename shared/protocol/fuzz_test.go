@@ -17,6 +17,8 @@ func FuzzDecode(f *testing.F) {
 		`{"v":1,"type":"history","id":"1","room":"general","before":20,"limit":50}`,
 		`{"v":1,"type":"msg","msg":{"room":"general","offset":1,"author":"a","body":"b","ts":1}}`,
 		`{"v":1,"type":"typing","room":"general"}`,
+		`{"v":1,"type":"react","room":"general","cid":"r1","target":3,"body":"👍"}`,
+		`{"v":1,"type":"msg","msg":{"room":"general","offset":3,"author":"a","body":"b","ts":1,"reactions":[{"emoji":"👍","count":1,"users":["a"]}],"reacted":4}}`,
 		`{"v":1,"type":"ping","id":"p"}`,
 		`{"v":1,"type":"send","room":"general","cid":"abc","body":"\u0000"}`,
 		`{"v":1,"type":"subscribe","room":5}`,

@@ -159,6 +159,8 @@ func ValidateClient(f Frame) error {
 		return CheckBody(f.Body)
 	case TypeEdit, TypeDelete:
 		return checkAmend(f)
+	case TypeReact, TypeUnreact:
+		return checkReactFrame(f)
 	case TypeHistory:
 		if err := CheckRoomName(f.Room); err != nil {
 			return err
@@ -260,6 +262,9 @@ func checkMessage(m Message) error {
 	}
 	if m.Author == "" {
 		return badRequest("message without author")
+	}
+	if err := checkReactions(m); err != nil {
+		return err
 	}
 	return checkEvent(m)
 }

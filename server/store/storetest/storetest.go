@@ -36,6 +36,7 @@ func Run(t *testing.T, open Opener) {
 		{"Append", appendTests},
 		{"History", historyTests},
 		{"Edits", editTests},
+		{"Reactions", reactionTests},
 		{"Concurrency", concurrencyTests},
 	}
 	for _, g := range groups {

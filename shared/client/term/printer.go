@@ -72,6 +72,10 @@ func (p *printer) message(m *protocol.Message) {
 		fmt.Fprintf(p.stdout, "%s %s edited a message: %s\n", at, m.Author, m.Body)
 	case m.Kind == protocol.MsgDelete:
 		fmt.Fprintf(p.stdout, "%s %s deleted a message\n", at, m.Author)
+	case m.Kind == protocol.MsgReact:
+		fmt.Fprintf(p.stdout, "%s %s reacted %s to a message\n", at, m.Author, m.Body)
+	case m.Kind == protocol.MsgUnreact:
+		fmt.Fprintf(p.stdout, "%s %s took back %s from a message\n", at, m.Author, m.Body)
 	case m.Deleted:
 		fmt.Fprintf(p.stdout, "%s %s: (message deleted)\n", at, m.Author)
 	case m.Edited > 0:
