@@ -182,21 +182,13 @@ func (p *Postgres) Amend(ctx context.Context, e Message, moderator bool) (Messag
 
 func (p *Postgres) amend(ctx context.Context, e Message, moderator bool) (stored Message, dup bool, err error) {
 	err = pgx.BeginFunc(ctx, p.pool, func(tx pgx.Tx) error {
-		target, err := pgScanMessage(tx.QueryRow(ctx,
-			`SELECT `+pgMessageColumns+` FROM messages WHERE room = $1 AND seq = $2 FOR UPDATE`, e.Room, e.Target))
-		if err != nil && !errors.Is(err, ErrNotFound) {
-			return fmt.Errorf("read message %d: %w", e.Target, err)
+		target, orig, err := pgAmendTarget(ctx, tx, e)
+		if err != nil {
+			return err
 		}
-		orig, oerr := pgScanMessage(tx.QueryRow(ctx,
-			`SELECT `+pgMessageColumns+` FROM messages WHERE author = $1 AND cid = $2 AND cid <> ''`, e.Author, e.CID))
-		switch {
-		case oerr == nil:
-			stored, dup = orig, true
-			return amendDup(orig, e)
-		case !errors.Is(oerr, ErrNotFound):
-			return fmt.Errorf("look up cid: %w", oerr)
-		case err != nil:
-			return fmt.Errorf("read message %d: %w", e.Target, err)
+		if orig != nil {
+			stored, dup = *orig, true
+			return amendDup(*orig, e)
 		}
 		if err := amendVerdict(target, e, moderator); err != nil {
 			return err
@@ -215,6 +207,28 @@ func (p *Postgres) amend(ctx context.Context, e Message, moderator bool) (stored
 		err = pgErr(err)
 	}
 	return stored, dup, err
+}
+
+// pgAmendTarget reads, locked, the message an edit, deletion or reaction
+// e refers to, unless e's cid is stored already: then orig is what it
+// stored (a repeat), and target is not needed.
+func pgAmendTarget(ctx context.Context, tx pgx.Tx, e Message) (target Message, orig *Message, err error) {
+	target, err = pgScanMessage(tx.QueryRow(ctx,
+		`SELECT `+pgMessageColumns+` FROM messages WHERE room = $1 AND seq = $2 FOR UPDATE`, e.Room, e.Target))
+	if err != nil && !errors.Is(err, ErrNotFound) {
+		return Message{}, nil, fmt.Errorf("read message %d: %w", e.Target, err)
+	}
+	prev, oerr := pgScanMessage(tx.QueryRow(ctx,
+		`SELECT `+pgMessageColumns+` FROM messages WHERE author = $1 AND cid = $2 AND cid <> ''`, e.Author, e.CID))
+	switch {
+	case oerr == nil:
+		return Message{}, &prev, nil
+	case !errors.Is(oerr, ErrNotFound):
+		return Message{}, nil, fmt.Errorf("look up cid: %w", oerr)
+	case err != nil:
+		return Message{}, nil, fmt.Errorf("read message %d: %w", e.Target, err)
+	}
+	return target, nil, nil
 }
 
 // pgApplyAmend brings e's target, and the edits before e, to the state e

@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"errors"
 	"fmt"
 
 	"github.com/jackc/pgx/v5"
@@ -31,21 +30,13 @@ func (p *Postgres) React(ctx context.Context, e Message) (Message, bool, error) 
 
 func (p *Postgres) react(ctx context.Context, e Message) (stored Message, dup bool, err error) {
 	err = pgx.BeginFunc(ctx, p.pool, func(tx pgx.Tx) error {
-		target, err := pgScanMessage(tx.QueryRow(ctx,
-			`SELECT `+pgMessageColumns+` FROM messages WHERE room = $1 AND seq = $2 FOR UPDATE`, e.Room, e.Target))
-		if err != nil && !errors.Is(err, ErrNotFound) {
-			return fmt.Errorf("read message %d: %w", e.Target, err)
+		target, orig, err := pgAmendTarget(ctx, tx, e)
+		if err != nil {
+			return err
 		}
-		orig, oerr := pgScanMessage(tx.QueryRow(ctx,
-			`SELECT `+pgMessageColumns+` FROM messages WHERE author = $1 AND cid = $2 AND cid <> ''`, e.Author, e.CID))
-		switch {
-		case oerr == nil:
-			stored, dup = orig, true
-			return amendDup(orig, e)
-		case !errors.Is(oerr, ErrNotFound):
-			return fmt.Errorf("look up cid: %w", oerr)
-		case err != nil:
-			return fmt.Errorf("read message %d: %w", e.Target, err)
+		if orig != nil {
+			stored, dup = *orig, true
+			return amendDup(*orig, e)
 		}
 		if err := reactVerdict(target); err != nil {
 			return err

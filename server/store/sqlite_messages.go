@@ -49,6 +49,26 @@ func (s *SQLite) Append(ctx context.Context, m Message) (Message, bool, error) {
 	return stored, dup, nil
 }
 
+// sqliteAmendTarget reads the message an edit, deletion or reaction e
+// refers to, unless e's cid is stored already: then orig is what it
+// stored (a repeat), and target is not read.
+func sqliteAmendTarget(ctx context.Context, tx *sql.Tx, e Message) (target Message, orig *Message, err error) {
+	prev, err := sqliteScanMessage(tx.QueryRowContext(ctx,
+		`SELECT `+sqliteMessageColumns+` FROM messages WHERE author = ? AND cid = ? AND cid <> ''`, e.Author, e.CID))
+	switch {
+	case err == nil:
+		return Message{}, &prev, nil
+	case !errors.Is(err, ErrNotFound):
+		return Message{}, nil, fmt.Errorf("look up cid: %w", err)
+	}
+	target, err = sqliteScanMessage(tx.QueryRowContext(ctx,
+		`SELECT `+sqliteMessageColumns+` FROM messages WHERE room = ? AND seq = ?`, e.Room, e.Target))
+	if err != nil {
+		return Message{}, nil, fmt.Errorf("read message %d: %w", e.Target, err)
+	}
+	return target, nil, nil
+}
+
 // Amend stores an edit or deletion and brings its target to its latest
 // state, in one transaction (see Store.Amend).
 func (s *SQLite) Amend(ctx context.Context, e Message, moderator bool) (Message, bool, error) {
@@ -58,19 +78,13 @@ func (s *SQLite) Amend(ctx context.Context, e Message, moderator bool) (Message,
 	var stored Message
 	var dup bool
 	err := s.writeTx(ctx, func(tx *sql.Tx) error {
-		orig, err := sqliteScanMessage(tx.QueryRowContext(ctx,
-			`SELECT `+sqliteMessageColumns+` FROM messages WHERE author = ? AND cid = ? AND cid <> ''`, e.Author, e.CID))
-		switch {
-		case err == nil:
-			stored, dup = orig, true
-			return amendDup(orig, e)
-		case !errors.Is(err, ErrNotFound):
-			return fmt.Errorf("look up cid: %w", err)
-		}
-		target, err := sqliteScanMessage(tx.QueryRowContext(ctx,
-			`SELECT `+sqliteMessageColumns+` FROM messages WHERE room = ? AND seq = ?`, e.Room, e.Target))
+		target, orig, err := sqliteAmendTarget(ctx, tx, e)
 		if err != nil {
-			return fmt.Errorf("read message %d: %w", e.Target, err)
+			return err
+		}
+		if orig != nil {
+			stored, dup = *orig, true
+			return amendDup(*orig, e)
 		}
 		if err := amendVerdict(target, e, moderator); err != nil {
 			return err

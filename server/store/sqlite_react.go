@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 
 	"github.com/parleychat/parley/shared/protocol"
@@ -18,19 +17,13 @@ func (s *SQLite) React(ctx context.Context, e Message) (Message, bool, error) {
 	var stored Message
 	var dup bool
 	err := s.writeTx(ctx, func(tx *sql.Tx) error {
-		orig, err := sqliteScanMessage(tx.QueryRowContext(ctx,
-			`SELECT `+sqliteMessageColumns+` FROM messages WHERE author = ? AND cid = ? AND cid <> ''`, e.Author, e.CID))
-		switch {
-		case err == nil:
-			stored, dup = orig, true
-			return amendDup(orig, e)
-		case !errors.Is(err, ErrNotFound):
-			return fmt.Errorf("look up cid: %w", err)
-		}
-		target, err := sqliteScanMessage(tx.QueryRowContext(ctx,
-			`SELECT `+sqliteMessageColumns+` FROM messages WHERE room = ? AND seq = ?`, e.Room, e.Target))
+		target, orig, err := sqliteAmendTarget(ctx, tx, e)
 		if err != nil {
-			return fmt.Errorf("read message %d: %w", e.Target, err)
+			return err
+		}
+		if orig != nil {
+			stored, dup = *orig, true
+			return amendDup(*orig, e)
 		}
 		if err := reactVerdict(target); err != nil {
 			return err
