@@ -202,3 +202,42 @@ func BenchmarkDeleteRoom(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkAppendBatch compares a sender's 8 queued messages stored one
+// Append at a time with one AppendAll: ns/msg is the cost per message.
+func BenchmarkAppendBatch(b *testing.B) {
+	ctx := context.Background()
+	const size = 8
+	for _, impl := range benchStores {
+		for _, batched := range []bool{false, true} {
+			name := impl.name + "/OneAtATime"
+			if batched {
+				name = impl.name + "/AppendAll8"
+			}
+			b.Run(name, func(b *testing.B) {
+				s := impl.open(b)
+				room := benchRooms(b, s, 1)[0]
+				ms := make([]store.Message, size)
+				i := 0
+				for b.Loop() {
+					for j := range ms {
+						i++
+						ms[j] = store.Message{Room: room, Author: "alice", Body: benchBody, CID: fmt.Sprint(i)}
+					}
+					if batched {
+						if _, err := s.AppendAll(ctx, ms); err != nil {
+							b.Fatal(err)
+						}
+						continue
+					}
+					for _, m := range ms {
+						if _, _, err := s.Append(ctx, m); err != nil {
+							b.Fatal(err)
+						}
+					}
+				}
+				b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*size), "ns/msg")
+			})
+		}
+	}
+}

@@ -80,6 +80,107 @@ func (p *Postgres) append(ctx context.Context, m Message) (Message, bool, error)
 	}
 }
 
+// pgAppendTries bounds AppendAll's tries when a twin of one of its
+// messages (same author and cid, from another node) commits between the
+// batch's cid check and its insert: the unique index aborts the batch,
+// and the next try finds the twin stored.
+const pgAppendTries = 3
+
+// AppendAll stores ms as Append would one by one, in one transaction and
+// one round trip: the statements go as one pipeline (pgx.Batch) with one
+// Sync, which PostgreSQL runs as one implicit transaction, so the first
+// statement's lock on the room's row holds until all are stored, and a
+// failing one rolls them all back (see Store.AppendAll).
+func (p *Postgres) AppendAll(ctx context.Context, ms []Message) ([]Appended, error) {
+	if len(ms) == 0 {
+		return nil, nil
+	}
+	if err := oneRoom(ms); err != nil {
+		return nil, err
+	}
+	var out []Appended
+	var err error
+	for range pgAppendTries {
+		if out, err = p.appendAll(ctx, ms); !isUniqueViolation(err, "messages_author_cid") {
+			break
+		}
+	}
+	if err != nil {
+		return nil, fmt.Errorf("append %d messages to %q: %w", len(ms), ms[0].Room, pgErr(err))
+	}
+	return out, nil
+}
+
+func (p *Postgres) appendAll(ctx context.Context, ms []Message) ([]Appended, error) {
+	b := &pgx.Batch{}
+	out := make([]Appended, len(ms))
+	for i, m := range ms {
+		m.Kind, m.Target = appendKind(m.Kind), 0
+		out[i].Message = m
+		b.Queue(pgAppendSQL, m.Room, m.Author, m.Body, m.CID, mentionKeys(m), m.Kind)
+	}
+	br := p.pool.SendBatch(ctx, b)
+	var missing []int // not inserted: a stored cid, or no such room
+	for i := range out {
+		m := &out[i].Message
+		err := br.QueryRow().Scan(&m.Offset, &m.TS)
+		switch {
+		case err == nil:
+			m.TS = m.TS.UTC()
+		case errors.Is(err, pgx.ErrNoRows):
+			missing = append(missing, i)
+		default:
+			_ = br.Close()
+			return nil, err
+		}
+	}
+	if err := br.Close(); err != nil {
+		return nil, err
+	}
+	if len(missing) > 0 {
+		if err := p.originals(ctx, out, missing); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// originals fills out[i] for each i of missing with the message its
+// author stored earlier under its cid (Dup), in one query; ErrNotFound
+// when one has none and the room does not exist. Nothing of the batch
+// was stored then: a batch is for one room.
+func (p *Postgres) originals(ctx context.Context, out []Appended, missing []int) error {
+	authors, cids := make([]string, 0, len(missing)), make([]string, 0, len(missing))
+	for _, i := range missing {
+		authors, cids = append(authors, out[i].Author), append(cids, out[i].CID)
+	}
+	rows, err := p.pool.Query(ctx, `SELECT `+pgMessageColumns+` FROM messages
+		WHERE (author, cid) IN (SELECT * FROM unnest($1::text[], $2::text[])) AND cid <> ''`, authors, cids)
+	if err != nil {
+		return fmt.Errorf("look up cids: %w", pgErr(err))
+	}
+	found, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (Message, error) { return pgScanMessage(row) })
+	if err != nil {
+		return fmt.Errorf("look up cids: %w", err)
+	}
+	type key struct{ author, cid string }
+	byKey := make(map[key]Message, len(found))
+	for _, m := range found {
+		byKey[key{m.Author, m.CID}] = m
+	}
+	for _, i := range missing {
+		orig, ok := byKey[key{out[i].Author, out[i].CID}]
+		if !ok {
+			if err := p.roomExists(ctx, out[i].Room); err != nil {
+				return err
+			}
+			return errors.New("message neither stored nor found")
+		}
+		out[i] = Appended{Message: orig, Dup: true}
+	}
+	return nil
+}
+
 // original returns the message m.Author stored earlier under m.CID, or
 // ErrNotFound if m's room does not exist.
 func (p *Postgres) original(ctx context.Context, m Message) (Message, bool, error) {

@@ -28,25 +28,56 @@ func (s *SQLite) Append(ctx context.Context, m Message) (Message, bool, error) {
 	var dup bool
 	err := s.writeTx(ctx, func(tx *sql.Tx) error {
 		var err error
-		if m.CID != "" {
-			stored, err = sqliteScanMessage(tx.QueryRowContext(ctx,
-				`SELECT `+sqliteMessageColumns+` FROM messages WHERE author = ? AND cid = ? AND cid <> ''`, m.Author, m.CID))
-			if err == nil {
-				dup = true
-				return nil
-			}
-			if !errors.Is(err, ErrNotFound) {
-				return fmt.Errorf("look up cid: %w", err)
-			}
-		}
-		m.Kind, m.Target = appendKind(m.Kind), 0
-		stored, err = sqliteInsertMessage(ctx, tx, m)
+		stored, dup, err = sqliteAppend(ctx, tx, m)
 		return err
 	})
 	if err != nil {
 		return Message{}, false, fmt.Errorf("append message to %q: %w", m.Room, err)
 	}
 	return stored, dup, nil
+}
+
+// AppendAll stores ms as Append would one by one, in one transaction
+// (see Store.AppendAll).
+func (s *SQLite) AppendAll(ctx context.Context, ms []Message) ([]Appended, error) {
+	if len(ms) == 0 {
+		return nil, nil
+	}
+	if err := oneRoom(ms); err != nil {
+		return nil, err
+	}
+	out := make([]Appended, len(ms))
+	err := s.writeTx(ctx, func(tx *sql.Tx) error {
+		for i, m := range ms {
+			stored, dup, err := sqliteAppend(ctx, tx, m)
+			if err != nil {
+				return err
+			}
+			out[i] = Appended{Message: stored, Dup: dup}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("append %d messages to %q: %w", len(ms), ms[0].Room, err)
+	}
+	return out, nil
+}
+
+// sqliteAppend is Append inside tx.
+func sqliteAppend(ctx context.Context, tx *sql.Tx, m Message) (Message, bool, error) {
+	if m.CID != "" {
+		stored, err := sqliteScanMessage(tx.QueryRowContext(ctx,
+			`SELECT `+sqliteMessageColumns+` FROM messages WHERE author = ? AND cid = ? AND cid <> ''`, m.Author, m.CID))
+		if err == nil {
+			return stored, true, nil
+		}
+		if !errors.Is(err, ErrNotFound) {
+			return Message{}, false, fmt.Errorf("look up cid: %w", err)
+		}
+	}
+	m.Kind, m.Target = appendKind(m.Kind), 0
+	stored, err := sqliteInsertMessage(ctx, tx, m)
+	return stored, false, err
 }
 
 // sqliteAmendTarget reads the message an edit, deletion or reaction e

@@ -7,6 +7,7 @@ package store
 import (
 	"context"
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/parleychat/parley/shared/protocol"
@@ -110,6 +111,22 @@ type Message struct {
 	// Only History fills Reactions.
 	Reactions []protocol.Reaction
 	Reacted   int64
+}
+
+// Appended is one message AppendAll stored, or found stored (Dup).
+type Appended struct {
+	Message
+	Dup bool
+}
+
+// oneRoom checks that ms, an AppendAll batch, are all for one room.
+func oneRoom(ms []Message) error {
+	for _, m := range ms {
+		if m.Room != ms[0].Room {
+			return fmt.Errorf("append messages: one batch names rooms %q and %q; a batch is for one room", ms[0].Room, m.Room)
+		}
+	}
+	return nil
 }
 
 // Page selects part of a room's history; results are always in ascending
@@ -277,6 +294,17 @@ type Store interface {
 	// key spans rooms: a duplicate returns the original wherever it was
 	// stored. Times (TS, CreatedAt) are UTC with millisecond precision.
 	Append(ctx context.Context, m Message) (stored Message, dup bool, err error)
+	// AppendAll stores ms, messages to one room, in one transaction, as
+	// one Append each would in that order: each new message takes the
+	// room's next offset (the batch's offsets are contiguous and in the
+	// order of ms, whatever other nodes append meanwhile), a message
+	// whose (author, cid) is stored already (before, or earlier in ms)
+	// is returned as stored with Dup set and takes no offset. The result
+	// has one entry per message of ms, in order. On an error nothing of
+	// ms is stored: ErrNotFound for an unknown room; an error for ms
+	// naming more than one room. A sender's queued messages cost one
+	// transaction (one round trip with PostgreSQL) instead of one each.
+	AppendAll(ctx context.Context, ms []Message) ([]Appended, error)
 	History(ctx context.Context, room string, p Page) ([]Message, error)
 	// Amend stores e, an edit or deletion (Kind protocol.MsgEdit or
 	// MsgDelete; Room, Author, CID, Target, and Body for an edit) of the

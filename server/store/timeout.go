@@ -226,6 +226,12 @@ func (t timeoutStore) Append(ctx context.Context, m Message) (Message, bool, err
 	return t.s.Append(ctx, m)
 }
 
+func (t timeoutStore) AppendAll(ctx context.Context, ms []Message) ([]Appended, error) {
+	ctx, cancel := t.ctx(ctx)
+	defer cancel()
+	return t.s.AppendAll(ctx, ms)
+}
+
 func (t timeoutStore) History(ctx context.Context, room string, p Page) ([]Message, error) {
 	ctx, cancel := t.ctx(ctx)
 	defer cancel()

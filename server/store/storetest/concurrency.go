@@ -33,6 +33,9 @@ func RunMultiNode(t *testing.T, open NodesOpener) {
 			checkOffsets(t, s, "shared", 4*nodes*50)
 		}
 	})
+	t.Run("AppendAll", func(t *testing.T) {
+		testAppendAllConcurrently(t, open(t, nodes))
+	})
 	t.Run("IdenticalResends", func(t *testing.T) {
 		testConcurrentResends(t, open(t, nodes))
 	})

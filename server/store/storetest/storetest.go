@@ -34,6 +34,7 @@ func Run(t *testing.T, open Opener) {
 		{"Direct", directTests},
 		{"ReadMarkers", readTests},
 		{"Append", appendTests},
+		{"AppendAll", appendAllTests},
 		{"History", historyTests},
 		{"Edits", editTests},
 		{"Reactions", reactionTests},
