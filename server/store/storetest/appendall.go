@@ -205,4 +205,3 @@ func testAppendAllConcurrently(t *testing.T, stores []store.Store) {
 		checkOffsets(t, s, "shared", workers*batches*size)
 	}
 }
-
