@@ -27,6 +27,9 @@ type Handler interface {
 // Unsubscribe when it loses its last.
 type Broker interface {
 	Publish(ctx context.Context, room string, payload []byte) error
+	// PublishAll publishes payloads to room in order, as one Publish
+	// each would, in one network round trip however many.
+	PublishAll(ctx context.Context, room string, payloads [][]byte) error
 	Subscribe(ctx context.Context, room string) error
 	Unsubscribe(ctx context.Context, room string) error
 	// Run delivers to h until ctx is cancelled or Close is called. It is

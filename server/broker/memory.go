@@ -46,6 +46,16 @@ func (m *Memory) Publish(_ context.Context, room string, payload []byte) error {
 	return nil
 }
 
+// PublishAll delivers payloads in order if room is subscribed.
+func (m *Memory) PublishAll(ctx context.Context, room string, payloads [][]byte) error {
+	for _, p := range payloads {
+		if err := m.Publish(ctx, room, p); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // Subscribe starts delivering room.
 func (m *Memory) Subscribe(_ context.Context, room string) error {
 	m.mu.Lock()

@@ -178,6 +178,28 @@ func (r *Redis) Publish(ctx context.Context, room string, payload []byte) error 
 	return nil
 }
 
+// PublishAll sends payloads in order with one PUBLISH each, in one
+// pipeline (one round trip). On an error some may have gone out; the
+// caller delivers them all locally, which the hub de-duplicates.
+func (r *Redis) PublishAll(ctx context.Context, room string, payloads [][]byte) error {
+	if r.isClosed() {
+		return ErrClosed
+	}
+	channel := r.channelPrefix + room
+	_, err := r.client.Pipelined(ctx, func(p redis.Pipeliner) error {
+		for _, payload := range payloads {
+			p.Publish(ctx, channel, payload)
+		}
+		return nil
+	})
+	if err != nil {
+		r.stats.publishErrors.Add(1)
+		return fmt.Errorf("publish %d payloads to room %s: %w", len(payloads), room, err)
+	}
+	r.stats.published.Add(uint64(len(payloads)))
+	return nil
+}
+
 // Subscribe starts delivering room and returns once Redis has confirmed
 // the subscription (or SubscribeTimeout passed). Subscribing a subscribed
 // room does nothing. On error the room is not subscribed.

@@ -127,6 +127,17 @@ func (s *Signed) Publish(ctx context.Context, room string, payload []byte) error
 	return s.Broker.Publish(ctx, room, s.keys[0].sum(sealed, room, payload))
 }
 
+// PublishAll implements Broker: each payload with its tag appended.
+func (s *Signed) PublishAll(ctx context.Context, room string, payloads [][]byte) error {
+	sealed := make([][]byte, len(payloads))
+	for i, payload := range payloads {
+		b := make([]byte, len(payload), len(payload)+MACSize)
+		copy(b, payload)
+		sealed[i] = s.keys[0].sum(b, room, payload)
+	}
+	return s.Broker.PublishAll(ctx, room, sealed)
+}
+
 // Run implements Broker: h sees verified payloads only, without the tag.
 func (s *Signed) Run(ctx context.Context, h Handler) error {
 	return s.Broker.Run(ctx, verifier{s: s, h: h})

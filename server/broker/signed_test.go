@@ -123,6 +123,15 @@ func (c *capture) Publish(_ context.Context, _ string, p []byte) error {
 	return nil
 }
 
+func (c *capture) PublishAll(ctx context.Context, room string, ps [][]byte) error {
+	for _, p := range ps {
+		if err := c.Publish(ctx, room, p); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 func TestParseClusterKeys(t *testing.T) {
 	good := "c2VjcmV0LXNlY3JldC1zZWNyZXQtc2VjcmV0LXNlY3JldC0=" // 35 bytes
 	if keys, err := broker.ParseClusterKeys(good + ", " + good); err != nil || len(keys) != 2 {

@@ -58,6 +58,12 @@ type Budget interface {
 	// when the send may go ahead, else how long until it could (nothing
 	// was taken).
 	Take(ctx context.Context, user string, n int) time.Duration
+	// TakeAll takes messages of sizes[0], sizes[1]… bytes from user's
+	// budget in that order, as one Take each would, and stops at the
+	// first that does not fit: it returns how many it took and, when
+	// that is fewer than len(sizes), how long until the next would fit.
+	// One call (one Redis round trip) for a sender's queued messages.
+	TakeAll(ctx context.Context, user string, sizes []int) (taken int, wait time.Duration)
 	// Close releases the budget's resources.
 	Close() error
 }

@@ -111,6 +111,45 @@ func TestBudget(t *testing.T) {
 	}
 }
 
+// TestTakeAll: several sends in one call take exactly what as many Take
+// calls would, in order: those that fit, up to the first that does not
+// (then the wait until it would), and nothing after it; a refused send
+// costs nothing. Redis down, the local budget answers the same way.
+func TestTakeAll(t *testing.T) {
+	ctx := context.Background()
+	check := func(t *testing.T, b budget.Budget) {
+		// A burst of 5 messages and 1000 bytes: 300 300 300 fit, 200 does
+		// not (100 bytes left), the 10 after it is not taken.
+		if taken, wait := b.TakeAll(ctx, "ann", []int{300, 300, 300, 200, 10}); taken != 3 || wait < 99*time.Second || wait > 100*time.Second {
+			t.Fatalf("TakeAll: took %d, wait %v; want 3 and about 100s", taken, wait)
+		}
+		if taken, wait := b.TakeAll(ctx, "ann", []int{100, 1}); taken != 1 || wait < 990*time.Millisecond || wait > time.Second {
+			t.Fatalf("after it: took %d, wait %v; want 1 (the last 100 bytes), then about 1s for a byte", taken, wait)
+		}
+		if taken, wait := b.TakeAll(ctx, "ann", []int{0, 0}); taken != 1 || wait < 999*time.Second {
+			t.Fatalf("empty messages: took %d, wait %v; want the fifth, then about 1000s for a sixth", taken, wait)
+		}
+		if taken, wait := b.TakeAll(ctx, "bob", []int{1, 1, 1}); taken != 3 || wait != 0 {
+			t.Fatalf("another user: took %d, wait %v; want all 3", taken, wait)
+		}
+		if taken, wait := b.TakeAll(ctx, "bob", nil); taken != 0 || wait != 0 {
+			t.Fatalf("nothing: took %d, wait %v", taken, wait)
+		}
+	}
+	for name, mk := range kinds(t) {
+		t.Run(name, func(t *testing.T) { check(t, mk(t, slow)) })
+	}
+	t.Run("redis-down", func(t *testing.T) {
+		r := testenv.StartRedis(t)
+		b := newRedis(t, r.URL(), t.Name(), slow)
+		r.Stop()
+		check(t, b)
+		if b.Fallbacks() == 0 {
+			t.Fatal("Redis down, yet nothing was taken locally")
+		}
+	})
+}
+
 // TestMemoryRefillsOnItsClock: after waiting what Take said, a send fits;
 // a moment earlier it does not; users whose budget is full again are
 // forgotten.

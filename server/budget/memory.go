@@ -46,6 +46,30 @@ func (m *Memory) Take(_ context.Context, user string, n int) time.Duration {
 	return 0
 }
 
+// TakeAll implements Budget.
+func (m *Memory) TakeAll(_ context.Context, user string, sizes []int) (int, time.Duration) {
+	t := m.now()
+	now := float64(t.UnixNano()) / 1e3
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.sweep(t, now)
+	s := m.users[user]
+	for i, n := range sizes {
+		next, wait := m.p.take(s, now, n)
+		if wait > 0 {
+			if i > 0 {
+				m.users[user] = s
+			}
+			return i, micros(wait)
+		}
+		s = next
+	}
+	if len(sizes) > 0 {
+		m.users[user] = s
+	}
+	return len(sizes), 0
+}
+
 // sweep drops users whose budgets have refilled, at most once per
 // sweepEvery. Called with mu held.
 func (m *Memory) sweep(t time.Time, now float64) {

@@ -55,6 +55,47 @@ redis.call('PEXPIRE', KEYS[1], math.ceil((math.max(m, b) - now) / 1000) + 1)
 return 0
 `)
 
+// takeAllScript is takeScript for several sends in order (ARGV[5]…
+// their bytes), stopping at the first that does not fit. It returns how
+// many it took and the wait in µs for the next (0 when it took all).
+var takeAllScript = redis.NewScript(`
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+local v = redis.call('HMGET', KEYS[1], 'm', 'b')
+local m, b = tonumber(v[1]) or now, tonumber(v[2]) or now
+local taken, wait = 0, 0
+for i = 5, #ARGV do
+  local nm = math.max(m, now) + tonumber(ARGV[1])
+  local nb = math.max(b, now) + tonumber(ARGV[i]) * tonumber(ARGV[3])
+  local w = math.max(nm - now - tonumber(ARGV[2]), nb - now - tonumber(ARGV[4]))
+  if w > 0 then
+    wait = math.max(1, math.ceil(w))
+    break
+  end
+  m, b = math.ceil(nm), math.ceil(nb)
+  taken = taken + 1
+end
+if taken > 0 then
+  redis.call('HSET', KEYS[1], 'm', m, 'b', b)
+  redis.call('PEXPIRE', KEYS[1], math.ceil((math.max(m, b) - now) / 1000) + 1)
+end
+return {taken, wait}
+`)
+
+// TakeAll implements Budget, in one script run; while Redis fails it
+// takes from this node's own budget.
+func (r *Redis) TakeAll(ctx context.Context, user string, sizes []int) (int, time.Duration) {
+	args := append(make([]any, 0, len(r.args)+len(sizes)), r.args...)
+	for _, n := range sizes {
+		args = append(args, n)
+	}
+	res, ok := r.runAll(ctx, takeAllScript, "send:"+user, args...)
+	if !ok || len(res) != 2 || res[0] < 0 || res[0] > int64(len(sizes)) {
+		return r.local.TakeAll(ctx, user, sizes)
+	}
+	return int(res[0]), time.Duration(res[1]) * time.Microsecond
+}
+
 // Take implements Budget. While Redis fails it takes from this node's
 // own budget (see the package doc).
 func (r *Redis) Take(ctx context.Context, user string, n int) time.Duration {

@@ -124,6 +124,27 @@ func (r *remote) run(ctx context.Context, script *redis.Script, key string, args
 	return v, true
 }
 
+// runAll is run for a script that returns a list of integers.
+func (r *remote) runAll(ctx context.Context, script *redis.Script, key string, args ...any) (v []int64, ok bool) {
+	if r.now().UnixNano() < r.downUntil.Load() {
+		r.fallbacks.Add(1)
+		return nil, false
+	}
+	tctx, cancel := context.WithTimeout(ctx, r.timeout)
+	defer cancel()
+	v, err := script.Run(tctx, r.client, []string{r.prefix + key}, args...).Int64Slice()
+	if err != nil {
+		if ctx.Err() == nil {
+			r.faults.Fail(err)
+			r.downUntil.Store(r.now().Add(r.retry).UnixNano())
+		}
+		r.fallbacks.Add(1)
+		return nil, false
+	}
+	r.faults.OK()
+	return v, true
+}
+
 // Fallbacks returns how many requests were answered locally because
 // Redis failed.
 func (r *remote) Fallbacks() int64 { return r.fallbacks.Load() }

@@ -569,6 +569,38 @@ func (h *Hub) PublishMessage(ctx context.Context, m store.Message) error {
 	return nil
 }
 
+// PublishMessages publishes stored messages of one room, in order, with
+// one broker round trip (Broker.PublishAll): what PublishMessage does for
+// each. When the broker fails they are delivered locally, as there.
+func (h *Hub) PublishMessages(ctx context.Context, ms []store.Message) error {
+	if len(ms) == 0 {
+		return nil
+	}
+	payloads := make([][]byte, len(ms))
+	for i := range ms {
+		if ms[i].Room != ms[0].Room {
+			return fmt.Errorf("publish messages: rooms %q and %q in one call", ms[0].Room, ms[i].Room)
+		}
+		pm := ToProtocol(&ms[i])
+		frame, err := protocol.Encode(protocol.Frame{Type: protocol.TypeMsg, Msg: pm})
+		if err != nil {
+			return err
+		}
+		payloads[i] = headed(msgKind(pm), ms[i].Offset, frame)
+	}
+	room := ms[0].Room
+	if err := h.cfg.Broker.PublishAll(ctx, room, payloads); err != nil {
+		h.stats.publishFailures.Add(1)
+		h.publishFaults.Fail(err, "room", room)
+		for _, p := range payloads {
+			h.Deliver(room, p)
+		}
+		return nil
+	}
+	h.publishFaults.OK()
+	return nil
+}
+
 // PublishTyping announces that user is typing in room. Typing is never
 // stored and may be dropped anywhere along the way.
 func (h *Hub) PublishTyping(ctx context.Context, roomName, user string) {

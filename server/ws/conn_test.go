@@ -226,6 +226,15 @@ func (p *publishLog) Publish(_ context.Context, room string, _ []byte) error {
 	return nil
 }
 
+func (p *publishLog) PublishAll(ctx context.Context, room string, ps [][]byte) error {
+	for _, b := range ps {
+		if err := p.Publish(ctx, room, b); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 func (p *publishLog) published() string {
 	p.mu.Lock()
 	defer p.mu.Unlock()

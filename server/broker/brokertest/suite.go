@@ -18,6 +18,7 @@ func Run(t *testing.T, newBroker func(t *testing.T) broker.Broker) {
 	t.Run("DeliversSubscribedRoomsOnly", func(t *testing.T) { testSubscribedOnly(t, newBroker) })
 	t.Run("SubscribeEffectiveOnReturn", func(t *testing.T) { testEffectiveOnReturn(t, newBroker) })
 	t.Run("OrderPerRoom", func(t *testing.T) { testOrder(t, newBroker) })
+	t.Run("PublishAllInOrder", func(t *testing.T) { testPublishAll(t, newBroker) })
 	t.Run("ConcurrentPublishersKeepOrder", func(t *testing.T) { testConcurrentOrder(t, newBroker) })
 	t.Run("UnsubscribeStopsDelivery", func(t *testing.T) { testUnsubscribe(t, newBroker) })
 	t.Run("SubscribeIsIdempotent", func(t *testing.T) { testSubscribeTwice(t, newBroker) })
@@ -155,6 +156,31 @@ func testOrder(t *testing.T, newBroker func(*testing.T) broker.Broker) {
 		Publish(t, b, "room", []byte(strconv.Itoa(i)))
 	}
 	checkSequence(t, rec.WaitPayloads(t, "room", n), n)
+}
+
+// testPublishAll: payloads published together arrive once each, in
+// order, between what was published before and after them.
+func testPublishAll(t *testing.T, newBroker func(*testing.T) broker.Broker) {
+	b := newBroker(t)
+	rec := Start(t, b)
+	Subscribe(t, b, "room")
+	Publish(t, b, "room", []byte("0"))
+	var batch [][]byte
+	for i := 1; i <= 8; i++ {
+		batch = append(batch, []byte(strconv.Itoa(i)))
+	}
+	if err := b.PublishAll(context.Background(), "room", batch); err != nil {
+		t.Fatalf("PublishAll: %v", err)
+	}
+	if err := b.PublishAll(context.Background(), "other", batch); err != nil {
+		t.Fatalf("PublishAll to an unsubscribed room: %v", err)
+	}
+	Publish(t, b, "room", []byte("9"))
+	checkSequence(t, rec.WaitPayloads(t, "room", 10), 10)
+	Barrier(t, b, "room", rec)
+	if got := rec.Payloads("other"); len(got) != 0 {
+		t.Fatalf("unsubscribed room got %q", got)
+	}
 }
 
 func checkSequence(t testing.TB, got [][]byte, n int) {
