@@ -67,6 +67,7 @@ func (n *Node) buildHTTP() error {
 		FrameRate:      rate.Limit(n.cfg.FrameRate),
 		FrameBurst:     n.cfg.FrameBurst,
 		UserBudget:     n.budget.Take,
+		UserBudgetAll:  n.budget.TakeAll,
 
 		MaxConnsPerUser:  n.cfg.MaxConnsPerUser,
 		MaxConnsPerAddr:  n.cfg.MaxConnsPerAddr,

@@ -3,6 +3,7 @@ package ws
 import (
 	"bufio"
 	"context"
+	"encoding/binary"
 	"errors"
 	"net"
 	"strings"
@@ -529,7 +530,26 @@ func (c *conn) readBuffer() {
 	}
 }
 
-// readFrame reads one message and handles it; it runs on a fresh stack.
+// Bounds of the sends one readFrame gathers into a batch (sendBatch).
+const (
+	maxSendBatch      = 16
+	maxSendBatchBytes = 64 << 10
+)
+
+// sendBatch holds send frames to one room the reader read back to back,
+// not yet handled: the reader reads every frame the client has already
+// sent (frameReady), up to maxSendBatch frames, and handles a run of
+// sends together (sendAll: one membership check, one budget take, one
+// store transaction, one publish). Anything else the client sent
+// handles the run first, so frames keep their order.
+type sendBatch struct {
+	frames []protocol.Frame
+	bytes  int
+}
+
+// readFrame reads one message and handles it, and then every further
+// message the client has already sent (up to maxSendBatch), so that its
+// sends are handled together; it runs on a fresh stack.
 func (c *conn) readFrame(ctx context.Context) readEnd {
 	c.brMu.Lock()
 	c.readBuffer()
@@ -540,20 +560,101 @@ func (c *conn) readFrame(ctx context.Context) readEnd {
 		return readFailed
 	}
 	c.lastRead.Store(c.s.cfg.Now().UnixNano())
-	if !c.frame(ctx, typ, data) {
+	var b sendBatch
+	ok := c.frame(ctx, typ, data, &b)
+	for n := 1; ok && len(b.frames) > 0 && n < maxSendBatch && c.frameReady(); n++ {
+		if typ, data, err = c.ws.Read(ctx); err != nil {
+			c.flushSends(ctx, &b)
+			c.logReadEnd(err)
+			return readFailed
+		}
+		c.lastRead.Store(c.s.cfg.Now().UnixNano())
+		ok = c.frame(ctx, typ, data, &b)
+	}
+	c.flushSends(ctx, &b)
+	if !ok {
 		return readKilled
 	}
 	return readOn
 }
 
+// flushSends handles the sends b holds and empties it.
+func (c *conn) flushSends(ctx context.Context, b *sendBatch) {
+	if len(b.frames) > 0 {
+		c.sends(ctx, b.frames)
+	}
+	clear(b.frames)
+	b.frames, b.bytes = b.frames[:0], 0
+}
+
+// maxClientHead is the longest head of a client's WebSocket frame: 2
+// bytes, an 8-byte length, a 4-byte mask key.
+const maxClientHead = 14
+
+// frameReady reports whether the client's next frame is already here
+// whole (in the read buffer, or on the socket), so that reading it
+// cannot wait: an unfragmented text frame no larger than
+// protocol.MaxFrameBytes. Anything else (a control frame, a fragment, a
+// frame still arriving) is read by the next readFrame, as before.
+func (c *conn) frameReady() bool {
+	if c.br == nil {
+		return false
+	}
+	c.brMu.Lock()
+	defer c.brMu.Unlock()
+	if c.brIdle {
+		return false
+	}
+	avail := c.br.Buffered()
+	if c.raw != nil {
+		avail += socketBuffered(c.raw)
+	}
+	// Peek reads no more than avail: bytes the socket holds, so it
+	// does not wait.
+	head, err := c.br.Peek(min(avail, maxClientHead, c.br.Size()))
+	if err != nil {
+		return false
+	}
+	return wholeFrame(head, avail)
+}
+
+// wholeFrame reports whether head, the start of avail bytes the client
+// sent, begins an unfragmented text frame of at most
+// protocol.MaxFrameBytes that avail holds whole.
+func wholeFrame(head []byte, avail int) bool {
+	if len(head) < 2 || head[0] != 0x81 { // FIN, no extension bits, text
+		return false
+	}
+	n, hl := uint64(head[1]&0x7f), 2
+	switch n {
+	case 126:
+		if len(head) < 4 {
+			return false
+		}
+		n, hl = uint64(binary.BigEndian.Uint16(head[2:4])), 4
+	case 127:
+		if len(head) < 10 {
+			return false
+		}
+		n, hl = binary.BigEndian.Uint64(head[2:10]), 10
+	}
+	if head[1]&0x80 != 0 {
+		hl += 4 // the mask key
+	}
+	return n <= protocol.MaxFrameBytes && uint64(hl)+n <= uint64(avail)
+}
+
 // frame checks, decodes and handles one frame the client sent; false
-// when it killed the connection.
-func (c *conn) frame(ctx context.Context, typ websocket.MessageType, data []byte) bool {
+// when it killed the connection. A send joins b (see sendBatch); any
+// other frame, or a send to another room, handles what b holds first.
+func (c *conn) frame(ctx context.Context, typ websocket.MessageType, data []byte, b *sendBatch) bool {
 	if !c.frameLim.Allow() {
+		c.flushSends(ctx, b)
 		c.kill(protocol.CloseFlood, "too many frames")
 		return false
 	}
 	if typ != websocket.MessageText {
+		c.flushSends(ctx, b)
 		c.kill(protocol.CloseProtocolError, "binary frames are not supported")
 		return false
 	}
@@ -561,13 +662,24 @@ func (c *conn) frame(ctx context.Context, typ websocket.MessageType, data []byte
 	if err != nil {
 		// Not a Parley frame of this version: the client speaks
 		// something else and could not read an error frame either.
+		c.flushSends(ctx, b)
 		c.kill(protocol.CloseProtocolError, closeReason(err))
 		return false
 	}
 	if err := protocol.ValidateClient(f); err != nil {
+		c.flushSends(ctx, b)
 		c.reject(f, err)
 		return true
 	}
+	if f.Type == protocol.TypeSend {
+		if len(b.frames) > 0 && (f.Room != b.frames[0].Room || b.bytes+len(data) > maxSendBatchBytes) {
+			c.flushSends(ctx, b)
+		}
+		b.frames = append(b.frames, f)
+		b.bytes += len(data)
+		return true
+	}
+	c.flushSends(ctx, b)
 	c.handle(ctx, f)
 	return true
 }

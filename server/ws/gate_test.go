@@ -30,6 +30,13 @@ func (s *failingStore) Append(ctx context.Context, m store.Message) (store.Messa
 	return s.SQLite.Append(ctx, m)
 }
 
+func (s *failingStore) AppendAll(ctx context.Context, ms []store.Message) ([]store.Appended, error) {
+	if s.fail.Load() {
+		return nil, errors.New("store unreachable")
+	}
+	return s.SQLite.AppendAll(ctx, ms)
+}
+
 // gateConn is a conn of alice with a real store behind it, a send limit of
 // one message per second (burst one) and the clock clk.
 func gateConn(t *testing.T, clk *testenv.Clock) (*conn, *failingStore) {

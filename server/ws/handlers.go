@@ -10,6 +10,7 @@ import (
 	"github.com/parleychat/parley/server/store"
 	"github.com/parleychat/parley/shared/protocol"
 	"golang.org/x/text/unicode/norm"
+	"golang.org/x/time/rate"
 )
 
 // handle acts on one valid frame from an authenticated client.
@@ -221,6 +222,158 @@ func (c *conn) send(ctx context.Context, f protocol.Frame) {
 		}
 	}
 	c.reply(protocol.Frame{Type: protocol.TypeAck, CID: m.CID, Room: m.Room, Offset: m.Offset, TS: m.TS.UnixMilli()})
+}
+
+// pendingSend is a send of a batch that passed the connection's own
+// checks: it holds its reservation of the connection's send rate and its
+// body in NFC.
+type pendingSend struct {
+	f    protocol.Frame
+	body string
+	r    *rate.Reservation
+}
+
+// sends handles send frames to one room that the client sent back to
+// back, with the outcome send would give each in turn: the same
+// answers, in the same order, the same refusals and the same sendGate.
+// Those that pass the connection's own checks (admit) go together
+// (storeRun: one membership check, one budget take, one store
+// transaction, one publish, then their acks); one that does not is
+// handed to send, which answers it as ever, and the next ones start a
+// new run. One frame is simply send.
+func (c *conn) sends(ctx context.Context, frames []protocol.Frame) {
+	if len(frames) == 1 {
+		c.send(ctx, frames[0])
+		return
+	}
+	now := c.s.cfg.Now()
+	run := make([]pendingSend, 0, len(frames))
+	for i := 0; i < len(frames); {
+		run = run[:0]
+		for i < len(frames) {
+			p, ok := c.admit(frames[i], now)
+			if !ok {
+				break
+			}
+			run = append(run, p)
+			i++
+		}
+		if len(run) == 0 {
+			c.send(ctx, frames[i]) // refused (or sent alone) as ever
+			i++
+			continue
+		}
+		done := c.storeRun(ctx, run, now)
+		// What storeRun did not answer comes after a send it refused:
+		// it goes again (the gate refuses it now), its reservation
+		// given back as if it had never been made.
+		for j := len(run) - 1; j >= done; j-- {
+			run[j].r.CancelAt(now)
+		}
+		i -= len(run) - done
+	}
+}
+
+// admit runs the checks of send that need nothing but the connection
+// (the gate, the connection's send rate, the body) and reports whether f
+// passed them; when it did not, nothing changed (send answers it).
+func (c *conn) admit(f protocol.Frame, now time.Time) (pendingSend, bool) {
+	if c.gate.cid != "" {
+		return pendingSend{}, false
+	}
+	r := c.sendLim.ReserveN(now, 1)
+	if r.DelayFrom(now) > 0 {
+		r.CancelAt(now)
+		return pendingSend{}, false
+	}
+	body := norm.NFC.String(f.Body)
+	if protocol.CheckBody(body) != nil {
+		r.CancelAt(now)
+		return pendingSend{}, false
+	}
+	return pendingSend{f: f, body: body, r: r}, true
+}
+
+// storeRun stores admitted sends of one room together and answers them
+// in order, and returns how many it answered: all of them, or up to
+// the first it refused (when the membership check, the account's budget
+// or the store refuses it), whose refusal is send's (a refusal for now
+// sets the gate). The caller hands the rest to send again.
+func (c *conn) storeRun(ctx context.Context, run []pendingSend, now time.Time) int {
+	first := run[0].f
+	if _, err := c.access(ctx, first.Room, true); err != nil {
+		if retryable(err) {
+			c.gate = sendGate{cid: first.CID, code: protocol.ErrUnavailable, until: now.Add(sendGateGrace)}
+		}
+		c.storeError(first.CID, "check membership", err)
+		return 1
+	}
+	n, wait := c.takeBudget(ctx, run)
+	if n > 0 && !c.appendRun(ctx, run[:n], now) {
+		return 1
+	}
+	if n < len(run) {
+		run[n].r.CancelAt(now) // refused: it costs the connection nothing
+		c.refuseRate(run[n].f.CID, "your account is sending too fast", wait, now)
+		return n + 1
+	}
+	return n
+}
+
+// takeBudget takes run's messages from the account's budget in order, up
+// to the first that does not fit: how many it took, and that one's wait.
+func (c *conn) takeBudget(ctx context.Context, run []pendingSend) (int, time.Duration) {
+	if all := c.s.cfg.UserBudgetAll; all != nil {
+		sizes := make([]int, len(run))
+		for i := range run {
+			sizes[i] = len(run[i].body)
+		}
+		return all(ctx, c.user, sizes)
+	}
+	if take := c.s.cfg.UserBudget; take != nil {
+		for i := range run {
+			if d := take(ctx, c.user, len(run[i].body)); d > 0 {
+				return i, d
+			}
+		}
+	}
+	return len(run), 0
+}
+
+// appendRun stores run in one transaction, publishes what is new and
+// answers each send in order, as send does; false when the store failed
+// (run[0] is answered, and the gate set when the client retries).
+func (c *conn) appendRun(ctx context.Context, run []pendingSend, now time.Time) bool {
+	ms := make([]store.Message, len(run))
+	for i, p := range run {
+		ms[i] = store.Message{Room: p.f.Room, Author: c.user, Body: p.body, CID: p.f.CID}
+	}
+	stored, err := c.s.cfg.Store.AppendAll(ctx, ms)
+	if err != nil {
+		if retryable(err) {
+			c.gate = sendGate{cid: run[0].f.CID, code: protocol.ErrUnavailable, until: now.Add(sendGateGrace)}
+		}
+		c.storeError(run[0].f.CID, "append message", err)
+		return false
+	}
+	fresh := ms[:0]
+	for _, a := range stored {
+		if !a.Dup {
+			fresh = append(fresh, a.Message)
+		}
+	}
+	if err := c.s.cfg.Hub.PublishMessages(ctx, fresh); err != nil {
+		c.s.log.Error("publish messages", "room", run[0].f.Room, "err", err)
+	}
+	for i, a := range stored {
+		f, m := run[i].f, a.Message
+		if a.Dup && (m.Room != f.Room || m.Kind != "") {
+			c.replyError(protocol.ErrConflict, f.CID, fmt.Sprintf("cid already names a message in room %q; use a fresh cid", m.Room))
+			continue
+		}
+		c.reply(protocol.Frame{Type: protocol.TypeAck, CID: m.CID, Room: m.Room, Offset: m.Offset, TS: m.TS.UnixMilli()})
+	}
+	return true
 }
 
 // store stores a send, edit, delete, react or unreact; a in the room

@@ -81,6 +81,12 @@ type Config struct {
 	// every node; see server/budget): 0 lets it through, else the send is
 	// refused rate_limited with that wait as retry_after.
 	UserBudget func(ctx context.Context, user string, bytes int) time.Duration
+	// UserBudgetAll, when set, takes several sends of one connection
+	// (a batch, see conn.sends) in order, as UserBudget would one by one,
+	// in one call: it returns how many it took, up to the first that
+	// does not fit, and that one's wait. Without it a batch calls
+	// UserBudget per message.
+	UserBudgetAll func(ctx context.Context, user string, sizes []int) (taken int, wait time.Duration)
 
 	// MaxConnsPerUser bounds one account's open connections on this node
 	// (default 20); beyond it a new connection is closed after auth with

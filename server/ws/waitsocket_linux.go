@@ -1,6 +1,9 @@
 package ws
 
-import "syscall"
+import (
+	"syscall"
+	"unsafe"
+)
 
 // waitSocket returns once the socket has bytes to read, has ended or
 // failed (a peek that does not block says which), without reading
@@ -17,4 +20,17 @@ func waitSocket(raw syscall.RawConn) {
 			}
 		}
 	})
+}
+
+// socketBuffered returns how many bytes the socket holds that a read
+// takes at once (FIONREAD), 0 when it cannot tell.
+func socketBuffered(raw syscall.RawConn) int {
+	var n int32
+	var errno syscall.Errno
+	if err := raw.Control(func(fd uintptr) {
+		_, _, errno = syscall.Syscall(syscall.SYS_IOCTL, fd, syscall.TIOCINQ, uintptr(unsafe.Pointer(&n)))
+	}); err != nil || errno != 0 || n < 0 {
+		return 0
+	}
+	return int(n)
 }

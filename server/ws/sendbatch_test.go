@@ -1,0 +1,350 @@
+package ws
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"slices"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/coder/websocket"
+
+	"github.com/parleychat/parley/server/broker"
+	"github.com/parleychat/parley/server/budget"
+	"github.com/parleychat/parley/server/hub"
+	"github.com/parleychat/parley/server/presence"
+	"github.com/parleychat/parley/server/store"
+	"github.com/parleychat/parley/shared/protocol"
+	"github.com/parleychat/parley/shared/testenv"
+)
+
+// burstTimeout bounds every wait of these tests: a guard against hangs.
+const burstTimeout = time.Minute
+
+// countingStore is a real store that counts its message transactions:
+// one per Append, one per AppendAll.
+type countingStore struct {
+	store.Store
+	appends    atomic.Int64
+	appendAlls atomic.Int64
+	messages   atomic.Int64 // messages given to either
+}
+
+func (s *countingStore) Append(ctx context.Context, m store.Message) (store.Message, bool, error) {
+	s.appends.Add(1)
+	s.messages.Add(1)
+	return s.Store.Append(ctx, m)
+}
+
+func (s *countingStore) AppendAll(ctx context.Context, ms []store.Message) ([]store.Appended, error) {
+	s.appendAlls.Add(1)
+	s.messages.Add(int64(len(ms)))
+	return s.Store.AppendAll(ctx, ms)
+}
+
+func (s *countingStore) transactions() int64 { return s.appends.Load() + s.appendAlls.Load() }
+
+// startBatchNode runs a node in this process on loopback TCP: a Server
+// with cfg and a hub on st with the Redis broker at redisURL, until the
+// test ends. It returns the node's address.
+func startBatchNode(t *testing.T, st store.Store, redisURL string, cfg Config) string {
+	t.Helper()
+	quiet := slog.New(slog.DiscardHandler)
+	br, err := broker.NewRedis(broker.RedisOptions{URL: redisURL, Prefix: "sendbatch:" + t.Name() + ":", Logger: quiet})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := hub.New(hub.Config{Store: st, Broker: br, Presence: presence.NewMemory(), Logger: quiet})
+	runCtx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- h.Run(runCtx) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("hub run: %v", err)
+		}
+		_ = br.Close()
+	})
+	cfg.Hub, cfg.Store, cfg.Verify, cfg.Logger = h, st, verifyTestToken, quiet
+	s := New(cfg)
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	hs := &http.Server{Handler: s}
+	go func() { _ = hs.Serve(l) }()
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		if err := s.Drain(ctx); err != nil {
+			t.Errorf("drain: %v", err)
+		}
+		_ = hs.Close()
+	})
+	return l.Addr().String()
+}
+
+// rawClient is a client on a bare TCP socket, so that a test can write
+// many frames in one write: they reach the node together.
+type rawClient struct {
+	t  *testing.T
+	nc net.Conn
+	br *bufio.Reader
+}
+
+// dialRaw upgrades a TCP connection to addr and authenticates as user.
+func dialRaw(t *testing.T, addr, user string) *rawClient {
+	t.Helper()
+	nc, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { nc.Close() })
+	if err := nc.SetDeadline(time.Now().Add(burstTimeout)); err != nil { // a guard against hangs
+		t.Fatal(err)
+	}
+	upgrade := "GET " + protocol.PathWS + " HTTP/1.1\r\nHost: " + addr +
+		"\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
+	if _, err := nc.Write([]byte(upgrade)); err != nil {
+		t.Fatal(err)
+	}
+	c := &rawClient{t: t, nc: nc, br: bufio.NewReader(nc)}
+	resp, err := http.ReadResponse(c.br, nil)
+	if err != nil || resp.StatusCode != http.StatusSwitchingProtocols {
+		t.Fatalf("upgrade: %v, %v", resp, err)
+	}
+	c.write(fmt.Sprintf(`{"v":1,"type":"auth","token":"%s 1h"}`, user))
+	if f := c.next(); f.Type != protocol.TypeWelcome {
+		t.Fatalf("want welcome, got %+v", f)
+	}
+	return c
+}
+
+// write sends payloads, each a frame, in one write call.
+func (c *rawClient) write(payloads ...string) {
+	c.t.Helper()
+	var b []byte
+	for _, p := range payloads {
+		b = append(b, clientFrame(p)...)
+	}
+	if _, err := c.nc.Write(b); err != nil {
+		c.t.Fatal(err)
+	}
+}
+
+// next reads the node's next frame.
+func (c *rawClient) next() protocol.Frame {
+	c.t.Helper()
+	p, err := serverFrame(c.br)
+	if err != nil {
+		c.t.Fatalf("read frame: %v", err)
+	}
+	f, err := protocol.Decode([]byte(p))
+	if err != nil {
+		c.t.Fatalf("decode %q: %v", p, err)
+	}
+	return f
+}
+
+// sendFrames are send frames to room with cids prefix1…prefixN.
+func sendFrames(room, prefix string, n int) (payloads, cids []string) {
+	for i := 1; i <= n; i++ {
+		cid := fmt.Sprint(prefix, i)
+		cids = append(cids, cid)
+		payloads = append(payloads, fmt.Sprintf(`{"v":1,"type":"send","room":%q,"cid":%q,"body":"body %s"}`, room, cid, cid))
+	}
+	return payloads, cids
+}
+
+// answer is what the node said to one send: "ack@offset", or the error
+// code and message.
+func answer(f protocol.Frame) (cid, what string) {
+	switch f.Type {
+	case protocol.TypeAck:
+		return f.CID, fmt.Sprint("ack@", f.Offset)
+	case protocol.TypeError:
+		return f.Ref, f.Code + ": " + f.Message
+	}
+	return "", f.Type
+}
+
+// TestBurstOfSendsIsBatched: a client writes 8 sends without waiting
+// (one write: they reach the node together). Each is acknowledged, in
+// order, at offsets 1…8, stored once, and delivered in order to a
+// subscriber on another node; the node stores them in fewer
+// transactions than messages. A single send after them is stored alone,
+// as ever.
+func TestBurstOfSendsIsBatched(t *testing.T) {
+	ctx := context.Background()
+	pgURL, rs := testenv.Postgres(t), testenv.StartRedis(t)
+	open := func() store.Store {
+		st, err := store.OpenPostgres(ctx, pgURL, 4)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { st.Close() })
+		return st
+	}
+	stA := &countingStore{Store: open()}
+	stB := open()
+	if _, err := stB.EnsureRoom(ctx, "general"); err != nil {
+		t.Fatal(err)
+	}
+	addrA := startBatchNode(t, stA, rs.URL(), Config{})
+	addrB := startBatchNode(t, stB, rs.URL(), Config{})
+
+	bob, _, err := websocket.Dial(ctx, "ws://"+addrB+protocol.PathWS, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer bob.CloseNow()
+	readCtx, cancel := context.WithTimeout(ctx, burstTimeout) // a guard against hangs
+	defer cancel()
+	bobSend := func(f protocol.Frame) {
+		b, err := protocol.Encode(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := bob.Write(readCtx, websocket.MessageText, b); err != nil {
+			t.Fatal(err)
+		}
+	}
+	bobNext := func(typ string) protocol.Frame {
+		for {
+			_, b, err := bob.Read(readCtx)
+			if err != nil {
+				t.Fatalf("bob waiting for %s: %v", typ, err)
+			}
+			f, err := protocol.Decode(b)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if f.Type == typ {
+				return f
+			}
+		}
+	}
+	bobSend(protocol.Frame{Type: protocol.TypeAuth, Token: "bob 1h"})
+	bobNext(protocol.TypeWelcome)
+	bobSend(protocol.Frame{Type: protocol.TypeSubscribe, Room: "general"})
+	bobNext(protocol.TypeSubscribed)
+
+	alice := dialRaw(t, addrA, "alice")
+	payloads, cids := sendFrames("general", "c", 8)
+	alice.write(payloads...)
+	for i, cid := range cids {
+		if got, what := answer(alice.next()); got != cid || what != fmt.Sprint("ack@", i+1) {
+			t.Fatalf("answer %d: %s %s; want %s ack@%d", i, got, what, cid, i+1)
+		}
+	}
+	if tx, msgs := stA.transactions(), stA.messages.Load(); msgs != 8 || tx >= msgs {
+		t.Fatalf("8 sends written at once took %d store transactions for %d messages; want fewer transactions than messages", tx, msgs)
+	}
+	for i, cid := range cids {
+		m := bobNext(protocol.TypeMsg).Msg
+		if m.CID != cid || m.Offset != int64(i+1) || m.Author != "alice" || m.Body != "body "+cid {
+			t.Fatalf("bob's message %d: %+v, want %s at %d", i, m, cid, i+1)
+		}
+	}
+	// Resent (a reconnecting client), the burst is acknowledged at the
+	// same offsets and stored nowhere again; then one more.
+	alice.write(payloads...)
+	for i, cid := range cids {
+		if got, what := answer(alice.next()); got != cid || what != fmt.Sprint("ack@", i+1) {
+			t.Fatalf("resent answer %d: %s %s; want %s ack@%d", i, got, what, cid, i+1)
+		}
+	}
+	before := stA.appends.Load()
+	one, _ := sendFrames("general", "single", 1)
+	alice.write(one...)
+	if got, what := answer(alice.next()); got != "single1" || what != "ack@9" {
+		t.Fatalf("a single send: %s %s, want single1 ack@9", got, what)
+	}
+	if stA.appends.Load() != before+1 {
+		t.Fatal("a single send was not stored with one Append")
+	}
+	if m := bobNext(protocol.TypeMsg).Msg; m.CID != "single1" || m.Offset != 9 {
+		t.Fatalf("bob's next message: %+v, want single1 at 9 (nothing twice)", m)
+	}
+	msgs, err := stB.History(ctx, "general", store.Page{After: 0, Limit: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stored []string
+	for _, m := range msgs {
+		stored = append(stored, m.CID)
+	}
+	if want := append(slices.Clone(cids), "single1"); !slices.Equal(stored, want) {
+		t.Fatalf("stored %v, want %v", stored, want)
+	}
+}
+
+// TestBurstKeepsPerMessageRules: in a burst written at once, the
+// connection's rate limit refuses exactly the sends beyond it, and the
+// sends after the first refused are held back (the gate) until it is
+// resent, as when they came one by one; an invalid send and a frame that
+// is not a send are answered in their place; the account's budget
+// refuses from the first send beyond it on, and holds back the rest.
+func TestBurstKeepsPerMessageRules(t *testing.T) {
+	ctx := context.Background()
+	rs := testenv.StartRedis(t)
+	db, err := store.OpenSQLite(ctx, t.TempDir()+"/burst.db")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	if _, err := db.EnsureRoom(ctx, "general"); err != nil {
+		t.Fatal(err)
+	}
+	st := &countingStore{Store: db}
+	// 5 sends per connection, 8 per account, neither refilling while the
+	// test runs.
+	userBudget := budget.NewMemory(budget.Limits{Rate: 0.001, Burst: 8, ByteRate: 1e6, ByteBurst: 1e6}, nil)
+	addr := startBatchNode(t, st, rs.URL(), Config{SendRate: 0.001, SendBurst: 5,
+		UserBudget: userBudget.Take, UserBudgetAll: userBudget.TakeAll})
+
+	send := func(cid string) string {
+		return `{"v":1,"type":"send","room":"general","cid":"` + cid + `","body":"` + cid + `"}`
+	}
+	check := func(c *rawClient, want []string) {
+		t.Helper()
+		var got []string
+		for range want {
+			cid, what := answer(c.next())
+			got = append(got, cid+" "+what)
+		}
+		if !slices.Equal(got, want) {
+			t.Fatalf("answers\n%q\nwant\n%q", got, want)
+		}
+	}
+	const (
+		tooFast  = "rate_limited: sending too fast"
+		heldBack = "rate_limited: an earlier message was refused; send it again first"
+		account  = "rate_limited: your account is sending too fast"
+	)
+	alice := dialRaw(t, addr, "alice")
+	alice.write(send("a1"), send("a2"),
+		`{"v":1,"type":"send","room":"general","cid":"bad","body":"x\u202ey"}`,
+		`{"v":1,"type":"ping","id":"p1"}`,
+		send("a3"), send("a4"), send("a5"), send("a6"), send("a7"))
+	// bad is refused before it costs anything; a1…a5 use the
+	// connection's 5, a6 is one too many, a7 is held back behind it.
+	check(alice, []string{"a1 ack@1", "a2 ack@2", "bad bad_request: message contains bidirectional formatting character U+202E", " pong",
+		"a3 ack@3", "a4 ack@4", "a5 ack@5", "a6 " + tooFast, "a7 " + heldBack})
+	if st.appendAlls.Load() == 0 {
+		t.Fatal("the burst was not stored in batches")
+	}
+	// Another connection of alice's: its own 5, but the account has 3
+	// of its 8 left: b4 is refused, b5 held back behind it.
+	alice2 := dialRaw(t, addr, "alice")
+	alice2.write(send("b1"), send("b2"), send("b3"), send("b4"), send("b5"))
+	check(alice2, []string{"b1 ack@6", "b2 ack@7", "b3 ack@8", "b4 " + account, "b5 " + heldBack})
+	if n := st.messages.Load(); n != 8 {
+		t.Fatalf("the store was given %d messages, want 8 (refused ones are not stored)", n)
+	}
+}
