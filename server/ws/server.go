@@ -15,6 +15,12 @@
 // kills the connection when one passes.
 // Anyone who wants a connection closed asks the writer via kill; nobody else
 // calls Close, so no caller ever blocks on a slow peer.
+//
+// Sends a client wrote without waiting are handled together: the reader
+// reads the frames that have already arrived whole and stores a run of
+// sends to one room with one membership check, one budget take, one
+// store transaction and one publish, answering each as if it had come
+// alone (conn.sends).
 package ws
 
 import (

@@ -150,7 +150,9 @@
 // zero-width joiners (U+200C, U+200D), which scripts and emoji need, are
 // allowed.
 //
-// A node stores a connection's sends in the order it reads them. When it
+// A node stores a connection's sends in the order it reads them. Sends a
+// client wrote without waiting for their acks may be stored together (one
+// transaction); they are answered as if handled one by one, in order. When it
 // refuses one for now (rate_limited with retry_after, or unavailable), it
 // refuses every other send of that connection the same way until that cid
 // is sent again, or until 5 s past its retry_after: a client that resends
