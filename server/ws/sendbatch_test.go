@@ -348,3 +348,39 @@ func TestBurstKeepsPerMessageRules(t *testing.T) {
 		t.Fatalf("the store was given %d messages, want 8 (refused ones are not stored)", n)
 	}
 }
+
+// TestWholeFrame: the reader reads on only what it can read without
+// waiting: an unfragmented text frame that has arrived whole.
+func TestWholeFrame(t *testing.T) {
+	short := clientFrame(`{"v":1}`) // 6-byte head, 7-byte payload
+	ext16 := append([]byte{0x81, 0x80 | 126, 0x01, 0x00, 0, 0, 0, 0}, make([]byte, 256)...)
+	ext64 := append([]byte{0x81, 0x80 | 127, 0, 0, 0, 0, 0, 0, 0x01, 0x00, 0, 0, 0, 0}, make([]byte, 256)...)
+	huge := []byte{0x81, 0x80 | 127, 0, 0, 0, 0, 0, 0x10, 0, 0, 0, 0, 0, 0}
+	for _, tc := range []struct {
+		name  string
+		frame []byte
+		avail int
+		want  bool
+	}{
+		{"whole", short, len(short), true},
+		{"whole, more after it", short, len(short) + 100, true},
+		{"payload still arriving", short, len(short) - 1, false},
+		{"head only", short[:2], 2, false},
+		{"one byte", short[:1], 1, false},
+		{"16-bit length, whole", ext16, len(ext16), true},
+		{"16-bit length, arriving", ext16, len(ext16) - 1, false},
+		{"16-bit length, head cut", ext16[:3], 3, false},
+		{"64-bit length, whole", ext64, len(ext64), true},
+		{"64-bit length, head cut", ext64[:9], 9, false},
+		{"larger than a node reads", huge, 1 << 21, false},
+		{"fragment", append([]byte{0x01}, short[1:]...), len(short), false},
+		{"binary", append([]byte{0x82}, short[1:]...), len(short), false},
+		{"ping", append([]byte{0x89}, short[1:]...), len(short), false},
+		{"close", append([]byte{0x88}, short[1:]...), len(short), false},
+	} {
+		head := tc.frame[:min(len(tc.frame), maxClientHead)]
+		if got := wholeFrame(head, tc.avail); got != tc.want {
+			t.Errorf("%s: wholeFrame = %v, want %v", tc.name, got, tc.want)
+		}
+	}
+}
