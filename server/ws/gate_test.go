@@ -167,3 +167,54 @@ func TestUnavailableSendHoldsLaterSends(t *testing.T) {
 		t.Fatalf("stored %v, want a b", got)
 	}
 }
+
+// burstAnswers hands the sends of cids to the connection as one run read
+// together (conn.sends) and returns each answer, in the order given.
+func burstAnswers(t *testing.T, c *conn, cids ...string) []string {
+	t.Helper()
+	var frames []protocol.Frame
+	for _, cid := range cids {
+		frames = append(frames, protocol.Frame{Type: protocol.TypeSend, Room: "general", CID: cid, Body: "body of " + cid})
+	}
+	c.sends(context.Background(), frames)
+	var out []string
+	for _, b := range c.q.take(nil) {
+		var f protocol.Frame
+		if err := json.Unmarshal(b, &f); err != nil {
+			t.Fatal(err)
+		}
+		switch f.Type {
+		case protocol.TypeAck:
+			out = append(out, f.CID+" ack")
+		case protocol.TypeError:
+			out = append(out, f.Ref+" "+f.Code)
+		default:
+			t.Fatalf("answered %+v", f)
+		}
+	}
+	return out
+}
+
+// TestUnavailableBurstHoldsLaterSends: a run of sends the store refuses
+// is answered as one by one: the first unavailable, the rest held back
+// behind it (none stored); resent out of order with the store back, the
+// held-back one is refused again, and the refused one and those after it
+// are stored in order.
+func TestUnavailableBurstHoldsLaterSends(t *testing.T) {
+	clk := testenv.NewClock(t0)
+	c, st := gateConn(t, clk)
+	c.sendLim.SetBurstAt(clk.Now(), 10)
+	clk.Advance(10 * time.Second) // a full burst of 10
+	st.fail.Store(true)
+	if got, want := burstAnswers(t, c, "a", "b", "c"), []string{"a unavailable", "b unavailable", "c unavailable"}; !slices.Equal(got, want) {
+		t.Fatalf("during the outage: %v, want %v", got, want)
+	}
+	st.fail.Store(false)
+	clk.Advance(3 * time.Second) // room for a, b and c; the gate holds (sendGateGrace)
+	if got, want := burstAnswers(t, c, "b", "a", "b", "c"), []string{"b unavailable", "a ack", "b ack", "c ack"}; !slices.Equal(got, want) {
+		t.Fatalf("store back: %v, want %v", got, want)
+	}
+	if got := storedCIDs(t, st); !slices.Equal(got, []string{"a", "b", "c"}) {
+		t.Fatalf("stored %v, want a b c", got)
+	}
+}
