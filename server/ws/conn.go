@@ -539,7 +539,7 @@ const (
 // sendBatch holds send frames to one room the reader read back to back,
 // not yet handled: the reader reads every frame the client has already
 // sent (frameReady), up to maxSendBatch frames, and handles a run of
-// sends together (sendAll: one membership check, one budget take, one
+// sends together (conn.sends: one membership check, one budget take, one
 // store transaction, one publish). Anything else the client sent
 // handles the run first, so frames keep their order.
 type sendBatch struct {

@@ -365,14 +365,22 @@ func (c *conn) appendRun(ctx context.Context, run []pendingSend, now time.Time) 
 	if err := c.s.cfg.Hub.PublishMessages(ctx, fresh); err != nil {
 		c.s.log.Error("publish messages", "room", run[0].f.Room, "err", err)
 	}
+	// The answers go into the queue at once (one writer start).
+	replies := make([][]byte, 0, len(stored))
 	for i, a := range stored {
 		f, m := run[i].f, a.Message
+		reply := protocol.Frame{Type: protocol.TypeAck, CID: m.CID, Room: m.Room, Offset: m.Offset, TS: m.TS.UnixMilli()}
 		if a.Dup && (m.Room != f.Room || m.Kind != "") {
-			c.replyError(protocol.ErrConflict, f.CID, fmt.Sprintf("cid already names a message in room %q; use a fresh cid", m.Room))
+			reply = protocol.ErrorFrame(protocol.ErrConflict, f.CID, fmt.Sprintf("cid already names a message in room %q; use a fresh cid", m.Room))
+		}
+		b, err := protocol.Encode(reply)
+		if err != nil {
+			c.s.log.Error("encode reply", "type", reply.Type, "err", err)
 			continue
 		}
-		c.reply(protocol.Frame{Type: protocol.TypeAck, CID: m.CID, Room: m.Room, Offset: m.Offset, TS: m.TS.UnixMilli()})
+		replies = append(replies, b)
 	}
+	c.SendAll(replies)
 	return true
 }
 

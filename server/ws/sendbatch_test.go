@@ -347,6 +347,16 @@ func TestBurstKeepsPerMessageRules(t *testing.T) {
 	if n := st.messages.Load(); n != 8 {
 		t.Fatalf("the store was given %d messages, want 8 (refused ones are not stored)", n)
 	}
+	// A cid carol used in another room is a conflict in the middle of a
+	// burst, and the sends around it are stored.
+	if _, err := db.EnsureRoom(ctx, "other"); err != nil {
+		t.Fatal(err)
+	}
+	carol := dialRaw(t, addr, "carol")
+	carol.write(`{"v":1,"type":"send","room":"other","cid":"x","body":"x"}`)
+	check(carol, []string{"x ack@1"})
+	carol.write(send("y1"), send("x"), send("y2"))
+	check(carol, []string{"y1 ack@9", `x conflict: cid already names a message in room "other"; use a fresh cid`, "y2 ack@10"})
 }
 
 // TestWholeFrame: the reader reads on only what it can read without
