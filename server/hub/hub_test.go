@@ -460,3 +460,36 @@ func linked(t *testing.T, a, b *hub.Hub) {
 
 // probeRoom is the room linked uses; redisPair creates it.
 const probeRoom = "probe"
+
+// TestPublishMessagesDeliversInOrder: messages stored together and
+// published together reach a subscriber once each, in order; a call
+// naming two rooms is refused.
+func TestPublishMessagesDeliversInOrder(t *testing.T) {
+	e := newEnv(t, time.Hour)
+	ctx := context.Background()
+	r := &recorder{user: "bob"}
+	if err := e.hub.Subscribe(ctx, r, "general", 0); err != nil {
+		t.Fatal(err)
+	}
+	var ms []store.Message
+	for i := range 5 {
+		ms = append(ms, store.Message{Room: "general", Author: "ann", Body: fmt.Sprint("m", i), CID: fmt.Sprint("c", i)})
+	}
+	stored, err := e.store.AppendAll(ctx, ms)
+	if err != nil {
+		t.Fatal(err)
+	}
+	msgs := make([]store.Message, len(stored))
+	for i, a := range stored {
+		msgs[i] = a.Message
+	}
+	if err := e.hub.PublishMessages(ctx, msgs); err != nil {
+		t.Fatal(err)
+	}
+	testenv.Eventually(t, waitTimeout, "the messages delivered in order", r.hasOffsets(1, 2, 3, 4, 5))
+	other := msgs[0]
+	other.Room = "elsewhere"
+	if err := e.hub.PublishMessages(ctx, append(msgs[:1:1], other)); err == nil {
+		t.Fatal("PublishMessages with two rooms: no error")
+	}
+}
