@@ -32,10 +32,10 @@ import (
 //     mention (app/ui/notify.go).
 //   - It hands app.wasm's Response to instantiateStreaming as it is
 //     (parleyFetchWasm).
-//   - It registers the service worker only once app.wasm is fetched, and
-//     on a first visit puts that copy into the worker's cache first
-//     (parleyKeepWasm), so app.wasm is downloaded once, not by the page
-//     and the worker's install at the same time. (A page that loads no
+//   - It registers the service worker only once the app has started, and
+//     on a first visit puts its copy of app.wasm into the worker's cache
+//     first (parleyKeepWasm), so app.wasm is downloaded once, not by the
+//     page and the worker's install at the same time. (A page that loads no
 //     app.wasm, go-app's ?wasm=false or a crawler, registers none.)
 const bootJS = `// -----------------------------------------------------------------------------
 // Parley: snapshot of the last view, painted before app.wasm runs
@@ -244,9 +244,13 @@ function parleyNotify(title, body, tag, path) {
 // the code under: every visit compiled the module again. On a first visit
 // (no service worker yet) a clone of the body drives the progress label and
 // another goes into the service worker's cache (parleyKeepWasm). The
-// service worker is registered only once that is done (or app.wasm could
-// not be fetched): its install precaches the app, and registered with the
-// page it downloaded app.wasm a second time while the page did.
+// service worker is registered only once that is done and the app has
+// started (parleyAppStarted), or app.wasm could not be fetched: its
+// install precaches the app, and registered with the page it downloaded
+// app.wasm a second time while the page did, and ran beside the app's
+// start.
+let parleyWasmKept = Promise.resolve();
+
 async function parleyFetchWasm(url, progress) {
   let response;
   try {
@@ -256,10 +260,9 @@ async function parleyFetchWasm(url, progress) {
     throw err;
   }
   if (navigator.serviceWorker && navigator.serviceWorker.controller) {
-    goappInitServiceWorker();
     return response;
   }
-  parleyKeepWasm(url, response.clone()).finally(goappInitServiceWorker);
+  parleyWasmKept = parleyKeepWasm(url, response.clone());
   const total = parseInt(goappWasmContentLength, 10);
   if (total > 0 && response.ok) {
     const reader = response.clone().body.getReader();
@@ -276,6 +279,12 @@ async function parleyFetchWasm(url, progress) {
     })().catch(() => {});
   }
   return response;
+}
+
+// parleyAppStarted runs once go.run has returned: the Go program ran
+// until it first waited (signed out, after its first render).
+function parleyAppStarted() {
+  parleyWasmKept.finally(goappInitServiceWorker);
 }
 
 // parleyKeepWasm puts a first visit's app.wasm into the cache the service
@@ -303,6 +312,7 @@ var appJSPatches = [][2]string{
 	// The service worker is registered later, by parleyFetchWasm.
 	{"goappInitServiceWorker();\n", "parleyPaintSnapshot();\n"},
 	{"instantiateStreaming(\n      fetchWithProgress(", "instantiateStreaming(\n      parleyFetchWasm("},
+	{"go.run(wasm.instance);\n", "go.run(wasm.instance);\n    parleyAppStarted();\n"},
 }
 
 // patchAppJS returns go-app's app.js with bootJS and appJSPatches. It fails
