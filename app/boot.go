@@ -32,6 +32,11 @@ import (
 //     mention (app/ui/notify.go).
 //   - It hands app.wasm's Response to instantiateStreaming as it is
 //     (parleyFetchWasm).
+//   - It registers the service worker only once the app has started, and
+//     on a first visit puts its copy of app.wasm into the worker's cache
+//     first (parleyKeepWasm), so app.wasm is downloaded once, not by the
+//     page and the worker's install at the same time. (A page that loads no
+//     app.wasm, go-app's ?wasm=false or a crawler, registers none.)
 const bootJS = `// -----------------------------------------------------------------------------
 // Parley: snapshot of the last view, painted before app.wasm runs
 // -----------------------------------------------------------------------------
@@ -237,12 +242,27 @@ function parleyNotify(title, body, tag, path) {
 // visit. go-app's fetchWithProgress re-wraps the body in a new Response for
 // its progress bar, and a Response built from a stream has no URL to cache
 // the code under: every visit compiled the module again. On a first visit
-// (no service worker yet) a clone of the body drives the progress label.
+// (no service worker yet) a clone of the body drives the progress label and
+// another goes into the service worker's cache (parleyKeepWasm). The
+// service worker is registered only once that is done and the app has
+// started (parleyAppStarted), or app.wasm could not be fetched: its
+// install precaches the app, and registered with the page it downloaded
+// app.wasm a second time while the page did, and ran beside the app's
+// start.
+let parleyWasmKept = Promise.resolve();
+
 async function parleyFetchWasm(url, progress) {
-  const response = await fetch(url);
+  let response;
+  try {
+    response = await fetch(url);
+  } catch (err) {
+    goappInitServiceWorker();
+    throw err;
+  }
   if (navigator.serviceWorker && navigator.serviceWorker.controller) {
     return response;
   }
+  parleyWasmKept = parleyKeepWasm(url, response.clone());
   const total = parseInt(goappWasmContentLength, 10);
   if (total > 0 && response.ok) {
     const reader = response.clone().body.getReader();
@@ -261,13 +281,38 @@ async function parleyFetchWasm(url, progress) {
   return response;
 }
 
+// parleyAppStarted runs once go.run has returned: the Go program ran
+// until it first waited (signed out, after its first render).
+function parleyAppStarted() {
+  parleyWasmKept.finally(goappInitServiceWorker);
+}
+
+// parleyKeepWasm puts a first visit's app.wasm into the cache the service
+// worker of this version precaches into ("app-" and the version), whose
+// install then leaves it out (app/worker.go): only a response of this
+// version (its ETag is the version) goes in, so an install never mixes
+// versions; anything else is downloaded by the install as before.
+async function parleyKeepWasm(url, response) {
+  try {
+    if (!("caches" in window) || !response.ok || response.headers.get("ETag") !== '"' + goappEnv.GOAPP_VERSION + '"') {
+      return;
+    }
+    const cache = await caches.open("app-" + goappEnv.GOAPP_VERSION);
+    await cache.put(url, response);
+  } catch (err) {
+    console.warn("parley: app.wasm was not kept for the service worker:", err);
+  }
+}
+
 `
 
 // appJSPatches are the changes to go-app's app.js, each applied once.
 var appJSPatches = [][2]string{
 	// Paint the snapshot first: the page is parsed (app.js is deferred).
-	{"goappInitServiceWorker();\n", "parleyPaintSnapshot();\ngoappInitServiceWorker();\n"},
+	// The service worker is registered later, by parleyFetchWasm.
+	{"goappInitServiceWorker();\n", "parleyPaintSnapshot();\n"},
 	{"instantiateStreaming(\n      fetchWithProgress(", "instantiateStreaming(\n      parleyFetchWasm("},
+	{"go.run(wasm.instance);\n", "go.run(wasm.instance);\n    parleyAppStarted();\n"},
 }
 
 // patchAppJS returns go-app's app.js with bootJS and appJSPatches. It fails

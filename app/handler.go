@@ -24,6 +24,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	goapp "github.com/maxence-charriere/go-app/v10/pkg/app"
 
@@ -65,6 +66,8 @@ type Handler struct {
 	gen  generated
 	etag string
 	text textEncoder
+	// wasmRequests counts the requests for app.wasm (WasmRequests).
+	wasmRequests atomic.Int64
 }
 
 var routesOnce sync.Once
@@ -150,12 +153,20 @@ func newHandler(opts HandlerOptions, staticFS, buildFS fs.FS) (*Handler, error) 
 // Info describes the assets h serves; servers log it at start.
 func (h *Handler) Info() BuildInfo { return h.info }
 
+// WasmRequests returns how many requests for app.wasm h has answered, of
+// any method and outcome (a download, a revalidation, a refusal): a
+// browser's first visit should make one.
+func (h *Handler) WasmRequests() int64 { return h.wasmRequests.Load() }
+
 // ServeHTTP serves pages, the service worker, the manifest and /web/ assets.
 // app.js and the manifest are go-app's, fixed once (generate); pages are
 // go-app's, fixed on the way out (fixPage). Text responses go out
 // compressed when the browser accepts it (textEncoder); app.wasm has its
 // own compressed copies (assets).
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if strings.HasSuffix(r.URL.Path, "/"+wasmName) || r.URL.Path == "/goapp.wasm" {
+		h.wasmRequests.Add(1)
+	}
 	if (r.Method == http.MethodGet || r.Method == http.MethodHead) && !strings.HasSuffix(r.URL.Path, ".wasm") {
 		h.text.serve(w, r, http.HandlerFunc(h.route))
 		return

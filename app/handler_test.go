@@ -132,6 +132,30 @@ func TestWasmServedPrecompressed(t *testing.T) {
 	}
 }
 
+// TestWasmRequestsCounted: every request for app.wasm counts, whatever it
+// is answered with, and nothing else does; and app.wasm's ETag is the
+// quoted app version, which the page script checks before it keeps a
+// first visit's copy for the service worker (boot.go, parleyKeepWasm).
+func TestWasmRequestsCounted(t *testing.T) {
+	h := newTestHandler(t, fstest.MapFS{"app.wasm": {Data: fakeWasm}})
+	resp := get(t, h, "/web/app.wasm")
+	body(t, resp)
+	etag := resp.Header.Get("ETag")
+	if want := `"` + h.Info().Version + `"`; etag != want {
+		t.Fatalf("app.wasm ETag %q, want %q", etag, want)
+	}
+	if resp := get(t, h, "/web/app.wasm", "If-None-Match", etag); resp.StatusCode != http.StatusNotModified {
+		t.Fatalf("revalidation: status %d", resp.StatusCode)
+	}
+	get(t, h, "/app.wasm")
+	for _, path := range []string{"/", "/app.js", "/app-worker.js", "/web/parley.css", "/wasm_exec.js"} {
+		body(t, get(t, h, path))
+	}
+	if n := h.WasmRequests(); n != 3 {
+		t.Fatalf("WasmRequests() = %d after three requests for app.wasm", n)
+	}
+}
+
 func TestGzipServedWhenValid(t *testing.T) {
 	h := newTestHandler(t, fstest.MapFS{
 		"app.wasm":    {Data: fakeWasm},

@@ -73,7 +73,8 @@ func TestManifestIconPurposes(t *testing.T) {
 }
 
 // TestAppJS: the page script streams app.wasm from its own Response (so V8
-// can cache the compiled code), paints the saved view first, and is
+// can cache the compiled code), paints the saved view first, registers
+// the service worker only once the app started (not at once), and is
 // revalidated like go-app's files.
 func TestAppJS(t *testing.T) {
 	h := newTestHandler(t, fstest.MapFS{"app.wasm": {Data: fakeWasm}})
@@ -82,10 +83,13 @@ func TestAppJS(t *testing.T) {
 	if resp.StatusCode != http.StatusOK || resp.Header.Get("Content-Type") != "application/javascript" {
 		t.Fatalf("app.js: %d %q", resp.StatusCode, resp.Header.Get("Content-Type"))
 	}
-	for _, want := range []string{"instantiateStreaming(\n      parleyFetchWasm(", "parleyPaintSnapshot();\ngoappInitServiceWorker();", "function parleySnapshotSoon("} {
+	for _, want := range []string{"instantiateStreaming(\n      parleyFetchWasm(", "parleyPaintSnapshot();\ngoappWatchForUpdate();", "go.run(wasm.instance);\n    parleyAppStarted();", "function parleySnapshotSoon("} {
 		if !strings.Contains(js, want) {
 			t.Errorf("app.js lacks %q", want)
 		}
+	}
+	if strings.Contains(js, "goappInitServiceWorker();\ngoappWatchForUpdate();") {
+		t.Error("app.js registers the service worker before app.wasm is fetched")
 	}
 	if strings.Contains(js, "fetchWithProgress(\"") {
 		t.Error("app.js still loads app.wasm through go-app's re-wrapped stream")

@@ -75,8 +75,27 @@ const parleyLifecycle = `self.addEventListener("install", (event) => {
   event.waitUntil(installWorker().then(() => self.skipWaiting()));
 });`
 
-// workerTemplate returns go-app's service worker with Parley's install and
-// fetch handling. (Activation stays as it is: go-app's page script takes a
+// stockInstall is go-app's precache: every resource, from the network.
+const stockInstall = `async function installWorker() {
+  const cache = await caches.open(cacheName);
+  await cache.addAll(resourcesToCache);
+}`
+
+// parleyInstall leaves out app.wasm when this version's cache holds it
+// already: a first visit's page puts the copy it downloaded there before
+// it registers the worker, checked to be of this version (boot.go,
+// parleyKeepWasm), so the install does not download it a second time.
+// The cache is this version's alone, so nothing of another version is
+// ever taken.
+var parleyInstall = `async function installWorker() {
+  const cache = await caches.open(cacheName);
+  const wasm = "/web/` + wasmName + `";
+  const have = await cache.match(wasm);
+  await cache.addAll(have ? resourcesToCache.filter((r) => r !== wasm) : resourcesToCache);
+}`
+
+// workerTemplate returns go-app's service worker with Parley's install,
+// precache and fetch handling. (Activation stays as it is: go-app's page script takes a
 // worker activated while a controller exists for an update, and awaiting
 // clients.claim() there would announce an update on the first visit.) It fails if go-app's template no longer
 // contains a part it replaces, so an upgrade cannot silently drop offline
@@ -85,6 +104,7 @@ func workerTemplate() (string, error) {
 	js := goapp.DefaultAppWorkerJS
 	for _, p := range [][2]string{
 		{stockLifecycle, parleyLifecycle},
+		{stockInstall, parleyInstall},
 		{stockFetch, parleyFetch},
 	} {
 		if strings.Count(js, p[0]) != 1 {

@@ -3,6 +3,7 @@
 package e2e
 
 import (
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -66,13 +67,20 @@ const legacyKeys = `Object.keys(localStorage).filter((k) => k === "parley.rooms"
 
 // TestCacheSurvivesReloadOffline: the room list and history live in
 // IndexedDB, not localStorage; with the node stopped, a reload shows both
-// from there.
+// from there: the room on screen in the app's first view (its window is
+// read before the first frame), and another room's history when it is
+// opened (read after it).
 func TestCacheSurvivesReloadOffline(t *testing.T) {
 	srv := startServer(t)
 	b := newBrowser(t, "nina", 1280, 800)
-	b.seed(srv.base, srv.signup(t, "nina"))
-	b.open(srv.base + "/room/general")
-	b.waitFor("the room", roomReady)
+	nina := srv.signup(t, "nina")
+	seedMessages(t, srv, nina, "side", 3)
+	b.seed(srv.base, nina)
+	b.open(srv.base + "/room/side")
+	b.waitFor("the other room", roomReady+" && "+hasBody("seed 3"))
+	b.waitCachedRecord("the other room's messages", "messages", `"nina","side"`, "seed 3")
+	b.do(clickSel(`.room-link[data-room="general"]`))
+	b.waitFor("the room", `location.pathname === "/room/general" && `+roomReady)
 	b.typeInto("composer", "kept in IndexedDB")
 	b.do(pressEnter(false))
 	b.waitFor("the ack", rowOf("kept in IndexedDB")+`?.matches(":not(.pending)")`)
@@ -85,13 +93,30 @@ func TestCacheSurvivesReloadOffline(t *testing.T) {
 
 	srv.stop(t)
 	b.waitFor("the connection banner", `document.getElementById("conn-status")`)
+	// Record, from before the page's own scripts, the rows of the app's
+	// first view (not the snapshot painted before it).
+	b.do(recordOnNewDocument(`(() => {
+  window.parleyFirstLive = null;
+  new MutationObserver((_, o) => {
+    const view = document.querySelector(".layout:not([data-snapshot])");
+    if (view) {
+      window.parleyFirstLive = Array.from(view.querySelectorAll("#messages .msg .body")).map(e => e.textContent);
+      o.disconnect();
+    }
+  }).observe(document, { subtree: true, childList: true });
+})()`))
 	b.open(srv.base + "/room/general")
 	b.waitFor("history from the cache", live+hasBody("kept in IndexedDB"))
+	if first := eval[[]string](b, `window.parleyFirstLive`); !slices.Contains(first, "kept in IndexedDB") {
+		t.Errorf("the app's first view showed %q, not the room's cached messages", first)
+	}
 	b.waitFor("the room list from the cache", live+`document.querySelector('.room-list a[href="/room/general"]')`)
 	if keys := eval[[]string](b, legacyKeys); len(keys) != 0 {
 		t.Fatalf("localStorage holds the cache after the reload: %q", keys)
 	}
 	b.screenshot("offline-from-indexeddb")
+	b.do(clickSel(`.room-link[data-room="side"]`))
+	b.waitFor("the other room's history from the cache", live+`location.pathname === "/room/side" && `+hasBody("seed 3")+` && !(`+hasBody("kept in IndexedDB")+`)`)
 }
 
 // frameLog records the WebSocket messages one tab sends.

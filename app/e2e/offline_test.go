@@ -4,6 +4,10 @@ package e2e
 
 import (
 	"context"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/chromedp/chromedp"
@@ -87,4 +91,59 @@ func TestOfflineAndRecovery(t *testing.T) {
 		}
 	}
 	alice.screenshot("recovered")
+}
+
+// wasmRequests reads how many requests for app.wasm the node answered,
+// from its /metrics (which it answers to a client on its own machine).
+func wasmRequests(t *testing.T, srv *server) int {
+	t.Helper()
+	resp, err := http.Get(srv.base + "/metrics")
+	if err != nil {
+		t.Fatalf("read the metrics: %v", err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("read the metrics: status %d, %v", resp.StatusCode, err)
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, "parley_app_wasm_requests_total "); ok {
+			n, err := strconv.Atoi(strings.TrimSpace(v))
+			if err != nil {
+				t.Fatalf("metric line %q: %v", line, err)
+			}
+			return n
+		}
+	}
+	t.Fatalf("no parley_app_wasm_requests_total in the metrics:\n%s", b)
+	return 0
+}
+
+// TestFirstVisitFetchesWasmOnce: a first visit asks the node for app.wasm
+// once, not once for the page and once for the service worker's install
+// (the page keeps its copy for the worker, which it registers after);
+// the worker's cache holds this version's app.wasm, and a reload with
+// the node gone opens the app from it.
+func TestFirstVisitFetchesWasmOnce(t *testing.T) {
+	srv := startServer(t)
+	alice := newBrowser(t, "alice", 1280, 800)
+	alice.seed(srv.base, srv.signup(t, "alice"))
+	if n := wasmRequests(t, srv); n != 0 {
+		t.Fatalf("%d requests for app.wasm before the visit", n)
+	}
+	alice.open(srv.base + "/room/general")
+	alice.waitFor("the room", roomReady)
+	alice.waitCached()
+	if n := wasmRequests(t, srv); n != 1 {
+		t.Errorf("the first visit asked for app.wasm %d times, want once", n)
+	}
+	version := eval[string](alice, `goappEnv.GOAPP_VERSION`)
+	etag := awaitEval[string](alice, `(async () => (await (await caches.open("app-" + goappEnv.GOAPP_VERSION)).match("/web/app.wasm")).headers.get("ETag"))()`)
+	if etag != `"`+version+`"` {
+		t.Errorf("the cached app.wasm has ETag %s, want this version's %q", etag, version)
+	}
+
+	srv.stop(t)
+	alice.open(srv.base + "/room/general")
+	alice.waitFor("the room from the cache", `document.querySelector(".layout:not([data-snapshot]) #composer")`)
 }

@@ -51,4 +51,8 @@ func TestUpdateBanner(t *testing.T) {
 	if len(keys) != 1 || keys[0] != "app-v2" {
 		t.Errorf("caches after the update: %q, want only app-v2", keys)
 	}
+	// The new version's cache holds the new version's app.wasm.
+	if etag := awaitEval[string](alice, `(async () => (await caches.match("/web/app.wasm")).headers.get("ETag"))()`); etag != `"v2"` {
+		t.Errorf("the cached app.wasm after the update has ETag %s, want \"v2\"", etag)
+	}
 }

@@ -163,12 +163,15 @@ type App struct {
 	// room, to show a refusal there.
 	amends     map[string]string
 	flushTimer *time.Timer
-	// cacheLoaded: the session's cache arrived and was merged, so the
-	// timelines may be written back.
+	// cacheLoaded: the whole of the session's cache arrived and was
+	// merged, so the timelines may be written back.
 	cacheLoaded bool
-	// cacheReady is closed when the session's cache arrived (nil when no
-	// session waits for one).
+	// cacheReady is closed when the first part of the session's cache
+	// arrived (nil when no session waits for one).
 	cacheReady chan struct{}
+	// pageRoom is the room the page's URL named when the app started: its
+	// window is read from the cache first.
+	pageRoom string
 	// owner: this tab holds the outbox lock and sends the outbox.
 	owner bool
 	// ackedCIDs holds the cids a node acknowledged in this session: an
@@ -199,6 +202,7 @@ func current(kv app.BrowserStorage) *App {
 		base := u.Scheme + "://" + u.Host
 		installGuards()
 		theApp = newApp(kv, base)
+		theApp.pageRoom = roomFromPath(u.Path)
 		theApp.tabs = openTabChannel(theApp.onTabMessage)
 		theApp.loadNotify()
 		watchNotificationPermission(theApp.permissionChanged)
@@ -208,11 +212,14 @@ func current(kv app.BrowserStorage) *App {
 }
 
 // Preload starts the app-level client before go-app mounts the first
-// page (app/cmd/wasm) and waits, at most d, for the signed-in user's
-// cache: IndexedDB answers only asynchronously, and a room's first frame
-// should show its cached messages, not an empty list that fills a moment
-// later. Meanwhile the page shows the snapshot it painted. It does nothing
-// outside the browser or when nobody is signed in.
+// page (app/cmd/wasm) and waits, at most d, for the part of the
+// signed-in user's cache the first view needs (the room list, the outbox
+// and the window of the room the URL names; the other rooms' windows are
+// read after the first frame): IndexedDB answers only asynchronously, and
+// a room's first frame should show its cached messages, not an empty list
+// that fills a moment later. Meanwhile the page shows the snapshot it
+// painted. It does nothing outside the browser or when nobody is signed
+// in.
 func Preload(d time.Duration) {
 	if app.IsClient {
 		current(localStorage{}).waitCache(d)

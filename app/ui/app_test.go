@@ -238,7 +238,7 @@ func TestAppRestoresOutbox(t *testing.T) {
 	b.cache = a.cache
 	b.mu.Lock()
 	b.sess, b.current = protocol.Session{User: "me"}, "general"
-	b.loadCache(b.gen, "me")
+	b.loadCache(b.gen, "me", "general")
 	b.mu.Unlock()
 	b.cache.settle()
 	v := b.View("general", time.Now(), time.UTC)

@@ -75,6 +75,12 @@ type cacheContents struct {
 type cacheBackend interface {
 	// load returns user's data.
 	load(user string) (cacheContents, error)
+	// loadFirst returns what user's first view needs: the room list, the
+	// outbox and room's window (none when room is "").
+	loadFirst(user, room string) (cacheContents, error)
+	// loadOthers returns the windows of user's rooms but room; the
+	// Timelines of its result are all it holds.
+	loadOthers(user, room string) (cacheContents, error)
 	// apply writes b for user: every part or none. A timeline replaces
 	// the room's stored window, keeping at most its cachedMessages newest
 	// messages.
@@ -146,6 +152,19 @@ func (c *cache) write(user string, b *cacheBatch, done func(error)) {
 // goroutine, after every write asked for before.
 func (c *cache) load(user string, done func(cacheContents, error)) {
 	c.do(func(be cacheBackend) { done(be.load(user)) })
+}
+
+// loadFirst queues a read of what user's first view needs (the room
+// list, the outbox and room's window); done gets it on the cache's
+// goroutine, after every write asked for before.
+func (c *cache) loadFirst(user, room string, done func(cacheContents, error)) {
+	c.do(func(be cacheBackend) { done(be.loadFirst(user, room)) })
+}
+
+// loadOthers queues a read of the windows of user's rooms but room; done
+// gets them on the cache's goroutine, after every write asked for before.
+func (c *cache) loadOthers(user, room string, done func(cacheContents, error)) {
+	c.do(func(be cacheBackend) { done(be.loadOthers(user, room)) })
 }
 
 // outbox queues a read of user's outbox; done gets it on the cache's

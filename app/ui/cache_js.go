@@ -119,39 +119,114 @@ func (c *idbCache) load(user string) (cacheContents, error) {
 		return cacheContents{}, fmt.Errorf("read the cache: %w", err)
 	}
 	out := cacheContents{Timelines: make(map[string]state.Timeline)}
-	// A value that does not decode is skipped: a broken cache entry is a
-	// missing one.
-	for _, v := range jsStrings(reqs[0].Get("result")) {
+	out.Rooms, out.HasRooms = decodeRooms(reqs[0].Get("result"))
+	decodeTimelines(out.Timelines, jsStrings(reqs[1].Get("result")), "")
+	decodeMessages(out.Timelines, reqs[2].Get("result"))
+	out.Outbox = decodeOutbox(reqs[3].Get("result"))
+	return out, nil
+}
+
+func (c *idbCache) loadFirst(user, room string) (cacheContents, error) {
+	var rooms, outbox, timeline, messages js.Value
+	err := c.transaction("readonly", func(tx js.Value) {
+		r := userRange(user)
+		rooms = tx.Call("objectStore", storeRooms).Call("getAll", r)
+		outbox = tx.Call("objectStore", storeOutbox).Call("getAll", r)
+		if room != "" {
+			timeline = tx.Call("objectStore", storeTimelines).Call("get", key(user, room))
+			messages = tx.Call("objectStore", storeMessages).Call("getAll", roomRange(user, room))
+		}
+	})
+	if err != nil {
+		return cacheContents{}, fmt.Errorf("read the cache: %w", err)
+	}
+	out := cacheContents{Timelines: make(map[string]state.Timeline)}
+	out.Rooms, out.HasRooms = decodeRooms(rooms.Get("result"))
+	if room != "" {
+		if v := timeline.Get("result"); v.Type() == js.TypeString {
+			decodeTimelines(out.Timelines, []string{v.String()}, "")
+			decodeMessages(out.Timelines, messages.Get("result"))
+		}
+	}
+	out.Outbox = decodeOutbox(outbox.Get("result"))
+	return out, nil
+}
+
+func (c *idbCache) loadOthers(user, room string) (cacheContents, error) {
+	var timelines []js.Value
+	var messages []js.Value
+	err := c.transaction("readonly", func(tx js.Value) {
+		timelines = append(timelines, tx.Call("objectStore", storeTimelines).Call("getAll", userRange(user)))
+		// Every message of user's rooms but room's: the keys below
+		// [user, room] and those above [user, room, []] (an array sorts
+		// after every offset).
+		store, bound := tx.Call("objectStore", storeMessages), js.Global().Get("IDBKeyRange").Get("bound")
+		messages = append(messages,
+			store.Call("getAll", bound.Invoke(key(user), key(user, room), false, true)),
+			store.Call("getAll", bound.Invoke(key(user, room, []any{}), key(user, []any{}), true, false)))
+	})
+	if err != nil {
+		return cacheContents{}, fmt.Errorf("read the cache: %w", err)
+	}
+	out := cacheContents{Timelines: make(map[string]state.Timeline)}
+	decodeTimelines(out.Timelines, jsStrings(timelines[0].Get("result")), room)
+	for _, m := range messages {
+		decodeMessages(out.Timelines, m.Get("result"))
+	}
+	return out, nil
+}
+
+// decodeRooms decodes a room list read from the rooms store; ok is false
+// when it held none. A value that does not decode is skipped, as
+// everywhere in the cache: a broken entry is a missing one.
+func decodeRooms(arr js.Value) (rooms []protocol.Room, ok bool) {
+	for _, v := range jsStrings(arr) {
 		var r protocol.Room
 		if json.Unmarshal([]byte(v), &r) == nil {
-			out.Rooms, out.HasRooms = append(out.Rooms, r), true
+			rooms, ok = append(rooms, r), true
 		}
 	}
-	for _, v := range jsStrings(reqs[1].Get("result")) {
+	return rooms, ok
+}
+
+// decodeTimelines adds the timelines of the values to out, without
+// messages, leaving out the one of skip.
+func decodeTimelines(out map[string]state.Timeline, values []string, skip string) {
+	for _, v := range values {
 		var t cachedTimeline
-		if json.Unmarshal([]byte(v), &t) == nil {
-			out.Timelines[t.Room] = state.Timeline{Epoch: t.Epoch, NoMore: t.NoMore}
+		if json.Unmarshal([]byte(v), &t) == nil && t.Room != skip {
+			out[t.Room] = state.Timeline{Epoch: t.Epoch, NoMore: t.NoMore}
 		}
 	}
-	// Messages come in key order: by room, then by offset.
-	for _, v := range jsStrings(reqs[2].Get("result")) {
+}
+
+// decodeMessages adds messages read from the messages store (in key
+// order: by room, then by offset) to their rooms' timelines in out; a
+// message of a room out does not hold is dropped.
+func decodeMessages(out map[string]state.Timeline, arr js.Value) {
+	for _, v := range jsStrings(arr) {
 		var m protocol.Message
 		if json.Unmarshal([]byte(v), &m) != nil {
 			continue
 		}
-		if tl, ok := out.Timelines[m.Room]; ok {
+		if tl, ok := out[m.Room]; ok {
 			tl.Messages = append(tl.Messages, m)
-			out.Timelines[m.Room] = tl
+			out[m.Room] = tl
 		}
 	}
-	for _, v := range jsStrings(reqs[3].Get("result")) {
+}
+
+// decodeOutbox decodes the outbox store's values, oldest first.
+func decodeOutbox(arr js.Value) []outboxEntry {
+	var out []outboxEntry
+	for _, v := range jsStrings(arr) {
 		var e outboxEntry
 		if json.Unmarshal([]byte(v), &e) == nil {
-			out.Outbox = append(out.Outbox, e)
+			out = append(out, e)
 		}
 	}
-	sortOutbox(out.Outbox)
-	return out, nil
+	sortOutbox(out)
+	return out
 }
 
 func (c *idbCache) apply(user string, b *cacheBatch) error {
@@ -197,15 +272,7 @@ func (c *idbCache) outbox(user string) ([]outboxEntry, error) {
 	if err != nil {
 		return nil, fmt.Errorf("read the outbox: %w", err)
 	}
-	var out []outboxEntry
-	for _, v := range jsStrings(req.Get("result")) {
-		var e outboxEntry
-		if json.Unmarshal([]byte(v), &e) == nil {
-			out = append(out, e)
-		}
-	}
-	sortOutbox(out)
-	return out, nil
+	return decodeOutbox(req.Get("result")), nil
 }
 
 func (c *idbCache) clear(user string) error {

@@ -65,6 +65,18 @@ func (m *memCache) load(user string) (cacheContents, error) {
 	return c, nil
 }
 
+func (m *memCache) loadFirst(user, room string) (cacheContents, error) {
+	c, err := m.load(user)
+	maps.DeleteFunc(c.Timelines, func(name string, _ state.Timeline) bool { return name != room })
+	return c, err
+}
+
+func (m *memCache) loadOthers(user, room string) (cacheContents, error) {
+	c, err := m.load(user)
+	delete(c.Timelines, room)
+	return cacheContents{Timelines: c.Timelines}, err
+}
+
 func (m *memCache) apply(user string, b *cacheBatch) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()

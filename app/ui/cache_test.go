@@ -128,7 +128,7 @@ func must(t *testing.T, err error) {
 func restoreCache(a *App) {
 	a.mu.Lock()
 	a.sess = protocol.Session{User: "me"}
-	a.loadCache(a.gen, "me")
+	a.loadCache(a.gen, "me", "")
 	a.mu.Unlock()
 	a.cache.settle()
 }
@@ -278,15 +278,22 @@ func TestSortOutbox(t *testing.T) {
 	}
 }
 
-// TestPreloadWaitsForCache: a signed-in start reads the cache before the
-// app mounts its first page (Preload), so that page's first frame holds
-// the cached messages of its room.
+// TestPreloadWaitsForCache: a signed-in start reads the part of the cache
+// the first view needs before the app mounts its first page (Preload): the
+// room list, the outbox and the window of the room the URL names, so that
+// page's first frame holds the cached messages of its room. The other
+// rooms' windows follow, and only then are windows written back.
 func TestPreloadWaitsForCache(t *testing.T) {
 	kv := newMemKV()
 	must(t, kv.Set(keyProfile, profile{User: "me"}))
 	a := newApp(kv, "http://127.0.0.1:1")
-	a.cache.write("me", &cacheBatch{Timelines: []cachedTimeline{{Room: "general", Epoch: 1, Messages: msgs(1, 3)}}}, nil)
+	a.cache.write("me", &cacheBatch{
+		Rooms: []protocol.Room{{Name: "general"}, {Name: "side"}}, SetRooms: true,
+		Timelines: []cachedTimeline{{Room: "general", Epoch: 1, Messages: msgs(1, 3)}, {Room: "side", Epoch: 1, Messages: msgs(1, 2)}},
+		Put:       []outboxEntry{{Room: "side", Pending: state.Pending{CID: "c1", Body: "unsent", TS: 1}}},
+	}, nil)
 	a.cache.settle()
+	a.pageRoom = "general" // as current() reads it from the URL
 	a.restore()
 	t.Cleanup(func() {
 		a.mu.Lock()
@@ -309,9 +316,52 @@ func TestPreloadWaitsForCache(t *testing.T) {
 	if rows := msgRows(a.View("general", time.Now(), time.UTC)); len(rows) != 3 || rows[2].Body != "m3" {
 		t.Fatalf("rows once the cache arrived: %+v", rows)
 	}
+	if rooms, loaded, _ := a.Rooms(); !loaded || len(rooms) != 2 {
+		t.Fatalf("room list once the cache arrived: %+v", rooms)
+	}
+	testenv.Eventually(t, 30*time.Second, "the other rooms' windows", testenv.Cond(func() bool {
+		a.mu.Lock()
+		defer a.mu.Unlock()
+		return a.cacheLoaded
+	}))
+	rows := msgRows(a.View("side", time.Now(), time.UTC))
+	if len(rows) != 3 || rows[1].Body != "m2" || !rows[2].Pending || rows[2].Body != "unsent" {
+		t.Fatalf("side's rows once the whole cache arrived: %+v", rows)
+	}
 	// Signed out, nothing is waited for.
 	a.SignOut()
 	a.waitCache(time.Hour)
+}
+
+// TestCacheLoadsInParts: loadFirst reads the room list, the outbox and
+// one room's window; loadOthers every other room's window and nothing
+// else.
+func TestCacheLoadsInParts(t *testing.T) {
+	c := newMemCache()
+	must(t, c.apply("me", &cacheBatch{
+		Rooms: []protocol.Room{{Name: "a"}, {Name: "b"}, {Name: "c"}}, SetRooms: true,
+		Timelines: []cachedTimeline{{Room: "a", Messages: msgs(1, 2)}, {Room: "b", Messages: msgs(1, 3)}, {Room: "c", Messages: msgs(5, 9)}},
+		Put:       []outboxEntry{{Room: "c", Pending: state.Pending{CID: "c1", Body: "x", TS: 1}}},
+	}))
+	first, err := c.loadFirst("me", "b")
+	must(t, err)
+	if len(first.Rooms) != 3 || len(first.Outbox) != 1 || len(first.Timelines) != 1 || len(first.Timelines["b"].Messages) != 3 {
+		t.Fatalf("first part: %+v", first)
+	}
+	others, err := c.loadOthers("me", "b")
+	must(t, err)
+	if others.HasRooms || len(others.Outbox) != 0 || len(others.Timelines) != 2 ||
+		!slices.Equal(offsets(others.Timelines["a"].Messages), []int64{1, 2}) || !slices.Equal(offsets(others.Timelines["c"].Messages), []int64{5, 6, 7, 8, 9}) {
+		t.Fatalf("the others: %+v", others)
+	}
+	none, err := c.loadFirst("me", "")
+	must(t, err)
+	if len(none.Rooms) != 3 || len(none.Timelines) != 0 {
+		t.Fatalf("first part without a room: %+v", none)
+	}
+	if all, err := c.loadOthers("me", ""); err != nil || len(all.Timelines) != 3 {
+		t.Fatalf("every window: %+v, %v", all, err)
+	}
 }
 
 // TestResetHoldsRowsUntilNewestPage: when the node reports a new epoch

@@ -106,25 +106,43 @@ func legacyCache(kv app.BrowserStorage) (*cacheBatch, []string) {
 }
 
 // loadCache reads user's cache for session gen, on the cache's goroutine,
-// and hands it to the app when it arrives. An older version's data in
-// localStorage moves to the cache first and is deleted only once it is
-// written there; if that fails it stays, for the next start, and this
-// session uses it as read.
-func (a *App) loadCache(gen uint64, user string) {
+// and hands it to the app when it arrives: first what the first view
+// needs (the room list, the outbox and the window of first, the room on
+// screen), then, once the browser has painted a frame after it, the other
+// rooms' windows. An older version's data in localStorage moves to the
+// cache first and is deleted only once it is written there; if that fails
+// it stays, for the next start, and this session uses it as read (then the
+// cache is read whole at once).
+func (a *App) loadCache(gen uint64, user, first string) {
 	legacy, keys := legacyCache(a.kv)
-	var unmigrated *cacheBatch
-	if len(keys) > 0 {
-		a.cache.write(user, legacy, func(err error) {
+	if len(keys) == 0 {
+		a.cache.loadFirst(user, first, func(c cacheContents, err error) {
 			if err != nil {
-				app.Logf("move the cache to IndexedDB: %v", err)
-				unmigrated = legacy
-				return
+				app.Logf("%v", err) // the app works without its cache
 			}
-			for _, k := range keys {
-				a.kv.Del(k)
-			}
+			a.cacheArrived(gen, c, false)
+			afterPaint(func() {
+				a.cache.loadOthers(user, first, func(c cacheContents, err error) {
+					if err != nil {
+						app.Logf("%v", err)
+					}
+					a.cacheArrived(gen, c, true)
+				})
+			})
 		})
+		return
 	}
+	var unmigrated *cacheBatch
+	a.cache.write(user, legacy, func(err error) {
+		if err != nil {
+			app.Logf("move the cache to IndexedDB: %v", err)
+			unmigrated = legacy
+			return
+		}
+		for _, k := range keys {
+			a.kv.Del(k)
+		}
+	})
 	a.cache.load(user, func(c cacheContents, err error) {
 		if err != nil {
 			app.Logf("%v", err) // the app works without its cache
@@ -132,7 +150,7 @@ func (a *App) loadCache(gen uint64, user string) {
 		if unmigrated != nil {
 			c = withBatch(c, unmigrated)
 		}
-		a.cacheArrived(gen, c)
+		a.cacheArrived(gen, c, true)
 	})
 }
 
@@ -152,11 +170,14 @@ func withBatch(c cacheContents, b *cacheBatch) cacheContents {
 	return c
 }
 
-// cacheArrived merges the cache into session gen: the room list unless
-// the node's arrived first, each room's window where it joins what the
-// room holds, and the outbox, shown as pending (only the tab that holds
-// the outbox lock sends it). Writes held back until now go out.
-func (a *App) cacheArrived(gen uint64, c cacheContents) {
+// cacheArrived merges (a part of) the cache into session gen: the room
+// list unless the node's arrived first, each room's window where it joins
+// what the room holds, and the outbox, shown as pending (only the tab that
+// holds the outbox lock sends it). The first part ends the wait for the
+// cache (waitCache); once the last has arrived (whole), the writes held
+// back until now go out: before, a room whose window is still to come
+// would replace it with less.
+func (a *App) cacheArrived(gen uint64, c cacheContents, whole bool) {
 	a.mu.Lock()
 	if a.gen != gen {
 		a.mu.Unlock()
@@ -173,12 +194,12 @@ func (a *App) cacheArrived(gen uint64, c cacheContents) {
 	for _, e := range c.Outbox {
 		a.queueLocked(e)
 	}
-	a.cacheLoaded = true
+	a.cacheLoaded = whole
 	if a.cacheReady != nil {
 		close(a.cacheReady)
 		a.cacheReady = nil
 	}
-	if len(a.dirty) > 0 {
+	if whole && len(a.dirty) > 0 {
 		a.flushLocked()
 	}
 	room := a.current

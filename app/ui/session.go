@@ -165,8 +165,13 @@ func (a *App) start(s protocol.Session) {
 	a.conn = Conn{State: ConnConnecting}
 	gen := a.gen
 	a.cacheReady = make(chan struct{})
-	a.loadCache(gen, s.User)
 	room := a.current
+	first := room
+	if first == "" {
+		// A page load: no view has chosen its room yet.
+		first = a.pageRoom
+	}
+	a.loadCache(gen, s.User, first)
 	a.updater = time.NewTicker(updateCheckEvery)
 	updates := a.updater.C
 	a.mu.Unlock()

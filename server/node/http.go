@@ -90,7 +90,7 @@ func (n *Node) buildHTTP() error {
 	mux.Handle("GET "+protocol.PathWS, n.ws)
 	mux.HandleFunc("GET /healthz", n.healthz)
 	mux.HandleFunc("GET /readyz", n.readyz)
-	n.metrics.set(n.metricsHandler())
+	n.metrics.set(n.metricsHandler(web))
 	if n.cfg.MetricsAddr == "" {
 		mux.Handle("GET /metrics", loopbackOnly(&n.metrics))
 	} else {

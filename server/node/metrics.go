@@ -3,6 +3,7 @@ package node
 import (
 	"net/http"
 
+	"github.com/parleychat/parley/app"
 	"github.com/parleychat/parley/server/broker"
 	"github.com/parleychat/parley/server/budget"
 	"github.com/parleychat/parley/server/ws"
@@ -31,7 +32,7 @@ func loopbackOnly(h http.Handler) http.Handler {
 // (prometheus/client_golang, the de-facto standard). The values are read
 // from the components' own counters when scraped, so nothing on the hot
 // path changes for metrics.
-func (n *Node) metricsHandler() http.Handler {
+func (n *Node) metricsHandler(web *app.Handler) http.Handler {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	gauge := func(name, help string, f func() float64) {
@@ -69,6 +70,7 @@ func (n *Node) metricsHandler() http.Handler {
 	if rb, ok := n.backoff.(*budget.RedisBackoff); ok {
 		counter("login_backoff_local_total", "Login backoff checks answered by this node alone because Redis did not answer.", func() float64 { return float64(rb.Fallbacks()) })
 	}
+	counter("app_wasm_requests_total", "Requests for app.wasm (a browser's download of the app, or a revalidation of it).", func() float64 { return float64(web.WasmRequests()) })
 	gauge("password_hashes_running", "Password hashes running now.", func() float64 { r, _ := n.auth.HashLoad(); return float64(r) })
 	gauge("password_hashes_waiting", "Password hashes waiting for a worker now (beyond --hash-queue: 503).", func() float64 { _, w := n.auth.HashLoad(); return float64(w) })
 	b := n.broker
