@@ -133,6 +133,9 @@ func (a *App) Select(room string) {
 		rd.subscribed, rd.present = false, nil
 		rd.people.Reset()
 	}
+	if rd := a.rooms[room]; rd != nil && rd.removed != "" {
+		rd.forget()
+	}
 	a.mu.Unlock()
 	if cl != nil && prev != "" {
 		cl.Unsubscribe(prev)
@@ -177,6 +180,17 @@ func (a *App) open(room string) {
 	gen := a.gen
 	a.mu.Unlock()
 	go a.fetchPage(gen, cl, room, 0)
+}
+
+// forget makes a room the user lost (left, removed, deleted) new again,
+// as a reload finds it: no rows, no reason, nothing missing; opening it
+// asks the node, which shows a public room (subscribing joins it again)
+// and answers a private one as missing. A view open on it keeps saying
+// why until the room is opened again (Select).
+func (rd *roomData) forget() {
+	rd.removed, rd.leftHere, rd.missing, rd.err = "", false, false, ""
+	rd.tl.Reset(0)
+	rd.held, rd.ready, rd.subscribed = nil, false, false
 }
 
 // Reopen opens room again after it was missing or failed (it was just
