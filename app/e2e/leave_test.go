@@ -73,3 +73,46 @@ func TestLeftRoomOpensAgain(t *testing.T) {
 	// It is a membership again, as opening it after a reload makes it.
 	bob.waitFor("club joined again", roomLink("club")+`?.matches('[data-watched="true"]')`)
 }
+
+// inList is true when the sidebar lists room in the list id ("my-rooms":
+// the user's rooms; "open-rooms": public rooms to join).
+func inList(id, room string) string {
+	return `!!document.querySelector('#` + id + ` .room-link[data-room="` + room + `"]')`
+}
+
+// TestLeftPublicRoomListedToJoin: a public room bob joined is among his
+// rooms; once he left it (on another device) it is listed among the
+// public rooms to join, not his, live and after a reload, as the node
+// lists it (no role).
+func TestLeftPublicRoomListedToJoin(t *testing.T) {
+	srv := startServer(t)
+	ctx := t.Context()
+	aliceSess, bobSess := srv.signup(t, "alice"), srv.signup(t, "bob")
+	api := client.NewAPI(srv.base, nil)
+	if _, err := api.CreateRoomOf(ctx, aliceSess.AccessToken, "club", protocol.KindPublic); err != nil {
+		t.Fatal(err)
+	}
+	bob := newBrowser(t, "bob", 1280, 800)
+	bob.seed(srv.base, bobSess)
+	bob.open(srv.base + "/")
+	bob.waitFor("club to join", roomsLive+" && "+inList("open-rooms", "club")+" && !"+inList("my-rooms", "club"))
+	bob.open(srv.base + "/room/club")
+	bob.waitFor("club joined, among his rooms", roomReady+" && "+inList("my-rooms", "club")+" && !"+inList("open-rooms", "club"))
+
+	if _, err := api.Remove(ctx, bobSess.AccessToken, "club", "bob"); err != nil {
+		t.Fatal(err)
+	}
+	bob.waitFor("club to join again, live", `!!document.getElementById("room-removed") && `+inList("open-rooms", "club")+" && !"+inList("my-rooms", "club"))
+	rooms, err := api.Rooms(ctx, bobSess.AccessToken)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range rooms {
+		if r.Name == "club" && r.Role != "" {
+			t.Fatalf("the node lists club for bob with the role %q after he left", r.Role)
+		}
+	}
+	bob.open(srv.base + "/")
+	bob.waitFor("club to join after a reload", roomsLive+" && "+inList("open-rooms", "club")+" && !"+inList("my-rooms", "club"))
+	bob.audit("the room list with rooms to join")
+}

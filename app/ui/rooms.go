@@ -20,6 +20,21 @@ func (a *App) Rooms() (rooms []protocol.Room, loaded bool, errText string) {
 	return slices.Clone(a.roomList), a.roomsLoaded, a.roomsErr
 }
 
+// splitRooms parts the room list into the user's rooms (every room the
+// user has a role in, and any room without a kind, from an older
+// version's cache) and the public rooms the user is not a member of,
+// which opening joins. Both keep the list's order.
+func splitRooms(rooms []protocol.Room) (mine, open []protocol.Room) {
+	for _, r := range rooms {
+		if r.Role == "" && r.Kind == protocol.KindPublic {
+			open = append(open, r)
+		} else {
+			mine = append(mine, r)
+		}
+	}
+	return mine, open
+}
+
 // RefreshRooms reloads the room list from the API. It blocks: call it on
 // its own goroutine.
 func (a *App) RefreshRooms() {
