@@ -28,6 +28,9 @@ func TestPublicRoomAppearsLive(t *testing.T) {
 	alice.open(srv.base + "/room/general")
 	alice.waitFor("the room", roomReady)
 	alice.waitFor("the feed followed", feedLive)
+	// Opening general joined it: it moves to her rooms, and the rooms
+	// to join below shift.
+	alice.waitFor("general among her rooms", inList("my-rooms", "general"))
 
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
@@ -43,6 +46,7 @@ func TestPublicRoomAppearsLive(t *testing.T) {
 	}
 	alice.waitFor("the new public room in the list", roomLink("lobby"))
 	alice.waitFor("no private room in the list", "!"+roomLink("hideout"))
+	alice.waitFor("the new room's link laid out", stable("lobby-link"))
 	alice.click("lobby-link")
 	alice.waitFor("the new room's topic", textOf("room-topic")+` === "all welcome"`)
 }

@@ -3,9 +3,13 @@
 package e2e
 
 import (
+	"context"
+	"fmt"
 	"strconv"
 	"testing"
 
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/input"
 	"github.com/chromedp/chromedp"
 )
 
@@ -15,17 +19,45 @@ func reactionID(off int64, i int) string {
 	return "react-" + strconv.FormatInt(off, 10) + "-" + strconv.Itoa(i)
 }
 
-// reactionIs is true when the reaction button id shows count (no number
-// when 0) and is pressed or not.
+// reactionIs is true when the reaction button id shows count and is
+// pressed or not; count 0: there is no such button.
 func reactionIs(id string, count int, pressed bool) string {
-	text := ""
-	if count > 0 {
-		text = strconv.Itoa(count)
+	if count == 0 {
+		return `!document.getElementById("` + id + `")`
 	}
 	return `(() => { const b = document.getElementById("` + id + `"); return !!b && ` +
-		`(b.querySelector(".reaction-count")?.textContent ?? "") === "` + text + `" && ` +
-		`b.getAttribute("aria-pressed") === "` + strconv.FormatBool(pressed) + `" && ` +
-		`b.classList.contains("none") === ` + strconv.FormatBool(count == 0) + ` })()`
+		`b.querySelector(".reaction-count")?.textContent === "` + strconv.Itoa(count) + `" && ` +
+		`b.getAttribute("aria-pressed") === "` + strconv.FormatBool(pressed) + `" })()`
+}
+
+// pickerIs is true when the "Add reaction" picker of the message at off
+// is open or closed, its button saying so.
+func pickerIs(off int64, open bool) string {
+	o := strconv.FormatInt(off, 10)
+	return `(() => { const b = document.getElementById("react-add-` + o + `"); return !!b && ` +
+		`b.getAttribute("aria-expanded") === "` + strconv.FormatBool(open) + `" && ` +
+		`!!document.getElementById("react-picker-` + o + `") === ` + strconv.FormatBool(open) + ` })()`
+}
+
+// focused is true when the element id has the focus.
+func focused(id string) string { return `document.activeElement?.id === "` + id + `"` }
+
+// pressSpace presses the space bar in the focused element.
+func pressSpace() chromedp.Action[chromedp.Void] {
+	return chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+		down := input.DispatchKeyEventParams{
+			Type: input.DispatchKeyEventTypeKeyDown, Key: " ", Code: "Space",
+			WindowsVirtualKeyCode: 32, NativeVirtualKeyCode: 32, Text: " ", UnmodifiedText: " ",
+		}
+		up := down
+		up.Type, up.Text, up.UnmodifiedText = input.DispatchKeyEventTypeKeyUp, "", ""
+		for _, p := range []input.DispatchKeyEventParams{down, up} {
+			if _, err := cdp.Call(ctx, t, input.DispatchKeyEvent, p); err != nil {
+				return fmt.Errorf("dispatch key event: %w", err)
+			}
+		}
+		return nil
+	})
 }
 
 // stable is true once the element id is laid out and has not moved
@@ -47,11 +79,15 @@ func jsIdent(id string) string {
 	return string(b)
 }
 
-// TestReactions: bob reacts 👍 to alice's message with the mouse and
-// alice sees the count live, not pressed for her; alice adds hers from
-// the keyboard and both see 2; bob takes his back and both see 1; a
-// reload shows the same from the node; and the room with a reaction bar
-// passes axe.
+// TestReactions: a message without reactions has one reaction button,
+// "Add reaction"; bob opens its picker and chooses 👍 with the mouse and
+// alice sees the count live, not pressed for her; alice opens the picker
+// from the keyboard, moves in it with the arrows, Home and End, closes it
+// with Escape (the focus back on its button), opens it again and chooses
+// 👍 with Space, and both see 2; a click outside closes it; the open
+// picker passes axe in light and dark mode and at a phone's width; bob
+// takes his back with the 👍 button itself and both see 1; a reload shows
+// the same from the node.
 func TestReactions(t *testing.T) {
 	srv := startServer(t)
 	alice, bob := newBrowser(t, "alice", 1280, 800), newBrowser(t, "bob", 1280, 800)
@@ -64,28 +100,60 @@ func TestReactions(t *testing.T) {
 	alice.send("react to me")
 	alice.waitFor("acknowledged", hasBody("react to me")+` && !document.querySelector("#messages .msg.pending")`)
 	off := alice.offsetOf("react to me")
-	thumbs := reactionID(off, 0)
+	o := strconv.FormatInt(off, 10)
+	thumbs, add := reactionID(off, 0), "react-add-"+o
+	pick := func(i int) string { return "react-pick-" + o + "-" + strconv.Itoa(i) }
 	bob.waitFor("alice's message at bob", hasBody("react to me"))
 	for _, b := range []*browser{alice, bob} {
-		if label := eval[string](b, `document.getElementById("`+thumbs+`")?.getAttribute("aria-label") ?? ""`); label != "thumbs up, 0 reactions" {
-			t.Fatalf("%s: the 👍 button is labelled %q", b.name, label)
+		b.waitFor("the Add reaction button", pickerIs(off, false))
+		buttons := eval[[]string](b, `Array.from(document.querySelectorAll('#messages .msg[data-offset="`+o+`"] .reactions button')).map(e => e.getAttribute("aria-label"))`)
+		if len(buttons) != 1 || buttons[0] != "Add reaction" {
+			t.Fatalf("%s: a message without reactions has the reaction buttons %q, want only Add reaction", b.name, buttons)
 		}
 	}
 
-	bob.waitFor("the 👍 button laid out", stable(thumbs))
-	bob.click(thumbs)
-	bob.waitFor("bob's 👍 at bob", reactionIs(thumbs, 1, true))
+	bob.waitFor("the Add reaction button laid out", stable(add))
+	bob.click(add)
+	bob.waitFor("the picker open, on its first emoji", pickerIs(off, true)+" && "+focused(pick(0)))
+	bob.click(pick(0))
+	bob.waitFor("bob's 👍 at bob, the picker closed", reactionIs(thumbs, 1, true)+" && "+pickerIs(off, false))
 	alice.waitFor("bob's 👍 at alice", reactionIs(thumbs, 1, false))
 
-	// Alice reaches the button by keyboard and presses Enter.
-	eval[chromedp.Void](alice, `document.getElementById("`+thumbs+`").focus()`)
-	alice.waitFor("the button focused and shown", `document.activeElement?.id === "`+thumbs+`" && getComputedStyle(document.activeElement).opacity === "1"`)
+	// Alice reaches the button by keyboard: Enter opens the picker.
+	eval[chromedp.Void](alice, `document.getElementById("`+add+`").focus()`)
+	alice.waitFor("the button focused and shown", focused(add)+` && getComputedStyle(document.activeElement.parentElement).opacity === "1"`)
 	alice.do(pressEnter(false))
-	alice.waitFor("two 👍 at alice, hers pressed", reactionIs(thumbs, 2, true))
+	alice.waitFor("the picker open, on its first emoji", pickerIs(off, true)+" && "+focused(pick(0)))
+	for _, k := range []struct {
+		key  string
+		code int64
+		want int
+	}{{"ArrowRight", 39, 1}, {"ArrowRight", 39, 2}, {"ArrowLeft", 37, 1}, {"End", 35, 5}, {"ArrowRight", 39, 0}, {"ArrowLeft", 37, 5}, {"Home", 36, 0}} {
+		alice.do(pressKey(k.key, k.code, false))
+		alice.waitFor(k.key+" to emoji "+strconv.Itoa(k.want), focused(pick(k.want)))
+	}
+	alice.do(pressKey("Escape", 27, false))
+	alice.waitFor("the picker closed, the focus on its button", pickerIs(off, false)+" && "+focused(add))
+	alice.do(pressEnter(false))
+	alice.waitFor("the picker open again", pickerIs(off, true)+" && "+focused(pick(0)))
+	alice.do(pressSpace())
+	alice.waitFor("two 👍 at alice, hers pressed", reactionIs(thumbs, 2, true)+" && "+pickerIs(off, false)+" && "+focused(add))
 	bob.waitFor("two 👍 at bob", reactionIs(thumbs, 2, true))
-	alice.audit("a room with reactions")
 
-	// Bob takes his back.
+	// The open picker passes axe, light, dark and on a phone; a click
+	// outside closes it.
+	alice.do(pressEnter(false))
+	alice.waitFor("the picker open", pickerIs(off, true)+" && "+focused(pick(0)))
+	alice.audit("the reaction picker")
+	alice.do(darkMode())
+	alice.audit("the reaction picker, dark")
+	alice.do(chromedp.EmulateViewport(360, 740))
+	alice.waitFor("the phone layout", `innerWidth === 360`)
+	alice.audit("the reaction picker on a phone")
+	alice.do(clickSel(`#messages .msg[data-offset="` + o + `"] .body`))
+	alice.waitFor("the picker closed by a click outside", pickerIs(off, false))
+
+	// Bob takes his back with the 👍 button.
 	bob.waitFor("the 👍 button laid out", stable(thumbs))
 	bob.click(thumbs)
 	bob.waitFor("bob's 👍 gone at bob", reactionIs(thumbs, 1, false))

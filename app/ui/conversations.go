@@ -103,13 +103,27 @@ func (a *App) roomInfoLocked(room string) (protocol.Room, bool) {
 	return a.roomList[i], true
 }
 
+// stillOpen reports whether a room of kind the user lost for why stays
+// listed, as the node's list shows it: a public room left or kicked
+// from, which the user may join again, listed with no role.
+func stillOpen(kind, why string) bool {
+	return kind == protocol.KindPublic && (why == protocol.RemovedLeft || why == protocol.RemovedKicked)
+}
+
 // removed forgets room after the user lost its membership (why: a
-// protocol.Removed* code): it leaves the list, its subscription and its
+// protocol.Removed* code): it leaves the list (a public room one may
+// join again stays, as no membership: stillOpen), its subscription and its
 // cache (and, deleted, the history held in memory), and an open view
 // says so instead of showing a dead room.
 func (a *App) removed(room, why string) {
 	a.mu.Lock()
-	a.roomList = slices.DeleteFunc(a.roomList, func(r protocol.Room) bool { return r.Name == room })
+	if i := slices.IndexFunc(a.roomList, func(r protocol.Room) bool { return r.Name == room }); i >= 0 {
+		if r := &a.roomList[i]; stillOpen(r.Kind, why) {
+			r.Role, r.LastRead, r.Unread, r.Mentions = "", 0, 0, 0
+		} else {
+			a.roomList = slices.Delete(a.roomList, i, i+1)
+		}
+	}
 	rd := a.room(room)
 	rd.removed, rd.subscribed, rd.present = why, false, nil
 	rd.people.Reset()

@@ -94,7 +94,8 @@ func TestInboxUpdatesRoomList(t *testing.T) {
 // tab or device (a joined event) is listed at once as a membership and
 // watched; a room the list held keeps what the list said of it (its
 // newer topic, an owner's role); a repeat event lists it once; a room
-// the user had left comes back and its view opens anew.
+// the user left stays listed as one to join, not a membership, then
+// comes back and its view opens anew.
 func TestInboxJoinedListsRoom(t *testing.T) {
 	kv := newMemKV()
 	a := signedIn(t, kv)
@@ -140,8 +141,15 @@ func TestInboxJoinedListsRoom(t *testing.T) {
 
 	// Left on another device, then joined again there.
 	a.onEvent(inboxMessage(t, 5, protocol.UserEvent{Type: protocol.UserRemoved, Room: "club", Reason: protocol.RemovedLeft}))
-	if v := a.View("club", time.Now(), time.UTC); v.Removed != protocol.RemovedLeft || slices.Contains(roomNames(a), "club") || watched("club") {
-		t.Fatalf("after leaving: removed %q, rooms %v, watched %v", v.Removed, roomNames(a), watched("club"))
+	// A public room stays listed, as one to join, as the node lists it.
+	if v := a.View("club", time.Now(), time.UTC); v.Removed != protocol.RemovedLeft || watched("club") {
+		t.Fatalf("after leaving: removed %q, watched %v", v.Removed, watched("club"))
+	}
+	if r, ok := a.RoomInfo("club"); !ok || r.Role != "" {
+		t.Fatalf("after leaving, the list holds club as %+v (listed %v), want it with no role", r, ok)
+	}
+	if _, open := splitRooms(a.roomList); len(open) != 1 || open[0].Name != "club" {
+		t.Fatalf("the rooms to join after leaving club: %v", open)
 	}
 	joined(6, "club", "chess")
 	if v := a.View("club", time.Now(), time.UTC); v.Removed != "" || !slices.Contains(roomNames(a), "club") || !watched("club") {
@@ -169,5 +177,46 @@ func TestDirectRoomLabels(t *testing.T) {
 		if got := roomRef(tc.r); got != tc.ref {
 			t.Errorf("roomRef(%+v) = %q, want %q", tc.r, got, tc.ref)
 		}
+	}
+}
+
+// TestLostRoomsListed: a public room the user left or was kicked from
+// stays listed as one to join (no role, no unread counts), as the node
+// lists it; a public room banned from, a deleted one and a private one
+// leave the list. The sidebar parts the list into the user's rooms and
+// the public rooms to join.
+func TestLostRoomsListed(t *testing.T) {
+	a := signedIn(t, newMemKV())
+	pub := func(name string) protocol.Room {
+		return protocol.Room{Name: name, Kind: protocol.KindPublic, Role: protocol.RoleMember, LastRead: 2, Unread: 3, Mentions: 1}
+	}
+	a.roomList = []protocol.Room{pub("banned"), pub("deleted"), pub("kicked"), pub("left"),
+		{Name: "open", Kind: protocol.KindPublic}, {Name: "secret", Kind: protocol.KindPrivate, Role: protocol.RoleMember}, pub("stay")}
+	a.removed("banned", protocol.RemovedBanned)
+	a.removed("deleted", protocol.RemovedDeleted)
+	a.removed("kicked", protocol.RemovedKicked)
+	a.removed("left", protocol.RemovedLeft)
+	a.removed("secret", protocol.RemovedLeft)
+	if got, want := roomNames(a), []string{"kicked", "left", "open", "stay"}; !slices.Equal(got, want) {
+		t.Fatalf("rooms after the losses = %v, want %v", got, want)
+	}
+	for _, name := range []string{"kicked", "left"} {
+		if r, _ := a.RoomInfo(name); r.Role != "" || r.LastRead != 0 || r.Unread != 0 || r.Mentions != 0 {
+			t.Errorf("%s is listed as %+v, want no role and no counts", name, r)
+		}
+	}
+	mine, open := splitRooms(a.roomList)
+	names := func(rs []protocol.Room) []string {
+		var out []string
+		for _, r := range rs {
+			out = append(out, r.Name)
+		}
+		return out
+	}
+	if got := names(mine); !slices.Equal(got, []string{"stay"}) {
+		t.Errorf("the user's rooms = %v, want [stay]", got)
+	}
+	if got := names(open); !slices.Equal(got, []string{"kicked", "left", "open"}) {
+		t.Errorf("the rooms to join = %v, want [kicked left open]", got)
 	}
 }

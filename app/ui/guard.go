@@ -27,7 +27,11 @@ func installGuards() {
 			return nil
 		}
 		e := args[0]
-		if id := e.Get("target").Get("id").String(); (id == composerID || id == editInputID) && isSendKey(e) {
+		t := e.Get("target")
+		if id := t.Get("id").String(); (id == composerID || id == editInputID) && isSendKey(e) {
+			e.Call("preventDefault")
+		}
+		if t.Get("classList").Truthy() && t.Get("classList").Call("contains", "pick").Bool() && isPickerKey(e.Get("key").String()) {
 			e.Call("preventDefault")
 		}
 		return nil

@@ -20,6 +20,21 @@ func (a *App) Rooms() (rooms []protocol.Room, loaded bool, errText string) {
 	return slices.Clone(a.roomList), a.roomsLoaded, a.roomsErr
 }
 
+// splitRooms parts the room list into the user's rooms (every room the
+// user has a role in, and any room without a kind, from an older
+// version's cache) and the public rooms the user is not a member of,
+// which opening joins. Both keep the list's order.
+func splitRooms(rooms []protocol.Room) (mine, open []protocol.Room) {
+	for _, r := range rooms {
+		if r.Role == "" && r.Kind == protocol.KindPublic {
+			open = append(open, r)
+		} else {
+			mine = append(mine, r)
+		}
+	}
+	return mine, open
+}
+
 // RefreshRooms reloads the room list from the API. It blocks: call it on
 // its own goroutine.
 func (a *App) RefreshRooms() {
@@ -133,6 +148,9 @@ func (a *App) Select(room string) {
 		rd.subscribed, rd.present = false, nil
 		rd.people.Reset()
 	}
+	if rd := a.rooms[room]; rd != nil && rd.removed != "" {
+		rd.forget()
+	}
 	a.mu.Unlock()
 	if cl != nil && prev != "" {
 		cl.Unsubscribe(prev)
@@ -177,6 +195,17 @@ func (a *App) open(room string) {
 	gen := a.gen
 	a.mu.Unlock()
 	go a.fetchPage(gen, cl, room, 0)
+}
+
+// forget makes a room the user lost (left, removed, deleted) new again,
+// as a reload finds it: no rows, no reason, nothing missing; opening it
+// asks the node, which shows a public room (subscribing joins it again)
+// and answers a private one as missing. A view open on it keeps saying
+// why until the room is opened again (Select).
+func (rd *roomData) forget() {
+	rd.removed, rd.leftHere, rd.missing, rd.err = "", false, false, ""
+	rd.tl.Reset(0)
+	rd.held, rd.ready, rd.subscribed = nil, false, false
 }
 
 // Reopen opens room again after it was missing or failed (it was just

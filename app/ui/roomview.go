@@ -51,6 +51,9 @@ type roomView struct {
 	// confirming is the offset of the message whose delete step shows
 	// (0: none).
 	confirming int64
+	// picking is the offset of the message whose "Add reaction" picker
+	// is open (0: none).
+	picking int64
 	// readAt is the user's read marker when the room opened: the "New
 	// messages" divider goes above the first message after it. readSet:
 	// it was taken.

@@ -233,6 +233,7 @@ func (s *shell) Render() app.UI {
 }
 
 func (s *shell) sidebar() app.UI {
+	mine, open := splitRooms(s.rooms)
 	return app.Aside().Class("sidebar").Body(
 		app.Header().Class("brand").Body(
 			logo("brand-icon"),
@@ -247,18 +248,34 @@ func (s *shell) sidebar() app.UI {
 				Text("To install Parley, tap Share, then “Add to Home Screen”.")
 		}),
 		app.Nav().Class("room-list").Aria("label", "Rooms").DataSet("live", s.live).DataSet("feed", s.feed).Body(
-			app.H2().Class("section-title").Text("Rooms"),
+			app.H2().ID("my-rooms-title").Class("section-title").Text("Rooms"),
 			app.If(!s.loaded && s.roomErr == "", func() app.UI {
 				return app.P().Class("muted small").Text("Loading rooms…")
+			}).ElseIf(s.loaded && len(mine) == 0, func() app.UI {
+				return app.P().Class("muted small").Text("None yet: open a public room to join it.")
 			}),
-			app.Ul().Body(
-				app.Range(s.rooms).Slice(func(i int) app.UI {
-					return s.roomLink(s.rooms[i])
+			app.Ul().ID("my-rooms").Aria("labelledby", "my-rooms-title").Body(
+				app.Range(mine).Slice(func(i int) app.UI {
+					return s.roomLink(mine[i])
 				}),
 			),
 			app.If(s.roomErr != "" && !s.loaded, func() app.UI {
 				return app.P().Class("error small").Text(s.roomErr)
 			}),
+			// Always there, so that what follows keeps its position
+			// (go-app matches children by position).
+			app.Div().Body(
+				app.If(len(open) > 0, func() app.UI {
+					return app.Div().Body(
+						app.H2().ID("open-rooms-title").Class("section-title").Text("Public rooms to join"),
+						app.Ul().ID("open-rooms").Aria("labelledby", "open-rooms-title").Body(
+							app.Range(open).Slice(func(i int) app.UI {
+								return s.roomLink(open[i])
+							}),
+						),
+					)
+				}),
+			),
 		),
 		&newRoom{},
 		&directForm{},

@@ -30,8 +30,6 @@ const DefaultUser = "alice"
 type Hooks struct {
 	// Heartbeat is the ping interval the welcome frame asks for (ms).
 	Heartbeat int64
-	// Silent: answer nothing after welcome (a dead connection).
-	Silent bool
 	// AuthClose: refuse every auth with an error frame and this close code.
 	AuthClose protocol.CloseCode
 	// AuthEnded: refuse every auth with a session_ended error frame and a
@@ -196,9 +194,9 @@ func (p *Peer) serveWS(w http.ResponseWriter, r *http.Request) {
 		}
 		p.mu.Lock()
 		p.got = append(p.got, f)
-		silent, hook := p.hooks.Silent, p.hooks.OnFrame
+		hook := p.hooks.OnFrame
 		p.mu.Unlock()
-		if silent || (hook != nil && hook(c, f)) {
+		if hook != nil && hook(c, f) {
 			continue
 		}
 		c.Answer(f)
