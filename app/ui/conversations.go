@@ -61,10 +61,23 @@ func (a *App) Remove(ctx context.Context, room, user string) error {
 		return err
 	})
 	if err == nil && user == a.User() {
-		a.withRoom(room, false, func(rd *roomData, _ string) { rd.leftHere = true })
-		a.removed(room, protocol.RemovedLeft)
+		a.leftRoom(room)
 	}
 	return err
+}
+
+// leftRoom takes room out of the list at once after this tab's leave
+// succeeded, and ignores the inbox's joined events for it until its
+// removed event arrives (App.leaving).
+func (a *App) leftRoom(room string) {
+	a.mu.Lock()
+	if a.leaving == nil {
+		a.leaving = make(map[string]bool)
+	}
+	a.leaving[room] = true
+	a.mu.Unlock()
+	a.withRoom(room, false, func(rd *roomData, _ string) { rd.leftHere = true })
+	a.removed(room, protocol.RemovedLeft)
 }
 
 // TakeLeft reports, once, whether this tab left room (Remove of the
@@ -177,8 +190,16 @@ func (a *App) inboxEvent(ev client.Event) {
 		a.addRoom(r)
 		go a.RefreshRooms()
 	case protocol.UserJoined:
-		a.joinedRoom(protocol.Room{Name: ue.Room, Kind: ue.Kind, Topic: ue.Topic, Role: protocol.RoleMember})
+		a.mu.Lock()
+		stale := a.leaving[ue.Room]
+		a.mu.Unlock()
+		if !stale {
+			a.joinedRoom(protocol.Room{Name: ue.Room, Kind: ue.Kind, Topic: ue.Topic, Role: protocol.RoleMember})
+		}
 	case protocol.UserRemoved:
+		a.mu.Lock()
+		delete(a.leaving, ue.Room)
+		a.mu.Unlock()
 		a.removed(ue.Room, ue.Reason)
 	case protocol.UserDeleted:
 		a.removed(ue.Room, protocol.RemovedDeleted)

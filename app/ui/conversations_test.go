@@ -220,3 +220,40 @@ func TestLostRoomsListed(t *testing.T) {
 		t.Errorf("the rooms to join = %v, want [kicked left open]", got)
 	}
 }
+
+// TestLeaveIgnoresOlderJoin: opening a public room joins it, and its
+// joined event can reach the inbox after this tab's leave has been
+// answered. That older event must not list the room as a membership
+// again (nor watch it, which would join it once more); a join after the
+// leave's removed event is a new one and counts.
+func TestLeaveIgnoresOlderJoin(t *testing.T) {
+	kv := newMemKV()
+	a := signedIn(t, kv)
+	a.inbox = protocol.InboxRoom("me")
+	a.roomList = []protocol.Room{{Name: "club", Kind: protocol.KindPublic, Role: protocol.RoleMember}}
+	member := func() bool {
+		r, ok := a.RoomInfo("club")
+		return ok && r.Role != ""
+	}
+	watched := func() bool {
+		a.mu.Lock()
+		defer a.mu.Unlock()
+		return a.watching["club"]
+	}
+	a.leftRoom("club")
+	if member() {
+		t.Fatal("club is still a membership right after the leave")
+	}
+	a.onEvent(inboxMessage(t, 1, protocol.UserEvent{Type: protocol.UserJoined, Room: "club", Kind: protocol.KindPublic}))
+	if member() || watched() {
+		t.Fatalf("the joined event from before the leave listed club again: member %v, watched %v", member(), watched())
+	}
+	a.onEvent(inboxMessage(t, 2, protocol.UserEvent{Type: protocol.UserRemoved, Room: "club", Reason: protocol.RemovedLeft}))
+	if member() {
+		t.Fatal("club is a membership after its removed event")
+	}
+	a.onEvent(inboxMessage(t, 3, protocol.UserEvent{Type: protocol.UserJoined, Room: "club", Kind: protocol.KindPublic}))
+	if !member() || !watched() {
+		t.Fatalf("a join after the leave's removed event: member %v, watched %v", member(), watched())
+	}
+}

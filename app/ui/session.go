@@ -138,6 +138,7 @@ func (a *App) resetLocked() {
 	a.dirty = make(map[string]bool)
 	a.watching = make(map[string]bool)
 	a.watchLive = make(map[string]bool)
+	a.leaving = nil
 	a.amends = nil
 	a.cacheLoaded, a.owner, a.cacheReady = false, false, nil
 	a.ackedCIDs = make(map[string]bool)
