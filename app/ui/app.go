@@ -144,12 +144,12 @@ type App struct {
 	// inboxLive: the node confirmed the inbox subscription on the
 	// current connection, so invitations arrive live.
 	inboxLive bool
-	// leaving holds the rooms this tab left whose removal the inbox has
-	// not brought yet: a joined event older than the leave (opening a
-	// public room joins it) can still arrive, and must not list the room
-	// as a membership again (joinedRoom). The inbox's removed event for
-	// the room ends it; a join after that is a new one.
-	leaving map[string]bool
+	// leaving is where this tab's own leave of a room is (leaveState):
+	// a joined event older than the leave (opening a public room joins
+	// it) can arrive after the leave was answered, and must not list
+	// the room as a membership again (joinedRoom). The inbox's removed
+	// event for the room ends that; a join after it is a new one.
+	leaving map[string]leaveState
 	// feedLive: the node confirmed the room feed subscription on the
 	// current connection, so public rooms others create arrive live.
 	feedLive    bool

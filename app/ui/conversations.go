@@ -56,28 +56,55 @@ func (a *App) Invite(ctx context.Context, room, user string) error {
 func (a *App) Remove(ctx context.Context, room, user string) error {
 	ctx, cancel := context.WithTimeout(ctx, requestTimeout)
 	defer cancel()
+	self := user == a.User()
+	if self {
+		a.setLeaving(room, leaveAsked)
+	}
 	err := a.withToken(ctx, a.generation(), func(tok string) error {
 		_, err := a.api.Remove(ctx, tok, room, user)
 		return err
 	})
-	if err == nil && user == a.User() {
-		a.leftRoom(room)
+	if self {
+		a.leftRoom(room, err == nil)
 	}
 	return err
 }
 
-// leftRoom takes room out of the list at once after this tab's leave
-// succeeded, and ignores the inbox's joined events for it until its
-// removed event arrives (App.leaving).
-func (a *App) leftRoom(room string) {
+// leaveState is where this tab's own leave of a room is (App.leaving).
+type leaveState int
+
+const (
+	leaveAsked    leaveState = iota + 1 // on its way, no removed event for the room seen since
+	leaveRemoved                        // on its way, and the inbox's removed event came already
+	leaveAnswered                       // answered, the removed event not come yet: older joined events are ignored
+)
+
+func (a *App) setLeaving(room string, s leaveState) {
 	a.mu.Lock()
+	defer a.mu.Unlock()
 	if a.leaving == nil {
-		a.leaving = make(map[string]bool)
+		a.leaving = make(map[string]leaveState)
 	}
-	a.leaving[room] = true
+	a.leaving[room] = s
+}
+
+// leftRoom ends this tab's leave of room: when it succeeded, the room
+// leaves the list at once and, unless the inbox already brought the
+// leave's removed event (inbox events come in order, so every older
+// joined event came before it), the inbox's joined events for it are
+// ignored until that removed event arrives.
+func (a *App) leftRoom(room string, ok bool) {
+	a.mu.Lock()
+	if ok && a.leaving[room] == leaveAsked {
+		a.leaving[room] = leaveAnswered
+	} else {
+		delete(a.leaving, room)
+	}
 	a.mu.Unlock()
-	a.withRoom(room, false, func(rd *roomData, _ string) { rd.leftHere = true })
-	a.removed(room, protocol.RemovedLeft)
+	if ok {
+		a.withRoom(room, false, func(rd *roomData, _ string) { rd.leftHere = true })
+		a.removed(room, protocol.RemovedLeft)
+	}
 }
 
 // TakeLeft reports, once, whether this tab left room (Remove of the
@@ -191,14 +218,19 @@ func (a *App) inboxEvent(ev client.Event) {
 		go a.RefreshRooms()
 	case protocol.UserJoined:
 		a.mu.Lock()
-		stale := a.leaving[ue.Room]
+		stale := a.leaving[ue.Room] == leaveAnswered
 		a.mu.Unlock()
 		if !stale {
 			a.joinedRoom(protocol.Room{Name: ue.Room, Kind: ue.Kind, Topic: ue.Topic, Role: protocol.RoleMember})
 		}
 	case protocol.UserRemoved:
 		a.mu.Lock()
-		delete(a.leaving, ue.Room)
+		switch a.leaving[ue.Room] {
+		case leaveAsked:
+			a.leaving[ue.Room] = leaveRemoved
+		case leaveAnswered:
+			delete(a.leaving, ue.Room)
+		}
 		a.mu.Unlock()
 		a.removed(ue.Room, ue.Reason)
 	case protocol.UserDeleted:

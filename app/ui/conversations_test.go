@@ -240,7 +240,8 @@ func TestLeaveIgnoresOlderJoin(t *testing.T) {
 		defer a.mu.Unlock()
 		return a.watching["club"]
 	}
-	a.leftRoom("club")
+	a.setLeaving("club", leaveAsked)
+	a.leftRoom("club", true)
 	if member() {
 		t.Fatal("club is still a membership right after the leave")
 	}
@@ -255,5 +256,23 @@ func TestLeaveIgnoresOlderJoin(t *testing.T) {
 	a.onEvent(inboxMessage(t, 3, protocol.UserEvent{Type: protocol.UserJoined, Room: "club", Kind: protocol.KindPublic}))
 	if !member() || !watched() {
 		t.Fatalf("a join after the leave's removed event: member %v, watched %v", member(), watched())
+	}
+}
+
+// TestLeaveAnsweredAfterItsRemoval: the inbox can bring the leave's
+// removed event before the leave's answer. Every older joined event
+// came before it then, so nothing is left to ignore: a join on another
+// device after that still lists the room.
+func TestLeaveAnsweredAfterItsRemoval(t *testing.T) {
+	kv := newMemKV()
+	a := signedIn(t, kv)
+	a.inbox = protocol.InboxRoom("me")
+	a.roomList = []protocol.Room{{Name: "club", Kind: protocol.KindPublic, Role: protocol.RoleMember}}
+	a.setLeaving("club", leaveAsked)
+	a.onEvent(inboxMessage(t, 1, protocol.UserEvent{Type: protocol.UserRemoved, Room: "club", Reason: protocol.RemovedLeft}))
+	a.leftRoom("club", true)
+	a.onEvent(inboxMessage(t, 2, protocol.UserEvent{Type: protocol.UserJoined, Room: "club", Kind: protocol.KindPublic}))
+	if r, ok := a.RoomInfo("club"); !ok || r.Role == "" {
+		t.Fatalf("a join after the leave's removed event: club listed %v as %+v, want a membership", ok, r)
 	}
 }
