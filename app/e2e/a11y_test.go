@@ -97,23 +97,14 @@ func (b *browser) audit(what string) {
 // pressKey presses a key without text (Tab, say), with Shift when shift is
 // set.
 func pressKey(key string, code int64, shift bool) chromedp.Action[chromedp.Void] {
-	return chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
-		down := input.DispatchKeyEventParams{
-			Type: input.DispatchKeyEventTypeRawKeyDown, Key: key, Code: key,
-			WindowsVirtualKeyCode: code, NativeVirtualKeyCode: code,
-		}
-		if shift {
-			down.Modifiers = int64(chromedp.ModifierShift)
-		}
-		up := down
-		up.Type = input.DispatchKeyEventTypeKeyUp
-		for _, p := range []input.DispatchKeyEventParams{down, up} {
-			if _, err := cdp.Call(ctx, t, input.DispatchKeyEvent, p); err != nil {
-				return fmt.Errorf("dispatch key event: %w", err)
-			}
-		}
-		return nil
-	})
+	down := input.DispatchKeyEventParams{
+		Type: input.DispatchKeyEventTypeRawKeyDown, Key: key, Code: key,
+		WindowsVirtualKeyCode: code, NativeVirtualKeyCode: code,
+	}
+	if shift {
+		down.Modifiers = int64(chromedp.ModifierShift)
+	}
+	return dispatchKey(down)
 }
 
 // colorScheme makes the page see prefers-color-scheme: scheme.

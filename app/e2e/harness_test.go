@@ -396,14 +396,20 @@ func jsString(s string) string {
 // that preventDefault on keydown stops the new line, as in a real browser.
 // (chromedp's KeyEvent sends a separate char event, which ignores it.)
 func pressEnter(shift bool) chromedp.Action[chromedp.Void] {
+	down := input.DispatchKeyEventParams{
+		Type: input.DispatchKeyEventTypeKeyDown, Key: "Enter", Code: "Enter",
+		WindowsVirtualKeyCode: 13, NativeVirtualKeyCode: 13, Text: "\r", UnmodifiedText: "\r",
+	}
+	if shift {
+		down.Modifiers = int64(chromedp.ModifierShift)
+	}
+	return dispatchKey(down)
+}
+
+// dispatchKey dispatches down, a key going down (with its text, if any),
+// and then the same key going up.
+func dispatchKey(down input.DispatchKeyEventParams) chromedp.Action[chromedp.Void] {
 	return chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
-		down := input.DispatchKeyEventParams{
-			Type: input.DispatchKeyEventTypeKeyDown, Key: "Enter", Code: "Enter",
-			WindowsVirtualKeyCode: 13, NativeVirtualKeyCode: 13, Text: "\r", UnmodifiedText: "\r",
-		}
-		if shift {
-			down.Modifiers = int64(chromedp.ModifierShift)
-		}
 		up := down
 		up.Type, up.Text, up.UnmodifiedText = input.DispatchKeyEventTypeKeyUp, "", ""
 		for _, p := range []input.DispatchKeyEventParams{down, up} {

@@ -3,12 +3,9 @@
 package e2e
 
 import (
-	"context"
-	"fmt"
 	"strconv"
 	"testing"
 
-	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/input"
 	"github.com/chromedp/chromedp"
 )
@@ -44,19 +41,9 @@ func focused(id string) string { return `document.activeElement?.id === "` + id 
 
 // pressSpace presses the space bar in the focused element.
 func pressSpace() chromedp.Action[chromedp.Void] {
-	return chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
-		down := input.DispatchKeyEventParams{
-			Type: input.DispatchKeyEventTypeKeyDown, Key: " ", Code: "Space",
-			WindowsVirtualKeyCode: 32, NativeVirtualKeyCode: 32, Text: " ", UnmodifiedText: " ",
-		}
-		up := down
-		up.Type, up.Text, up.UnmodifiedText = input.DispatchKeyEventTypeKeyUp, "", ""
-		for _, p := range []input.DispatchKeyEventParams{down, up} {
-			if _, err := cdp.Call(ctx, t, input.DispatchKeyEvent, p); err != nil {
-				return fmt.Errorf("dispatch key event: %w", err)
-			}
-		}
-		return nil
+	return dispatchKey(input.DispatchKeyEventParams{
+		Type: input.DispatchKeyEventTypeKeyDown, Key: " ", Code: "Space",
+		WindowsVirtualKeyCode: 32, NativeVirtualKeyCode: 32, Text: " ", UnmodifiedText: " ",
 	})
 }
 

@@ -71,22 +71,8 @@ func startBatchNode(t *testing.T, st store.Store, redisURL string, cfg Config) s
 		_ = br.Close()
 	})
 	cfg.Hub, cfg.Store, cfg.Verify, cfg.Logger = h, st, verifyTestToken, quiet
-	s := New(cfg)
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	hs := &http.Server{Handler: s}
-	go func() { _ = hs.Serve(l) }()
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-		defer cancel()
-		if err := s.Drain(ctx); err != nil {
-			t.Errorf("drain: %v", err)
-		}
-		_ = hs.Close()
-	})
-	return l.Addr().String()
+	_, addr := serveTCPWith(t, cfg)
+	return addr
 }
 
 // rawClient is a client on a bare TCP socket, so that a test can write

@@ -323,7 +323,13 @@ func TestIdleReaderStackStaysSmall(t *testing.T) {
 // the listener's address.
 func serveTCP(t testing.TB) (*Server, string) {
 	t.Helper()
-	s := New(Config{Verify: verifyTestToken, Logger: slog.New(slog.DiscardHandler)})
+	return serveTCPWith(t, Config{Verify: verifyTestToken, Logger: slog.New(slog.DiscardHandler)})
+}
+
+// serveTCPWith is serveTCP with a Server made from cfg.
+func serveTCPWith(t testing.TB, cfg Config) (*Server, string) {
+	t.Helper()
+	s := New(cfg)
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
