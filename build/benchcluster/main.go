@@ -50,6 +50,7 @@ func main() {
 	only := flag.String("shapes", "", "comma-separated shapes to run (fanout-200, fanout-2000, idle); empty: all")
 	rounds := flag.Int("rounds", 1, "run each shape this many times, the builds interleaved (base, head, base, head…)")
 	rate := flag.Float64("rate", 20, "messages per second each of the fanout shapes' 25 senders sends")
+	profiles := flag.String("cpuprofile", "", "write the load generator's worker CPU profiles to this directory (LABEL-SHAPE-wN.pprof)")
 	flag.Parse()
 	if *base == "" || *head == "" {
 		fmt.Fprintln(os.Stderr, "benchcluster: -base and -head are required")
@@ -69,7 +70,7 @@ func main() {
 		fmt.Fprintln(os.Stderr, "benchcluster:", cmp.Or(err, errors.New("-rounds must be at least 1")))
 		os.Exit(2)
 	}
-	if err := run(ctx, strings.Split(*labels, ","), []string{*base, *head}, *head, shapes, *rounds, *out); err != nil {
+	if err := run(ctx, strings.Split(*labels, ","), []string{*base, *head}, *head, shapes, *rounds, *out, *profiles); err != nil {
 		fmt.Fprintln(os.Stderr, "benchcluster:", err)
 		os.Exit(1)
 	}
@@ -98,7 +99,7 @@ func pick(all []shape, only string) ([]shape, error) {
 	return out, nil
 }
 
-func run(ctx context.Context, labels, bins []string, loadgenBin string, shapes []shape, rounds int, out string) error {
+func run(ctx context.Context, labels, bins []string, loadgenBin string, shapes []shape, rounds int, out, profiles string) error {
 	keys, err := jwtKeys()
 	if err != nil {
 		return err
@@ -135,7 +136,7 @@ func run(ctx context.Context, labels, bins []string, loadgenBin string, shapes [
 			if err := s.restart(ctx); err != nil {
 				return err
 			}
-			r, err := s.bench(ctx, loadgenBin, sh, keys)
+			r, err := s.bench(ctx, loadgenBin, sh, keys, profiles)
 			if err != nil {
 				err = fmt.Errorf("%s %s: %w", s.label, sh.name, err)
 				fmt.Fprintln(os.Stderr, "benchcluster: FAILED:", err)
@@ -317,7 +318,9 @@ func waitReady(ctx context.Context, url string) error {
 	})
 }
 
-func (s *stack) bench(ctx context.Context, loadgenBin string, sh shape, keys string) (*loadgen.Result, error) {
+// bench runs one shape against s; with profiles set, the load generator's
+// workers write their CPU profiles there.
+func (s *stack) bench(ctx context.Context, loadgenBin string, sh shape, keys, profiles string) (*loadgen.Result, error) {
 	n := len(s.nodes)
 	if sh.oneNode {
 		n = 1
@@ -329,6 +332,9 @@ func (s *stack) bench(ctx context.Context, loadgenBin string, sh shape, keys str
 	}
 	out := filepath.Join(s.dir, sh.name+".json")
 	args := append([]string{"bench", "--label", s.label, "--nodes", strings.Join(urls, ","), "--pids", strings.Join(pids, ","), "--jwt-keys", keys, "--json", out}, sh.args...)
+	if profiles != "" {
+		args = append(args, "--cpuprofile", filepath.Join(profiles, strings.ReplaceAll(s.label+"-"+sh.label(), " #", "-")))
+	}
 	cmd := exec.CommandContext(ctx, loadgenBin, args...)
 	cmd.Stderr = os.Stderr
 	stdout, err := cmd.Output()

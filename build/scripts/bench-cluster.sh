@@ -13,7 +13,8 @@
 # SHAPES=fanout-200 runs only the shapes named (comma-separated); ROUNDS=3
 # runs each shape three times, the two builds taking turns to go first;
 # RATE=5 makes each of the 25 senders of the fanout shapes send 5 msg/s
-# instead of 20 (a load the machine keeps up with).
+# instead of 20 (a load the machine keeps up with); PROFILES=dir writes the
+# load generator's worker CPU profiles there (LABEL-SHAPE-wN.pprof).
 #
 # Numbers from a shared machine vary from run to run: compare the two
 # columns of one run, not runs with each other.
@@ -42,4 +43,5 @@ CGO_ENABLED=0 $GO build -o "$tmp/parley-head" ./server/cmd/parley
 
 $GO run ./build/benchcluster -base "$tmp/parley-base" -head "$tmp/parley-head" \
 	-labels "base,head" -duration "${DURATION:-10s}" -idle "${IDLE:-5000}" ${JSON:+-json "$JSON"} \
-	${SHAPES:+-shapes "$SHAPES"} -rounds "${ROUNDS:-1}" -rate "${RATE:-20}"
+	${SHAPES:+-shapes "$SHAPES"} -rounds "${ROUNDS:-1}" -rate "${RATE:-20}" \
+	${PROFILES:+-cpuprofile "$PROFILES"}

@@ -61,6 +61,7 @@ func parse(args []string, stderr io.Writer) (Options, string, error) {
 	fs.DurationVar(&o.Connect, "connect", 3*time.Minute, "the longest wait for every client to connect and subscribe")
 	fs.IntVar(&o.Workers, "workers", 2, "worker processes the connections are spread over (each may hold its open-file limit)")
 	fs.IntVar(&o.Dials, "dials", 64, "connections being set up at once per worker")
+	fs.StringVar(&o.CPUProfile, "cpuprofile", "", "write each worker's CPU profile of the measured phase (from go until done) to PREFIX-wN.pprof")
 	fs.StringVar(&jsonOut, "json", "", "also write the result as JSON to this file (- for stdout)")
 	if err := fs.Parse(args); err != nil {
 		return o, "", err

@@ -37,6 +37,9 @@ type Options struct {
 	// Exe is the binary that runs `bench worker` (default: this one).
 	Exe    string
 	Stderr io.Writer
+	// CPUProfile, when set, makes worker N write its CPU profile of the
+	// measured phase to CPUProfile-wN.pprof.
+	CPUProfile string
 }
 
 // NodeStat is one node's cost during a run.
@@ -203,6 +206,9 @@ func (o *Options) specs(run string, rooms []string) ([]WorkerSpec, error) {
 	specs := make([]WorkerSpec, o.Workers)
 	for w := range specs {
 		specs[w] = WorkerSpec{Run: run, Rate: o.Rate, Duration: o.Duration, Drain: o.Drain, Connect: o.Connect, Dials: o.Dials}
+		if o.CPUProfile != "" {
+			specs[w].CPUProfile = fmt.Sprintf("%s-w%d.pprof", o.CPUProfile, w)
+		}
 	}
 	for i := range o.Clients {
 		tok, err := o.token(fmt.Sprintf("bench%d", i))

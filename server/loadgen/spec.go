@@ -55,6 +55,9 @@ type WorkerSpec struct {
 	Drain    time.Duration `json:"drain"`
 	Connect  time.Duration `json:"connect"` // bound on connecting and subscribing
 	Dials    int           `json:"dials"`   // connections being set up at once
+	// CPUProfile, when set, is the file the worker writes its CPU
+	// profile of the measured phase to (from "go" until "done").
+	CPUProfile string `json:"cpuprofile,omitempty"`
 }
 
 // ClientSpec is one connection.

@@ -8,6 +8,8 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"sync"
@@ -73,6 +75,29 @@ func Worker(ctx context.Context, in io.Reader, out io.Writer) error {
 	return err
 }
 
+// startProfile starts a CPU profile to path (nothing when path is empty)
+// and returns what stops it and closes the file.
+func startProfile(path string) (stop func() error, err error) {
+	if path == "" {
+		return func() error { return nil }, nil
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, fmt.Errorf("create cpu profile: %w", err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("start cpu profile: %w", err)
+	}
+	return func() error {
+		pprof.StopCPUProfile()
+		if err := f.Close(); err != nil {
+			return fmt.Errorf("write cpu profile: %w", err)
+		}
+		return nil
+	}, nil
+}
+
 // raiseOpenFiles lifts the soft open-file limit to the hard one: each
 // connection is a file.
 func raiseOpenFiles() {
@@ -99,6 +124,10 @@ func (w *worker) run(ctx context.Context) WorkerResult {
 	if err := w.expectLine("go"); err != nil {
 		return w.fail(err, stop, &wg)
 	}
+	stopProfile, err := startProfile(w.spec.CPUProfile)
+	if err != nil {
+		return w.fail(err, stop, &wg)
+	}
 	w.send(cctx)
 	if err := w.say("sent " + strconv.FormatInt(w.acked(), 10)); err != nil {
 		return w.fail(err, stop, &wg)
@@ -112,6 +141,9 @@ func (w *worker) run(ctx context.Context) WorkerResult {
 		return w.fail(fmt.Errorf("bad expect line %q", line), stop, &wg)
 	}
 	w.await(ctx, n)
+	if err := stopProfile(); err != nil {
+		return w.fail(err, stop, &wg)
+	}
 	if err := w.say("done"); err != nil {
 		return w.fail(err, stop, &wg)
 	}
