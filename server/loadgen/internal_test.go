@@ -3,6 +3,8 @@ package loadgen
 import (
 	"testing"
 	"time"
+
+	"github.com/parleychat/parley/shared/protocol"
 )
 
 func TestHistQuantilesWithinThreePercent(t *testing.T) {
@@ -76,8 +78,40 @@ func TestBodyCarriesSendTime(t *testing.T) {
 	if len(b) != bodyBytes {
 		t.Fatalf("body is %d bytes", len(b))
 	}
-	got, ok := sendTime(b[len("r1 "):])
-	if !ok || !got.Equal(now) {
+	got, ok := sendTime([]byte(b[len("r1 "):]))
+	if !ok || got != now.UnixNano() {
 		t.Fatalf("sendTime = %v %v", got, ok)
+	}
+}
+
+// TestMemberCountsDuplicatesAndDisorder: a member counts each of the
+// run's messages once, and every event that comes after a later offset
+// of its room, whether scanned or decoded in full.
+func TestMemberCountsDuplicatesAndDisorder(t *testing.T) {
+	m := newMember(ClientSpec{Room: "bench-r1-0"}, "r1")
+	frame := func(offset int64, b string) []byte {
+		f, err := protocol.Encode(protocol.Frame{Type: protocol.TypeMsg, Msg: &protocol.Message{Room: "bench-r1-0", Offset: offset, Author: "bench1", Body: b, TS: 1, CID: "c"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return f
+	}
+	sent := time.Unix(0, 1e18)
+	run := func(seq int64) string { return body("r1", 1, seq, sent) }
+	for _, f := range [][]byte{
+		frame(1, run(1)), frame(2, "someone else's"), frame(4, run(3)),
+		frame(4, run(3)),     // duplicate
+		frame(3, run(2)),     // late, new
+		frame(2, "again"),    // late, not the run's
+		frame(5, run(4)+`"`), // escaped: decoded in full
+		[]byte(`{"v":1,"type":"msg","msg":{"room":"other","offset":1,"author":"x","body":"r1 1 1 1 ","ts":1}}`),
+	} {
+		m.handle(f, sent.Add(time.Millisecond).UnixNano())
+	}
+	if got, dups, dis := m.got.Load(), m.dups.Load(), m.disorder.Load(); got != 4 || dups != 1 || dis != 2 {
+		t.Fatalf("got %d, duplicates %d, out of order %d; want 4, 1, 2", got, dups, dis)
+	}
+	if m.decoded.Load() != 1 || m.errs.Load() != 0 || m.lat.N != 4 || m.lat.Max != 1000 {
+		t.Fatalf("decoded %d, errors %d, latencies %d (max %dµs)", m.decoded.Load(), m.errs.Load(), m.lat.N, m.lat.Max)
 	}
 }

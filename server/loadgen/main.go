@@ -126,8 +126,8 @@ func WriteTable(w io.Writer, rs []*Result) {
 	row("acked msgs", func(r *Result) string { return strconv.FormatInt(r.Acked, 10) })
 	row("deliveries: offered/s", func(r *Result) string { return fmt.Sprintf("%.0f", r.OfferedPerSec) })
 	row("deliveries/s", func(r *Result) string { return fmt.Sprintf("%.0f", r.DeliveredPerSec) })
-	row("delivered / lost / dup", func(r *Result) string {
-		return fmt.Sprintf("%d / %d / %d", r.Delivered, r.Lost, r.Duplicates)
+	row("delivered / lost / dup / out of order", func(r *Result) string {
+		return fmt.Sprintf("%d / %d / %d / %d", r.Delivered, r.Lost, r.Duplicates, r.OutOfOrder)
 	})
 	row("latency p50 / p90 / p99 / max ms", func(r *Result) string {
 		return fmt.Sprintf("%.1f / %.1f / %.1f / %.0f", r.P50, r.P90, r.P99, r.Max)

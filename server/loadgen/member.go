@@ -1,64 +1,125 @@
 package loadgen
 
 import (
-	"context"
-	"errors"
 	"fmt"
-	"net/http"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
-	"github.com/parleychat/parley/shared/client"
+	"github.com/coder/websocket"
+
+	"github.com/parleychat/parley/shared/protocol"
 )
 
-func (w *worker) newMember(cs ClientSpec, hc *http.Client) *member {
-	m := &member{spec: cs, subscribed: make(chan struct{})}
-	tok := cs.Token
-	m.c = client.New(client.Config{
-		URL:        cs.URL,
-		Token:      func(context.Context) (string, error) { return tok, nil },
-		OnEvent:    func(ev client.Event) { w.event(m, ev) },
-		HTTPClient: hc,
-		Origin:     strings.Replace(strings.TrimSuffix(cs.URL, "/ws"), "ws://", "http://", 1),
-		OutboxSize: 10000,
-		SendQueue:  1024,
-	})
-	_ = m.c.Subscribe(cs.Room, 0)
-	return m
+// member is one connection of a worker and what it saw. Its counters are
+// atomics (the worker reads them while the connection runs); seen, last,
+// lat and buf belong to its reader (the goroutine in run) until it has
+// stopped.
+type member struct {
+	spec       ClientSpec
+	prefix     []byte // the run's body prefix, "RUN "
+	subscribed chan struct{}
+	subOnce    sync.Once
+
+	got        atomic.Int64 // distinct deliveries of this run's messages
+	dups       atomic.Int64
+	disorder   atomic.Int64 // events that came after a later offset of the room
+	acked      atomic.Int64
+	refused    atomic.Int64 // sends answered with an error
+	reconnects atomic.Int64
+	errs       atomic.Int64
+	decoded    atomic.Int64 // frames decoded in full (not scanned)
+	first      atomic.Int64
+	lastNanos  atomic.Int64
+
+	seen []uint64 // offsets of this run's messages delivered, a bitset
+	last int64    // the room's highest offset delivered (or its head when subscribed from 0)
+	lat  Hist
+	buf  []byte // the message being read
+
+	mu      sync.Mutex      // guards ws and pending
+	ws      *websocket.Conn // the live connection; nil between connections
+	pending []outgoing      // sends not yet answered, in send order
 }
 
-// event runs on m's client goroutine.
-func (w *worker) event(m *member, ev client.Event) {
-	switch ev.Kind {
-	case client.EventSubscribed:
-		m.subOnce.Do(func() { close(m.subscribed) })
-	case client.EventMessage:
-		w.delivered(m, ev, time.Now())
-	case client.EventAck:
-		m.acked.Add(1)
-	case client.EventDisconnected:
-		if !errors.Is(ev.Err, context.Canceled) {
-			m.reconnects.Add(1)
+// maxOffset bounds the offsets a member keeps in its bitset (256 MiB of
+// it): a run's room holds far fewer events.
+const maxOffset = 1 << 31
+
+// outgoing is one send frame awaiting its ack.
+type outgoing struct {
+	cid   string
+	frame []byte
+}
+
+func newMember(cs ClientSpec, run string) *member {
+	return &member{spec: cs, prefix: []byte(run + " "), subscribed: make(chan struct{})}
+}
+
+// handle acts on one frame from the node, at now: a plain msg frame is
+// scanned (scanMsg), anything else decoded in full.
+func (m *member) handle(frame []byte, now int64) {
+	if lm, ok := scanMsg(frame); ok {
+		m.delivered(lm.Room, lm.Offset, lm.Body, now)
+		return
+	}
+	m.decoded.Add(1)
+	f, err := protocol.Decode(frame)
+	if err != nil {
+		m.errs.Add(1)
+		return
+	}
+	switch f.Type {
+	case protocol.TypeMsg:
+		if f.Msg != nil {
+			m.delivered([]byte(f.Msg.Room), f.Msg.Offset, []byte(f.Msg.Body), now)
 		}
-	case client.EventError, client.EventGap:
+	case protocol.TypeSubscribed:
+		if f.Room == m.spec.Room {
+			if f.Since == 0 {
+				// Live messages start after the head; nothing before
+				// it is replayed.
+				m.last = max(m.last, f.Head)
+			}
+			m.subOnce.Do(func() { close(m.subscribed) })
+		}
+	case protocol.TypeAck:
+		if m.answered(f.CID) {
+			m.acked.Add(1)
+		}
+	case protocol.TypeError:
+		m.errs.Add(1)
+		if m.answered(f.Ref) {
+			m.refused.Add(1)
+		}
+	case protocol.TypeResync, protocol.TypeRemoved:
 		m.errs.Add(1)
 	}
 }
 
-// delivered counts one message: once per offset, with its latency from
-// the send time its body carries.
-func (w *worker) delivered(m *member, ev client.Event, now time.Time) {
-	body := ev.Msg.Body
-	if !strings.HasPrefix(body, w.prefix) {
+// delivered counts one event of a room: this run's messages once per
+// offset, with their latency from the send time their bodies carry, and
+// every event of the member's room in offset order.
+func (m *member) delivered(room []byte, offset int64, body []byte, now int64) {
+	if string(room) != m.spec.Room {
 		return
 	}
-	sent, ok := sendTime(body[len(w.prefix):])
-	if !ok {
+	late := offset <= m.last
+	m.last = max(m.last, offset)
+	if len(body) < len(m.prefix) || string(body[:len(m.prefix)]) != string(m.prefix) {
+		if late {
+			m.disorder.Add(1)
+		}
+		return
+	}
+	sent, ok := sendTime(body[len(m.prefix):])
+	if !ok || offset <= 0 || offset > maxOffset {
 		m.errs.Add(1)
 		return
 	}
-	word, bit := ev.Offset/64, uint64(1)<<(ev.Offset%64)
+	word, bit := offset/64, uint64(1)<<(offset%64)
 	for int64(len(m.seen)) <= word {
 		m.seen = append(m.seen, 0)
 	}
@@ -66,12 +127,35 @@ func (w *worker) delivered(m *member, ev client.Event, now time.Time) {
 		m.dups.Add(1)
 		return
 	}
+	if late {
+		m.disorder.Add(1)
+	}
 	m.seen[word] |= bit
-	m.lat.Record(now.Sub(sent))
-	ns := now.UnixNano()
-	m.first.CompareAndSwap(0, ns)
-	m.last.Store(ns)
+	m.lat.Record(time.Duration(now - sent))
+	m.first.CompareAndSwap(0, now)
+	m.lastNanos.Store(now)
 	m.got.Add(1)
+}
+
+// answered removes the send cid from pending; false if it was not there
+// (answered already, or not a send of this member).
+func (m *member) answered(cid string) bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for i, o := range m.pending {
+		if o.cid == cid {
+			m.pending = append(m.pending[:i], m.pending[i+1:]...)
+			return true
+		}
+	}
+	return false
+}
+
+// unanswered is how many sends await their answer.
+func (m *member) unanswered() int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return len(m.pending)
 }
 
 // body is "RUN SENDER SEQ SENDNANOS " padded to bodyBytes.
@@ -83,109 +167,7 @@ func body(run string, sender int, seq int64, sent time.Time) string {
 	return b
 }
 
-// sendTime parses the send time from a body without its run prefix.
-func sendTime(rest string) (time.Time, bool) {
-	f := strings.SplitN(rest, " ", 4)
-	if len(f) < 4 {
-		return time.Time{}, false
-	}
-	ns, err := strconv.ParseInt(f[2], 10, 64)
-	if err != nil {
-		return time.Time{}, false
-	}
-	return time.Unix(0, ns), true
-}
-
-// send runs every sender of this worker for spec.Duration, then waits
-// (at most spec.Drain) until their outboxes are empty.
-func (w *worker) send(ctx context.Context) {
-	var senders []*member
-	for _, m := range w.ms {
-		if m.spec.Sender {
-			senders = append(senders, m)
-		}
-	}
-	if len(senders) == 0 || w.spec.Rate <= 0 {
-		return
-	}
-	end := time.Now().Add(w.spec.Duration)
-	done := make(chan struct{})
-	for _, m := range senders {
-		go func() {
-			defer func() { done <- struct{}{} }()
-			w.pace(ctx, m, end)
-		}()
-	}
-	for range senders {
-		<-done
-	}
-	deadline := time.Now().Add(w.spec.Drain)
-	for _, m := range senders {
-		for len(m.c.Pending()) > 0 && time.Now().Before(deadline) && ctx.Err() == nil {
-			time.Sleep(20 * time.Millisecond)
-		}
-	}
-}
-
-// pace sends from m at spec.Rate until end; the first send is offset by
-// a fraction of the interval so senders do not all fire together.
-func (w *worker) pace(ctx context.Context, m *member, end time.Time) {
-	every := time.Duration(float64(time.Second) / w.spec.Rate)
-	next := time.Now().Add(every * time.Duration(m.spec.Index%16) / 16)
-	for seq := int64(1); ; seq++ {
-		t := time.NewTimer(time.Until(next))
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return
-		case <-t.C:
-		}
-		now := time.Now()
-		if !now.Before(end) {
-			return
-		}
-		w.sent.Add(1)
-		if _, err := m.c.Send(m.spec.Room, body(w.spec.Run, m.spec.Index, seq, now)); err != nil {
-			w.refuse.Add(1)
-		}
-		next = next.Add(every)
-	}
-}
-
-func (w *worker) acked() int64 {
-	var n int64
-	for _, m := range w.ms {
-		n += m.acked.Load()
-	}
-	return n
-}
-
-// await waits until every member has n deliveries, at most spec.Drain.
-func (w *worker) await(ctx context.Context, n int64) {
-	deadline := time.Now().Add(w.spec.Drain)
-	for _, m := range w.ms {
-		for m.got.Load() < n && time.Now().Before(deadline) && ctx.Err() == nil {
-			time.Sleep(20 * time.Millisecond)
-		}
-	}
-}
-
-// result sums what the members saw; every client has stopped.
-func (w *worker) result(expect int64) WorkerResult {
-	res := WorkerResult{Sent: w.sent.Load(), Refused: w.refuse.Load(), Connections: len(w.ms)}
-	for _, m := range w.ms {
-		got := m.got.Load()
-		res.Acked += m.acked.Load()
-		res.Delivered += got
-		res.Duplicates += m.dups.Load()
-		res.Short += max(0, expect-got)
-		res.Reconnects += m.reconnects.Load()
-		res.Errors += m.errs.Load()
-		if f := m.first.Load(); f != 0 && (res.FirstNanos == 0 || f < res.FirstNanos) {
-			res.FirstNanos = f
-		}
-		res.LastNanos = max(res.LastNanos, m.last.Load())
-		res.Latency.Merge(m.lat)
-	}
-	return res
+// cid names a sender's seq-th message of the run.
+func cid(run string, sender int, seq int64) string {
+	return run + "-" + strconv.Itoa(sender) + "-" + strconv.FormatInt(seq, 10)
 }

@@ -67,9 +67,13 @@ type Result struct {
 	Delivered  int64 `json:"delivered"`
 	Lost       int64 `json:"lost"`
 	Duplicates int64 `json:"duplicates"`
+	OutOfOrder int64 `json:"out_of_order"`
 	Refused    int64 `json:"refused"`
 	Reconnects int64 `json:"reconnects"`
 	Errors     int64 `json:"errors"`
+	// FullDecodes counts the frames the members decoded in full rather
+	// than scanned: every frame but a plain message's.
+	FullDecodes int64 `json:"full_decodes"`
 
 	OfferedPerSec   float64            `json:"offered_deliveries_per_s"`
 	DeliveredPerSec float64            `json:"deliveries_per_s"`
@@ -423,6 +427,8 @@ func (res *Result) sum(lines []string, acked int64, start time.Time, o *Options)
 		res.Sent += wr.Sent
 		res.Delivered += wr.Delivered
 		res.Duplicates += wr.Duplicates
+		res.OutOfOrder += wr.OutOfOrder
+		res.FullDecodes += wr.FullDecodes
 		res.Lost += wr.Short
 		res.Refused += wr.Refused
 		res.Reconnects += wr.Reconnects

@@ -1,9 +1,23 @@
 // Package loadgen is Parley's load generator, run as `parley bench`. It
-// drives real nodes over loopback through the one Go client
-// (shared/client), spreading its connections over several worker
-// processes (each may hold at most its open-file limit) and many
+// drives real nodes over loopback, spreading its connections over several
+// worker processes (each may hold at most its open-file limit) and many
 // 127.x.y.z source addresses, and reports what the nodes delivered and
 // what it cost them.
+//
+// Its connections are lean speakers of the protocol, not shared/client:
+// on one machine the load generator competes with the nodes for the CPU,
+// and a client that decodes every frame in full would cost more than the
+// nodes and set the latency it measures. A connection asks for the
+// features shared/client asks for (so a node treats it as it treats the
+// app, batches included), subscribes, pings, and reconnects from the last
+// offset it saw. It scans each plain msg frame for its room, offset and
+// body (scanMsg, exact on the one form a node writes, zero allocations)
+// and decodes everything else in full (protocol.Decode). It counts every
+// delivery of the run's messages once per offset, duplicates, events that
+// came after a later offset of their room (out of order), and the latency
+// from the send time each body carries. A sender writes send frames with
+// its own cids and resends the unanswered ones after a reconnect, as the
+// outbox does (the node keys them by author and cid).
 //
 // Shapes:
 //
@@ -76,7 +90,9 @@ type WorkerResult struct {
 	Acked       int64   `json:"acked"`     // of those, acknowledged
 	Delivered   int64   `json:"delivered"` // deliveries of this run's messages
 	Duplicates  int64   `json:"duplicates"`
-	Short       int64   `json:"short"` // deliveries its members still missed at the end
+	OutOfOrder  int64   `json:"out_of_order"` // events that came after a later offset of their room
+	FullDecodes int64   `json:"full_decodes"` // frames decoded in full, not scanned (scanMsg)
+	Short       int64   `json:"short"`        // deliveries its members still missed at the end
 	Refused     int64   `json:"refused"`
 	Reconnects  int64   `json:"reconnects"`
 	Errors      int64   `json:"errors"`

@@ -16,33 +16,11 @@ import (
 	"sync/atomic"
 	"syscall"
 	"time"
-
-	"github.com/parleychat/parley/shared/client"
 )
-
-// member is one connection of a worker and what it saw. Its counters are
-// atomics (the worker reads them while the client runs); seen and lat
-// belong to the client's event goroutine until it has stopped.
-type member struct {
-	spec       ClientSpec
-	c          *client.Client
-	subscribed chan struct{}
-	subOnce    sync.Once
-	got        atomic.Int64 // distinct deliveries of this run's messages
-	dups       atomic.Int64
-	acked      atomic.Int64
-	reconnects atomic.Int64
-	errs       atomic.Int64
-	first      atomic.Int64
-	last       atomic.Int64
-	seen       []uint64 // offsets delivered, a bitset
-	lat        Hist
-}
 
 // worker runs one worker process's clients.
 type worker struct {
 	spec   WorkerSpec
-	prefix string
 	in     *bufio.Reader
 	out    io.Writer
 	ms     []*member
@@ -61,7 +39,6 @@ func Worker(ctx context.Context, in io.Reader, out io.Writer) error {
 	if err := json.Unmarshal(line, &w.spec); err != nil {
 		return fmt.Errorf("decode worker spec: %w", err)
 	}
-	w.prefix = w.spec.Run + " "
 	raiseOpenFiles()
 	res := w.run(ctx)
 	if st, err := ReadProcStat(0); err == nil {
@@ -192,7 +169,8 @@ func (w *worker) connect(runCtx context.Context, wg *sync.WaitGroup) error {
 	hcs := map[string]*http.Client{}
 	slots := make(chan struct{}, max(w.spec.Dials, 1))
 	for _, cs := range w.spec.Clients {
-		m := w.newMember(cs, httpClient(hcs, cs.Source))
+		m := newMember(cs, w.spec.Run)
+		hc := httpClient(hcs, cs.Source)
 		w.ms = append(w.ms, m)
 		select {
 		case slots <- struct{}{}:
@@ -202,7 +180,7 @@ func (w *worker) connect(runCtx context.Context, wg *sync.WaitGroup) error {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			_ = m.c.Run(runCtx)
+			m.run(runCtx, hc)
 		}()
 		go func() {
 			select {
@@ -235,4 +213,102 @@ func httpClient(hcs map[string]*http.Client, source string) *http.Client {
 	hc := &http.Client{Transport: &http.Transport{DialContext: d.DialContext, MaxIdleConnsPerHost: -1}}
 	hcs[source] = hc
 	return hc
+}
+
+// send runs every sender of this worker for spec.Duration, then waits
+// (at most spec.Drain) until each has its answers.
+func (w *worker) send(ctx context.Context) {
+	var senders []*member
+	for _, m := range w.ms {
+		if m.spec.Sender {
+			senders = append(senders, m)
+		}
+	}
+	if len(senders) == 0 || w.spec.Rate <= 0 {
+		return
+	}
+	end := time.Now().Add(w.spec.Duration)
+	done := make(chan struct{})
+	for _, m := range senders {
+		go func() {
+			defer func() { done <- struct{}{} }()
+			w.pace(ctx, m, end)
+		}()
+	}
+	for range senders {
+		<-done
+	}
+	deadline := time.Now().Add(w.spec.Drain)
+	for _, m := range senders {
+		for m.unanswered() > 0 && time.Now().Before(deadline) && ctx.Err() == nil {
+			sleep(ctx, 20*time.Millisecond)
+		}
+	}
+}
+
+// pace sends from m at spec.Rate until end; the first send is offset by
+// a fraction of the interval so senders do not all fire together.
+func (w *worker) pace(ctx context.Context, m *member, end time.Time) {
+	every := time.Duration(float64(time.Second) / w.spec.Rate)
+	next := time.Now().Add(every * time.Duration(m.spec.Index%16) / 16)
+	t := time.NewTimer(time.Until(next))
+	defer t.Stop()
+	for seq := int64(1); ; seq++ {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		now := time.Now()
+		if !now.Before(end) {
+			return
+		}
+		w.sent.Add(1)
+		if err := m.send(ctx, cid(w.spec.Run, m.spec.Index, seq), body(w.spec.Run, m.spec.Index, seq, now)); err != nil {
+			w.refuse.Add(1)
+		}
+		next = next.Add(every)
+		t.Reset(time.Until(next))
+	}
+}
+
+func (w *worker) acked() int64 {
+	var n int64
+	for _, m := range w.ms {
+		n += m.acked.Load()
+	}
+	return n
+}
+
+// await waits until every member has n deliveries, at most spec.Drain.
+func (w *worker) await(ctx context.Context, n int64) {
+	deadline := time.Now().Add(w.spec.Drain)
+	for _, m := range w.ms {
+		for m.got.Load() < n && time.Now().Before(deadline) && ctx.Err() == nil {
+			sleep(ctx, 20*time.Millisecond)
+		}
+	}
+}
+
+// result sums what the members saw; every connection has stopped.
+func (w *worker) result(expect int64) WorkerResult {
+	res := WorkerResult{Sent: w.sent.Load(), Refused: w.refuse.Load(), Connections: len(w.ms)}
+	for _, m := range w.ms {
+		got := m.got.Load()
+		res.Acked += m.acked.Load()
+		res.Refused += m.refused.Load()
+		res.Delivered += got
+		res.Duplicates += m.dups.Load()
+		res.OutOfOrder += m.disorder.Load()
+		res.FullDecodes += m.decoded.Load()
+		res.Short += max(0, expect-got)
+		res.Reconnects += m.reconnects.Load()
+		res.Errors += m.errs.Load()
+		if f := m.first.Load(); f != 0 && (res.FirstNanos == 0 || f < res.FirstNanos) {
+			res.FirstNanos = f
+		}
+		res.LastNanos = max(res.LastNanos, m.lastNanos.Load())
+		res.Latency.Merge(m.lat)
+	}
+	return res
 }

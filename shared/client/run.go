@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 
@@ -175,6 +176,11 @@ func (c *Client) connect(ctx context.Context) (*websocket.Conn, protocol.Frame, 
 // protocol.FeatureRoomEvents room events (Msg.Kind set).
 var features = []string{protocol.FeatureBatch, protocol.FeaturePresenceDelta, protocol.FeatureEdits,
 	protocol.FeatureRoomEvents, protocol.FeatureWatch, protocol.FeatureReactions}
+
+// Features returns the optional protocol features this client asks for
+// (a copy), so that another speaker of the protocol, such as the load
+// generator's lean connections, can look the same to a node.
+func Features() []string { return slices.Clone(features) }
 
 // handshake sends the auth frame and reads until welcome. An error frame
 // before it is kept, so a failure says why when the node then closes.
