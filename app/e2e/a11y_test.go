@@ -263,8 +263,11 @@ func TestFocusFollowsNavigation(t *testing.T) {
 		t.Errorf("the active room link has aria-current=%q", cur)
 	}
 	// The keyboard focus ring on the active room is wide and visible.
-	// (Tab away and back: focus from the keyboard shows the ring.)
-	b.do(chromedp.Focus(chromedp.ID("general-link")), pressKey("Tab", 9, false), pressKey("Tab", 9, true))
+	// (Tab away and back: focus from the keyboard shows the ring.) The
+	// focus is set from the page, not by a DevTools node id, which a
+	// re-render between the lookup and the focus leaves stale.
+	b.waitFor("the focus on the active room", `(e => e && (e.focus(), document.activeElement === e))(document.getElementById("general-link"))`)
+	b.do(pressKey("Tab", 9, false), pressKey("Tab", 9, true))
 	b.waitFor("the active room focused from the keyboard", `document.activeElement?.id === "general-link" && document.activeElement.matches(":focus-visible")`)
 	width := eval[string](b, `getComputedStyle(document.getElementById("general-link")).outlineWidth`)
 	if width != "3px" {

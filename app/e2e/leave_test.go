@@ -118,3 +118,63 @@ func TestLeftPublicRoomListedToJoin(t *testing.T) {
 	bob.waitFor("club to join after a reload", roomsLive+" && "+inList("open-rooms", "club")+" && !"+inList("my-rooms", "club"))
 	bob.audit("the room list with rooms to join")
 }
+
+// TestLeavePublicRoom: a public room's member leaves it from the room's
+// side panel: back at the list, the room is listed among the public rooms
+// to join, and the node agrees. Its last owner is first told who takes it
+// over, and the member named becomes its owner.
+func TestLeavePublicRoom(t *testing.T) {
+	srv := startServer(t)
+	ctx := t.Context()
+	aliceSess, bobSess := srv.signup(t, "alice"), srv.signup(t, "bob")
+	api := client.NewAPI(srv.base, nil)
+	if _, err := api.CreateRoomOf(ctx, aliceSess.AccessToken, "club", protocol.KindPublic); err != nil {
+		t.Fatal(err)
+	}
+	role := func(s protocol.Session, room string) string {
+		t.Helper()
+		rooms, err := api.Rooms(ctx, s.AccessToken)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range rooms {
+			if r.Name == room {
+				return r.Role
+			}
+		}
+		t.Fatalf("%s is not listed", room)
+		return ""
+	}
+
+	bob := newBrowser(t, "bob", 1280, 800)
+	bob.seed(srv.base, bobSess)
+	bob.open(srv.base + "/room/club")
+	bob.waitFor("club joined", roomReady+" && "+inList("my-rooms", "club"))
+	bob.waitFor("the leave button", `(b => b && !b.hidden && !b.disabled)(document.getElementById("leave-room"))`)
+	bob.audit("a public room with its leave button")
+	bob.click("leave-room")
+	bob.waitFor("back at the list, club to join", `location.pathname === "/" && `+inList("open-rooms", "club")+" && !"+inList("my-rooms", "club"))
+	if r := role(bobSess, "club"); r != "" {
+		t.Fatalf("bob still has the role %q in club", r)
+	}
+
+	// bob joins again, and alice, the only owner, leaves: the room passes
+	// to him, after she saw it said.
+	bob.open(srv.base + "/room/club")
+	bob.waitFor("club joined again", roomReady+" && "+inList("my-rooms", "club"))
+	alice := newBrowser(t, "alice", 1280, 800)
+	alice.seed(srv.base, aliceSess)
+	alice.open(srv.base + "/room/club")
+	alice.waitFor("her room", roomReady+" && "+inList("my-rooms", "club"))
+	alice.waitFor("the leave button", `(b => b && !b.hidden && !b.disabled)(document.getElementById("leave-room"))`)
+	alice.click("leave-room")
+	alice.waitFor("who takes the room over", `document.getElementById("leave-warning")?.textContent.includes("bob becomes the owner") && document.activeElement?.id === "leave-confirm"`)
+	if r := role(aliceSess, "club"); r != protocol.RoleOwner {
+		t.Fatalf("alice left before confirming: role %q", r)
+	}
+	alice.click("leave-confirm")
+	alice.waitFor("back at the list, club to join", `location.pathname === "/" && `+inList("open-rooms", "club"))
+	if r := role(bobSess, "club"); r != protocol.RoleOwner {
+		t.Fatalf("bob's role after alice left: %q, want owner", r)
+	}
+}

@@ -25,6 +25,10 @@ type membersPanel struct {
 	// Rev moves when someone changed the room's members (a room event):
 	// the panel reads them again.
 	Rev int
+	// LeaveOnly shows only the leave controls (a public room: its members
+	// are whoever opened it). An owner's panel still reads the members, to
+	// say who takes the room over.
+	LeaveOnly bool
 
 	a       *App
 	members []protocol.Member
@@ -49,7 +53,11 @@ func (m *membersPanel) moderates() bool {
 }
 
 func (m *membersPanel) load(ctx app.Context) {
-	a, room, mod := m.a, m.Room, m.moderates()
+	if m.LeaveOnly && m.Role != protocol.RoleOwner {
+		m.loaded = true // only an owner's leave needs the list
+		return
+	}
+	a, room, mod := m.a, m.Room, m.moderates() && !m.LeaveOnly
 	ctx.Async(func() {
 		list, err := a.Members(ctx, room)
 		var bans []protocol.Ban
@@ -67,6 +75,12 @@ func (m *membersPanel) load(ctx app.Context) {
 }
 
 func (m *membersPanel) Render() app.UI {
+	if m.LeaveOnly {
+		return app.Section().ID("leave").Class("members").Aria("label", "Leave").Body(
+			app.Div().Body(formError("members-error", m.err)),
+			m.leaveControls(),
+		)
+	}
 	status := m.note
 	if !m.loaded && m.err == "" {
 		status = "Loading members…"
@@ -190,7 +204,8 @@ func (m *membersPanel) leaveControls() app.UI {
 	}
 	return app.Div().Class("leave").Body(
 		app.Button().ID("leave-room").Class("button subtle small").Type("button").
-			Hidden(m.leaving).Disabled(m.busy).Text("Leave room").OnClick(m.askLeave),
+			Hidden(m.leaving).Disabled(m.busy || !m.loaded && m.Role == protocol.RoleOwner).
+			Text("Leave room").OnClick(m.askLeave),
 		app.Div().Class("leave-step").Role("group").Aria("labelledby", "leave-warning").Hidden(!m.leaving).Body(
 			app.P().ID("leave-warning").Class("small").Text(state.LeaveText(heir)),
 			app.Div().Class("leave-row").Body(

@@ -9,7 +9,8 @@ import (
 
 // peoplePanel is the room's side panel: who is here, each (but the user)
 // with a one-click "Message" and a "Pick" toggle, a button that starts a
-// conversation with the people picked, and a private room's members.
+// conversation with the people picked, and a private room's members (a
+// public room's member gets only the leave button).
 // Direct rooms have neither button: their people already talk there.
 func (r *roomView) peoplePanel(cls string) app.UI {
 	v := r.view
@@ -32,6 +33,8 @@ func (r *roomView) peoplePanel(cls string) app.UI {
 		),
 		app.If(v.Info.Kind == protocol.KindPrivate, func() app.UI {
 			return &membersPanel{Room: r.Room, Role: v.Info.Role, Rev: v.Rev}
+		}).ElseIf(v.Info.Kind == protocol.KindPublic && v.Info.Role != "" && v.Removed == "", func() app.UI {
+			return &membersPanel{Room: r.Room, Role: v.Info.Role, Rev: v.Rev, LeaveOnly: true}
 		}),
 		app.If(canDelete(v.Info) && v.Removed == "", r.deleteControls),
 	)
