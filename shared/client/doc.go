@@ -1,6 +1,8 @@
 // Package client is Parley's Go client: the one piece of client logic that
-// the browser app (js/wasm), the integration tests, the terminal client and
-// the load generator all run.
+// the browser app (js/wasm), the integration tests and the terminal client
+// all run. The load generator (server/loadgen) uses its [API] and asks for
+// its [Features], but reads frames with a leaner connection of its own, so
+// that its cost does not drown the nodes' it measures.
 //
 // It has two halves:
 //
