@@ -186,7 +186,9 @@ func (m *member) read(ctx context.Context, ws *websocket.Conn) error {
 			continue
 		}
 		now := time.Now().UnixNano()
+		m.messages++
 		for frame, rest := protocol.NextFrame(m.buf); frame != nil; frame, rest = protocol.NextFrame(rest) {
+			m.frames++
 			m.handle(frame, now)
 		}
 	}

@@ -53,12 +53,13 @@ func TestFanoutCountsEveryDeliveryOnce(t *testing.T) {
 	}
 	// Messages are scanned, not decoded: what is decoded in full is the
 	// rest (subscribed, presence, acks, pongs).
-	if res.FullDecodes >= res.Delivered {
-		t.Fatalf("%d of %d frames decoded in full", res.FullDecodes, res.Delivered)
+	if res.FullDecodes >= res.Delivered || res.FramesPerMessage < 1 {
+		t.Fatalf("%d of %d frames decoded in full, %.2f frames per message", res.FullDecodes, res.Delivered, res.FramesPerMessage)
 	}
 	if res.Max <= 0 || res.P50 > res.P99 || res.Nodes[0].CPUSeconds <= 0 || res.HarnessCPU <= 0 {
 		t.Fatalf("latency p50 %v p99 %v max %v, node CPU %v, harness CPU %v", res.P50, res.P99, res.Max, res.Nodes[0].CPUSeconds, res.HarnessCPU)
 	}
+	t.Logf("%d deliveries, %.2f frames per message, %d frames decoded in full", res.Delivered, res.FramesPerMessage, res.FullDecodes)
 	if len(res.Failures) > 0 || res.Reconnects != 0 {
 		t.Fatalf("failures %v, reconnects %d", res.Failures, res.Reconnects)
 	}

@@ -148,6 +148,7 @@ func WriteTable(w io.Writer, rs []*Result) {
 		return fmt.Sprintf("%.1f", r.RSSPerConnection/1024)
 	})
 	row("harness CPU s", func(r *Result) string { return fmt.Sprintf("%.2f", r.HarnessCPU) })
+	row("frames per message to a member", func(r *Result) string { return fmt.Sprintf("%.1f", r.FramesPerMessage) })
 	row("reconnects / errors / refused", func(r *Result) string {
 		return fmt.Sprintf("%d / %d / %d", r.Reconnects, r.Errors, r.Refused)
 	})

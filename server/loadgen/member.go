@@ -14,9 +14,9 @@ import (
 )
 
 // member is one connection of a worker and what it saw. Its counters are
-// atomics (the worker reads them while the connection runs); seen, last,
-// lat and buf belong to its reader (the goroutine in run) until it has
-// stopped.
+// atomics (the worker reads them while the connection runs); messages,
+// frames, seen, last, lat and buf belong to its reader (the goroutine in
+// run) until it has stopped.
 type member struct {
 	spec       ClientSpec
 	prefix     []byte // the run's body prefix, "RUN "
@@ -33,6 +33,8 @@ type member struct {
 	decoded    atomic.Int64 // frames decoded in full (not scanned)
 	first      atomic.Int64
 	lastNanos  atomic.Int64
+
+	messages, frames int64 // WebSocket messages read and the frames they held
 
 	seen []uint64 // offsets of this run's messages delivered, a bitset
 	last int64    // the room's highest offset delivered (or its head when subscribed from 0)

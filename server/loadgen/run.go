@@ -74,6 +74,10 @@ type Result struct {
 	// FullDecodes counts the frames the members decoded in full rather
 	// than scanned: every frame but a plain message's.
 	FullDecodes int64 `json:"full_decodes"`
+	// FramesPerMessage is how many frames a WebSocket message to a
+	// member held on average: above 1 when the nodes batch
+	// (protocol.FeatureBatch).
+	FramesPerMessage float64 `json:"frames_per_message"`
 
 	OfferedPerSec   float64            `json:"offered_deliveries_per_s"`
 	DeliveredPerSec float64            `json:"deliveries_per_s"`
@@ -416,7 +420,7 @@ func (o *Options) sample(res *Result) []ProcStat {
 
 func (res *Result) sum(lines []string, acked int64, start time.Time, o *Options) error {
 	var lat Hist
-	var last int64
+	var last, messages, frames int64
 	res.Acked = acked
 	res.Expected = acked * int64(o.Clients)
 	for i, l := range lines {
@@ -429,6 +433,8 @@ func (res *Result) sum(lines []string, acked int64, start time.Time, o *Options)
 		res.Duplicates += wr.Duplicates
 		res.OutOfOrder += wr.OutOfOrder
 		res.FullDecodes += wr.FullDecodes
+		messages += wr.Messages
+		frames += wr.Frames
 		res.Lost += wr.Short
 		res.Refused += wr.Refused
 		res.Reconnects += wr.Reconnects
@@ -442,6 +448,9 @@ func (res *Result) sum(lines []string, acked int64, start time.Time, o *Options)
 	}
 	if st, err := ReadProcStat(0); err == nil {
 		res.HarnessCPU += st.CPUSeconds
+	}
+	if messages > 0 {
+		res.FramesPerMessage = float64(frames) / float64(messages)
 	}
 	res.OfferedPerSec = float64(o.Senders) * o.Rate * float64(o.Clients)
 	if o.Shape == ShapeIdle {

@@ -92,6 +92,8 @@ type WorkerResult struct {
 	Duplicates  int64   `json:"duplicates"`
 	OutOfOrder  int64   `json:"out_of_order"` // events that came after a later offset of their room
 	FullDecodes int64   `json:"full_decodes"` // frames decoded in full, not scanned (scanMsg)
+	Messages    int64   `json:"messages"`     // WebSocket messages its members read
+	Frames      int64   `json:"frames"`       // the frames those held (more: batches)
 	Short       int64   `json:"short"`        // deliveries its members still missed at the end
 	Refused     int64   `json:"refused"`
 	Reconnects  int64   `json:"reconnects"`

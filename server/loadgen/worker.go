@@ -301,6 +301,8 @@ func (w *worker) result(expect int64) WorkerResult {
 		res.Duplicates += m.dups.Load()
 		res.OutOfOrder += m.disorder.Load()
 		res.FullDecodes += m.decoded.Load()
+		res.Messages += m.messages
+		res.Frames += m.frames
 		res.Short += max(0, expect-got)
 		res.Reconnects += m.reconnects.Load()
 		res.Errors += m.errs.Load()
