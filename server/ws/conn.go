@@ -31,6 +31,10 @@ type conn struct {
 	// br's buffer is dropped while the reader waits on the socket
 	// (brIdle) and made again from nc when it wakes (readBuffer).
 	nc net.Conn
+	// fw is the writer under coder/websocket's write buffer, which the
+	// connection's messages are written to directly (frameWriter); nil
+	// when the Server did not make it (tests): they go through ws.Write.
+	fw *frameWriter
 	// brMu orders the reader's look at br (waitReadable) with the close
 	// handshake's reads of it (closeWith), and guards brIdle: br has no
 	// buffer (and no source) while set. A leaf lock.
@@ -382,17 +386,24 @@ func (c *conn) writeQueued(frames [][]byte) error {
 // errWriteTimeout: a write took longer than Config.WriteTimeout.
 var errWriteTimeout = errors.New("write timed out")
 
-// write writes one message within WriteTimeout. The context passed to
-// coder/websocket has no Done channel, so the library arms nothing per
-// write either: the per-connection writeTimer closes the connection if
-// the write blocks too long, which makes the write fail.
+// write writes one message within WriteTimeout: straight to the socket
+// through the frameWriter (one writev, none of coder/websocket's write
+// locks), or through coder/websocket when there is none, with a context
+// that has no Done channel, so the library arms nothing per write either.
+// The per-connection writeTimer closes the connection if the write blocks
+// too long, which makes the write fail.
 func (c *conn) write(frame []byte) error {
 	if c.writeTimer == nil {
 		c.writeTimer = time.AfterFunc(c.s.cfg.WriteTimeout, c.cutWrite)
 	} else {
 		c.writeTimer.Reset(c.s.cfg.WriteTimeout)
 	}
-	err := c.ws.Write(context.Background(), websocket.MessageText, frame)
+	var err error
+	if c.fw != nil {
+		err = c.fw.writeText(frame)
+	} else {
+		err = c.ws.Write(context.Background(), websocket.MessageText, frame)
+	}
 	if !c.writeTimer.Stop() && c.writeCut.Load() {
 		return errWriteTimeout
 	}

@@ -345,7 +345,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	wsc.SetReadLimit(protocol.MaxFrameBytes)
 	c := newConn(s, wsc, r.RemoteAddr)
-	c.br, c.raw, c.nc = sr.br, sr.raw, sr.nc
+	c.br, c.raw, c.nc, c.fw = sr.br, sr.raw, sr.nc, sr.fw
 	c.addrKey, c.unauthCounted = key, true
 	s.mu.Lock()
 	s.conns[c] = struct{}{}
@@ -458,6 +458,7 @@ type smallReads struct {
 	br  *bufio.Reader
 	raw syscall.RawConn // the socket's, when it has one
 	nc  net.Conn        // the socket
+	fw  *frameWriter    // under coder/websocket's write buffer
 }
 
 // Hijack implements http.Hijacker.
@@ -486,11 +487,11 @@ func (s *smallReads) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 			return nc, nil, fmt.Errorf("hijack: move early bytes: %w", err)
 		}
 	}
-	s.br, s.nc = r, nc
+	s.br, s.nc, s.fw = r, nc, &frameWriter{w: nc}
 	if sc, ok := nc.(syscall.Conn); ok {
 		if raw, err := sc.SyscallConn(); err == nil {
 			s.raw = raw
 		}
 	}
-	return nc, bufio.NewReadWriter(r, bufio.NewWriterSize(&frameWriter{w: nc}, frameHeadBytes)), nil
+	return nc, bufio.NewReadWriter(r, bufio.NewWriterSize(s.fw, frameHeadBytes)), nil
 }
