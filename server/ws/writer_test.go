@@ -360,11 +360,7 @@ func TestConnSlowConsumerClosed(t *testing.T) {
 // connection has been quiet for twice writerLinger.
 func TestBusyConnKeepsItsWriter(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		p := startPipeServer(t, Config{})
-		c := p.dial(t)
-		c.send(protocol.Frame{Type: protocol.TypeAuth, Token: "alice 24h"})
-		c.expect(protocol.TypeWelcome, time.Now())
-		sc := p.only(t)
+		c, sc := dialAuthed(t)
 		var writer string
 		for i := range 5 {
 			sc.Send([]byte(`{"type":"x"}`), false)
@@ -399,4 +395,15 @@ func writerGoroutines() []string {
 		}
 	}
 	return ids
+}
+
+// dialAuthed starts a pipe server with the default Config and returns a
+// client authenticated as alice (welcomed) and the server's side of it.
+func dialAuthed(t *testing.T) (*testClient, *conn) {
+	t.Helper()
+	p := startPipeServer(t, Config{})
+	c := p.dial(t)
+	c.send(protocol.Frame{Type: protocol.TypeAuth, Token: "alice 24h"})
+	c.expect(protocol.TypeWelcome, time.Now())
+	return c, p.only(t)
 }
