@@ -3,7 +3,9 @@ package ws
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
+	"net"
 	"strings"
 	"testing"
 	"testing/synctest"
@@ -100,4 +102,69 @@ func TestSmallBuffersCarryEverySize(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestWriteTextFrames: writeText frames a message as coder/websocket
+// would (FIN, text, unmasked, the shortest length encoding), for every
+// length class.
+func TestWriteTextFrames(t *testing.T) {
+	cases := []struct {
+		n    int
+		head []byte
+	}{
+		{0, []byte{0x81, 0}},
+		{125, []byte{0x81, 125}},
+		{126, []byte{0x81, 126, 0, 126}},
+		{65535, []byte{0x81, 126, 0xff, 0xff}},
+		{65536, []byte{0x81, 127, 0, 0, 0, 0, 0, 1, 0, 0}},
+	}
+	for _, tc := range cases {
+		log := &writeLog{}
+		fw := &frameWriter{w: log}
+		msg := bytes.Repeat([]byte("m"), tc.n)
+		if err := fw.writeText(msg); err != nil {
+			t.Fatalf("writeText(%d bytes): %v", tc.n, err)
+		}
+		want := append(bytes.Clone(tc.head), msg...)
+		if got := bytes.Join(log.calls, nil); !bytes.Equal(got, want) {
+			t.Fatalf("writeText(%d bytes) wrote head %v, want %v", tc.n, got[:min(len(got), 10)], tc.head)
+		}
+		if frameSize(want) != int64(len(want)) {
+			t.Fatalf("frame of %d bytes: frameSize says %d", len(want), frameSize(want))
+		}
+	}
+}
+
+// TestWriteTextKeepsFramesWhole: a message written while coder/websocket
+// holds the head of one of its frames goes out before that frame, both
+// intact; once coder/websocket has written a close frame, no message
+// follows it.
+func TestWriteTextKeepsFramesWhole(t *testing.T) {
+	log := &writeLog{}
+	fw := &frameWriter{w: log}
+	pong := append([]byte{0x8a, 30}, bytes.Repeat([]byte("p"), 30)...)
+	if _, err := fw.Write(pong[:frameHeadBytes]); err != nil {
+		t.Fatal(err)
+	}
+	if err := fw.writeText([]byte("hello")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := fw.Write(pong[frameHeadBytes:]); err != nil {
+		t.Fatal(err)
+	}
+	want := append([]byte{0x81, 5, 'h', 'e', 'l', 'l', 'o'}, pong...)
+	if got := bytes.Join(log.calls, nil); !bytes.Equal(got, want) {
+		t.Fatalf("wrote %q, want %q", got, want)
+	}
+	closeFrame := []byte{0x88, 2, 0x03, 0xe8} // 1000
+	if _, err := fw.Write(closeFrame); err != nil {
+		t.Fatal(err)
+	}
+	log.calls = nil
+	if err := fw.writeText([]byte("late")); !errors.Is(err, net.ErrClosed) {
+		t.Fatalf("writeText after a close frame: %v, want net.ErrClosed", err)
+	}
+	if len(log.calls) != 0 {
+		t.Fatalf("a message followed the close frame: %q", log.calls)
+	}
 }

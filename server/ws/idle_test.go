@@ -20,12 +20,8 @@ func (c *conn) writing() bool {
 // too; a kill of the idle connection still closes it with its code.
 func TestIdleConnHasNoWriter(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		p := startPipeServer(t, Config{})
-		c := p.dial(t)
-		c.send(protocol.Frame{Type: protocol.TypeAuth, Token: "alice 24h"})
-		c.expect(protocol.TypeWelcome, time.Now())
+		c, sc := dialAuthed(t)
 		synctest.Wait()
-		sc := p.only(t)
 		if sc.writing() {
 			t.Fatal("a writer still runs for an idle connection")
 		}

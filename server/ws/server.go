@@ -8,9 +8,11 @@
 // socket itself until the client sends something, then hands the read
 // and the frame to a short goroutine and waits for it, so its stack stays
 // at the 2 KiB minimum: neither coder/websocket's read depth nor a deep
-// store or hub call leaves it grown. A writer goroutine runs only while
-// frames wait: the push that finds none running starts it, and it returns
-// when the queue is empty. It owns every write and the close handshake;
+// store or hub call leaves it grown. A writer runs only while frames
+// wait: the push that finds none running starts it, and its turn ends
+// when the queue is empty; its goroutine lingers for the next turn while
+// turns keep coming (a busy connection keeps one writer and its stack),
+// and returns soon after they stop. It owns every write and the close handshake;
 // the deadlines (auth, idle timeout, token expiry) run on a timer that
 // kills the connection when one passes.
 // Anyone who wants a connection closed asks the writer via kill; nobody else
@@ -345,7 +347,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	wsc.SetReadLimit(protocol.MaxFrameBytes)
 	c := newConn(s, wsc, r.RemoteAddr)
-	c.br, c.raw, c.nc = sr.br, sr.raw, sr.nc
+	c.br, c.raw, c.nc, c.fw = sr.br, sr.raw, sr.nc, sr.fw
 	c.addrKey, c.unauthCounted = key, true
 	s.mu.Lock()
 	s.conns[c] = struct{}{}
@@ -458,6 +460,7 @@ type smallReads struct {
 	br  *bufio.Reader
 	raw syscall.RawConn // the socket's, when it has one
 	nc  net.Conn        // the socket
+	fw  *frameWriter    // under coder/websocket's write buffer
 }
 
 // Hijack implements http.Hijacker.
@@ -486,11 +489,11 @@ func (s *smallReads) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 			return nc, nil, fmt.Errorf("hijack: move early bytes: %w", err)
 		}
 	}
-	s.br, s.nc = r, nc
+	s.br, s.nc, s.fw = r, nc, &frameWriter{w: nc}
 	if sc, ok := nc.(syscall.Conn); ok {
 		if raw, err := sc.SyscallConn(); err == nil {
 			s.raw = raw
 		}
 	}
-	return nc, bufio.NewReadWriter(r, bufio.NewWriterSize(&frameWriter{w: nc}, frameHeadBytes)), nil
+	return nc, bufio.NewReadWriter(r, bufio.NewWriterSize(s.fw, frameHeadBytes)), nil
 }

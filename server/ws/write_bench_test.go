@@ -147,9 +147,13 @@ type fanoutReaders struct {
 	wg      sync.WaitGroup
 }
 
+// add counts k frames read, and wakes waitAll once the total reaches
+// its target. The target is read after the count: read before, a
+// waitAll that set a new one in between would never be woken. A total
+// at or past an older target wakes it too (it checks again), which also
+// covers a new target set after the load.
 func (r *fanoutReaders) add(k int64) {
-	t, now := r.target.Load(), r.total.Add(k)
-	if now >= t && now-k < t {
+	if r.total.Add(k) >= r.target.Load() {
 		select {
 		case r.reached <- struct{}{}:
 		default:
