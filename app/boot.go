@@ -173,12 +173,21 @@ function parleyPaintSnapshot() {
     }
     view.setAttribute("data-snapshot", "");
     parleyInert(view);
-    first.replaceWith(view);
     const list = view.querySelector("#messages");
     if (list) {
-      list.scrollTop = list.scrollHeight;
+      // Its rows' controls are inert: the list itself takes the focus,
+      // so a keyboard can scroll it.
+      list.tabIndex = 0;
     }
+    // The list opens scrolled to its newest row by CSS (parley.css: while
+    // data-opening is set, the end is its only snap position) and is free
+    // to scroll after the first frame. Setting scrollTop here made the
+    // browser lay the page out in this task, before app.wasm was even
+    // asked for.
+    view.setAttribute("data-opening", "");
+    first.replaceWith(view);
     parleyHideLoader();
+    requestAnimationFrame(() => setTimeout(() => view.removeAttribute("data-opening"), 0));
   } catch (err) {
     console.warn("parley: the saved view was not shown:", err);
   }

@@ -5,6 +5,7 @@ package e2e
 import (
 	"context"
 	"errors"
+	"fmt"
 	"testing"
 	"time"
 
@@ -88,12 +89,18 @@ func shownOnce(body string) string {
 
 // TestSnapshotPaintsBeforeWasm: a repeat visit paints the last room with
 // its newest messages from the snapshot while app.wasm has not even
-// arrived (it is held); markup in a message is shown as text there too;
+// arrived (it is held), scrolled to the newest; markup in a message is shown as text there too;
 // the app then replaces the snapshot with its own view, every message
 // once. Signing out deletes the snapshot, and a snapshot of one user is
 // never painted for another.
 func TestSnapshotPaintsBeforeWasm(t *testing.T) {
 	srv := startServer(t)
+	// More rows than the list shows: the snapshot must open at the end.
+	seeds := make([]string, 30)
+	for i := range seeds {
+		seeds[i] = fmt.Sprintf("seed %d", i+1)
+	}
+	postMessages(t, srv, srv.signup(t, "dave"), protocol.DefaultRoom, seeds...)
 	b := newBrowser(t, "sara", 1280, 800)
 	b.seed(srv.base, srv.signup(t, "sara"))
 	room := srv.base + "/room/general"
@@ -112,6 +119,8 @@ func TestSnapshotPaintsBeforeWasm(t *testing.T) {
 	wasm := gate.held()
 	b.waitFor("the snapshot painted before app.wasm arrived", snapshotShows("first light"))
 	b.waitFor("markup shown as text in the snapshot", snapshotShows(markup))
+	b.waitFor("the snapshot scrolled to its newest row", `(m => m.scrollHeight > m.clientHeight + 200 &&
+  m.scrollHeight - m.scrollTop - m.clientHeight < 2)(document.querySelector("[data-snapshot] #messages"))`)
 	if n := eval[int](b, `document.querySelectorAll("#messages img, #messages script, #messages b").length`); n != 0 {
 		t.Errorf("the snapshot made %d elements from a message's markup", n)
 	}
