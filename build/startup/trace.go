@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"os"
 	"slices"
 	"strings"
 	"sync"
@@ -58,26 +57,18 @@ func traceVisit(bctx context.Context, base, file string) error {
 	if err != nil {
 		return fmt.Errorf("listen for trace events: %w", err)
 	}
-	err = chromedp.Do(bctx, chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+	s, err := recordedVisit(bctx, base, "tracing", func(ctx context.Context, t *chromedp.Target) error {
 		_, err := cdp.Call(ctx, t, tracing.Start, tracing.StartParams{
 			TransferMode: tracing.StartTransferModeReportEvents,
 			TraceConfig:  &tracing.TraceConfig{IncludedCategories: traceCategories},
 		})
 		return err
-	}))
-	if err != nil {
-		return fmt.Errorf("start tracing: %w", err)
-	}
-	s, err := visit(bctx, base)
-	if err != nil {
-		return fmt.Errorf("traced visit: %w", err)
-	}
-	err = chromedp.Do(bctx, chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+	}, func(ctx context.Context, t *chromedp.Target) error {
 		_, err := cdp.Call(ctx, t, tracing.End, cdp.Empty{})
 		return err
-	}))
+	})
 	if err != nil {
-		return fmt.Errorf("end tracing: %w", err)
+		return err
 	}
 	select {
 	case <-done:
@@ -86,15 +77,9 @@ func traceVisit(bctx context.Context, base, file string) error {
 	}
 	mu.Lock()
 	defer mu.Unlock()
-	b, err := json.Marshal(map[string]any{"traceEvents": events})
-	if err != nil {
+	if err := writeRecording(file, "traced visit", s, map[string]any{"traceEvents": events}); err != nil {
 		return err
 	}
-	if err := os.WriteFile(file, b, 0o644); err != nil {
-		return err
-	}
-	fmt.Printf("\ntraced visit: painted %.0f ms, interactive %.0f ms, TBT %.0f ms; trace in %s\n",
-		s.Painted, s.Interactive, s.TBT, file)
 	return summarizeTrace(events)
 }
 
