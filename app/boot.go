@@ -155,6 +155,7 @@ function parleyPaintSnapshot() {
       if (first && first.hasAttribute("data-prerender")) {
         parleyInert(first);
         parleyHideLoader();
+        parleyEarlyPaint = true;
       }
       return;
     }
@@ -187,6 +188,7 @@ function parleyPaintSnapshot() {
     view.setAttribute("data-opening", "");
     first.replaceWith(view);
     parleyHideLoader();
+    parleyEarlyPaint = true;
     requestAnimationFrame(() => setTimeout(() => view.removeAttribute("data-opening"), 0));
   } catch (err) {
     console.warn("parley: the saved view was not shown:", err);
@@ -305,7 +307,29 @@ function parleyNotify(title, body, tag, path) {
 // start.
 let parleyWasmKept = Promise.resolve();
 
+// parleyEarlyPaint: the page shows the snapshot or the prerendered
+// sign-in page. app.wasm is then asked for only once the browser painted
+// it: its bytes arrive in large chunks the page's thread takes in (and
+// compiles) between frames, which held that first frame back, so the
+// view painted at once became the largest contentful paint seconds later.
+let parleyEarlyPaint = false;
+
+// parleyAfterPaint resolves in a task after the next frame, at once in a
+// hidden page (which paints no frames), and after 100 ms at the latest.
+function parleyAfterPaint() {
+  if (document.visibilityState === "hidden") {
+    return Promise.resolve();
+  }
+  return new Promise((resolve) => {
+    requestAnimationFrame(() => setTimeout(resolve, 0));
+    setTimeout(resolve, 100);
+  });
+}
+
 async function parleyFetchWasm(url, progress) {
+  if (parleyEarlyPaint) {
+    await parleyAfterPaint();
+  }
   let response;
   try {
     response = await fetch(url);
