@@ -26,8 +26,10 @@ import (
 //     loader, which covered it until app.wasm ran: the first paint is the
 //     page itself, not a loader swapped for it seconds later. Its
 //     controls are inert until the app replaces it.
-//   - It defines parleySnapshotSoon, which the app calls after it renders a
-//     room, and saves the snapshot when the page is hidden.
+//   - It saves the snapshot a second after the view changed (a
+//     MutationObserver notes the change; the save waits for an idle
+//     moment) and when the page is hidden; a view that did not change
+//     since the last save is not saved again.
 //   - It defines parleyNotify, which shows a system notification for a
 //     mention (app/ui/notify.go).
 //   - It hands app.wasm's Response to instantiateStreaming as it is
@@ -51,7 +53,13 @@ const parleySnapshotTags = new Set(["a", "aside", "bdi", "button", "div", "foote
   "header", "input", "label", "li", "main", "nav", "option", "p", "section", "select", "span", "textarea", "time", "ul"]);
 const parleySnapshotAttrs = new Set(["class", "datetime", "dir", "for", "hidden", "href", "id", "lang", "name",
   "placeholder", "role", "rows", "title", "type"]);
+// parleySnapshotSkip matches what a snapshot leaves out, with what is
+// inside it: what may have changed by the next visit (and #typing's
+// contents).
+const parleySnapshotSkip = ".banner, .room-error, .room-retrying, #jump-newest, #unread-divider";
 let parleySnapshotTimer = 0;
+// parleySnapshotDirty: the view changed since the last save.
+let parleySnapshotDirty = false;
 
 function parleySnapshotAttr(name, value) {
   if (name === "href") {
@@ -62,8 +70,8 @@ function parleySnapshotAttr(name, value) {
 }
 
 // parleySnapshotTree turns an element into [tag, {attr: value}, children],
-// children being trees or strings (text).
-function parleySnapshotTree(el) {
+// children being trees or strings (text), leaving out the nodes in skip.
+function parleySnapshotTree(el, skip) {
   const attrs = {};
   for (const a of el.attributes) {
     if (parleySnapshotAttr(a.name, a.value)) {
@@ -72,10 +80,13 @@ function parleySnapshotTree(el) {
   }
   const children = [];
   for (const c of el.childNodes) {
+    if (skip.has(c)) {
+      continue;
+    }
     if (c.nodeType === Node.TEXT_NODE) {
       children.push(c.data);
     } else if (c.nodeType === Node.ELEMENT_NODE && parleySnapshotTags.has(c.localName)) {
-      children.push(parleySnapshotTree(c));
+      children.push(parleySnapshotTree(c, skip));
     }
   }
   return [el.localName, attrs, children];
@@ -144,6 +155,7 @@ function parleyPaintSnapshot() {
       if (first && first.hasAttribute("data-prerender")) {
         parleyInert(first);
         parleyHideLoader();
+        parleyEarlyPaint = true;
       }
       return;
     }
@@ -162,20 +174,37 @@ function parleyPaintSnapshot() {
     }
     view.setAttribute("data-snapshot", "");
     parleyInert(view);
-    first.replaceWith(view);
     const list = view.querySelector("#messages");
     if (list) {
-      list.scrollTop = list.scrollHeight;
+      // Its rows' controls are inert: the list itself takes the focus,
+      // so a keyboard can scroll it.
+      list.tabIndex = 0;
     }
+    // The list opens scrolled to its newest row by CSS (parley.css: while
+    // data-opening is set, the end is its only snap position) and is free
+    // to scroll after the first frame. Setting scrollTop here made the
+    // browser lay the page out in this task, before app.wasm was even
+    // asked for.
+    view.setAttribute("data-opening", "");
+    first.replaceWith(view);
     parleyHideLoader();
+    parleyEarlyPaint = true;
+    requestAnimationFrame(() => setTimeout(() => view.removeAttribute("data-opening"), 0));
   } catch (err) {
     console.warn("parley: the saved view was not shown:", err);
   }
 }
 
+// parleySaveSnapshot saves the view as a snapshot if it changed since the
+// last save (parleySnapshotDirty), and watches for the next change.
 function parleySaveSnapshot() {
   clearTimeout(parleySnapshotTimer);
   parleySnapshotTimer = 0;
+  if (!parleySnapshotDirty) {
+    return;
+  }
+  parleySnapshotDirty = false;
+  parleySnapshotWatch.observe(document.body, { subtree: true, childList: true, characterData: true, attributes: true });
   const root = document.body.firstElementChild;
   const user = parleySignedIn();
   // The view must be the signed-in user's: another tab may have signed
@@ -184,30 +213,57 @@ function parleySaveSnapshot() {
       root.querySelector(".me-name")?.textContent !== user) {
     return;
   }
-  const copy = root.cloneNode(true);
-  const rows = copy.querySelectorAll("#messages > .msg, #messages > .day");
+  // The tree is read from the live view, leaving out what may have
+  // changed by the next visit and all but the newest rows: copying the
+  // whole view first cost more than reading it.
+  const skip = new Set(root.querySelectorAll(parleySnapshotSkip));
+  root.querySelector("#typing")?.childNodes.forEach((n) => skip.add(n));
+  const rows = root.querySelectorAll("#messages > .msg, #messages > .day");
   for (let i = 0; i < rows.length - parleySnapshotRows; i++) {
-    rows[i].remove();
+    skip.add(rows[i]);
   }
-  // What may have changed by the next visit is left out.
-  copy.querySelectorAll(".banner, #typing > *, .room-error, .room-retrying, #jump-newest, #unread-divider").forEach((e) => e.remove());
   try {
     localStorage.setItem(parleySnapshotKey, JSON.stringify({
       version: goappEnv.GOAPP_VERSION,
       path: location.pathname,
       user: user,
-      tree: parleySnapshotTree(copy),
+      tree: parleySnapshotTree(root, skip),
     }));
   } catch (err) {
     // A full storage only costs the next visit its early paint.
   }
 }
 
-function parleySnapshotSoon() {
-  if (!parleySnapshotTimer) {
-    parleySnapshotTimer = setTimeout(parleySaveSnapshot, 1000);
+// parleySnapshotChanged is whether a mutation changed what a snapshot
+// holds: not the parts it leaves out, not an attribute it does not keep
+// (the style the app sets through the CSSOM).
+function parleySnapshotChanged(rec) {
+  const el = rec.target.nodeType === Node.ELEMENT_NODE ? rec.target : rec.target.parentElement;
+  if (!el || el.closest(parleySnapshotSkip + ", #typing")) {
+    return false;
+  }
+  switch (rec.type) {
+  case "attributes":
+    return parleySnapshotAttr(rec.attributeName, "/");
+  case "childList":
+    return [...rec.addedNodes, ...rec.removedNodes].some((n) => n.nodeType !== Node.ELEMENT_NODE || !n.matches(parleySnapshotSkip));
+  default:
+    return true;
   }
 }
+
+// parleySnapshotWatch notes the first change of the view after a save and
+// schedules the next save a second later, when the page's thread is idle:
+// a view that does not change is not saved again, and a burst of changes
+// is saved once. It stops watching until that save.
+const parleySnapshotWatch = new MutationObserver((records) => {
+  if (records.some(parleySnapshotChanged)) {
+    parleySnapshotWatch.disconnect();
+    parleySnapshotDirty = true;
+    parleySnapshotTimer = setTimeout(() => requestIdleCallback(parleySaveSnapshot, { timeout: 5000 }), 1000);
+  }
+});
+parleySnapshotWatch.observe(document.body, { subtree: true, childList: true, characterData: true, attributes: true });
 
 document.addEventListener("visibilitychange", () => {
   if (document.visibilityState === "hidden") {
@@ -251,7 +307,29 @@ function parleyNotify(title, body, tag, path) {
 // start.
 let parleyWasmKept = Promise.resolve();
 
+// parleyEarlyPaint: the page shows the snapshot or the prerendered
+// sign-in page. app.wasm is then asked for only once the browser painted
+// it: its bytes arrive in large chunks the page's thread takes in (and
+// compiles) between frames, which held that first frame back, so the
+// view painted at once became the largest contentful paint seconds later.
+let parleyEarlyPaint = false;
+
+// parleyAfterPaint resolves in a task after the next frame, at once in a
+// hidden page (which paints no frames), and after 100 ms at the latest.
+function parleyAfterPaint() {
+  if (document.visibilityState === "hidden") {
+    return Promise.resolve();
+  }
+  return new Promise((resolve) => {
+    requestAnimationFrame(() => setTimeout(resolve, 0));
+    setTimeout(resolve, 100);
+  });
+}
+
 async function parleyFetchWasm(url, progress) {
+  if (parleyEarlyPaint) {
+    await parleyAfterPaint();
+  }
   let response;
   try {
     response = await fetch(url);

@@ -100,27 +100,34 @@ func seedMessages(t *testing.T, srv *server, s protocol.Session, room string, n 
 // messages would be stored out of order.
 func postMessages(t *testing.T, srv *server, s protocol.Session, room string, bodies ...string) {
 	t.Helper()
-	ws, err := client.WebSocketURL(srv.base)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cl := client.New(client.Config{
-		URL:    ws,
-		Origin: srv.base,
-		Token:  func(context.Context) (string, error) { return s.AccessToken, nil },
-	})
-	runCtx, stop := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- cl.Run(runCtx) }()
-	defer func() {
-		stop()
-		<-done
-	}()
+	cl, stop := runClient(t, srv, s)
+	defer stop()
 	for _, body := range bodies {
 		if _, err := cl.Send(room, body); err != nil {
 			t.Fatalf("send: %v", err)
 		}
 		testenv.Eventually(t, time.Minute, "message acknowledged", testenv.Cond(func() bool { return len(cl.Pending()) == 0 }))
+	}
+}
+
+// runClient runs the Go client as s's user until stop is called.
+func runClient(t *testing.T, srv *server, s protocol.Session) (cl *client.Client, stop func()) {
+	t.Helper()
+	ws, err := client.WebSocketURL(srv.base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cl = client.New(client.Config{
+		URL:    ws,
+		Origin: srv.base,
+		Token:  func(context.Context) (string, error) { return s.AccessToken, nil },
+	})
+	runCtx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- cl.Run(runCtx) }()
+	return cl, func() {
+		cancel()
+		<-done
 	}
 }
 

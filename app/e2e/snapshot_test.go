@@ -4,6 +4,8 @@ package e2e
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"testing"
 	"time"
 
@@ -11,6 +13,9 @@ import (
 	"github.com/chromedp/cdproto/fetch"
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
+
+	"github.com/parleychat/parley/shared/protocol"
+	"github.com/parleychat/parley/shared/testenv"
 )
 
 // wasmGate holds every request for app.wasm of one tab until the test
@@ -84,12 +89,18 @@ func shownOnce(body string) string {
 
 // TestSnapshotPaintsBeforeWasm: a repeat visit paints the last room with
 // its newest messages from the snapshot while app.wasm has not even
-// arrived (it is held); markup in a message is shown as text there too;
+// arrived (it is held), scrolled to the newest; markup in a message is shown as text there too;
 // the app then replaces the snapshot with its own view, every message
 // once. Signing out deletes the snapshot, and a snapshot of one user is
 // never painted for another.
 func TestSnapshotPaintsBeforeWasm(t *testing.T) {
 	srv := startServer(t)
+	// More rows than the list shows: the snapshot must open at the end.
+	seeds := make([]string, 30)
+	for i := range seeds {
+		seeds[i] = fmt.Sprintf("seed %d", i+1)
+	}
+	postMessages(t, srv, srv.signup(t, "dave"), protocol.DefaultRoom, seeds...)
 	b := newBrowser(t, "sara", 1280, 800)
 	b.seed(srv.base, srv.signup(t, "sara"))
 	room := srv.base + "/room/general"
@@ -108,6 +119,8 @@ func TestSnapshotPaintsBeforeWasm(t *testing.T) {
 	wasm := gate.held()
 	b.waitFor("the snapshot painted before app.wasm arrived", snapshotShows("first light"))
 	b.waitFor("markup shown as text in the snapshot", snapshotShows(markup))
+	b.waitFor("the snapshot scrolled to its newest row", `(m => m.scrollHeight > m.clientHeight + 200 &&
+  m.scrollHeight - m.scrollTop - m.clientHeight < 2)(document.querySelector("[data-snapshot] #messages"))`)
 	if n := eval[int](b, `document.querySelectorAll("#messages img, #messages script, #messages b").length`); n != 0 {
 		t.Errorf("the snapshot made %d elements from a message's markup", n)
 	}
@@ -254,4 +267,57 @@ func TestSignInPaintsBeforeWasm(t *testing.T) {
 	}
 	gate.release(wasm)
 	b.waitForWithin(appTimeout, "wren's room", roomReady)
+}
+
+// snapshotSettled is true when the page has no snapshot save pending
+// (boot.go's timer is not set): the last change of the view is saved.
+const snapshotSettled = `parleySnapshotTimer === 0`
+
+// TestSnapshotSavedOnlyWhenChanged: the page saves the snapshot after the
+// view changed, not after every render: bob's typing, which the snapshot
+// leaves out, comes and goes (6 s, past the second a save waits) without
+// a write; his message is saved. Writes are counted by wrapping
+// localStorage.setItem from before the page's scripts.
+func TestSnapshotSavedOnlyWhenChanged(t *testing.T) {
+	srv := startServer(t)
+	b := newBrowser(t, "vera", 1280, 800)
+	b.seed(srv.base, srv.signup(t, "vera"))
+	bob, stop := runClient(t, srv, srv.signup(t, "bob"))
+	defer stop()
+	b.do(recordOnNewDocument(`(() => {
+  window.parleySnapshotWrites = 0;
+  const set = Storage.prototype.setItem;
+  Storage.prototype.setItem = function (key, value) {
+    if (key === "parley.snapshot") window.parleySnapshotWrites++;
+    return set.call(this, key, value);
+  };
+})()`))
+	b.open(srv.base + "/room/general")
+	b.waitFor("the room", roomReady)
+	if err := bob.Subscribe(protocol.DefaultRoom, 0); err != nil {
+		t.Fatal(err)
+	}
+	b.waitFor("bob present", present("bob"))
+	b.waitFor("bob's presence saved", `(localStorage.getItem("parley.snapshot") || "").includes('"data-user":"bob"') && `+snapshotSettled)
+	writes := eval[int](b, `window.parleySnapshotWrites`)
+
+	testenv.Eventually(t, time.Minute, "bob's typing shown", func() error {
+		bob.Typing(protocol.DefaultRoom) // dropped until bob's connection is up
+		if !eval[bool](b, `document.getElementById("typing").textContent.includes("bob is typing")`) {
+			return errors.New("not shown")
+		}
+		return nil
+	})
+	b.waitFor("bob's typing gone", `document.getElementById("typing").textContent === ""`)
+	if n := eval[int](b, `window.parleySnapshotWrites`) - writes; n != 0 {
+		t.Errorf("the snapshot was saved %d times while only the typing indicator changed", n)
+	}
+	if eval[bool](b, `(localStorage.getItem("parley.snapshot") || "").includes("is typing")`) {
+		t.Error("the snapshot holds the typing indicator")
+	}
+
+	if _, err := bob.Send(protocol.DefaultRoom, "a real change"); err != nil {
+		t.Fatal(err)
+	}
+	b.waitFor("bob's message saved", `(localStorage.getItem("parley.snapshot") || "").includes("a real change")`)
 }

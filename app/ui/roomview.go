@@ -287,10 +287,6 @@ func (r *roomView) afterRender(ctx app.Context, old RoomView) {
 	}
 	r.clientHeight = el.Get("clientHeight").Float()
 	r.markRead()
-	// The page paints this view from a snapshot on the next visit.
-	if save := app.Window().Get("parleySnapshotSoon"); save.Truthy() {
-		app.Window().Call("parleySnapshotSoon")
-	}
 	// A short first page leaves nothing to scroll: keep loading.
 	if height <= el.Get("clientHeight").Float()+1 && (r.hidden > 0 || r.view.Ready && r.view.HasOlder && !r.view.Loading) {
 		r.showOlder(ctx, el)

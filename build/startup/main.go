@@ -28,6 +28,12 @@
 // session with the same flags. It prints a table; -json writes the raw
 // runs too, each with its long tasks (start and duration).
 //
+// -trace FILE makes one more visit of each kind under Chromium's tracing,
+// writes the traces to FILE-cold.json and FILE-repeat.json (DevTools'
+// Performance panel opens them) and prints the page's main-thread tasks
+// over 50 ms with the events inside each that took 5 ms or more: script,
+// wasm compilation, forced layout (with the function that forced it).
+//
 // -profile FILE makes one more repeat visit under V8's sampling profiler,
 // writes the profile to FILE (the Performance panel of DevTools opens it)
 // and prints the visit's long tasks and the functions with the most time
@@ -123,14 +129,15 @@ func main() {
 	stay := flag.Duration("stay", 10*time.Second, "how long the first repeat-visit profile stays on the page before the measured visits")
 	jsonOut := flag.String("json", "", "also write every run to this file")
 	prof := flag.String("profile", "", "after the repeat visits, profile one more and write the V8 CPU profile to this file")
+	trace := flag.String("trace", "", "after the visits, trace one more of each kind and write the Chromium traces to FILE-cold.json and FILE-repeat.json")
 	flag.Parse()
-	if err := run(*binary, *chromium, *runs, *messages, *stay, *jsonOut, *prof); err != nil {
+	if err := run(*binary, *chromium, *runs, *messages, *stay, *jsonOut, *prof, *trace); err != nil {
 		fmt.Fprintln(os.Stderr, "startup:", err)
 		os.Exit(1)
 	}
 }
 
-func run(binary, chromium string, runs, messages int, stay time.Duration, jsonOut, prof string) error {
+func run(binary, chromium string, runs, messages int, stay time.Duration, jsonOut, prof, trace string) error {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Minute)
 	defer cancel()
 	base, stop, err := startNode(ctx, binary)
@@ -149,7 +156,11 @@ func run(binary, chromium string, runs, messages int, stay time.Duration, jsonOu
 	fmt.Printf("app.wasm: %d bytes raw, %d brotli as served\n", size, brSize)
 
 	var cold, repeat []sample
-	for i := range runs {
+	coldRuns := runs
+	if trace != "" {
+		coldRuns++
+	}
+	for i := range coldRuns {
 		// The app hands a stored session's refresh token to the node once
 		// (it moves to a cookie, and rotates): each fresh profile needs a
 		// session of its own.
@@ -157,18 +168,33 @@ func run(binary, chromium string, runs, messages int, stay time.Duration, jsonOu
 		if err != nil {
 			return fmt.Errorf("cold visit %d: sign in: %w", i+1, err)
 		}
-		s, err := visitCold(ctx, chromium, base, fresh)
+		if i == runs {
+			fmt.Print("\ncold visit:")
+			if err := visitCold(ctx, chromium, base, fresh, func(bctx context.Context) error {
+				return traceVisit(bctx, base, trace+"-cold.json")
+			}); err != nil {
+				return fmt.Errorf("traced cold visit: %w", err)
+			}
+			break
+		}
+		err = visitCold(ctx, chromium, base, fresh, func(bctx context.Context) error {
+			s, err := visit(bctx, base)
+			cold = append(cold, s)
+			return err
+		})
 		if err != nil {
 			return fmt.Errorf("cold visit %d: %w", i+1, err)
 		}
-		cold = append(cold, s)
 	}
-	repeat, err = visitRepeat(ctx, chromium, base, sess, runs, stay, prof)
+	repeat, err = visitRepeat(ctx, chromium, base, sess, runs, stay, prof, trace)
 	if err != nil {
 		return err
 	}
 	fmt.Printf("\n%-34s %8s %8s %8s  (ms, %d runs each)\n", "", "median", "min", "max", runs)
 	row := func(name string, ss []sample, f func(sample) float64) {
+		if len(ss) == 0 {
+			return
+		}
 		v := make([]float64, len(ss))
 		for i, s := range ss {
 			v[i] = f(s)
@@ -374,24 +400,25 @@ func visit(ctx context.Context, base string) (sample, error) {
 	}
 }
 
-func visitCold(ctx context.Context, chromium, base string, sess protocol.Session) (sample, error) {
+// visitCold runs do (a visit) in a fresh profile signed in with sess.
+func visitCold(ctx context.Context, chromium, base string, sess protocol.Session, do func(context.Context) error) error {
 	dir, err := os.MkdirTemp("", "parley-startup-profile-")
 	if err != nil {
-		return sample{}, err
+		return err
 	}
 	defer os.RemoveAll(dir)
 	bctx, stop, err := browser(ctx, chromium, dir)
 	if err != nil {
-		return sample{}, err
+		return err
 	}
 	defer stop()
 	if err := signIn(bctx, base, sess); err != nil {
-		return sample{}, err
+		return err
 	}
-	return visit(bctx, base)
+	return do(bctx)
 }
 
-func visitRepeat(ctx context.Context, chromium, base string, sess protocol.Session, runs int, stay time.Duration, prof string) ([]sample, error) {
+func visitRepeat(ctx context.Context, chromium, base string, sess protocol.Session, runs int, stay time.Duration, prof, trace string) ([]sample, error) {
 	dir, err := os.MkdirTemp("", "parley-startup-profile-")
 	if err != nil {
 		return nil, err
@@ -436,6 +463,12 @@ func visitRepeat(ctx context.Context, chromium, base string, sess protocol.Sessi
 	}
 	if prof != "" {
 		if err := profileVisit(bctx, base, prof); err != nil {
+			return nil, err
+		}
+	}
+	if trace != "" {
+		fmt.Print("\nrepeat visit:")
+		if err := traceVisit(bctx, base, trace+"-repeat.json"); err != nil {
 			return nil, err
 		}
 	}

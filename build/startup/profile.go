@@ -20,7 +20,8 @@ import (
 // the stack). app.wasm built with -s has no names: build it without -s
 // for this (see the package doc).
 func profileVisit(bctx context.Context, base, file string) error {
-	err := chromedp.Do(bctx, chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+	var prof *profiler.Profile
+	s, err := recordedVisit(bctx, base, "the profiler", func(ctx context.Context, t *chromedp.Target) error {
 		if _, err := cdp.Call(ctx, t, profiler.Enable, cdp.Empty{}); err != nil {
 			return err
 		}
@@ -29,38 +30,53 @@ func profileVisit(bctx context.Context, base, file string) error {
 		}
 		_, err := cdp.Call(ctx, t, profiler.Start, cdp.Empty{})
 		return err
-	}))
-	if err != nil {
-		return fmt.Errorf("start the profiler: %w", err)
-	}
-	s, err := visit(bctx, base)
-	if err != nil {
-		return fmt.Errorf("profiled visit: %w", err)
-	}
-	var prof *profiler.Profile
-	err = chromedp.Do(bctx, chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+	}, func(ctx context.Context, t *chromedp.Target) error {
 		res, err := cdp.Call(ctx, t, profiler.Stop, cdp.Empty{})
 		prof = res.Profile
 		return err
-	}))
-	if err != nil {
-		return fmt.Errorf("stop the profiler: %w", err)
-	}
-	b, err := json.Marshal(prof)
+	})
 	if err != nil {
 		return err
 	}
-	if err := os.WriteFile(file, b, 0o644); err != nil {
+	if err := writeRecording(file, "profiled repeat visit", s, prof); err != nil {
 		return err
 	}
-	fmt.Printf("\nprofiled repeat visit: painted %.0f ms, interactive %.0f ms, TBT %.0f ms; profile in %s\n",
-		s.Painted, s.Interactive, s.TBT, file)
 	for _, lt := range s.Tasks {
 		fmt.Printf("  long task at %6.0f ms: %5.0f ms\n", lt[0], lt[1])
 	}
 	self, total := profileTimes(prof)
 	printTop("self time", self, 25)
 	printTop("total time", total, 40)
+	return nil
+}
+
+// recordedVisit makes one visit between start and stop, which start and
+// stop a recorder (named what) through the DevTools protocol.
+func recordedVisit(bctx context.Context, base, what string, start, stop func(context.Context, *chromedp.Target) error) (sample, error) {
+	if err := chromedp.Do(bctx, chromedp.Func(start)); err != nil {
+		return sample{}, fmt.Errorf("start %s: %w", what, err)
+	}
+	s, err := visit(bctx, base)
+	if err != nil {
+		return s, fmt.Errorf("visit under %s: %w", what, err)
+	}
+	if err := chromedp.Do(bctx, chromedp.Func(stop)); err != nil {
+		return s, fmt.Errorf("stop %s: %w", what, err)
+	}
+	return s, nil
+}
+
+// writeRecording writes v to file as JSON and prints the visit's times.
+func writeRecording(file, what string, s sample, v any) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	if err := os.WriteFile(file, b, 0o644); err != nil {
+		return fmt.Errorf("write %s: %w", file, err)
+	}
+	fmt.Printf("\n%s: painted %.0f ms, interactive %.0f ms, TBT %.0f ms; written to %s\n",
+		what, s.Painted, s.Interactive, s.TBT, file)
 	return nil
 }
 
