@@ -29,10 +29,23 @@ func member(user, role string) string {
 // invites members.
 func privateRoom(t *testing.T, srv *server, owner protocol.Session, room string, members ...string) {
 	t.Helper()
+	createRoom(t, srv, owner, room, protocol.KindPrivate, members...)
+}
+
+// publicRoom creates a public room owned by owner through the API.
+func publicRoom(t *testing.T, srv *server, owner protocol.Session, room string) {
+	t.Helper()
+	createRoom(t, srv, owner, room, protocol.KindPublic)
+}
+
+// createRoom creates a room of kind owned by owner through the API and
+// invites members.
+func createRoom(t *testing.T, srv *server, owner protocol.Session, room, kind string, members ...string) {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	api := client.NewAPI(srv.base, nil)
-	if _, err := api.CreateRoomOf(ctx, owner.AccessToken, room, protocol.KindPrivate); err != nil {
+	if _, err := api.CreateRoomOf(ctx, owner.AccessToken, room, kind); err != nil {
 		t.Fatal(err)
 	}
 	for _, m := range members {

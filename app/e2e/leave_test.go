@@ -31,9 +31,7 @@ func TestLeftRoomOpensAgain(t *testing.T) {
 	privateRoom(t, srv, aliceSess, "hideout", "bob")
 	postMessages(t, srv, aliceSess, "hideout", "hideout secret")
 	api := client.NewAPI(srv.base, nil)
-	if _, err := api.CreateRoomOf(ctx, aliceSess.AccessToken, "club", protocol.KindPublic); err != nil {
-		t.Fatal(err)
-	}
+	publicRoom(t, srv, aliceSess, "club")
 	postMessages(t, srv, aliceSess, "club", "club talk")
 	bob := newBrowser(t, "bob", 1280, 800)
 	bob.seed(srv.base, bobSess)
@@ -91,9 +89,7 @@ func TestLeftPublicRoomListedToJoin(t *testing.T) {
 	ctx := t.Context()
 	aliceSess, bobSess := srv.signup(t, "alice"), srv.signup(t, "bob")
 	api := client.NewAPI(srv.base, nil)
-	if _, err := api.CreateRoomOf(ctx, aliceSess.AccessToken, "club", protocol.KindPublic); err != nil {
-		t.Fatal(err)
-	}
+	publicRoom(t, srv, aliceSess, "club")
 	bob := newBrowser(t, "bob", 1280, 800)
 	bob.seed(srv.base, bobSess)
 	bob.open(srv.base + "/")
@@ -128,9 +124,7 @@ func TestLeavePublicRoom(t *testing.T) {
 	ctx := t.Context()
 	aliceSess, bobSess := srv.signup(t, "alice"), srv.signup(t, "bob")
 	api := client.NewAPI(srv.base, nil)
-	if _, err := api.CreateRoomOf(ctx, aliceSess.AccessToken, "club", protocol.KindPublic); err != nil {
-		t.Fatal(err)
-	}
+	publicRoom(t, srv, aliceSess, "club")
 	role := func(s protocol.Session, room string) string {
 		t.Helper()
 		rooms, err := api.Rooms(ctx, s.AccessToken)
