@@ -252,6 +252,16 @@ function parleySnapshotChanged(rec) {
   }
 }
 
+// parleyWhenIdle runs f when the page's thread is idle (within 5 s), or
+// in the next task where the browser has no requestIdleCallback (Safari).
+function parleyWhenIdle(f) {
+  if (window.requestIdleCallback) {
+    requestIdleCallback(f, { timeout: 5000 });
+  } else {
+    setTimeout(f, 0);
+  }
+}
+
 // parleySnapshotWatch notes the first change of the view after a save and
 // schedules the next save a second later, when the page's thread is idle:
 // a view that does not change is not saved again, and a burst of changes
@@ -260,7 +270,7 @@ const parleySnapshotWatch = new MutationObserver((records) => {
   if (records.some(parleySnapshotChanged)) {
     parleySnapshotWatch.disconnect();
     parleySnapshotDirty = true;
-    parleySnapshotTimer = setTimeout(() => requestIdleCallback(parleySaveSnapshot, { timeout: 5000 }), 1000);
+    parleySnapshotTimer = setTimeout(() => parleyWhenIdle(parleySaveSnapshot), 1000);
   }
 });
 parleySnapshotWatch.observe(document.body, { subtree: true, childList: true, characterData: true, attributes: true });
