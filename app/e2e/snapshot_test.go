@@ -321,3 +321,18 @@ func TestSnapshotSavedOnlyWhenChanged(t *testing.T) {
 	}
 	b.waitFor("bob's message saved", `(localStorage.getItem("parley.snapshot") || "").includes("a real change")`)
 }
+
+// TestSnapshotSavedWithoutIdleCallback: in a browser without
+// requestIdleCallback (Safari) the view is still saved after it changed,
+// not only when the page is hidden.
+func TestSnapshotSavedWithoutIdleCallback(t *testing.T) {
+	srv := startServer(t)
+	vera := srv.signup(t, "vera")
+	postMessages(t, srv, vera, "general", "saved without idle callbacks")
+	b := newBrowser(t, "vera", 1280, 800)
+	b.seed(srv.base, vera)
+	b.do(recordOnNewDocument(`window.requestIdleCallback = undefined`))
+	b.open(srv.base + "/room/general")
+	b.waitFor("the room", roomReady+" && "+hasBody("saved without idle callbacks"))
+	b.waitFor("the view saved", `(localStorage.getItem("parley.snapshot") || "").includes("saved without idle callbacks")`)
+}
