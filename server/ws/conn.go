@@ -64,23 +64,10 @@ type conn struct {
 	expires  atomic.Int64 // token expiry, unix nanoseconds
 	reauthed atomic.Int64 // expiry for which a reauth frame was sent
 
-	// writeFn is c.writeLoop, made once: `go c.writeFn()` starts a
-	// writer without allocating, where `go c.writeLoop()` allocates a
+	// writeFn is c.writeRun, made once: `go c.writeFn()` starts a
+	// writer without allocating, where `go c.writeRun()` allocates a
 	// closure for each burst.
 	writeFn func()
-	// A writer whose turn ended waits (parked: 1) for the next turn,
-	// handed to it on handoff (true: run a turn, false: return), while
-	// turns keep coming (linger), so a busy connection's bursts reuse one
-	// goroutine and its grown stack. handoff and lingerTimer are made by
-	// the first writer to linger; they, lingerArmed (the timer runs) and
-	// lingerTurns (a turn ran since it was armed) are guarded by q.mu.
-	// writerGoroutines counts the goroutines that run writeLoop.
-	parked           atomic.Int32
-	handoff          chan bool
-	lingerTimer      *time.Timer
-	lingerArmed      bool
-	lingerTurns      bool
-	writerGoroutines sync.WaitGroup
 
 	killOnce   sync.Once
 	killed     chan struct{}
@@ -133,7 +120,7 @@ func newConn(s *Server, wsc *websocket.Conn, remote string) *conn {
 		sendLim:  rate.NewLimiter(s.cfg.SendRate, s.cfg.SendBurst),
 		frameLim: rate.NewLimiter(s.cfg.FrameRate, s.cfg.FrameBurst),
 	}
-	c.writeFn = c.writeLoop
+	c.writeFn = c.writeRun
 	c.lastRead.Store(c.s.cfg.Now().UnixNano())
 	return c
 }
@@ -170,7 +157,7 @@ func (c *conn) Send(frame []byte, droppable bool) bool {
 func (c *conn) SendAll(frames [][]byte) bool {
 	ok, wake := c.q.pushAll(frames)
 	if wake {
-		c.startWriter()
+		go c.writeFn()
 	}
 	if !ok {
 		c.kill(protocol.CloseSlowConsumer, "too slow; reconnect and recover")
@@ -182,7 +169,7 @@ func (c *conn) SendAll(frames [][]byte) bool {
 func (c *conn) push(frame []byte, droppable bool) bool {
 	ok, wake := c.q.push(frame, droppable)
 	if wake {
-		c.startWriter()
+		go c.writeFn()
 	}
 	return ok
 }
@@ -198,7 +185,7 @@ func (c *conn) killWith(code protocol.CloseCode, reason string, last []byte) {
 		c.killCode, c.killReason, c.killLast = code, reason, last
 		close(c.killed)
 		if c.q.close(true) {
-			c.startWriter()
+			go c.writeFn()
 		}
 	})
 }
@@ -227,7 +214,7 @@ func (c *conn) endSession() {
 func (c *conn) abort() { _ = c.ws.CloseNow() }
 
 // serve runs the connection: the reader here, a writer goroutine whenever
-// frames wait (writeRun; it lingers a moment after), and the deadline timer. It returns when the
+// frames wait (writeRun), and the deadline timer. It returns when the
 // reader and any writer have stopped and the hub has forgotten it.
 //
 // ctx is never done (the connection ends through kill and abort), so a
@@ -237,7 +224,7 @@ func (c *conn) serve(ctx context.Context) {
 	c.deadline = time.AfterFunc(c.s.cfg.AuthTimeout, c.onDeadline)
 	c.deadlineMu.Unlock()
 	if c.q.start() {
-		c.startWriter()
+		go c.writeFn()
 	}
 	c.readLoop(ctx)
 	c.stopDeadline()
@@ -246,13 +233,6 @@ func (c *conn) serve(ctx context.Context) {
 	// once: writes take no context.
 	_ = c.ws.CloseNow()
 	c.q.wait()
-	if c.parked.CompareAndSwap(1, 0) {
-		c.handoff <- false
-	}
-	c.writerGoroutines.Wait()
-	if c.lingerTimer != nil {
-		c.lingerTimer.Stop()
-	}
 	if c.writeTimer != nil {
 		c.writeTimer.Stop()
 	}
@@ -266,90 +246,7 @@ func (c *conn) serve(ctx context.Context) {
 	}
 }
 
-// writerLinger is how long a writer whose queue ran empty waits for the
-// next frames, at least, before its goroutine returns (at most twice
-// that; see linger): longer than a busy room's bursts are apart
-// (hub.DefaultCoalesce), so a busy connection keeps one writer, and
-// short enough that an idle one soon has none.
-const writerLinger = 250 * time.Millisecond
-
-// startWriter starts a writer turn (the queue said so): it hands the
-// turn to the connection's lingering writer, or starts a goroutine.
-func (c *conn) startWriter() {
-	if c.parked.CompareAndSwap(1, 0) {
-		c.handoff <- true
-		return
-	}
-	c.writerGoroutines.Add(1)
-	go c.writeFn()
-}
-
-// writeLoop is a writer goroutine: it runs a turn (writeRun), then
-// lingers for the next one, and returns when none comes in time.
-func (c *conn) writeLoop() {
-	defer c.writerGoroutines.Done()
-	for {
-		c.writeRun()
-		if !c.linger() {
-			return
-		}
-	}
-}
-
-// linger waits for a turn handed over by startWriter and says whether
-// one came. Only one writer lingers at a time; another returns at once.
-// The linger timer is not re-armed for every turn: it fires every
-// writerLinger while turns come, and the writer returns at the first
-// firing that found no turn since the one before, between writerLinger
-// and twice that after its last turn.
-func (c *conn) linger() bool {
-	c.q.mu.Lock()
-	if c.q.closed {
-		c.q.mu.Unlock()
-		return false // the connection ends: no turn will come
-	}
-	switch {
-	case c.handoff == nil:
-		c.handoff = make(chan bool, 1)
-		c.lingerTimer = time.NewTimer(writerLinger)
-	case !c.lingerArmed:
-		c.lingerTimer.Reset(writerLinger)
-	}
-	c.lingerArmed, c.lingerTurns = true, true
-	c.q.mu.Unlock()
-	if !c.parked.CompareAndSwap(0, 1) {
-		return false
-	}
-	for {
-		select {
-		case run := <-c.handoff:
-			return run
-		case <-c.lingerTimer.C:
-		}
-		if c.rearmLinger() {
-			continue
-		}
-		if c.parked.CompareAndSwap(1, 0) {
-			return false
-		}
-		return <-c.handoff // a turn is on its way
-	}
-}
-
-// rearmLinger runs when the linger timer fired: it arms it again if a
-// turn ran since it was armed, and says so.
-func (c *conn) rearmLinger() bool {
-	c.q.mu.Lock()
-	defer c.q.mu.Unlock()
-	again := c.lingerTurns
-	c.lingerArmed, c.lingerTurns = again, false
-	if again {
-		c.lingerTimer.Reset(writerLinger)
-	}
-	return again
-}
-
-// writeRun is one turn of the connection's writer: it runs while frames wait, writes
+// writeRun is the connection's writer: it runs while frames wait, writes
 // everything queued at once (writeQueued), and returns when the queue is
 // empty; the next push starts another. After a kill it writes the kill's
 // last frame, if any, and closes the connection with the kill's code

@@ -8,11 +8,9 @@
 // socket itself until the client sends something, then hands the read
 // and the frame to a short goroutine and waits for it, so its stack stays
 // at the 2 KiB minimum: neither coder/websocket's read depth nor a deep
-// store or hub call leaves it grown. A writer runs only while frames
-// wait: the push that finds none running starts it, and its turn ends
-// when the queue is empty; its goroutine lingers for the next turn while
-// turns keep coming (a busy connection keeps one writer and its stack),
-// and returns soon after they stop. It owns every write and the close handshake;
+// store or hub call leaves it grown. A writer goroutine runs only while
+// frames wait: the push that finds none running starts it, and it returns
+// when the queue is empty. It owns every write and the close handshake;
 // the deadlines (auth, idle timeout, token expiry) run on a timer that
 // kills the connection when one passes.
 // Anyone who wants a connection closed asks the writer via kill; nobody else

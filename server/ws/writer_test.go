@@ -17,7 +17,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -352,49 +351,6 @@ func TestConnSlowConsumerClosed(t *testing.T) {
 			}
 		}
 	})
-}
-
-// TestBusyConnKeepsItsWriter: the bursts of a busy connection are written
-// by one writer goroutine, which lingers between them (so its stack, grown
-// by the write, is not grown again for every burst), and is gone once the
-// connection has been quiet for twice writerLinger.
-func TestBusyConnKeepsItsWriter(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		c, sc := dialAuthed(t)
-		var writer string
-		for i := range 5 {
-			sc.Send([]byte(`{"type":"x"}`), false)
-			if _, _, err := c.ws.Read(context.Background()); err != nil {
-				t.Fatalf("read burst %d: %v", i, err)
-			}
-			time.Sleep(writerLinger / 2) // a burst every writerLinger/2
-			synctest.Wait()
-			ids := writerGoroutines()
-			if len(ids) != 1 || (writer != "" && ids[0] != writer) {
-				t.Fatalf("after burst %d: writer goroutines %v, want the one that wrote the first (%s)", i, ids, writer)
-			}
-			writer = ids[0]
-		}
-		time.Sleep(2 * writerLinger)
-		synctest.Wait()
-		if ids := writerGoroutines(); len(ids) != 0 {
-			t.Fatalf("quiet for %v: writer goroutines %v, want none", 2*writerLinger, ids)
-		}
-	})
-}
-
-// writerGoroutines lists the ids of the goroutines running a connection's
-// writer.
-func writerGoroutines() []string {
-	buf := make([]byte, 1<<20)
-	buf = buf[:runtime.Stack(buf, true)]
-	var ids []string
-	for _, g := range strings.Split(string(buf), "\n\n") {
-		if strings.Contains(g, "ws.(*conn).writeLoop") {
-			ids = append(ids, strings.Fields(g)[1])
-		}
-	}
-	return ids
 }
 
 // dialAuthed starts a pipe server with the default Config and returns a
