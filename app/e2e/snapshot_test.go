@@ -248,10 +248,18 @@ func TestSignInPaintsBeforeWasm(t *testing.T) {
 	b.waitFor("the sign-in page before app.wasm arrived", signInShownEarly)
 	b.screenshot("sign-in-before-wasm")
 	b.audit("the prerendered sign-in page")
+	// go-app writes a false boolean attribute as ="false", which HTML
+	// reads as true: the prerender would autofocus its (inert) field,
+	// using up the document's one autofocus, and show its button
+	// disabled.
+	if got := eval[string](b, `Array.from(document.querySelectorAll("[data-prerender] [autofocus], [data-prerender] [disabled]")).map(e => e.id).join(" ")`); got != "" {
+		t.Errorf("the prerendered sign-in page has autofocus or disabled controls: %s", got)
+	}
 	gate.release(wasm)
 	b.waitForWithin(appTimeout, "the app's sign-in page", `!document.getElementById("app-wasm-loader") &&
   document.querySelector(".auth-page:not([data-prerender])") && !document.querySelector("[data-prerender]") &&
   !document.getElementById("auth-username").inert`)
+	b.waitFor("the app's username field focused", `document.activeElement?.id === "auth-username"`)
 	srv.signup(t, "wren")
 	b.signIn("wren", password)
 	b.waitFor("wren signed in", `document.querySelector(".me-name")?.textContent === "wren"`)
