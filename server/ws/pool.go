@@ -22,7 +22,10 @@ type writerPool struct {
 	// reaper ends it; the reaper looks every maxIdle, so an idle worker
 	// lives between one and two of them.
 	maxIdle time.Duration
-	now     func() time.Time
+	// maxReady is the most workers that wait for a job; a worker done
+	// when that many wait returns instead.
+	maxReady int
+	now      func() time.Time
 
 	mu      sync.Mutex    // guards the fields below; a leaf lock
 	ready   []*poolWorker // idle workers, the most recently idle last
@@ -47,8 +50,18 @@ type poolWorker struct {
 // writerMaxIdle is how long an idle pooled writer waits for a job.
 const writerMaxIdle = time.Second
 
-func newWriterPool(maxIdle time.Duration) *writerPool {
-	return &writerPool{maxIdle: maxIdle, now: time.Now, done: make(chan struct{})}
+// writerMaxReady is the most pooled writers that wait for a job. A room's
+// fan-out hands every member's turn out before any runs, so a burst to n
+// members takes n workers, each with its stack grown to the write path's
+// depth (8 KiB): the cap keeps the stacks idle workers hold to 1 MiB
+// after a storm of bursts to big rooms (joins to rooms of hundreds),
+// where each turn on a goroutine of its own held its grown stack only
+// while it ran. Bursts to rooms of up to this many members on a node
+// start no goroutine.
+const writerMaxReady = 128
+
+func newWriterPool(maxIdle time.Duration, maxReady int) *writerPool {
+	return &writerPool{maxIdle: maxIdle, maxReady: maxReady, now: time.Now, done: make(chan struct{})}
 }
 
 // run runs job on an idle worker, or a new one when none is idle; it does
@@ -88,11 +101,12 @@ func (p *writerPool) work(w *poolWorker, job func()) {
 }
 
 // idle puts w on the ready stack and makes sure the reaper runs; false
-// when the pool stopped and w must return instead.
+// when the pool stopped, or maxReady workers wait already, and w must
+// return instead.
 func (p *writerPool) idle(w *poolWorker) bool {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if p.stopped {
+	if p.stopped || len(p.ready) >= p.maxReady {
 		return false
 	}
 	w.idleFrom = p.now()

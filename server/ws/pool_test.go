@@ -70,7 +70,7 @@ func stopPool(t *testing.T, p *writerPool) {
 // worker runs on that worker, and the pool starts no other goroutine.
 func TestWriterPoolReusesIdleWorker(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		p := newWriterPool(time.Second)
+		p := newWriterPool(time.Second, 8)
 		stopPool(t, p)
 		first, second := newPoolJob(false), newPoolJob(false)
 		p.run(first.fn(t))
@@ -95,7 +95,7 @@ func TestWriterPoolReusesIdleWorker(t *testing.T) {
 // both are idle, the next job goes to the most recently idle.
 func TestWriterPoolSpawnsWhenBusy(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		p := newWriterPool(time.Second)
+		p := newWriterPool(time.Second, 8)
 		stopPool(t, p)
 		stuck, next := newPoolJob(true), newPoolJob(false)
 		p.run(stuck.fn(t))
@@ -125,7 +125,7 @@ func TestWriterPoolSpawnsWhenBusy(t *testing.T) {
 func TestWriterPoolReapsIdleWorkers(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		const maxIdle = time.Second
-		p := newWriterPool(maxIdle)
+		p := newWriterPool(maxIdle, 8)
 		stopPool(t, p)
 		jobs := []*poolJob{newPoolJob(true), newPoolJob(true), newPoolJob(true)}
 		for _, j := range jobs {
@@ -171,7 +171,7 @@ func TestWriterPoolReapsIdleWorkers(t *testing.T) {
 func TestWriterPoolReapDirect(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		const maxIdle = time.Hour // the reaper does not look during the test
-		p := newWriterPool(maxIdle)
+		p := newWriterPool(maxIdle, 8)
 		stopPool(t, p)
 		start := time.Now()
 		var clock time.Time
@@ -202,7 +202,7 @@ func TestWriterPoolReapDirect(t *testing.T) {
 // a busy worker's job, and a job run after stop still runs.
 func TestWriterPoolStop(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		p := newWriterPool(time.Hour)
+		p := newWriterPool(time.Hour, 8)
 		idle, busy := newPoolJob(true), newPoolJob(true)
 		p.run(idle.fn(t))
 		<-idle.ran
@@ -231,4 +231,36 @@ func TestWriterPoolStop(t *testing.T) {
 		<-late.ran
 		p.stop() // a second stop returns
 	})
+}
+
+// TestWriterPoolKeepsAtMostMaxReady: workers done while maxReady others
+// wait return instead of waiting: a burst's grown stacks do not outlive
+// it beyond maxReady of them.
+func TestWriterPoolKeepsAtMostMaxReady(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		p := newWriterPool(time.Hour, 2)
+		stopPool(t, p)
+		jobs := []*poolJob{newPoolJob(true), newPoolJob(true), newPoolJob(true)}
+		for _, j := range jobs {
+			p.run(j.fn(t))
+			<-j.ran
+		}
+		for _, j := range jobs {
+			close(j.release)
+		}
+		synctest.Wait()
+		if n := p.idleWorkers(); n != 2 {
+			t.Fatalf("%d idle workers, want maxReady 2", n)
+		}
+		if n := poolGoroutines(); n != 2 {
+			t.Fatalf("%d worker goroutines, want the 2 idle ones", n)
+		}
+	})
+}
+
+// poolGoroutines counts the goroutines in writerPool.work.
+func poolGoroutines() int {
+	buf := make([]byte, 1<<20)
+	buf = buf[:runtime.Stack(buf, true)]
+	return bytes.Count(buf, []byte("ws.(*writerPool).work("))
 }

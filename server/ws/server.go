@@ -14,8 +14,8 @@
 // shared by every connection (writerPool): the most recently idle worker
 // takes the next turn, with its stack already grown to the write path's
 // depth; a new worker starts when none is idle, so a turn stuck on a slow
-// client holds up nobody; workers idle for a second end, so an idle node
-// has none, and Drain stops the rest. The writer owns every write and the
+// client holds up nobody; at most writerMaxReady wait, and workers idle
+// for a second end, so an idle node has none; Drain stops the rest. The writer owns every write and the
 // close handshake;
 // the deadlines (auth, idle timeout, token expiry) run on a timer that
 // kills the connection when one passes.
@@ -233,7 +233,7 @@ func New(cfg Config) *Server {
 	return &Server{
 		cfg: cfg, log: cfg.Logger, conns: make(map[*conn]struct{}),
 		perAddr: make(map[string]int), unauthed: make(map[string]int), perUser: make(map[string]int),
-		writers: newWriterPool(writerMaxIdle),
+		writers: newWriterPool(writerMaxIdle, writerMaxReady),
 	}
 }
 
