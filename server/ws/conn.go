@@ -64,9 +64,9 @@ type conn struct {
 	expires  atomic.Int64 // token expiry, unix nanoseconds
 	reauthed atomic.Int64 // expiry for which a reauth frame was sent
 
-	// writeFn is c.writeRun, made once: handing it to the Server's
-	// writer pool (startWriter) allocates nothing, where c.writeRun
-	// would allocate a method value for each burst.
+	// writeFn is c.writeRun, made once: `go c.writeFn()` starts a
+	// writer without allocating, where `go c.writeRun()` allocates a
+	// closure for each burst.
 	writeFn func()
 
 	killOnce   sync.Once
@@ -157,7 +157,7 @@ func (c *conn) Send(frame []byte, droppable bool) bool {
 func (c *conn) SendAll(frames [][]byte) bool {
 	ok, wake := c.q.pushAll(frames)
 	if wake {
-		c.startWriter()
+		go c.writeFn()
 	}
 	if !ok {
 		c.kill(protocol.CloseSlowConsumer, "too slow; reconnect and recover")
@@ -165,15 +165,11 @@ func (c *conn) SendAll(frames [][]byte) bool {
 	return ok
 }
 
-// startWriter runs a writer turn (writeRun) on the Server's writer pool.
-// Call it only when the queue said to (wake): one runs at a time.
-func (c *conn) startWriter() { c.s.writers.run(c.writeFn) }
-
 // push queues a frame and starts a writer if none runs.
 func (c *conn) push(frame []byte, droppable bool) bool {
 	ok, wake := c.q.push(frame, droppable)
 	if wake {
-		c.startWriter()
+		go c.writeFn()
 	}
 	return ok
 }
@@ -189,7 +185,7 @@ func (c *conn) killWith(code protocol.CloseCode, reason string, last []byte) {
 		c.killCode, c.killReason, c.killLast = code, reason, last
 		close(c.killed)
 		if c.q.close(true) {
-			c.startWriter()
+			go c.writeFn()
 		}
 	})
 }
@@ -217,9 +213,8 @@ func (c *conn) endSession() {
 // close handshake in progress.
 func (c *conn) abort() { _ = c.ws.CloseNow() }
 
-// serve runs the connection: the reader here, a writer turn on the
-// Server's writer pool whenever frames wait (writeRun), and the deadline
-// timer. It returns when the
+// serve runs the connection: the reader here, a writer goroutine whenever
+// frames wait (writeRun), and the deadline timer. It returns when the
 // reader and any writer have stopped and the hub has forgotten it.
 //
 // ctx is never done (the connection ends through kill and abort), so a
@@ -229,7 +224,7 @@ func (c *conn) serve(ctx context.Context) {
 	c.deadline = time.AfterFunc(c.s.cfg.AuthTimeout, c.onDeadline)
 	c.deadlineMu.Unlock()
 	if c.q.start() {
-		c.startWriter()
+		go c.writeFn()
 	}
 	c.readLoop(ctx)
 	c.stopDeadline()
@@ -251,10 +246,9 @@ func (c *conn) serve(ctx context.Context) {
 	}
 }
 
-// writeRun is the connection's writer turn, run by the Server's writer
-// pool: it runs while frames wait, writes everything queued at once
-// (writeQueued), and returns when the queue is empty; the next push
-// starts another. After a kill it writes the kill's
+// writeRun is the connection's writer: it runs while frames wait, writes
+// everything queued at once (writeQueued), and returns when the queue is
+// empty; the next push starts another. After a kill it writes the kill's
 // last frame, if any, and closes the connection with the kill's code
 // instead, skipping what is still queued. Only one runs at a time (the
 // queue's writing flag), so writes never interleave.

@@ -1,7 +1,6 @@
 package ws
 
 import (
-	"context"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -34,53 +33,5 @@ func TestIdleConnHasNoWriter(t *testing.T) {
 		}
 		sc.kill(protocol.CloseSlowConsumer, "test")
 		c.expectClose(protocol.CloseSlowConsumer, time.Now())
-	})
-}
-
-// TestWriterTurnsShareAPoolWorker: the writer turns of two connections,
-// one after the other, run on one pooled worker, which idles between
-// them; Drain ends it.
-func TestWriterTurnsShareAPoolWorker(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		p := startPipeServer(t, Config{})
-		type pair struct {
-			client *testClient
-			server *conn
-		}
-		var pairs []pair
-		for range 2 {
-			c := p.dial(t)
-			c.send(protocol.Frame{Type: protocol.TypeAuth, Token: "alice 24h"})
-			c.expect(protocol.TypeWelcome, time.Now())
-			p.mu.Lock()
-			for sc := range p.conns {
-				if len(pairs) == 0 || pairs[0].server != sc {
-					pairs = append(pairs, pair{c, sc})
-				}
-			}
-			p.mu.Unlock()
-		}
-		synctest.Wait()
-		if n := p.writers.idleWorkers(); n != 1 {
-			t.Fatalf("after two welcomes: %d idle writer workers, want 1", n)
-		}
-		for range 3 {
-			for _, c := range pairs {
-				c.server.Send([]byte(`{"v":1,"type":"pong","id":"x"}`), false)
-				c.client.expect(protocol.TypePong, time.Now())
-				synctest.Wait()
-				if n := p.writers.idleWorkers(); n != 1 {
-					t.Fatalf("after a turn: %d idle writer workers, want 1", n)
-				}
-			}
-		}
-		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-		defer cancel()
-		if err := p.Drain(ctx); err != nil {
-			t.Fatal(err)
-		}
-		if n := p.writers.idleWorkers(); n != 0 {
-			t.Fatalf("after Drain: %d idle writer workers, want 0", n)
-		}
 	})
 }

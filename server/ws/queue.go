@@ -4,9 +4,9 @@ import "sync"
 
 // queue is a connection's bounded outgoing queue. It grows only while
 // frames wait, so an idle connection holds no buffer. It also decides when
-// the connection has a writer turn (on the Server's writerPool): one runs
-// only while frames wait (push says when to start it, next when it ends),
-// so an idle connection has no writer and no writer stack.
+// the connection has a writer goroutine: one runs only while frames wait
+// (push says when to start it, next when it ends), so an idle connection
+// has no writer and no writer stack.
 type queue struct {
 	mu     sync.Mutex // guards the fields below; a leaf lock
 	frames [][]byte
@@ -38,7 +38,7 @@ func newQueue(maxFrames, maxBytes int) *queue {
 
 // push adds a frame. A droppable frame is refused once the queue is half
 // full; any frame is refused when the queue is full or closed. wake says
-// the caller must start a writer (conn.startWriter): none runs, and the
+// the caller must start a writer (go conn.writeRun): none runs, and the
 // queue has counted it in writers.
 func (q *queue) push(frame []byte, droppable bool) (ok, wake bool) {
 	q.mu.Lock()

@@ -1,22 +1,16 @@
 // Package ws serves Parley's WebSocket endpoint: it authenticates each
 // connection from its first frame, turns client frames into store and hub
 // calls, and writes hub output through a bounded per-connection queue drained
-// by a writer turn on the Server's writer pool.
+// by a writer goroutine.
 //
 // An idle connection has one goroutine, its reader (started by ServeHTTP,
 // which then returns), and holds no read or write buffer. The reader waits on the
 // socket itself until the client sends something, then hands the read
 // and the frame to a short goroutine and waits for it, so its stack stays
 // at the 2 KiB minimum: neither coder/websocket's read depth nor a deep
-// store or hub call leaves it grown. A writer turn runs only while
-// frames wait: the push that finds none running starts it, and it ends
-// when the queue is empty. Turns run on a pool of worker goroutines
-// shared by every connection (writerPool): the most recently idle worker
-// takes the next turn, with its stack already grown to the write path's
-// depth; a new worker starts when none is idle, so a turn stuck on a slow
-// client holds up nobody; at most writerMaxReady wait, and workers idle
-// for a second end, so an idle node has none; Drain stops the rest. The writer owns every write and the
-// close handshake;
+// store or hub call leaves it grown. A writer goroutine runs only while
+// frames wait: the push that finds none running starts it, and it returns
+// when the queue is empty. It owns every write and the close handshake;
 // the deadlines (auth, idle timeout, token expiry) run on a timer that
 // kills the connection when one passes.
 // Anyone who wants a connection closed asks the writer via kill; nobody else
@@ -206,10 +200,6 @@ type Server struct {
 	unauthed  map[string]int
 	perUser   map[string]int
 	refusedBy [refusalKinds]int64 // guarded by mu
-
-	// writers runs the connections' writer turns; Drain stops it once
-	// every connection has ended.
-	writers *writerPool
 }
 
 // Defaults of the connection caps.
@@ -233,7 +223,6 @@ func New(cfg Config) *Server {
 	return &Server{
 		cfg: cfg, log: cfg.Logger, conns: make(map[*conn]struct{}),
 		perAddr: make(map[string]int), unauthed: make(map[string]int), perUser: make(map[string]int),
-		writers: newWriterPool(writerMaxIdle, writerMaxReady),
 	}
 }
 
@@ -424,10 +413,8 @@ func (s *Server) Count() int {
 // Drain refuses new connections, asks every client to reconnect elsewhere
 // (CloseGoingAway; clients spread their reconnects over
 // protocol.DrainJitterSeconds) and waits until every connection has ended or
-// ctx is done, in which case the rest are cut. Then it stops the writer
-// pool and waits for its goroutines.
+// ctx is done, in which case the rest are cut.
 func (s *Server) Drain(ctx context.Context) error {
-	defer s.writers.stop()
 	s.mu.Lock()
 	s.draining = true
 	for c := range s.conns {
