@@ -17,6 +17,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"net/http"
 	"os"
 	"os/exec"
@@ -38,6 +39,10 @@ type shape struct {
 	args  []string
 	// oneNode puts every client on the first node.
 	oneNode bool
+	// sending is how long the shape's senders send: with -cpuprofile,
+	// each node's CPU is profiled that long from the load generator's
+	// start; zero: nodes are not profiled.
+	sending time.Duration
 }
 
 func main() {
@@ -50,7 +55,7 @@ func main() {
 	only := flag.String("shapes", "", "comma-separated shapes to run (fanout-200, fanout-2000, idle); empty: all")
 	rounds := flag.Int("rounds", 1, "run each shape this many times, the builds interleaved (base, head, base, head…)")
 	rate := flag.Float64("rate", 20, "messages per second each of the fanout shapes' 25 senders sends")
-	profiles := flag.String("cpuprofile", "", "write the load generator's worker CPU profiles to this directory (LABEL-SHAPE-wN.pprof)")
+	profiles := flag.String("cpuprofile", "", "write the load generator's worker CPU profiles (LABEL-SHAPE-wN.pprof) and, for the fanout shapes, each node's (LABEL-SHAPE-nodeN.pprof, through --pprof-addr) to this directory")
 	flag.Parse()
 	if *base == "" || *head == "" {
 		fmt.Fprintln(os.Stderr, "benchcluster: -base and -head are required")
@@ -61,8 +66,8 @@ func main() {
 	d := duration.String()
 	r := strconv.FormatFloat(*rate, 'f', -1, 64)
 	shapes := []shape{
-		{name: "fanout-200", args: []string{"--shape", "fanout", "--clients", "200", "--senders", "25", "--rate", r, "--duration", d}},
-		{name: "fanout-2000", args: []string{"--shape", "fanout", "--clients", "2000", "--senders", "25", "--rate", r, "--duration", d}},
+		{name: "fanout-200", args: []string{"--shape", "fanout", "--clients", "200", "--senders", "25", "--rate", r, "--duration", d}, sending: *duration},
+		{name: "fanout-2000", args: []string{"--shape", "fanout", "--clients", "2000", "--senders", "25", "--rate", r, "--duration", d}, sending: *duration},
 		{name: "idle", args: []string{"--shape", "idle", "--clients", strconv.Itoa(*idle), "--rooms", "10", "--workers", strconv.Itoa(max(1, *idle/12000+1)), "--settle", "5s"}, oneNode: true},
 	}
 	shapes, err := pick(shapes, *only)
@@ -111,7 +116,7 @@ func run(ctx context.Context, labels, bins []string, loadgenBin string, shapes [
 		}
 	}()
 	for i, bin := range bins {
-		s, err := newStack(ctx, labels[i], bin, keys)
+		s, err := newStack(ctx, labels[i], bin, keys, profiles != "")
 		if err != nil {
 			return err
 		}
@@ -220,12 +225,14 @@ type stack struct {
 	redisURL         string
 	nodes            []*exec.Cmd
 	ports            []int
+	// pprofPorts serve each node's --pprof-addr; nil: no profiles.
+	pprofPorts []int
 
 	// clusterKey signs the broker payloads of this stack's nodes.
 	clusterKey string
 }
 
-func newStack(ctx context.Context, label, bin, keys string) (*stack, error) {
+func newStack(ctx context.Context, label, bin, keys string, pprof bool) (*stack, error) {
 	s := &stack{label: label, bin: bin, keys: keys}
 	ck := make([]byte, 32)
 	if _, err := rand.Read(ck); err != nil {
@@ -259,6 +266,12 @@ func newStack(ctx context.Context, label, bin, keys string) (*stack, error) {
 			return s, err
 		}
 		s.ports = append(s.ports, p)
+		if pprof {
+			if p, err = testenv.FreePort(); err != nil {
+				return s, err
+			}
+			s.pprofPorts = append(s.pprofPorts, p)
+		}
 	}
 	return s, nil
 }
@@ -274,6 +287,9 @@ func (s *stack) restart(ctx context.Context) error {
 		cmd := exec.Command(s.bin, "serve", "--addr", fmt.Sprintf("127.0.0.1:%d", port), "--node-id", fmt.Sprintf("%s%d", s.label, i),
 			"--data", filepath.Join(s.dir, "data"), "--redis", s.redisURL, "--postgres", s.pgURL, "--jwt-keys", s.keys,
 			"--send-rate", "1000", "--send-burst", "1000", "--user-send-rate", "1000", "--user-send-burst", "1000", "--user-send-bytes", "1e9", "--log-level", "warn", "--drain-delay", "0", "--drain-timeout", "2s")
+		if s.pprofPorts != nil {
+			cmd.Args = append(cmd.Args, "--pprof-addr", fmt.Sprintf("127.0.0.1:%d", s.pprofPorts[i]))
+		}
 		cmd.Stdout, cmd.Stderr = logf, logf
 		cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 		// The cluster key travels in the environment, which builds from
@@ -319,7 +335,8 @@ func waitReady(ctx context.Context, url string) error {
 }
 
 // bench runs one shape against s; with profiles set, the load generator's
-// workers write their CPU profiles there.
+// workers, and the nodes for a shape that sends, write their CPU profiles
+// there.
 func (s *stack) bench(ctx context.Context, loadgenBin string, sh shape, keys, profiles string) (*loadgen.Result, error) {
 	n := len(s.nodes)
 	if sh.oneNode {
@@ -335,9 +352,23 @@ func (s *stack) bench(ctx context.Context, loadgenBin string, sh shape, keys, pr
 	if profiles != "" {
 		args = append(args, "--cpuprofile", filepath.Join(profiles, strings.ReplaceAll(s.label+"-"+sh.label(), " #", "-")))
 	}
+	var nodeProfiles []chan error
+	if profiles != "" && s.pprofPorts != nil && sh.sending > 0 {
+		for i := range n {
+			done := make(chan error, 1)
+			nodeProfiles = append(nodeProfiles, done)
+			file := filepath.Join(profiles, strings.ReplaceAll(fmt.Sprintf("%s-%s-node%d.pprof", s.label, sh.label(), i), " #", "-"))
+			go func() { done <- s.profileNode(ctx, i, sh.sending, file) }()
+		}
+	}
 	cmd := exec.CommandContext(ctx, loadgenBin, args...)
 	cmd.Stderr = os.Stderr
 	stdout, err := cmd.Output()
+	for _, done := range nodeProfiles {
+		if perr := <-done; perr != nil {
+			fmt.Fprintln(os.Stderr, "benchcluster:", perr)
+		}
+	}
 	if err != nil {
 		return nil, fmt.Errorf("parley bench: %w\n%s", err, lastLines(string(stdout), 20))
 	}
@@ -352,6 +383,32 @@ func (s *stack) bench(ctx context.Context, loadgenBin string, sh shape, keys, pr
 	r.P50, r.P90, r.P99, r.Max = r.Latency["p50"], r.Latency["p90"], r.Latency["p99"], r.Latency["max"]
 	r.Label = s.label + " " + sh.label()
 	return &r, nil
+}
+
+// profileNode writes node i's CPU profile over d to file.
+func (s *stack) profileNode(ctx context.Context, i int, d time.Duration, file string) error {
+	url := fmt.Sprintf("http://127.0.0.1:%d/debug/pprof/profile?seconds=%d", s.pprofPorts[i], max(1, int(d.Seconds())))
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return fmt.Errorf("profile %s node %d: %w", s.label, i, err)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return fmt.Errorf("profile %s node %d: %w", s.label, i, err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("profile %s node %d: %s", s.label, i, resp.Status)
+	}
+	f, err := os.Create(file)
+	if err != nil {
+		return fmt.Errorf("profile %s node %d: %w", s.label, i, err)
+	}
+	if _, err := io.Copy(f, resp.Body); err != nil {
+		f.Close()
+		return fmt.Errorf("write profile %s: %w", file, err)
+	}
+	return f.Close()
 }
 
 func lastLines(s string, n int) string {

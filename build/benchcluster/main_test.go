@@ -1,9 +1,17 @@
 package main
 
 import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"net/http/pprof"
+	"os"
+	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 )
 
 func names(shapes []shape) []string {
@@ -52,5 +60,35 @@ func TestRoundsTakeTurns(t *testing.T) {
 	}
 	if stacks[0] != base {
 		t.Error("inTurn reordered its argument")
+	}
+}
+
+// TestProfileNodeWritesProfile: profileNode fetches a CPU profile over
+// the given time from a node's --pprof-addr (here net/http/pprof in this
+// process) and writes it, gzipped as pprof writes it, to the file named.
+func TestProfileNodeWritesProfile(t *testing.T) {
+	mux := http.NewServeMux()
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	srv := httptest.NewServer(mux)
+	defer srv.Close()
+	port, err := strconv.Atoi(srv.URL[strings.LastIndexByte(srv.URL, ':')+1:])
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &stack{label: "head", pprofPorts: []int{port}}
+	file := filepath.Join(t.TempDir(), "head-fanout-200-node0.pprof")
+	if err := s.profileNode(context.Background(), 0, time.Second, file); err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(b) < 2 || b[0] != 0x1f || b[1] != 0x8b {
+		t.Fatalf("profile file starts %q, want a gzipped profile", b[:min(len(b), 16)])
+	}
+	srv.Close()
+	if err := s.profileNode(context.Background(), 0, time.Second, file); err == nil || !strings.Contains(err.Error(), "head node 0") {
+		t.Fatalf("profile of a node that is gone: err = %v, want one naming the node", err)
 	}
 }

@@ -14,7 +14,8 @@
 # runs each shape three times, the two builds taking turns to go first;
 # RATE=5 makes each of the 25 senders of the fanout shapes send 5 msg/s
 # instead of 20 (a load the machine keeps up with); PROFILES=dir writes the
-# load generator's worker CPU profiles there (LABEL-SHAPE-wN.pprof).
+# load generator's worker CPU profiles there (LABEL-SHAPE-wN.pprof), and
+# for the fanout shapes each node's (LABEL-SHAPE-nodeN.pprof).
 #
 # Numbers from a shared machine vary from run to run: compare the two
 # columns of one run, not runs with each other.
