@@ -82,6 +82,9 @@ type ClientSpec struct {
 	Source string `json:"src"` // local IP address to dial from
 	Room   string `json:"room"`
 	Sender bool   `json:"sender,omitempty"`
+	// Target is the protocol the node speaks: TargetParley (empty) or
+	// TargetCentrifugo, whose Room is a channel.
+	Target string `json:"target,omitempty"`
 }
 
 // WorkerResult is what one worker measured.
