@@ -70,7 +70,7 @@ bench: deps wasm ## benchmarks with real numbers
 	$(GO) test -run '^$$' -bench . -benchmem -count=1 ./...
 
 .PHONY: bench-cluster
-bench-cluster: ## load-test this tree against BASE (default main) side by side: fanout 200/2000, idle; DURATION, IDLE, JSON, SHAPES, ROUNDS, PROFILES
+bench-cluster: ## load-test this tree against BASE (default main) side by side: fanout 200/2000, idle; DURATION, IDLE, JSON, SHAPES, ROUNDS, PROFILES, PEER=centrifugo
 	@GO=$(GO) build/scripts/bench-cluster.sh
 
 .PHONY: fuzz

@@ -16,6 +16,11 @@
 # instead of 20 (a load the machine keeps up with); PROFILES=dir writes the
 # load generator's worker CPU profiles there (LABEL-SHAPE-wN.pprof).
 #
+# PEER=centrifugo adds a third column: Centrifugo v6.9.1, built once with
+# `go install` into build/.tools (outside Parley's module, so it never
+# enters go.mod), two nodes with its Redis engine on their own Redis,
+# driven by the same load generator (`parley bench --target centrifugo`).
+#
 # Numbers from a shared machine vary from run to run: compare the two
 # columns of one run, not runs with each other.
 set -euo pipefail
@@ -41,7 +46,24 @@ cp build/web/app.wasm* "$tmp/base/build/web/"
 git worktree remove --force "$tmp/base"
 CGO_ENABLED=0 $GO build -o "$tmp/parley-head" ./server/cmd/parley
 
+peer=
+case "${PEER:-}" in
+"") ;;
+centrifugo)
+	cver=v6.9.1
+	peer="$PWD/build/.tools/centrifugo-$cver/centrifugo"
+	if [ ! -x "$peer" ]; then
+		echo "bench-cluster: building centrifugo $cver into build/.tools (once)"
+		# Outside this module: go install pkg@version ignores go.mod.
+		(cd "$tmp" && GOBIN="$(dirname "$peer")" CGO_ENABLED=0 GOFLAGS=-buildvcs=false $GO install \
+			-ldflags "-X github.com/centrifugal/centrifugo/v6/internal/build.Version=${cver#v}" \
+			"github.com/centrifugal/centrifugo/v6@$cver")
+	fi
+	;;
+*) echo "bench-cluster: unknown PEER=$PEER (centrifugo)" >&2; exit 2 ;;
+esac
+
 $GO run ./build/benchcluster -base "$tmp/parley-base" -head "$tmp/parley-head" \
 	-labels "base,head" -duration "${DURATION:-10s}" -idle "${IDLE:-5000}" ${JSON:+-json "$JSON"} \
 	${SHAPES:+-shapes "$SHAPES"} -rounds "${ROUNDS:-1}" -rate "${RATE:-20}" \
-	${PROFILES:+-cpuprofile "$PROFILES"}
+	${PROFILES:+-cpuprofile "$PROFILES"} ${peer:+-centrifugo "$peer"}
