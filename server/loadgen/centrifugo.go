@@ -144,6 +144,56 @@ func decodeReply(b []byte) (cfReply, error) {
 	return r, nil
 }
 
+// pushHead is how a node's push of a publication starts.
+var pushHead = []byte(`{"push":{"channel":"`)
+
+// scanPush reads a push of a publication without decoding it, in the form
+// a Centrifugo v6 node writes one a client published with a string body
+// (testdata/centrifugo-frames.jsonl):
+//
+//	{"push":{"channel":"…","pub":{"data":"…","info":{"user":"…","client":"…"},"offset":N[,"epoch":"…"]}}}
+//
+// with strings of printable ASCII without escapes (or <, > and &); info is
+// optional. For anything else it reports false and the caller decodes the
+// reply in full (decodeReply): what it accepts, it reads as decodeReply
+// does (FuzzScanPush holds it to that). data is the body, unquoted.
+func scanPush(b []byte) (channel, data []byte, offset int64, ok bool) {
+	rest, ok := bytes.CutPrefix(b, pushHead)
+	if !ok {
+		return nil, nil, 0, false
+	}
+	if channel, rest, ok = scanString(rest); !ok {
+		return nil, nil, 0, false
+	}
+	if rest, ok = bytes.CutPrefix(rest, []byte(`,"pub":{"data":"`)); !ok {
+		return nil, nil, 0, false
+	}
+	if data, rest, ok = scanString(rest); !ok {
+		return nil, nil, 0, false
+	}
+	if r, has := bytes.CutPrefix(rest, []byte(`,"info":{"user":"`)); has {
+		if _, r, ok = scanString(r); !ok {
+			return nil, nil, 0, false
+		}
+		if r, ok = bytes.CutPrefix(r, []byte(`,"client":"`)); !ok {
+			return nil, nil, 0, false
+		}
+		if _, r, ok = scanString(r); !ok || len(r) == 0 || r[0] != '}' {
+			return nil, nil, 0, false
+		}
+		rest = r[1:]
+	}
+	if offset, rest, ok = scanField(rest, `,"offset":`); !ok {
+		return nil, nil, 0, false
+	}
+	if r, has := bytes.CutPrefix(rest, []byte(`,"epoch":"`)); has {
+		if _, rest, ok = scanString(r); !ok {
+			return nil, nil, 0, false
+		}
+	}
+	return channel, data, offset, string(rest) == "}}}"
+}
+
 // stringData returns the contents of a publication's data when it is a
 // JSON string without escapes (as every body of the run is).
 func stringData(data []byte) ([]byte, bool) {

@@ -96,6 +96,10 @@ func (m *member) cfHandle(reply []byte, now int64) (ping bool) {
 	if string(reply) == "{}" {
 		return true
 	}
+	if channel, data, offset, ok := scanPush(reply); ok {
+		m.delivered(channel, offset, data, now)
+		return false
+	}
 	m.decoded.Add(1)
 	r, err := decodeReply(reply)
 	if err != nil {

@@ -105,6 +105,9 @@ func TestCentrifugoRecordedRun(t *testing.T) {
 	if a.lat.N != 6 {
 		t.Errorf("A: %d latencies, want 6", a.lat.N)
 	}
+	if a.decoded.Load() != 7 {
+		t.Errorf("A: %d replies decoded in full, want 7 (the pushes scanned)", a.decoded.Load())
+	}
 
 	feed(b, frames, 3, 6)
 	if b.got.Load() != 1 || b.last != 1 {
@@ -227,4 +230,60 @@ func FuzzCentrifugoReplies(f *testing.F) {
 			m.cfHandle(r, 1)
 		}
 	})
+}
+
+// TestScanPushReadsRecordedPushes: every push the nodes sent is scanned,
+// not decoded, and reads as the full decode does.
+func TestScanPushReadsRecordedPushes(t *testing.T) {
+	pushes := 0
+	for _, f := range loadRecorded(t) {
+		r, err := decodeReply([]byte(f.Msg))
+		if err != nil || r.Push == nil {
+			continue
+		}
+		pushes++
+		checkScan(t, []byte(f.Msg), true)
+	}
+	if pushes != 7 {
+		t.Fatalf("%d pushes recorded, want 7", pushes)
+	}
+	for _, bad := range []string{
+		`{"push":{"channel":"c","pub":{"data":{"a":1},"offset":1}}}`,
+		`{"push":{"channel":"c","pub":{"data":"x\"y","offset":1}}}`,
+		`{"push":{"channel":"c","pub":{"data":"x","offset":01}}}`,
+		`{"push":{"channel":"c","pub":{"data":"x","offset":1},"x":1}}`,
+	} {
+		if _, _, _, ok := scanPush([]byte(bad)); ok {
+			t.Errorf("scanPush accepted %s", bad)
+		}
+	}
+}
+
+// checkScan holds scanPush to decodeReply: what it accepts decodes to the
+// same channel, offset and body.
+func checkScan(t *testing.T, b []byte, mustScan bool) {
+	t.Helper()
+	ch, data, off, ok := scanPush(b)
+	if !ok {
+		if mustScan {
+			t.Errorf("not scanned: %s", b)
+		}
+		return
+	}
+	r, err := decodeReply(b)
+	if err != nil || r.Push == nil || r.Push.Pub == nil {
+		t.Fatalf("scanned but does not decode as a push (%v): %s", err, b)
+	}
+	body, sok := stringData(r.Push.Pub.Data)
+	if r.Push.Channel != string(ch) || r.Push.Pub.Offset != uint64(off) || !sok || string(body) != string(data) {
+		t.Fatalf("scanned %q %d %q, decoded %q %d %s: %s", ch, off, data, r.Push.Channel, r.Push.Pub.Offset, r.Push.Pub.Data, b)
+	}
+}
+
+// FuzzScanPush: whatever scanPush accepts, decodeReply reads the same.
+func FuzzScanPush(f *testing.F) {
+	for _, r := range loadRecorded(f) {
+		f.Add([]byte(r.Msg))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) { checkScan(t, b, false) })
 }
