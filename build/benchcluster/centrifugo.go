@@ -74,5 +74,10 @@ func (c *centrifugo) restart(ctx context.Context) error {
 }
 
 func (c *centrifugo) bench(ctx context.Context, loadgenBin string, sh shape, profiles string) (*loadgen.Result, error) {
-	return c.runBench(ctx, loadgenBin, sh, profiles, "--target", loadgen.TargetCentrifugo, "--centrifugo-secret", c.secret)
+	return c.runBench(ctx, loadgenBin, sh, profiles, c.target()...)
+}
+
+// target is the load generator's arguments for the peer.
+func (c *centrifugo) target() []string {
+	return []string{"--target", loadgen.TargetCentrifugo, "--centrifugo-secret", c.secret}
 }
