@@ -287,3 +287,39 @@ func FuzzScanPush(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, b []byte) { checkScan(t, b, false) })
 }
+
+// TestCentrifugoTargetOptions: the Centrifugo target needs the nodes'
+// secret, not Parley's keys; its clients dial Centrifugo's WebSocket
+// path, subscribe to the run's channels in the bench namespace (made by
+// nobody: a channel exists once subscribed) and carry tokens the secret
+// verifies.
+func TestCentrifugoTargetOptions(t *testing.T) {
+	o := Options{Shape: ShapeIdle, Nodes: []string{"http://127.0.0.1:1", "http://127.0.0.1:2"}, Clients: 4, Rooms: 2, Target: TargetCentrifugo, Exe: "parley"}
+	if err := o.check(); err == nil || !strings.Contains(err.Error(), "--centrifugo-secret") {
+		t.Fatalf("check without a secret: %v", err)
+	}
+	o.Secret = []byte("s3cret")
+	if err := o.check(); err != nil {
+		t.Fatal(err)
+	}
+	rooms, err := o.createRooms(t.Context(), "r1")
+	if err != nil || !slices.Equal(rooms, []string{"bench:r1-0", "bench:r1-1"}) {
+		t.Fatalf("rooms %v, %v", rooms, err)
+	}
+	specs, err := o.specs("r1", rooms)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := specs[0].Clients[1]
+	if c.URL != "ws://127.0.0.1:2/connection/websocket" || c.Target != TargetCentrifugo || c.Room != "bench:r1-1" {
+		t.Fatalf("client 1: %+v", c)
+	}
+	var claims jwt.RegisteredClaims
+	if _, err := jwt.ParseWithClaims(c.Token, &claims, func(*jwt.Token) (any, error) { return o.Secret, nil }); err != nil || claims.Subject != "bench1" {
+		t.Fatalf("client 1's token: %v, sub %q", err, claims.Subject)
+	}
+	o.Target = "nats"
+	if err := o.check(); err == nil {
+		t.Fatal("an unknown target passed the check")
+	}
+}
