@@ -70,8 +70,13 @@ bench: deps wasm ## benchmarks with real numbers
 	$(GO) test -run '^$$' -bench . -benchmem -count=1 ./...
 
 .PHONY: bench-cluster
-bench-cluster: ## load-test this tree against BASE (default main) side by side: fanout 200/2000, idle; DURATION, IDLE, JSON, SHAPES, ROUNDS, PROFILES
+bench-cluster: ## load-test this tree against BASE (default main) side by side: fanout 200/2000, idle; DURATION, IDLE, JSON, SHAPES, ROUNDS, PROFILES, PEER=centrifugo
 	@GO=$(GO) build/scripts/bench-cluster.sh
+
+.PHONY: centrifugo-check
+centrifugo-check: ## the load generator against a real Centrifugo v6.9.1 (built once into build/.tools; minutes): the bench peer's test, not in CI
+	PARLEY_CENTRIFUGO=$$(GO=$(GO) build/scripts/centrifugo.sh) && $(MAKE) --no-print-directory test-bin && \
+		PARLEY_CENTRIFUGO=$$PARLEY_CENTRIFUGO PARLEY_TEST_BINARY=$(CURDIR)/$(TEST_BIN) $(GO) test -race -count=1 -tags centrifugo -run '^TestCentrifugoPeerDelivers$$' ./build/benchcluster
 
 .PHONY: fuzz
 fuzz: ## fuzz the frame decoder for 60s

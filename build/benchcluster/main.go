@@ -55,7 +55,8 @@ func main() {
 	only := flag.String("shapes", "", "comma-separated shapes to run (fanout-200, fanout-2000, idle); empty: all")
 	rounds := flag.Int("rounds", 1, "run each shape this many times, the builds interleaved (base, head, base, head…)")
 	rate := flag.Float64("rate", 20, "messages per second each of the fanout shapes' 25 senders sends")
-	profiles := flag.String("cpuprofile", "", "write the load generator's worker CPU profiles (LABEL-SHAPE-wN.pprof) and, for the fanout shapes, each node's (LABEL-SHAPE-nodeN.pprof, through --pprof-addr) to this directory")
+	profiles := flag.String("cpuprofile", "", "write the load generator's worker CPU profiles (LABEL-SHAPE-wN.pprof) and, for the fanout shapes, each Parley node's (LABEL-SHAPE-nodeN.pprof, through --pprof-addr) to this directory")
+	peer := flag.String("centrifugo", "", "also run this centrifugo binary (v6) beside the two builds, a third column labelled centrifugo")
 	flag.Parse()
 	if *base == "" || *head == "" {
 		fmt.Fprintln(os.Stderr, "benchcluster: -base and -head are required")
@@ -75,7 +76,7 @@ func main() {
 		fmt.Fprintln(os.Stderr, "benchcluster:", cmp.Or(err, errors.New("-rounds must be at least 1")))
 		os.Exit(2)
 	}
-	if err := run(ctx, strings.Split(*labels, ","), []string{*base, *head}, *head, shapes, *rounds, *out, *profiles); err != nil {
+	if err := run(ctx, strings.Split(*labels, ","), []string{*base, *head}, *peer, *head, shapes, *rounds, *out, *profiles); err != nil {
 		fmt.Fprintln(os.Stderr, "benchcluster:", err)
 		os.Exit(1)
 	}
@@ -104,12 +105,25 @@ func pick(all []shape, only string) ([]shape, error) {
 	return out, nil
 }
 
-func run(ctx context.Context, labels, bins []string, loadgenBin string, shapes []shape, rounds int, out, profiles string) error {
+// cluster is one column of the comparison: a build's two nodes and what
+// they need, or the peer's.
+type cluster interface {
+	name() string
+	// restart (re)starts the nodes and waits until they are ready.
+	restart(ctx context.Context) error
+	// rss is the first node's resident memory.
+	rss() int64
+	// bench runs the load generator's shape against the nodes.
+	bench(ctx context.Context, loadgenBin string, sh shape, profiles string) (*loadgen.Result, error)
+	close()
+}
+
+func run(ctx context.Context, labels, bins []string, peer, loadgenBin string, shapes []shape, rounds int, out, profiles string) error {
 	keys, err := jwtKeys()
 	if err != nil {
 		return err
 	}
-	var stacks []*stack
+	var stacks []cluster
 	defer func() {
 		for _, s := range stacks {
 			s.close()
@@ -117,10 +131,21 @@ func run(ctx context.Context, labels, bins []string, loadgenBin string, shapes [
 	}()
 	for i, bin := range bins {
 		s, err := newStack(ctx, labels[i], bin, keys, profiles != "")
+		if s != nil {
+			stacks = append(stacks, s)
+		}
 		if err != nil {
 			return err
 		}
-		stacks = append(stacks, s)
+	}
+	if peer != "" {
+		s, err := newCentrifugo(peer)
+		if s != nil {
+			stacks = append(stacks, s)
+		}
+		if err != nil {
+			return err
+		}
 	}
 	var all []*loadgen.Result
 	idleRSS := map[string]int64{}
@@ -129,7 +154,7 @@ func run(ctx context.Context, labels, bins []string, loadgenBin string, shapes [
 			return err
 		}
 		time.Sleep(3 * time.Second) // let start-up garbage be collected
-		idleRSS[s.label] = s.rss()
+		idleRSS[s.name()] = s.rss()
 	}
 	// A build that fails a shape (it cannot keep its clients connected)
 	// is reported and the run goes on: the other build's numbers, and
@@ -141,9 +166,9 @@ func run(ctx context.Context, labels, bins []string, loadgenBin string, shapes [
 			if err := s.restart(ctx); err != nil {
 				return err
 			}
-			r, err := s.bench(ctx, loadgenBin, sh, keys, profiles)
+			r, err := s.bench(ctx, loadgenBin, sh, profiles)
 			if err != nil {
-				err = fmt.Errorf("%s %s: %w", s.label, sh.name, err)
+				err = fmt.Errorf("%s %s: %w", s.name(), sh.name, err)
 				fmt.Fprintln(os.Stderr, "benchcluster: FAILED:", err)
 				failed = append(failed, err)
 				continue
@@ -158,7 +183,7 @@ func run(ctx context.Context, labels, bins []string, loadgenBin string, shapes [
 	}
 	fmt.Printf("\n== idle node RSS before any client (first node)\n")
 	for _, s := range stacks {
-		fmt.Printf("  %-8s %.1f MB\n", s.label, float64(idleRSS[s.label])/(1<<20))
+		fmt.Printf("  %-10s %.1f MB\n", s.name(), float64(idleRSS[s.name()])/(1<<20))
 	}
 	if out != "" {
 		b, err := json.MarshalIndent(map[string]any{"results": all, "idle_rss_bytes": idleRSS}, "", "  ")
@@ -190,7 +215,7 @@ func repeat(shapes []shape, rounds int) []shape {
 // inTurn is the order the builds run a shape's round in: even rounds
 // reversed, so that neither build always runs first (on a shared
 // machine, load drifts within a round).
-func inTurn(stacks []*stack, round int) []*stack {
+func inTurn(stacks []cluster, round int) []cluster {
 	if round%2 == 1 || round == 0 {
 		return stacks
 	}
@@ -215,16 +240,82 @@ func jwtKeys() (string, error) {
 	return "bench:" + base64.RawURLEncoding.EncodeToString(b), nil
 }
 
+// nodes is what every column has: a temporary directory, one Redis on
+// loopback and two node processes on their own ports.
+type nodes struct {
+	label    string
+	dir      string
+	redis    *exec.Cmd
+	redisURL string
+	procs    []*exec.Cmd
+	ports    []int
+}
+
+// start makes the directory, starts Redis and picks the nodes' ports.
+func (n *nodes) start() error {
+	dir, err := os.MkdirTemp("", "parley-bench-"+n.label+"-")
+	if err != nil {
+		return fmt.Errorf("temp dir: %w", err)
+	}
+	n.dir = dir
+	port, err := testenv.FreePort()
+	if err != nil {
+		return err
+	}
+	n.redis = exec.Command("redis-server", "--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", dir)
+	n.redis.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	if err := n.redis.Start(); err != nil {
+		return fmt.Errorf("%s: start redis: %w", n.label, err)
+	}
+	n.redisURL = fmt.Sprintf("redis://127.0.0.1:%d/0", port)
+	for range 2 {
+		p, err := testenv.FreePort()
+		if err != nil {
+			return err
+		}
+		n.ports = append(n.ports, p)
+	}
+	return nil
+}
+
+func (n *nodes) name() string { return n.label }
+
+// startNode starts node i with args (and env beside the environment),
+// its output appended to nodeI.log.
+func (n *nodes) startNode(i int, bin string, args, env []string) error {
+	logf, err := os.OpenFile(filepath.Join(n.dir, fmt.Sprintf("node%d.log", i)), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+	if err != nil {
+		return fmt.Errorf("node log: %w", err)
+	}
+	cmd := exec.Command(bin, args...)
+	cmd.Stdout, cmd.Stderr = logf, logf
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	cmd.Env = append(os.Environ(), env...)
+	err = cmd.Start()
+	logf.Close()
+	if err != nil {
+		return fmt.Errorf("start %s node: %w", n.label, err)
+	}
+	n.procs = append(n.procs, cmd)
+	return nil
+}
+
+// waitReady waits until every node answers path with 200 OK.
+func (n *nodes) waitReady(ctx context.Context, path string) error {
+	for i := range n.ports {
+		if err := waitReady(ctx, n.url(i)+path); err != nil {
+			return fmt.Errorf("%s node %d: %w", n.label, i, err)
+		}
+	}
+	return nil
+}
+
 // stack is one build's two nodes, Redis and PostgreSQL.
 type stack struct {
-	label, bin, keys string
-	dir              string
-	pg               *testenv.PGServer
-	pgURL            string
-	redis            *exec.Cmd
-	redisURL         string
-	nodes            []*exec.Cmd
-	ports            []int
+	nodes
+	bin, keys string
+	pg        *testenv.PGServer
+	pgURL     string
 	// pprofPorts serve each node's --pprof-addr; nil: no profiles.
 	pprofPorts []int
 
@@ -233,45 +324,30 @@ type stack struct {
 }
 
 func newStack(ctx context.Context, label, bin, keys string, pprof bool) (*stack, error) {
-	s := &stack{label: label, bin: bin, keys: keys}
+	s := &stack{nodes: nodes{label: label}, bin: bin, keys: keys}
 	ck := make([]byte, 32)
 	if _, err := rand.Read(ck); err != nil {
 		return nil, fmt.Errorf("generate cluster key: %w", err)
 	}
 	s.clusterKey = base64.StdEncoding.EncodeToString(ck)
-	dir, err := os.MkdirTemp("", "parley-bench-"+label+"-")
-	if err != nil {
-		return nil, fmt.Errorf("temp dir: %w", err)
+	if err := s.start(); err != nil {
+		return s, err
 	}
-	s.dir = dir
+	if pprof {
+		for range s.ports {
+			p, err := testenv.FreePort()
+			if err != nil {
+				return s, err
+			}
+			s.pprofPorts = append(s.pprofPorts, p)
+		}
+	}
+	var err error
 	if s.pg, err = testenv.StartPostgres(); err != nil {
 		return s, fmt.Errorf("%s: %w", label, err)
 	}
 	if _, s.pgURL, err = s.pg.CreateDatabase(ctx); err != nil {
 		return s, fmt.Errorf("%s: create database: %w", label, err)
-	}
-	port, err := testenv.FreePort()
-	if err != nil {
-		return s, err
-	}
-	s.redis = exec.Command("redis-server", "--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", dir)
-	s.redis.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-	if err := s.redis.Start(); err != nil {
-		return s, fmt.Errorf("start redis: %w", err)
-	}
-	s.redisURL = fmt.Sprintf("redis://127.0.0.1:%d/0", port)
-	for range 2 {
-		p, err := testenv.FreePort()
-		if err != nil {
-			return s, err
-		}
-		s.ports = append(s.ports, p)
-		if pprof {
-			if p, err = testenv.FreePort(); err != nil {
-				return s, err
-			}
-			s.pprofPorts = append(s.pprofPorts, p)
-		}
 	}
 	return s, nil
 }
@@ -280,40 +356,25 @@ func newStack(ctx context.Context, label, bin, keys string, pprof bool) (*stack,
 func (s *stack) restart(ctx context.Context) error {
 	s.stopNodes()
 	for i, port := range s.ports {
-		logf, err := os.OpenFile(filepath.Join(s.dir, fmt.Sprintf("node%d.log", i)), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
-		if err != nil {
-			return fmt.Errorf("node log: %w", err)
-		}
-		cmd := exec.Command(s.bin, "serve", "--addr", fmt.Sprintf("127.0.0.1:%d", port), "--node-id", fmt.Sprintf("%s%d", s.label, i),
+		args := []string{"serve", "--addr", fmt.Sprintf("127.0.0.1:%d", port), "--node-id", fmt.Sprintf("%s%d", s.label, i),
 			"--data", filepath.Join(s.dir, "data"), "--redis", s.redisURL, "--postgres", s.pgURL, "--jwt-keys", s.keys,
-			"--send-rate", "1000", "--send-burst", "1000", "--user-send-rate", "1000", "--user-send-burst", "1000", "--user-send-bytes", "1e9", "--log-level", "warn", "--drain-delay", "0", "--drain-timeout", "2s")
+			"--send-rate", "1000", "--send-burst", "1000", "--user-send-rate", "1000", "--user-send-burst", "1000", "--user-send-bytes", "1e9", "--log-level", "warn", "--drain-delay", "0", "--drain-timeout", "2s"}
 		if s.pprofPorts != nil {
-			cmd.Args = append(cmd.Args, "--pprof-addr", fmt.Sprintf("127.0.0.1:%d", s.pprofPorts[i]))
+			args = append(args, "--pprof-addr", fmt.Sprintf("127.0.0.1:%d", s.pprofPorts[i]))
 		}
-		cmd.Stdout, cmd.Stderr = logf, logf
-		cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 		// The cluster key travels in the environment, which builds from
 		// before --cluster-key ignore and later ones need with --redis.
-		cmd.Env = append(os.Environ(), "PARLEY_CLUSTER_KEY="+s.clusterKey)
-		err = cmd.Start()
-		logf.Close()
-		if err != nil {
-			return fmt.Errorf("start %s node: %w", s.label, err)
-		}
-		s.nodes = append(s.nodes, cmd)
-	}
-	for i := range s.ports {
-		if err := waitReady(ctx, s.url(i)); err != nil {
-			return fmt.Errorf("%s node %d: %w", s.label, i, err)
+		if err := s.startNode(i, s.bin, args, []string{"PARLEY_CLUSTER_KEY=" + s.clusterKey}); err != nil {
+			return err
 		}
 	}
-	return nil
+	return s.waitReady(ctx, "/readyz")
 }
 
-func (s *stack) url(i int) string { return fmt.Sprintf("http://127.0.0.1:%d", s.ports[i]) }
+func (n *nodes) url(i int) string { return fmt.Sprintf("http://127.0.0.1:%d", n.ports[i]) }
 
-func (s *stack) rss() int64 {
-	st, err := loadgen.ReadProcStat(s.nodes[0].Process.Pid)
+func (n *nodes) rss() int64 {
+	st, err := loadgen.ReadProcStat(n.procs[0].Process.Pid)
 	if err != nil {
 		return 0
 	}
@@ -322,7 +383,7 @@ func (s *stack) rss() int64 {
 
 func waitReady(ctx context.Context, url string) error {
 	return testenv.Poll(ctx, time.Minute, func() error {
-		resp, err := http.Get(url + "/readyz")
+		resp, err := http.Get(url)
 		if err != nil {
 			return err
 		}
@@ -334,26 +395,16 @@ func waitReady(ctx context.Context, url string) error {
 	})
 }
 
-// bench runs one shape against s; with profiles set, the load generator's
-// workers, and the nodes for a shape that sends, write their CPU profiles
-// there.
-func (s *stack) bench(ctx context.Context, loadgenBin string, sh shape, keys, profiles string) (*loadgen.Result, error) {
-	n := len(s.nodes)
-	if sh.oneNode {
-		n = 1
-	}
-	var urls, pids []string
-	for i := range n {
-		urls = append(urls, s.url(i))
-		pids = append(pids, strconv.Itoa(s.nodes[i].Process.Pid))
-	}
-	out := filepath.Join(s.dir, sh.name+".json")
-	args := append([]string{"bench", "--label", s.label, "--nodes", strings.Join(urls, ","), "--pids", strings.Join(pids, ","), "--jwt-keys", keys, "--json", out}, sh.args...)
-	if profiles != "" {
-		args = append(args, "--cpuprofile", filepath.Join(profiles, strings.ReplaceAll(s.label+"-"+sh.label(), " #", "-")))
-	}
+// bench runs one shape against s; with profiles set, the load
+// generator's workers, and the nodes for a shape that sends, write their
+// CPU profiles there.
+func (s *stack) bench(ctx context.Context, loadgenBin string, sh shape, profiles string) (*loadgen.Result, error) {
 	var nodeProfiles []chan error
 	if profiles != "" && s.pprofPorts != nil && sh.sending > 0 {
+		n := len(s.procs)
+		if sh.oneNode {
+			n = 1
+		}
 		for i := range n {
 			done := make(chan error, 1)
 			nodeProfiles = append(nodeProfiles, done)
@@ -361,28 +412,13 @@ func (s *stack) bench(ctx context.Context, loadgenBin string, sh shape, keys, pr
 			go func() { done <- s.profileNode(ctx, i, sh.sending, file) }()
 		}
 	}
-	cmd := exec.CommandContext(ctx, loadgenBin, args...)
-	cmd.Stderr = os.Stderr
-	stdout, err := cmd.Output()
+	r, err := s.runBench(ctx, loadgenBin, sh, profiles, "--jwt-keys", s.keys)
 	for _, done := range nodeProfiles {
 		if perr := <-done; perr != nil {
 			fmt.Fprintln(os.Stderr, "benchcluster:", perr)
 		}
 	}
-	if err != nil {
-		return nil, fmt.Errorf("parley bench: %w\n%s", err, lastLines(string(stdout), 20))
-	}
-	b, err := os.ReadFile(out)
-	if err != nil {
-		return nil, fmt.Errorf("read result: %w", err)
-	}
-	var r loadgen.Result
-	if err := json.Unmarshal(b, &r); err != nil {
-		return nil, fmt.Errorf("decode result: %w", err)
-	}
-	r.P50, r.P90, r.P99, r.Max = r.Latency["p50"], r.Latency["p90"], r.Latency["p99"], r.Latency["max"]
-	r.Label = s.label + " " + sh.label()
-	return &r, nil
+	return r, err
 }
 
 // profileNode writes node i's CPU profile over d to file.
@@ -411,6 +447,44 @@ func (s *stack) profileNode(ctx context.Context, i int, d time.Duration, file st
 	return f.Close()
 }
 
+// runBench runs one shape against the nodes with the load generator's
+// target arguments; with profiles set, its workers write their CPU
+// profiles there.
+func (n *nodes) runBench(ctx context.Context, loadgenBin string, sh shape, profiles string, target ...string) (*loadgen.Result, error) {
+	count := len(n.procs)
+	if sh.oneNode {
+		count = 1
+	}
+	var urls, pids []string
+	for i := range count {
+		urls = append(urls, n.url(i))
+		pids = append(pids, strconv.Itoa(n.procs[i].Process.Pid))
+	}
+	out := filepath.Join(n.dir, sh.name+".json")
+	args := append([]string{"bench", "--label", n.label, "--nodes", strings.Join(urls, ","), "--pids", strings.Join(pids, ","), "--json", out}, target...)
+	args = append(args, sh.args...)
+	if profiles != "" {
+		args = append(args, "--cpuprofile", filepath.Join(profiles, strings.ReplaceAll(n.label+"-"+sh.label(), " #", "-")))
+	}
+	cmd := exec.CommandContext(ctx, loadgenBin, args...)
+	cmd.Stderr = os.Stderr
+	stdout, err := cmd.Output()
+	if err != nil {
+		return nil, fmt.Errorf("parley bench: %w\n%s", err, lastLines(string(stdout), 20))
+	}
+	b, err := os.ReadFile(out)
+	if err != nil {
+		return nil, fmt.Errorf("read result: %w", err)
+	}
+	var r loadgen.Result
+	if err := json.Unmarshal(b, &r); err != nil {
+		return nil, fmt.Errorf("decode result: %w", err)
+	}
+	r.P50, r.P90, r.P99, r.Max = r.Latency["p50"], r.Latency["p90"], r.Latency["p99"], r.Latency["max"]
+	r.Label = n.label + " " + sh.label()
+	return &r, nil
+}
+
 func lastLines(s string, n int) string {
 	var lines []string
 	sc := bufio.NewScanner(strings.NewReader(s))
@@ -420,8 +494,8 @@ func lastLines(s string, n int) string {
 	return strings.Join(lines[max(0, len(lines)-n):], "\n")
 }
 
-func (s *stack) stopNodes() {
-	for _, cmd := range s.nodes {
+func (n *nodes) stopNodes() {
+	for _, cmd := range n.procs {
 		_ = cmd.Process.Signal(syscall.SIGTERM)
 		done := make(chan error, 1)
 		go func() { done <- cmd.Wait() }()
@@ -432,19 +506,27 @@ func (s *stack) stopNodes() {
 			<-done
 		}
 	}
-	s.nodes = nil
+	n.procs = nil
+}
+
+// close stops the nodes and Redis and removes the directory.
+func (n *nodes) close() {
+	n.stopNodes()
+	if n.redis != nil && n.redis.Process != nil {
+		_ = n.redis.Process.Kill()
+		_ = n.redis.Wait()
+	}
+	if n.dir != "" {
+		_ = os.RemoveAll(n.dir)
+	}
 }
 
 func (s *stack) close() {
 	s.stopNodes()
-	if s.redis != nil && s.redis.Process != nil {
-		_ = s.redis.Process.Kill()
-		_ = s.redis.Wait()
-	}
 	if s.pg != nil {
 		if err := s.pg.Close(); err != nil && !errors.Is(err, os.ErrNotExist) {
 			fmt.Fprintln(os.Stderr, "close postgres:", err)
 		}
 	}
-	_ = os.RemoveAll(s.dir)
+	s.nodes.close()
 }

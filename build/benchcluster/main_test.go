@@ -51,11 +51,11 @@ func TestRoundsTakeTurns(t *testing.T) {
 	if got := repeat([]shape{{name: "a"}}, 1); !slices.Equal(names(got), []string{"a"}) {
 		t.Fatalf("one round = %v, want [a]", names(got))
 	}
-	base, head := &stack{label: "base"}, &stack{label: "head"}
-	stacks := []*stack{base, head}
+	base, head := &stack{nodes: nodes{label: "base"}}, &stack{nodes: nodes{label: "head"}}
+	stacks := []cluster{base, head}
 	for round, first := range map[int]*stack{0: base, 1: base, 2: head, 3: base} {
-		if got := inTurn(stacks, round)[0]; got != first {
-			t.Errorf("round %d: %s goes first, want %s", round, got.label, first.label)
+		if got := inTurn(stacks, round)[0]; got != cluster(first) {
+			t.Errorf("round %d: %s goes first, want %s", round, got.name(), first.label)
 		}
 	}
 	if stacks[0] != base {
@@ -75,7 +75,7 @@ func TestProfileNodeWritesProfile(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := &stack{label: "head", pprofPorts: []int{port}}
+	s := &stack{nodes: nodes{label: "head"}, pprofPorts: []int{port}}
 	file := filepath.Join(t.TempDir(), "head-fanout-200-node0.pprof")
 	if err := s.profileNode(context.Background(), 0, time.Second, file); err != nil {
 		t.Fatal(err)

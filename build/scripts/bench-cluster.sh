@@ -17,6 +17,11 @@
 # load generator's worker CPU profiles there (LABEL-SHAPE-wN.pprof), and
 # for the fanout shapes each node's (LABEL-SHAPE-nodeN.pprof).
 #
+# PEER=centrifugo adds a third column: Centrifugo v6.9.1, built once with
+# `go install` into build/.tools (outside Parley's module, so it never
+# enters go.mod), two nodes with its Redis engine on their own Redis,
+# driven by the same load generator (`parley bench --target centrifugo`).
+#
 # Numbers from a shared machine vary from run to run: compare the two
 # columns of one run, not runs with each other.
 set -euo pipefail
@@ -42,7 +47,14 @@ cp build/web/app.wasm* "$tmp/base/build/web/"
 git worktree remove --force "$tmp/base"
 CGO_ENABLED=0 $GO build -o "$tmp/parley-head" ./server/cmd/parley
 
+peer=
+case "${PEER:-}" in
+"") ;;
+centrifugo) peer=$(GO=$GO build/scripts/centrifugo.sh) ;;
+*) echo "bench-cluster: unknown PEER=$PEER (centrifugo)" >&2; exit 2 ;;
+esac
+
 $GO run ./build/benchcluster -base "$tmp/parley-base" -head "$tmp/parley-head" \
 	-labels "base,head" -duration "${DURATION:-10s}" -idle "${IDLE:-5000}" ${JSON:+-json "$JSON"} \
 	${SHAPES:+-shapes "$SHAPES"} -rounds "${ROUNDS:-1}" -rate "${RATE:-20}" \
-	${PROFILES:+-cpuprofile "$PROFILES"}
+	${PROFILES:+-cpuprofile "$PROFILES"} ${peer:+-centrifugo "$peer"}

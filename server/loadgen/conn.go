@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -31,8 +32,12 @@ const (
 // that far behind reports the rest as lost).
 func (m *member) run(ctx context.Context, hc *http.Client) {
 	backoff := 100 * time.Millisecond
+	session := m.session
+	if m.centrifugo() {
+		session = m.cfSession
+	}
 	for ctx.Err() == nil {
-		welcomed, err := m.session(ctx, hc)
+		welcomed, err := session(ctx, hc)
 		if ctx.Err() != nil {
 			return
 		}
@@ -134,13 +139,19 @@ func handshake(ctx context.Context, ws *websocket.Conn, token string) (protocol.
 
 // attach makes ws the connection sends go to (nil: none) and resends
 // every unanswered send on it: the node keys a message by author and cid,
-// so one that was stored already is acknowledged, not stored again.
+// so one that was stored already is acknowledged, not stored again. A
+// Centrifugo publish has no such key, so a Centrifugo member drops its
+// unanswered publishes instead (they are not acknowledged, so nobody
+// expects them).
 func (m *member) attach(ctx context.Context, ws *websocket.Conn) {
 	m.mu.Lock()
 	m.ws = ws
 	resend := make([][]byte, 0, len(m.pending))
 	for _, o := range m.pending {
 		resend = append(resend, o.frame)
+	}
+	if m.centrifugo() {
+		resend, m.pending = nil, nil
 	}
 	m.mu.Unlock()
 	if ws == nil {
@@ -154,8 +165,17 @@ func (m *member) attach(ctx context.Context, ws *websocket.Conn) {
 }
 
 // send writes a send frame for body and keeps it until it is answered.
+// A Centrifugo member publishes instead, its command id for the cid.
 func (m *member) send(ctx context.Context, cid, body string) error {
-	f, err := protocol.Encode(protocol.Frame{Type: protocol.TypeSend, Room: m.spec.Room, CID: cid, Body: body})
+	var f []byte
+	var err error
+	if m.centrifugo() {
+		id := m.nextID()
+		cid = strconv.FormatUint(uint64(id), 10)
+		f, err = publishCommand(id, m.spec.Room, body)
+	} else {
+		f, err = protocol.Encode(protocol.Frame{Type: protocol.TypeSend, Room: m.spec.Room, CID: cid, Body: body})
+	}
 	if err != nil {
 		return err
 	}
@@ -187,6 +207,16 @@ func (m *member) read(ctx context.Context, ws *websocket.Conn) error {
 		}
 		now := time.Now().UnixNano()
 		m.messages++
+		if m.centrifugo() {
+			for reply, rest := nextReply(m.buf); reply != nil; reply, rest = nextReply(rest) {
+				m.frames++
+				if m.cfHandle(reply, now) {
+					// A failed pong ends the connection; the reader sees it.
+					_ = write(ctx, ws, cfPong)
+				}
+			}
+			continue
+		}
 		for frame, rest := protocol.NextFrame(m.buf); frame != nil; frame, rest = protocol.NextFrame(rest) {
 			m.frames++
 			m.handle(frame, now)

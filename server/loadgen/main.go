@@ -43,13 +43,15 @@ func Main(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io
 
 func parse(args []string, stderr io.Writer) (Options, string, error) {
 	var o Options
-	var nodes, pids, keys, jsonOut string
+	var nodes, pids, keys, secret, jsonOut string
 	fs := flag.NewFlagSet("parley bench", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.StringVar(&o.Shape, "shape", ShapeFanout, "fanout (one room, every client a member), cross (senders on the first node, members on the others) or idle")
 	fs.StringVar(&nodes, "nodes", "http://127.0.0.1:8080", "comma-separated base URLs of the nodes (loopback)")
 	fs.StringVar(&pids, "pids", "", "comma-separated process ids of the nodes, in --nodes order: CPU and RSS from /proc")
 	fs.StringVar(&keys, "jwt-keys", os.Getenv("PARLEY_JWT_KEYS"), "the nodes' --jwt-keys: the clients' tokens are signed with them")
+	fs.StringVar(&o.Target, "target", TargetParley, "what the nodes are: parley, or centrifugo (Centrifugo's JSON client protocol, a peer to compare with)")
+	fs.StringVar(&secret, "centrifugo-secret", "", "--target centrifugo: the nodes' client.token.hmac_secret_key, which the clients' HS256 tokens are signed with")
 	fs.StringVar(&o.Label, "label", "", "name of this run in the table and JSON")
 	fs.IntVar(&o.Clients, "clients", 200, "connections")
 	fs.IntVar(&o.Senders, "senders", 25, "of them, senders (fanout shapes)")
@@ -88,6 +90,7 @@ func parse(args []string, stderr io.Writer) (Options, string, error) {
 		}
 		o.Keys = kr
 	}
+	o.Secret = []byte(secret)
 	o.Stderr = stderr
 	return o, jsonOut, nil
 }

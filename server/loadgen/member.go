@@ -36,6 +36,9 @@ type member struct {
 
 	messages, frames int64 // WebSocket messages read and the frames they held
 
+	cmdID atomic.Uint32 // Centrifugo: the last command id used
+	epoch string        // Centrifugo: the channel stream's epoch, once subscribed
+
 	seen []uint64 // offsets of this run's messages delivered, a bitset
 	last int64    // the room's highest offset delivered (or its head when subscribed from 0)
 	lat  Hist
@@ -55,6 +58,9 @@ type outgoing struct {
 	cid   string
 	frame []byte
 }
+
+// centrifugo reports whether the member speaks Centrifugo's protocol.
+func (m *member) centrifugo() bool { return m.spec.Target == TargetCentrifugo }
 
 func newMember(cs ClientSpec, run string) *member {
 	return &member{spec: cs, prefix: []byte(run + " "), subscribed: make(chan struct{})}

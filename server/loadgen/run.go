@@ -19,11 +19,15 @@ import (
 
 // Options is one `parley bench` run.
 type Options struct {
-	Label    string
-	Shape    string
-	Nodes    []string // base URLs
-	PIDs     []int    // node processes, in Nodes order (optional)
-	Keys     *auth.Keyring
+	Label string
+	Shape string
+	Nodes []string // base URLs
+	PIDs  []int    // node processes, in Nodes order (optional)
+	Keys  *auth.Keyring
+	// Target is what the nodes are: TargetParley (empty) or
+	// TargetCentrifugo, whose clients' tokens are signed with Secret.
+	Target   string
+	Secret   []byte
 	Clients  int
 	Senders  int
 	Rate     float64
@@ -137,7 +141,11 @@ func (o *Options) check() error {
 		return errors.New("--pids must name one process per node")
 	case o.Clients < 1 || o.Senders > o.Clients:
 		return errors.New("--clients must be at least 1 and at least --senders")
-	case o.Keys == nil:
+	case o.Target != "" && o.Target != TargetParley && o.Target != TargetCentrifugo:
+		return fmt.Errorf("unknown target %q (parley or centrifugo)", o.Target)
+	case o.Target == TargetCentrifugo && len(o.Secret) == 0:
+		return errors.New("--centrifugo-secret is required: clients get tokens signed with the nodes' HMAC secret")
+	case o.Target != TargetCentrifugo && o.Keys == nil:
 		return errors.New("--jwt-keys is required: clients get tokens signed with the nodes' key")
 	}
 	if o.Shape == ShapeIdle {
@@ -163,6 +171,9 @@ func (o *Options) check() error {
 }
 
 func (o *Options) token(user string) (string, error) {
+	if o.Target == TargetCentrifugo {
+		return centrifugoToken(o.Secret, user, time.Now())
+	}
 	tok, _, err := o.Keys.Sign(user, "", time.Now(), 24*time.Hour)
 	if err != nil {
 		return "", fmt.Errorf("sign token for %s: %w", user, err)
@@ -177,6 +188,14 @@ func (o *Options) createRooms(ctx context.Context, run string) ([]string, error)
 	n := 1
 	if o.Shape == ShapeIdle {
 		n = o.Rooms
+	}
+	if o.Target == TargetCentrifugo {
+		// A channel exists as soon as someone subscribes.
+		rooms := make([]string, n)
+		for i := range rooms {
+			rooms[i] = centrifugoChannel(run, i)
+		}
+		return rooms, nil
 	}
 	api := client.NewAPI(o.Nodes[0], nil)
 	var rooms []string
@@ -223,9 +242,9 @@ func (o *Options) specs(run string, rooms []string) ([]WorkerSpec, error) {
 		if err != nil {
 			return nil, err
 		}
-		wsURL, err := client.WebSocketURL(o.Nodes[o.node(i)])
+		wsURL, err := o.webSocketURL(o.Nodes[o.node(i)])
 		if err != nil {
-			return nil, fmt.Errorf("websocket url of %s: %w", o.Nodes[o.node(i)], err)
+			return nil, err
 		}
 		w := i % o.Workers
 		j := len(specs[w].Clients)
@@ -236,9 +255,22 @@ func (o *Options) specs(run string, rooms []string) ([]WorkerSpec, error) {
 			Source: fmt.Sprintf("127.%d.%d.%d", 10+w, j/250, j%250+1),
 			Room:   rooms[i%len(rooms)],
 			Sender: i < o.Senders && o.Shape != ShapeIdle,
+			Target: o.Target,
 		})
 	}
 	return specs, nil
+}
+
+// webSocketURL is where the clients of the node at base connect.
+func (o *Options) webSocketURL(base string) (string, error) {
+	u, err := client.WebSocketURL(base)
+	if err != nil {
+		return "", fmt.Errorf("websocket url of %s: %w", base, err)
+	}
+	if o.Target == TargetCentrifugo {
+		u = strings.TrimSuffix(u, "/ws") + centrifugoPath
+	}
+	return u, nil
 }
 
 // nodeStats counts each node's clients and reads its RSS before any.

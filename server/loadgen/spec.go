@@ -30,6 +30,17 @@
 //     each, doing nothing but heartbeats; the nodes' RSS before and after
 //     gives the cost of a connection.
 //
+// Centrifugo (--target centrifugo) is the peer issue 10 compares with:
+// the same shapes, bodies and counting against Centrifugo nodes, speaking
+// its JSON client protocol (centrifugo.go): an HS256 token signed with
+// --centrifugo-secret, channels bench:RUN-N of a namespace that allows
+// client publish and keeps history, so every publication carries its
+// offset in the channel's stream and is counted by it as a Parley message
+// is by its room offset. A member answers the node's pings, resubscribes
+// with recovery from the last offset after a reconnect, and drops (does
+// not resend) its unanswered publishes, which Centrifugo cannot
+// deduplicate. Its replies are decoded in full (encoding/json).
+//
 // Everything is bounded in time. The parent process (Run) creates the
 // room, starts the workers (`parley bench worker`, the same binary) and
 // talks to them over stdin/stdout, one line at a time:
@@ -82,6 +93,9 @@ type ClientSpec struct {
 	Source string `json:"src"` // local IP address to dial from
 	Room   string `json:"room"`
 	Sender bool   `json:"sender,omitempty"`
+	// Target is the protocol the node speaks: TargetParley (empty) or
+	// TargetCentrifugo, whose Room is a channel.
+	Target string `json:"target,omitempty"`
 }
 
 // WorkerResult is what one worker measured.
