@@ -85,10 +85,11 @@ func fixManifest(b []byte) ([]byte, error) {
 // fixPage rewrites the few tags of a go-app page that go-app gets wrong:
 // og:url and og:image are "https://" plus an empty domain, and the
 // apple-touch-icon is the maskable icon. origin is the page's scheme and
-// host ("https://chat.example"). Everything else is copied byte for byte.
-func fixPage(page []byte, origin, path string) []byte {
+// host ("https://chat.example"). It puts script (pageScript) at the end of
+// the body. Everything else is copied byte for byte.
+func fixPage(page []byte, origin, path string, script []byte) []byte {
 	var out bytes.Buffer
-	out.Grow(len(page) + 128)
+	out.Grow(len(page) + len(script) + 128)
 	z := html.NewTokenizer(bytes.NewReader(page))
 	for {
 		tt := z.Next()
@@ -96,6 +97,11 @@ func fixPage(page []byte, origin, path string) []byte {
 			return out.Bytes()
 		}
 		raw := z.Raw()
+		if tt == html.EndTagToken {
+			if name, _ := z.TagName(); string(name) == "body" {
+				out.Write(script)
+			}
+		}
 		if tt != html.StartTagToken && tt != html.SelfClosingTagToken {
 			out.Write(raw)
 			continue
