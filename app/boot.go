@@ -21,39 +21,6 @@ func pageScript(version string) []byte {
 	return []byte(`<script data-version="` + html.EscapeString(version) + `">` + paintJS + `</script>`)
 }
 
-// snapshotJS is what paintJS and bootJS both use: the snapshot's key,
-// allowlists and the signed-in user. paintJS holds it in a scope of its
-// own, so a page and an app.js of another version (a page from the
-// network, app.js from an older worker's cache) never declare a name
-// twice, which would stop the second script.
-const snapshotJS = `const parleySnapshotKey = "parley.snapshot";
-// parleySnapshotTags and parleySnapshotAttrs are all a snapshot may hold;
-// anything else (with what is inside it) is left out when it is saved and
-// when it is painted. Attributes starting with aria- and data- are kept too.
-const parleySnapshotTags = new Set(["a", "aside", "bdi", "button", "div", "footer", "form", "h1", "h2", "h3",
-  "header", "input", "label", "li", "main", "nav", "option", "p", "section", "select", "span", "textarea", "time", "ul"]);
-const parleySnapshotAttrs = new Set(["class", "datetime", "dir", "for", "hidden", "href", "id", "lang", "name",
-  "placeholder", "role", "rows", "title", "type"]);
-
-function parleySnapshotAttr(name, value) {
-  if (name === "href") {
-    // Links of the app only: "/room/x", never "//host" or "javascript:".
-    return /^\/(?![\/\\])/.test(value);
-  }
-  return parleySnapshotAttrs.has(name) || ((name.startsWith("aria-") || name.startsWith("data-")) && name !== "data-snapshot");
-}
-
-// parleySignedIn is the user parley.profile names, "" for none.
-function parleySignedIn() {
-  try {
-    return JSON.parse(localStorage.getItem("parley.profile") || "{}").user || "";
-  } catch (err) {
-    return "";
-  }
-}
-
-`
-
 // paintJS is the page's own script, at the end of its body (fixPage): it
 // runs as soon as the page is parsed and its style sheet is in, without
 // waiting for wasm_exec.js and app.js (deferred, each a request to the
@@ -78,13 +45,18 @@ function parleySignedIn() {
 //     itself, not a loader swapped for it seconds later. Its controls are
 //     inert until the app replaces it.
 //
-// It then removes its own element, so the body holds what go-app wrote,
-// and leaves one global, parleyPainted (for app.js), nothing else.
+// It then removes its own element, so the body holds what go-app wrote.
 // The page's Content-Security-Policy allows it by its hash
-// (PageScriptSource).
+// (PageScriptSource). It defines the allowlists bootJS uses too.
 const paintJS = `// Parley: the last view, painted before app.js and app.wasm (app/boot.go)
-(() => {
-` + snapshotJS + `
+const parleySnapshotKey = "parley.snapshot";
+// parleySnapshotTags and parleySnapshotAttrs are all a snapshot may hold;
+// anything else (with what is inside it) is left out when it is saved and
+// when it is painted. Attributes starting with aria- and data- are kept too.
+const parleySnapshotTags = new Set(["a", "aside", "bdi", "button", "div", "footer", "form", "h1", "h2", "h3",
+  "header", "input", "label", "li", "main", "nav", "option", "p", "section", "select", "span", "textarea", "time", "ul"]);
+const parleySnapshotAttrs = new Set(["class", "datetime", "dir", "for", "hidden", "href", "id", "lang", "name",
+  "placeholder", "role", "rows", "title", "type"]);
 // parleyVersion is the page's app version (goappEnv.GOAPP_VERSION, which
 // app.js defines later).
 const parleyVersion = document.currentScript.dataset.version;
@@ -96,6 +68,14 @@ const parleyVersion = document.currentScript.dataset.version;
 // which held that first frame back, so the view painted at once became
 // the largest contentful paint seconds later.
 let parleyPainted = Promise.resolve();
+
+function parleySnapshotAttr(name, value) {
+  if (name === "href") {
+    // Links of the app only: "/room/x", never "//host" or "javascript:".
+    return /^\/(?![\/\\])/.test(value);
+  }
+  return parleySnapshotAttrs.has(name) || ((name.startsWith("aria-") || name.startsWith("data-")) && name !== "data-snapshot");
+}
 
 // parleySnapshotBuild builds the element a tree describes, checking it
 // against the allowlists again: the stored string is not trusted.
@@ -123,6 +103,14 @@ function parleySnapshotBuild(tree) {
   return el;
 }
 
+// parleySignedIn is the user parley.profile names, "" for none.
+function parleySignedIn() {
+  try {
+    return JSON.parse(localStorage.getItem("parley.profile") || "{}").user || "";
+  } catch (err) {
+    return "";
+  }
+}
 
 // parleyHideLoader hides go-app's loader, which covers the page until
 // app.wasm runs; app.js still removes it then.
@@ -205,10 +193,7 @@ function parleyAfterPaint() {
 }
 
 parleyPaintSnapshot();
-// app.js reads it (a page of another version may lack it).
-window.parleyPainted = parleyPainted;
 document.currentScript.remove();
-})();
 `
 
 // bootJS is added to go-app's app.js (the page script that registers the
@@ -229,7 +214,7 @@ document.currentScript.remove();
 //     first (parleyKeepWasm), so app.wasm is downloaded once, not by the
 //     page and the worker's install at the same time. (A page that loads no
 //     app.wasm, go-app's ?wasm=false or a crawler, registers none.)
-const bootJS = snapshotJS + `// -----------------------------------------------------------------------------
+const bootJS = `// -----------------------------------------------------------------------------
 // Parley: the snapshot's saves, notifications, app.wasm's fetch (app/boot.go)
 // -----------------------------------------------------------------------------
 // parleySnapshotRows bounds the messages kept in a snapshot: a screenful
@@ -390,7 +375,7 @@ let parleyWasmKept = Promise.resolve();
 
 async function parleyFetchWasm(url, progress) {
   // After the frame that shows the page's early paint, if any.
-  await window.parleyPainted;
+  await parleyPainted;
   let response;
   try {
     response = await fetch(url);
