@@ -1,55 +1,51 @@
 package app
 
 import (
-	"crypto/sha256"
-	"encoding/base64"
 	"fmt"
-	"html"
 	"strings"
 )
 
-// PageScriptSource is the Content-Security-Policy source that allows the
-// page's own script (paintJS) and no other inline script: its hash.
-var PageScriptSource = "'sha256-" + base64.StdEncoding.EncodeToString(func() []byte {
-	sum := sha256.Sum256([]byte(paintJS))
-	return sum[:]
-}()) + "'"
-
-// pageScript is the element fixPage puts at the end of every page's body:
-// paintJS with the app version it paints snapshots of.
-func pageScript(version string) []byte {
-	return []byte(`<script data-version="` + html.EscapeString(version) + `">` + paintJS + `</script>`)
-}
-
-// paintJS is the page's own script, at the end of its body (fixPage): it
-// runs as soon as the page is parsed and its style sheet is in, without
-// waiting for wasm_exec.js and app.js (deferred, each a request to the
-// service worker), and paints what the app will show first:
+// bootJS is added to go-app's app.js (the page script that registers the
+// service worker and starts app.wasm). It does what go-app does not:
 //
-//   - The last view the app saved (parley.snapshot in localStorage), so a
-//     repeat visit shows the room with its newest messages at once. The
-//     snapshot is data, not markup: a tree of elements from an allowlist
-//     of tags and attributes, with text as text, built again with
-//     createElement and textContent (never innerHTML), so a message with
-//     markup or a stored string someone tampered with cannot run. It is
-//     marked data-snapshot and aria-busy, its controls inert (the rest
-//     stays readable); go-app replaces it with the live view when the app
-//     mounts, since it takes the body's first element for its root. A
-//     snapshot of another version (the script's data-version), another
-//     page or another user (the one parley.profile names) is never shown;
-//     sign-out deletes it with every other parley.* key
-//     (app/ui/persist.go).
-//   - When nobody is signed in, the page's prerendered sign-in page
-//     (data-prerender, what the app will draw) instead of go-app's loader,
-//     which covered it until app.wasm ran: the first paint is the page
-//     itself, not a loader swapped for it seconds later. Its controls are
-//     inert until the app replaces it.
-//
-// It then removes its own element, so the body holds what go-app wrote.
-// The page's Content-Security-Policy allows it by its hash
-// (PageScriptSource). It defines the allowlists bootJS uses too.
-const paintJS = `// Parley: the last view, painted before app.js and app.wasm (app/boot.go)
+//   - It paints the last view the app saved (parley.snapshot in
+//     localStorage) while app.wasm loads, so a repeat visit shows the room
+//     with its newest messages at once. The snapshot is data, not markup:
+//     a tree of elements from an allowlist of tags and attributes, with
+//     text as text, built again with createElement and textContent (never
+//     innerHTML), so a message with markup or a stored string someone
+//     tampered with cannot run. It is marked data-snapshot and aria-busy,
+//     its controls inert (the rest stays readable); go-app replaces it
+//     with the live view when the app mounts, since it takes the body's
+//     first element for its root. A
+//     snapshot of another version, another page or another user (the one
+//     parley.profile names) is never shown; sign-out deletes it with every
+//     other parley.* key (app/ui/persist.go).
+//   - When nobody is signed in, it shows the page's prerendered sign-in
+//     page (data-prerender, what the app will draw) instead of go-app's
+//     loader, which covered it until app.wasm ran: the first paint is the
+//     page itself, not a loader swapped for it seconds later. Its
+//     controls are inert until the app replaces it.
+//   - It saves the snapshot a second after the view changed (a
+//     MutationObserver notes the change; the save waits for an idle
+//     moment) and when the page is hidden; a view that did not change
+//     since the last save is not saved again.
+//   - It defines parleyNotify, which shows a system notification for a
+//     mention (app/ui/notify.go).
+//   - It hands app.wasm's Response to instantiateStreaming as it is
+//     (parleyFetchWasm).
+//   - It registers the service worker only once the app has started, and
+//     on a first visit puts its copy of app.wasm into the worker's cache
+//     first (parleyKeepWasm), so app.wasm is downloaded once, not by the
+//     page and the worker's install at the same time. (A page that loads no
+//     app.wasm, go-app's ?wasm=false or a crawler, registers none.)
+const bootJS = `// -----------------------------------------------------------------------------
+// Parley: snapshot of the last view, painted before app.wasm runs
+// -----------------------------------------------------------------------------
 const parleySnapshotKey = "parley.snapshot";
+// parleySnapshotRows bounds the messages kept in a snapshot: a screenful
+// and more, not the history.
+const parleySnapshotRows = 40;
 // parleySnapshotTags and parleySnapshotAttrs are all a snapshot may hold;
 // anything else (with what is inside it) is left out when it is saved and
 // when it is painted. Attributes starting with aria- and data- are kept too.
@@ -57,17 +53,13 @@ const parleySnapshotTags = new Set(["a", "aside", "bdi", "button", "div", "foote
   "header", "input", "label", "li", "main", "nav", "option", "p", "section", "select", "span", "textarea", "time", "ul"]);
 const parleySnapshotAttrs = new Set(["class", "datetime", "dir", "for", "hidden", "href", "id", "lang", "name",
   "placeholder", "role", "rows", "title", "type"]);
-// parleyVersion is the page's app version (goappEnv.GOAPP_VERSION, which
-// app.js defines later).
-const parleyVersion = document.currentScript.dataset.version;
-
-// parleyPainted resolves once the browser painted what this script
-// showed (the snapshot or the prerendered sign-in page), at once when it
-// showed nothing. app.js asks for app.wasm only then: its bytes arrive in
-// large chunks the page's thread takes in (and compiles) between frames,
-// which held that first frame back, so the view painted at once became
-// the largest contentful paint seconds later.
-let parleyPainted = Promise.resolve();
+// parleySnapshotSkip matches what a snapshot leaves out, with what is
+// inside it: what may have changed by the next visit (and #typing's
+// contents).
+const parleySnapshotSkip = ".banner, .room-error, .room-retrying, #jump-newest, #unread-divider";
+let parleySnapshotTimer = 0;
+// parleySnapshotDirty: the view changed since the last save.
+let parleySnapshotDirty = false;
 
 function parleySnapshotAttr(name, value) {
   if (name === "href") {
@@ -75,6 +67,29 @@ function parleySnapshotAttr(name, value) {
     return /^\/(?![\/\\])/.test(value);
   }
   return parleySnapshotAttrs.has(name) || ((name.startsWith("aria-") || name.startsWith("data-")) && name !== "data-snapshot");
+}
+
+// parleySnapshotTree turns an element into [tag, {attr: value}, children],
+// children being trees or strings (text), leaving out the nodes in skip.
+function parleySnapshotTree(el, skip) {
+  const attrs = {};
+  for (const a of el.attributes) {
+    if (parleySnapshotAttr(a.name, a.value)) {
+      attrs[a.name] = a.value;
+    }
+  }
+  const children = [];
+  for (const c of el.childNodes) {
+    if (skip.has(c)) {
+      continue;
+    }
+    if (c.nodeType === Node.TEXT_NODE) {
+      children.push(c.data);
+    } else if (c.nodeType === Node.ELEMENT_NODE && parleySnapshotTags.has(c.localName)) {
+      children.push(parleySnapshotTree(c, skip));
+    }
+  }
+  return [el.localName, attrs, children];
 }
 
 // parleySnapshotBuild builds the element a tree describes, checking it
@@ -140,7 +155,7 @@ function parleyPaintSnapshot() {
       if (first && first.hasAttribute("data-prerender")) {
         parleyInert(first);
         parleyHideLoader();
-        parleyPainted = parleyAfterPaint();
+        parleyEarlyPaint = true;
       }
       return;
     }
@@ -148,7 +163,7 @@ function parleyPaintSnapshot() {
       return;
     }
     const snap = JSON.parse(raw);
-    if (snap.version !== parleyVersion || snap.path !== location.pathname ||
+    if (snap.version !== goappEnv.GOAPP_VERSION || snap.path !== location.pathname ||
         snap.user !== user || !Array.isArray(snap.tree)) {
       return;
     }
@@ -173,83 +188,12 @@ function parleyPaintSnapshot() {
     view.setAttribute("data-opening", "");
     first.replaceWith(view);
     parleyHideLoader();
-    parleyPainted = parleyAfterPaint();
+    parleyEarlyPaint = true;
     requestAnimationFrame(() => setTimeout(() => view.removeAttribute("data-opening"), 0));
   } catch (err) {
     console.warn("parley: the saved view was not shown:", err);
   }
 }
-
-// parleyAfterPaint resolves in a task after the next frame, at once in a
-// hidden page (which paints no frames), and after 100 ms at the latest.
-function parleyAfterPaint() {
-  if (document.visibilityState === "hidden") {
-    return Promise.resolve();
-  }
-  return new Promise((resolve) => {
-    requestAnimationFrame(() => setTimeout(resolve, 0));
-    setTimeout(resolve, 100);
-  });
-}
-
-parleyPaintSnapshot();
-document.currentScript.remove();
-`
-
-// bootJS is added to go-app's app.js (the page script that registers the
-// service worker and starts app.wasm), which runs after paintJS. It does
-// what go-app does not:
-//
-//   - It saves the snapshot paintJS paints a second after the view
-//     changed (a MutationObserver notes the change; the save waits for an
-//     idle moment) and when the page is hidden; a view that did not change
-//     since the last save is not saved again.
-//   - It defines parleyNotify, which shows a system notification for a
-//     mention (app/ui/notify.go).
-//   - It hands app.wasm's Response to instantiateStreaming as it is
-//     (parleyFetchWasm), and asks for it only once what paintJS showed is
-//     painted.
-//   - It registers the service worker only once the app has started, and
-//     on a first visit puts its copy of app.wasm into the worker's cache
-//     first (parleyKeepWasm), so app.wasm is downloaded once, not by the
-//     page and the worker's install at the same time. (A page that loads no
-//     app.wasm, go-app's ?wasm=false or a crawler, registers none.)
-const bootJS = `// -----------------------------------------------------------------------------
-// Parley: the snapshot's saves, notifications, app.wasm's fetch (app/boot.go)
-// -----------------------------------------------------------------------------
-// parleySnapshotRows bounds the messages kept in a snapshot: a screenful
-// and more, not the history.
-const parleySnapshotRows = 40;
-// parleySnapshotSkip matches what a snapshot leaves out, with what is
-// inside it: what may have changed by the next visit (and #typing's
-// contents).
-const parleySnapshotSkip = ".banner, .room-error, .room-retrying, #jump-newest, #unread-divider";
-// parleySnapshotTree turns an element into [tag, {attr: value}, children],
-// children being trees or strings (text), leaving out the nodes in skip.
-function parleySnapshotTree(el, skip) {
-  const attrs = {};
-  for (const a of el.attributes) {
-    if (parleySnapshotAttr(a.name, a.value)) {
-      attrs[a.name] = a.value;
-    }
-  }
-  const children = [];
-  for (const c of el.childNodes) {
-    if (skip.has(c)) {
-      continue;
-    }
-    if (c.nodeType === Node.TEXT_NODE) {
-      children.push(c.data);
-    } else if (c.nodeType === Node.ELEMENT_NODE && parleySnapshotTags.has(c.localName)) {
-      children.push(parleySnapshotTree(c, skip));
-    }
-  }
-  return [el.localName, attrs, children];
-}
-
-let parleySnapshotTimer = 0;
-// parleySnapshotDirty: the view changed since the last save.
-let parleySnapshotDirty = false;
 
 // parleySaveSnapshot saves the view as a snapshot if it changed since the
 // last save (parleySnapshotDirty), and watches for the next change.
@@ -373,9 +317,29 @@ function parleyNotify(title, body, tag, path) {
 // start.
 let parleyWasmKept = Promise.resolve();
 
+// parleyEarlyPaint: the page shows the snapshot or the prerendered
+// sign-in page. app.wasm is then asked for only once the browser painted
+// it: its bytes arrive in large chunks the page's thread takes in (and
+// compiles) between frames, which held that first frame back, so the
+// view painted at once became the largest contentful paint seconds later.
+let parleyEarlyPaint = false;
+
+// parleyAfterPaint resolves in a task after the next frame, at once in a
+// hidden page (which paints no frames), and after 100 ms at the latest.
+function parleyAfterPaint() {
+  if (document.visibilityState === "hidden") {
+    return Promise.resolve();
+  }
+  return new Promise((resolve) => {
+    requestAnimationFrame(() => setTimeout(resolve, 0));
+    setTimeout(resolve, 100);
+  });
+}
+
 async function parleyFetchWasm(url, progress) {
-  // After the frame that shows the page's early paint, if any.
-  await parleyPainted;
+  if (parleyEarlyPaint) {
+    await parleyAfterPaint();
+  }
   let response;
   try {
     response = await fetch(url);
@@ -432,9 +396,9 @@ async function parleyKeepWasm(url, response) {
 
 // appJSPatches are the changes to go-app's app.js, each applied once.
 var appJSPatches = [][2]string{
-	// The page's own script painted the snapshot (paintJS); the service
-	// worker is registered later, by parleyAppStarted.
-	{"goappInitServiceWorker();\n", ""},
+	// Paint the snapshot first: the page is parsed (app.js is deferred).
+	// The service worker is registered later, by parleyFetchWasm.
+	{"goappInitServiceWorker();\n", "parleyPaintSnapshot();\n"},
 	{"instantiateStreaming(\n      fetchWithProgress(", "instantiateStreaming(\n      parleyFetchWasm("},
 	{"go.run(wasm.instance);\n", "go.run(wasm.instance);\n    parleyAppStarted();\n"},
 }

@@ -65,9 +65,7 @@ type Handler struct {
 	info BuildInfo
 	gen  generated
 	etag string
-	// script ends every page's body (pageScript).
-	script []byte
-	text   textEncoder
+	text textEncoder
 	// wasmRequests counts the requests for app.wasm (WasmRequests).
 	wasmRequests atomic.Int64
 }
@@ -149,7 +147,6 @@ func newHandler(opts HandlerOptions, staticFS, buildFS fs.FS) (*Handler, error) 
 		return nil, err
 	}
 	h.etag = `"parley-` + version + `"`
-	h.script = pageScript(version)
 	return h, nil
 }
 
@@ -212,7 +209,7 @@ func (h *Handler) servePage(w http.ResponseWriter, r *http.Request) {
 	h.app.ServeHTTP(rec, r)
 	b := rec.body.Bytes()
 	if rec.code == http.StatusOK && strings.HasPrefix(rec.header.Get("Content-Type"), "text/html") {
-		b = fixPage(b, origin(r), r.URL.Path, h.script)
+		b = fixPage(b, origin(r), r.URL.Path)
 		rec.header.Set("Content-Length", strconv.Itoa(len(b)))
 	}
 	if rec.code == 0 {

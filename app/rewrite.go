@@ -85,11 +85,10 @@ func fixManifest(b []byte) ([]byte, error) {
 // fixPage rewrites the few tags of a go-app page that go-app gets wrong:
 // og:url and og:image are "https://" plus an empty domain, and the
 // apple-touch-icon is the maskable icon. origin is the page's scheme and
-// host ("https://chat.example"). It puts script (pageScript) at the end of
-// the body. Everything else is copied byte for byte.
-func fixPage(page []byte, origin, path string, script []byte) []byte {
+// host ("https://chat.example"). Everything else is copied byte for byte.
+func fixPage(page []byte, origin, path string) []byte {
 	var out bytes.Buffer
-	out.Grow(len(page) + len(script) + 128)
+	out.Grow(len(page) + 128)
 	z := html.NewTokenizer(bytes.NewReader(page))
 	for {
 		tt := z.Next()
@@ -97,11 +96,6 @@ func fixPage(page []byte, origin, path string, script []byte) []byte {
 			return out.Bytes()
 		}
 		raw := z.Raw()
-		if tt == html.EndTagToken {
-			if name, _ := z.TagName(); string(name) == "body" {
-				out.Write(script)
-			}
-		}
 		if tt != html.StartTagToken && tt != html.SelfClosingTagToken {
 			out.Write(raw)
 			continue

@@ -1,15 +1,11 @@
 package app
 
 import (
-	"crypto/sha256"
-	"encoding/base64"
 	"encoding/json"
 	"net/http"
 	"strings"
 	"testing"
 	"testing/fstest"
-
-	"golang.org/x/net/html"
 )
 
 // TestPageTags: the share tags name the page's own absolute URL and a local
@@ -77,7 +73,7 @@ func TestManifestIconPurposes(t *testing.T) {
 }
 
 // TestAppJS: the page script streams app.wasm from its own Response (so V8
-// can cache the compiled code), leaves the saved view to the page, registers
+// can cache the compiled code), paints the saved view first, registers
 // the service worker only once the app started (not at once), and is
 // revalidated like go-app's files.
 func TestAppJS(t *testing.T) {
@@ -87,16 +83,13 @@ func TestAppJS(t *testing.T) {
 	if resp.StatusCode != http.StatusOK || resp.Header.Get("Content-Type") != "application/javascript" {
 		t.Fatalf("app.js: %d %q", resp.StatusCode, resp.Header.Get("Content-Type"))
 	}
-	for _, want := range []string{"instantiateStreaming(\n      parleyFetchWasm(", "let deferredPrompt = null;\n\ngoappWatchForUpdate();", "go.run(wasm.instance);\n    parleyAppStarted();", "const parleySnapshotWatch = new MutationObserver("} {
+	for _, want := range []string{"instantiateStreaming(\n      parleyFetchWasm(", "parleyPaintSnapshot();\ngoappWatchForUpdate();", "go.run(wasm.instance);\n    parleyAppStarted();", "const parleySnapshotWatch = new MutationObserver("} {
 		if !strings.Contains(js, want) {
 			t.Errorf("app.js lacks %q", want)
 		}
 	}
 	if strings.Contains(js, "goappInitServiceWorker();\ngoappWatchForUpdate();") {
 		t.Error("app.js registers the service worker before app.wasm is fetched")
-	}
-	if strings.Contains(js, "parleyPaintSnapshot()") {
-		t.Error("app.js paints the snapshot: the page's own script does, before app.js arrives")
 	}
 	if strings.Contains(js, "fetchWithProgress(\"") {
 		t.Error("app.js still loads app.wasm through go-app's re-wrapped stream")
@@ -106,46 +99,5 @@ func TestAppJS(t *testing.T) {
 	}
 	if _, err := patchAppJS("nothing to patch"); err == nil {
 		t.Error("patchAppJS accepts a script without the parts it replaces")
-	}
-}
-
-// TestPageScript: every page ends its body with its own script, of the
-// page's version, which the CSP source allows by its hash; there is no
-// other inline script.
-func TestPageScript(t *testing.T) {
-	h, err := newHandler(HandlerOptions{Version: "v<1>"}, staticFS(t), fstest.MapFS{"app.wasm": {Data: fakeWasm}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, path := range []string{"/", "/room/general"} {
-		page := parsePage(t, body(t, get(t, h, path)))
-		var inline []node
-		for _, s := range page.find("script") {
-			if attrOf(s, "src") == "" {
-				inline = append(inline, s)
-			}
-		}
-		if len(inline) != 1 {
-			t.Fatalf("%s: %d inline scripts, want 1", path, len(inline))
-		}
-		s := inline[0]
-		if s.Parent == nil || s.Parent.Data != "body" {
-			t.Errorf("%s: the page script is not in the body", path)
-		}
-		for n := s.NextSibling; n != nil; n = n.NextSibling {
-			if n.Type != html.TextNode || strings.TrimSpace(n.Data) != "" {
-				t.Errorf("%s: the page script is not the body's last node", path)
-			}
-		}
-		if v := attrOf(s, "data-version"); v != "v<1>" {
-			t.Errorf("%s: the page script is of version %q", path, v)
-		}
-		if s.FirstChild == nil {
-			t.Fatalf("%s: the page script is empty", path)
-		}
-		sum := sha256.Sum256([]byte(s.FirstChild.Data))
-		if src := "'sha256-" + base64.StdEncoding.EncodeToString(sum[:]) + "'"; src != PageScriptSource {
-			t.Errorf("%s: the page script hashes to %s, the CSP allows %s", path, src, PageScriptSource)
-		}
 	}
 }

@@ -12,32 +12,25 @@ import (
 	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/fetch"
 	"github.com/chromedp/cdproto/network"
-	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 
 	"github.com/parleychat/parley/shared/protocol"
 	"github.com/parleychat/parley/shared/testenv"
 )
 
-// wasmGate holds every request of one tab for a file (app.wasm) until the
-// test lets it go, through the DevTools protocol's Fetch domain. The
-// service worker is bypassed, so the file comes from the network, where
-// the gate is.
+// wasmGate holds every request for app.wasm of one tab until the test
+// lets it go, through the DevTools protocol's Fetch domain. The service
+// worker is bypassed, so app.wasm comes from the network, where the gate
+// is.
 type wasmGate struct {
 	b      *browser
-	what   string
 	paused chan fetch.RequestID
 }
 
 // holdWasm starts holding b's requests for app.wasm.
 func (b *browser) holdWasm() *wasmGate {
-	return b.hold("app.wasm", "*/web/app.wasm*")
-}
-
-// hold starts holding b's requests for what, the URLs pattern matches.
-func (b *browser) hold(what, pattern string) *wasmGate {
 	b.t.Helper()
-	g := &wasmGate{b: b, what: what, paused: make(chan fetch.RequestID, 16)}
+	g := &wasmGate{b: b, paused: make(chan fetch.RequestID, 16)}
 	err := chromedp.Listen(b.ctx, func(ev any) {
 		if e, ok := ev.(*fetch.EventRequestPaused); ok {
 			g.paused <- e.RequestID
@@ -50,13 +43,13 @@ func (b *browser) hold(what, pattern string) *wasmGate {
 		if _, err := cdp.Call(ctx, t, network.SetBypassServiceWorker, network.SetBypassServiceWorkerParams{Bypass: true}); err != nil {
 			return err
 		}
-		_, err := cdp.Call(ctx, t, fetch.Enable, fetch.EnableParams{Patterns: []*fetch.RequestPattern{{URLPattern: pattern}}})
+		_, err := cdp.Call(ctx, t, fetch.Enable, fetch.EnableParams{Patterns: []*fetch.RequestPattern{{URLPattern: "*/web/app.wasm*"}}})
 		return err
 	}))
 	return g
 }
 
-// held waits until the page asked for the file and returns the request,
+// held waits until the page asked for app.wasm and returns the request,
 // still held.
 func (g *wasmGate) held() fetch.RequestID {
 	g.b.t.Helper()
@@ -64,12 +57,12 @@ func (g *wasmGate) held() fetch.RequestID {
 	case id := <-g.paused:
 		return id
 	case <-time.After(pollTimeout):
-		g.b.fail("%s: the page never asked for %s", g.b.name, g.what)
+		g.b.fail("%s: the page never asked for app.wasm", g.b.name)
 		return ""
 	}
 }
 
-// release lets a held request go on.
+// release lets a held request for app.wasm go on.
 func (g *wasmGate) release(id fetch.RequestID) {
 	g.b.t.Helper()
 	g.b.do(chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
@@ -166,39 +159,6 @@ func TestSnapshotPaintsBeforeWasm(t *testing.T) {
 	}
 	gate.release(wasm)
 	b.waitForWithin(appTimeout, "tess's room", roomReady)
-}
-
-// TestSnapshotPaintsBeforeAppJS: the page's own script paints the
-// snapshot as soon as the page is parsed, while app.js (which painted it
-// before, once it and wasm_exec.js had come from the service worker) is
-// held; the script leaves no element behind, and the app then starts.
-func TestSnapshotPaintsBeforeAppJS(t *testing.T) {
-	srv := startServer(t)
-	postMessages(t, srv, srv.signup(t, "dave"), protocol.DefaultRoom, "early bird")
-	b := newBrowser(t, "sara", 1280, 800)
-	b.seed(srv.base, srv.signup(t, "sara"))
-	room := srv.base + "/room/general"
-	b.open(room)
-	b.waitFor("the room", roomReady)
-	b.waitFor("the message", hasBody("early bird"))
-	b.waitFor("the snapshot saved", `(localStorage.getItem("parley.snapshot") || "").includes("early bird")`)
-
-	gate := b.hold("app.js", "*/app.js*")
-	// Navigate without waiting for the load event, which waits for app.js.
-	b.do(chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
-		_, err := cdp.Call(ctx, t, page.Navigate, page.NavigateParams{URL: room})
-		return err
-	}))
-	js := gate.held()
-	b.waitFor("the snapshot painted before app.js arrived", snapshotShows("early bird"))
-	if n := eval[int](b, `document.body.querySelectorAll("script").length`); n != 0 {
-		t.Errorf("the page's body holds %d script elements", n)
-	}
-	if eval[bool](b, `typeof goappEnv !== "undefined"`) {
-		t.Error("app.js ran while it was held")
-	}
-	gate.release(js)
-	b.waitForWithin(appTimeout, "the app's own view", shownOnce("early bird"))
 }
 
 // TestNewEpochKeepsRowsShown: when the node reports another epoch for the

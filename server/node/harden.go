@@ -5,19 +5,16 @@ import (
 	"strings"
 	"time"
 
-	"github.com/parleychat/parley/app"
 	"github.com/parleychat/parley/shared/protocol"
 )
 
 // contentSecurityPolicy is the page's CSP. go-app loads everything from
 // the origin: its scripts (wasm_exec.js, app.js) and style sheets are
-// files, the one inline script is the page's own (allowed by its hash,
-// app.PageScriptSource), the app sets no style attributes (the only style
-// change, the page script hiding the loader, goes through the CSSOM,
-// which CSP allows), and app.wasm needs 'wasm-unsafe-eval'. connect-src
-// names the page's own ws:// and wss:// origins for the WebSocket; %s is
-// the request's host.
-var contentSecurityPolicy = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval' " + app.PageScriptSource + "; " +
+// files, the app sets no style attributes (the only style change,
+// boot.js hiding the loader, goes through the CSSOM, which CSP allows),
+// and app.wasm needs 'wasm-unsafe-eval'. connect-src names the page's own
+// ws:// and wss:// origins for the WebSocket; %s is the request's host.
+const contentSecurityPolicy = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; " +
 	"style-src 'self'; img-src 'self' data:; font-src 'self'; connect-src 'self' ws://%s wss://%s; " +
 	"manifest-src 'self'; worker-src 'self'; object-src 'none'; base-uri 'none'; " +
 	"form-action 'self'; frame-ancestors 'none'"
