@@ -22,7 +22,13 @@
 // DOM. "Interactive" means the app's
 // own room view is in the DOM (not a snapshot of it), with its messages and
 // composer, and go-app's loader is gone. Long tasks after the start add up
-// to the total blocking time (each task's time beyond 50 ms).
+// to the total blocking time (each task's time beyond 50 ms). The repeat
+// visit is then shown step by step, medians of its navigation's and
+// resources' timing entries (the page's response, the style sheet,
+// wasm_exec.js, app.js, app.wasm), its paint entries and when the
+// snapshot entered the page. A repeat visit navigates away from the app
+// it opened last, so it includes that page's unload (its pagehide
+// handlers) between the page's response and its parsing.
 //
 // Timings on a shared machine are noisy: compare medians taken in one
 // session with the same flags. It prints a table; -json writes the raw
@@ -44,6 +50,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"flag"
@@ -80,12 +87,43 @@ const probe = `(() => {
       framing = true;
       requestAnimationFrame(() => setTimeout(() => { t.painted_ms = performance.now(); }, 0));
     }
+    if (!t.snapshot_ms && document.querySelector("[data-snapshot]")) {
+      t.snapshot_ms = now;
+    }
     if (!t.interactive_ms && msg && !msg.closest("[data-snapshot]") &&
         document.querySelector(".layout #composer") &&
         !document.querySelector("[data-snapshot]") &&
         !document.getElementById("app-wasm-loader")) {
       t.interactive_ms = now;
     }
+  };
+  // phases are the steps before the first paint, from the navigation and
+  // resource timing entries (ms from the start of the navigation).
+  t.phases = () => {
+    const p = {};
+    const n = performance.getEntriesByType("navigation")[0];
+    if (n) {
+      p["page: service worker started"] = n.workerStart;
+      p["page: request sent"] = n.requestStart;
+      p["page: response started"] = n.responseStart;
+      p["page: response ended"] = n.responseEnd;
+      p["page: parsed (domInteractive)"] = n.domInteractive;
+      p["page: deferred scripts ran (DOMContentLoaded)"] = n.domContentLoadedEventStart;
+    }
+    for (const r of performance.getEntriesByType("resource")) {
+      const name = r.name.replace(/^.*\//, "");
+      if (["parley.css", "wasm_exec.js", "app.js", "app.wasm"].includes(name)) {
+        p[name + ": asked for"] = r.startTime;
+        p[name + ": response ended"] = r.responseEnd;
+      }
+    }
+    for (const e of performance.getEntriesByType("paint")) {
+      p["paint: " + e.name] = e.startTime;
+    }
+    if (t.snapshot_ms) {
+      p["snapshot in the page"] = t.snapshot_ms;
+    }
+    return p;
   };
   const is = WebAssembly.instantiateStreaming;
   WebAssembly.instantiateStreaming = async (...args) => {
@@ -119,6 +157,10 @@ type sample struct {
 	WasmCompiled float64 `json:"wasm_compiled_ms"`
 	// Tasks lists the long tasks: start and duration.
 	Tasks [][2]float64 `json:"tasks"`
+	// Phases are the steps of the page's load (the navigation's and its
+	// resources' timing entries, its paint entries), in ms from the start
+	// of the navigation.
+	Phases map[string]float64 `json:"phases"`
 }
 
 func main() {
@@ -190,7 +232,7 @@ func run(binary, chromium string, runs, messages int, stay time.Duration, jsonOu
 	if err != nil {
 		return err
 	}
-	fmt.Printf("\n%-34s %8s %8s %8s  (ms, %d runs each)\n", "", "median", "min", "max", runs)
+	fmt.Printf("\n%-48s %8s %8s %8s  (ms, %d runs each)\n", "", "median", "min", "max", runs)
 	row := func(name string, ss []sample, f func(sample) float64) {
 		if len(ss) == 0 {
 			return
@@ -200,7 +242,7 @@ func run(binary, chromium string, runs, messages int, stay time.Duration, jsonOu
 			v[i] = f(s)
 		}
 		slices.Sort(v)
-		fmt.Printf("%-34s %8.0f %8.0f %8.0f\n", name, median(v), v[0], v[len(v)-1])
+		fmt.Printf("%-48s %8.0f %8.0f %8.0f\n", name, median(v), v[0], v[len(v)-1])
 	}
 	row("cold: room painted", cold, func(s sample) float64 { return s.Painted })
 	row("cold: interactive", cold, func(s sample) float64 { return s.Interactive })
@@ -210,6 +252,7 @@ func run(binary, chromium string, runs, messages int, stay time.Duration, jsonOu
 	row("repeat: total blocking time", repeat, func(s sample) float64 { return s.TBT })
 	row("repeat: app.wasm requested", repeat, func(s sample) float64 { return s.WasmStart })
 	row("repeat: app.wasm compiled", repeat, func(s sample) float64 { return s.WasmCompiled })
+	printPhases(repeat, row)
 	if jsonOut != "" {
 		b, err := json.MarshalIndent(map[string]any{
 			"wasm_bytes": size, "wasm_brotli_bytes": brSize, "cold": cold, "repeat": repeat,
@@ -220,6 +263,31 @@ func run(binary, chromium string, runs, messages int, stay time.Duration, jsonOu
 		return os.WriteFile(jsonOut, b, 0o644)
 	}
 	return nil
+}
+
+// printPhases prints a row for each phase of the repeat visits, in the
+// order of their medians.
+func printPhases(repeat []sample, row func(string, []sample, func(sample) float64)) {
+	if len(repeat) == 0 {
+		return
+	}
+	var names []string
+	for name := range repeat[0].Phases {
+		names = append(names, name)
+	}
+	med := func(name string) float64 {
+		var v []float64
+		for _, s := range repeat {
+			v = append(v, s.Phases[name])
+		}
+		slices.Sort(v)
+		return median(v)
+	}
+	slices.SortFunc(names, func(a, b string) int { return cmp.Compare(med(a), med(b)) })
+	fmt.Println("repeat visit, step by step:")
+	for _, name := range names {
+		row("  "+name, repeat, func(s sample) float64 { return s.Phases[name] })
+	}
 }
 
 func median(v []float64) float64 {
@@ -391,7 +459,7 @@ func visit(ctx context.Context, base string) (sample, error) {
 		if err == nil && s.Interactive > 0 && s.Painted > 0 {
 			// Let the long tasks of the first render be counted.
 			time.Sleep(300 * time.Millisecond)
-			return chromedp.Run(ctx, chromedp.Evaluate[sample](`window.__parleyStartup`))
+			return chromedp.Run(ctx, chromedp.Evaluate[sample](`({...window.__parleyStartup, phases: window.__parleyStartup.phases()})`))
 		}
 		if ctx.Err() != nil {
 			return sample{}, fmt.Errorf("the app never became interactive (probe %+v, error %v)", s, err)
