@@ -83,9 +83,13 @@ func fixManifest(b []byte) ([]byte, error) {
 }
 
 // fixPage rewrites the few tags of a go-app page that go-app gets wrong:
-// og:url and og:image are "https://" plus an empty domain, and the
-// apple-touch-icon is the maskable icon. origin is the page's scheme and
-// host ("https://chat.example"). Everything else is copied byte for byte.
+// og:url and og:image are "https://" plus an empty domain, the
+// apple-touch-icon is the maskable icon, and in the prerendered body a
+// boolean attribute set to false is written ="false" (which a browser
+// reads as set: an autofocus, a disabled button) and an ARIA state set to
+// true is written bare (aria-hidden with no value, which ARIA reads as
+// not set) (fixBooleans). origin is the page's scheme and host
+// ("https://chat.example"). Everything else is copied byte for byte.
 func fixPage(page []byte, origin, path string) []byte {
 	var out bytes.Buffer
 	out.Grow(len(page) + 128)
@@ -101,7 +105,7 @@ func fixPage(page []byte, origin, path string) []byte {
 			continue
 		}
 		tok := z.Token()
-		if !fixTag(&tok, origin, path) {
+		if !fixTag(&tok, origin, path) && !fixBooleans(&tok) {
 			out.Write(raw)
 			continue
 		}
@@ -144,6 +148,37 @@ func fixTag(tok *html.Token, origin, path string) bool {
 		}
 	}
 	return false
+}
+
+// booleanAttrs are the HTML boolean attributes go-app sets from a bool
+// (its setJSAttribute list): present means true, whatever the value.
+var booleanAttrs = map[string]bool{
+	"async": true, "autofocus": true, "autoplay": true, "checked": true, "default": true,
+	"defer": true, "disabled": true, "hidden": true, "ismap": true, "loop": true,
+	"multiple": true, "muted": true, "open": true, "readonly": true, "required": true,
+	"reversed": true, "selected": true,
+}
+
+// fixBooleans says what go-app's server-side HTML means, as its DOM
+// updates in the browser do: a boolean attribute with the value "false"
+// is dropped, and an aria-* attribute without a value (go-app writes a
+// "true" bare) gets "true". It reports whether it changed tok.
+func fixBooleans(tok *html.Token) bool {
+	changed := false
+	kept := tok.Attr[:0]
+	for _, a := range tok.Attr {
+		switch {
+		case booleanAttrs[a.Key] && a.Val == "false":
+			changed = true
+			continue
+		case strings.HasPrefix(a.Key, "aria-") && a.Val == "":
+			a.Val = "true"
+			changed = true
+		}
+		kept = append(kept, a)
+	}
+	tok.Attr = kept
+	return changed
 }
 
 // origin returns the scheme and host a browser used to reach r.

@@ -57,7 +57,10 @@ func (p *authPage) Render() app.UI {
 			}),
 			app.Form().ID("auth-form").Class("auth-form").OnSubmit(p.submit).Body(
 				app.Label().For("auth-username").Text("Username"),
-				p.usernameField(),
+				app.Input().ID("auth-username").Name("username").Type("text").
+					AutoFocus(!p.Prerender).Required(true).MaxLength(protocol.MaxUsernameLen).
+					Attr("autocomplete", "username").Attr("autocapitalize", "none").Spellcheck(false).
+					Value(fieldValue("auth-username", p.username)).OnInput(p.ValueTo(&p.username)),
 				app.Label().For("auth-password").Text("Password"),
 				app.Input().ID("auth-password").Name("password").Type("password").
 					Required(true).MaxLength(protocol.MaxPasswordLen).
@@ -69,36 +72,11 @@ func (p *authPage) Render() app.UI {
 				app.If(p.err != "", func() app.UI {
 					return app.P().ID("auth-error").Class("error").Role("alert").Text(p.err)
 				}),
-				p.submitButton(submit),
+				app.Button().ID("auth-submit").Class("button primary wide").Type("submit").
+					Disabled(p.busy).Text(submit),
 			),
 		),
 	)
-}
-
-// usernameField is the username input. It autofocuses in the app's
-// copy only. go-app writes a boolean attribute set to false as ="false"
-// in the server's HTML, which a browser reads as set, so a false one is
-// left out rather than set (here and in submitButton): the prerender's
-// field would take the document's one autofocus, and its button would
-// show disabled.
-func (p *authPage) usernameField() app.HTMLInput {
-	in := app.Input().ID("auth-username").Name("username").Type("text").
-		Required(true).MaxLength(protocol.MaxUsernameLen).
-		Attr("autocomplete", "username").Attr("autocapitalize", "none").Spellcheck(false).
-		Value(fieldValue("auth-username", p.username)).OnInput(p.ValueTo(&p.username))
-	if !p.Prerender {
-		in = in.AutoFocus(true)
-	}
-	return in
-}
-
-// submitButton is the form's button, disabled while a request runs.
-func (p *authPage) submitButton(label string) app.HTMLButton {
-	b := app.Button().ID("auth-submit").Class("button primary wide").Type("submit").Text(label)
-	if p.busy {
-		b = b.Disabled(true)
-	}
-	return b
 }
 
 func (p *authPage) tab(id, label string, selected bool, mode state.AuthAction) app.UI {
