@@ -420,14 +420,30 @@ func (s *stack) bench(ctx context.Context, loadgenBin string, sh shape, profiles
 		}
 	}
 	if profiles != "" && sh.sending > 0 {
-		for i := range s.procs {
-			file := filepath.Join(profiles, strings.ReplaceAll(fmt.Sprintf("%s-%s-node%d.metrics", s.label, sh.label(), i), " #", "-"))
-			if merr := save(ctx, s.url(i)+"/metrics", file); merr != nil {
-				fmt.Fprintf(os.Stderr, "benchcluster: metrics %s node %d: %v\n", s.label, i, merr)
-			}
-		}
+		s.saveMetrics(ctx, sh, profiles)
 	}
 	return r, err
+}
+
+// saveMetrics writes each node's /metrics to dir and prints their stage
+// latencies (stageTable), if the build has them.
+func (s *stack) saveMetrics(ctx context.Context, sh shape, dir string) {
+	var files []string
+	for i := range s.procs {
+		file := filepath.Join(dir, strings.ReplaceAll(fmt.Sprintf("%s-%s-node%d.metrics", s.label, sh.label(), i), " #", "-"))
+		if err := save(ctx, s.url(i)+"/metrics", file); err != nil {
+			fmt.Fprintf(os.Stderr, "benchcluster: metrics %s node %d: %v\n", s.label, i, err)
+			continue
+		}
+		files = append(files, file)
+	}
+	table, err := stageTable(files)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "benchcluster:", err)
+	}
+	if table != "" {
+		fmt.Printf("== %s %s: stage latencies, its nodes together (parley_stage_*_seconds)\n%s", s.label, sh.label(), table)
+	}
 }
 
 // profileNode writes node i's CPU profile over d to file.

@@ -119,3 +119,13 @@ func (s *Stages) Set(st Stage, from, to int64) {
 	}
 	s.h[st].Observe(float64(to-from) / 1e9)
 }
+
+// Names returns the stages' histogram names (parley_stage_<stage>_seconds),
+// in a message's order.
+func Names() []string {
+	names := make([]string, numStages)
+	for i, in := range stageInfo {
+		names[i] = "parley_stage_" + in.name + "_seconds"
+	}
+	return names
+}
