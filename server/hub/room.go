@@ -91,6 +91,7 @@ type room struct {
 	// room waits for the gap's offsets from the broker (since gapAt).
 	ahead      []pending
 	gapAt      time.Time
+	gapStamp   int64 // gapAt as a stages stamp (zero: not measured)
 	flushTimer *time.Timer
 	share      [][]byte
 }
@@ -460,6 +461,7 @@ func (r *room) message(ctx context.Context, o int64, p []byte, kind byte, at int
 		if r.h.cfg.Coalesce > 0 && len(r.ahead) < maxPending {
 			if len(r.ahead) == 0 {
 				r.gapAt = time.Now()
+				r.gapStamp = r.h.cfg.Stages.Now()
 			}
 			r.ahead = append(r.ahead, pending{offset: o, frame: p, kind: kind, at: at})
 			r.arm()
@@ -531,6 +533,7 @@ func (r *room) tick(ctx context.Context) {
 			top = max(top, m.offset)
 		}
 		r.fillGap(ctx, top) // flushes pend first
+		r.h.cfg.Stages.Observe(stages.RoomGap, r.gapStamp)
 	}
 	if len(r.pend) > 0 && !now.Before(r.sent.Add(r.h.cfg.Coalesce)) {
 		r.flush()

@@ -10,23 +10,26 @@
 //	send_budget      membership checked → the account's send budget taken (Redis)
 //	send_store       budget taken → the batch stored (one transaction)
 //	send_publish     stored → the batch published to the broker (one round trip)
-//	broker_hop       published → this node receives its own publish back from the broker
+//	broker_hop       publish started → this node receives its own publish back from the broker
 //	room_hold        received from the broker → its room starts handing it to members'
 //	                 queues (the room's inbox and its --coalesce window)
+//	room_gap         a gap the broker did not fill within the gap window (--coalesce)
+//	                 seen → its messages read from the store and handed on
 //	room_handoff     one hand-off (a room's flush): start → every member's queue has it
 //	conn_write       a connection's queue goes from empty to holding a frame → the
 //	                 writer has written what it took (one observation per write)
 //
 // The send stages are observed once per batch of sends (one connection's
 // sends read back to back), broker_hop and room_hold once per message,
-// room_handoff once per hand-off and conn_write once per write: never per
-// delivery. An observation is a few atomic adds and allocates nothing.
+// room_gap once per gap, room_handoff once per hand-off and conn_write
+// once per write: never per delivery. An observation is a few atomic adds and allocates nothing.
 package stages
 
 import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	dto "github.com/prometheus/client_model/go"
 )
 
 // Stage names one stage.
@@ -40,6 +43,7 @@ const (
 	SendPublish
 	BrokerHop
 	RoomHold
+	RoomGap
 	RoomHandoff
 	ConnWrite
 	numStages
@@ -52,6 +56,7 @@ var stageInfo = [numStages]struct{ name, help string }{
 	SendPublish: {"send_publish", "Send path, per batch: stored to published to the broker."},
 	BrokerHop:   {"broker_hop", "Per message this node published: its publish call started to this node receiving it back from the broker."},
 	RoomHold:    {"room_hold", "Per message: received from the broker to its room starting to hand it to members' queues (inbox wait and the coalesce window)."},
+	RoomGap:     {"room_gap", "Per gap the broker did not fill within the gap window: the gap seen to its messages read from the store and handed to members' queues."},
 	RoomHandoff: {"room_handoff", "Per hand-off of a room's gathered messages: start to every member's queue holding them."},
 	ConnWrite:   {"conn_write", "Per write of a connection: its queue's oldest frame queued to the write done."},
 }
@@ -118,6 +123,15 @@ func (s *Stages) Set(st Stage, from, to int64) {
 		return
 	}
 	s.h[st].Observe(float64(to-from) / 1e9)
+}
+
+// Count returns how many times stage st was observed.
+func (s *Stages) Count(st Stage) uint64 {
+	var m dto.Metric
+	if s == nil || s.h[st].Write(&m) != nil {
+		return 0
+	}
+	return m.GetHistogram().GetSampleCount()
 }
 
 // Names returns the stages' histogram names (parley_stage_<stage>_seconds),
