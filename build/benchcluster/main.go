@@ -55,7 +55,7 @@ func main() {
 	only := flag.String("shapes", "", "comma-separated shapes to run (fanout-200, fanout-2000, idle); empty: all")
 	rounds := flag.Int("rounds", 1, "run each shape this many times, the builds interleaved (base, head, base, head…)")
 	rate := flag.Float64("rate", 20, "messages per second each of the fanout shapes' 25 senders sends")
-	profiles := flag.String("cpuprofile", "", "write the load generator's worker CPU profiles (LABEL-SHAPE-wN.pprof) and, for the fanout shapes, each Parley node's (LABEL-SHAPE-nodeN.pprof, through --pprof-addr) to this directory")
+	profiles := flag.String("cpuprofile", "", "write the load generator's worker CPU profiles (LABEL-SHAPE-wN.pprof) and, for the fanout shapes, each Parley node's (LABEL-SHAPE-nodeN.pprof, through --pprof-addr) and its /metrics at the shape's end (LABEL-SHAPE-nodeN.metrics) to this directory")
 	peer := flag.String("centrifugo", "", "also run this centrifugo binary (v6) beside the two builds, a third column labelled centrifugo")
 	flag.Parse()
 	if *base == "" || *head == "" {
@@ -397,7 +397,8 @@ func waitReady(ctx context.Context, url string) error {
 
 // bench runs one shape against s; with profiles set, the load
 // generator's workers, and the nodes for a shape that sends, write their
-// CPU profiles there.
+// CPU profiles there, and each node's /metrics at the end of the shape
+// is saved there (LABEL-SHAPE-nodeN.metrics: its stage latencies).
 func (s *stack) bench(ctx context.Context, loadgenBin string, sh shape, profiles string) (*loadgen.Result, error) {
 	var nodeProfiles []chan error
 	if profiles != "" && s.pprofPorts != nil && sh.sending > 0 {
@@ -418,31 +419,63 @@ func (s *stack) bench(ctx context.Context, loadgenBin string, sh shape, profiles
 			fmt.Fprintln(os.Stderr, "benchcluster:", perr)
 		}
 	}
+	if profiles != "" && sh.sending > 0 {
+		s.saveMetrics(ctx, sh, profiles)
+	}
 	return r, err
+}
+
+// saveMetrics writes each node's /metrics to dir and prints their stage
+// latencies (stageTable), if the build has them.
+func (s *stack) saveMetrics(ctx context.Context, sh shape, dir string) {
+	var files []string
+	for i := range s.procs {
+		file := filepath.Join(dir, strings.ReplaceAll(fmt.Sprintf("%s-%s-node%d.metrics", s.label, sh.label(), i), " #", "-"))
+		if err := save(ctx, s.url(i)+"/metrics", file); err != nil {
+			fmt.Fprintf(os.Stderr, "benchcluster: metrics %s node %d: %v\n", s.label, i, err)
+			continue
+		}
+		files = append(files, file)
+	}
+	table, err := stageTable(files)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "benchcluster:", err)
+	}
+	if table != "" {
+		fmt.Printf("== %s %s: stage latencies, its nodes together (parley_stage_*_seconds)\n%s", s.label, sh.label(), table)
+	}
 }
 
 // profileNode writes node i's CPU profile over d to file.
 func (s *stack) profileNode(ctx context.Context, i int, d time.Duration, file string) error {
 	url := fmt.Sprintf("http://127.0.0.1:%d/debug/pprof/profile?seconds=%d", s.pprofPorts[i], max(1, int(d.Seconds())))
+	if err := save(ctx, url, file); err != nil {
+		return fmt.Errorf("profile %s node %d: %w", s.label, i, err)
+	}
+	return nil
+}
+
+// save writes what a GET of url answers to file.
+func save(ctx context.Context, url, file string) error {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	if err != nil {
-		return fmt.Errorf("profile %s node %d: %w", s.label, i, err)
+		return err
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
-		return fmt.Errorf("profile %s node %d: %w", s.label, i, err)
+		return err
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("profile %s node %d: %s", s.label, i, resp.Status)
+		return fmt.Errorf("get %s: %s", url, resp.Status)
 	}
 	f, err := os.Create(file)
 	if err != nil {
-		return fmt.Errorf("profile %s node %d: %w", s.label, i, err)
+		return err
 	}
 	if _, err := io.Copy(f, resp.Body); err != nil {
 		f.Close()
-		return fmt.Errorf("write profile %s: %w", file, err)
+		return fmt.Errorf("write %s: %w", file, err)
 	}
 	return f.Close()
 }

@@ -15,7 +15,8 @@
 # RATE=5 makes each of the 25 senders of the fanout shapes send 5 msg/s
 # instead of 20 (a load the machine keeps up with); PROFILES=dir writes the
 # load generator's worker CPU profiles there (LABEL-SHAPE-wN.pprof), and
-# for the fanout shapes each node's (LABEL-SHAPE-nodeN.pprof).
+# for the fanout shapes each node's (LABEL-SHAPE-nodeN.pprof) and its
+# /metrics at the shape's end (LABEL-SHAPE-nodeN.metrics: stage latencies).
 #
 # PEER=centrifugo adds a third column: Centrifugo v6.9.1, built once with
 # `go install` into build/.tools (outside Parley's module, so it never

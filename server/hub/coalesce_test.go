@@ -9,6 +9,7 @@ import (
 	"github.com/parleychat/parley/server/broker"
 	"github.com/parleychat/parley/server/hub"
 	"github.com/parleychat/parley/server/presence"
+	"github.com/parleychat/parley/server/stages"
 	"github.com/parleychat/parley/server/store"
 	"github.com/parleychat/parley/shared/protocol"
 	"github.com/parleychat/parley/shared/testenv"
@@ -57,7 +58,8 @@ func coalesceEnv(t *testing.T, window time.Duration, sub hub.Subscriber) *env {
 		t.Fatal(err)
 	}
 	e := &env{store: st, broker: broker.NewMemory(), presence: presence.NewMemory()}
-	e.hub = hub.New(hub.Config{Store: st, Broker: e.broker, Presence: e.presence, Reconcile: time.Hour, Coalesce: window})
+	e.stages = stages.New()
+	e.hub = hub.New(hub.Config{Store: st, Broker: e.broker, Presence: e.presence, Reconcile: time.Hour, Coalesce: window, Stages: e.stages})
 	runHub(t, e.hub)
 	testenv.Eventually(t, waitTimeout, "subscribed", func() error { return e.hub.Subscribe(ctx, sub, "general", 0) })
 	return e
@@ -141,4 +143,13 @@ func TestGapNotFilledByTheBrokerIsReadFromTheStore(t *testing.T) {
 	if n := e.hub.Stats().Backfilled; n < 2 {
 		t.Fatalf("read %d messages from the store, want at least 2", n)
 	}
+	// Timed as one gap (stages.RoomGap), and offset 3 as this hub's
+	// publish back from the broker; none went through the room's hold.
+	testenv.Eventually(t, waitTimeout, "the gap timed", func() error {
+		gap, hop, hold := e.stages.Count(stages.RoomGap), e.stages.Count(stages.BrokerHop), e.stages.Count(stages.RoomHold)
+		if gap != 1 || hop != 1 || hold != 0 {
+			return fmt.Errorf("room_gap %d, broker_hop %d, room_hold %d observations; want 1, 1, 0", gap, hop, hold)
+		}
+		return nil
+	})
 }

@@ -26,6 +26,7 @@ import (
 	"github.com/parleychat/parley/server/broker"
 	"github.com/parleychat/parley/server/faultlog"
 	"github.com/parleychat/parley/server/presence"
+	"github.com/parleychat/parley/server/stages"
 	"github.com/parleychat/parley/server/store"
 	"github.com/parleychat/parley/shared/protocol"
 )
@@ -163,6 +164,10 @@ type Config struct {
 	// gathered messages in one hand-off, so its connection writes once
 	// for them all; a message waits at most Coalesce.
 	Coalesce time.Duration
+	// Stages, when set, times a message's way through the hub: the
+	// broker hop of what this node publishes (stages.BrokerHop), the
+	// room's hold (RoomHold) and each hand-off (RoomHandoff).
+	Stages *stages.Stages
 	// FaultLogEvery is how often a failing broker or presence backend is
 	// summarised in the log after its first failure (default 1m).
 	FaultLogEvery time.Duration
@@ -198,6 +203,13 @@ type Hub struct {
 
 	stats Stats
 
+	// stampMu guards stamps: when this node started publishing the
+	// message at (room, offset), in slot offset%len(stamps), so that its
+	// receipt back from the broker times the hop (stages.BrokerHop). A
+	// leaf lock; only taken when Config.Stages is set.
+	stampMu sync.Mutex
+	stamps  [256]pubStamp
+
 	// publishFaults and presenceFaults log a failing broker or presence
 	// backend once, then a summary a minute, not a line per message.
 	publishFaults    *faultlog.Log
@@ -206,6 +218,46 @@ type Hub struct {
 }
 
 type memberKey struct{ room, user string }
+
+// pubStamp is one slot of Hub.stamps.
+type pubStamp struct {
+	room   string
+	offset int64
+	at     int64 // a stages stamp
+}
+
+// stampPublish notes that this node starts publishing ms now.
+func (h *Hub) stampPublish(ms []store.Message) {
+	at := h.cfg.Stages.Now()
+	if at == 0 {
+		return
+	}
+	h.stampMu.Lock()
+	defer h.stampMu.Unlock()
+	for i := range ms {
+		h.stamps[ms[i].Offset%int64(len(h.stamps))] = pubStamp{room: ms[i].Room, offset: ms[i].Offset, at: at}
+	}
+}
+
+// brokerHop records the broker hop of the message at (room, offset),
+// received at at, if this node published it (and its slot was not
+// taken since).
+func (h *Hub) brokerHop(room string, offset, at int64) {
+	if at == 0 || offset <= 0 {
+		return
+	}
+	h.stampMu.Lock()
+	s := &h.stamps[offset%int64(len(h.stamps))]
+	sent := s.at
+	if s.offset != offset || s.room != room {
+		sent = 0
+	}
+	s.at = 0 // a message the broker brings twice is timed once
+	h.stampMu.Unlock()
+	if sent != 0 {
+		h.cfg.Stages.Set(stages.BrokerHop, sent, at)
+	}
+}
 
 // ErrNotRunning is returned before Run has started or after it stopped.
 var ErrNotRunning = errors.New("hub not running")
@@ -565,6 +617,7 @@ func (h *Hub) PublishMessage(ctx context.Context, m store.Message) error {
 	if err != nil {
 		return err
 	}
+	h.stampPublish([]store.Message{m})
 	h.publish(ctx, m.Room, headed(msgKind(pm), m.Offset, frame))
 	return nil
 }
@@ -589,6 +642,7 @@ func (h *Hub) PublishMessages(ctx context.Context, ms []store.Message) error {
 		payloads[i] = headed(msgKind(pm), ms[i].Offset, frame)
 	}
 	room := ms[0].Room
+	h.stampPublish(ms)
 	if err := h.cfg.Broker.PublishAll(ctx, room, payloads); err != nil {
 		h.stats.publishFailures.Add(1)
 		h.publishFaults.Fail(err, "room", room)
@@ -627,7 +681,7 @@ func (h *Hub) Deliver(roomName string, payload []byte) {
 	r := h.rooms[roomName]
 	h.mu.Unlock()
 	if r != nil {
-		r.offer(payload)
+		r.offer(inbound{p: payload, at: h.cfg.Stages.Now()})
 	}
 }
 

@@ -12,6 +12,7 @@ import (
 	"github.com/parleychat/parley/server/broker"
 	"github.com/parleychat/parley/server/hub"
 	"github.com/parleychat/parley/server/presence"
+	"github.com/parleychat/parley/server/stages"
 	"github.com/parleychat/parley/server/store"
 	"github.com/parleychat/parley/shared/protocol"
 	"github.com/parleychat/parley/shared/testenv"
@@ -98,6 +99,7 @@ type env struct {
 	store    store.Store
 	broker   *broker.Memory
 	presence *presence.Memory
+	stages   *stages.Stages // set by coalesceEnv
 }
 
 // newEnv runs a hub on a fresh SQLite store with the in-process broker.

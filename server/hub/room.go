@@ -10,6 +10,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/parleychat/parley/server/stages"
 	"github.com/parleychat/parley/server/store"
 	"github.com/parleychat/parley/shared/protocol"
 )
@@ -53,7 +54,7 @@ type room struct {
 	unsynced bool
 
 	cmds  chan command
-	inbox chan []byte
+	inbox chan inbound
 	pokes atomic.Uint32
 	wake  chan struct{}
 	quit  chan struct{}
@@ -90,6 +91,7 @@ type room struct {
 	// room waits for the gap's offsets from the broker (since gapAt).
 	ahead      []pending
 	gapAt      time.Time
+	gapStamp   int64 // gapAt as a stages stamp (zero: not measured)
 	flushTimer *time.Timer
 	share      [][]byte
 }
@@ -99,6 +101,7 @@ type pending struct {
 	offset int64
 	frame  []byte
 	kind   byte
+	at     int64 // when it came from the broker (a stages stamp; zero: not measured)
 }
 
 type subState struct {
@@ -132,7 +135,7 @@ func newRoom(h *Hub, name string) *room {
 		h:      h,
 		name:   name,
 		cmds:   make(chan command, 64),
-		inbox:  make(chan []byte, inboxSize),
+		inbox:  make(chan inbound, inboxSize),
 		wake:   make(chan struct{}, 1),
 		quit:   make(chan struct{}),
 		done:   make(chan struct{}),
@@ -144,8 +147,15 @@ func newRoom(h *Hub, name string) *room {
 
 func (r *room) stop() { r.once.Do(func() { close(r.quit) }) }
 
+// inbound is a broker payload in a room's inbox, and when it came (a
+// stages stamp; zero when not measured).
+type inbound struct {
+	p  []byte
+	at int64
+}
+
 // offer queues a broker payload without blocking.
-func (r *room) offer(p []byte) {
+func (r *room) offer(p inbound) {
 	select {
 	case r.inbox <- p:
 	default:
@@ -200,7 +210,7 @@ func (r *room) run(ctx context.Context) {
 			return
 		case p := <-r.inbox:
 			r.busy = true
-			r.payload(ctx, p)
+			r.payload(ctx, p.p, p.at)
 		case <-r.flushTimer.C:
 			r.tick(ctx)
 		// Everything else sends what waits first (flush), so it runs
@@ -398,7 +408,7 @@ func (r *room) sendBacklog(sub Subscriber, st *subState, msgs []store.Message) e
 
 // payload handles one broker delivery: its header says what it is, and
 // the frame after it goes to subscribers as it is, never decoded.
-func (r *room) payload(ctx context.Context, p []byte) {
+func (r *room) payload(ctx context.Context, p []byte, at int64) {
 	kind, offset, frame, ok := route(r.name, p)
 	if !ok {
 		r.h.log.Warn("unroutable broker payload", "room", r.name, "bytes", len(p))
@@ -406,7 +416,8 @@ func (r *room) payload(ctx context.Context, p []byte) {
 	}
 	switch kind {
 	case kindMsg, kindEvent, kindChange:
-		r.message(ctx, offset, frame, kind)
+		r.h.brokerHop(r.name, offset, at)
+		r.message(ctx, offset, frame, kind, at)
 	case kindTyping:
 		r.flush()
 		r.fanout(0, frame, true, 0)
@@ -439,7 +450,7 @@ func (r *room) payload(ctx context.Context, p []byte) {
 // with several nodes appending, the broker often brings offsets out of
 // order, and the missing one is on its way. It is read from the store
 // only when it has not come by then (tick).
-func (r *room) message(ctx context.Context, o int64, p []byte, kind byte) {
+func (r *room) message(ctx context.Context, o int64, p []byte, kind byte, at int64) {
 	switch {
 	case r.last >= 0 && o <= r.last:
 		return
@@ -450,15 +461,16 @@ func (r *room) message(ctx context.Context, o int64, p []byte, kind byte) {
 		if r.h.cfg.Coalesce > 0 && len(r.ahead) < maxPending {
 			if len(r.ahead) == 0 {
 				r.gapAt = time.Now()
+				r.gapStamp = r.h.cfg.Stages.Now()
 			}
-			r.ahead = append(r.ahead, pending{offset: o, frame: p, kind: kind})
+			r.ahead = append(r.ahead, pending{offset: o, frame: p, kind: kind, at: at})
 			r.arm()
 			return
 		}
 		r.fillGap(ctx, o)
 		return
 	}
-	r.hold(o, p, kind)
+	r.hold(o, p, kind, at)
 	r.last = o
 	if len(r.ahead) > 0 && r.takeAhead() {
 		r.flush() // they waited for the gap already
@@ -521,6 +533,7 @@ func (r *room) tick(ctx context.Context) {
 			top = max(top, m.offset)
 		}
 		r.fillGap(ctx, top) // flushes pend first
+		r.h.cfg.Stages.Observe(stages.RoomGap, r.gapStamp)
 	}
 	if len(r.pend) > 0 && !now.Before(r.sent.Add(r.h.cfg.Coalesce)) {
 		r.flush()
@@ -554,10 +567,10 @@ const maxPending = 64
 // once; the others wait until Coalesce after the last send, and go
 // together, so each subscriber gets them in one hand-off (SendAll: one
 // writer wake and one write) instead of one each.
-func (r *room) hold(o int64, frame []byte, kind byte) {
+func (r *room) hold(o int64, frame []byte, kind byte, at int64) {
 	w := r.h.cfg.Coalesce
 	now := time.Now()
-	r.pend = append(r.pend, pending{offset: o, frame: frame, kind: kind})
+	r.pend = append(r.pend, pending{offset: o, frame: frame, kind: kind, at: at})
 	switch due := r.sent.Add(w).Sub(now); {
 	case w <= 0 || len(r.pend) >= maxPending || (len(r.pend) == 1 && due <= 0):
 		r.flush()
@@ -572,6 +585,12 @@ func (r *room) hold(o int64, frame []byte, kind byte) {
 func (r *room) flush() {
 	if len(r.pend) == 0 {
 		return
+	}
+	start := r.h.cfg.Stages.Now()
+	for _, m := range r.pend {
+		if m.at != 0 {
+			r.h.cfg.Stages.Set(stages.RoomHold, m.at, start)
+		}
 	}
 	for sub, st := range r.subs {
 		share, top := r.share[:0], st.last
@@ -594,6 +613,7 @@ func (r *room) flush() {
 		}
 		st.last = max(st.last, top)
 	}
+	r.h.cfg.Stages.Observe(stages.RoomHandoff, start)
 	clear(r.share[:cap(r.share)])
 	clear(r.pend)
 	r.pend = r.pend[:0]

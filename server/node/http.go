@@ -50,8 +50,9 @@ func (n *Node) buildHTTP() error {
 		return fmt.Errorf("create api: %w", err)
 	}
 	n.ws = ws.New(ws.Config{
-		Hub:   n.hub,
-		Store: n.store,
+		Hub:    n.hub,
+		Stages: n.stages,
+		Store:  n.store,
 		Verify: func(ctx context.Context, token string) (ws.Identity, error) {
 			c, err := svc.Verify(ctx, token)
 			return ws.Identity{User: c.User, Session: c.Session, Expires: c.ExpiresAt}, err

@@ -35,6 +35,7 @@ func loopbackOnly(h http.Handler) http.Handler {
 func (n *Node) metricsHandler(web *app.Handler) http.Handler {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	reg.MustRegister(n.stages.Collectors()...)
 	gauge := func(name, help string, f func() float64) {
 		reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Namespace: "parley", Name: name, Help: help}, f))
 	}

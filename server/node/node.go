@@ -24,6 +24,7 @@ import (
 	"github.com/parleychat/parley/server/certs"
 	"github.com/parleychat/parley/server/hub"
 	"github.com/parleychat/parley/server/presence"
+	"github.com/parleychat/parley/server/stages"
 	"github.com/parleychat/parley/server/store"
 	"github.com/parleychat/parley/server/ws"
 	"github.com/parleychat/parley/shared/protocol"
@@ -40,6 +41,7 @@ type Node struct {
 	budget   budget.Budget  // every user's send budget
 	backoff  budget.Backoff // every account's failed logins
 	hub      *hub.Hub
+	stages   *stages.Stages // per-stage latency histograms (metrics)
 	ws       *ws.Server
 	auth     *auth.Service
 	sessions *sessionEvents
@@ -85,7 +87,8 @@ func (n *Node) open(ctx context.Context) error {
 	if err := n.openSessionEvents(); err != nil {
 		return err
 	}
-	n.hub = hub.New(hub.Config{Store: n.store, Broker: n.broker, Presence: n.presence, Logger: n.log, Reconcile: n.cfg.Reconcile, ReconcileIdle: n.cfg.ReconcileIdle, Coalesce: coalesce(n.cfg.Coalesce)})
+	n.stages = stages.New()
+	n.hub = hub.New(hub.Config{Stages: n.stages, Store: n.store, Broker: n.broker, Presence: n.presence, Logger: n.log, Reconcile: n.cfg.Reconcile, ReconcileIdle: n.cfg.ReconcileIdle, Coalesce: coalesce(n.cfg.Coalesce)})
 	return n.buildHTTP()
 }
 

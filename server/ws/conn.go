@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/coder/websocket"
+	"github.com/parleychat/parley/server/stages"
 	"github.com/parleychat/parley/shared/protocol"
 	"golang.org/x/time/rate"
 )
@@ -42,6 +43,9 @@ type conn struct {
 	brIdle bool
 	remote string
 	q      *queue
+	// sendRead is when the reader read the first frame of the sends it
+	// is handling (stages); owned by the reader, zero once used.
+	sendRead int64
 
 	// Set once by the reader before any other goroutine reads it.
 	user string
@@ -115,7 +119,7 @@ func newConn(s *Server, wsc *websocket.Conn, remote string) *conn {
 		s:        s,
 		ws:       wsc,
 		remote:   remote,
-		q:        newQueue(s.cfg.QueueFrames, s.cfg.QueueBytes),
+		q:        newQueue(s.cfg.QueueFrames, s.cfg.QueueBytes, s.cfg.Stages),
 		killed:   make(chan struct{}),
 		sendLim:  rate.NewLimiter(s.cfg.SendRate, s.cfg.SendBurst),
 		frameLim: rate.NewLimiter(s.cfg.FrameRate, s.cfg.FrameBurst),
@@ -271,7 +275,8 @@ func (c *conn) writeRun() {
 		default:
 		}
 		var open bool
-		batch, open = c.q.next(batch)
+		var since int64
+		batch, since, open = c.q.next(batch)
 		if !open {
 			select {
 			case <-c.killed:
@@ -289,6 +294,7 @@ func (c *conn) writeRun() {
 			_ = c.ws.CloseNow()
 			return
 		}
+		c.s.cfg.Stages.Observe(stages.ConnWrite, since)
 		if cap(batch) > idleSlots {
 			batch = (*box)[:0] // give back what a burst grew
 		}
@@ -556,6 +562,7 @@ const (
 type sendBatch struct {
 	frames []protocol.Frame
 	bytes  int
+	read   int64 // when its first frame was read (a stages stamp)
 }
 
 // readFrame reads one message and handles it, and then every further
@@ -592,7 +599,9 @@ func (c *conn) readFrame(ctx context.Context) readEnd {
 // flushSends handles the sends b holds and empties it.
 func (c *conn) flushSends(ctx context.Context, b *sendBatch) {
 	if len(b.frames) > 0 {
+		c.sendRead = b.read
 		c.sends(ctx, b.frames)
+		c.sendRead = 0
 	}
 	clear(b.frames)
 	b.frames, b.bytes = b.frames[:0], 0
@@ -685,6 +694,9 @@ func (c *conn) frame(ctx context.Context, typ websocket.MessageType, data []byte
 	if f.Type == protocol.TypeSend {
 		if len(b.frames) > 0 && (f.Room != b.frames[0].Room || b.bytes+len(data) > maxSendBatchBytes) {
 			c.flushSends(ctx, b)
+		}
+		if len(b.frames) == 0 {
+			b.read = c.s.cfg.Stages.Now()
 		}
 		b.frames = append(b.frames, f)
 		b.bytes += len(data)

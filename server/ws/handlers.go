@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/parleychat/parley/server/hub"
+	"github.com/parleychat/parley/server/stages"
 	"github.com/parleychat/parley/server/store"
 	"github.com/parleychat/parley/shared/protocol"
 	"golang.org/x/text/unicode/norm"
@@ -182,6 +183,7 @@ func (c *conn) send(ctx context.Context, f protocol.Frame) {
 			return
 		}
 	}
+	t := c.takeSendRead()
 	a, err := c.access(ctx, f.Room, true)
 	if err != nil {
 		if retryable(err) {
@@ -190,6 +192,7 @@ func (c *conn) send(ctx context.Context, f protocol.Frame) {
 		c.storeError(f.CID, "check membership", err)
 		return
 	}
+	c.stage(stages.SendAccess, &t)
 	if take := c.s.cfg.UserBudget; take != nil {
 		if d := take(ctx, c.user, len(body)); d > 0 {
 			r.CancelAt(now) // refused: it costs the connection nothing
@@ -197,7 +200,9 @@ func (c *conn) send(ctx context.Context, f protocol.Frame) {
 			return
 		}
 	}
+	c.stage(stages.SendBudget, &t)
 	m, dup, err := c.store(ctx, f, body, a)
+	c.stage(stages.SendStore, &t)
 	if err == nil && dup && (m.Room != f.Room || m.Kind != "" && f.Type == protocol.TypeSend) {
 		// The cid names a message in another room (or an event):
 		// acknowledging that one would tell the client its message for
@@ -220,6 +225,7 @@ func (c *conn) send(ctx context.Context, f protocol.Frame) {
 		if err := c.s.cfg.Hub.PublishMessage(ctx, m); err != nil {
 			c.s.log.Error("publish message", "room", m.Room, "err", err)
 		}
+		c.stage(stages.SendPublish, &t)
 	}
 	c.reply(protocol.Frame{Type: protocol.TypeAck, CID: m.CID, Room: m.Room, Offset: m.Offset, TS: m.TS.UnixMilli()})
 }
@@ -301,6 +307,7 @@ func (c *conn) admit(f protocol.Frame, now time.Time) (pendingSend, bool) {
 // sets the gate). The caller hands the rest to send again.
 func (c *conn) storeRun(ctx context.Context, run []pendingSend, now time.Time) int {
 	first := run[0].f
+	t := c.takeSendRead()
 	if _, err := c.access(ctx, first.Room, true); err != nil {
 		if retryable(err) {
 			c.gate = sendGate{cid: first.CID, code: protocol.ErrUnavailable, until: now.Add(sendGateGrace)}
@@ -308,8 +315,10 @@ func (c *conn) storeRun(ctx context.Context, run []pendingSend, now time.Time) i
 		c.storeError(first.CID, "check membership", err)
 		return 1
 	}
+	c.stage(stages.SendAccess, &t)
 	n, wait := c.takeBudget(ctx, run)
-	if n > 0 && !c.appendRun(ctx, run[:n], now) {
+	c.stage(stages.SendBudget, &t)
+	if n > 0 && !c.appendRun(ctx, run[:n], now, t) {
 		return 1
 	}
 	if n < len(run) {
@@ -343,12 +352,13 @@ func (c *conn) takeBudget(ctx context.Context, run []pendingSend) (int, time.Dur
 // appendRun stores run in one transaction, publishes what is new and
 // answers each send in order, as send does; false when the store failed
 // (run[0] is answered, and the gate set when the client retries).
-func (c *conn) appendRun(ctx context.Context, run []pendingSend, now time.Time) bool {
+func (c *conn) appendRun(ctx context.Context, run []pendingSend, now time.Time, t int64) bool {
 	ms := make([]store.Message, len(run))
 	for i, p := range run {
 		ms[i] = store.Message{Room: p.f.Room, Author: c.user, Body: p.body, CID: p.f.CID}
 	}
 	stored, err := c.s.cfg.Store.AppendAll(ctx, ms)
+	c.stage(stages.SendStore, &t)
 	if err != nil {
 		if retryable(err) {
 			c.gate = sendGate{cid: run[0].f.CID, code: protocol.ErrUnavailable, until: now.Add(sendGateGrace)}
@@ -362,8 +372,11 @@ func (c *conn) appendRun(ctx context.Context, run []pendingSend, now time.Time) 
 			fresh = append(fresh, a.Message)
 		}
 	}
-	if err := c.s.cfg.Hub.PublishMessages(ctx, fresh); err != nil {
-		c.s.log.Error("publish messages", "room", run[0].f.Room, "err", err)
+	if len(fresh) > 0 {
+		if err := c.s.cfg.Hub.PublishMessages(ctx, fresh); err != nil {
+			c.s.log.Error("publish messages", "room", run[0].f.Room, "err", err)
+		}
+		c.stage(stages.SendPublish, &t)
 	}
 	// The answers go into the queue at once (one writer start).
 	replies := make([][]byte, 0, len(stored))
@@ -382,6 +395,21 @@ func (c *conn) appendRun(ctx context.Context, run []pendingSend, now time.Time) 
 	}
 	c.SendAll(replies)
 	return true
+}
+
+// takeSendRead returns when the reader read the first of the sends it
+// is handling, once: the sends after a refusal start a new run, whose
+// time is not measured from there (zero: nothing is).
+func (c *conn) takeSendRead() int64 {
+	t := c.sendRead
+	c.sendRead = 0
+	return t
+}
+
+// stage records stage st from *t to now and moves *t there; nothing when
+// *t is zero (no stages, or this run is not measured).
+func (c *conn) stage(st stages.Stage, t *int64) {
+	*t = c.s.cfg.Stages.Observe(st, *t)
 }
 
 // store stores a send, edit, delete, react or unreact; a in the room

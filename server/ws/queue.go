@@ -1,6 +1,10 @@
 package ws
 
-import "sync"
+import (
+	"sync"
+
+	"github.com/parleychat/parley/server/stages"
+)
 
 // queue is a connection's bounded outgoing queue. It grows only while
 // frames wait, so an idle connection holds no buffer. It also decides when
@@ -22,6 +26,10 @@ type queue struct {
 	// writing: one runs, or is about to.
 	started bool
 	writing bool
+	// st times the writes (stages.ConnWrite): since is the stamp of
+	// the oldest frame queued, zero while none is (or st is nil).
+	st    *stages.Stages
+	since int64
 	// writers counts the running writer; Add is called under mu, so
 	// that once the queue is closed no Add can follow a Wait.
 	writers sync.WaitGroup
@@ -32,8 +40,8 @@ type queue struct {
 // for an idle connection to hold.
 const idleSlots = 16
 
-func newQueue(maxFrames, maxBytes int) *queue {
-	return &queue{maxFrames: maxFrames, maxBytes: maxBytes}
+func newQueue(maxFrames, maxBytes int, st *stages.Stages) *queue {
+	return &queue{maxFrames: maxFrames, maxBytes: maxBytes, st: st}
 }
 
 // push adds a frame. A droppable frame is refused once the queue is half
@@ -54,6 +62,9 @@ func (q *queue) push(frame []byte, droppable bool) (ok, wake bool) {
 	if q.box == nil {
 		q.box = slots.Get().(*[][]byte)
 		q.frames = (*q.box)[:0]
+	}
+	if len(q.frames) == 0 {
+		q.since = q.st.Now()
 	}
 	q.frames = append(q.frames, frame)
 	q.bytes = b
@@ -76,6 +87,9 @@ func (q *queue) pushAll(frames [][]byte) (ok, wake bool) {
 	if q.box == nil {
 		q.box = slots.Get().(*[][]byte)
 		q.frames = (*q.box)[:0]
+	}
+	if len(q.frames) == 0 {
+		q.since = q.st.Now()
 	}
 	q.frames = append(q.frames, frames...)
 	q.bytes = b
@@ -148,22 +162,24 @@ var slots = sync.Pool{New: func() any {
 	return &s
 }}
 
-// next is take for the writer. With nothing queued, the writer's turn
+// next is take for the writer; since is the stamp of the oldest frame
+// it returns (stages.ConnWrite). With nothing queued, the writer's turn
 // ends (it must return; the next push starts another) and next returns no
 // frames and open true. A closed queue returns open false: the writer
 // closes the connection (a kill) or just returns.
-func (q *queue) next(buf [][]byte) (out [][]byte, open bool) {
+func (q *queue) next(buf [][]byte) (out [][]byte, since int64, open bool) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	if q.closed {
-		return buf[:0], false
+		return buf[:0], 0, false
 	}
 	if len(q.frames) == 0 {
 		q.writing = false
 		q.releaseLocked()
-		return buf[:0], true
+		return buf[:0], 0, true
 	}
-	return q.takeLocked(buf), true
+	since, q.since = q.since, 0
+	return q.takeLocked(buf), since, true
 }
 
 // close refuses further frames. With wake, it reports whether a writer

@@ -30,7 +30,7 @@ func mustRefuse(t *testing.T, q *queue, f []byte, droppable bool) {
 }
 
 func TestQueueDroppableRefusedOnceHalfFullOfFrames(t *testing.T) {
-	q := newQueue(8, 1<<20)
+	q := newQueue(8, 1<<20, nil)
 	for _, f := range frames(3, 1) {
 		mustPush(t, q, f, false)
 	}
@@ -44,7 +44,7 @@ func TestQueueDroppableRefusedOnceHalfFullOfFrames(t *testing.T) {
 }
 
 func TestQueueDroppableRefusedOnceHalfFullOfBytes(t *testing.T) {
-	q := newQueue(100, 100)
+	q := newQueue(100, 100, nil)
 	mustPush(t, q, frames(1, 50)[0], true) // exactly half
 	mustRefuse(t, q, []byte("t"), true)    // one byte over half
 	mustPush(t, q, frames(1, 49)[0], false)
@@ -56,7 +56,7 @@ func TestQueueDroppableRefusedOnceHalfFullOfBytes(t *testing.T) {
 }
 
 func TestQueueRefusesEverythingWhenClosed(t *testing.T) {
-	q := newQueue(8, 1<<20)
+	q := newQueue(8, 1<<20, nil)
 	mustPush(t, q, []byte("m"), false)
 	q.close(false)
 	mustRefuse(t, q, []byte("m"), false)
@@ -64,7 +64,7 @@ func TestQueueRefusesEverythingWhenClosed(t *testing.T) {
 }
 
 func TestQueueTakeReturnsAllInOrderAndResets(t *testing.T) {
-	q := newQueue(8, 11)
+	q := newQueue(8, 11, nil)
 	in := [][]byte{[]byte("one"), []byte("two"), []byte("three")}
 	for _, f := range in {
 		mustPush(t, q, f, false)
@@ -92,7 +92,7 @@ func TestQueueTakeReturnsAllInOrderAndResets(t *testing.T) {
 }
 
 func TestQueueGivesBackBurstCapacity(t *testing.T) {
-	q := newQueue(1000, 1<<20)
+	q := newQueue(1000, 1<<20, nil)
 	for _, f := range frames(10, 1) {
 		mustPush(t, q, f, false)
 	}
@@ -120,16 +120,16 @@ func TestQueueGivesBackBurstCapacity(t *testing.T) {
 // queue, the queue gives its storage back to the pool, so an idle
 // connection holds none; the next push takes some again.
 func TestQueueIdleHoldsNoStorage(t *testing.T) {
-	q := newQueue(8, 1<<20)
+	q := newQueue(8, 1<<20, nil)
 	q.start()
 	mustPush(t, q, []byte("m1"), false)
-	if out, _ := q.next(nil); len(out) != 1 {
+	if out, _, _ := q.next(nil); len(out) != 1 {
 		t.Fatalf("next = %d frames, want 1", len(out))
 	}
 	if q.frames == nil {
 		t.Fatal("the queue let go of its storage while the writer runs")
 	}
-	if out, open := q.next(nil); !open || len(out) != 0 {
+	if out, _, open := q.next(nil); !open || len(out) != 0 {
 		t.Fatalf("next on an empty queue = %d frames, open %v", len(out), open)
 	}
 	if q.frames != nil || q.box != nil {
@@ -147,7 +147,7 @@ func TestQueueIdleHoldsNoStorage(t *testing.T) {
 // while it runs start none, and the writer's turn ends when next finds the
 // queue empty, so the next push starts another.
 func TestQueueWakesOneWriterAtATime(t *testing.T) {
-	q := newQueue(8, 1<<20)
+	q := newQueue(8, 1<<20, nil)
 	push := func(f string) bool {
 		t.Helper()
 		ok, wake := q.push([]byte(f), false)
@@ -165,11 +165,11 @@ func TestQueueWakesOneWriterAtATime(t *testing.T) {
 	if push("m1") {
 		t.Fatal("a push while a writer runs woke another")
 	}
-	out, open := q.next(nil)
+	out, _, open := q.next(nil)
 	if !open || len(out) != 2 {
 		t.Fatalf("next = %d frames, open %v; want 2, true", len(out), open)
 	}
-	if out, open = q.next(out); !open || len(out) != 0 {
+	if out, _, open = q.next(out); !open || len(out) != 0 {
 		t.Fatalf("next on an empty queue = %d frames, open %v; want 0, true", len(out), open)
 	}
 	q.writers.Done() // the writer returns
@@ -179,7 +179,7 @@ func TestQueueWakesOneWriterAtATime(t *testing.T) {
 	if q.close(true) {
 		t.Fatal("close woke a second writer while one runs")
 	}
-	if _, open := q.next(nil); open {
+	if _, _, open := q.next(nil); open {
 		t.Fatal("next on a closed queue says open")
 	}
 	q.writers.Done()
@@ -190,7 +190,7 @@ func TestQueueWakesOneWriterAtATime(t *testing.T) {
 // wakes a writer to close it; one before start wakes it at start; a
 // second close wakes nothing.
 func TestQueueCloseWakesIdleWriter(t *testing.T) {
-	q := newQueue(8, 1<<20)
+	q := newQueue(8, 1<<20, nil)
 	q.start()
 	if !q.close(true) {
 		t.Fatal("closing an idle served queue woke no writer")
@@ -199,7 +199,7 @@ func TestQueueCloseWakesIdleWriter(t *testing.T) {
 	if q.close(true) {
 		t.Fatal("a second close woke a writer")
 	}
-	early := newQueue(8, 1<<20)
+	early := newQueue(8, 1<<20, nil)
 	if early.close(true) {
 		t.Fatal("a close before start woke a writer")
 	}
@@ -214,14 +214,14 @@ func TestQueueCloseWakesIdleWriter(t *testing.T) {
 // and the writer taking it; an op is one frame. It allocates nothing once
 // the queue and the writer's slice have grown.
 func BenchmarkQueuePushTake(b *testing.B) {
-	q := newQueue(1024, 1<<20)
+	q := newQueue(1024, 1<<20, nil)
 	frame := []byte(`{"v":1,"type":"msg","msg":{"room":"r","offset":1,"author":"a","body":"hi","ts":1}}`)
 	var batch [][]byte
 	b.ReportAllocs()
 	for i := range b.N {
 		q.push(frame, false)
 		if i%8 == 7 {
-			batch, _ = q.next(batch)
+			batch, _, _ = q.next(batch)
 		}
 	}
 }
@@ -230,7 +230,7 @@ func BenchmarkQueuePushTake(b *testing.B) {
 // order when they all fit, and none is when one does not (frames or
 // bytes) or the queue is closed; only the first push wakes a writer.
 func TestQueuePushAllIsAllOrNothing(t *testing.T) {
-	q := newQueue(4, 10)
+	q := newQueue(4, 10, nil)
 	q.start()
 	if ok, wake := q.pushAll(frames(2, 2)); !ok || !wake {
 		t.Fatalf("pushAll of 2 into an empty queue: ok %v, wake %v; want both", ok, wake)

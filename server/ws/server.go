@@ -40,6 +40,7 @@ import (
 
 	"github.com/coder/websocket"
 	"github.com/parleychat/parley/server/hub"
+	"github.com/parleychat/parley/server/stages"
 	"github.com/parleychat/parley/server/store"
 	"github.com/parleychat/parley/shared/protocol"
 	"golang.org/x/time/rate"
@@ -64,6 +65,9 @@ type Config struct {
 	OriginPatterns []string
 	NodeID         string
 	Logger         *slog.Logger
+	// Stages, when set, times the send path and each write
+	// (stages.SendAccess … SendPublish, ConnWrite).
+	Stages *stages.Stages
 
 	AuthTimeout time.Duration // default protocol.AuthTimeout
 	IdleTimeout time.Duration // default protocol.IdleTimeout
