@@ -126,28 +126,32 @@ func (fw *frameWriter) writeText(p []byte) error {
 
 // tryText writes p as one text message, as writeText does, but only as
 // far as the socket takes it without blocking. sent says the message is
-// on its way: written whole, or in part with the rest kept (fw.rest),
-// which every later write sends first and flush finishes. It sends
-// nothing, and says so, when the socket's buffer is full, when a rest
-// still waits, or when there is no socket to try (raw is nil).
-func (fw *frameWriter) tryText(p []byte) (sent bool, err error) {
-	fw.mu.Lock()
+// on its way: written whole, or in part (part) with the rest kept
+// (fw.rest), which every later write sends first and flush finishes. It
+// sends nothing, and says so, when the socket's buffer is full, when a
+// rest still waits, when there is no socket to try (raw is nil), or when
+// another write holds mu (coder/websocket's pong or close frame, which
+// may be waiting on a full socket).
+func (fw *frameWriter) tryText(p []byte) (sent, part bool, err error) {
+	if !fw.mu.TryLock() {
+		return false, false, nil
+	}
 	defer fw.mu.Unlock()
 	if fw.closeSent {
-		return false, fmt.Errorf("write message: close sent: %w", net.ErrClosed)
+		return false, false, fmt.Errorf("write message: close sent: %w", net.ErrClosed)
 	}
 	if fw.raw == nil || fw.rest != nil {
-		return false, nil
+		return false, false, nil
 	}
 	h := putTextHeader(&fw.hdr, len(p))
 	n, err := fw.tryWritev(fw.hdr[:h], p)
 	switch {
 	case err != nil:
-		return false, fmt.Errorf("write message: %w", err)
+		return false, false, fmt.Errorf("write message: %w", err)
 	case n == 0:
-		return false, nil
+		return false, false, nil
 	case n == h+len(p):
-		return true, nil
+		return true, false, nil
 	}
 	fw.restBuf = batchBufs.Get().(*[]byte)
 	rest := (*fw.restBuf)[:0]
@@ -156,7 +160,7 @@ func (fw *frameWriter) tryText(p []byte) (sent bool, err error) {
 		n = h
 	}
 	fw.rest = append(rest, p[n-h:]...)
-	return true, nil
+	return true, true, nil
 }
 
 // hasRest reports whether part of a message waits to be written.

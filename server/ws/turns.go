@@ -169,24 +169,22 @@ func (c *conn) turn(batch [][]byte) [][]byte {
 			c.q.writers.Done() // the queue is empty: c's turn ends
 			return batch
 		}
-		n, err := c.tryQueued(batch)
+		n, part, err := c.tryQueued(batch)
 		if err != nil {
 			c.writeFailed(err)
 			clear(batch)
 			c.q.writers.Done()
 			return batch[:0]
 		}
-		if n < len(batch) {
+		if n < len(batch) || part {
+			// Its own writer finishes a message written in part
+			// first, then what is back in the queue.
 			c.q.unshift(batch[n:], since)
 			clear(batch)
 			go c.writeFn()
 			return batch[:0]
 		}
 		clear(batch)
-		if c.fw.hasRest() {
-			go c.writeFn() // it finishes the message first
-			return batch[:0]
-		}
 		c.s.cfg.Stages.Observe(stages.ConnWrite, since)
 	}
 	go c.writeFn()
@@ -196,38 +194,44 @@ func (c *conn) turn(batch [][]byte) [][]byte {
 // tryQueued writes frames as writeQueued does, each message without
 // blocking (frameWriter.tryText), and returns how many of the frames are
 // on their way; it stops at the first message the socket did not take,
-// and after one it took only in part.
-func (c *conn) tryQueued(frames [][]byte) (int, error) {
+// and after one it took only in part (part).
+func (c *conn) tryQueued(frames [][]byte) (n int, part bool, err error) {
 	if len(frames) == 1 || !c.batch.Load() {
 		for i, f := range frames {
-			if sent, err := c.fw.tryText(f); err != nil || !sent {
-				return i, err
+			sent, part, err := c.fw.tryText(f)
+			if err != nil || !sent || part {
+				if sent {
+					i++
+				}
+				return i, part, err
 			}
 		}
-		return len(frames), nil
+		return len(frames), false, nil
 	}
 	buf := batchBufs.Get().(*[]byte)
 	b := (*buf)[:0]
-	done := 0 // frames before b's
+	// b holds frames[n:i]: written, they are on their way.
 	sent := true
-	var err error
 	for i, f := range frames {
 		if len(b) > 0 && len(b)+1+len(f) > protocol.MaxBatchBytes {
-			if sent, err = c.fw.tryText(b); err != nil || !sent {
+			if sent, part, err = c.fw.tryText(b); err != nil || !sent {
 				break
 			}
-			b, done = b[:0], i
+			b, n = b[:0], i
+			if part {
+				break
+			}
 		}
 		b = protocol.AppendBatch(b, f)
 	}
-	if sent && err == nil && len(b) > 0 {
-		if sent, err = c.fw.tryText(b); err == nil && sent {
-			done = len(frames)
+	if sent && err == nil && !part {
+		if sent, part, err = c.fw.tryText(b); err == nil && sent {
+			n = len(frames)
 		}
 	}
 	if cap(b) <= 2*protocol.MaxBatchBytes {
 		*buf = b[:0]
 		batchBufs.Put(buf)
 	}
-	return done, err
+	return n, part, err
 }

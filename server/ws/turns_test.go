@@ -43,15 +43,28 @@ func seqFrame(i, size int) []byte {
 	return []byte(head + strings.Repeat("x", size-len(head)))
 }
 
-// readSeq reads one message from c and checks it is frame want of size
-// bytes, whole.
-func readSeq(ctx context.Context, c *websocket.Conn, want, size int) error {
-	_, data, err := c.Read(ctx)
-	if err != nil {
-		return fmt.Errorf("read frame %d: %w", want, err)
-	}
-	if !bytes.Equal(data, seqFrame(want, size)) {
-		return fmt.Errorf("read %.12q… (%d bytes), want frame %d of %d bytes", data, len(data), want, size)
+// seqReader reads a client's stream of seqFrames, in messages of one
+// frame, or of several (batch: newline-separated).
+type seqReader struct {
+	c    *websocket.Conn
+	size int
+	next int // the frame it reads next
+}
+
+// readTo reads until it has read every frame before want, checking each
+// is the next one, whole.
+func (r *seqReader) readTo(ctx context.Context, want int) error {
+	for r.next < want {
+		_, data, err := r.c.Read(ctx)
+		if err != nil {
+			return fmt.Errorf("read frame %d: %w", r.next, err)
+		}
+		for f := range bytes.SplitSeq(data, []byte{'\n'}) {
+			if !bytes.Equal(f, seqFrame(r.next, r.size)) {
+				return fmt.Errorf("read %.12q… (%d bytes), want frame %d of %d bytes", f, len(f), r.next, r.size)
+			}
+			r.next++
+		}
 	}
 	return nil
 }
@@ -62,9 +75,18 @@ func readSeq(ctx context.Context, c *websocket.Conn, want, size int) error {
 // still get every frame of each fan-out (a group turn that blocked on
 // the first would hold them); then the stalled client reads every frame
 // it was sent, whole, in order and once each, including the message the
-// group turn wrote in part.
+// group turn wrote in part. With batch, each fan-out is 8 frames, which
+// make two messages.
 func TestGroupTurnStalledReaderHoldsNoOne(t *testing.T) {
-	conns, _, clients := startTCPClients(t, 3, false, false, smallBuffers(t))
+	for _, batch := range []bool{false, true} {
+		t.Run(map[bool]string{false: "single", true: "batch"}[batch], func(t *testing.T) {
+			testGroupTurnStalled(t, batch)
+		})
+	}
+}
+
+func testGroupTurnStalled(t *testing.T, batch bool) {
+	conns, _, clients := startTCPClients(t, 3, batch, false, smallBuffers(t))
 	for _, c := range conns {
 		if err := setBuffer(c.raw, syscall.SO_SNDBUF); err != nil {
 			t.Fatal(err)
@@ -75,38 +97,49 @@ func TestGroupTurnStalledReaderHoldsNoOne(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	const size = 10007 // not a divisor of any buffer size
+	per := 1
+	if batch {
+		per = 8
+	}
+	readers := make([]*seqReader, len(clients))
+	for i, c := range clients {
+		c.SetReadLimit(1 << 20)
+		readers[i] = &seqReader{c: c, size: size}
+	}
 	turns := NewTurns()
 	handedOn, sent := -1, 0
-	for sent = 0; handedOn < 0 || sent < handedOn+8; sent++ {
-		if sent == 400 {
+	for round := 0; handedOn < 0 || round < handedOn+8; round++ {
+		if round == 400 {
 			t.Fatalf("the stalled connection's socket took %d frames of %d bytes without filling", sent, size)
 		}
-		f := seqFrame(sent, size)
+		frames := make([][]byte, per)
+		for i := range frames {
+			frames[i] = seqFrame(sent+i, size)
+		}
+		sent += per
 		for _, c := range conns {
-			if !turns.SendAll(c, [][]byte{f}) {
-				t.Fatalf("frame %d refused", sent)
+			if !turns.SendAll(c, frames) {
+				t.Fatalf("frames %d refused", sent)
 			}
 		}
 		turns.Start()
-		for _, c := range clients[1:] {
-			if err := readSeq(ctx, c, sent, size); err != nil {
+		for _, r := range readers[1:] {
+			if err := r.readTo(ctx, sent); err != nil {
 				t.Fatalf("a reading client behind a stalled one: %v", err)
 			}
 		}
-		// The group turn has ended (the last connection's frame was
+		// The group turn has ended (the last connection's frames were
 		// read); the stalled one's writer still running means its
 		// turn was handed on.
 		conns[0].q.mu.Lock()
 		writing := conns[0].q.writing
 		conns[0].q.mu.Unlock()
 		if writing && handedOn < 0 {
-			handedOn = sent
+			handedOn = round
 		}
 	}
-	for i := range sent {
-		if err := readSeq(ctx, clients[0], i, size); err != nil {
-			t.Fatalf("the stalled client, reading again: %v", err)
-		}
+	if err := readers[0].readTo(ctx, sent); err != nil {
+		t.Fatalf("the stalled client, reading again: %v", err)
 	}
 	// Nothing more (no frame twice): a ping is answered next.
 	ping, err := protocol.Encode(protocol.Frame{Type: protocol.TypePing, ID: "p"})
@@ -160,7 +193,7 @@ func TestTryTextPartialThenFlush(t *testing.T) {
 		if n == 5000 {
 			t.Fatalf("%d messages of %d bytes, none taken in part", n, size)
 		}
-		sent, err := fw.tryText(seqFrame(n, size))
+		sent, _, err := fw.tryText(seqFrame(n, size))
 		switch {
 		case err != nil:
 			t.Fatal(err)
@@ -172,7 +205,7 @@ func TestTryTextPartialThenFlush(t *testing.T) {
 			}
 		}
 	}
-	if sent, err := fw.tryText(seqFrame(n, size)); sent || err != nil {
+	if sent, _, err := fw.tryText(seqFrame(n, size)); sent || err != nil {
 		t.Fatalf("tryText with a rest waiting: sent %v, %v; want nothing sent", sent, err)
 	}
 	done := make(chan error, 1)
