@@ -55,23 +55,9 @@ type BatchSubscriber interface {
 	SendAll(frames [][]byte) bool
 }
 
-// Turns gathers the writers a room's fan-out needs and starts them
-// together once every member has its frames (Start), in fewer goroutines
-// than members (server/ws.Turns). Send and SendAll hand off as the
-// subscriber's own would, without blocking. A room makes one
-// (Config.Turns) and uses it from its actor only.
-type Turns interface {
-	// Send is sub.Send, leaving a writer it needs for Start.
-	Send(sub Subscriber, frame []byte, droppable bool) bool
-	// SendAll is SendAll(sub, frames), leaving a writer it needs for Start.
-	SendAll(sub Subscriber, frames [][]byte) bool
-	// Start starts the writers gathered since the last Start.
-	Start()
-}
-
-// SendAll offers frames to sub: in one call when it takes them so, else
+// sendAll offers frames to sub: in one call when it takes them so, else
 // one by one.
-func SendAll(sub Subscriber, frames [][]byte) bool {
+func sendAll(sub Subscriber, frames [][]byte) bool {
 	if b, ok := sub.(BatchSubscriber); ok {
 		return b.SendAll(frames)
 	}
@@ -182,9 +168,6 @@ type Config struct {
 	// broker hop of what this node publishes (stages.BrokerHop), the
 	// room's hold (RoomHold) and each hand-off (RoomHandoff).
 	Stages *stages.Stages
-	// Turns, when set, makes each room's Turns: its fan-outs hand off
-	// through it and start their writers together after each.
-	Turns func() Turns
 	// FaultLogEvery is how often a failing broker or presence backend is
 	// summarised in the log after its first failure (default 1m).
 	FaultLogEvery time.Duration

@@ -62,9 +62,6 @@ type room struct {
 	once  sync.Once
 
 	// Owned by the actor goroutine.
-	// turns hands off its fan-outs (Config.Turns); nil: each
-	// subscriber's own Send and SendAll.
-	turns         Turns
 	subs          map[Subscriber]*subState
 	last          int64 // highest offset delivered in sequence; -1 unknown
 	epoch         int64
@@ -134,12 +131,7 @@ type subState struct {
 }
 
 func newRoom(h *Hub, name string) *room {
-	var turns Turns
-	if h.cfg.Turns != nil {
-		turns = h.cfg.Turns()
-	}
 	return &room{
-		turns:  turns,
 		h:      h,
 		name:   name,
 		cmds:   make(chan command, 64),
@@ -614,14 +606,13 @@ func (r *room) flush() {
 			top = m.offset
 		}
 		r.share = share
-		if len(share) > 0 && !r.sendAll(sub, share) {
+		if len(share) > 0 && !sendAll(sub, share) {
 			r.h.stats.slowClosed.Add(1)
 			delete(r.subs, sub)
 			continue
 		}
 		st.last = max(st.last, top)
 	}
-	r.startTurns()
 	r.h.cfg.Stages.Observe(stages.RoomHandoff, start)
 	clear(r.share[:cap(r.share)])
 	clear(r.pend)
@@ -768,7 +759,7 @@ func (r *room) fanout(o int64, frame []byte, droppable bool, kind byte) {
 			st.last = o
 			continue
 		}
-		if !r.send(sub, frame, droppable) {
+		if !sub.Send(frame, droppable) {
 			if !droppable {
 				r.h.stats.slowClosed.Add(1)
 				delete(r.subs, sub)
@@ -778,31 +769,6 @@ func (r *room) fanout(o int64, frame []byte, droppable bool, kind byte) {
 		if o > 0 {
 			st.last = o
 		}
-	}
-	r.startTurns()
-}
-
-// send is a fan-out's hand-off of one frame to sub: through the room's
-// Turns when it has one.
-func (r *room) send(sub Subscriber, frame []byte, droppable bool) bool {
-	if r.turns != nil {
-		return r.turns.Send(sub, frame, droppable)
-	}
-	return sub.Send(frame, droppable)
-}
-
-// sendAll is send for several frames (SendAll).
-func (r *room) sendAll(sub Subscriber, frames [][]byte) bool {
-	if r.turns != nil {
-		return r.turns.SendAll(sub, frames)
-	}
-	return SendAll(sub, frames)
-}
-
-// startTurns starts the writers a fan-out's hand-offs gathered.
-func (r *room) startTurns() {
-	if r.turns != nil {
-		r.turns.Start()
 	}
 }
 

@@ -88,7 +88,7 @@ func (n *Node) open(ctx context.Context) error {
 		return err
 	}
 	n.stages = stages.New()
-	n.hub = hub.New(hub.Config{Stages: n.stages, Store: n.store, Broker: n.broker, Presence: n.presence, Logger: n.log, Reconcile: n.cfg.Reconcile, ReconcileIdle: n.cfg.ReconcileIdle, Coalesce: coalesce(n.cfg.Coalesce), Turns: ws.NewTurns})
+	n.hub = hub.New(hub.Config{Stages: n.stages, Store: n.store, Broker: n.broker, Presence: n.presence, Logger: n.log, Reconcile: n.cfg.Reconcile, ReconcileIdle: n.cfg.ReconcileIdle, Coalesce: coalesce(n.cfg.Coalesce)})
 	return n.buildHTTP()
 }
 

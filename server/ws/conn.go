@@ -267,13 +267,6 @@ func (c *conn) writeRun() {
 		}
 		slots.Put(box)
 	}()
-	if c.fw != nil && c.fw.hasRest() {
-		// A group turn wrote part of a message (Turns): its rest first.
-		if err := c.write(nil); err != nil {
-			c.writeFailed(err)
-			return
-		}
-	}
 	for {
 		select {
 		case <-c.killed:
@@ -296,7 +289,9 @@ func (c *conn) writeRun() {
 			return // the queue is empty; the next push starts a writer
 		}
 		if err := c.writeQueued(batch); err != nil {
-			c.writeFailed(err)
+			c.s.log.Debug("websocket write", "user", c.user, "err", err)
+			c.q.close(false)
+			_ = c.ws.CloseNow()
 			return
 		}
 		c.s.cfg.Stages.Observe(stages.ConnWrite, since)
@@ -304,13 +299,6 @@ func (c *conn) writeRun() {
 			batch = (*box)[:0] // give back what a burst grew
 		}
 	}
-}
-
-// writeFailed ends the connection after a failed write.
-func (c *conn) writeFailed(err error) {
-	c.s.log.Debug("websocket write", "user", c.user, "err", err)
-	c.q.close(false)
-	_ = c.ws.CloseNow()
 }
 
 // closeKilled sends the kill's last frame, if any, then closes the
@@ -409,8 +397,7 @@ var errWriteTimeout = errors.New("write timed out")
 // locks), or through coder/websocket when there is none, with a context
 // that has no Done channel, so the library arms nothing per write either.
 // The per-connection writeTimer closes the connection if the write blocks
-// too long, which makes the write fail. A nil frame writes only what is
-// left of a message a group turn wrote in part (frameWriter.flush).
+// too long, which makes the write fail.
 func (c *conn) write(frame []byte) error {
 	if c.writeTimer == nil {
 		c.writeTimer = time.AfterFunc(c.s.cfg.WriteTimeout, c.cutWrite)
@@ -418,12 +405,9 @@ func (c *conn) write(frame []byte) error {
 		c.writeTimer.Reset(c.s.cfg.WriteTimeout)
 	}
 	var err error
-	switch {
-	case c.fw != nil && frame == nil:
-		err = c.fw.flush()
-	case c.fw != nil:
+	if c.fw != nil {
 		err = c.fw.writeText(frame)
-	default:
+	} else {
 		err = c.ws.Write(context.Background(), websocket.MessageText, frame)
 	}
 	if !c.writeTimer.Stop() && c.writeCut.Load() {

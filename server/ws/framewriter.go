@@ -6,9 +6,6 @@ import (
 	"io"
 	"net"
 	"sync"
-	"syscall"
-
-	"github.com/parleychat/parley/shared/protocol"
 )
 
 // frameHeadBytes is the size of the write buffer coder/websocket gets
@@ -51,18 +48,6 @@ type frameWriter struct {
 	// write allocates nothing; both are emptied after each write.
 	vec  [2][]byte
 	bufs net.Buffers
-	// raw is the socket under w, for writes that must not block
-	// (tryText); nil when there is none (a net.Pipe in tests, another
-	// platform): tryText then writes nothing.
-	raw syscall.RawConn
-	// rest is what is left of a message tryText wrote in part, in a
-	// buffer from batchBufs (restBuf): every later write sends it first,
-	// so frames stay whole and in order on the socket. Nil while none is.
-	rest    []byte
-	restBuf *[]byte
-	// try is tryWritev's state (rawWrite, made once: a method value
-	// given to raw.Write allocates nothing per write).
-	try tryState
 }
 
 // maxHeaderBytes is the longest header of an unmasked frame: two bytes
@@ -73,9 +58,6 @@ const maxHeaderBytes = 10
 func (fw *frameWriter) Write(p []byte) (int, error) {
 	fw.mu.Lock()
 	defer fw.mu.Unlock()
-	if err := fw.flushRestLocked(); err != nil {
-		return 0, err
-	}
 	if fw.held > 0 {
 		head := fw.head[:fw.held]
 		fw.held = 0
@@ -115,82 +97,8 @@ func (fw *frameWriter) writeText(p []byte) error {
 	if fw.closeSent {
 		return fmt.Errorf("write message: close sent: %w", net.ErrClosed)
 	}
-	if err := fw.flushRestLocked(); err != nil {
-		return err
-	}
 	if err := fw.writev(fw.hdr[:putTextHeader(&fw.hdr, len(p))], p); err != nil {
 		return fmt.Errorf("write message: %w", err)
-	}
-	return nil
-}
-
-// tryText writes p as one text message, as writeText does, but only as
-// far as the socket takes it without blocking. sent says the message is
-// on its way: written whole, or in part (part) with the rest kept
-// (fw.rest), which every later write sends first and flush finishes. It
-// sends nothing, and says so, when the socket's buffer is full, when a
-// rest still waits, when there is no socket to try (raw is nil), or when
-// another write holds mu (coder/websocket's pong or close frame, which
-// may be waiting on a full socket).
-func (fw *frameWriter) tryText(p []byte) (sent, part bool, err error) {
-	if !fw.mu.TryLock() {
-		return false, false, nil
-	}
-	defer fw.mu.Unlock()
-	if fw.closeSent {
-		return false, false, fmt.Errorf("write message: close sent: %w", net.ErrClosed)
-	}
-	if fw.raw == nil || fw.rest != nil {
-		return false, false, nil
-	}
-	h := putTextHeader(&fw.hdr, len(p))
-	n, err := fw.tryWritev(fw.hdr[:h], p)
-	switch {
-	case err != nil:
-		return false, false, fmt.Errorf("write message: %w", err)
-	case n == 0:
-		return false, false, nil
-	case n == h+len(p):
-		return true, false, nil
-	}
-	fw.restBuf = batchBufs.Get().(*[]byte)
-	rest := (*fw.restBuf)[:0]
-	if n < h {
-		rest = append(rest, fw.hdr[n:h]...)
-		n = h
-	}
-	fw.rest = append(rest, p[n-h:]...)
-	return true, true, nil
-}
-
-// hasRest reports whether part of a message waits to be written.
-func (fw *frameWriter) hasRest() bool {
-	fw.mu.Lock()
-	defer fw.mu.Unlock()
-	return fw.rest != nil
-}
-
-// flush writes what is left of a message tryText wrote in part, if
-// anything, blocking as writeText does.
-func (fw *frameWriter) flush() error {
-	fw.mu.Lock()
-	defer fw.mu.Unlock()
-	return fw.flushRestLocked()
-}
-
-// flushRestLocked is flush under mu.
-func (fw *frameWriter) flushRestLocked() error {
-	if fw.rest == nil {
-		return nil
-	}
-	_, err := fw.w.Write(fw.rest)
-	if cap(fw.rest) <= 2*protocol.MaxBatchBytes {
-		*fw.restBuf = fw.rest[:0]
-		batchBufs.Put(fw.restBuf)
-	}
-	fw.rest, fw.restBuf = nil, nil
-	if err != nil {
-		return fmt.Errorf("write rest of message: %w", err)
 	}
 	return nil
 }

@@ -197,25 +197,3 @@ func (q *queue) close(wake bool) bool {
 
 // wait returns once no writer runs. Call it after close: none starts then.
 func (q *queue) wait() { q.writers.Wait() }
-
-// unshift puts frames a group turn took (next) but could not write back
-// at the front of the queue, before anything pushed since, with since,
-// their stamp. Only the running writer calls it, so writing stays set.
-func (q *queue) unshift(frames [][]byte, since int64) {
-	q.mu.Lock()
-	defer q.mu.Unlock()
-	if q.box == nil {
-		q.box = slots.Get().(*[][]byte)
-		q.frames = (*q.box)[:0]
-	}
-	n := len(q.frames)
-	q.frames = append(q.frames, frames...)
-	copy(q.frames[len(frames):], q.frames[:n])
-	copy(q.frames, frames)
-	for _, f := range frames {
-		q.bytes += len(f)
-	}
-	if since != 0 {
-		q.since = since
-	}
-}

@@ -494,7 +494,7 @@ func (s *smallReads) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 	s.br, s.nc, s.fw = r, nc, &frameWriter{w: nc}
 	if sc, ok := nc.(syscall.Conn); ok {
 		if raw, err := sc.SyscallConn(); err == nil {
-			s.raw, s.fw.raw = raw, raw
+			s.raw = raw
 		}
 	}
 	return nc, bufio.NewReadWriter(r, bufio.NewWriterSize(s.fw, frameHeadBytes)), nil

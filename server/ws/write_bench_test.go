@@ -19,7 +19,6 @@ import (
 	"time"
 
 	"github.com/coder/websocket"
-	"github.com/parleychat/parley/server/hub"
 	"github.com/parleychat/parley/shared/protocol"
 )
 
@@ -81,24 +80,17 @@ func BenchmarkWriteFanout(b *testing.B) {
 			if batch {
 				name += "-batch"
 			}
-			b.Run(name, func(b *testing.B) { benchWriteFanout(b, 200, paced, batch, 1, nil) })
+			b.Run(name, func(b *testing.B) { benchWriteFanout(b, 200, paced, batch, 1) })
 		}
 	}
 	for _, k := range []int{4, 8} {
-		b.Run(fmt.Sprintf("paced-batch-sendall%d", k), func(b *testing.B) { benchWriteFanout(b, 200, true, true, k, nil) })
-	}
-	// The same through Turns, as a room's fan-out hands off: group
-	// turns instead of a writer goroutine per connection.
-	b.Run("paced-turns", func(b *testing.B) { benchWriteFanout(b, 200, true, false, 1, NewTurns()) })
-	for _, k := range []int{4, 8} {
-		b.Run(fmt.Sprintf("paced-batch-sendall%d-turns", k), func(b *testing.B) { benchWriteFanout(b, 200, true, true, k, NewTurns()) })
+		b.Run(fmt.Sprintf("paced-batch-sendall%d", k), func(b *testing.B) { benchWriteFanout(b, 200, true, true, k) })
 	}
 }
 
 // benchWriteFanout pushes group frames per op to each of n connections:
-// one Send when group is 1, else one SendAll of them all; through turns
-// (and its Start after each op) when it is not nil.
-func benchWriteFanout(b *testing.B, n int, paced, batch bool, group int, turns hub.Turns) {
+// one Send when group is 1, else one SendAll of them all.
+func benchWriteFanout(b *testing.B, n int, paced, batch bool, group int) {
 	conns, readers := startTCPFanout(b, n, batch)
 	frame, err := protocol.Encode(protocol.Frame{Type: protocol.TypeMsg, Msg: &protocol.Message{
 		Room: "general", Offset: 1, Author: "ann", Body: strings.Repeat("x", 100), TS: 1}})
@@ -115,22 +107,14 @@ func benchWriteFanout(b *testing.B, n int, paced, batch bool, group int, turns h
 	for i := range b.N {
 		for _, c := range conns {
 			ok := false
-			switch {
-			case turns != nil && group == 1:
-				ok = turns.Send(c, frame, false)
-			case turns != nil:
-				ok = turns.SendAll(c, burst)
-			case group == 1:
+			if group == 1 {
 				ok = c.Send(frame, false)
-			default:
+			} else {
 				ok = c.SendAll(burst)
 			}
 			if !ok {
 				b.Fatalf("op %d: queue refused: closed %v, %d frames", i, c.q.closed, len(c.q.frames))
 			}
-		}
-		if turns != nil {
-			turns.Start()
 		}
 		if paced || i%64 == 63 {
 			readers.waitAll(int64((i + 1) * group))
@@ -205,14 +189,6 @@ func startTCPIdle(t testing.TB, n int) []*conn {
 
 func startTCP(b testing.TB, n int, batch, read bool) ([]*conn, *fanoutReaders) {
 	b.Helper()
-	conns, readers, _ := startTCPClients(b, n, batch, read, nil)
-	return conns, readers
-}
-
-// startTCPClients is startTCP that also returns the clients, dialled
-// with opts, in the order of the connections it returns.
-func startTCPClients(b testing.TB, n int, batch, read bool, opts *websocket.DialOptions) ([]*conn, *fanoutReaders, []*websocket.Conn) {
-	b.Helper()
 	s := New(Config{Verify: verifyTestToken, Logger: slog.New(slog.DiscardHandler), MaxConnsPerAddr: n + 1, MaxUnauthPerAddr: n + 1})
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -245,7 +221,7 @@ func startTCPClients(b testing.TB, n int, batch, read bool, opts *websocket.Dial
 		features = []string{protocol.FeatureBatch}
 	}
 	for i := range n {
-		c, _, err := websocket.Dial(ctx, "ws://"+l.Addr().String()+protocol.PathWS, opts)
+		c, _, err := websocket.Dial(ctx, "ws://"+l.Addr().String()+protocol.PathWS, nil)
 		if err != nil {
 			b.Fatalf("dial: %v", err)
 		}
@@ -286,19 +262,15 @@ func startTCPClients(b testing.TB, n int, batch, read bool, opts *websocket.Dial
 		}()
 	}
 	s.mu.Lock()
-	byUser := make(map[string]*conn, n)
+	conns := make([]*conn, 0, n)
 	for c := range s.conns {
-		byUser[c.user] = c
+		conns = append(conns, c)
 	}
 	s.mu.Unlock()
-	if len(byUser) != n {
-		b.Fatalf("server has %d connections, want %d", len(byUser), n)
+	if len(conns) != n {
+		b.Fatalf("server has %d connections, want %d", len(conns), n)
 	}
-	conns := make([]*conn, n)
-	for i := range conns {
-		conns[i] = byUser[fmt.Sprintf("u%d", i)]
-	}
-	return conns, readers, clients
+	return conns, readers
 }
 
 // readMessage reads one message into buf, which it reuses (so that the
