@@ -76,6 +76,14 @@ func main() {
 		fmt.Fprintln(os.Stderr, "benchcluster:", cmp.Or(err, errors.New("-rounds must be at least 1")))
 		os.Exit(2)
 	}
+	if *profiles != "" {
+		// The profiles' directory is made here, not left to the workers,
+		// each of which would fail on a missing one.
+		if err := os.MkdirAll(*profiles, 0o755); err != nil {
+			fmt.Fprintln(os.Stderr, "benchcluster:", err)
+			os.Exit(1)
+		}
+	}
 	if err := run(ctx, strings.Split(*labels, ","), []string{*base, *head}, *peer, *head, shapes, *rounds, *out, *profiles); err != nil {
 		fmt.Fprintln(os.Stderr, "benchcluster:", err)
 		os.Exit(1)
