@@ -14,7 +14,7 @@
 //	broker_hop       publish started → this node receives its own publish back from the broker
 //	room_hold        received from the broker → its room starts handing it to members'
 //	                 queues (the room's inbox and its --coalesce window)
-//	room_gap         a gap the broker did not fill within the gap window (--coalesce)
+//	room_gap         a gap the broker did not fill within --gap-wait
 //	                 seen → its messages read from the store and handed on
 //	room_handoff     one hand-off (a room's flush): start → every member's queue has it
 //	conn_write       a connection's queue goes from empty to holding a frame → the
@@ -57,7 +57,7 @@ var stageInfo = [numStages]struct{ name, help string }{
 	SendPublish: {"send_publish", "Send path, per batch: stored to published to the broker."},
 	BrokerHop:   {"broker_hop", "Per message this node published: its publish call started to this node receiving it back from the broker."},
 	RoomHold:    {"room_hold", "Per message: received from the broker to its room starting to hand it to members' queues (inbox wait and the coalesce window)."},
-	RoomGap:     {"room_gap", "Per gap the broker did not fill within the gap window: the gap seen to its messages read from the store and handed to members' queues."},
+	RoomGap:     {"room_gap", "Per gap the broker did not fill within --gap-wait: the gap seen to its messages read from the store and handed to members' queues."},
 	RoomHandoff: {"room_handoff", "Per hand-off of a room's gathered messages: start to every member's queue holding them."},
 	ConnWrite:   {"conn_write", "Per write of a connection: its queue's oldest frame queued to the write done."},
 }
