@@ -184,8 +184,9 @@ type Config struct {
 // DefaultCoalesce is Config.Coalesce's default.
 const DefaultCoalesce = 10 * time.Millisecond
 
-// DefaultGapWait is Config.GapWait's default (README.md, "Where fan-out
-// 200's latency goes", has the measurements it was chosen from).
+// DefaultGapWait is Config.GapWait's default: against the former 10 ms
+// it read 5–8 times fewer messages from the store in fan-out 200, with a
+// lower p99 (README.md, "Where fan-out 200's latency goes").
 const DefaultGapWait = 25 * time.Millisecond
 
 // Hub routes room events between the broker and local subscribers.
