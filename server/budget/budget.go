@@ -64,6 +64,17 @@ type Budget interface {
 	// that is fewer than len(sizes), how long until the next would fit.
 	// One call (one Redis round trip) for a sender's queued messages.
 	TakeAll(ctx context.Context, user string, sizes []int) (taken int, wait time.Duration)
+	// Return gives back messages of sizes[0], sizes[1]… bytes that Take
+	// or TakeAll took from user's budget and that were not sent after all
+	// (the send path takes the budget while it checks membership, and
+	// a send the check refuses must cost nothing). It never fills the
+	// budget beyond full. A Redis budget returns them to where it would
+	// take now: when Redis failed or recovered between the take and the
+	// return (a take in Redis returned locally, or the other way round),
+	// the budget that took them keeps them until they refill (at most
+	// Burst/Rate and ByteBurst/ByteRate: 2 s and 4 s by default), and the
+	// other is at most refilled early.
+	Return(ctx context.Context, user string, sizes []int)
 	// Close releases the budget's resources.
 	Close() error
 }
@@ -94,6 +105,18 @@ func (p params) take(s state, now float64, n int) (state, float64) {
 		return s, wait
 	}
 	return state{msgs: m, bytes: b}, 0
+}
+
+// give is take undone for messages of sizes: both arrival times move
+// back by what those messages cost. A time at or before now is a full
+// budget (take starts from max(s, now)), so giving back more than was
+// taken fills it and no more.
+func (p params) give(s state, sizes []int) state {
+	var bytes float64
+	for _, n := range sizes {
+		bytes += float64(n)
+	}
+	return state{msgs: s.msgs - float64(len(sizes))*p.msgInterval, bytes: s.bytes - bytes*p.byteInterval}
 }
 
 // micros converts a wait in microseconds, rounding up so that a client

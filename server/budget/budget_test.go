@@ -136,6 +136,12 @@ func TestTakeAll(t *testing.T) {
 			t.Fatalf("nothing: took %d, wait %v", taken, wait)
 		}
 	}
+	everyKind(t, check)
+}
+
+// everyKind runs check on a slow budget of every kind, and on a Redis
+// budget whose Redis is down (which must then answer locally).
+func everyKind(t *testing.T, check func(t *testing.T, b budget.Budget)) {
 	for name, mk := range kinds(t) {
 		t.Run(name, func(t *testing.T) { check(t, mk(t, slow)) })
 	}
@@ -145,9 +151,42 @@ func TestTakeAll(t *testing.T) {
 		r.Stop()
 		check(t, b)
 		if b.Fallbacks() == 0 {
-			t.Fatal("Redis down, yet nothing was taken locally")
+			t.Fatal("Redis down, yet nothing was answered locally")
 		}
 	})
+}
+
+// TestReturn: what Return gives back can be taken again, messages and
+// bytes alike, and never more than a full budget; Redis down, the local
+// budget does the same.
+func TestReturn(t *testing.T) {
+	ctx := context.Background()
+	check := func(t *testing.T, b budget.Budget) {
+		if taken, _ := b.TakeAll(ctx, "ann", []int{300, 300, 300, 50, 50}); taken != 5 {
+			t.Fatalf("took %d of the burst of 5", taken)
+		}
+		if w := b.Take(ctx, "ann", 0); w == 0 {
+			t.Fatal("a sixth message fit a burst of 5")
+		}
+		b.Return(ctx, "ann", []int{300, 50})
+		// Two messages and 350 bytes are back: 300 and 50 fit, not more.
+		if taken, _ := b.TakeAll(ctx, "ann", []int{300, 50, 0}); taken != 2 {
+			t.Fatalf("after returning 2: took %d, want 2", taken)
+		}
+		b.Return(ctx, "ann", []int{300})
+		if w := b.Take(ctx, "ann", 301); w == 0 {
+			t.Fatal("301 bytes fit after 300 were returned to an empty byte budget")
+		}
+		// Returning more than was taken fills the budget, no more.
+		b.Return(ctx, "bob", []int{1})
+		b.Take(ctx, "bob", 1)
+		b.Return(ctx, "bob", []int{1, 1, 1, 1, 1, 1, 1, 1})
+		if taken, _ := b.TakeAll(ctx, "bob", []int{1, 1, 1, 1, 1, 1}); taken != 5 {
+			t.Fatalf("after returning more than was taken: took %d, want the burst of 5", taken)
+		}
+		b.Return(ctx, "bob", nil)
+	}
+	everyKind(t, check)
 }
 
 // TestMemoryRefillsOnItsClock: after waiting what Take said, a send fits;

@@ -70,6 +70,25 @@ func (m *Memory) TakeAll(_ context.Context, user string, sizes []int) (int, time
 	return len(sizes), 0
 }
 
+// Return implements Budget.
+func (m *Memory) Return(_ context.Context, user string, sizes []int) {
+	if len(sizes) == 0 {
+		return
+	}
+	now := float64(m.now().UnixNano()) / 1e3
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	s, ok := m.users[user]
+	if !ok {
+		return // full already
+	}
+	if s = m.p.give(s, sizes); s.msgs <= now && s.bytes <= now {
+		delete(m.users, user)
+		return
+	}
+	m.users[user] = s
+}
+
 // sweep drops users whose budgets have refilled, at most once per
 // sweepEvery. Called with mu held.
 func (m *Memory) sweep(t time.Time, now float64) {

@@ -82,6 +82,44 @@ end
 return {taken, wait}
 `)
 
+// returnScript is params.give in Lua: KEYS[1] as in takeScript; ARGV
+// are the message interval, the byte interval, how many messages and
+// their bytes. A budget whose arrival times are then both past is
+// deleted (full); a missing one is full already. It returns 0.
+var returnScript = redis.NewScript(`
+local v = redis.call('HMGET', KEYS[1], 'm', 'b')
+if not v[1] or not v[2] then
+  return 0
+end
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+local m = math.floor(tonumber(v[1]) - tonumber(ARGV[3]) * tonumber(ARGV[1]))
+local b = math.floor(tonumber(v[2]) - tonumber(ARGV[4]) * tonumber(ARGV[2]))
+if m <= now and b <= now then
+  redis.call('DEL', KEYS[1])
+  return 0
+end
+redis.call('HSET', KEYS[1], 'm', m, 'b', b)
+redis.call('PEXPIRE', KEYS[1], math.ceil((math.max(m, b) - now) / 1000) + 1)
+return 0
+`)
+
+// Return implements Budget, in one script run; while Redis fails it
+// returns them to this node's own budget (see Budget.Return for what
+// that costs when Redis failed or recovered since the take).
+func (r *Redis) Return(ctx context.Context, user string, sizes []int) {
+	if len(sizes) == 0 {
+		return
+	}
+	bytes := 0
+	for _, n := range sizes {
+		bytes += n
+	}
+	if _, ok := r.run(ctx, returnScript, "send:"+user, r.args[0], r.args[2], len(sizes), bytes); !ok {
+		r.local.Return(ctx, user, sizes)
+	}
+}
+
 // TakeAll implements Budget, in one script run; while Redis fails it
 // takes from this node's own budget.
 func (r *Redis) TakeAll(ctx context.Context, user string, sizes []int) (int, time.Duration) {

@@ -48,9 +48,16 @@ func (r *batchRecorder) batchList() string {
 	return fmt.Sprint(r.batches)
 }
 
-// coalesceEnv runs a hub with Config.Coalesce set to window on a fresh
-// SQLite store and the in-process broker, with sub subscribed to general.
+// coalesceEnv runs a hub with Config.Coalesce and GapWait set to window
+// on a fresh SQLite store and the in-process broker, with sub subscribed
+// to general.
 func coalesceEnv(t *testing.T, window time.Duration, sub hub.Subscriber) *env {
+	t.Helper()
+	return gapEnv(t, window, window, sub)
+}
+
+// gapEnv is coalesceEnv with a gap wait of its own.
+func gapEnv(t *testing.T, window, gapWait time.Duration, sub hub.Subscriber) *env {
 	t.Helper()
 	ctx := context.Background()
 	st := openSQLite(t)
@@ -59,7 +66,7 @@ func coalesceEnv(t *testing.T, window time.Duration, sub hub.Subscriber) *env {
 	}
 	e := &env{store: st, broker: broker.NewMemory(), presence: presence.NewMemory()}
 	e.stages = stages.New()
-	e.hub = hub.New(hub.Config{Store: st, Broker: e.broker, Presence: e.presence, Reconcile: time.Hour, Coalesce: window, Stages: e.stages})
+	e.hub = hub.New(hub.Config{Store: st, Broker: e.broker, Presence: e.presence, Reconcile: time.Hour, Coalesce: window, GapWait: gapWait, Stages: e.stages})
 	runHub(t, e.hub)
 	testenv.Eventually(t, waitTimeout, "subscribed", func() error { return e.hub.Subscribe(ctx, sub, "general", 0) })
 	return e
@@ -120,36 +127,58 @@ func TestHeldMessageGoesWhenItsWindowEnds(t *testing.T) {
 
 // TestOutOfOrderOffsetsWaitForTheBroker: offset 2 published before 1 (two
 // nodes appending at once) waits for 1 instead of reading the store, and
-// both go on in order when 1 arrives.
+// both go on in order when 1 arrives; the wait is GapWait's, also with
+// gathering off (Coalesce negative).
 func TestOutOfOrderOffsetsWaitForTheBroker(t *testing.T) {
-	sub := &batchRecorder{recorder: recorder{user: "bob"}}
-	e := coalesceEnv(t, time.Minute, sub)
-	ms := e.stored(t, 2)
-	e.publishAll(t, ms[1], ms[0])
-	testenv.Eventually(t, waitTimeout, "offsets 1 and 2 in order", sub.hasOffsets(1, 2))
-	if n := e.hub.Stats().Backfilled; n != 0 {
-		t.Fatalf("read %d messages from the store, want none", n)
+	for _, c := range []struct {
+		name              string
+		coalesce, gapWait time.Duration
+	}{
+		{"coalescing", time.Minute, time.Minute},
+		{"not coalescing", -1, time.Minute},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			sub := &batchRecorder{recorder: recorder{user: "bob"}}
+			e := gapEnv(t, c.coalesce, c.gapWait, sub)
+			ms := e.stored(t, 2)
+			e.publishAll(t, ms[1], ms[0])
+			testenv.Eventually(t, waitTimeout, "offsets 1 and 2 in order", sub.hasOffsets(1, 2))
+			if n := e.hub.Stats().Backfilled; n != 0 {
+				t.Fatalf("read %d messages from the store, want none", n)
+			}
+		})
 	}
 }
 
 // TestGapNotFilledByTheBrokerIsReadFromTheStore: an offset the broker
-// never brings is read from the store once Coalesce has passed.
+// never brings is read from the store once GapWait has passed, however
+// long the coalesce window (a minute: longer than the test waits).
 func TestGapNotFilledByTheBrokerIsReadFromTheStore(t *testing.T) {
-	sub := &batchRecorder{recorder: recorder{user: "bob"}}
-	e := coalesceEnv(t, 50*time.Millisecond, sub)
-	ms := e.stored(t, 3)
-	e.publishAll(t, ms[2])
-	testenv.Eventually(t, waitTimeout, "offsets 1 to 3 in order", sub.hasOffsets(1, 2, 3))
-	if n := e.hub.Stats().Backfilled; n < 2 {
-		t.Fatalf("read %d messages from the store, want at least 2", n)
+	for _, c := range []struct {
+		name              string
+		coalesce, gapWait time.Duration
+	}{
+		{"both 50ms", 50 * time.Millisecond, 50 * time.Millisecond},
+		{"gap wait before the window ends", time.Minute, 20 * time.Millisecond},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			sub := &batchRecorder{recorder: recorder{user: "bob"}}
+			e := gapEnv(t, c.coalesce, c.gapWait, sub)
+			ms := e.stored(t, 3)
+			e.publishAll(t, ms[2])
+			testenv.Eventually(t, waitTimeout, "offsets 1 to 3 in order", sub.hasOffsets(1, 2, 3))
+			if n := e.hub.Stats().Backfilled; n < 2 {
+				t.Fatalf("read %d messages from the store, want at least 2", n)
+			}
+			// Timed as one gap (stages.RoomGap), and offset 3 as this hub's
+			// publish back from the broker; none went through the room's hold.
+			testenv.Eventually(t, waitTimeout, "the gap timed", func() error {
+				gap, hop, hold := e.stages.Count(stages.RoomGap), e.stages.Count(stages.BrokerHop), e.stages.Count(stages.RoomHold)
+				if gap != 1 || hop != 1 || hold != 0 {
+					return fmt.Errorf("room_gap %d, broker_hop %d, room_hold %d observations; want 1, 1, 0", gap, hop, hold)
+				}
+				return nil
+			})
+		})
 	}
-	// Timed as one gap (stages.RoomGap), and offset 3 as this hub's
-	// publish back from the broker; none went through the room's hold.
-	testenv.Eventually(t, waitTimeout, "the gap timed", func() error {
-		gap, hop, hold := e.stages.Count(stages.RoomGap), e.stages.Count(stages.BrokerHop), e.stages.Count(stages.RoomHold)
-		if gap != 1 || hop != 1 || hold != 0 {
-			return fmt.Errorf("room_gap %d, broker_hop %d, room_hold %d observations; want 1, 1, 0", gap, hop, hold)
-		}
-		return nil
-	})
 }

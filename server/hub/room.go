@@ -446,7 +446,7 @@ func (r *room) payload(ctx context.Context, p []byte, at int64) {
 // a gap that could not be filled is delivered: a stalled room drops o (it
 // is in the store) and its retry delivers it in order later.
 //
-// A message past a gap waits in ahead first, for at most Config.Coalesce:
+// A message past a gap waits in ahead first, for at most Config.GapWait:
 // with several nodes appending, the broker often brings offsets out of
 // order, and the missing one is on its way. It is read from the store
 // only when it has not come by then (tick).
@@ -458,7 +458,7 @@ func (r *room) message(ctx context.Context, o int64, p []byte, kind byte, at int
 		if r.stalled {
 			return
 		}
-		if r.h.cfg.Coalesce > 0 && len(r.ahead) < maxPending {
+		if r.h.cfg.GapWait > 0 && len(r.ahead) < maxPending {
 			if len(r.ahead) == 0 {
 				r.gapAt = time.Now()
 				r.gapStamp = r.h.cfg.Stages.Now()
@@ -523,11 +523,11 @@ func (r *room) takeAhead() bool {
 	return moved
 }
 
-// tick runs when flushTimer fires: a gap that outlived Coalesce is read
+// tick runs when flushTimer fires: a gap that outlived GapWait is read
 // from the store, and pend is sent when due.
 func (r *room) tick(ctx context.Context) {
 	now := time.Now()
-	if len(r.ahead) > 0 && !now.Before(r.gapAt.Add(r.h.cfg.Coalesce)) {
+	if len(r.ahead) > 0 && !now.Before(r.gapAt.Add(r.h.cfg.GapWait)) {
 		top := r.last
 		for _, m := range r.ahead {
 			top = max(top, m.offset)
@@ -548,7 +548,7 @@ func (r *room) arm() {
 		due = r.sent.Add(r.h.cfg.Coalesce)
 	}
 	if len(r.ahead) > 0 {
-		if gap := r.gapAt.Add(r.h.cfg.Coalesce); due.IsZero() || gap.Before(due) {
+		if gap := r.gapAt.Add(r.h.cfg.GapWait); due.IsZero() || gap.Before(due) {
 			due = gap
 		}
 	}

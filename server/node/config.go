@@ -92,6 +92,10 @@ type Config struct {
 	// Coalesce is how long a busy room gathers messages to send them on
 	// together (hub.Config.Coalesce); 0: each goes at once.
 	Coalesce time.Duration
+	// GapWait is how long a room waits for a missing offset from the
+	// broker before it reads the store (hub.Config.GapWait); 0: it
+	// reads at once.
+	GapWait time.Duration
 
 	// PasswordParams is the argon2id cost of new hashes (--argon2-*;
 	// tests lower it so sign-ups are cheap).
@@ -193,6 +197,7 @@ var envVars = []envVar{
 	{"room-burst", "PARLEY_ROOM_BURST"},
 	{"reconcile-idle", "PARLEY_RECONCILE_IDLE"},
 	{"coalesce", "PARLEY_COALESCE"},
+	{"gap-wait", "PARLEY_GAP_WAIT"},
 	{"redis-ca", "PARLEY_REDIS_CA"},
 	{"redis-cert", "PARLEY_REDIS_CERT"},
 	{"redis-key", "PARLEY_REDIS_KEY"},
@@ -262,6 +267,7 @@ func ParseFlags(name string, args []string, getenv func(string) string, out io.W
 	argonTime := fs.Uint("argon2-time", uint(auth.DefaultParams.Time), "argon2id passes over the memory")
 	argonThreads := fs.Uint("argon2-threads", uint(auth.DefaultParams.Threads), "argon2id lanes (parallelism)")
 	fs.DurationVar(&c.Coalesce, "coalesce", hub.DefaultCoalesce, "how long a busy room gathers messages to send them on together, one write per client for all (a message that finds the room quiet goes at once; none waits longer); 0: each message goes at once")
+	fs.DurationVar(&c.GapWait, "gap-wait", hub.DefaultGapWait, "how long a room waits for a missing offset from the broker, once a later one came, before it reads the gap from the store (the longest a lost publish stays unseen once a later message arrives); 0: it reads at once")
 	fs.DurationVar(&c.ReconcileIdle, "reconcile-idle", 0, "the longest a room without traffic waits between its checks for messages the broker lost (it backs off from --reconcile; traffic brings it back); 0: 8 × --reconcile")
 	fs.StringVar(&c.RedisCA, "redis-ca", "", "with a rediss:// --redis: PEM file of the CA that signed Redis's certificate, the only one trusted (empty: the system roots); the server name in the URL is always verified")
 	fs.StringVar(&c.RedisCert, "redis-cert", "", "with a rediss:// --redis: PEM client certificate for Redis servers that ask for one (with --redis-key)")
@@ -381,6 +387,9 @@ func (c Config) validate() error {
 	}
 	if c.Coalesce < 0 || c.Coalesce > time.Second {
 		return errors.New("--coalesce must be between 0 and 1s")
+	}
+	if c.GapWait < 0 || c.GapWait > time.Second {
+		return errors.New("--gap-wait must be between 0 and 1s")
 	}
 	if c.ReconcileIdle != 0 && c.ReconcileIdle < c.Reconcile {
 		return errors.New("--reconcile-idle must be 0 (8 × --reconcile) or at least --reconcile")

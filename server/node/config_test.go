@@ -114,35 +114,45 @@ func TestGCPercentFlag(t *testing.T) {
 	}
 }
 
-// TestCoalesceFlag: --coalesce defaults to the hub's default, reads its
-// flag and environment variable, takes 0 (off) and refuses a negative or
-// overlong window; the hub gets -1 for 0 (its own 0 is the default).
-func TestCoalesceFlag(t *testing.T) {
+// TestCoalesceAndGapWaitFlags: --coalesce and --gap-wait default to the
+// hub's defaults, read their flag and environment variable, take 0 (off)
+// and refuse a negative or overlong window; the hub gets -1 for 0 (its
+// own 0 is the default).
+func TestCoalesceAndGapWaitFlags(t *testing.T) {
 	env := func(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
-	cases := []struct {
-		args []string
-		env  map[string]string
-		want time.Duration
+	for _, f := range []struct {
+		flag, env string
+		def       time.Duration
+		get       func(Config) time.Duration
 	}{
-		{nil, nil, hub.DefaultCoalesce},
-		{[]string{"--coalesce", "25ms"}, nil, 25 * time.Millisecond},
-		{nil, map[string]string{"PARLEY_COALESCE": "0"}, 0},
-	}
-	for _, c := range cases {
-		cfg, err := ParseFlags("test", c.args, env(c.env), io.Discard)
-		if err != nil {
-			t.Fatalf("%v %v: %v", c.args, c.env, err)
+		{"coalesce", "PARLEY_COALESCE", hub.DefaultCoalesce, func(c Config) time.Duration { return c.Coalesce }},
+		{"gap-wait", "PARLEY_GAP_WAIT", hub.DefaultGapWait, func(c Config) time.Duration { return c.GapWait }},
+	} {
+		cases := []struct {
+			args []string
+			env  map[string]string
+			want time.Duration
+		}{
+			{nil, nil, f.def},
+			{[]string{"--" + f.flag, "35ms"}, nil, 35 * time.Millisecond},
+			{nil, map[string]string{f.env: "0"}, 0},
 		}
-		if cfg.Coalesce != c.want {
-			t.Errorf("%v %v: coalesce %v, want %v", c.args, c.env, cfg.Coalesce, c.want)
+		for _, c := range cases {
+			cfg, err := ParseFlags("test", c.args, env(c.env), io.Discard)
+			if err != nil {
+				t.Fatalf("%v %v: %v", c.args, c.env, err)
+			}
+			if got := f.get(cfg); got != c.want {
+				t.Errorf("%v %v: %s %v, want %v", c.args, c.env, f.flag, got, c.want)
+			}
+		}
+		for _, v := range []string{"-1ms", "2s"} {
+			if _, err := ParseFlags("test", []string{"--" + f.flag, v}, env(nil), io.Discard); err == nil {
+				t.Errorf("--%s %s: no error", f.flag, v)
+			}
 		}
 	}
-	if got := coalesce(0); got >= 0 {
-		t.Errorf("--coalesce 0 gives the hub %v, want a negative window (off)", got)
-	}
-	for _, v := range []string{"-1ms", "2s"} {
-		if _, err := ParseFlags("test", []string{"--coalesce", v}, env(nil), io.Discard); err == nil {
-			t.Errorf("--coalesce %s: no error", v)
-		}
+	if got := offIfZero(0); got >= 0 {
+		t.Errorf("0 gives the hub %v, want a negative window (off)", got)
 	}
 }

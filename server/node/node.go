@@ -88,7 +88,7 @@ func (n *Node) open(ctx context.Context) error {
 		return err
 	}
 	n.stages = stages.New()
-	n.hub = hub.New(hub.Config{Stages: n.stages, Store: n.store, Broker: n.broker, Presence: n.presence, Logger: n.log, Reconcile: n.cfg.Reconcile, ReconcileIdle: n.cfg.ReconcileIdle, Coalesce: coalesce(n.cfg.Coalesce)})
+	n.hub = hub.New(hub.Config{Stages: n.stages, Store: n.store, Broker: n.broker, Presence: n.presence, Logger: n.log, Reconcile: n.cfg.Reconcile, ReconcileIdle: n.cfg.ReconcileIdle, Coalesce: offIfZero(n.cfg.Coalesce), GapWait: offIfZero(n.cfg.GapWait)})
 	return n.buildHTTP()
 }
 
@@ -353,8 +353,9 @@ func (n *Node) Close() {
 	n.closers = nil
 }
 
-// coalesce is hub.Config.Coalesce for --coalesce: 0 turns it off.
-func coalesce(d time.Duration) time.Duration {
+// offIfZero is hub.Config.Coalesce or GapWait for --coalesce or
+// --gap-wait: 0 turns it off (the hub reads 0 as its default).
+func offIfZero(d time.Duration) time.Duration {
 	if d == 0 {
 		return -1
 	}

@@ -7,13 +7,14 @@
 // The stages of a sent message, in order:
 //
 //	send_access      the first frame of a sender's batch read → membership checked
-//	send_budget      membership checked → the account's send budget taken (Redis)
-//	send_store       budget taken → the batch stored (one transaction)
+//	send_budget      the same first frame read → the account's send budget taken
+//	                 (Redis), at the same time as the membership check (overlaps send_access)
+//	send_store       both done → the batch stored (one transaction)
 //	send_publish     stored → the batch published to the broker (one round trip)
 //	broker_hop       publish started → this node receives its own publish back from the broker
 //	room_hold        received from the broker → its room starts handing it to members'
 //	                 queues (the room's inbox and its --coalesce window)
-//	room_gap         a gap the broker did not fill within the gap window (--coalesce)
+//	room_gap         a gap the broker did not fill within --gap-wait
 //	                 seen → its messages read from the store and handed on
 //	room_handoff     one hand-off (a room's flush): start → every member's queue has it
 //	conn_write       a connection's queue goes from empty to holding a frame → the
@@ -51,12 +52,12 @@ const (
 
 var stageInfo = [numStages]struct{ name, help string }{
 	SendAccess:  {"send_access", "Send path, per batch of a connection's sends: its first frame read to the room membership checked."},
-	SendBudget:  {"send_budget", "Send path, per batch: membership checked to the account's send budget taken."},
-	SendStore:   {"send_store", "Send path, per batch: budget taken to the batch stored (one transaction)."},
+	SendBudget:  {"send_budget", "Send path, per batch: its first frame read to the account's send budget taken (at the same time as the membership check: overlaps send_access)."},
+	SendStore:   {"send_store", "Send path, per batch: membership checked and budget taken to the batch stored (one transaction)."},
 	SendPublish: {"send_publish", "Send path, per batch: stored to published to the broker."},
 	BrokerHop:   {"broker_hop", "Per message this node published: its publish call started to this node receiving it back from the broker."},
 	RoomHold:    {"room_hold", "Per message: received from the broker to its room starting to hand it to members' queues (inbox wait and the coalesce window)."},
-	RoomGap:     {"room_gap", "Per gap the broker did not fill within the gap window: the gap seen to its messages read from the store and handed to members' queues."},
+	RoomGap:     {"room_gap", "Per gap the broker did not fill within --gap-wait: the gap seen to its messages read from the store and handed to members' queues."},
 	RoomHandoff: {"room_handoff", "Per hand-off of a room's gathered messages: start to every member's queue holding them."},
 	ConnWrite:   {"conn_write", "Per write of a connection: its queue's oldest frame queued to the write done."},
 }

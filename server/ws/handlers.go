@@ -184,7 +184,7 @@ func (c *conn) send(ctx context.Context, f protocol.Frame) {
 		}
 	}
 	t := c.takeSendRead()
-	a, err := c.access(ctx, f.Room, true)
+	a, taken, wait, err := c.checkSend(ctx, f.Room, []int{len(body)}, &t)
 	if err != nil {
 		if retryable(err) {
 			c.gate = sendGate{cid: f.CID, code: protocol.ErrUnavailable, until: now.Add(sendGateGrace)}
@@ -192,15 +192,11 @@ func (c *conn) send(ctx context.Context, f protocol.Frame) {
 		c.storeError(f.CID, "check membership", err)
 		return
 	}
-	c.stage(stages.SendAccess, &t)
-	if take := c.s.cfg.UserBudget; take != nil {
-		if d := take(ctx, c.user, len(body)); d > 0 {
-			r.CancelAt(now) // refused: it costs the connection nothing
-			c.refuseRate(f.CID, "your account is sending too fast", d, now)
-			return
-		}
+	if taken == 0 {
+		r.CancelAt(now) // refused: it costs the connection nothing
+		c.refuseRate(f.CID, "your account is sending too fast", wait, now)
+		return
 	}
-	c.stage(stages.SendBudget, &t)
 	m, dup, err := c.store(ctx, f, body, a)
 	c.stage(stages.SendStore, &t)
 	if err == nil && dup && (m.Room != f.Room || m.Kind != "" && f.Type == protocol.TypeSend) {
@@ -308,17 +304,22 @@ func (c *conn) admit(f protocol.Frame, now time.Time) (pendingSend, bool) {
 func (c *conn) storeRun(ctx context.Context, run []pendingSend, now time.Time) int {
 	first := run[0].f
 	t := c.takeSendRead()
-	if _, err := c.access(ctx, first.Room, true); err != nil {
+	sizes := make([]int, len(run))
+	for i := range run {
+		sizes[i] = len(run[i].body)
+	}
+	_, n, wait, err := c.checkSend(ctx, first.Room, sizes, &t)
+	if err != nil {
 		if retryable(err) {
 			c.gate = sendGate{cid: first.CID, code: protocol.ErrUnavailable, until: now.Add(sendGateGrace)}
 		}
 		c.storeError(first.CID, "check membership", err)
 		return 1
 	}
-	c.stage(stages.SendAccess, &t)
-	n, wait := c.takeBudget(ctx, run)
-	c.stage(stages.SendBudget, &t)
 	if n > 0 && !c.appendRun(ctx, run[:n], now, t) {
+		// One at a time, the first send's failure would have taken
+		// only its own budget: the others' goes back.
+		c.returnBudget(ctx, sizes[1:n])
 		return 1
 	}
 	if n < len(run) {
@@ -329,24 +330,84 @@ func (c *conn) storeRun(ctx context.Context, run []pendingSend, now time.Time) i
 	return n
 }
 
-// takeBudget takes run's messages from the account's budget in order, up
-// to the first that does not fit: how many it took, and that one's wait.
-func (c *conn) takeBudget(ctx context.Context, run []pendingSend) (int, time.Duration) {
-	if all := c.s.cfg.UserBudgetAll; all != nil {
-		sizes := make([]int, len(run))
-		for i := range run {
-			sizes[i] = len(run[i].body)
+// checkSend asks the store whether the user may send to room
+// (c.access) and, at the same time, takes messages of sizes from the
+// account's budget (takeBudget): one round trip's wait instead of two. It
+// returns access's answer and, when that lets the sends through, how many
+// the budget took and the wait of the first it did not. When access
+// refuses, its error is the answer whatever the budget said, and what the
+// budget took is given back (budget.Budget.Return), so a send the check
+// refuses costs nothing, as when the budget was taken after it. Without
+// UserBudgetReturn the budget is taken after the check, as before.
+//
+// The budget's goroutine is checkSend's: it runs under ctx (the
+// connection's) and checkSend waits for it before it returns, also when
+// access refused (cancelling it would leave unknown whether Redis took
+// the sends). *t is the first send's read stamp: send_access and
+// send_budget are each timed from there, and *t moves to when both are
+// done.
+func (c *conn) checkSend(ctx context.Context, room string, sizes []int, t *int64) (a store.Access, taken int, wait time.Duration, err error) {
+	start := *t
+	if c.s.cfg.UserBudgetReturn == nil || c.s.cfg.UserBudget == nil && c.s.cfg.UserBudgetAll == nil {
+		if a, err = c.access(ctx, room, true); err != nil {
+			return a, 0, 0, err
 		}
-		return all(ctx, c.user, sizes)
+		c.stage(stages.SendAccess, t)
+		taken, wait = c.takeBudget(ctx, sizes)
+		c.stage(stages.SendBudget, t)
+		return a, taken, wait, nil
 	}
-	if take := c.s.cfg.UserBudget; take != nil {
-		for i := range run {
-			if d := take(ctx, c.user, len(run[i].body)); d > 0 {
+	type took struct {
+		n    int
+		wait time.Duration
+		at   int64
+	}
+	done := make(chan took, 1)
+	go func() {
+		n, w := c.takeBudget(ctx, sizes)
+		done <- took{n, w, c.s.cfg.Stages.Now()}
+	}()
+	a, err = c.access(ctx, room, true)
+	if err == nil {
+		c.stage(stages.SendAccess, t)
+	}
+	b := <-done
+	if err != nil {
+		c.returnBudget(ctx, sizes[:b.n])
+		return a, 0, 0, err
+	}
+	c.s.cfg.Stages.Set(stages.SendBudget, start, b.at)
+	if *t != 0 {
+		*t = c.s.cfg.Stages.Now()
+	}
+	return a, b.n, b.wait, nil
+}
+
+// returnBudget gives sends of sizes, taken but not sent, back to the
+// account's budget: also when the connection is closing (ctx ended),
+// since the budget is the account's.
+func (c *conn) returnBudget(ctx context.Context, sizes []int) {
+	if give := c.s.cfg.UserBudgetReturn; give != nil && len(sizes) > 0 {
+		give(context.WithoutCancel(ctx), c.user, sizes)
+	}
+}
+
+// takeBudget takes messages of sizes from the account's budget in order,
+// up to the first that does not fit: how many it took, and that one's
+// wait.
+func (c *conn) takeBudget(ctx context.Context, sizes []int) (int, time.Duration) {
+	if take := c.s.cfg.UserBudget; take != nil && (len(sizes) == 1 || c.s.cfg.UserBudgetAll == nil) {
+		for i, n := range sizes {
+			if d := take(ctx, c.user, n); d > 0 {
 				return i, d
 			}
 		}
+		return len(sizes), 0
 	}
-	return len(run), 0
+	if all := c.s.cfg.UserBudgetAll; all != nil {
+		return all(ctx, c.user, sizes)
+	}
+	return len(sizes), 0
 }
 
 // appendRun stores run in one transaction, publishes what is new and

@@ -75,6 +75,21 @@ func startBatchNode(t *testing.T, st store.Store, redisURL string, cfg Config) s
 	return addr
 }
 
+// generalStore is a SQLite store in the test's directory with the room
+// general, closed when the test ends.
+func generalStore(t *testing.T) *store.SQLite {
+	t.Helper()
+	db, err := store.OpenSQLite(context.Background(), t.TempDir()+"/test.db")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	if _, err := db.EnsureRoom(context.Background(), "general"); err != nil {
+		t.Fatal(err)
+	}
+	return db
+}
+
 // rawClient is a client on a bare TCP socket, so that a test can write
 // many frames in one write: they reach the node together.
 type rawClient struct {
@@ -279,14 +294,7 @@ func TestBurstOfSendsIsBatched(t *testing.T) {
 func TestBurstKeepsPerMessageRules(t *testing.T) {
 	ctx := context.Background()
 	rs := testenv.StartRedis(t)
-	db, err := store.OpenSQLite(ctx, t.TempDir()+"/burst.db")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	if _, err := db.EnsureRoom(ctx, "general"); err != nil {
-		t.Fatal(err)
-	}
+	db := generalStore(t)
 	st := &countingStore{Store: db}
 	// 5 sends per connection, 8 per account, neither refilling while the
 	// test runs.
@@ -378,5 +386,61 @@ func TestWholeFrame(t *testing.T) {
 		if got := wholeFrame(head, tc.avail); got != tc.want {
 			t.Errorf("%s: wholeFrame = %v, want %v", tc.name, got, tc.want)
 		}
+	}
+}
+
+// TestRefusedByAccessCostsNoBudget: the membership check and the
+// account's budget run at the same time, yet a send the check refuses
+// (alone or in a burst) costs the account nothing, and its answer is the
+// check's even when the budget is spent too; the budget is one in a real
+// Redis.
+func TestRefusedByAccessCostsNoBudget(t *testing.T) {
+	ctx := context.Background()
+	rs := testenv.StartRedis(t)
+	db := generalStore(t)
+	if _, err := db.CreateRoomOf(ctx, "secret", protocol.KindPrivate, "dave"); err != nil {
+		t.Fatal(err)
+	}
+	// 3 sends per account, not refilling while the test runs.
+	userBudget, err := budget.NewRedis(budget.RedisOptions{URL: rs.URL(), Prefix: "test:" + t.Name() + ":",
+		Limits: budget.Limits{Rate: 0.001, Burst: 3, ByteRate: 1e6, ByteBurst: 1e6}, Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { userBudget.Close() })
+	addr := startBatchNode(t, db, rs.URL(), Config{
+		UserBudget: userBudget.Take, UserBudgetAll: userBudget.TakeAll, UserBudgetReturn: userBudget.Return})
+	answers := func(c *rawClient, n int) []string {
+		var got []string
+		for range n {
+			cid, what := answer(c.next())
+			got = append(got, cid+" "+what)
+		}
+		return got
+	}
+	const notFound = "not_found: no such room"
+	alice := dialRaw(t, addr, "alice")
+	secret, _ := sendFrames("secret", "s", 4)
+	alice.write(secret[0])
+	alice.write(secret[1:]...) // a burst: one run, then each again
+	if got, want := answers(alice, 4), []string{"s1 " + notFound, "s2 " + notFound, "s3 " + notFound, "s4 " + notFound}; !slices.Equal(got, want) {
+		t.Fatalf("sends to a private room: %q, want %q", got, want)
+	}
+	// The account's 3 are all there: a burst of 3 is stored, a 4th is
+	// refused by the budget.
+	general, _ := sendFrames("general", "g", 4)
+	alice.write(general[:3]...)
+	if got, want := answers(alice, 3), []string{"g1 ack@1", "g2 ack@2", "g3 ack@3"}; !slices.Equal(got, want) {
+		t.Fatalf("after the refused sends: %q, want %q", got, want)
+	}
+	// The budget is spent: the private room still answers not_found,
+	// the public one rate_limited.
+	alice.write(secret[0])
+	if got := answers(alice, 1); got[0] != "s1 "+notFound {
+		t.Fatalf("with the budget spent, a send to a private room: %q, want %q", got[0], "s1 "+notFound)
+	}
+	alice.write(general[3])
+	if got := answers(alice, 1); got[0] != "g4 rate_limited: your account is sending too fast" {
+		t.Fatalf("with the budget spent: %q", got[0])
 	}
 }

@@ -97,6 +97,12 @@ type Config struct {
 	// does not fit, and that one's wait. Without it a batch calls
 	// UserBudget per message.
 	UserBudgetAll func(ctx context.Context, user string, sizes []int) (taken int, wait time.Duration)
+	// UserBudgetReturn, when set, gives back sends that UserBudget or
+	// UserBudgetAll took (budget.Budget.Return): with it, a send takes
+	// the budget while its membership is checked, and gives it back when
+	// the check refuses it; without it, the budget is taken after the
+	// check.
+	UserBudgetReturn func(ctx context.Context, user string, sizes []int)
 
 	// MaxConnsPerUser bounds one account's open connections on this node
 	// (default 20); beyond it a new connection is closed after auth with
