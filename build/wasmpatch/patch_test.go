@@ -7,9 +7,8 @@ import (
 	"testing"
 )
 
-// upstream returns the recorded patches and a temporary copy of each
-// module's upstream files, laid out as in the module cache.
-func upstream(t *testing.T) ([]patch, map[string]string) {
+// recorded returns the module root and the patches upstream.sha256 lists.
+func recorded(t *testing.T) (string, []patch) {
 	t.Helper()
 	root, err := moduleRoot()
 	if err != nil {
@@ -19,6 +18,14 @@ func upstream(t *testing.T) ([]patch, map[string]string) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return root, patches
+}
+
+// upstream returns the recorded patches and a temporary copy of each
+// module's upstream files, laid out as in the module cache.
+func upstream(t *testing.T) ([]patch, map[string]string) {
+	t.Helper()
+	root, patches := recorded(t)
 	dirs := make(map[string]string)
 	for _, p := range patches {
 		real, err := moduleDir(root, p.Module, p.Version)
@@ -82,15 +89,8 @@ func TestRejectsChangedUpstream(t *testing.T) {
 // TestRejectsOtherVersion: go.mod requiring another version than the one
 // a replacement was made for stops the build before any file is read.
 func TestRejectsOtherVersion(t *testing.T) {
-	root, err := moduleRoot()
-	if err != nil {
-		t.Fatal(err)
-	}
-	patches, err := readPatches(root)
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, err = moduleDir(root, patches[0].Module, "v0.0.1")
+	root, patches := recorded(t)
+	_, err := moduleDir(root, patches[0].Module, "v0.0.1")
 	if err == nil || !strings.Contains(err.Error(), "redo the patch") {
 		t.Fatalf("moduleDir with another version: %v, want an error saying to redo the patch", err)
 	}
@@ -111,14 +111,7 @@ func TestWritesWorkspaceAndOverlay(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	root, err := moduleRoot()
-	if err != nil {
-		t.Fatal(err)
-	}
-	patches, err := readPatches(root)
-	if err != nil {
-		t.Fatal(err)
-	}
+	root, patches := recorded(t)
 	for _, p := range patches {
 		if !strings.Contains(string(work), "replace "+p.Module+" "+p.Version+" => ") {
 			t.Errorf("go.work does not replace %s %s:\n%s", p.Module, p.Version, work)
