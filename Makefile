@@ -32,8 +32,16 @@ build: wasm ## build/parley: one binary with the web app embedded
 wasm: $(WASM) ## build/web/app.wasm (+ .br/.gz at BROTLI quality, default 11), the browser app
 	$(GO) run ./build/compress -quality $(BROTLI) $(WASM)
 
-$(WASM): $(WASM_SRC)
-	GOOS=js GOARCH=wasm $(GO) build -trimpath -ldflags='-s -w' -o $(WASM) ./app/cmd/wasm
+# app.wasm is built with Parley's js/wasm copies of a few go-app and
+# coder/websocket files that leave net/http out (build/wasmpatch; about
+# 2 MB raw): wasmpatch checks the upstream files and writes the workspace
+# and -overlay file the build reads. Native builds use neither.
+WASMPATCH := build/.wasmpatch
+WASMPATCH_SRC := $(shell find build/wasmpatch -type f -not -name '*_test.go' 2>/dev/null)
+
+$(WASM): $(WASM_SRC) $(WASMPATCH_SRC)
+	$(GO) run ./build/wasmpatch -o $(WASMPATCH)
+	GOWORK=$(CURDIR)/$(WASMPATCH)/go.work GOOS=js GOARCH=wasm $(GO) build -overlay $(WASMPATCH)/overlay.json -trimpath -ldflags='-s -w' -o $(WASM) ./app/cmd/wasm
 
 .PHONY: wasm-size
 wasm-size: wasm ## app.wasm's raw, gzip and brotli sizes, its sections and heaviest packages
@@ -93,4 +101,4 @@ lint: ## gofmt, go vet (native and js/wasm), staticcheck
 
 .PHONY: clean
 clean: ## remove build outputs
-	rm -rf build/parley build/web/app.wasm* build/test-artifacts build/.test
+	rm -rf build/parley build/web/app.wasm* build/test-artifacts build/.test build/.wasmpatch

@@ -1,3 +1,5 @@
+//go:build !js
+
 // Package app is the server side of Parley's browser app: it builds the
 // go-app HTTP handler that serves the app shell (prerendered pages, the
 // service worker, the manifest) and the web assets embedded in the server
@@ -7,7 +9,9 @@
 //
 // The browser app itself lives in app/ui (components and routes), app/state
 // (the pure state it renders) and app/cmd/wasm (its main). This package is
-// never compiled into the WebAssembly binary.
+// never compiled into the WebAssembly binary, and its files say so
+// (//go:build !js): it serves go-app's Handler, whose serving methods
+// app.wasm's copy of go-app leaves out (build/wasmpatch).
 //
 // A server calls Routes once before serving, then mounts NewHandler for every
 // path its API, WebSocket and health endpoints do not take:

@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net/http"
 	"net/url"
 	"strings"
 	"syscall/js"
@@ -29,7 +28,7 @@ func newAccountAPI(base string) accountAPI { return fetchAPI{base: strings.TrimR
 
 func (f fetchAPI) Signup(ctx context.Context, cred protocol.Credentials) (protocol.Session, error) {
 	var s protocol.Session
-	if err := f.do(ctx, http.MethodPost, protocol.PathSignup, "", cred, &s); err != nil {
+	if err := f.do(ctx, "POST", protocol.PathSignup, "", cred, &s); err != nil {
 		return s, fmt.Errorf("sign up: %w", err)
 	}
 	return s, nil
@@ -37,7 +36,7 @@ func (f fetchAPI) Signup(ctx context.Context, cred protocol.Credentials) (protoc
 
 func (f fetchAPI) Login(ctx context.Context, cred protocol.Credentials) (protocol.Session, error) {
 	var s protocol.Session
-	if err := f.do(ctx, http.MethodPost, protocol.PathLogin, "", cred, &s); err != nil {
+	if err := f.do(ctx, "POST", protocol.PathLogin, "", cred, &s); err != nil {
 		return s, fmt.Errorf("log in: %w", err)
 	}
 	return s, nil
@@ -45,7 +44,7 @@ func (f fetchAPI) Login(ctx context.Context, cred protocol.Credentials) (protoco
 
 func (f fetchAPI) Refresh(ctx context.Context, req protocol.RefreshRequest) (protocol.Session, error) {
 	var s protocol.Session
-	if err := f.do(ctx, http.MethodPost, protocol.PathRefresh, "", req, &s); err != nil {
+	if err := f.do(ctx, "POST", protocol.PathRefresh, "", req, &s); err != nil {
 		return s, fmt.Errorf("refresh session: %w", err)
 	}
 	return s, nil
@@ -55,7 +54,7 @@ func (f fetchAPI) Logout(ctx context.Context, accessToken string, req protocol.R
 	if req.RefreshToken != "" {
 		accessToken = ""
 	}
-	if err := f.do(ctx, http.MethodPost, protocol.PathLogout, accessToken, req, nil); err != nil {
+	if err := f.do(ctx, "POST", protocol.PathLogout, accessToken, req, nil); err != nil {
 		return fmt.Errorf("log out: %w", err)
 	}
 	return nil
@@ -63,7 +62,7 @@ func (f fetchAPI) Logout(ctx context.Context, accessToken string, req protocol.R
 
 func (f fetchAPI) Sessions(ctx context.Context, accessToken string) ([]protocol.SessionInfo, error) {
 	var list protocol.SessionList
-	if err := f.do(ctx, http.MethodGet, protocol.PathSessions, accessToken, nil, &list); err != nil {
+	if err := f.do(ctx, "GET", protocol.PathSessions, accessToken, nil, &list); err != nil {
 		return nil, fmt.Errorf("list sessions: %w", err)
 	}
 	return list.Sessions, nil
@@ -71,28 +70,28 @@ func (f fetchAPI) Sessions(ctx context.Context, accessToken string) ([]protocol.
 
 func (f fetchAPI) EndSession(ctx context.Context, accessToken, id string) error {
 	path := protocol.PathSessions + "/" + url.PathEscape(id)
-	if err := f.do(ctx, http.MethodDelete, path, accessToken, nil, nil); err != nil {
+	if err := f.do(ctx, "DELETE", path, accessToken, nil, nil); err != nil {
 		return fmt.Errorf("end session: %w", err)
 	}
 	return nil
 }
 
 func (f fetchAPI) EndAllSessions(ctx context.Context, accessToken string) error {
-	if err := f.do(ctx, http.MethodDelete, protocol.PathSessions, accessToken, nil, nil); err != nil {
+	if err := f.do(ctx, "DELETE", protocol.PathSessions, accessToken, nil, nil); err != nil {
 		return fmt.Errorf("sign out everywhere: %w", err)
 	}
 	return nil
 }
 
 func (f fetchAPI) ChangePassword(ctx context.Context, accessToken string, req protocol.ChangePassword) error {
-	if err := f.do(ctx, http.MethodPost, protocol.PathPassword, accessToken, req, nil); err != nil {
+	if err := f.do(ctx, "POST", protocol.PathPassword, accessToken, req, nil); err != nil {
 		return fmt.Errorf("change password: %w", err)
 	}
 	return nil
 }
 
 func (f fetchAPI) DeleteAccount(ctx context.Context, accessToken string, req protocol.DeleteAccount) error {
-	if err := f.do(ctx, http.MethodDelete, protocol.PathAccount, accessToken, req, nil); err != nil {
+	if err := f.do(ctx, "DELETE", protocol.PathAccount, accessToken, req, nil); err != nil {
 		return fmt.Errorf("delete account: %w", err)
 	}
 	return nil
@@ -100,7 +99,7 @@ func (f fetchAPI) DeleteAccount(ctx context.Context, accessToken string, req pro
 
 func (f fetchAPI) Rooms(ctx context.Context, accessToken string) ([]protocol.Room, error) {
 	var list protocol.RoomList
-	if err := f.do(ctx, http.MethodGet, protocol.PathRooms, accessToken, nil, &list); err != nil {
+	if err := f.do(ctx, "GET", protocol.PathRooms, accessToken, nil, &list); err != nil {
 		return nil, fmt.Errorf("list rooms: %w", err)
 	}
 	return list.Rooms, nil
@@ -111,7 +110,7 @@ func (f fetchAPI) CreateRoomOf(ctx context.Context, accessToken, name, kind stri
 	if err := protocol.CheckRoomName(name); err != nil {
 		return r, fmt.Errorf("create room: %w", err)
 	}
-	if err := f.do(ctx, http.MethodPost, protocol.PathRooms, accessToken, protocol.CreateRoom{Name: name, Kind: kind}, &r); err != nil {
+	if err := f.do(ctx, "POST", protocol.PathRooms, accessToken, protocol.CreateRoom{Name: name, Kind: kind}, &r); err != nil {
 		return r, fmt.Errorf("create %s room: %w", kind, err)
 	}
 	return r, nil
@@ -119,7 +118,7 @@ func (f fetchAPI) CreateRoomOf(ctx context.Context, accessToken, name, kind stri
 
 func (f fetchAPI) DirectRoom(ctx context.Context, accessToken, user string) (protocol.Room, error) {
 	var r protocol.Room
-	if err := f.do(ctx, http.MethodPost, protocol.PathDirect, accessToken, protocol.DirectRequest{User: user}, &r); err != nil {
+	if err := f.do(ctx, "POST", protocol.PathDirect, accessToken, protocol.DirectRequest{User: user}, &r); err != nil {
 		return r, fmt.Errorf("direct room with %s: %w", user, err)
 	}
 	return r, nil
@@ -127,7 +126,7 @@ func (f fetchAPI) DirectRoom(ctx context.Context, accessToken, user string) (pro
 
 func (f fetchAPI) DirectGroup(ctx context.Context, accessToken string, users ...string) (protocol.Room, error) {
 	var r protocol.Room
-	if err := f.do(ctx, http.MethodPost, protocol.PathDirect, accessToken, protocol.DirectRequest{Users: users}, &r); err != nil {
+	if err := f.do(ctx, "POST", protocol.PathDirect, accessToken, protocol.DirectRequest{Users: users}, &r); err != nil {
 		return r, fmt.Errorf("direct room with %s: %w", strings.Join(users, ", "), err)
 	}
 	return r, nil
@@ -135,14 +134,14 @@ func (f fetchAPI) DirectGroup(ctx context.Context, accessToken string, users ...
 
 func (f fetchAPI) Members(ctx context.Context, accessToken, room string) ([]protocol.Member, error) {
 	var list protocol.MemberList
-	if err := f.do(ctx, http.MethodGet, roomAPIPath(room, "members"), accessToken, nil, &list); err != nil {
+	if err := f.do(ctx, "GET", roomAPIPath(room, "members"), accessToken, nil, &list); err != nil {
 		return nil, fmt.Errorf("list members of %s: %w", room, err)
 	}
 	return list.Members, nil
 }
 
 func (f fetchAPI) Invite(ctx context.Context, accessToken, room, user, role string) error {
-	if err := f.do(ctx, http.MethodPost, roomAPIPath(room, "members"), accessToken, protocol.Invite{User: user, Role: role}, nil); err != nil {
+	if err := f.do(ctx, "POST", roomAPIPath(room, "members"), accessToken, protocol.Invite{User: user, Role: role}, nil); err != nil {
 		return fmt.Errorf("invite %s to %s: %w", user, room, err)
 	}
 	return nil
@@ -150,21 +149,21 @@ func (f fetchAPI) Invite(ctx context.Context, accessToken, room, user, role stri
 
 func (f fetchAPI) Remove(ctx context.Context, accessToken, room, user string) (protocol.Left, error) {
 	var left protocol.Left
-	if err := f.do(ctx, http.MethodDelete, roomAPIPath(room, "members", user), accessToken, nil, &left); err != nil {
+	if err := f.do(ctx, "DELETE", roomAPIPath(room, "members", user), accessToken, nil, &left); err != nil {
 		return left, fmt.Errorf("remove %s from %s: %w", user, room, err)
 	}
 	return left, nil
 }
 
 func (f fetchAPI) Ban(ctx context.Context, accessToken, room, user string) error {
-	if err := f.do(ctx, http.MethodPut, roomAPIPath(room, "bans", user), accessToken, nil, nil); err != nil {
+	if err := f.do(ctx, "PUT", roomAPIPath(room, "bans", user), accessToken, nil, nil); err != nil {
 		return fmt.Errorf("ban %s from %s: %w", user, room, err)
 	}
 	return nil
 }
 
 func (f fetchAPI) Unban(ctx context.Context, accessToken, room, user string) error {
-	if err := f.do(ctx, http.MethodDelete, roomAPIPath(room, "bans", user), accessToken, nil, nil); err != nil {
+	if err := f.do(ctx, "DELETE", roomAPIPath(room, "bans", user), accessToken, nil, nil); err != nil {
 		return fmt.Errorf("unban %s from %s: %w", user, room, err)
 	}
 	return nil
@@ -172,7 +171,7 @@ func (f fetchAPI) Unban(ctx context.Context, accessToken, room, user string) err
 
 func (f fetchAPI) Bans(ctx context.Context, accessToken, room string) ([]protocol.Ban, error) {
 	var list protocol.BanList
-	if err := f.do(ctx, http.MethodGet, roomAPIPath(room, "bans"), accessToken, nil, &list); err != nil {
+	if err := f.do(ctx, "GET", roomAPIPath(room, "bans"), accessToken, nil, &list); err != nil {
 		return nil, fmt.Errorf("list bans of %s: %w", room, err)
 	}
 	return list.Bans, nil
@@ -180,14 +179,14 @@ func (f fetchAPI) Bans(ctx context.Context, accessToken, room string) ([]protoco
 
 func (f fetchAPI) SetTopic(ctx context.Context, accessToken, room, topic string) (protocol.Room, error) {
 	var r protocol.Room
-	if err := f.do(ctx, http.MethodPatch, roomAPIPath(room), accessToken, protocol.UpdateRoom{Topic: &topic}, &r); err != nil {
+	if err := f.do(ctx, "PATCH", roomAPIPath(room), accessToken, protocol.UpdateRoom{Topic: &topic}, &r); err != nil {
 		return r, fmt.Errorf("set topic of %s: %w", room, err)
 	}
 	return r, nil
 }
 
 func (f fetchAPI) DeleteRoom(ctx context.Context, accessToken, room string) error {
-	if err := f.do(ctx, http.MethodDelete, roomAPIPath(room), accessToken, nil, nil); err != nil {
+	if err := f.do(ctx, "DELETE", roomAPIPath(room), accessToken, nil, nil); err != nil {
 		return fmt.Errorf("delete room %s: %w", room, err)
 	}
 	return nil
@@ -236,7 +235,7 @@ func (f fetchAPI) do(ctx context.Context, method, path, token string, in, out an
 	if status >= 300 {
 		return apiError(status, resp.Get("headers").Call("get", "Retry-After"), data)
 	}
-	if out == nil || status == http.StatusNoContent {
+	if out == nil || status == 204 { // No Content
 		return nil
 	}
 	if err := json.Unmarshal(data, out); err != nil {

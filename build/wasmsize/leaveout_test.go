@@ -58,3 +58,24 @@ func TestBrowserHTTPClientIsNotNetHTTP(t *testing.T) {
 		t.Errorf("HTTPClient in js/wasm is %T, want an empty struct type", spec.Type)
 	}
 }
+
+// TestBrowserBuildLeavesOutNetHTTP keeps net/http, and crypto/tls and
+// crypto/x509 behind it, out of app.wasm as make wasm builds it (with
+// build/wasmpatch's copies of go-app's and coder/websocket's files): their
+// package initializers alone are about 2 MB raw.
+func TestBrowserBuildLeavesOutNetHTTP(t *testing.T) {
+	deps, err := goList("github.com/parleychat/parley/app/cmd/wasm")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"github.com/maxence-charriere/go-app/v10/pkg/app", "github.com/coder/websocket"} {
+		if !slices.Contains(deps, want) {
+			t.Fatalf("app.wasm no longer depends on %s; deps: %v", want, deps)
+		}
+	}
+	for _, pkg := range []string{"net/http", "crypto/tls", "crypto/x509"} {
+		if slices.Contains(deps, pkg) {
+			t.Errorf("app.wasm links %s", pkg)
+		}
+	}
+}

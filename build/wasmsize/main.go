@@ -141,8 +141,9 @@ func gzipSize(raw []byte) (int, error) {
 	return buf.Len(), nil
 }
 
-// buildNamed builds pkg for js/wasm as make wasm does, but keeping the
-// name section, and returns the module.
+// buildNamed builds pkg for js/wasm as make wasm does (with
+// build/wasmpatch's copies), but keeping the name section, and returns the
+// module.
 func buildNamed(pkg string) ([]byte, error) {
 	dir, err := os.MkdirTemp("", "wasmsize-")
 	if err != nil {
@@ -150,13 +151,26 @@ func buildNamed(pkg string) ([]byte, error) {
 	}
 	defer os.RemoveAll(dir)
 	out := filepath.Join(dir, "named.wasm")
-	cmd := exec.CommandContext(context.Background(), "go", "build", "-trimpath", "-o", out, pkg)
-	cmd.Env = append(os.Environ(), "GOOS=js", "GOARCH=wasm")
-	cmd.Stderr = os.Stderr
-	if err := cmd.Run(); err != nil {
+	if err := browserGo(dir, "build", "-trimpath", "-o", out, pkg).Run(); err != nil {
 		return nil, fmt.Errorf("build %s with names: %w", pkg, err)
 	}
 	return os.ReadFile(out)
+}
+
+// browserGo returns the go command with args for js/wasm as make wasm
+// runs it: in the workspace and with the overlay build/wasmpatch writes,
+// into dir, before.
+func browserGo(dir string, args ...string) *exec.Cmd {
+	patch := filepath.Join(dir, "wasmpatch")
+	prep := exec.CommandContext(context.Background(), "go", "run", "github.com/parleychat/parley/build/wasmpatch", "-o", patch)
+	prep.Stderr = os.Stderr
+	cmd := exec.CommandContext(context.Background(), "go", append([]string{args[0], "-overlay", filepath.Join(patch, "overlay.json")}, args[1:]...)...)
+	cmd.Env = append(os.Environ(), "GOOS=js", "GOARCH=wasm", "GOWORK="+filepath.Join(patch, "go.work"))
+	cmd.Stderr = os.Stderr
+	if err := prep.Run(); err != nil {
+		cmd.Err = fmt.Errorf("build/wasmpatch: %w", err)
+	}
+	return cmd
 }
 
 // printPackages sums the code of every named function by package and
@@ -194,12 +208,14 @@ func printPackages(m *module, deps []string, top int) {
 }
 
 // goList returns the import paths pkg depends on in js/wasm, itself
-// included.
+// included, as make wasm builds it.
 func goList(pkg string) ([]string, error) {
-	cmd := exec.CommandContext(context.Background(), "go", "list", "-deps", "-f", "{{.ImportPath}}", pkg)
-	cmd.Env = append(os.Environ(), "GOOS=js", "GOARCH=wasm")
-	cmd.Stderr = os.Stderr
-	out, err := cmd.Output()
+	dir, err := os.MkdirTemp("", "wasmsize-")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(dir)
+	out, err := browserGo(dir, "list", "-deps", "-f", "{{.ImportPath}}", pkg).Output()
 	if err != nil {
 		return nil, fmt.Errorf("list the packages of %s: %w", pkg, err)
 	}

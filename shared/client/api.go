@@ -1,17 +1,16 @@
+//go:build !js
+
 package client
 
 import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"net/url"
-	"strconv"
 	"strings"
-	"time"
 
 	"github.com/parleychat/parley/shared/protocol"
 )
@@ -19,39 +18,22 @@ import (
 // maxResponseBytes bounds an API response body the client reads.
 const maxResponseBytes = 1 << 20
 
-// API calls a node's HTTP API. It is safe for concurrent use.
+// API calls a node's HTTP API. It is safe for concurrent use. It is not
+// built for js/wasm: net/http would cost app.wasm about 2 MB of package
+// initializers, so the browser app calls the API with fetch
+// (app/ui/api_fetch.go) and shares APIError (apierror.go).
 type API struct {
 	base string
 	hc   *http.Client
 }
 
 // NewAPI returns an API client for the node at baseURL (http:// or
-// https://host[:port], no path). A nil hc means http.DefaultClient (in
-// the browser it uses fetch).
+// https://host[:port], no path). A nil hc means http.DefaultClient.
 func NewAPI(baseURL string, hc *http.Client) *API {
 	if hc == nil {
 		hc = http.DefaultClient
 	}
 	return &API{base: strings.TrimRight(baseURL, "/"), hc: hc}
-}
-
-// APIError is a failed API call: the HTTP status and the stable code and
-// message of the protocol.APIError body.
-type APIError struct {
-	Status  int
-	Code    string // one of the protocol.Err* codes
-	Message string
-	// RetryAfter comes from the Retry-After header of a 429 or 503.
-	RetryAfter time.Duration
-}
-
-func (e *APIError) Error() string {
-	return fmt.Sprintf("api: %d %s: %s", e.Status, e.Code, e.Message)
-}
-
-// Is makes errors.Is(err, ErrUnauthorized) hold for 401 answers.
-func (e *APIError) Is(target error) bool {
-	return target == ErrUnauthorized && (e.Status == http.StatusUnauthorized || e.Code == protocol.ErrUnauthorized)
 }
 
 // Signup creates an account and signs it in.
@@ -200,71 +182,4 @@ func (a *API) do(ctx context.Context, method, path, token string, in, out any) e
 // apiError builds the *APIError of a failed call.
 func apiError(resp *http.Response, data []byte) *APIError {
 	return NewAPIError(resp.StatusCode, resp.Header.Get("Retry-After"), data)
-}
-
-// NewAPIError builds the *APIError of a failed API call from its status,
-// Retry-After header and body; a body that is not a protocol.APIError
-// still yields the status and a code derived from it. Transports other than
-// API (the browser app's fetch) use it so errors look the same everywhere.
-func NewAPIError(status int, retryAfter string, body []byte) *APIError {
-	e := &APIError{Status: status}
-	var ae protocol.APIError
-	if json.Unmarshal(body, &ae) == nil && ae.Error.Code != "" {
-		e.Code, e.Message = ae.Error.Code, ae.Error.Message
-	} else {
-		e.Code = codeForStatus(status)
-		e.Message = strings.TrimSpace(string(body))
-		if e.Message == "" || len(e.Message) > 200 {
-			e.Message = http.StatusText(status)
-		}
-	}
-	if s, err := strconv.Atoi(retryAfter); err == nil && s > 0 {
-		e.RetryAfter = time.Duration(s) * time.Second
-	}
-	return e
-}
-
-func codeForStatus(status int) string {
-	switch status {
-	case http.StatusBadRequest:
-		return protocol.ErrBadRequest
-	case http.StatusUnauthorized:
-		return protocol.ErrUnauthorized
-	case http.StatusForbidden:
-		return protocol.ErrForbidden
-	case http.StatusNotFound:
-		return protocol.ErrNotFound
-	case http.StatusConflict:
-		return protocol.ErrConflict
-	case http.StatusTooManyRequests:
-		return protocol.ErrRateLimited
-	case http.StatusRequestEntityTooLarge:
-		return protocol.ErrTooLarge
-	case http.StatusServiceUnavailable, http.StatusBadGateway, http.StatusGatewayTimeout:
-		return protocol.ErrUnavailable
-	}
-	return protocol.ErrInternal
-}
-
-// WebSocketURL turns a node's base URL (http://host:8080, https://host)
-// into its WebSocket endpoint (ws://host:8080/ws, wss://host/ws).
-func WebSocketURL(baseURL string) (string, error) {
-	u, err := url.Parse(baseURL)
-	if err != nil {
-		return "", fmt.Errorf("parse base URL: %w", err)
-	}
-	switch u.Scheme {
-	case "http", "ws":
-		u.Scheme = "ws"
-	case "https", "wss":
-		u.Scheme = "wss"
-	default:
-		return "", fmt.Errorf("base URL %q: %w", baseURL, errors.New("scheme must be http or https"))
-	}
-	if u.Host == "" {
-		return "", fmt.Errorf("base URL %q has no host", baseURL)
-	}
-	u.Path = strings.TrimRight(u.Path, "/") + protocol.PathWS
-	u.RawQuery, u.Fragment = "", ""
-	return u.String(), nil
 }

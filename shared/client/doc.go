@@ -7,7 +7,10 @@
 // It has two halves:
 //
 //   - [API] calls the HTTP API (sign-up, login, token refresh, rooms) and
-//     turns failures into [*APIError].
+//     turns failures into [*APIError]. It is native only: in js/wasm
+//     net/http would keep about 2 MB of initializers in app.wasm, so the
+//     browser app calls the API with fetch and builds its errors with
+//     [NewAPIError].
 //   - [Client] keeps one WebSocket to a node alive for as long as [Client.Run]
 //     runs: it authenticates with the first frame, sends heartbeats,
 //     reconnects with exponential backoff and full jitter, resubscribes every

@@ -1,6 +1,12 @@
-// Command wasm is Parley's browser app, built as app.wasm:
+// Command wasm is Parley's browser app, built as app.wasm by make wasm:
 //
-//	GOOS=js GOARCH=wasm go build -trimpath -ldflags="-s -w" -o build/web/app.wasm ./app/cmd/wasm
+//	go run ./build/wasmpatch -o build/.wasmpatch
+//	GOWORK=$PWD/build/.wasmpatch/go.work GOOS=js GOARCH=wasm go build \
+//		-overlay build/.wasmpatch/overlay.json -trimpath -ldflags="-s -w" -o build/web/app.wasm ./app/cmd/wasm
+//
+// build/wasmpatch swaps in copies of a few go-app and coder/websocket
+// files without net/http; a plain GOOS=js GOARCH=wasm go build works too,
+// about 2 MB larger.
 //
 // It registers the pages and hands control to go-app. It imports only the
 // UI packages, never the server.

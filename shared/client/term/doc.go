@@ -1,3 +1,5 @@
+//go:build !js
+
 // Package term is Parley's terminal chat client, the `parley chat`
 // subcommand. It signs in over the HTTP API, follows one room through the
 // shared Go client (so it reconnects and recovers like every other client),

@@ -1,3 +1,5 @@
+//go:build !js
+
 // Package peer is a small in-memory Parley node for the client's own tests:
 // a real WebSocket and HTTP endpoint that speaks shared/protocol
 // (authenticate, subscribe with backlog replay, idempotent send by
@@ -5,7 +7,10 @@
 // node's per-connection token buckets for send frames and for all frames).
 // Tests steer it with hooks and inspect the frames it received. It is a
 // protocol peer for unit tests of reconnect, backoff, dedupe and pacing
-// logic, not the node: integration tests run the real server.
+// logic, not the node: integration tests run the real server. It is
+// native only, as are the tests that use it: a browser cannot accept
+// WebSockets, and app.wasm's coder/websocket (build/wasmpatch) has no
+// Accept.
 package peer
 
 import (

@@ -1,0 +1,192 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+)
+
+// patch is one upstream file replaced in the js/wasm build.
+type patch struct {
+	Module  string // module path, github.com/coder/websocket
+	Version string // the version the replacement was made against
+	File    string // slash-separated path inside the module
+	SHA256  string // hex SHA-256 of the upstream file at Version
+}
+
+// replacement is where, under the module root, the patched copy of p is.
+func (p patch) replacement(root string) string {
+	return filepath.Join(root, "build", "wasmpatch", "_replace", filepath.FromSlash(p.Module), filepath.FromSlash(p.File))
+}
+
+// readPatches reads build/wasmpatch/upstream.sha256: lines of a hex
+// SHA-256, two spaces and module@version/file.
+func readPatches(root string) ([]patch, error) {
+	name := filepath.Join(root, "build", "wasmpatch", "upstream.sha256")
+	data, err := os.ReadFile(name)
+	if err != nil {
+		return nil, fmt.Errorf("read recorded checksums: %w", err)
+	}
+	var patches []patch
+	sc := bufio.NewScanner(bytes.NewReader(data))
+	for n := 1; sc.Scan(); n++ {
+		line := strings.TrimSpace(sc.Text())
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		p, err := parsePatch(line)
+		if err != nil {
+			return nil, fmt.Errorf("%s:%d: %w", name, n, err)
+		}
+		patches = append(patches, p)
+	}
+	if len(patches) == 0 {
+		return nil, fmt.Errorf("%s lists no files", name)
+	}
+	return patches, nil
+}
+
+func parsePatch(line string) (patch, error) {
+	sum, target, ok := strings.Cut(line, "  ")
+	if !ok || len(sum) != sha256.Size*2 {
+		return patch{}, fmt.Errorf("want \"SHA256  module@version/file\", got %q", line)
+	}
+	mod, rest, ok := strings.Cut(target, "@")
+	if !ok {
+		return patch{}, fmt.Errorf("no @version in %q", target)
+	}
+	version, file, ok := strings.Cut(rest, "/")
+	if !ok || mod == "" || version == "" || file == "" {
+		return patch{}, fmt.Errorf("want module@version/file, got %q", target)
+	}
+	return patch{Module: mod, Version: version, File: file, SHA256: sum}, nil
+}
+
+// moduleRoot is the directory of Parley's go.mod.
+func moduleRoot() (string, error) {
+	out, err := goCmd("", "env", "GOMOD")
+	if err != nil {
+		return "", err
+	}
+	gomod := strings.TrimSpace(string(out))
+	if gomod == "" || gomod == os.DevNull {
+		return "", errors.New("not inside Parley's module (go env GOMOD is empty)")
+	}
+	return filepath.Dir(gomod), nil
+}
+
+// moduleDir returns the module cache directory of module at the version
+// go.mod requires, which must be want.
+func moduleDir(root, module, want string) (string, error) {
+	var m struct{ Version, Dir string }
+	out, err := goCmd(root, "list", "-m", "-json", module)
+	if err != nil {
+		return "", err
+	}
+	if err := json.Unmarshal(out, &m); err != nil {
+		return "", fmt.Errorf("decode go list -m %s: %w", module, err)
+	}
+	if m.Version != want {
+		return "", fmt.Errorf("go.mod requires %s %s but build/wasmpatch's replacement is for %s: redo the patch against %s (see build/wasmpatch/main.go)",
+			module, m.Version, want, m.Version)
+	}
+	if m.Dir == "" {
+		if out, err = goCmd(root, "mod", "download", "-json", module+"@"+want); err != nil {
+			return "", err
+		}
+		if err := json.Unmarshal(out, &m); err != nil || m.Dir == "" {
+			return "", fmt.Errorf("download %s@%s: no directory (%v)", module, want, err)
+		}
+	}
+	return m.Dir, nil
+}
+
+// checkUpstream fails unless every upstream file, in dirs[module], has
+// its recorded SHA-256.
+func checkUpstream(patches []patch, dirs map[string]string) error {
+	var errs []error
+	for _, p := range patches {
+		data, err := os.ReadFile(filepath.Join(dirs[p.Module], filepath.FromSlash(p.File)))
+		if err != nil {
+			errs = append(errs, fmt.Errorf("read upstream %s@%s/%s: %w", p.Module, p.Version, p.File, err))
+			continue
+		}
+		sum := sha256.Sum256(data)
+		if got := hex.EncodeToString(sum[:]); got != p.SHA256 {
+			errs = append(errs, fmt.Errorf("upstream %s@%s/%s has SHA-256 %s, not the recorded %s: its replacement in build/wasmpatch/_replace was made against another file; redo the patch and record the new checksum in build/wasmpatch/upstream.sha256",
+				p.Module, p.Version, p.File, got, p.SHA256))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// write writes out/mod/<n> links, out/go.work and out/overlay.json.
+func write(out, root string, patches []patch, dirs map[string]string) error {
+	out, err := filepath.Abs(out)
+	if err != nil {
+		return fmt.Errorf("resolve %s: %w", out, err)
+	}
+	modDir := filepath.Join(out, "mod")
+	if err := os.RemoveAll(modDir); err != nil {
+		return fmt.Errorf("clear %s: %w", modDir, err)
+	}
+	if err := os.MkdirAll(modDir, 0o755); err != nil {
+		return fmt.Errorf("create %s: %w", modDir, err)
+	}
+	goVersion, err := goCmd(root, "list", "-m", "-f", "{{.GoVersion}}")
+	if err != nil {
+		return err
+	}
+	var work strings.Builder
+	fmt.Fprintf(&work, "// Generated by build/wasmpatch for the js/wasm build; do not edit.\n\ngo %s\n\nuse %q\n\n",
+		strings.TrimSpace(string(goVersion)), root)
+	links := make(map[string]string)
+	overlay := map[string]map[string]string{"Replace": {}}
+	for _, p := range patches {
+		link, ok := links[p.Module]
+		if !ok {
+			link = filepath.Join(modDir, fmt.Sprint(len(links)))
+			if err := os.Symlink(dirs[p.Module], link); err != nil {
+				return fmt.Errorf("link %s: %w", p.Module, err)
+			}
+			links[p.Module] = link
+			fmt.Fprintf(&work, "replace %s %s => %q\n", p.Module, p.Version, link)
+		}
+		overlay["Replace"][filepath.Join(link, filepath.FromSlash(p.File))] = p.replacement(root)
+	}
+	if err := os.WriteFile(filepath.Join(out, "go.work"), []byte(work.String()), 0o644); err != nil {
+		return fmt.Errorf("write go.work: %w", err)
+	}
+	data, err := json.MarshalIndent(overlay, "", "\t")
+	if err != nil {
+		return fmt.Errorf("encode overlay: %w", err)
+	}
+	if err := os.WriteFile(filepath.Join(out, "overlay.json"), append(data, '\n'), 0o644); err != nil {
+		return fmt.Errorf("write overlay.json: %w", err)
+	}
+	return nil
+}
+
+// goCmd runs the go command in dir outside any workspace and returns its
+// standard output.
+func goCmd(dir string, args ...string) ([]byte, error) {
+	cmd := exec.CommandContext(context.Background(), "go", args...)
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "GOWORK=off")
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		return nil, fmt.Errorf("go %s: %w: %s", strings.Join(args, " "), err, strings.TrimSpace(stderr.String()))
+	}
+	return out, nil
+}
