@@ -65,9 +65,7 @@ type Handler struct {
 	info BuildInfo
 	gen  generated
 	etag string
-	// style replaces the page's style sheet links (pageStyle).
-	style pageStyle
-	text  textEncoder
+	text textEncoder
 	// wasmRequests counts the requests for app.wasm (WasmRequests).
 	wasmRequests atomic.Int64
 }
@@ -121,6 +119,7 @@ func newHandler(opts HandlerOptions, staticFS, buildFS fs.FS) (*Handler, error) 
 				Maskable: "/web/icon-maskable-512.png",
 				SVG:      "/web/icon.svg",
 			},
+			Styles:             []string{"/web/parley.css"},
 			CacheableResources: []string{"/web/icon.svg"},
 			RawHeaders: []string{
 				`<meta name="color-scheme" content="light dark">`,
@@ -145,9 +144,6 @@ func newHandler(opts HandlerOptions, staticFS, buildFS fs.FS) (*Handler, error) 
 		}
 	}
 	if h.gen, err = generate(h.app); err != nil {
-		return nil, err
-	}
-	if h.style, err = newPageStyle(h.app, staticFS); err != nil {
 		return nil, err
 	}
 	h.etag = `"parley-` + version + `"`
@@ -207,20 +203,14 @@ func (h *Handler) serveGenerated(w http.ResponseWriter, r *http.Request, body []
 	}
 }
 
-// servePage serves what go-app answers, with fixPage applied to pages
-// and their inline style allowed by the CSP (pageStyle).
+// servePage serves what go-app answers, with fixPage applied to pages.
 func (h *Handler) servePage(w http.ResponseWriter, r *http.Request) {
 	rec := &pageRecorder{header: w.Header()}
 	h.app.ServeHTTP(rec, r)
 	b := rec.body.Bytes()
 	if rec.code == http.StatusOK && strings.HasPrefix(rec.header.Get("Content-Type"), "text/html") {
-		b = fixPage(b, origin(r), r.URL.Path, h.style.elem)
+		b = fixPage(b, origin(r), r.URL.Path)
 		rec.header.Set("Content-Length", strconv.Itoa(len(b)))
-	}
-	// Every answer here may be a page's, a 304 too (a browser's HTTP cache
-	// takes the new headers of a 304).
-	if csp := rec.header.Get("Content-Security-Policy"); csp != "" {
-		rec.header.Set("Content-Security-Policy", h.style.withStyleSource(csp))
 	}
 	if rec.code == 0 {
 		rec.code = http.StatusOK

@@ -209,7 +209,7 @@ func TestOfflineCacheIsComplete(t *testing.T) {
 	if err := json.Unmarshal([]byte(m[1]), &resources); err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"/", "/web/app.wasm", "/web/icon.svg", "/web/icon-192.png", "/web/icon-512.png", "/web/icon-maskable-512.png"} {
+	for _, want := range []string{"/", "/web/app.wasm", "/web/parley.css", "/web/icon.svg", "/web/icon-192.png", "/web/icon-512.png", "/web/icon-maskable-512.png"} {
 		if !contains(resources, want) {
 			t.Errorf("service worker does not precache %s: %v", want, resources)
 		}
@@ -284,8 +284,8 @@ func TestPages(t *testing.T) {
 	if len(page.find("link", "rel", "icon", "href", "/web/icon.svg")) != 1 {
 		t.Error("page lacks <link rel=icon href=/web/icon.svg>")
 	}
-	if styles := page.find("style"); len(styles) != 1 || !strings.Contains(styles[0].text(), ".auth-card") {
-		t.Errorf("page has %d <style> elements, want 1 with the style sheet", len(styles))
+	if len(page.find("link", "rel", "stylesheet", "href", "/web/parley.css")) != 1 {
+		t.Error("page lacks the /web/parley.css style sheet")
 	}
 	if titles := page.find("title"); len(titles) != 1 || titles[0].text() != "#general · Parley" {
 		t.Errorf("page title: %d <title> elements, first %q", len(titles), page.text())

@@ -88,13 +88,11 @@ func fixManifest(b []byte) ([]byte, error) {
 // boolean attribute set to false is written ="false" (which a browser
 // reads as set: an autofocus, a disabled button) and an ARIA state set to
 // true is written bare (aria-hidden with no value, which ARIA reads as
-// not set) (fixBooleans). go-app's link to its style sheet becomes style,
-// the page's inline style element (pageStyle). origin is the page's
-// scheme and host ("https://chat.example"). Everything else is copied
-// byte for byte.
-func fixPage(page []byte, origin, path string, style []byte) []byte {
+// not set) (fixBooleans). origin is the page's scheme and host
+// ("https://chat.example"). Everything else is copied byte for byte.
+func fixPage(page []byte, origin, path string) []byte {
 	var out bytes.Buffer
-	out.Grow(len(page) + len(style) + 128)
+	out.Grow(len(page) + 128)
 	z := html.NewTokenizer(bytes.NewReader(page))
 	for {
 		tt := z.Next()
@@ -107,10 +105,6 @@ func fixPage(page []byte, origin, path string, style []byte) []byte {
 			continue
 		}
 		tok := z.Token()
-		if tok.Data == "link" && isGoappSheet(attrVal(tok, "rel"), attrVal(tok, "href")) {
-			out.Write(style)
-			continue
-		}
 		if !fixTag(&tok, origin, path) && !fixBooleans(&tok) {
 			out.Write(raw)
 			continue
@@ -154,16 +148,6 @@ func fixTag(tok *html.Token, origin, path string) bool {
 		}
 	}
 	return false
-}
-
-// attrVal returns the value of tok's attribute key, "" when it has none.
-func attrVal(tok html.Token, key string) string {
-	for _, a := range tok.Attr {
-		if a.Key == key {
-			return a.Val
-		}
-	}
-	return ""
 }
 
 // booleanAttrs are the HTML boolean attributes go-app sets from a bool

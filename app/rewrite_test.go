@@ -78,7 +78,7 @@ func TestPrerenderBooleans(t *testing.T) {
 // attributes (a bare boolean, an enumerated "false", values) stay.
 func TestFixBooleans(t *testing.T) {
 	in := `<input id="a" autofocus="false" required spellcheck="false" disabled="false"><span aria-hidden class="x"></span><button aria-pressed="false" hidden>b</button><script defer src="/s.js"></script>`
-	page := parsePage(t, fixPage([]byte(in), "http://example.com", "/", nil))
+	page := parsePage(t, fixPage([]byte(in), "http://example.com", "/"))
 	input := page.find("input", "id", "a")
 	if len(input) != 1 {
 		t.Fatal("the input is gone")

@@ -9,10 +9,8 @@ import (
 )
 
 // contentSecurityPolicy is the page's CSP. go-app loads everything from
-// the origin: its scripts (wasm_exec.js, app.js) are files, the page's
-// one style element (the style sheets inline) is allowed by its hash,
-// which the app's handler adds to style-src on the pages it serves
-// (app/README.md "Content-Security-Policy"), the app sets no style attributes (the only style change,
+// the origin: its scripts (wasm_exec.js, app.js) and style sheets are
+// files, the app sets no style attributes (the only style change,
 // boot.js hiding the loader, goes through the CSSOM, which CSP allows),
 // and app.wasm needs 'wasm-unsafe-eval'. connect-src names the page's own
 // ws:// and wss:// origins for the WebSocket; %s is the request's host.
