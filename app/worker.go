@@ -24,16 +24,27 @@ async function fetchWithCache(request) {
 }`
 
 // parleyFetch replaces it. It leaves API calls and non-GET requests to the
-// browser (they are never cached), and when a page navigation fails because
-// the network is gone it answers with the cached app shell ("/"), so a deep
-// link such as /room/general opens offline too; the app routes on the URL.
+// browser (they are never cached). A page navigation is answered from this
+// version's cache when it holds that page (navigate), so a repeat visit
+// does not wait for the node; when the network is gone and the cache has
+// no copy of the page it answers with the cached app shell ("/"), so a
+// deep link such as /room/general opens offline too; the app routes on
+// the URL.
 const parleyFetch = `self.addEventListener("fetch", (event) => {
   const request = event.request;
   if (request.method !== "GET") {
     return;
   }
   const url = new URL(request.url);
-  if (url.origin === self.location.origin && url.pathname.startsWith("/api/")) {
+  if (url.origin !== self.location.origin) {
+    event.respondWith(fetchWithCache(request));
+    return;
+  }
+  if (url.pathname.startsWith("/api/")) {
+    return;
+  }
+  if (request.mode === "navigate") {
+    event.respondWith(navigate(event));
     return;
   }
   event.respondWith(fetchWithCache(request));
@@ -44,17 +55,44 @@ async function fetchWithCache(request) {
   if (cachedResponse) {
     return cachedResponse;
   }
+  return await fetch(request);
+}
+
+// navigate answers a page of the app from this version's cache, else
+// from the node, keeping the node's answer when it is of this version.
+// A page is the same bytes for as long as its version runs (the node's
+// answer depends on the version, the origin and the route: the prerender
+// is the signed-out page for everyone, the page script decides what
+// shows), so a kept page is never asked for again; an update is a new
+// worker with a cache of its own.
+async function navigate(event) {
+  const request = event.request;
+  const cache = await caches.open(cacheName);
+  const cached = await cache.match(request);
+  if (cached) {
+    return cached;
+  }
   try {
-    return await fetch(request);
+    const response = await fetch(request);
+    if (response.ok && ofThisVersion(response)) {
+      event.waitUntil(cache.put(request, response.clone()));
+    }
+    return response;
   } catch (err) {
-    if (request.mode === "navigate") {
-      const shell = await caches.match("/");
-      if (shell) {
-        return shell;
-      }
+    const shell = await cache.match("/");
+    if (shell) {
+      return shell;
     }
     throw err;
   }
+}
+
+// ofThisVersion reports whether a page is this worker's version: its ETag
+// is the version, with the coding's suffix when compressed (app/compress.go).
+function ofThisVersion(response) {
+  const etag = (response.headers.get("ETag") || "").replace(/^W\//, "");
+  const version = "{{.Version}}";
+  return [version, version + "-br", version + "-gzip"].some((v) => etag === '"' + v + '"');
 }`
 
 // stockLifecycle is go-app's install and activate handling: async listeners

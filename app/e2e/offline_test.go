@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/chromedp/chromedp"
@@ -146,4 +147,46 @@ func TestFirstVisitFetchesWasmOnce(t *testing.T) {
 	srv.stop(t)
 	alice.open(srv.base + "/room/general")
 	alice.waitFor("the room from the cache", `document.querySelector(".layout:not([data-snapshot]) #composer")`)
+}
+
+// TestPageFromWorkerCache: once the service worker has a page of its
+// version, a visit is answered from its cache without waiting for the
+// node. The node is frozen (SIGSTOP: connections are accepted and never
+// answered, as on a stalled network, not refused as when it is gone):
+// the room's page, its own (its title, not the app shell's), still
+// paints the last view; the app connects once the node runs again.
+func TestPageFromWorkerCache(t *testing.T) {
+	srv := startServer(t)
+	alice := newBrowser(t, "alice", 1280, 800)
+	alice.seed(srv.base, srv.signup(t, "alice"))
+	room := srv.base + "/room/general"
+	alice.open(room)
+	alice.waitFor("the room", roomReady)
+	alice.typeInto("composer", "kept page")
+	alice.do(pressEnter(false))
+	alice.waitFor("the ack", rowOf("kept page")+`?.matches(":not(.pending)")`)
+	alice.waitCached()
+	// The first visit's page came before the worker: this one goes
+	// through it, which keeps the page.
+	alice.open(room)
+	alice.waitFor("the room", roomReady)
+	alice.waitAsync("the page kept", `caches.open("app-" + goappEnv.GOAPP_VERSION).then((c) => c.match(location.href)).then((r) => !!r)`)
+
+	if err := srv.Signal(syscall.SIGSTOP); err != nil {
+		t.Fatal(err)
+	}
+	thawed := false
+	thaw := func() {
+		if !thawed {
+			thawed = true
+			if err := srv.Signal(syscall.SIGCONT); err != nil {
+				t.Error(err)
+			}
+		}
+	}
+	t.Cleanup(thaw)
+	alice.do(chromedp.Navigate(room))
+	alice.waitFor("the room painted from the worker's cache", `document.title === "#general · Parley" && `+hasBody("kept page"))
+	thaw()
+	alice.waitForWithin(appTimeout, "the app live", roomReady+" && "+hasBody("kept page"))
 }
