@@ -120,6 +120,9 @@ const probe = `(() => {
     for (const e of performance.getEntriesByType("paint")) {
       p["paint: " + e.name] = e.startTime;
     }
+    for (const e of performance.getEntriesByType("mark")) {
+      p[e.name] = e.startTime;
+    }
     if (t.snapshot_ms) {
       p["snapshot in the page"] = t.snapshot_ms;
     }
@@ -130,6 +133,18 @@ const probe = `(() => {
     t.wasm_start_ms = performance.now();
     const r = await is.apply(WebAssembly, args);
     t.wasm_compiled_ms = performance.now();
+    return r;
+  };
+  // A repeat visit compiles app.wasm in a worker (app/compile.go) and
+  // instantiates the module it posts: asked for when the worker started.
+  const inst = WebAssembly.instantiate;
+  WebAssembly.instantiate = async (...args) => {
+    const r = await inst.apply(WebAssembly, args);
+    if (args[0] instanceof WebAssembly.Module) {
+      const started = performance.getEntriesByName("parley: app.wasm compile worker started")[0];
+      t.wasm_start_ms = started ? started.startTime : 0;
+      t.wasm_compiled_ms = performance.now();
+    }
     return r;
   };
   new MutationObserver(check).observe(document, { subtree: true, childList: true, attributes: true });
@@ -145,6 +160,9 @@ const probe = `(() => {
 })();`
 
 const password = "correct horse battery"
+
+// jsFlags are the V8 flags Chromium runs with (-js-flags).
+var jsFlags string
 
 type sample struct {
 	Painted     float64 `json:"painted_ms"`
@@ -172,6 +190,7 @@ func main() {
 	jsonOut := flag.String("json", "", "also write every run to this file")
 	prof := flag.String("profile", "", "after the repeat visits, profile one more and write the V8 CPU profile to this file")
 	trace := flag.String("trace", "", "after the visits, trace one more of each kind and write the Chromium traces to FILE-cold.json and FILE-repeat.json")
+	flag.StringVar(&jsFlags, "js-flags", "", "V8 flags for Chromium; --no-wasm-native-module-cache makes each repeat visit compile app.wasm as a new renderer process would (from the code cache on disk, not from the module the last visit left in memory)")
 	flag.Parse()
 	if err := run(*binary, *chromium, *runs, *messages, *stay, *jsonOut, *prof, *trace); err != nil {
 		fmt.Fprintln(os.Stderr, "startup:", err)
@@ -409,7 +428,7 @@ func wasmSizes(ctx context.Context, base string) (raw, br int64, err error) {
 // browser starts Chromium with the flags the e2e tests use and a profile
 // in dir.
 func browser(ctx context.Context, chromium, dir string) (context.Context, func(), error) {
-	alloc, cancelAlloc := chromedp.NewExecAllocator(ctx,
+	opts := []chromedp.ExecAllocatorOption{
 		chromedp.ExecPath(chromium),
 		chromedp.Flag("headless", true),
 		chromedp.NoSandbox,
@@ -420,7 +439,11 @@ func browser(ctx context.Context, chromium, dir string) (context.Context, func()
 		chromedp.Flag("disable-sync", true),
 		chromedp.UserDataDir(dir),
 		chromedp.WindowSize(1280, 800),
-	)
+	}
+	if jsFlags != "" {
+		opts = append(opts, chromedp.Flag("js-flags", jsFlags))
+	}
+	alloc, cancelAlloc := chromedp.NewExecAllocator(ctx, opts...)
 	bctx, cancel := chromedp.NewContext(alloc)
 	err := chromedp.Do(bctx, chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
 		_, err := cdp.Call(ctx, t, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{Source: probe})
