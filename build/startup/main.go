@@ -190,15 +190,16 @@ func main() {
 	jsonOut := flag.String("json", "", "also write every run to this file")
 	prof := flag.String("profile", "", "after the repeat visits, profile one more and write the V8 CPU profile to this file")
 	trace := flag.String("trace", "", "after the visits, trace one more of each kind and write the Chromium traces to FILE-cold.json and FILE-repeat.json")
+	restart := flag.Bool("restart", false, "close Chromium and start it again (same profile) before each repeat visit: a new renderer process, with only the disk caches warm")
 	flag.StringVar(&jsFlags, "js-flags", "", "V8 flags for Chromium; --no-wasm-native-module-cache makes each repeat visit compile app.wasm as a new renderer process would (from the code cache on disk, not from the module the last visit left in memory)")
 	flag.Parse()
-	if err := run(*binary, *chromium, *runs, *messages, *stay, *jsonOut, *prof, *trace); err != nil {
+	if err := run(*binary, *chromium, *runs, *messages, *stay, *jsonOut, *prof, *trace, *restart); err != nil {
 		fmt.Fprintln(os.Stderr, "startup:", err)
 		os.Exit(1)
 	}
 }
 
-func run(binary, chromium string, runs, messages int, stay time.Duration, jsonOut, prof, trace string) error {
+func run(binary, chromium string, runs, messages int, stay time.Duration, jsonOut, prof, trace string, restart bool) error {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Minute)
 	defer cancel()
 	base, stop, err := startNode(ctx, binary)
@@ -247,7 +248,7 @@ func run(binary, chromium string, runs, messages int, stay time.Duration, jsonOu
 			return fmt.Errorf("cold visit %d: %w", i+1, err)
 		}
 	}
-	repeat, err = visitRepeat(ctx, chromium, base, sess, runs, stay, prof, trace)
+	repeat, err = visitRepeat(ctx, chromium, base, sess, runs, stay, prof, trace, restart)
 	if err != nil {
 		return err
 	}
@@ -509,7 +510,7 @@ func visitCold(ctx context.Context, chromium, base string, sess protocol.Session
 	return do(bctx)
 }
 
-func visitRepeat(ctx context.Context, chromium, base string, sess protocol.Session, runs int, stay time.Duration, prof, trace string) ([]sample, error) {
+func visitRepeat(ctx context.Context, chromium, base string, sess protocol.Session, runs int, stay time.Duration, prof, trace string, restart bool) ([]sample, error) {
 	dir, err := os.MkdirTemp("", "parley-startup-profile-")
 	if err != nil {
 		return nil, err
@@ -519,7 +520,22 @@ func visitRepeat(ctx context.Context, chromium, base string, sess protocol.Sessi
 	if err != nil {
 		return nil, err
 	}
-	defer stop()
+	defer func() { stop() }()
+	// again closes Chromium (gracefully: it writes its caches) and starts
+	// it anew on the same profile when restart is set: V8 then has no
+	// compiled module in memory from the last visit, only the code cache
+	// on disk.
+	again := func() error {
+		if !restart {
+			return nil
+		}
+		if err := chromedp.Cancel(bctx); err != nil {
+			return err
+		}
+		stop()
+		bctx, stop, err = browser(ctx, chromium, dir)
+		return err
+	}
 	if err := signIn(bctx, base, sess); err != nil {
 		return nil, err
 	}
@@ -544,6 +560,9 @@ func visitRepeat(ctx context.Context, chromium, base string, sess protocol.Sessi
 	time.Sleep(stay)
 	var out []sample
 	for i := range runs + 2 {
+		if err := again(); err != nil {
+			return nil, err
+		}
 		s, err := visit(bctx, base)
 		if err != nil {
 			return nil, fmt.Errorf("repeat visit %d: %w", i+1, err)
@@ -553,12 +572,18 @@ func visitRepeat(ctx context.Context, chromium, base string, sess protocol.Sessi
 		}
 	}
 	if prof != "" {
+		if err := again(); err != nil {
+			return nil, err
+		}
 		if err := profileVisit(bctx, base, prof); err != nil {
 			return nil, err
 		}
 	}
 	if trace != "" {
 		fmt.Print("\nrepeat visit:")
+		if err := again(); err != nil {
+			return nil, err
+		}
 		if err := traceVisit(bctx, base, trace+"-repeat.json"); err != nil {
 			return nil, err
 		}
