@@ -409,11 +409,11 @@ var appJSPatches = [][2]string{
 // when go-app's script no longer contains a part it replaces, so an upgrade
 // cannot silently lose them.
 func patchAppJS(js string) (string, error) {
-	for _, p := range append(appJSPatches, compileJSPatches...) {
+	for _, p := range appJSPatches {
 		if strings.Count(js, p[0]) != 1 {
 			return "", fmt.Errorf("patch app.js: go-app's script changed near %.40q", p[0])
 		}
 		js = strings.Replace(js, p[0], p[1], 1)
 	}
-	return bootJS + compileJS + js, nil
+	return bootJS + js, nil
 }

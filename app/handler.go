@@ -124,7 +124,7 @@ func newHandler(opts HandlerOptions, staticFS, buildFS fs.FS) (*Handler, error) 
 				SVG:      "/web/icon.svg",
 			},
 			Styles:             []string{"/web/parley.css"},
-			CacheableResources: []string{"/web/icon.svg", compileWorker},
+			CacheableResources: []string{"/web/icon.svg"},
 			RawHeaders: []string{
 				`<meta name="color-scheme" content="light dark">`,
 				// The logo of the sign-in page and the sidebar is a CSS

@@ -120,6 +120,7 @@ const probe = `(() => {
     for (const e of performance.getEntriesByType("paint")) {
       p["paint: " + e.name] = e.startTime;
     }
+    // The page's own marks (performance.mark), for a loader being tried.
     for (const e of performance.getEntriesByType("mark")) {
       p[e.name] = e.startTime;
     }
@@ -133,18 +134,6 @@ const probe = `(() => {
     t.wasm_start_ms = performance.now();
     const r = await is.apply(WebAssembly, args);
     t.wasm_compiled_ms = performance.now();
-    return r;
-  };
-  // A repeat visit compiles app.wasm in a worker (app/compile.go) and
-  // instantiates the module it posts: asked for when the worker started.
-  const inst = WebAssembly.instantiate;
-  WebAssembly.instantiate = async (...args) => {
-    const r = await inst.apply(WebAssembly, args);
-    if (args[0] instanceof WebAssembly.Module) {
-      const started = performance.getEntriesByName("parley: app.wasm compile worker started")[0];
-      t.wasm_start_ms = started ? started.startTime : 0;
-      t.wasm_compiled_ms = performance.now();
-    }
     return r;
   };
   new MutationObserver(check).observe(document, { subtree: true, childList: true, attributes: true });
