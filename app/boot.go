@@ -342,10 +342,7 @@ async function parleyFetchWasm(url, progress) {
   if (parleyEarlyPaint) {
     await parleyAfterPaint();
   }
-  let response = await parleyCachedWasm(url);
-  if (response) {
-    return response;
-  }
+  let response;
   try {
     response = await fetch(url);
   } catch (err) {
@@ -418,5 +415,5 @@ func patchAppJS(js string) (string, error) {
 		}
 		js = strings.Replace(js, p[0], p[1], 1)
 	}
-	return bootJS + wasmCacheJS + js, nil
+	return bootJS + js, nil
 }
