@@ -342,7 +342,10 @@ async function parleyFetchWasm(url, progress) {
   if (parleyEarlyPaint) {
     await parleyAfterPaint();
   }
-  let response;
+  let response = await parleyCachedWasm(url);
+  if (response) {
+    return response;
+  }
   try {
     response = await fetch(url);
   } catch (err) {
@@ -415,5 +418,5 @@ func patchAppJS(js string) (string, error) {
 		}
 		js = strings.Replace(js, p[0], p[1], 1)
 	}
-	return bootJS + js, nil
+	return bootJS + wasmCacheJS + js, nil
 }

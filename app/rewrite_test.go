@@ -148,7 +148,7 @@ func TestAppJS(t *testing.T) {
 	if resp.StatusCode != http.StatusOK || resp.Header.Get("Content-Type") != "application/javascript" {
 		t.Fatalf("app.js: %d %q", resp.StatusCode, resp.Header.Get("Content-Type"))
 	}
-	for _, want := range []string{"instantiateStreaming(\n      parleyFetchWasm(", "parleyPaintSnapshot();\ngoappWatchForUpdate();", "go.run(wasm.instance);\n    parleyAppStarted();", "const parleySnapshotWatch = new MutationObserver("} {
+	for _, want := range []string{"instantiateStreaming(\n      parleyFetchWasm(", "parleyPaintSnapshot();\ngoappWatchForUpdate();", "go.run(wasm.instance);\n    parleyAppStarted();", "const parleySnapshotWatch = new MutationObserver(", "let response = await parleyCachedWasm(url);"} {
 		if !strings.Contains(js, want) {
 			t.Errorf("app.js lacks %q", want)
 		}
