@@ -204,6 +204,29 @@ func TestOutOfOrderOffsetsWaitForTheBroker(t *testing.T) {
 	}
 }
 
+// TestFilledGapJoinsTheWindow: offsets that waited for a gap (3 before
+// 2) join the room's gathering when it fills instead of going on at once
+// by themselves: with the room inside its window (a minute), 2 and 3 wait
+// and go with the messages after them, here when maxPending (64) have
+// gathered, in one SendAll.
+func TestFilledGapJoinsTheWindow(t *testing.T) {
+	sub := &batchRecorder{recorder: recorder{user: "bob"}}
+	e := gapEnv(t, time.Minute, time.Minute, sub)
+	ms := e.stored(t, 65)
+	e.publishAll(t, ms[0])
+	testenv.Eventually(t, waitTimeout, "the first message, at once", sub.hasOffsets(1))
+	e.publishAll(t, ms[2], ms[1])
+	e.publishAll(t, ms[3:]...)
+	want := make([]int64, 65)
+	for i := range want {
+		want[i] = int64(i + 1)
+	}
+	testenv.Eventually(t, waitTimeout, "the other 64, together", sub.hasOffsets(want...))
+	if got, want := sub.batchList(), fmt.Sprint([][]int64{{1}, want[1:]}); got != want {
+		t.Fatalf("batches %s, want %s", got, want)
+	}
+}
+
 // TestGapNotFilledByTheBrokerIsReadFromTheStore: an offset the broker
 // never brings is read from the store once GapWait has passed, however
 // long the coalesce window (a minute: longer than the test waits).

@@ -472,11 +472,12 @@ func (r *room) message(ctx context.Context, o int64, p []byte, kind byte, at int
 		r.fillGap(ctx, o)
 		return
 	}
-	r.hold(o, p, kind, at)
+	r.pend = append(r.pend, pending{offset: o, frame: p, kind: kind, at: at})
 	r.last = o
-	if len(r.ahead) > 0 && r.takeAhead() {
-		r.flush() // they waited for the gap already
+	if len(r.ahead) > 0 {
+		r.takeAhead() // in sequence now: they join pend
 	}
+	r.hold()
 }
 
 // fillGap reads the messages up to o from the store (catchUp) and
@@ -499,9 +500,8 @@ func (r *room) fillGap(ctx context.Context, o int64) {
 }
 
 // takeAhead moves the messages in ahead that are now in sequence to pend
-// and drops those at or below last; it reports whether it moved any.
-func (r *room) takeAhead() bool {
-	moved := false
+// and drops those at or below last.
+func (r *room) takeAhead() {
 	for {
 		next := -1
 		for i, m := range r.ahead {
@@ -516,13 +516,11 @@ func (r *room) takeAhead() bool {
 		m := r.ahead[next]
 		r.pend = append(r.pend, m)
 		r.last = m.offset
-		moved = true
 	}
 	r.ahead = slices.DeleteFunc(r.ahead, func(m pending) bool { return m.offset <= r.last })
 	if len(r.ahead) == 0 {
 		clear(r.ahead[:cap(r.ahead)])
 	}
-	return moved
 }
 
 // tick runs when flushTimer fires: a gap that outlived GapWait is read
@@ -564,21 +562,20 @@ func (r *room) arm() {
 // at once.
 const maxPending = 64
 
-// hold sends a live message on, or keeps it in pend while the room is
-// busy: a message that finds the room quiet for its gathering window
-// (gather) goes at once; the others wait until the window after the last
-// send has passed, and go together, so each subscriber gets them in one
-// hand-off (SendAll: one writer wake and one write) instead of one each.
-func (r *room) hold(o int64, frame []byte, kind byte, at int64) {
+// hold sends the live messages in pend on, or keeps them there while the
+// room is busy: a message that finds the room quiet for its gathering
+// window (gather) goes at once, with any that waited in ahead for it; the
+// others wait until the window after the last send has passed, and go
+// together, so each subscriber gets them in one hand-off (SendAll: one
+// writer wake and one write) instead of one each. Messages that waited in
+// ahead for a gap join pend when it fills and go with it: sent on at once
+// when the window has passed, else at its end, like any other.
+func (r *room) hold() {
 	w := r.gather()
-	now := time.Now()
-	r.pend = append(r.pend, pending{offset: o, frame: frame, kind: kind, at: at})
-	switch due := r.sent.Add(w).Sub(now); {
-	case w <= 0 || len(r.pend) >= maxPending || (len(r.pend) == 1 && due <= 0):
+	if w <= 0 || len(r.pend) >= maxPending || !time.Now().Before(r.sent.Add(w)) {
 		r.flush()
-	case len(r.pend) == 1:
-		r.arm()
 	}
+	r.arm()
 }
 
 // flush sends every message in pend to the subscribers, in order, as
