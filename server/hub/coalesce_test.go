@@ -105,22 +105,42 @@ func (e *env) publishAll(t *testing.T, ms ...store.Message) {
 // TestBusyRoomSendsMessagesTogether: a message that finds the room quiet
 // goes at once, alone; the ones after it, within Coalesce, wait and go to
 // each subscriber in one SendAll (here when maxPending, 64, have
-// gathered, long before the minute's window ends).
+// gathered, long before the minute's window ends). Offsets that waited
+// for a gap (3 before 2) join the gathering when it fills, instead of
+// going on at once by themselves.
 func TestBusyRoomSendsMessagesTogether(t *testing.T) {
-	sub := &batchRecorder{recorder: recorder{user: "bob"}}
-	e := coalesceEnv(t, time.Minute, sub)
-	ms := e.stored(t, 65)
-	e.publishAll(t, ms[0])
-	testenv.Eventually(t, waitTimeout, "the first message, at once", sub.hasOffsets(1))
-	e.publishAll(t, ms[1:]...)
-	want := make([]int64, 65)
-	for i := range want {
-		want[i] = int64(i + 1)
+	for _, c := range []struct {
+		name  string
+		order func(ms []store.Message) []store.Message // the 64 after the first
+	}{
+		{"in order", func(ms []store.Message) []store.Message { return ms }},
+		{"a gap filled", func(ms []store.Message) []store.Message {
+			return append([]store.Message{ms[1], ms[0]}, ms[2:]...)
+		}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			sub := &batchRecorder{recorder: recorder{user: "bob"}}
+			e := coalesceEnv(t, time.Minute, sub)
+			ms := e.stored(t, 65)
+			e.publishAll(t, ms[0])
+			testenv.Eventually(t, waitTimeout, "the first message, at once", sub.hasOffsets(1))
+			e.publishAll(t, c.order(ms[1:])...)
+			want := upTo(65)
+			testenv.Eventually(t, waitTimeout, "the other 64, together", sub.hasOffsets(want...))
+			if got, want := sub.batchList(), fmt.Sprint([][]int64{{1}, want[1:]}); got != want {
+				t.Fatalf("batches %s, want %s", got, want)
+			}
+		})
 	}
-	testenv.Eventually(t, waitTimeout, "the other 64, together", sub.hasOffsets(want...))
-	if got, want := sub.batchList(), fmt.Sprint([][]int64{{1}, want[1:]}); got != want {
-		t.Fatalf("batches %s, want %s", got, want)
+}
+
+// upTo is the offsets 1 to n.
+func upTo(n int) []int64 {
+	out := make([]int64, n)
+	for i := range out {
+		out[i] = int64(i + 1)
 	}
+	return out
 }
 
 // TestHeldMessageGoesWhenItsWindowEnds: a message held because the room
@@ -142,13 +162,6 @@ func TestBusyRoomWidensItsWindow(t *testing.T) {
 	sub := &batchRecorder{recorder: recorder{user: "bob"}}
 	e := windowEnv(t, hub.Config{Coalesce: base, CoalesceMax: time.Hour, GapWait: time.Minute}, sub)
 	ms := e.stored(t, 1+(bursts+1)*64)
-	offsets := func(n int) []int64 {
-		out := make([]int64, n)
-		for i := range out {
-			out[i] = int64(i + 1)
-		}
-		return out
-	}
 	e.publishAll(t, ms[0])
 	testenv.Eventually(t, waitTimeout, "the first message", sub.hasOffsets(1))
 	for b := range bursts {
@@ -156,7 +169,7 @@ func TestBusyRoomWidensItsWindow(t *testing.T) {
 		if err := e.hub.PublishMessages(context.Background(), ms[n-64:n]); err != nil {
 			t.Fatal(err)
 		}
-		testenv.Eventually(t, waitTimeout, fmt.Sprint("burst ", b), sub.hasOffsets(offsets(n)...))
+		testenv.Eventually(t, waitTimeout, fmt.Sprint("burst ", b), sub.hasOffsets(upTo(n)...))
 	}
 	quiet := time.Now()
 	testenv.Eventually(t, waitTimeout, "the room quiet for 3 × Coalesce", func() error {
@@ -170,7 +183,7 @@ func TestBusyRoomWidensItsWindow(t *testing.T) {
 	if err := e.hub.PublishMessages(context.Background(), last[1:]); err != nil {
 		t.Fatal(err)
 	}
-	testenv.Eventually(t, waitTimeout, "every message", sub.hasOffsets(offsets(len(ms))...))
+	testenv.Eventually(t, waitTimeout, "every message", sub.hasOffsets(upTo(len(ms))...))
 	sub.mu.Lock()
 	got := sub.batches[len(sub.batches)-1]
 	sub.mu.Unlock()
@@ -201,29 +214,6 @@ func TestOutOfOrderOffsetsWaitForTheBroker(t *testing.T) {
 				t.Fatalf("read %d messages from the store, want none", n)
 			}
 		})
-	}
-}
-
-// TestFilledGapJoinsTheWindow: offsets that waited for a gap (3 before
-// 2) join the room's gathering when it fills instead of going on at once
-// by themselves: with the room inside its window (a minute), 2 and 3 wait
-// and go with the messages after them, here when maxPending (64) have
-// gathered, in one SendAll.
-func TestFilledGapJoinsTheWindow(t *testing.T) {
-	sub := &batchRecorder{recorder: recorder{user: "bob"}}
-	e := gapEnv(t, time.Minute, time.Minute, sub)
-	ms := e.stored(t, 65)
-	e.publishAll(t, ms[0])
-	testenv.Eventually(t, waitTimeout, "the first message, at once", sub.hasOffsets(1))
-	e.publishAll(t, ms[2], ms[1])
-	e.publishAll(t, ms[3:]...)
-	want := make([]int64, 65)
-	for i := range want {
-		want[i] = int64(i + 1)
-	}
-	testenv.Eventually(t, waitTimeout, "the other 64, together", sub.hasOffsets(want...))
-	if got, want := sub.batchList(), fmt.Sprint([][]int64{{1}, want[1:]}); got != want {
-		t.Fatalf("batches %s, want %s", got, want)
 	}
 }
 
