@@ -59,6 +59,13 @@ func coalesceEnv(t *testing.T, window time.Duration, sub hub.Subscriber) *env {
 // gapEnv is coalesceEnv with a gap wait of its own.
 func gapEnv(t *testing.T, window, gapWait time.Duration, sub hub.Subscriber) *env {
 	t.Helper()
+	return windowEnv(t, hub.Config{Coalesce: window, GapWait: gapWait}, sub)
+}
+
+// windowEnv is coalesceEnv with the gathering and gap settings of win
+// (Coalesce, CoalesceMax, GapWait).
+func windowEnv(t *testing.T, win hub.Config, sub hub.Subscriber) *env {
+	t.Helper()
 	ctx := context.Background()
 	st := openSQLite(t)
 	if _, err := st.EnsureRoom(ctx, "general"); err != nil {
@@ -66,7 +73,7 @@ func gapEnv(t *testing.T, window, gapWait time.Duration, sub hub.Subscriber) *en
 	}
 	e := &env{store: st, broker: broker.NewMemory(), presence: presence.NewMemory()}
 	e.stages = stages.New()
-	e.hub = hub.New(hub.Config{Store: st, Broker: e.broker, Presence: e.presence, Reconcile: time.Hour, Coalesce: window, GapWait: gapWait, Stages: e.stages})
+	e.hub = hub.New(hub.Config{Store: st, Broker: e.broker, Presence: e.presence, Reconcile: time.Hour, Coalesce: win.Coalesce, CoalesceMax: win.CoalesceMax, GapWait: win.GapWait, Stages: e.stages})
 	runHub(t, e.hub)
 	testenv.Eventually(t, waitTimeout, "subscribed", func() error { return e.hub.Subscribe(ctx, sub, "general", 0) })
 	return e
@@ -98,22 +105,42 @@ func (e *env) publishAll(t *testing.T, ms ...store.Message) {
 // TestBusyRoomSendsMessagesTogether: a message that finds the room quiet
 // goes at once, alone; the ones after it, within Coalesce, wait and go to
 // each subscriber in one SendAll (here when maxPending, 64, have
-// gathered, long before the minute's window ends).
+// gathered, long before the minute's window ends). Offsets that waited
+// for a gap (3 before 2) join the gathering when it fills, instead of
+// going on at once by themselves.
 func TestBusyRoomSendsMessagesTogether(t *testing.T) {
-	sub := &batchRecorder{recorder: recorder{user: "bob"}}
-	e := coalesceEnv(t, time.Minute, sub)
-	ms := e.stored(t, 65)
-	e.publishAll(t, ms[0])
-	testenv.Eventually(t, waitTimeout, "the first message, at once", sub.hasOffsets(1))
-	e.publishAll(t, ms[1:]...)
-	want := make([]int64, 65)
-	for i := range want {
-		want[i] = int64(i + 1)
+	for _, c := range []struct {
+		name  string
+		order func(ms []store.Message) []store.Message // the 64 after the first
+	}{
+		{"in order", func(ms []store.Message) []store.Message { return ms }},
+		{"a gap filled", func(ms []store.Message) []store.Message {
+			return append([]store.Message{ms[1], ms[0]}, ms[2:]...)
+		}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			sub := &batchRecorder{recorder: recorder{user: "bob"}}
+			e := coalesceEnv(t, time.Minute, sub)
+			ms := e.stored(t, 65)
+			e.publishAll(t, ms[0])
+			testenv.Eventually(t, waitTimeout, "the first message, at once", sub.hasOffsets(1))
+			e.publishAll(t, c.order(ms[1:])...)
+			want := upTo(65)
+			testenv.Eventually(t, waitTimeout, "the other 64, together", sub.hasOffsets(want...))
+			if got, want := sub.batchList(), fmt.Sprint([][]int64{{1}, want[1:]}); got != want {
+				t.Fatalf("batches %s, want %s", got, want)
+			}
+		})
 	}
-	testenv.Eventually(t, waitTimeout, "the other 64, together", sub.hasOffsets(want...))
-	if got, want := sub.batchList(), fmt.Sprint([][]int64{{1}, want[1:]}); got != want {
-		t.Fatalf("batches %s, want %s", got, want)
+}
+
+// upTo is the offsets 1 to n.
+func upTo(n int) []int64 {
+	out := make([]int64, n)
+	for i := range out {
+		out[i] = int64(i + 1)
 	}
+	return out
 }
 
 // TestHeldMessageGoesWhenItsWindowEnds: a message held because the room
@@ -123,6 +150,46 @@ func TestHeldMessageGoesWhenItsWindowEnds(t *testing.T) {
 	e := coalesceEnv(t, 50*time.Millisecond, sub)
 	e.publishAll(t, e.stored(t, 2)...)
 	testenv.Eventually(t, waitTimeout, "both messages", sub.hasOffsets(1, 2))
+}
+
+// TestBusyRoomWidensItsWindow: a room whose windows keep filling
+// (Config.CoalesceMax) gathers for longer: after bursts of maxPending
+// messages, a message that comes once the room has been quiet for
+// Coalesce, which a room at Coalesce sends on at once and alone, waits
+// and goes with the messages after it, in one SendAll.
+func TestBusyRoomWidensItsWindow(t *testing.T) {
+	const base, bursts = 20 * time.Millisecond, 10 // base doubled 10 times: 20 s
+	sub := &batchRecorder{recorder: recorder{user: "bob"}}
+	e := windowEnv(t, hub.Config{Coalesce: base, CoalesceMax: time.Hour, GapWait: time.Minute}, sub)
+	ms := e.stored(t, 1+(bursts+1)*64)
+	e.publishAll(t, ms[0])
+	testenv.Eventually(t, waitTimeout, "the first message", sub.hasOffsets(1))
+	for b := range bursts {
+		n := 1 + (b+1)*64
+		if err := e.hub.PublishMessages(context.Background(), ms[n-64:n]); err != nil {
+			t.Fatal(err)
+		}
+		testenv.Eventually(t, waitTimeout, fmt.Sprint("burst ", b), sub.hasOffsets(upTo(n)...))
+	}
+	quiet := time.Now()
+	testenv.Eventually(t, waitTimeout, "the room quiet for 3 × Coalesce", func() error {
+		if d := time.Since(quiet); d < 3*base {
+			return fmt.Errorf("quiet for %v", d)
+		}
+		return nil
+	})
+	last := ms[len(ms)-64:]
+	e.publishAll(t, last[0])
+	if err := e.hub.PublishMessages(context.Background(), last[1:]); err != nil {
+		t.Fatal(err)
+	}
+	testenv.Eventually(t, waitTimeout, "every message", sub.hasOffsets(upTo(len(ms))...))
+	sub.mu.Lock()
+	got := sub.batches[len(sub.batches)-1]
+	sub.mu.Unlock()
+	if len(got) != 64 || got[0] != last[0].Offset {
+		t.Fatalf("last batch %v, want the 64 offsets from %d together", got, last[0].Offset)
+	}
 }
 
 // TestOutOfOrderOffsetsWaitForTheBroker: offset 2 published before 1 (two

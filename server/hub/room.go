@@ -84,9 +84,11 @@ type room struct {
 	// (Config.Coalesce), in offset order, all at or below last; sent
 	// marks when the room last sent live messages on, and flushTimer
 	// fires when pend is due. share is one subscriber's frames of a
-	// flush, reused.
-	pend []pending
-	sent time.Time
+	// flush, reused. window is the gathering window (zero:
+	// Config.Coalesce), widened while the room is busy (widen).
+	pend   []pending
+	sent   time.Time
+	window time.Duration
 	// ahead holds messages past a gap, in arrival order, while the
 	// room waits for the gap's offsets from the broker (since gapAt).
 	ahead      []pending
@@ -470,11 +472,12 @@ func (r *room) message(ctx context.Context, o int64, p []byte, kind byte, at int
 		r.fillGap(ctx, o)
 		return
 	}
-	r.hold(o, p, kind, at)
+	r.pend = append(r.pend, pending{offset: o, frame: p, kind: kind, at: at})
 	r.last = o
-	if len(r.ahead) > 0 && r.takeAhead() {
-		r.flush() // they waited for the gap already
+	if len(r.ahead) > 0 {
+		r.takeAhead() // in sequence now: they join pend
 	}
+	r.hold()
 }
 
 // fillGap reads the messages up to o from the store (catchUp) and
@@ -497,9 +500,8 @@ func (r *room) fillGap(ctx context.Context, o int64) {
 }
 
 // takeAhead moves the messages in ahead that are now in sequence to pend
-// and drops those at or below last; it reports whether it moved any.
-func (r *room) takeAhead() bool {
-	moved := false
+// and drops those at or below last.
+func (r *room) takeAhead() {
 	for {
 		next := -1
 		for i, m := range r.ahead {
@@ -514,13 +516,11 @@ func (r *room) takeAhead() bool {
 		m := r.ahead[next]
 		r.pend = append(r.pend, m)
 		r.last = m.offset
-		moved = true
 	}
 	r.ahead = slices.DeleteFunc(r.ahead, func(m pending) bool { return m.offset <= r.last })
 	if len(r.ahead) == 0 {
 		clear(r.ahead[:cap(r.ahead)])
 	}
-	return moved
 }
 
 // tick runs when flushTimer fires: a gap that outlived GapWait is read
@@ -535,7 +535,7 @@ func (r *room) tick(ctx context.Context) {
 		r.fillGap(ctx, top) // flushes pend first
 		r.h.cfg.Stages.Observe(stages.RoomGap, r.gapStamp)
 	}
-	if len(r.pend) > 0 && !now.Before(r.sent.Add(r.h.cfg.Coalesce)) {
+	if len(r.pend) > 0 && !now.Before(r.sent.Add(r.gather())) {
 		r.flush()
 	}
 	r.arm()
@@ -545,7 +545,7 @@ func (r *room) tick(ctx context.Context) {
 func (r *room) arm() {
 	var due time.Time
 	if len(r.pend) > 0 {
-		due = r.sent.Add(r.h.cfg.Coalesce)
+		due = r.sent.Add(r.gather())
 	}
 	if len(r.ahead) > 0 {
 		if gap := r.gapAt.Add(r.h.cfg.GapWait); due.IsZero() || gap.Before(due) {
@@ -562,21 +562,20 @@ func (r *room) arm() {
 // at once.
 const maxPending = 64
 
-// hold sends a live message on, or keeps it in pend while the room is
-// busy: a message that finds the room quiet for Config.Coalesce goes at
-// once; the others wait until Coalesce after the last send, and go
+// hold sends the live messages in pend on, or keeps them there while the
+// room is busy: a message that finds the room quiet for its gathering
+// window (gather) goes at once, with any that waited in ahead for it; the
+// others wait until the window after the last send has passed, and go
 // together, so each subscriber gets them in one hand-off (SendAll: one
-// writer wake and one write) instead of one each.
-func (r *room) hold(o int64, frame []byte, kind byte, at int64) {
-	w := r.h.cfg.Coalesce
-	now := time.Now()
-	r.pend = append(r.pend, pending{offset: o, frame: frame, kind: kind, at: at})
-	switch due := r.sent.Add(w).Sub(now); {
-	case w <= 0 || len(r.pend) >= maxPending || (len(r.pend) == 1 && due <= 0):
+// writer wake and one write) instead of one each. Messages that waited in
+// ahead for a gap join pend when it fills and go with it: sent on at once
+// when the window has passed, else at its end, like any other.
+func (r *room) hold() {
+	w := r.gather()
+	if w <= 0 || len(r.pend) >= maxPending || !time.Now().Before(r.sent.Add(w)) {
 		r.flush()
-	case len(r.pend) == 1:
-		r.arm()
 	}
+	r.arm()
 }
 
 // flush sends every message in pend to the subscribers, in order, as
@@ -615,9 +614,37 @@ func (r *room) flush() {
 	}
 	r.h.cfg.Stages.Observe(stages.RoomHandoff, start)
 	clear(r.share[:cap(r.share)])
+	now := time.Now()
+	r.window = widen(r.gather(), r.h.cfg.Coalesce, r.h.cfg.CoalesceMax, len(r.pend), now.Sub(r.sent))
 	clear(r.pend)
 	r.pend = r.pend[:0]
-	r.sent = time.Now()
+	r.sent = now
+}
+
+// gather is the room's gathering window: Config.Coalesce, or wider while
+// the room is busy.
+func (r *room) gather() time.Duration {
+	if r.window == 0 {
+		return r.h.cfg.Coalesce
+	}
+	return r.window
+}
+
+// busyRate is how many messages per Config.Coalesce make a room busy
+// enough to gather longer (Config.CoalesceMax): at the default 10 ms, 200
+// messages a second, each sent to every subscriber.
+const busyRate = 2
+
+// widen is the gathering window after a flush of n messages gathered over
+// elapsed (since the flush before) with window w: twice w, up to top, when
+// they came at busyRate or more per base; else base. Each window costs
+// every subscriber a write, so a busy room's larger windows cut writes
+// while a room with fewer messages is not held longer than base.
+func widen(w, base, top time.Duration, n int, elapsed time.Duration) time.Duration {
+	if base <= 0 || top <= base || n < busyRate || time.Duration(n)*base < busyRate*elapsed {
+		return base
+	}
+	return min(2*w, top)
 }
 
 var errBeyondHead = errors.New("broker payload's offset is above the store's head; dropped")

@@ -92,6 +92,9 @@ type Config struct {
 	// Coalesce is how long a busy room gathers messages to send them on
 	// together (hub.Config.Coalesce); 0: each goes at once.
 	Coalesce time.Duration
+	// CoalesceMax is the widest a busy room's gathering window grows
+	// (hub.Config.CoalesceMax); at or below Coalesce: it never widens.
+	CoalesceMax time.Duration
 	// GapWait is how long a room waits for a missing offset from the
 	// broker before it reads the store (hub.Config.GapWait); 0: it
 	// reads at once.
@@ -197,6 +200,7 @@ var envVars = []envVar{
 	{"room-burst", "PARLEY_ROOM_BURST"},
 	{"reconcile-idle", "PARLEY_RECONCILE_IDLE"},
 	{"coalesce", "PARLEY_COALESCE"},
+	{"coalesce-max", "PARLEY_COALESCE_MAX"},
 	{"gap-wait", "PARLEY_GAP_WAIT"},
 	{"redis-ca", "PARLEY_REDIS_CA"},
 	{"redis-cert", "PARLEY_REDIS_CERT"},
@@ -267,6 +271,7 @@ func ParseFlags(name string, args []string, getenv func(string) string, out io.W
 	argonTime := fs.Uint("argon2-time", uint(auth.DefaultParams.Time), "argon2id passes over the memory")
 	argonThreads := fs.Uint("argon2-threads", uint(auth.DefaultParams.Threads), "argon2id lanes (parallelism)")
 	fs.DurationVar(&c.Coalesce, "coalesce", hub.DefaultCoalesce, "how long a busy room gathers messages to send them on together, one write per client for all (a message that finds the room quiet goes at once; none waits longer); 0: each message goes at once")
+	fs.DurationVar(&c.CoalesceMax, "coalesce-max", hub.DefaultCoalesceMax, "the widest a busy room's gathering window grows: a room that gathered 2 or more messages per --coalesce waits twice as long for the next ones, up to this; at or below --coalesce: it never widens")
 	fs.DurationVar(&c.GapWait, "gap-wait", hub.DefaultGapWait, "how long a room waits for a missing offset from the broker, once a later one came, before it reads the gap from the store (the longest a lost publish stays unseen once a later message arrives); 0: it reads at once")
 	fs.DurationVar(&c.ReconcileIdle, "reconcile-idle", 0, "the longest a room without traffic waits between its checks for messages the broker lost (it backs off from --reconcile; traffic brings it back); 0: 8 × --reconcile")
 	fs.StringVar(&c.RedisCA, "redis-ca", "", "with a rediss:// --redis: PEM file of the CA that signed Redis's certificate, the only one trusted (empty: the system roots); the server name in the URL is always verified")
@@ -387,6 +392,9 @@ func (c Config) validate() error {
 	}
 	if c.Coalesce < 0 || c.Coalesce > time.Second {
 		return errors.New("--coalesce must be between 0 and 1s")
+	}
+	if c.CoalesceMax < 0 || c.CoalesceMax > time.Second {
+		return errors.New("--coalesce-max must be between 0 and 1s")
 	}
 	if c.GapWait < 0 || c.GapWait > time.Second {
 		return errors.New("--gap-wait must be between 0 and 1s")

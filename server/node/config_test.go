@@ -114,7 +114,7 @@ func TestGCPercentFlag(t *testing.T) {
 	}
 }
 
-// TestCoalesceAndGapWaitFlags: --coalesce and --gap-wait default to the
+// TestCoalesceAndGapWaitFlags: --coalesce, --coalesce-max and --gap-wait default to the
 // hub's defaults, read their flag and environment variable, take 0 (off)
 // and refuse a negative or overlong window; the hub gets -1 for 0 (its
 // own 0 is the default).
@@ -126,6 +126,7 @@ func TestCoalesceAndGapWaitFlags(t *testing.T) {
 		get       func(Config) time.Duration
 	}{
 		{"coalesce", "PARLEY_COALESCE", hub.DefaultCoalesce, func(c Config) time.Duration { return c.Coalesce }},
+		{"coalesce-max", "PARLEY_COALESCE_MAX", hub.DefaultCoalesceMax, func(c Config) time.Duration { return c.CoalesceMax }},
 		{"gap-wait", "PARLEY_GAP_WAIT", hub.DefaultGapWait, func(c Config) time.Duration { return c.GapWait }},
 	} {
 		cases := []struct {

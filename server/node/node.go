@@ -88,7 +88,7 @@ func (n *Node) open(ctx context.Context) error {
 		return err
 	}
 	n.stages = stages.New()
-	n.hub = hub.New(hub.Config{Stages: n.stages, Store: n.store, Broker: n.broker, Presence: n.presence, Logger: n.log, Reconcile: n.cfg.Reconcile, ReconcileIdle: n.cfg.ReconcileIdle, Coalesce: offIfZero(n.cfg.Coalesce), GapWait: offIfZero(n.cfg.GapWait)})
+	n.hub = hub.New(hub.Config{Stages: n.stages, Store: n.store, Broker: n.broker, Presence: n.presence, Logger: n.log, Reconcile: n.cfg.Reconcile, ReconcileIdle: n.cfg.ReconcileIdle, Coalesce: offIfZero(n.cfg.Coalesce), CoalesceMax: offIfZero(n.cfg.CoalesceMax), GapWait: offIfZero(n.cfg.GapWait)})
 	return n.buildHTTP()
 }
 
@@ -353,8 +353,9 @@ func (n *Node) Close() {
 	n.closers = nil
 }
 
-// offIfZero is hub.Config.Coalesce or GapWait for --coalesce or
-// --gap-wait: 0 turns it off (the hub reads 0 as its default).
+// offIfZero is hub.Config.Coalesce, CoalesceMax or GapWait for
+// --coalesce, --coalesce-max or --gap-wait: 0 turns it off (the hub
+// reads 0 as its default).
 func offIfZero(d time.Duration) time.Duration {
 	if d == 0 {
 		return -1
