@@ -23,8 +23,9 @@ async function parleyCachedWasm(url) {
     return null;
   }
   try {
-    const cache = await caches.open("app-" + goappEnv.GOAPP_VERSION);
-    const cached = await cache.match(url);
+    // caches.match with a cacheName, not caches.open: a version whose
+    // cache does not exist yet is not created empty here.
+    const cached = await caches.match(url, { cacheName: "app-" + goappEnv.GOAPP_VERSION });
     if (cached && cached.ok) {
       performance.mark("parley: app.wasm from Cache Storage");
       return cached;
