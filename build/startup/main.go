@@ -40,7 +40,8 @@
 // over 50 ms with the events inside each that took 5 ms or more: script,
 // wasm compilation, forced layout (with the function that forced it).
 //
-// -profile FILE makes one more repeat visit under V8's sampling profiler,
+// -profile FILE makes one more repeat visit under V8's sampling profiler
+// (-profile-cold FILE one more cold visit),
 // writes the profile to FILE (the Performance panel of DevTools opens it)
 // and prints the visit's long tasks and the functions with the most time
 // on the page's thread. For function names app.wasm needs its name
@@ -171,15 +172,16 @@ func main() {
 	stay := flag.Duration("stay", 10*time.Second, "how long the first repeat-visit profile stays on the page before the measured visits")
 	jsonOut := flag.String("json", "", "also write every run to this file")
 	prof := flag.String("profile", "", "after the repeat visits, profile one more and write the V8 CPU profile to this file")
+	profCold := flag.String("profile-cold", "", "after the cold visits, profile one more cold visit and write the V8 CPU profile to this file")
 	trace := flag.String("trace", "", "after the visits, trace one more of each kind and write the Chromium traces to FILE-cold.json and FILE-repeat.json")
 	flag.Parse()
-	if err := run(*binary, *chromium, *runs, *messages, *stay, *jsonOut, *prof, *trace); err != nil {
+	if err := run(*binary, *chromium, *runs, *messages, *stay, *jsonOut, *prof, *profCold, *trace); err != nil {
 		fmt.Fprintln(os.Stderr, "startup:", err)
 		os.Exit(1)
 	}
 }
 
-func run(binary, chromium string, runs, messages int, stay time.Duration, jsonOut, prof, trace string) error {
+func run(binary, chromium string, runs, messages int, stay time.Duration, jsonOut, prof, profCold, trace string) error {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Minute)
 	defer cancel()
 	base, stop, err := startNode(ctx, binary)
@@ -226,6 +228,17 @@ func run(binary, chromium string, runs, messages int, stay time.Duration, jsonOu
 		})
 		if err != nil {
 			return fmt.Errorf("cold visit %d: %w", i+1, err)
+		}
+	}
+	if profCold != "" {
+		fresh, err := client.NewAPI(base, nil).Login(ctx, protocol.Credentials{Username: "reader", Password: password})
+		if err != nil {
+			return fmt.Errorf("profiled cold visit: sign in: %w", err)
+		}
+		if err := visitCold(ctx, chromium, base, fresh, func(bctx context.Context) error {
+			return profileVisit(bctx, base, profCold, "profiled cold visit")
+		}); err != nil {
+			return fmt.Errorf("profiled cold visit: %w", err)
 		}
 	}
 	repeat, err = visitRepeat(ctx, chromium, base, sess, runs, stay, prof, trace)
@@ -530,7 +543,7 @@ func visitRepeat(ctx context.Context, chromium, base string, sess protocol.Sessi
 		}
 	}
 	if prof != "" {
-		if err := profileVisit(bctx, base, prof); err != nil {
+		if err := profileVisit(bctx, base, prof, "profiled repeat visit"); err != nil {
 			return nil, err
 		}
 	}
