@@ -40,7 +40,8 @@
 // over 50 ms with the events inside each that took 5 ms or more: script,
 // wasm compilation, forced layout (with the function that forced it).
 //
-// -profile FILE makes one more repeat visit under V8's sampling profiler,
+// -profile FILE makes one more repeat visit under V8's sampling profiler
+// (-profile-cold FILE one more cold visit),
 // writes the profile to FILE (the Performance panel of DevTools opens it)
 // and prints the visit's long tasks and the functions with the most time
 // on the page's thread. For function names app.wasm needs its name
@@ -178,17 +179,18 @@ func main() {
 	stay := flag.Duration("stay", 10*time.Second, "how long the first repeat-visit profile stays on the page before the measured visits")
 	jsonOut := flag.String("json", "", "also write every run to this file")
 	prof := flag.String("profile", "", "after the repeat visits, profile one more and write the V8 CPU profile to this file")
+	profCold := flag.String("profile-cold", "", "after the cold visits, profile one more cold visit and write the V8 CPU profile to this file")
 	trace := flag.String("trace", "", "after the visits, trace one more of each kind and write the Chromium traces to FILE-cold.json and FILE-repeat.json")
 	restart := flag.Bool("restart", false, "close Chromium and start it again (same profile) before each repeat visit: a new renderer process, with only the disk caches warm")
 	flag.StringVar(&jsFlags, "js-flags", "", "V8 flags for Chromium; --no-wasm-native-module-cache makes each repeat visit compile app.wasm as a new renderer process would (from the code cache on disk, not from the module the last visit left in memory)")
 	flag.Parse()
-	if err := run(*binary, *chromium, *runs, *messages, *stay, *jsonOut, *prof, *trace, *restart); err != nil {
+	if err := run(*binary, *chromium, *runs, *messages, *stay, *jsonOut, *prof, *profCold, *trace, *restart); err != nil {
 		fmt.Fprintln(os.Stderr, "startup:", err)
 		os.Exit(1)
 	}
 }
 
-func run(binary, chromium string, runs, messages int, stay time.Duration, jsonOut, prof, trace string, restart bool) error {
+func run(binary, chromium string, runs, messages int, stay time.Duration, jsonOut, prof, profCold, trace string, restart bool) error {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Minute)
 	defer cancel()
 	base, stop, err := startNode(ctx, binary)
@@ -235,6 +237,17 @@ func run(binary, chromium string, runs, messages int, stay time.Duration, jsonOu
 		})
 		if err != nil {
 			return fmt.Errorf("cold visit %d: %w", i+1, err)
+		}
+	}
+	if profCold != "" {
+		fresh, err := client.NewAPI(base, nil).Login(ctx, protocol.Credentials{Username: "reader", Password: password})
+		if err != nil {
+			return fmt.Errorf("profiled cold visit: sign in: %w", err)
+		}
+		if err := visitCold(ctx, chromium, base, fresh, func(bctx context.Context) error {
+			return profileVisit(bctx, base, profCold, "profiled cold visit")
+		}); err != nil {
+			return fmt.Errorf("profiled cold visit: %w", err)
 		}
 	}
 	repeat, err = visitRepeat(ctx, chromium, base, sess, runs, stay, prof, trace, restart)
@@ -564,7 +577,7 @@ func visitRepeat(ctx context.Context, chromium, base string, sess protocol.Sessi
 		if err := again(); err != nil {
 			return nil, err
 		}
-		if err := profileVisit(bctx, base, prof); err != nil {
+		if err := profileVisit(bctx, base, prof, "profiled repeat visit"); err != nil {
 			return nil, err
 		}
 	}
