@@ -35,10 +35,10 @@ import (
 //   - It defines parleyNotify, which shows a system notification for a
 //     mention (app/ui/notify.go).
 //   - It hands app.wasm's Response to instantiateStreaming as it is
-//     (parleyFetchWasm); on a first visit, a chunk a task (parleyInTasks).
+//     (parleyFetchWasm).
 //   - It registers the service worker only once the app has started, and
 //     on a first visit puts its copy of app.wasm into the worker's cache
-//     first (parleyKeepLater), so app.wasm is downloaded once, not by the
+//     first (parleyKeepWasm), so app.wasm is downloaded once, not by the
 //     page and the worker's install at the same time. (A page that loads no
 //     app.wasm, go-app's ?wasm=false or a crawler, registers none.)
 const bootJS = `// -----------------------------------------------------------------------------
@@ -310,9 +310,8 @@ function parleyNotify(title, body, tag, path) {
 // visit. go-app's fetchWithProgress re-wraps the body in a new Response for
 // its progress bar, and a Response built from a stream has no URL to cache
 // the code under: every visit compiled the module again. On a first visit
-// (no service worker yet) a clone of the body drives the progress label
-// (while go-app's loader shows), and once the app started the HTTP
-// cache's copy goes into the service worker's cache (parleyKeepLater). The
+// (no service worker yet) a clone of the body drives the progress label and
+// another goes into the service worker's cache (parleyKeepWasm). The
 // service worker is registered only once that is done and the app has
 // started (parleyAppStarted), or app.wasm could not be fetched: its
 // install precaches the app, and registered with the page it downloaded
@@ -340,16 +339,10 @@ function parleyAfterPaint() {
 }
 
 async function parleyFetchWasm(url, progress) {
-  const cold = !(navigator.serviceWorker && navigator.serviceWorker.controller);
-  if (parleyEarlyPaint && cold) {
-    await parleyAfterFirstPaint();
-  } else if (parleyEarlyPaint) {
+  if (parleyEarlyPaint) {
     await parleyAfterPaint();
   }
-  let response = await parleyCachedWasm(url);
-  if (response) {
-    return response;
-  }
+  let response;
   try {
     response = await fetch(url);
   } catch (err) {
@@ -359,12 +352,9 @@ async function parleyFetchWasm(url, progress) {
   if (navigator.serviceWorker && navigator.serviceWorker.controller) {
     return response;
   }
-  parleyWasmKept = parleyKeepLater(url);
-  // The loader's label shows the progress; hidden (parleyEarlyPaint), it
-  // needs none, and every clone is one more copy of 8 MB the page's
-  // thread hands out.
+  parleyWasmKept = parleyKeepWasm(url, response.clone());
   const total = parseInt(goappWasmContentLength, 10);
-  if (total > 0 && response.ok && !parleyEarlyPaint) {
+  if (total > 0 && response.ok) {
     const reader = response.clone().body.getReader();
     (async () => {
       let loaded = 0;
@@ -378,116 +368,13 @@ async function parleyFetchWasm(url, progress) {
       }
     })().catch(() => {});
   }
-  return parleyInTasks(response);
+  return response;
 }
 
-// parleyAfterFirstPaint resolves once the browser has shown the page's
-// first contentful paint (its paint entry is made when the frame is
-// presented, after the rAF-and-task of parleyAfterPaint), at once in a
-// hidden page, and after 3 s at the latest. On a cold visit
-// app.wasm comes from the network and its bytes are taken in on the
-// page's thread: asked for after parleyAfterPaint only, they arrived
-// before the frame was presented (app.wasm asked for at 579 ms, the
-// paint at 690 ms, in one Lighthouse run) and held it back, and the
-// largest contentful paint, observed after app.wasm's download, became
-// 1.6–1.8 s in Lighthouse's simulation instead of 0.4 s.
-function parleyAfterFirstPaint() {
-  const painted = () => performance.getEntriesByName("first-contentful-paint").length > 0;
-  if (document.visibilityState === "hidden" || painted() || !("PerformanceObserver" in window)) {
-    return parleyAfterPaint();
-  }
-  return new Promise((resolve) => {
-    const observer = new PerformanceObserver(() => {
-      if (painted()) {
-        observer.disconnect();
-        resolve();
-      }
-    });
-    observer.observe({ type: "paint" });
-    setTimeout(() => {
-      observer.disconnect();
-      resolve();
-    }, 3000);
-  });
-}
-
-// parleyChunk is how many bytes of app.wasm the compiler takes in a task.
-const parleyChunk = 256 * 1024;
-
-// parleyInTasks hands a cold visit's app.wasm to the compiler a chunk
-// (parleyChunk) per task. From the network the browser gave the compiler
-// all it had at once: 8 MB arrived in one task of 0.6–0.9 s on the
-// page's thread, the longest before the Go program's. A Response built
-// on a stream has no URL for V8 to keep its compiled code under, which
-// only a repeat visit uses, and a repeat visit reads app.wasm from the
-// service worker's cache, not from this response.
-function parleyInTasks(response) {
-  if (!response.ok || !response.body || typeof ReadableStream !== "function") {
-    return response;
-  }
-  const reader = response.body.getReader();
-  const stream = new ReadableStream({
-    async pull(controller) {
-      const { done, value } = await reader.read();
-      if (done) {
-        controller.close();
-        return;
-      }
-      for (let at = 0; at < value.byteLength; at += parleyChunk) {
-        controller.enqueue(value.subarray(at, at + parleyChunk));
-        await parleyNextTask();
-      }
-    },
-    cancel(reason) {
-      return reader.cancel(reason);
-    },
-  });
-  return new Response(stream, { status: response.status, headers: { "Content-Type": "application/wasm" } });
-}
-
-// parleyNextTask resolves in a new task. Instantiating app.wasm resolves
-// in the task that finished compiling it (hundreds of milliseconds of the
-// bytes' last chunks), and go.run there added the Go program's first run
-// to that task. A message, not a timer: a hidden page runs timers at most
-// once a second.
-function parleyNextTask() {
-  return new Promise((resolve) => {
-    const ch = new MessageChannel();
-    ch.port1.onmessage = () => {
-      ch.port1.close();
-      resolve();
-    };
-    ch.port2.postMessage(null);
-  });
-}
-
-// parleyAppStarted is called by the Go program once it mounted its first
-// page and the browser had a task to paint it (app/cmd/wasm).
+// parleyAppStarted runs once go.run has returned: the Go program ran
+// until it first waited (signed out, after its first render).
 function parleyAppStarted() {
-  parleyKeepStarted();
   parleyWasmKept.finally(goappInitServiceWorker);
-}
-
-// parleyKeepLater keeps app.wasm (parleyKeepWasm) once the app has
-// started, read from the HTTP cache the download left it in ("force-cache"
-// takes a stored response as it is; the node answers "no-cache", which
-// would otherwise revalidate). A clone of the download's response had the
-// page's thread copy the 8 MB between the two bodies in one task of
-// 0.3–0.4 s while app.wasm arrived. A cache without it asks the node
-// again, as the worker's install would.
-let parleyKeepStarted;
-const parleyKeepStart = new Promise((resolve) => { parleyKeepStarted = resolve; });
-
-async function parleyKeepLater(url) {
-  await parleyKeepStart;
-  let response;
-  try {
-    response = await fetch(url, { cache: "force-cache" });
-  } catch (err) {
-    console.warn("parley: app.wasm was not kept for the service worker:", err);
-    return;
-  }
-  await parleyKeepWasm(url, response);
 }
 
 // parleyKeepWasm puts a first visit's app.wasm into the cache the service
@@ -515,11 +402,7 @@ var appJSPatches = [][2]string{
 	// The service worker is registered later, by parleyFetchWasm.
 	{"goappInitServiceWorker();\n", "parleyPaintSnapshot();\n"},
 	{"instantiateStreaming(\n      fetchWithProgress(", "instantiateStreaming(\n      parleyFetchWasm("},
-	// The Go program starts in a task of its own, not in the one that
-	// finished compiling app.wasm (parleyNextTask). It calls
-	// parleyAppStarted itself once its first page is mounted: go.run
-	// returns at its first wait, before that (app/cmd/wasm).
-	{"    go.run(wasm.instance);\n", "    await parleyNextTask();\n    go.run(wasm.instance);\n"},
+	{"go.run(wasm.instance);\n", "go.run(wasm.instance);\n    parleyAppStarted();\n"},
 }
 
 // patchAppJS returns go-app's app.js with bootJS and appJSPatches. It fails
@@ -532,5 +415,5 @@ func patchAppJS(js string) (string, error) {
 		}
 		js = strings.Replace(js, p[0], p[1], 1)
 	}
-	return bootJS + wasmCacheJS + js, nil
+	return bootJS + js, nil
 }

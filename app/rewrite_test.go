@@ -139,9 +139,7 @@ func TestManifestIconPurposes(t *testing.T) {
 
 // TestAppJS: the page script streams app.wasm from its own Response (so V8
 // can cache the compiled code), paints the saved view first, registers
-// the service worker only once the app started (not at once: the Go
-// program calls parleyAppStarted), starts the Go program in a task of its
-// own, and is
+// the service worker only once the app started (not at once), and is
 // revalidated like go-app's files.
 func TestAppJS(t *testing.T) {
 	h := newTestHandler(t, fstest.MapFS{"app.wasm": {Data: fakeWasm}})
@@ -150,7 +148,7 @@ func TestAppJS(t *testing.T) {
 	if resp.StatusCode != http.StatusOK || resp.Header.Get("Content-Type") != "application/javascript" {
 		t.Fatalf("app.js: %d %q", resp.StatusCode, resp.Header.Get("Content-Type"))
 	}
-	for _, want := range []string{"instantiateStreaming(\n      parleyFetchWasm(", "parleyPaintSnapshot();\ngoappWatchForUpdate();", "await parleyNextTask();\n    go.run(wasm.instance);\n    loader.remove();", "const parleySnapshotWatch = new MutationObserver(", "let response = await parleyCachedWasm(url);"} {
+	for _, want := range []string{"instantiateStreaming(\n      parleyFetchWasm(", "parleyPaintSnapshot();\ngoappWatchForUpdate();", "go.run(wasm.instance);\n    parleyAppStarted();", "const parleySnapshotWatch = new MutationObserver("} {
 		if !strings.Contains(js, want) {
 			t.Errorf("app.js lacks %q", want)
 		}

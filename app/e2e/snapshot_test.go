@@ -6,7 +6,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sync"
 	"testing"
 	"time"
 
@@ -19,17 +18,13 @@ import (
 	"github.com/parleychat/parley/shared/testenv"
 )
 
-// wasmGate holds requests for app.wasm of one tab until the test lets
-// one go, through the DevTools protocol's Fetch domain. The service
+// wasmGate holds every request for app.wasm of one tab until the test
+// lets it go, through the DevTools protocol's Fetch domain. The service
 // worker is bypassed, so app.wasm comes from the network, where the gate
-// is. Once a request is let go the gate stays open (the page reads
-// app.wasm again from the HTTP cache for the service worker,
-// parleyKeepLater) until hold closes it again.
+// is.
 type wasmGate struct {
 	b      *browser
 	paused chan fetch.RequestID
-	mu     sync.Mutex
-	open   bool // requests go on at once
 }
 
 // holdWasm starts holding b's requests for app.wasm.
@@ -38,18 +33,7 @@ func (b *browser) holdWasm() *wasmGate {
 	g := &wasmGate{b: b, paused: make(chan fetch.RequestID, 16)}
 	err := chromedp.Listen(b.ctx, func(ev any) {
 		if e, ok := ev.(*fetch.EventRequestPaused); ok {
-			g.mu.Lock()
-			open := g.open
-			g.mu.Unlock()
-			if !open {
-				g.paused <- e.RequestID
-				return
-			}
-			// Not from the listener, which must not wait on the browser.
-			go chromedp.Run(b.ctx, chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
-				_, err := cdp.Call(ctx, t, fetch.ContinueRequest, fetch.ContinueRequestParams{RequestID: e.RequestID})
-				return err
-			}))
+			g.paused <- e.RequestID
 		}
 	})
 	if err != nil {
@@ -78,19 +62,9 @@ func (g *wasmGate) held() fetch.RequestID {
 	}
 }
 
-// hold makes the gate hold the next request for app.wasm again.
-func (g *wasmGate) hold() {
-	g.mu.Lock()
-	g.open = false
-	g.mu.Unlock()
-}
-
 // release lets a held request for app.wasm go on.
 func (g *wasmGate) release(id fetch.RequestID) {
 	g.b.t.Helper()
-	g.mu.Lock()
-	g.open = true
-	g.mu.Unlock()
 	g.b.do(chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
 		_, err := cdp.Call(ctx, t, fetch.ContinueRequest, fetch.ContinueRequestParams{RequestID: id})
 		return err
@@ -176,7 +150,6 @@ func TestSnapshotPaintsBeforeWasm(t *testing.T) {
 	b.waitFor("tess signed in", signedIn("tess"))
 	b.do(chromedp.Navigate(srv.base + "/manifest.webmanifest"))
 	eval[chromedp.Void](b, `localStorage.setItem("parley.snapshot", `+jsString(saved)+`)`)
-	gate.hold()
 	b.do(chromedp.Navigate(room))
 	wasm = gate.held()
 	// The page script ran (it asks for app.wasm after it would have
@@ -293,7 +266,6 @@ func TestSignInPaintsBeforeWasm(t *testing.T) {
 
 	b.do(chromedp.Navigate(srv.base + "/manifest.webmanifest"))
 	eval[chromedp.Void](b, `localStorage.removeItem("parley.snapshot")`)
-	gate.hold()
 	b.do(chromedp.Navigate(srv.base + "/room/general"))
 	wasm = gate.held()
 	// The page script ran (it asks for app.wasm after it would have

@@ -40,8 +40,7 @@
 // over 50 ms with the events inside each that took 5 ms or more: script,
 // wasm compilation, forced layout (with the function that forced it).
 //
-// -profile FILE makes one more repeat visit under V8's sampling profiler
-// (-profile-cold FILE one more cold visit),
+// -profile FILE makes one more repeat visit under V8's sampling profiler,
 // writes the profile to FILE (the Performance panel of DevTools opens it)
 // and prints the visit's long tasks and the functions with the most time
 // on the page's thread. For function names app.wasm needs its name
@@ -121,10 +120,6 @@ const probe = `(() => {
     for (const e of performance.getEntriesByType("paint")) {
       p["paint: " + e.name] = e.startTime;
     }
-    // The page's own marks (performance.mark), for a loader being tried.
-    for (const e of performance.getEntriesByType("mark")) {
-      p[e.name] = e.startTime;
-    }
     if (t.snapshot_ms) {
       p["snapshot in the page"] = t.snapshot_ms;
     }
@@ -151,9 +146,6 @@ const probe = `(() => {
 
 const password = "correct horse battery"
 
-// jsFlags are the V8 flags Chromium runs with (-js-flags).
-var jsFlags string
-
 type sample struct {
 	Painted     float64 `json:"painted_ms"`
 	Interactive float64 `json:"interactive_ms"`
@@ -179,18 +171,15 @@ func main() {
 	stay := flag.Duration("stay", 10*time.Second, "how long the first repeat-visit profile stays on the page before the measured visits")
 	jsonOut := flag.String("json", "", "also write every run to this file")
 	prof := flag.String("profile", "", "after the repeat visits, profile one more and write the V8 CPU profile to this file")
-	profCold := flag.String("profile-cold", "", "after the cold visits, profile one more cold visit and write the V8 CPU profile to this file")
 	trace := flag.String("trace", "", "after the visits, trace one more of each kind and write the Chromium traces to FILE-cold.json and FILE-repeat.json")
-	restart := flag.Bool("restart", false, "close Chromium and start it again (same profile) before each repeat visit: a new renderer process, with only the disk caches warm")
-	flag.StringVar(&jsFlags, "js-flags", "", "V8 flags for Chromium; --no-wasm-native-module-cache makes each repeat visit compile app.wasm as a new renderer process would (from the code cache on disk, not from the module the last visit left in memory)")
 	flag.Parse()
-	if err := run(*binary, *chromium, *runs, *messages, *stay, *jsonOut, *prof, *profCold, *trace, *restart); err != nil {
+	if err := run(*binary, *chromium, *runs, *messages, *stay, *jsonOut, *prof, *trace); err != nil {
 		fmt.Fprintln(os.Stderr, "startup:", err)
 		os.Exit(1)
 	}
 }
 
-func run(binary, chromium string, runs, messages int, stay time.Duration, jsonOut, prof, profCold, trace string, restart bool) error {
+func run(binary, chromium string, runs, messages int, stay time.Duration, jsonOut, prof, trace string) error {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Minute)
 	defer cancel()
 	base, stop, err := startNode(ctx, binary)
@@ -239,18 +228,7 @@ func run(binary, chromium string, runs, messages int, stay time.Duration, jsonOu
 			return fmt.Errorf("cold visit %d: %w", i+1, err)
 		}
 	}
-	if profCold != "" {
-		fresh, err := client.NewAPI(base, nil).Login(ctx, protocol.Credentials{Username: "reader", Password: password})
-		if err != nil {
-			return fmt.Errorf("profiled cold visit: sign in: %w", err)
-		}
-		if err := visitCold(ctx, chromium, base, fresh, func(bctx context.Context) error {
-			return profileVisit(bctx, base, profCold, "profiled cold visit")
-		}); err != nil {
-			return fmt.Errorf("profiled cold visit: %w", err)
-		}
-	}
-	repeat, err = visitRepeat(ctx, chromium, base, sess, runs, stay, prof, trace, restart)
+	repeat, err = visitRepeat(ctx, chromium, base, sess, runs, stay, prof, trace)
 	if err != nil {
 		return err
 	}
@@ -431,7 +409,7 @@ func wasmSizes(ctx context.Context, base string) (raw, br int64, err error) {
 // browser starts Chromium with the flags the e2e tests use and a profile
 // in dir.
 func browser(ctx context.Context, chromium, dir string) (context.Context, func(), error) {
-	opts := []chromedp.ExecAllocatorOption{
+	alloc, cancelAlloc := chromedp.NewExecAllocator(ctx,
 		chromedp.ExecPath(chromium),
 		chromedp.Flag("headless", true),
 		chromedp.NoSandbox,
@@ -442,11 +420,7 @@ func browser(ctx context.Context, chromium, dir string) (context.Context, func()
 		chromedp.Flag("disable-sync", true),
 		chromedp.UserDataDir(dir),
 		chromedp.WindowSize(1280, 800),
-	}
-	if jsFlags != "" {
-		opts = append(opts, chromedp.Flag("js-flags", jsFlags))
-	}
-	alloc, cancelAlloc := chromedp.NewExecAllocator(ctx, opts...)
+	)
 	bctx, cancel := chromedp.NewContext(alloc)
 	err := chromedp.Do(bctx, chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
 		_, err := cdp.Call(ctx, t, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{Source: probe})
@@ -512,7 +486,7 @@ func visitCold(ctx context.Context, chromium, base string, sess protocol.Session
 	return do(bctx)
 }
 
-func visitRepeat(ctx context.Context, chromium, base string, sess protocol.Session, runs int, stay time.Duration, prof, trace string, restart bool) ([]sample, error) {
+func visitRepeat(ctx context.Context, chromium, base string, sess protocol.Session, runs int, stay time.Duration, prof, trace string) ([]sample, error) {
 	dir, err := os.MkdirTemp("", "parley-startup-profile-")
 	if err != nil {
 		return nil, err
@@ -522,22 +496,7 @@ func visitRepeat(ctx context.Context, chromium, base string, sess protocol.Sessi
 	if err != nil {
 		return nil, err
 	}
-	defer func() { stop() }()
-	// again closes Chromium (gracefully: it writes its caches) and starts
-	// it anew on the same profile when restart is set: V8 then has no
-	// compiled module in memory from the last visit, only the code cache
-	// on disk.
-	again := func() error {
-		if !restart {
-			return nil
-		}
-		if err := chromedp.Cancel(bctx); err != nil {
-			return err
-		}
-		stop()
-		bctx, stop, err = browser(ctx, chromium, dir)
-		return err
-	}
+	defer stop()
 	if err := signIn(bctx, base, sess); err != nil {
 		return nil, err
 	}
@@ -562,9 +521,6 @@ func visitRepeat(ctx context.Context, chromium, base string, sess protocol.Sessi
 	time.Sleep(stay)
 	var out []sample
 	for i := range runs + 2 {
-		if err := again(); err != nil {
-			return nil, err
-		}
 		s, err := visit(bctx, base)
 		if err != nil {
 			return nil, fmt.Errorf("repeat visit %d: %w", i+1, err)
@@ -574,18 +530,12 @@ func visitRepeat(ctx context.Context, chromium, base string, sess protocol.Sessi
 		}
 	}
 	if prof != "" {
-		if err := again(); err != nil {
-			return nil, err
-		}
-		if err := profileVisit(bctx, base, prof, "profiled repeat visit"); err != nil {
+		if err := profileVisit(bctx, base, prof); err != nil {
 			return nil, err
 		}
 	}
 	if trace != "" {
 		fmt.Print("\nrepeat visit:")
-		if err := again(); err != nil {
-			return nil, err
-		}
 		if err := traceVisit(bctx, base, trace+"-repeat.json"); err != nil {
 			return nil, err
 		}

@@ -19,7 +19,7 @@ import (
 // page's thread, by self time and by total time (time with a function on
 // the stack). app.wasm built with -s has no names: build it without -s
 // for this (see the package doc).
-func profileVisit(bctx context.Context, base, file, what string) error {
+func profileVisit(bctx context.Context, base, file string) error {
 	var prof *profiler.Profile
 	s, err := recordedVisit(bctx, base, "the profiler", func(ctx context.Context, t *chromedp.Target) error {
 		if _, err := cdp.Call(ctx, t, profiler.Enable, cdp.Empty{}); err != nil {
@@ -38,7 +38,7 @@ func profileVisit(bctx context.Context, base, file, what string) error {
 	if err != nil {
 		return err
 	}
-	if err := writeRecording(file, what, s, prof); err != nil {
+	if err := writeRecording(file, "profiled repeat visit", s, prof); err != nil {
 		return err
 	}
 	for _, lt := range s.Tasks {

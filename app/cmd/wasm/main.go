@@ -26,16 +26,9 @@ const cacheWait = 1500 * time.Millisecond
 
 func main() {
 	ui.Routes()
-	// The start runs in three tasks, not one (yieldToBrowser): the
-	// initializers, the app-level client, the first mount.
-	yieldToBrowser()
 	// The first frame of a room shows its cached messages: the cache is
 	// read before go-app mounts the page (the page's snapshot stays up
 	// meanwhile). A cache that takes longer only fills in after.
 	ui.Preload(cacheWait)
-	yieldToBrowser()
-	// Runs once the first mount waits (go-app mounts the page, then
-	// waits for events).
-	go started()
 	app.RunWhenOnBrowser()
 }
